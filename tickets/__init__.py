@@ -1,0 +1,135 @@
+"""Datadesk: intake, triage and delivery of a data team's requests."""
+import os
+from pathlib import Path
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS
+
+from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name=None, overrides=None):
+    """Build the Flask app for ``config_name`` (default: $DATADESK_ENV or development)."""
+    config_name = config_name or os.environ.get("DATADESK_ENV", "development")
+    config = CONFIGS[config_name]
+    if hasattr(config, "check"):
+        config.check()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config)
+    if overrides:
+        app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    """Bind the extension objects of extensions.py to ``app``."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+
+    from .models import User
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        try:
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        return user if user is not None and user.is_active else None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, use WAL, and wait for a lock instead of failing at once."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def register_blueprints(app):
+    """Mount one blueprint per area."""
+    from .views import admin, auth, requests
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(requests.bp)
+    app.register_blueprint(admin.bp)
+
+
+def register_errorhandlers(app):
+    """Render friendly pages for the errors a user can meet."""
+    from flask_wtf.csrf import CSRFError
+
+    messages = {
+        400: ("Something in that request was not right", "Go back, check the form and try again."),
+        403: ("You may not do that", "Your role does not allow this action on this page."),
+        404: ("Not found", "This page does not exist, or you do not have access to it."),
+        405: ("Not allowed", "That page cannot be used this way."),
+        409: ("Someone else got there first", "The request changed while you were looking at it."),
+        429: ("Too many attempts", "Wait a minute before trying again."),
+        500: ("Something went wrong on our side", "Nothing you did caused this. Try again later."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        title, detail = messages.get(code, messages[500])
+        return render_template("error.html", code=code, title=title, detail=detail), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template(
+            "error.html", code=400, title="This form has expired",
+            detail="For your security the form could not be accepted. Reload the page and send it again.",
+        ), 400
+
+
+def register_template_helpers(app):
+    """Expose the vocabulary and small formatting helpers to templates."""
+    from . import lifecycle, models
+    from .views.helpers import format_datetime, format_date, url_with
+
+    @app.context_processor
+    def vocabulary():
+        return {
+            "STATES": models.STATES, "KINDS": models.KINDS, "FORMATS": models.FORMATS,
+            "IMPACTS": models.IMPACTS, "SIZES": models.SIZES, "ROLES": models.ROLES,
+            "DECLINE_REASONS": models.DECLINE_REASONS, "DONE": lifecycle.DONE, "url_with": url_with,
+        }
+
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+
+
+def register_commands(app):
+    """Add the ``flask`` commands of cli.py."""
+    from .cli import register
+
+    register(app)

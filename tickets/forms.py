@@ -1,0 +1,364 @@
+"""One form per screen; validators live on the fields so every error lands next to its field."""
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import HiddenInput
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL, ValidationError
+
+from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, ROLES, SIZES
+
+MAX_WATCHERS = 20
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def required(message):
+    return DataRequired(message=message)
+
+
+def parse_emails(text):
+    """Split a free-text list of e-mail addresses on commas, semicolons, spaces and new lines."""
+    for separator in ",;\n\r\t":
+        text = text.replace(separator, " ")
+    return [part for part in text.split(" ") if part]
+
+
+def normalise_email(address):
+    """Validate one address (no DNS look-up) and return its normal form, or raise ValueError."""
+    try:
+        return validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from error
+
+
+def web_link(form, field):
+    """Accept only http(s) links: anything else (javascript:, data:) could run in a browser."""
+    if field.data and not field.data.lower().startswith(("http://", "https://")):
+        raise ValidationError("Enter a full link starting with https://")
+
+
+class LoginForm(FlaskForm):
+    email = StringField("E-mail", filters=[_strip],
+                        validators=[required("Enter your e-mail address."), Length(max=254)])
+    password = PasswordField("Password", validators=[required("Enter your password."),
+                                                     Length(max=200)])
+    remember = BooleanField("Keep me signed in on this computer")
+    next = HiddenField()
+
+
+class RequestForm(FlaskForm):
+    """The intake form, in words a stakeholder who is not technical understands."""
+
+    title = StringField(
+        "Title", filters=[_strip],
+        description="A short name for the request, e.g. \u201cWeekly churn by region for Q3 review\u201d.",
+        validators=[required("Give the request a short title."),
+                    Length(max=200, message="Keep the title under 200 characters.")])
+    team_id = SelectField(
+        "Requesting team", coerce=int,
+        description="The team that needs the data. Its embedded analysts will pick it up.",
+        validate_choice=False)
+    data_needed = TextAreaField(
+        "What data do you need?", filters=[_strip],
+        description="Which numbers, for which period, split by what. Mention sources you know of.",
+        validators=[required("Describe the data you need."),
+                    Length(max=5000, message="Keep this under 5,000 characters.")])
+    format = SelectField(
+        "In what form should it come?", choices=list(FORMATS.items()),
+        description="Pick the closest; you can say more in the text above.",
+        validate_choice=False)
+    usage = TextAreaField(
+        "How will you use it?", filters=[_strip],
+        description="Who will look at it, how often, and in which meeting or process.",
+        validators=[required("Tell us how the data will be used."),
+                    Length(max=3000, message="Keep this under 3,000 characters.")])
+    lever_result = TextAreaField(
+        "Which result are you trying to influence?", filters=[_strip],
+        description="The business number or outcome you want to move, e.g. trial-to-paid conversion.",
+        validators=[required("Say which result this should help you influence."),
+                    Length(max=2000, message="Keep this under 2,000 characters.")])
+    lever_expected_shape = TextAreaField(
+        "What do you expect the data to look like?", filters=[_strip],
+        description="Your best guess of the answer: \u201cconversion around 4%, lower in the south\u201d.",
+        validators=[required("Describe what you expect the data to look like."),
+                    Length(max=2000, message="Keep this under 2,000 characters.")])
+    lever_extraction = TextAreaField(
+        "How will you read the answer from it?", filters=[_strip],
+        description="What you will compare or look for: a trend, a ranking, a threshold.",
+        validators=[required("Say how you will read the answer from the data."),
+                    Length(max=2000, message="Keep this under 2,000 characters.")])
+    lever_decision = TextAreaField(
+        "Which decision or action will it drive?", filters=[_strip],
+        description="What you will do differently depending on the answer.",
+        validators=[required("Say which decision or action the result will drive."),
+                    Length(max=2000, message="Keep this under 2,000 characters.")])
+    deadline = DateField(
+        "When do you need it?", validators=[Optional()],
+        description="The date the decision is taken. Ask early: new data rarely comes overnight.")
+    no_deadline = BooleanField("No hard deadline")
+    kind = RadioField("What kind of request is it?",
+                      choices=[(key, f"{label} \u2014 {hint}") for key, (label, hint) in KINDS.items()],
+                      default="ad_hoc", validate_choice=False)
+    business_impact = RadioField(
+        "Business impact", coerce=int, default=3, validate_choice=False,
+        choices=[(level, f"{label} \u2014 {hint}") for level, (label, hint) in IMPACTS.items()],
+        description="Be honest: everything marked critical means nothing is.")
+    is_exec_sponsored = BooleanField("An executive sponsors this request")
+    exec_sponsor = StringField(
+        "Executive sponsor", filters=[_strip],
+        description="Their name, if an executive asked for it.",
+        validators=[Length(max=120, message="Keep the name under 120 characters.")])
+    is_confidential = BooleanField(
+        "Confidential",
+        description="Only you, the assigned analyst and the data team's leads will see it.")
+    watchers = TextAreaField(
+        "Keep these people informed", filters=[_strip],
+        description="E-mail addresses, separated by commas or new lines (at most 20).",
+        validators=[Length(max=5000, message="That list is too long.")])
+
+    def __init__(self, *args, today=None, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or date.today()
+        self.team_id.choices = [(team.id, team.name) for team in teams]
+        self.watcher_list = []
+
+    def validate_team_id(self, field):
+        if field.data not in {choice for choice, _ in self.team_id.choices}:
+            raise ValidationError("Choose one of the teams in the list.")
+
+    def validate_format(self, field):
+        if field.data not in FORMATS:
+            raise ValidationError("Choose one of the formats in the list.")
+
+    def validate_kind(self, field):
+        if field.data not in KINDS:
+            raise ValidationError("Choose the kind of request.")
+
+    def validate_business_impact(self, field):
+        if field.data not in IMPACTS:
+            raise ValidationError("Choose the business impact.")
+
+    def validate_deadline(self, field):
+        if field.data is None:
+            if field.raw_data and field.raw_data[0].strip():
+                raise ValidationError("Enter the date as YYYY-MM-DD.")
+            if not self.no_deadline.data:
+                raise ValidationError("Give a deadline, or tick \u201cNo hard deadline\u201d.")
+            return
+        if self.no_deadline.data:
+            raise ValidationError("You ticked \u201cNo hard deadline\u201d: remove the date or untick it.")
+        if field.data < self.today:
+            raise ValidationError("The deadline is in the past. Choose today or a later date.")
+
+    def validate_exec_sponsor(self, field):
+        if self.is_exec_sponsored.data and not field.data:
+            raise ValidationError("Name the executive who sponsors it.")
+
+    def validate_watchers(self, field):
+        addresses, bad = [], []
+        for part in parse_emails(field.data or ""):
+            try:
+                email = normalise_email(part)
+            except ValueError:
+                bad.append(part)
+                continue
+            if email not in addresses:
+                addresses.append(email)
+        if bad:
+            raise ValidationError(
+                "These are not valid e-mail addresses: " + ", ".join(bad[:5])
+                + ("\u2026" if len(bad) > 5 else ""))
+        if len(addresses) > MAX_WATCHERS:
+            raise ValidationError(f"Add at most {MAX_WATCHERS} people.")
+        self.watcher_list = addresses
+
+
+class CommentForm(FlaskForm):
+    text = TextAreaField("Comment", filters=[_strip],
+                         validators=[required("Write something before sending."),
+                                     Length(max=10000, message="Keep comments under 10,000 characters.")])
+
+
+# --- Transition forms: each carries the version the user saw, to catch concurrent changes ---
+
+class TransitionForm(FlaskForm):
+    """A transition with no input."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class NoteTransitionForm(TransitionForm):
+    note = TextAreaField("Note", filters=[_strip],
+                         validators=[required("Please write a few words."),
+                                     Length(max=10000, message="Keep it under 10,000 characters.")])
+
+
+class OptionalNoteTransitionForm(TransitionForm):
+    note = TextAreaField("Note (optional)", filters=[_strip],
+                         validators=[Length(max=10000, message="Keep it under 10,000 characters.")])
+
+
+class AcceptForm(TransitionForm):
+    size = RadioField("Size estimate",
+                      choices=[(key, f"{key} \u2014 {label}, {days}") for key, (label, days) in SIZES.items()],
+                      validators=[InputRequired("Choose a size estimate.")], validate_choice=False)
+    note = TextAreaField("Note to the requester (optional)", filters=[_strip],
+                         validators=[Length(max=10000)])
+
+    def validate_size(self, field):
+        if field.data not in SIZES:
+            raise ValidationError("Choose a size estimate.")
+
+
+class AskForm(NoteTransitionForm):
+    note = TextAreaField("Your question", filters=[_strip],
+                         description="The requester gets it by e-mail; the SLA clock pauses until they answer.",
+                         validators=[required("Write the question you need answered."),
+                                     Length(max=10000)])
+
+
+class AnswerForm(NoteTransitionForm):
+    note = TextAreaField("Your answer", filters=[_strip],
+                         validators=[required("Write your answer."), Length(max=10000)])
+
+
+class BlockForm(NoteTransitionForm):
+    note = TextAreaField("What is blocking it?", filters=[_strip],
+                         validators=[required("Say what is blocking the work."), Length(max=10000)])
+
+
+class DeliverForm(TransitionForm):
+    url = StringField("Link to the deliverable", filters=[_strip],
+                      description="Where the requester finds it: dashboard, file, document or table.",
+                      validators=[required("Give the link to what you delivered."),
+                                  web_link, URL(require_tld=False, message="Enter a full link starting with https://"),
+                                  Length(max=500)])
+    note = TextAreaField("Delivery note", filters=[_strip],
+                         description="How to read it, caveats, and what it does not answer.",
+                         validators=[required("Write a short note on how to use the delivery."),
+                                     Length(max=10000)])
+
+
+class ConfirmForm(TransitionForm):
+    rating = RadioField("How useful was it? (optional)", coerce=int, validate_choice=False,
+                        choices=[(5, "5 \u2014 exactly what we needed"), (4, "4"), (3, "3"), (2, "2"),
+                                 (1, "1 \u2014 not useful")],
+                        validators=[Optional()])
+    note = TextAreaField("Feedback (optional)", filters=[_strip], validators=[Length(max=10000)])
+
+    def validate_rating(self, field):
+        if field.data is not None and field.data not in range(1, 6):
+            raise ValidationError("Choose a rating from 1 to 5.")
+
+
+class ReopenForm(NoteTransitionForm):
+    note = TextAreaField("What is missing or wrong?", filters=[_strip],
+                         validators=[required("Say why you reopen it, so the analyst knows what to fix."),
+                                     Length(max=10000)])
+
+
+class DeclineForm(TransitionForm):
+    reason = SelectField("Reason", choices=[("", "Choose a reason\u2026"), *DECLINE_REASONS.items()],
+                         validate_choice=False)
+    url = StringField("Link to the existing asset", filters=[_strip],
+                      description="Required when a dashboard or dataset already answers it.",
+                      validators=[Optional(), web_link, URL(require_tld=False, message="Enter a full link starting with https://"),
+                                  Length(max=500)])
+    note = TextAreaField("Explanation to the requester", filters=[_strip],
+                         validators=[required("Explain the decision to the requester."),
+                                     Length(max=10000)])
+
+    def validate_reason(self, field):
+        if field.data not in DECLINE_REASONS:
+            raise ValidationError("Choose why the request is declined.")
+
+    def validate_url(self, field):
+        if self.reason.data == "self_serve" and not field.data:
+            raise ValidationError("Link to the dashboard or dataset the requester can use.")
+
+
+class DuplicateForm(TransitionForm):
+    original = IntegerField("Number of the original request",
+                            validators=[InputRequired("Give the number of the original request.")])
+    note = TextAreaField("Note (optional)", filters=[_strip], validators=[Length(max=10000)])
+
+
+TRANSITION_FORMS = {
+    "accept": AcceptForm,
+    "approve": AcceptForm,
+    "ask": AskForm,
+    "answer": AnswerForm,
+    "claim": TransitionForm,
+    "block": BlockForm,
+    "unblock": TransitionForm,
+    "unclaim": TransitionForm,
+    "deliver": DeliverForm,
+    "confirm": ConfirmForm,
+    "reopen": ReopenForm,
+    "decline": DeclineForm,
+    "mark_duplicate": DuplicateForm,
+    "cancel": OptionalNoteTransitionForm,
+}
+
+
+# --- Administration -------------------------------------------------------------------
+
+class TeamForm(FlaskForm):
+    name = StringField("Name", filters=[_strip],
+                       validators=[required("Give the team a name."), Length(max=80)])
+    description = StringField("Description", filters=[_strip], validators=[Length(max=300)])
+    is_active = BooleanField("Active (can send requests)", default=True)
+
+
+class UserForm(FlaskForm):
+    name = StringField("Full name", filters=[_strip],
+                       validators=[required("Enter the person's name."), Length(max=120)])
+    email = StringField("E-mail", filters=[_strip],
+                        validators=[required("Enter an e-mail address."), Length(max=254)])
+    role = SelectField("Role", choices=list(ROLES.items()), validate_choice=False)
+    teams = SelectMultipleField(
+        "Teams", coerce=int, validate_choice=False,
+        description="For requesters: the teams they belong to. For analysts: the teams they serve.")
+    password = PasswordField(
+        "Password", description="At least 8 characters. Leave empty to keep the current one.",
+        validators=[Optional(), Length(min=8, max=200, message="Use 8 to 200 characters.")])
+    is_active = BooleanField("Active (may log in)", default=True)
+
+    def __init__(self, *args, teams=(), require_password=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teams.choices = [(team.id, team.name) for team in teams]
+        self.require_password = require_password
+
+    def validate_email(self, field):
+        try:
+            field.data = normalise_email(field.data)
+        except ValueError as error:
+            raise ValidationError(f"Not a valid e-mail address: {error}") from error
+
+    def validate_role(self, field):
+        if field.data not in ROLES:
+            raise ValidationError("Choose a role from the list.")
+
+    def validate_teams(self, field):
+        known = {choice for choice, _ in self.teams.choices}
+        if any(team_id not in known for team_id in field.data or []):
+            raise ValidationError("Choose teams from the list.")
+
+    def validate_password(self, field):
+        if self.require_password and not field.data:
+            raise ValidationError("Set a first password (at least 8 characters).")

@@ -1,0 +1,104 @@
+"""Submitting a request, editing its content, and commenting: everything but its state.
+
+Each function changes the session and flushes; the caller commits. Every change writes an event.
+"""
+from .extensions import db
+from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
+from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
+
+# The intake fields a requester fills in, in form order: what edits may change and record.
+INTAKE_FIELDS = (
+    "title", "team_id", "data_needed", "format", "usage", "lever_result",
+    "lever_expected_shape", "lever_extraction", "lever_decision", "deadline", "kind",
+    "business_impact", "is_exec_sponsored", "exec_sponsor", "is_confidential",
+)
+
+
+def submit_request(requester, fields, watchers=(), now=None):
+    """Create a request from intake ``fields`` (a dict of INTAKE_FIELDS) and its 'created' event."""
+    now = now or utcnow()
+    request = Request(requester=requester, state="submitted", created_at=now, updated_at=now,
+                      **{name: fields[name] for name in INTAKE_FIELDS})
+    request.watchers = [Watcher(email=email) for email in watchers]
+    db.session.add(request)
+    record_created(request, requester, now)
+    db.session.flush()
+    return request
+
+
+def edit_request(request, actor, fields, watchers=None, now=None, expected_version=None):
+    """Apply changed intake ``fields`` and record one 'edit' event listing old and new values.
+
+    Return the event, or None when nothing changed.
+    """
+    now = now or utcnow()
+    if expected_version is not None and expected_version != request.version:
+        raise ConcurrentChange(
+            "Someone else changed this request while you were editing it. "
+            "Your changes were not saved; here is the current version, with your text kept below.")
+    changes = {}
+    for name in INTAKE_FIELDS:
+        if name not in fields:
+            continue
+        old, new = getattr(request, name), fields[name]
+        if old != new:
+            if name == "team_id":
+                changes["team"] = [request.team.name, db.session.get(Team, new).name]
+            else:
+                changes[name] = [_jsonable(old), _jsonable(new)]
+            setattr(request, name, new)
+    if watchers is not None and sorted(watchers) != sorted(request.watcher_emails):
+        changes["watchers"] = [request.watcher_emails, sorted(watchers)]
+        keep = set(watchers)
+        request.watchers = [w for w in request.watchers if w.email in keep] + [
+            Watcher(email=email) for email in watchers if email not in request.watcher_emails]
+    if not changes:
+        return None
+    request.updated_at = now
+    event = Event(request=request, actor=actor, kind="edit", text="", data={"changes": changes},
+                  created_at=now)
+    db.session.add(event)
+    flush_or_conflict(request)
+    return event
+
+
+def add_comment(request, actor, text, now=None):
+    """Add a comment to the request's timeline."""
+    event = Event(request=request, actor=actor, kind="comment", text=text.strip(), data={},
+                  created_at=now or utcnow())
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _jsonable(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+FIELD_LABELS = {
+    "title": "title", "team": "team", "data_needed": "data needed", "format": "format",
+    "usage": "usage", "lever_result": "result influenced",
+    "lever_expected_shape": "expected shape", "lever_extraction": "how answers are read",
+    "lever_decision": "decision or action", "deadline": "deadline", "kind": "kind",
+    "business_impact": "business impact", "is_exec_sponsored": "exec sponsored",
+    "exec_sponsor": "exec sponsor", "is_confidential": "confidential", "watchers": "watchers",
+}
+
+
+def describe_change(name, value):
+    """Return an edited field's recorded value in words, for the timeline."""
+    if value is None or value == "":
+        return "(none)"
+    if name == "format":
+        return FORMATS.get(value, value)
+    if name == "kind":
+        return KINDS[value][0] if value in KINDS else value
+    if name == "business_impact":
+        return IMPACTS[value][0] if value in IMPACTS else value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value) or "(none)"
+    return str(value)

@@ -1,0 +1,290 @@
+"""The request lifecycle of DESIGN.md as one table, and the only code that changes a state.
+
+Every transition checks who may take it from the request's current state, changes the request
+and writes its immutable event in the caller's transaction (this module flushes, the caller
+commits). A request's ``version`` column makes each change conditional on nobody else having
+changed the request since it was read, so two people racing resolve to exactly one winner.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from .extensions import db
+from .models import CLOSED_STATES, DECLINE_REASONS, SIZES, Event, Request, Watcher, utcnow
+
+# States in which the request has not been delivered yet: where it can still be declined,
+# marked duplicate or cancelled. (DESIGN.md says "open states"; a delivered request is
+# confirmed or reopened instead.)
+BEFORE_DELIVERY = frozenset(
+    {"submitted", "needs_info", "waitlisted", "accepted", "in_progress", "blocked"}
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the lifecycle table."""
+
+    name: str
+    label: str
+    sources: frozenset
+    target: str | None  # None: back to the state the request was in before (answer)
+    actors: frozenset  # requester, team_analyst, assignee, lead, system
+    needs: tuple = field(default=())  # inputs that must be given: note, size, url, reason, original
+    style: str = "secondary"
+    help: str = ""
+
+
+TRANSITIONS = {
+    t.name: t
+    for t in [
+        Transition("accept", "Accept", frozenset({"submitted"}), "accepted",
+                   frozenset({"team_analyst", "lead"}), ("size",), "primary",
+                   "Take it into the team's backlog, with a size estimate."),
+        Transition("waitlist", "Waitlist", frozenset({"submitted"}), "waitlisted",
+                   frozenset({"system"}), ("note",)),
+        Transition("approve", "Approve over budget", frozenset({"waitlisted"}), "accepted",
+                   frozenset({"lead"}), ("size",), "primary",
+                   "Accept it although the team's ad-hoc budget is used up."),
+        Transition("release", "Release", frozenset({"waitlisted"}), "accepted",
+                   frozenset({"system"})),
+        Transition("ask", "Ask for info", frozenset({"submitted", "accepted"}), "needs_info",
+                   frozenset({"team_analyst", "lead"}), ("note",), "outline-primary",
+                   "Ask the requester a question; the SLA clock pauses until they answer."),
+        Transition("answer", "Answer", frozenset({"needs_info"}), None,
+                   frozenset({"requester"}), ("note",), "primary",
+                   "Answer the data team's question so work can go on."),
+        Transition("claim", "Claim", frozenset({"accepted"}), "in_progress",
+                   frozenset({"team_analyst", "lead"}), (), "primary",
+                   "Start working on it yourself."),
+        Transition("block", "Mark blocked", frozenset({"in_progress"}), "blocked",
+                   frozenset({"assignee", "lead"}), ("note",), "outline-warning",
+                   "Something outside your control stops the work; say what."),
+        Transition("unblock", "Unblock", frozenset({"blocked"}), "in_progress",
+                   frozenset({"assignee", "lead"}), (), "outline-primary"),
+        Transition("unclaim", "Unclaim", frozenset({"in_progress"}), "accepted",
+                   frozenset({"assignee", "lead"}), (), "outline-secondary",
+                   "Put it back in the team's backlog for someone else."),
+        Transition("deliver", "Deliver", frozenset({"in_progress"}), "delivered",
+                   frozenset({"assignee", "lead"}), ("url", "note"), "success",
+                   "Hand over the result: a link to it and a note on how to read it."),
+        Transition("confirm", "Confirm delivery", frozenset({"delivered"}), "resolved",
+                   frozenset({"requester"}), (), "success",
+                   "It answers what you asked: close the request."),
+        Transition("auto_resolve", "Resolve automatically", frozenset({"delivered"}), "resolved",
+                   frozenset({"system"}), ("note",)),
+        Transition("reopen", "Reopen", frozenset({"delivered"}), "in_progress",
+                   frozenset({"requester"}), ("note",), "outline-warning",
+                   "The delivery does not answer the request; say what is missing."),
+        Transition("decline", "Decline", BEFORE_DELIVERY, "declined",
+                   frozenset({"team_analyst", "lead"}), ("reason", "note"), "outline-danger",
+                   "Close it without doing it, with a reason the requester will see."),
+        Transition("mark_duplicate", "Mark duplicate", BEFORE_DELIVERY, "duplicate",
+                   frozenset({"team_analyst", "lead"}), ("original",), "outline-secondary",
+                   "Another request asks for the same; its requester and watchers follow that one."),
+        Transition("cancel", "Cancel", BEFORE_DELIVERY, "cancelled",
+                   frozenset({"requester", "lead"}), (), "outline-danger",
+                   "Withdraw the request: it is no longer needed."),
+    ]
+}
+
+
+class TransitionError(Exception):
+    """A transition that cannot be taken; ``str(error)`` is a message for the user."""
+
+
+class NotAllowed(TransitionError):
+    """The actor may not take this transition on this request (403)."""
+
+
+class InvalidTransition(TransitionError):
+    """The transition does not apply from the request's current state (409)."""
+
+
+class MissingInput(TransitionError):
+    """A required input is missing or wrong; ``field`` names it (400)."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+class ConcurrentChange(TransitionError):
+    """Someone else changed the request after it was read (409)."""
+
+
+def actor_roles(request, user):
+    """Return the lifecycle roles ``user`` holds on ``request`` (None is the system)."""
+    if user is None:
+        return {"system"}
+    roles = set()
+    if user.id == request.requester_id:
+        roles.add("requester")
+    if user.role == "lead":
+        roles.add("lead")
+    if user.role in ("analyst", "lead"):
+        if user.id == request.assignee_id:
+            roles.update({"assignee", "team_analyst"})
+        elif request.team_id in user.team_ids and not request.is_confidential:
+            roles.add("team_analyst")
+    return roles
+
+
+def may_take(transition, request, user):
+    """Tell whether ``user`` may take ``transition`` on ``request`` in its current state."""
+    return request.state in transition.sources and bool(
+        transition.actors & actor_roles(request, user)
+    )
+
+
+def available_transitions(request, user):
+    """Return the transitions ``user`` may take on ``request`` now, in table order."""
+    return [t for t in TRANSITIONS.values() if may_take(t, request, user)]
+
+
+def transition(request, name, actor, now=None, *, note="", size=None, url=None, reason=None,
+               original=None, rating=None, expected_version=None):
+    """Move ``request`` by the transition ``name`` and record its event; return the event.
+
+    ``actor`` is a User, or None for the system. ``expected_version`` is the version the actor
+    saw; if the request changed since, nothing happens and ConcurrentChange is raised.
+    """
+    now = now or utcnow()
+    t = TRANSITIONS.get(name)
+    if t is None:
+        raise InvalidTransition(f"There is no action called {name!r}.")
+    if expected_version is not None and expected_version != request.version:
+        raise ConcurrentChange(
+            "Someone else changed this request while you were looking at it "
+            f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again."
+        )
+    if request.state not in t.sources:
+        raise InvalidTransition(
+            f"This request is now {request.state_label.lower()}, so \u201c{t.label}\u201d is no "
+            "longer possible. Nothing was changed."
+        )
+    if not t.actors & actor_roles(request, actor):
+        raise NotAllowed(f"You may not {t.label.lower()} this request.")
+
+    note = (note or "").strip()
+    data = {}
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise MissingInput("url", "Enter a full link starting with https://")
+    if "note" in t.needs and not note:
+        raise MissingInput("note", "Please write a few words: this step needs an explanation.")
+    if "size" in t.needs:
+        if size not in SIZES:
+            raise MissingInput("size", "Choose a size estimate.")
+        data["size"] = [request.size, size]
+        request.size = size
+    if "url" in t.needs:
+        if not url:
+            raise MissingInput("url", "Give the link to what you delivered.")
+        request.delivered_url = url
+        data["url"] = url
+    if "reason" in t.needs:
+        if reason not in DECLINE_REASONS:
+            raise MissingInput("reason", "Choose why the request is declined.")
+        if reason == "self_serve" and not url:
+            raise MissingInput("url", "Link to the existing dashboard or dataset that answers it.")
+        request.decline_reason = reason
+        data["reason"] = reason
+        if url:
+            request.delivered_url = url
+            data["url"] = url
+    if "original" in t.needs:
+        _check_original(request, original)
+        request.duplicate_of = original
+        data["original_id"] = original.id
+        _move_watchers(request, original)
+    if rating is not None:
+        request.rating = rating
+        data["rating"] = rating
+
+    from_state = request.state
+    to_state = t.target or request.resume_state or "submitted"
+    if to_state == "needs_info":
+        request.resume_state = from_state
+    elif from_state == "needs_info":
+        request.resume_state = None
+    if name == "claim":
+        request.assignee = actor
+    elif name == "unclaim":
+        request.assignee = None
+    request.state = to_state
+    request.updated_at = now
+    request.closed_at = now if to_state in CLOSED_STATES else None
+
+    event = Event(request=request, actor=actor, kind="transition", action=name,
+                  from_state=from_state, to_state=to_state, text=note, data=data,
+                  created_at=now)
+    db.session.add(event)
+    flush_or_conflict(request)
+    return event
+
+
+def flush_or_conflict(request):
+    """Flush pending changes; turn a lost race on ``request`` into ConcurrentChange."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise ConcurrentChange(
+            "Someone else changed this request at the same moment, and their change came first. "
+            "Nothing of yours was saved; review the request and try again."
+        ) from error
+
+
+def _check_original(request, original):
+    if original is None:
+        raise MissingInput("original", "Give the number of the original request.")
+    if original.id == request.id:
+        raise MissingInput("original", "A request cannot be a duplicate of itself.")
+    seen = set()
+    cursor = original
+    while cursor is not None and cursor.id not in seen:
+        if cursor.state == "duplicate":
+            raise MissingInput(
+                "original", f"Request #{cursor.id} is itself a duplicate; point at the original."
+            )
+        seen.add(cursor.id)
+        cursor = cursor.duplicate_of
+
+
+def _move_watchers(duplicate, original):
+    """The duplicate's requester and watchers follow the original from now on."""
+    following = set(original.watcher_emails) | {original.requester.email}
+    for email in [duplicate.requester.email, *duplicate.watcher_emails]:
+        if email not in following:
+            original.watchers.append(Watcher(email=email))
+            following.add(email)
+
+
+# How the timeline says what a transition did, and how error messages name it.
+DONE = {
+    "accept": "accepted the request", "waitlist": "waitlisted the request",
+    "approve": "approved the request over budget", "release": "released the request from the waitlist",
+    "ask": "asked for more information", "answer": "answered",
+    "claim": "claimed the request", "block": "marked the request blocked",
+    "unblock": "unblocked the request", "unclaim": "put the request back in the backlog",
+    "deliver": "delivered", "confirm": "confirmed the delivery",
+    "auto_resolve": "resolved the request (no answer after delivery)",
+    "reopen": "reopened the request", "decline": "declined the request",
+    "mark_duplicate": "marked the request as a duplicate", "cancel": "cancelled the request",
+}
+
+
+def record_created(request, actor, now=None):
+    """Write the 'created' event of a new request."""
+    now = now or utcnow()
+    event = Event(request=request, actor=actor, kind="created", to_state=request.state,
+                  created_at=now, data={})
+    db.session.add(event)
+    return event
+
+
+def replay_state(events):
+    """Return the state that a request's events lead to (history is the source of truth)."""
+    state = None
+    for event in events:
+        if event.kind in ("created", "transition"):
+            state = event.to_state
+    return state

@@ -1,0 +1,341 @@
+"""The domain's tables: teams, users, requests, their watchers and their immutable events.
+
+Names follow ../shared/DESIGN.md. Datetimes are stored in UTC and come back timezone-aware.
+"""
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import event as sa_event
+from sqlalchemy.types import DateTime, TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+# --- Vocabulary ---------------------------------------------------------------------------
+
+ROLES = {
+    "requester": "Requester",
+    "analyst": "Analyst",
+    "lead": "Lead",
+    "admin": "Admin",
+}
+
+STATES = {
+    "submitted": "Submitted",
+    "needs_info": "Needs info",
+    "waitlisted": "Waitlisted",
+    "accepted": "Accepted",
+    "in_progress": "In progress",
+    "blocked": "Blocked",
+    "delivered": "Delivered",
+    "resolved": "Resolved",
+    "declined": "Declined",
+    "duplicate": "Duplicate",
+    "cancelled": "Cancelled",
+}
+CLOSED_STATES = frozenset({"resolved", "declined", "duplicate", "cancelled"})
+OPEN_STATES = frozenset(STATES) - CLOSED_STATES
+
+KINDS = {
+    "ad_hoc": ("Ad-hoc", "A one-off pull, report or answer"),
+    "project": ("Project", "Larger or recurring work: a new dashboard, a model, a pipeline"),
+    "data_issue": ("Data issue", "Something is wrong with data or a report that already exists"),
+}
+
+FORMATS = {
+    "spreadsheet": "Spreadsheet or CSV extract",
+    "dashboard": "Dashboard",
+    "analysis": "Analysis document or write-up",
+    "table": "Database table or view",
+    "answer": "A quick answer (a number or a short list)",
+    "presentation": "Slides for a presentation",
+}
+
+# Business impact: a small ordered scale, explained in words a requester can choose from.
+IMPACTS = {
+    1: ("Minimal", "Nice to know; nothing changes if it never comes"),
+    2: ("Low", "Improves a routine decision for a few people"),
+    3: ("Medium", "Shapes a team's plan, budget or campaign"),
+    4: ("High", "Drives a significant decision on revenue, cost or customers"),
+    5: ("Critical", "A company-level decision, a legal duty, or customers affected now"),
+}
+
+# Size estimates set at triage, with the days guidance shown to analysts.
+SIZES = {
+    "S": ("Small", "up to 1 day"),
+    "M": ("Medium", "2 to 3 days"),
+    "L": ("Large", "1 to 2 weeks"),
+    "XL": ("Extra large", "more than 2 weeks"),
+}
+
+DECLINE_REASONS = {
+    "self_serve": "Self-serve available (an existing dashboard or dataset answers it)",
+    "out_of_scope": "Out of the data team's scope",
+    "low_value": "Value too low for the effort",
+    "no_data": "The data does not exist or cannot be used",
+    "no_capacity": "No capacity before the deadline",
+    "other": "Other",
+}
+
+
+def utcnow():
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime stored as naive UTC on every database and returned as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+# --- Tables -------------------------------------------------------------------------------
+
+team_memberships = db.Table(
+    "team_memberships",
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("team_id", db.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Team(db.Model):
+    """A business team that sends requests; analysts are embedded in one or more teams."""
+
+    __tablename__ = "teams"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False, unique=True)
+    description = db.Column(db.String(300), nullable=False, default="")
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    members = db.relationship(
+        "User", secondary=team_memberships, back_populates="teams", order_by="User.name"
+    )
+
+    def __repr__(self):
+        return f"<Team {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    """Someone who logs in: a requester, analyst, lead or admin."""
+
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    name = db.Column(db.String(120), nullable=False)
+    password_hash = db.Column(db.String(255), nullable=False)
+    role = db.Column(db.String(20), nullable=False, default="requester")
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(UTCDateTime)
+
+    teams = db.relationship(
+        "Team", secondary=team_memberships, back_populates="members", order_by="Team.name"
+    )
+
+    __table_args__ = (
+        db.CheckConstraint("role IN ('requester', 'analyst', 'lead', 'admin')", name="role"),
+    )
+
+    def set_password(self, password):
+        """Store a salted hash of ``password``; the password itself is never kept."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        """Tell whether ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_lead(self):
+        return self.role == "lead"
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+    @property
+    def is_analyst(self):
+        return self.role == "analyst"
+
+    @property
+    def is_requester(self):
+        return self.role == "requester"
+
+    @property
+    def sees_everything(self):
+        """Leads and admins see every request (DESIGN.md, Roles)."""
+        return self.role in ("lead", "admin")
+
+    @property
+    def team_ids(self):
+        return [team.id for team in self.teams]
+
+    @property
+    def primary_team(self):
+        return self.teams[0] if self.teams else None
+
+    @property
+    def role_label(self):
+        return ROLES[self.role]
+
+    def __repr__(self):
+        return f"<User {self.email}>"
+
+
+class Request(db.Model):
+    """A data request, from intake to resolution; its state follows from its events."""
+
+    __tablename__ = "requests"
+
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200), nullable=False)
+    team_id = db.Column(db.ForeignKey("teams.id"), nullable=False, index=True)
+    requester_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+
+    data_needed = db.Column(db.Text, nullable=False)
+    format = db.Column(db.String(30), nullable=False)
+    usage = db.Column(db.Text, nullable=False)
+    lever_result = db.Column(db.Text, nullable=False)
+    lever_expected_shape = db.Column(db.Text, nullable=False)
+    lever_extraction = db.Column(db.Text, nullable=False)
+    lever_decision = db.Column(db.Text, nullable=False)
+    deadline = db.Column(db.Date)
+    kind = db.Column(db.String(20), nullable=False, default="ad_hoc")
+    business_impact = db.Column(db.Integer, nullable=False, default=3)
+    is_exec_sponsored = db.Column(db.Boolean, nullable=False, default=False)
+    exec_sponsor = db.Column(db.String(120), nullable=False, default="")
+    is_confidential = db.Column(db.Boolean, nullable=False, default=False)
+
+    state = db.Column(db.String(20), nullable=False, default="submitted", index=True)
+    # The state a request returns to when the requester answers a question (needs_info).
+    resume_state = db.Column(db.String(20))
+    size = db.Column(db.String(2))
+    assignee_id = db.Column(db.ForeignKey("users.id"), index=True)
+    duplicate_of_id = db.Column(db.ForeignKey("requests.id"))
+    delivered_url = db.Column(db.String(500))
+    decline_reason = db.Column(db.String(30))
+    rating = db.Column(db.Integer)
+
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    closed_at = db.Column(UTCDateTime)
+    version = db.Column(db.Integer, nullable=False)
+
+    team = db.relationship("Team")
+    requester = db.relationship("User", foreign_keys=[requester_id])
+    assignee = db.relationship("User", foreign_keys=[assignee_id])
+    duplicate_of = db.relationship("Request", remote_side=[id])
+    watchers = db.relationship(
+        "Watcher", back_populates="request", cascade="all, delete-orphan", order_by="Watcher.email"
+    )
+    events = db.relationship(
+        "Event", back_populates="request", order_by="Event.id", cascade="all", passive_deletes=True
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        db.CheckConstraint("business_impact BETWEEN 1 AND 5", name="business_impact"),
+        db.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        db.Index("ix_requests_state_team", "state", "team_id"),
+    )
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_STATES
+
+    @property
+    def state_label(self):
+        return STATES[self.state]
+
+    @property
+    def kind_label(self):
+        return KINDS[self.kind][0]
+
+    @property
+    def format_label(self):
+        return FORMATS.get(self.format, self.format)
+
+    @property
+    def impact_label(self):
+        return IMPACTS[self.business_impact][0]
+
+    @property
+    def watcher_emails(self):
+        return [watcher.email for watcher in self.watchers]
+
+    def __repr__(self):
+        return f"<Request #{self.id} {self.state}>"
+
+
+class Watcher(db.Model):
+    """An e-mail address that follows a request (it need not belong to a user)."""
+
+    __tablename__ = "watchers"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(
+        db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    email = db.Column(db.String(254), nullable=False, index=True)
+
+    request = db.relationship("Request", back_populates="watchers")
+
+    __table_args__ = (db.UniqueConstraint("request_id", "email", name="uq_watchers_request_email"),)
+
+
+class Event(db.Model):
+    """One immutable step in a request's history: creation, a transition, a comment, an edit."""
+
+    __tablename__ = "events"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(
+        db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    actor_id = db.Column(db.ForeignKey("users.id"))  # None: the system
+    kind = db.Column(db.String(20), nullable=False)  # created, transition, comment, edit
+    action = db.Column(db.String(30))  # the transition's name, for transitions
+    from_state = db.Column(db.String(20))
+    to_state = db.Column(db.String(20))
+    text = db.Column(db.Text, nullable=False, default="")
+    data = db.Column(db.JSON, nullable=False, default=dict)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+    request = db.relationship("Request", back_populates="events")
+    actor = db.relationship("User")
+
+    @property
+    def actor_name(self):
+        return self.actor.name if self.actor else "Datadesk"
+
+    def __repr__(self):
+        return f"<Event {self.kind} #{self.request_id} {self.from_state}->{self.to_state}>"
+
+
+class ImmutableEventError(RuntimeError):
+    """Raised when code tries to change or delete an event: history is never rewritten."""
+
+
+@sa_event.listens_for(Event, "before_update")
+def _refuse_event_update(mapper, connection, target):
+    raise ImmutableEventError(f"events are immutable (event {target.id})")
+
+
+@sa_event.listens_for(Event, "before_delete")
+def _refuse_event_delete(mapper, connection, target):
+    raise ImmutableEventError(f"events are immutable (event {target.id})")

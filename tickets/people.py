@@ -1,0 +1,60 @@
+"""Teams and people: creating and changing them, with the rules that keep an install usable."""
+from sqlalchemy import func
+
+from .extensions import db
+from .models import ROLES, Team, User
+
+
+class DuplicateName(ValueError):
+    """A team name or e-mail address that is already taken."""
+
+
+class NotPermitted(PermissionError):
+    """A change the acting user may not make."""
+
+
+def save_team(team, *, name, description="", is_active=True):
+    """Create a team (``team`` None) or update one; team names are unique, ignoring case."""
+    clash = db.session.scalars(db.select(Team).where(func.lower(Team.name) == name.lower())).first()
+    if clash is not None and clash is not team:
+        raise DuplicateName(f"There is already a team called {clash.name}.")
+    if team is None:
+        team = Team()
+        db.session.add(team)
+    team.name, team.description, team.is_active = name, description, is_active
+    db.session.flush()
+    return team
+
+
+def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None, is_active=True):
+    """Create a user (``user`` None) or update one.
+
+    Only admins grant or change the admin role, and nobody locks themselves out by
+    deactivating their own account or giving up their own management role.
+    """
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if actor is not None and actor.role != "admin" and "admin" in (role, getattr(user, "role", None)):
+        raise NotPermitted("Only an admin can create, change or grant the admin role.")
+    if actor is not None and user is actor:
+        if not is_active:
+            raise NotPermitted("You cannot deactivate your own account.")
+        if role != actor.role and actor.role in ("lead", "admin"):
+            raise NotPermitted("You cannot change your own role; ask another lead or admin.")
+    clash = db.session.scalars(db.select(User).where(User.email == email)).first()
+    if clash is not None and clash is not user:
+        raise DuplicateName(f"{email} already belongs to {clash.name}.")
+    teams = db.session.scalars(
+        db.select(Team).where(Team.id.in_(list(team_ids))).order_by(Team.name)).all() if team_ids else []
+    if user is None:
+        if not password:
+            raise ValueError("a new user needs a password")
+        user = User()
+        db.session.add(user)
+    user.name, user.email, user.role, user.is_active = name, email, role, is_active
+    user.teams = teams
+    if password:
+        user.set_password(password)
+    db.session.flush()
+    return user

@@ -1,0 +1,101 @@
+"""Administration for leads and admins: teams, people, roles and analyst embedding."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+
+from .. import people
+from ..auth import roles_required
+from ..extensions import db
+from ..forms import TeamForm, UserForm
+from ..models import ROLES, Request, Team, User
+from .helpers import paginate
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+manage = roles_required("lead", "admin")
+
+
+@bp.route("/teams")
+@manage
+def teams():
+    """Every team with its members, analysts and open request count."""
+    all_teams = db.session.scalars(
+        db.select(Team).options(selectinload(Team.members)).order_by(Team.name)).all()
+    open_counts = dict(db.session.execute(
+        db.select(Request.team_id, func.count()).where(Request.closed_at.is_(None))
+        .group_by(Request.team_id)).all())
+    return render_template("admin/teams.html", teams=all_teams, open_counts=open_counts)
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
+@manage
+def team_form(team_id=None):
+    """Create or rename a team, or make it (in)active."""
+    team = db.session.get(Team, team_id) if team_id else None
+    if team_id and team is None:
+        abort(404)
+    form = TeamForm(obj=team)
+    if form.validate_on_submit():
+        try:
+            team = people.save_team(team, name=form.name.data, description=form.description.data,
+                                    is_active=form.is_active.data)
+            db.session.commit()
+        except people.DuplicateName as error:
+            db.session.rollback()
+            form.name.errors.append(str(error))
+        else:
+            flash(f"Team {team.name} is saved.", "success")
+            return redirect(url_for("admin.teams"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/team_form.html", form=form, team=team), status
+
+
+@bp.route("/users")
+@manage
+def users():
+    """Everyone who can log in, filterable by role and team."""
+    query = db.select(User).options(selectinload(User.teams)).order_by(User.name)
+    role = request.args.get("role", "")
+    if role in ROLES:
+        query = query.where(User.role == role)
+    q = request.args.get("q", "").strip()[:100]
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(func.lower(User.name).like(like) | User.email.like(like))
+    page = paginate(query, current_app.config["PAGE_SIZE"] * 2)
+    return render_template("admin/users.html", page=page, role=role, q=q)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@manage
+def user_form(user_id=None):
+    """Create a person or change their name, e-mail, role, teams, password or access."""
+    user = db.session.get(User, user_id) if user_id else None
+    if user_id and user is None:
+        abort(404)
+    all_teams = db.session.scalars(db.select(Team).order_by(Team.name)).all()
+    form = UserForm(obj=user, teams=all_teams, require_password=user is None)
+    if request.method == "GET" and user is not None:
+        form.teams.data = user.team_ids
+        form.password.data = ""
+    if form.validate_on_submit():
+        try:
+            user = people.save_user(
+                user, actor=current_user, name=form.name.data, email=form.email.data,
+                role=form.role.data, team_ids=form.teams.data, password=form.password.data or None,
+                is_active=form.is_active.data)
+            db.session.commit()
+        except people.DuplicateName as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        except people.NotPermitted as error:
+            db.session.rollback()
+            form.role.errors.append(str(error))
+        else:
+            flash(f"{user.name} is saved.", "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=user), status

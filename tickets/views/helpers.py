@@ -1,0 +1,49 @@
+"""Small helpers shared by views and templates: formatting, URLs, pagination."""
+from urllib.parse import urljoin, urlsplit
+
+from flask import request, url_for
+
+from ..extensions import db
+
+
+def format_datetime(value):
+    """Show a UTC datetime as '23 Nov 2026, 14:05 UTC'."""
+    if value is None:
+        return ""
+    return value.strftime("%-d %b %Y, %H:%M UTC")
+
+
+def format_date(value):
+    """Show a date as 'Mon 23 Nov 2026'."""
+    if value is None:
+        return ""
+    return value.strftime("%a %-d %b %Y")
+
+
+def url_with(**changes):
+    """Return the current page's URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def is_safe_next(target):
+    """Tell whether ``target`` is a path on this site (no open redirects)."""
+    if not target or target.startswith("//") or "\\" in target:
+        return False
+    host = urlsplit(request.host_url)
+    joined = urlsplit(urljoin(request.host_url, target))
+    return joined.scheme in ("http", "https") and joined.netloc == host.netloc and target.startswith("/")
+
+
+def paginate(select, page_size):
+    """Run ``select`` one page at a time: two SQL statements (count and page) plus its eager loads."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    return db.paginate(select, page=page, per_page=page_size, error_out=False)

@@ -1,0 +1,335 @@
+"""Requests: the intake form, the request page with its timeline and actions, and the lists."""
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import or_
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import intake, lifecycle
+from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
+from ..extensions import db
+from ..forms import TRANSITION_FORMS, CommentForm, RequestForm, TransitionForm
+from ..models import CLOSED_STATES, KINDS, OPEN_STATES, STATES, Event, Request, Team, User
+from .helpers import paginate
+
+bp = Blueprint("requests", __name__)
+
+LIST_SCOPES = {
+    "mine": "My requests",
+    "team": "My team's requests",
+    "all": "All requests",
+}
+SORTS = {
+    "newest": ("Newest first", [Request.created_at.desc(), Request.id.desc()]),
+    "oldest": ("Oldest first", [Request.created_at.asc(), Request.id.asc()]),
+    "deadline": ("Deadline soonest", [Request.deadline.is_(None), Request.deadline.asc(), Request.id.asc()]),
+    "updated": ("Recently updated", [Request.updated_at.desc(), Request.id.desc()]),
+    "impact": ("Highest impact", [Request.business_impact.desc(), Request.created_at.asc()]),
+}
+
+
+def _today():
+    return date.today()
+
+
+def _active_teams():
+    return db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Send each user to the list they work from."""
+    if current_user.sees_everything:
+        return redirect(url_for("requests.list_requests", scope="all"))
+    if current_user.is_analyst:
+        return redirect(url_for("requests.list_requests", scope="team"))
+    return redirect(url_for("requests.list_requests", scope="mine"))
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """The intake form."""
+    teams = _active_teams()
+    form = RequestForm(today=_today(), teams=teams)
+    if request.method == "GET" and current_user.primary_team:
+        form.team_id.data = current_user.primary_team.id
+    if form.validate_on_submit():
+        fields = _intake_fields(form)
+        created = intake.submit_request(current_user, fields, watchers=form.watcher_list)
+        db.session.commit()
+        flash(f"Request #{created.id} is submitted. The team's analysts will triage it.", "success")
+        return redirect(url_for("requests.detail", request_id=created.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("requests/form.html", form=form, editing=None), status
+
+
+@bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(request_id):
+    """Change a request's intake fields; the change is recorded on its timeline."""
+    req = get_visible_request_or_404(request_id, current_user, selectinload(Request.watchers))
+    if not can_edit(req, current_user):
+        abort(403)
+    teams = _active_teams()
+    if req.team not in teams:
+        teams.append(req.team)
+    form = RequestForm(obj=req, today=_today(), teams=teams)
+    if request.method == "GET":
+        form.watchers.data = "\n".join(req.watcher_emails)
+        form.no_deadline.data = req.deadline is None
+    elif form.deadline.data == req.deadline:
+        form.today = min(form.today, req.deadline or form.today)  # an unchanged old date is kept
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = int(request.form.get("version", ""))
+        except ValueError:
+            abort(400)
+        try:
+            changed = intake.edit_request(req, current_user, _intake_fields(form),
+                                          watchers=form.watcher_list, expected_version=version)
+            db.session.commit()
+        except lifecycle.ConcurrentChange as conflict:
+            db.session.rollback()
+            flash(str(conflict), "warning")
+            status = 409
+        else:
+            flash("Your changes are saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("requests.detail", request_id=req.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("requests/form.html", form=form, editing=req), status
+
+
+def _intake_fields(form):
+    fields = {name: getattr(form, name).data for name in intake.INTAKE_FIELDS}
+    if form.no_deadline.data:
+        fields["deadline"] = None
+    if not form.is_exec_sponsored.data:
+        fields["exec_sponsor"] = ""
+    return fields
+
+
+@bp.route("/requests/<int:request_id>")
+@login_required
+def detail(request_id):
+    """A request: its fields, its state, the actions this user may take, and its timeline."""
+    return _render_detail(request_id)
+
+
+def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=None, status=200):
+    req = get_visible_request_or_404(
+        request_id, current_user,
+        joinedload(Request.team), joinedload(Request.requester), joinedload(Request.assignee),
+        selectinload(Request.watchers),
+        selectinload(Request.events).joinedload(Event.actor),
+    )
+    transitions = lifecycle.available_transitions(req, current_user)
+    forms = {}
+    for t in transitions:
+        form = (bound_forms or {}).get(t.name) or TRANSITION_FORMS[t.name](
+            formdata=None, version=req.version, prefix=t.name)
+        form.version.data = req.version
+        forms[t.name] = form
+    original = None
+    if req.duplicate_of_id:
+        original = db.session.scalars(db.select(Request).where(
+            Request.id == req.duplicate_of_id, visible_requests(current_user))).first()
+    duplicates = db.session.scalars(db.select(Request).where(
+        Request.duplicate_of_id == req.id, visible_requests(current_user))
+        .order_by(Request.id)).all()
+    return render_template(
+        "requests/detail.html", req=req, transitions=transitions, forms=forms,
+        open_action=open_action, comment_form=comment_form or CommentForm(),
+        can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
+        original=original, duplicates=duplicates, describe_change=intake.describe_change,
+        field_labels=intake.FIELD_LABELS,
+    ), status
+
+
+@bp.route("/requests/<int:request_id>/comments", methods=["POST"])
+@login_required
+def comment(request_id):
+    """Add a comment to an open request."""
+    req = get_visible_request_or_404(request_id, current_user)
+    if not can_comment(req, current_user):
+        abort(403)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _render_detail(request_id, comment_form=form, status=400)
+    intake.add_comment(req, current_user, form.text.data)
+    db.session.commit()
+    flash("Your comment is added.", "success")
+    return redirect(url_for("requests.detail", request_id=req.id, _anchor="timeline"))
+
+
+@bp.route("/requests/<int:request_id>/actions/<name>", methods=["POST"])
+@login_required
+def act(request_id, name):
+    """Take one lifecycle transition, with the inputs its form asks for."""
+    form_class = TRANSITION_FORMS.get(name)
+    if form_class is None:
+        abort(404)
+    req = get_visible_request_or_404(request_id, current_user)
+    t = lifecycle.TRANSITIONS[name]
+    if not t.actors & lifecycle.actor_roles(req, current_user):
+        abort(403)
+    form = form_class(prefix=name)
+    if not form.validate_on_submit():
+        return _render_detail(request_id, {name: form}, open_action=name, status=400)
+
+    inputs = {key: form[key].data for key in ("note", "size", "url", "reason", "rating")
+              if key in form}
+    if name == "mark_duplicate":
+        inputs["original"] = db.session.scalars(db.select(Request).where(
+            Request.id == form.original.data, visible_requests(current_user))).first()
+        if inputs["original"] is None:
+            form.original.errors.append(f"There is no request #{form.original.data} that you can see.")
+            return _render_detail(request_id, {name: form}, open_action=name, status=400)
+    try:
+        lifecycle.transition(req, name, current_user, expected_version=form.version.data, **inputs)
+        db.session.commit()
+    except lifecycle.MissingInput as missing:
+        db.session.rollback()
+        form[missing.field].errors.append(str(missing))
+        return _render_detail(request_id, {name: form}, open_action=name, status=400)
+    except lifecycle.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange) as conflict:
+        db.session.rollback()
+        flash(str(conflict), "warning")
+        return _render_detail(request_id, status=409)
+    flash(_done_message(name, req), "success")
+    return redirect(url_for("requests.detail", request_id=req.id))
+
+
+def _done_message(name, req):
+    messages = {
+        "accept": "Accepted into the backlog.",
+        "approve": "Approved over budget and accepted.",
+        "ask": "Your question is sent to the requester.",
+        "answer": "Thank you: your answer is sent to the data team.",
+        "claim": "You are working on it now.",
+        "block": "Marked blocked.",
+        "unblock": "Back in progress.",
+        "unclaim": "Put back in the team's backlog.",
+        "deliver": "Delivered. The requester is asked to confirm.",
+        "confirm": "Thank you: the request is resolved.",
+        "reopen": "Reopened: the analyst will look at what is missing.",
+        "decline": "Declined; the requester sees your explanation.",
+        "mark_duplicate": f"Marked as a duplicate of #{req.duplicate_of_id}.",
+        "cancel": "The request is cancelled.",
+    }
+    return messages.get(name, "Done.")
+
+
+# --- Lists ---------------------------------------------------------------------------------
+
+@bp.route("/requests", defaults={"scope": None})
+@bp.route("/requests/<any(mine, team, all):scope>")
+@login_required
+def list_requests(scope):
+    """A filtered, sorted, paginated list: a constant number of SQL statements per page."""
+    if scope is None:
+        return redirect(url_for("requests.index"))
+    if scope == "all" and not current_user.sees_everything:
+        abort(403)
+    if scope == "team" and not current_user.team_ids:
+        flash("You are not in any team yet, so this list is empty. Ask a lead to add you to one.", "info")
+
+    query = db.select(Request).where(visible_requests(current_user))
+    if scope == "mine":
+        query = query.where(or_(Request.requester_id == current_user.id,
+                                Request.assignee_id == current_user.id))
+    elif scope == "team":
+        query = query.where(Request.team_id.in_(current_user.team_ids))
+
+    filters = _list_filters()
+    if filters["state"] == "open":
+        query = query.where(Request.state.in_(OPEN_STATES))
+    elif filters["state"] == "closed":
+        query = query.where(Request.state.in_(CLOSED_STATES))
+    elif filters["state"] in STATES:
+        query = query.where(Request.state == filters["state"])
+    if filters["team"]:
+        query = query.where(Request.team_id == filters["team"])
+    if filters["kind"] in KINDS:
+        query = query.where(Request.kind == filters["kind"])
+    if filters["assignee"] == "none":
+        query = query.where(Request.assignee_id.is_(None))
+    elif filters["assignee"]:
+        query = query.where(Request.assignee_id == filters["assignee"])
+    if filters["q"]:
+        like = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Request.title.ilike(like, escape="\\"))
+    query = query.order_by(*SORTS[filters["sort"]][1]).options(
+        joinedload(Request.team), joinedload(Request.requester), joinedload(Request.assignee))
+
+    page = paginate(query, current_app.config["PAGE_SIZE"])
+    team_choices = _active_teams() if scope == "all" else list(current_user.teams)
+    assignees = db.session.scalars(db.select(User).where(
+        User.role.in_(("analyst", "lead")), User.is_active).order_by(User.name)).all()
+    return render_template(
+        "requests/list.html", page=page, scope=scope, title=_list_title(scope),
+        filters=filters, sorts=SORTS, team_choices=team_choices, assignees=assignees,
+        scopes=_scopes_for(current_user),
+    )
+
+
+def _list_title(scope):
+    if scope == "team" and current_user.role in ("analyst", "lead"):
+        return "Requests of my teams"
+    return LIST_SCOPES[scope]
+
+
+def _scopes_for(user):
+    scopes = [("mine", "My requests"), ("team", _team_label(user))]
+    if user.sees_everything:
+        scopes.append(("all", "All requests"))
+    return scopes
+
+
+def _team_label(user):
+    return "Requests of my teams" if user.role in ("analyst", "lead") else "My team's requests"
+
+
+def _list_filters():
+    args = request.args
+
+    def as_int(name):
+        try:
+            return int(args.get(name, ""))
+        except ValueError:
+            return None
+
+    assignee = args.get("assignee", "")
+    sort = args.get("sort", "newest")
+    return {
+        "state": args.get("state", "open"),
+        "team": as_int("team"),
+        "kind": args.get("kind", ""),
+        "assignee": "none" if assignee == "none" else as_int("assignee"),
+        "q": args.get("q", "").strip()[:200],
+        "sort": sort if sort in SORTS else "newest",
+    }
+
+
+@bp.app_context_processor
+def navigation():
+    """The navigation's list links for the current user."""
+    if not current_user.is_authenticated:
+        return {"nav_lists": []}
+    return {"nav_lists": _scopes_for(current_user)}
