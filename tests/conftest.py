@@ -1,0 +1,223 @@
+"""Fixtures: one migrated database per test session, emptied after every test, and factories.
+
+The database is a temporary SQLite file, or PostgreSQL when TEST_DATABASE_URL is set (for example
+postgresql+psycopg://postgres@127.0.0.1:5432/test). The schema is built by the real migrations.
+
+No app context stays pushed during a test: each test client request gets its own, as in
+production. Factories open a short context of their own and return ids.
+"""
+import os
+import re
+import tempfile
+from datetime import date, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import inspect, text
+
+from tickets import create_app, intake, lifecycle, people
+from tickets.extensions import db
+from tickets.models import Request, Team, User
+
+PASSWORD = "correct-horse-9"
+
+
+def pytest_configure(config):
+    """Warnings are errors: a deprecation today is a failure tomorrow."""
+    config.addinivalue_line("filterwarnings", "error")
+    config.addinivalue_line("markers", "browser: drives a real Chromium through Playwright")
+
+
+def _database_url(tmp_dir):
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/datadesk-test.db"
+
+
+def _drop_everything():
+    """Start from an empty database, whatever an earlier run left behind."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The app under test, on a database built by running every migration."""
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _database_url(tmp_dir)})
+        with application.app_context():
+            _drop_everything()
+            upgrade()
+        yield application
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request):
+    """Leave every test an empty database (no data leaks between tests)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables)
+                  if inspect(db.engine).has_table(t.name)]
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Factory:
+    """Builds data through the domain modules, each call in its own committed transaction."""
+
+    def __init__(self, app):
+        self.app = app
+        self._count = 0
+
+    def _next(self):
+        self._count += 1
+        return self._count
+
+    def team(self, name=None, **fields):
+        with self.app.app_context():
+            team = people.save_team(None, name=name or f"Team {self._next()}", **fields)
+            db.session.commit()
+            return team.id
+
+    def user(self, role="requester", teams=(), email=None, name=None, password=PASSWORD,
+             is_active=True):
+        n = self._next()
+        with self.app.app_context():
+            user = people.save_user(
+                None, name=name or f"{role.title()} {n}", email=email or f"{role}{n}@example.com",
+                role=role, team_ids=list(teams), password=password, is_active=is_active)
+            db.session.commit()
+            return user.id
+
+    def request(self, requester, team, **fields):
+        values = {
+            "title": "Weekly churn by region", "team_id": team,
+            "data_needed": "Churned accounts per region per week since January.",
+            "format": "spreadsheet", "usage": "Reviewed in the Monday growth meeting.",
+            "lever_result": "Retention in the south region.",
+            "lever_expected_shape": "Churn around 3% a week, higher in the south.",
+            "lever_extraction": "Compare regions week over week.",
+            "lever_decision": "Move retention budget to the worst region.",
+            "deadline": date.today() + timedelta(days=30), "kind": "ad_hoc",
+            "business_impact": 3, "is_exec_sponsored": False, "exec_sponsor": "",
+            "is_confidential": False,
+        }
+        watchers = fields.pop("watchers", ())
+        values.update(fields)
+        with self.app.app_context():
+            created = intake.submit_request(db.session.get(User, requester), values,
+                                            watchers=watchers)
+            db.session.commit()
+            return created.id
+
+    def act(self, request_id, name, actor, **inputs):
+        """Take transition ``name`` as user id ``actor`` (None: the system)."""
+        with self.app.app_context():
+            req = db.session.get(Request, request_id)
+            if "original" in inputs:
+                inputs["original"] = db.session.get(Request, inputs["original"])
+            user = db.session.get(User, actor) if actor is not None else None
+            lifecycle.transition(req, name, user, **inputs)
+            db.session.commit()
+
+    def get(self, model, id_):
+        """Load a row in a fresh session, to check what the database holds."""
+        with self.app.app_context():
+            obj = db.session.get(model, id_)
+            if obj is not None:
+                db.session.expunge(obj)
+            return obj
+
+    def state(self, request_id):
+        with self.app.app_context():
+            return db.session.get(Request, request_id).state
+
+
+@pytest.fixture
+def make(app):
+    return Factory(app)
+
+
+class AuthActions:
+    """Log a test client in and out as a given user."""
+
+    def __init__(self, client, app):
+        self.client = client
+        self.app = app
+
+    def login(self, user_id_or_email, password=PASSWORD):
+        email = user_id_or_email
+        if isinstance(user_id_or_email, int):
+            with self.app.app_context():
+                email = db.session.get(User, user_id_or_email).email
+        self.client.get("/logout")  # harmless: logout is POST-only
+        response = self.client.post("/login", data={"email": email, "password": password,
+                                                    "csrf_token": self.csrf_token("/login")})
+        assert response.status_code == 302, f"login as {email} failed"
+        self.token = self.csrf_token("/requests/new")
+        return response
+
+    def post(self, path, data=None, **kwargs):
+        """POST ``data`` with this session's CSRF token."""
+        return self.client.post(path, data={"csrf_token": self.token, **(data or {})}, **kwargs)
+
+    def act(self, request_id, name, version=None, **fields):
+        """Submit the form of transition ``name`` on the request page, as a browser would."""
+        if version is None:
+            with self.app.app_context():
+                version = db.session.get(Request, request_id).version
+        data = {f"{name}-csrf_token": self.token, f"{name}-version": version}
+        data.update({f"{name}-{key}": value for key, value in fields.items()})
+        return self.client.post(f"/requests/{request_id}/actions/{name}", data=data)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf_token("/requests/new")})
+
+    def csrf_token(self, path):
+        """Fetch ``path`` and return the CSRF token its form carries."""
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+
+@pytest.fixture
+def auth(client, app):
+    return AuthActions(client, app)
+
+
+def form_errors(response):
+    """Return the field-level error messages a page shows, keyed by the field's id."""
+    html = response.get_data(as_text=True)
+    return dict(re.findall(r'<div id="([\w-]+)-error" class="invalid-feedback[^"]*">([^<]*)</div>', html))
+
+
+@pytest.fixture
+def errors():
+    return form_errors
