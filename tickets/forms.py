@@ -10,6 +10,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -21,6 +22,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, UR
 from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, ROLES, SIZES
 
 MAX_WATCHERS = 20
+
+
+def options(pairs):
+    """Turn (value, label) pairs into WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _strip(value):
@@ -79,7 +85,7 @@ class RequestForm(FlaskForm):
         validators=[required("Describe the data you need."),
                     Length(max=5000, message="Keep this under 5,000 characters.")])
     format = SelectField(
-        "In what form should it come?", choices=list(FORMATS.items()),
+        "In what form should it come?", choices=options(FORMATS.items()),
         description="Pick the closest; you can say more in the text above.",
         validate_choice=False)
     usage = TextAreaField(
@@ -112,11 +118,11 @@ class RequestForm(FlaskForm):
         description="The date the decision is taken. Ask early: new data rarely comes overnight.")
     no_deadline = BooleanField("No hard deadline")
     kind = RadioField("What kind of request is it?",
-                      choices=[(key, f"{label} \u2014 {hint}") for key, (label, hint) in KINDS.items()],
+                      choices=options((key, f"{label} \u2014 {hint}") for key, (label, hint) in KINDS.items()),
                       default="ad_hoc", validate_choice=False)
     business_impact = RadioField(
         "Business impact", coerce=int, default=3, validate_choice=False,
-        choices=[(level, f"{label} \u2014 {hint}") for level, (label, hint) in IMPACTS.items()],
+        choices=options((level, f"{label} \u2014 {hint}") for level, (label, hint) in IMPACTS.items()),
         description="Be honest: everything marked critical means nothing is.")
     is_exec_sponsored = BooleanField("An executive sponsors this request")
     exec_sponsor = StringField(
@@ -134,11 +140,11 @@ class RequestForm(FlaskForm):
     def __init__(self, *args, today=None, teams=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
-        self.team_id.choices = [(team.id, team.name) for team in teams]
+        self.team_id.choices = options((team.id, team.name) for team in teams)
         self.watcher_list = []
 
     def validate_team_id(self, field):
-        if field.data not in {choice for choice, _ in self.team_id.choices}:
+        if field.data not in {choice.value for choice in self.team_id.choices}:
             raise ValidationError("Choose one of the teams in the list.")
 
     def validate_format(self, field):
@@ -215,7 +221,7 @@ class OptionalNoteTransitionForm(TransitionForm):
 
 class AcceptForm(TransitionForm):
     size = RadioField("Size estimate",
-                      choices=[(key, f"{key} \u2014 {label}, {days}") for key, (label, days) in SIZES.items()],
+                      choices=options((key, f"{key} \u2014 {label}, {days}") for key, (label, days) in SIZES.items()),
                       validators=[InputRequired("Choose a size estimate.")], validate_choice=False)
     note = TextAreaField("Note to the requester (optional)", filters=[_strip],
                          validators=[Length(max=10000)])
@@ -256,8 +262,8 @@ class DeliverForm(TransitionForm):
 
 class ConfirmForm(TransitionForm):
     rating = RadioField("How useful was it? (optional)", coerce=int, validate_choice=False,
-                        choices=[(5, "5 \u2014 exactly what we needed"), (4, "4"), (3, "3"), (2, "2"),
-                                 (1, "1 \u2014 not useful")],
+                        choices=options([(5, "5 \u2014 exactly what we needed"), (4, "4"), (3, "3"),
+                                                 (2, "2"), (1, "1 \u2014 not useful")]),
                         validators=[Optional()])
     note = TextAreaField("Feedback (optional)", filters=[_strip], validators=[Length(max=10000)])
 
@@ -273,7 +279,7 @@ class ReopenForm(NoteTransitionForm):
 
 
 class DeclineForm(TransitionForm):
-    reason = SelectField("Reason", choices=[("", "Choose a reason\u2026"), *DECLINE_REASONS.items()],
+    reason = SelectField("Reason", choices=options([("", "Choose a reason\u2026"), *DECLINE_REASONS.items()]),
                          validate_choice=False)
     url = StringField("Link to the existing asset", filters=[_strip],
                       description="Required when a dashboard or dataset already answers it.",
@@ -330,7 +336,7 @@ class UserForm(FlaskForm):
                        validators=[required("Enter the person's name."), Length(max=120)])
     email = StringField("E-mail", filters=[_strip],
                         validators=[required("Enter an e-mail address."), Length(max=254)])
-    role = SelectField("Role", choices=list(ROLES.items()), validate_choice=False)
+    role = SelectField("Role", choices=options(ROLES.items()), validate_choice=False)
     teams = SelectMultipleField(
         "Teams", coerce=int, validate_choice=False,
         description="For requesters: the teams they belong to. For analysts: the teams they serve.")
@@ -341,7 +347,7 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args, teams=(), require_password=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.teams.choices = [(team.id, team.name) for team in teams]
+        self.teams.choices = options((team.id, team.name) for team in teams)
         self.require_password = require_password
 
     def validate_email(self, field):
@@ -355,7 +361,7 @@ class UserForm(FlaskForm):
             raise ValidationError("Choose a role from the list.")
 
     def validate_teams(self, field):
-        known = {choice for choice, _ in self.teams.choices}
+        known = {choice.value for choice in self.teams.choices}
         if any(team_id not in known for team_id in field.data or []):
             raise ValidationError("Choose teams from the list.")
 

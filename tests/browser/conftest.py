@@ -1,0 +1,75 @@
+"""Browser fixtures: the app served on a free local port, and Debian's Chromium via Playwright."""
+import os
+import shutil
+import threading
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+
+
+def chromium_path():
+    """Debian's Chromium (Playwright cannot download its own browser on these machines)."""
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """Serve the test app in a background thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open pages in fresh browser contexts (one per user); fail on any console error."""
+    contexts, console_errors = [], []
+
+    def open_page():
+        context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("console", lambda msg: _record(msg, page, console_errors))
+        page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert console_errors == [], f"browser console errors: {console_errors}"
+
+
+def _record(message, page, errors):
+    """Keep console errors, except the page's own 4xx status (a form with errors answers 400)."""
+    if message.type != "error":
+        return
+    if message.text.startswith("Failed to load resource") and message.location.get("url") == page.url:
+        return
+    errors.append(f"{message.text} ({message.location.get('url')})")
+
+
+def log_in(page, email, password):
+    """Log in through the real form, as a person would."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
