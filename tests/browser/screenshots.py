@@ -1,0 +1,89 @@
+"""Take screenshots of the main pages over the demo data, to look at what users see.
+
+    .venv/bin/python -m tests.browser.screenshots [OUTPUT_DIR]
+
+Builds a throw-away SQLite database with the migrations and the demo data, serves the app on a
+free port and saves PNGs (default: /tmp/datadesk-screenshots). Not part of the test run.
+"""
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from flask_migrate import upgrade
+from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, log_in
+from tickets import create_app
+from tickets.demo import DEMO_PASSWORD, seed_demo
+from tickets.extensions import db
+from tickets.models import Event, Request, User
+
+
+def main(out_dir):
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app("development", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db"})
+        with app.app_context():
+            upgrade()
+            seed_demo()
+            db.session.commit()
+            requester = db.session.scalar(select(User).where(User.email == "requester@example.com"))
+            # The requester's request with the longest history makes the best timeline shot.
+            busiest = db.session.execute(
+                select(Request.id).join(Event).where(Request.requester_id == requester.id)
+                .group_by(Request.id).order_by(db.func.count(Event.id).desc()).limit(1)).scalar()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
+                                        args=CHROMIUM_ARGS)
+            for width, suffix in [(1280, ""), (390, "-mobile")]:
+                ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+                page = ctx.new_page()
+                page.goto("/login")
+                page.screenshot(path=out / f"login{suffix}.png", full_page=True)
+                log_in(page, "requester@example.com", DEMO_PASSWORD)
+                page.goto("/requests/mine")
+                page.screenshot(path=out / f"my-requests{suffix}.png", full_page=True)
+                page.goto("/requests/new")
+                page.get_by_label("Title").fill("Churn by region")
+                page.get_by_label("When do you need it?").fill("2020-01-01")
+                page.get_by_role("button", name="Submit request").click()
+                page.screenshot(path=out / f"form-with-errors{suffix}.png", full_page=True)
+                page.goto(f"/requests/{busiest}")
+                page.screenshot(path=out / f"request-timeline{suffix}.png", full_page=True)
+                ctx.close()
+            ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            log_in(page, "lead@example.com", DEMO_PASSWORD)
+            page.goto("/requests/all")
+            page.screenshot(path=out / "all-requests-lead.png", full_page=True)
+            page.goto("/admin/teams")
+            page.screenshot(path=out / "admin-teams.png", full_page=True)
+            ctx.close()
+            ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            log_in(page, "analyst@example.com", DEMO_PASSWORD)
+            page.goto("/requests/team")
+            page.screenshot(path=out / "team-requests-analyst.png", full_page=True)
+            with app.app_context():
+                submitted = db.session.scalar(select(Request.id).where(
+                    Request.state == "submitted", Request.team.has(name="Marketing")).limit(1))
+            if submitted:
+                page.goto(f"/requests/{submitted}")
+                page.get_by_role("button", name="Accept…").click()
+                page.wait_for_timeout(400)
+                page.screenshot(path=out / "analyst-accept.png", full_page=True)
+            ctx.close()
+            browser.close()
+        server.shutdown()
+    print(f"Screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/datadesk-screenshots")
