@@ -169,6 +169,9 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     data = {}
     if url and not url.lower().startswith(("http://", "https://")):
         raise MissingInput("url", "Enter a full link starting with https://")
+    if rating is not None and (name != "confirm" or rating not in range(1, 6)):
+        # Only the requester rates the outcome, when confirming, on the 1-5 scale.
+        raise MissingInput("rating", "Choose a rating from 1 to 5 when confirming the delivery.")
     if "note" in t.needs and not note:
         raise MissingInput("note", "Please write a few words: this step needs an explanation.")
     if "size" in t.needs:
@@ -193,9 +196,11 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
             data["url"] = url
     if "original" in t.needs:
         _check_original(request, original)
+        # Move the followers before changing the request: their lazy loads autoflush, and a
+        # flush here would bump the version twice and escape flush_or_conflict on a lost race.
+        _move_watchers(request, original)
         request.duplicate_of = original
         data["original_id"] = original.id
-        _move_watchers(request, original)
     if rating is not None:
         request.rating = rating
         data["rating"] = rating
