@@ -1,7 +1,7 @@
 """``flask`` commands: demo data and user management."""
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import people
 from .extensions import db
@@ -49,6 +49,7 @@ def list_users():
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Load the demo teams, people and requests (safe to run again: it adds nothing twice)."""
     from .demo import DEMO_PASSWORD, seed_demo
