@@ -73,3 +73,21 @@ def test_form_errors_are_shown_next_to_fields_and_input_is_kept(make, new_page):
     assert lever.get_attribute("aria-invalid") == "true"
     error_id = lever.get_attribute("aria-describedby").split()[-1]
     assert "Say which decision" in page.locator(f"#{error_id}").inner_text()
+
+
+def test_form_reveals_sponsor_name_and_disables_date_only_when_ticked(make, new_page):
+    team = make.team("Sales")
+    make.user("requester", teams=[team], email="sal@example.com")
+    page = new_page()
+    log_in(page, "sal@example.com", PASSWORD)
+    page.goto("/requests/new")
+    sponsor = page.get_by_label("Executive sponsor", exact=True)
+    assert not sponsor.is_visible()
+    page.get_by_label("An executive sponsors this request").check()
+    assert sponsor.is_visible()
+
+    deadline = page.get_by_label("When do you need it?")
+    deadline.fill((date.today() + timedelta(days=5)).isoformat())
+    page.get_by_label("No hard deadline").check()
+    assert deadline.is_disabled()
+    assert deadline.input_value() == ""
