@@ -69,7 +69,7 @@ class TestingConfig(Config):
         "DATABASE_URL", "sqlite://"
     )
     SQLALCHEMY_RECORD_QUERIES = True
-    RATELIMIT_ENABLED = False
+    RATELIMIT_LOGIN = "1000 per minute"  # tests log in often; the limit itself is tested
 
 
 class ProductionConfig(Config):
