@@ -53,6 +53,9 @@ class Config:
 
     PAGE_SIZE = 25
 
+    # werkzeug's strong default; tests use a cheap salted hash so thousands of logins stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"
+
 
 class DevelopmentConfig(Config):
     """Local use on the embedded SQLite database."""
@@ -69,6 +72,7 @@ class TestingConfig(Config):
         "DATABASE_URL", "sqlite://"
     )
     SQLALCHEMY_RECORD_QUERIES = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RATELIMIT_LOGIN = "1000 per minute"  # tests log in often; the limit itself is tested
 
 

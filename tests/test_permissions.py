@@ -326,6 +326,29 @@ def test_duplicate_of_a_request_the_analyst_cannot_see_is_refused(app, cast):
     assert cast.make.state(request_id) == "submitted"
 
 
+def test_duplicate_of_a_number_too_big_for_the_database_is_refused_as_unknown(app, cast):
+    request_id = cast.request("submitted")
+    too_big = 2**63
+    response = cast.browser("lead").act(request_id, "mark_duplicate", original=too_big)
+    assert response.status_code == 400
+    assert f"There is no request #{too_big} that you can see." in response.get_data(as_text=True)
+    assert cast.make.state(request_id) == "submitted"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/requests/{id}"), ("GET", "/requests/{id}/edit"),
+    ("POST", "/requests/{id}/comments"), ("POST", "/requests/{id}/actions/cancel"),
+])
+def test_a_request_number_too_big_for_the_database_is_not_found(app, cast, method, path):
+    browser = cast.browser("lead")
+    url = path.format(id=2**64)
+    if method == "GET":
+        response = browser.client.get(url)
+    else:
+        response = browser.post(url, data={"text": "Hello", "cancel-version": "1"})
+    assert response.status_code == 404
+
+
 # --- Lists and administration ---------------------------------------------------------------
 
 PAGE_RULES = {

@@ -11,6 +11,7 @@ from sqlalchemy import and_, false, or_, true
 
 from .extensions import db
 from .models import Request, Watcher
+from .views.helpers import id_matches
 
 EDITABLE_BY_REQUESTER = frozenset({"submitted", "needs_info", "waitlisted", "accepted"})
 
@@ -39,7 +40,7 @@ def visible_requests(user):
 
 def get_visible_request_or_404(request_id, user, *options):
     """Load a request ``user`` may see, with loader ``options``, or abort with 404."""
-    query = db.select(Request).where(Request.id == request_id, visible_requests(user))
+    query = db.select(Request).where(id_matches(Request.id, request_id), visible_requests(user))
     if options:
         query = query.options(*options)
     found = db.session.scalars(query).first()

@@ -2,6 +2,7 @@
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func
 
 from . import people
 from .extensions import db
@@ -26,10 +27,14 @@ def create_user(email, name, role, teams, password):
         raise click.BadParameter(str(error), param_hint="--email") from error
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="--password")
-    found = db.session.scalars(db.select(Team).where(Team.name.in_(teams))).all() if teams else []
-    unknown = set(teams) - {team.name for team in found}
+    # Team names are unique ignoring case (people.save_team), so they are found ignoring case.
+    wanted = {name.lower(): name for name in teams}
+    found = db.session.scalars(
+        db.select(Team).where(func.lower(Team.name).in_(list(wanted)))).all() if teams else []
+    unknown = set(wanted) - {team.name.lower() for team in found}
     if unknown:
-        raise click.BadParameter(f"no team called {', '.join(sorted(unknown))}", param_hint="--team")
+        raise click.BadParameter(f"no team called {', '.join(sorted(wanted[name] for name in unknown))}",
+                                 param_hint="--team")
     try:
         user = people.save_user(None, name=name, email=email, role=role,
                                 team_ids=[team.id for team in found], password=password)

@@ -30,11 +30,35 @@ def options(pairs):
 
 
 def _strip(value):
+    # NUL is never meant in text that is stored, and PostgreSQL refuses to store it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+def _strip_only(value):
+    # For credentials: what was typed is matched as typed, NUL and all (refused by the view).
     return value.strip() if isinstance(value, str) else value
 
 
 def required(message):
     return DataRequired(message=message)
+
+
+def _int_or_none(value):
+    """Coerce a choice to int; garbage becomes None so the field's own validator explains it."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class OptionalDateField(DateField):
+    """A date field where an empty input is no date (for the form to judge), not a bad date."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not " ".join(valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
 
 
 def parse_emails(text):
@@ -59,7 +83,7 @@ def web_link(form, field):
 
 
 class LoginForm(FlaskForm):
-    email = StringField("E-mail", filters=[_strip],
+    email = StringField("E-mail", filters=[_strip_only],
                         validators=[required("Enter your e-mail address."), Length(max=254)])
     password = PasswordField("Password", validators=[required("Enter your password."),
                                                      Length(max=200)])
@@ -76,7 +100,7 @@ class RequestForm(FlaskForm):
         validators=[required("Give the request a short title."),
                     Length(max=200, message="Keep the title under 200 characters.")])
     team_id = SelectField(
-        "Requesting team", coerce=int,
+        "Requesting team", coerce=_int_or_none,
         description="The team that needs the data. Its embedded analysts will pick it up.",
         validate_choice=False)
     data_needed = TextAreaField(
@@ -113,15 +137,16 @@ class RequestForm(FlaskForm):
         description="What you will do differently depending on the answer.",
         validators=[required("Say which decision or action the result will drive."),
                     Length(max=2000, message="Keep this under 2,000 characters.")])
-    deadline = DateField(
-        "When do you need it?", validators=[Optional()],
+    # No Optional(): it would stop validate_deadline, which must refuse a missing deadline.
+    deadline = OptionalDateField(
+        "When do you need it?", invalid_value_message="Enter the date as YYYY-MM-DD.",
         description="The date the decision is taken. Ask early: new data rarely comes overnight.")
     no_deadline = BooleanField("No hard deadline")
     kind = RadioField("What kind of request is it?",
                       choices=options((key, f"{label} \u2014 {hint}") for key, (label, hint) in KINDS.items()),
                       default="ad_hoc", validate_choice=False)
     business_impact = RadioField(
-        "Business impact", coerce=int, default=3, validate_choice=False,
+        "Business impact", coerce=_int_or_none, default=3, validate_choice=False,
         choices=options((level, f"{label} \u2014 {hint}") for level, (label, hint) in IMPACTS.items()),
         description="Be honest: everything marked critical means nothing is.")
     is_exec_sponsored = BooleanField("An executive sponsors this request")
@@ -162,7 +187,7 @@ class RequestForm(FlaskForm):
     def validate_deadline(self, field):
         if field.data is None:
             if field.raw_data and field.raw_data[0].strip():
-                raise ValidationError("Enter the date as YYYY-MM-DD.")
+                return  # not a date: processing the input already said how to write one
             if not self.no_deadline.data:
                 raise ValidationError("Give a deadline, or tick \u201cNo hard deadline\u201d.")
             return

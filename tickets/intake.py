@@ -37,21 +37,23 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
             "Someone else changed this request while you were editing it. "
             "Your changes were not saved; here is the current version, with your text kept below.")
     changes = {}
-    for name in INTAKE_FIELDS:
-        if name not in fields:
-            continue
-        old, new = getattr(request, name), fields[name]
-        if old != new:
-            if name == "team_id":
-                changes["team"] = [request.team.name, db.session.get(Team, new).name]
-            else:
-                changes[name] = [_jsonable(old), _jsonable(new)]
-            setattr(request, name, new)
-    if watchers is not None and sorted(watchers) != sorted(request.watcher_emails):
-        changes["watchers"] = [request.watcher_emails, sorted(watchers)]
-        keep = set(watchers)
-        request.watchers = [w for w in request.watchers if w.email in keep] + [
-            Watcher(email=email) for email in watchers if email not in request.watcher_emails]
+    # Lazy loads below must not flush half an edit: one UPDATE, checked by flush_or_conflict.
+    with db.session.no_autoflush:
+        for name in INTAKE_FIELDS:
+            if name not in fields:
+                continue
+            old, new = getattr(request, name), fields[name]
+            if old != new:
+                if name == "team_id":
+                    changes["team"] = [request.team.name, db.session.get(Team, new).name]
+                else:
+                    changes[name] = [_jsonable(old), _jsonable(new)]
+                setattr(request, name, new)
+        if watchers is not None and sorted(watchers) != sorted(request.watcher_emails):
+            changes["watchers"] = [request.watcher_emails, sorted(watchers)]
+            keep = set(watchers)
+            request.watchers = [w for w in request.watchers if w.email in keep] + [
+                Watcher(email=email) for email in watchers if email not in request.watcher_emails]
     if not changes:
         return None
     request.updated_at = now

@@ -4,6 +4,7 @@ Names follow ../shared/DESIGN.md. Datetimes are stored in UTC and come back time
 """
 from datetime import datetime, timezone
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import event as sa_event
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -154,7 +155,8 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password):
         """Store a salted hash of ``password``; the password itself is never kept."""
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
         """Tell whether ``password`` matches the stored hash."""

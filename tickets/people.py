@@ -10,7 +10,15 @@ class DuplicateName(ValueError):
 
 
 class NotPermitted(PermissionError):
-    """A change the acting user may not make."""
+    """A change the acting user may not make; ``field`` names the form field it concerns."""
+
+    def __init__(self, message, field="role"):
+        super().__init__(message)
+        self.field = field
+
+
+class PasswordRequired(ValueError):
+    """A new user without a first password."""
 
 
 def save_team(team, *, name, description="", is_active=True):
@@ -37,9 +45,10 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
         raise ValueError(f"unknown role {role!r}")
     if actor is not None and actor.role != "admin" and "admin" in (role, getattr(user, "role", None)):
         raise NotPermitted("Only an admin can create, change or grant the admin role.")
-    if actor is not None and user is actor:
+    # Compare ids: views pass Flask-Login's current_user, a proxy that is never the User itself.
+    if actor is not None and user is not None and user.id == actor.id:
         if not is_active:
-            raise NotPermitted("You cannot deactivate your own account.")
+            raise NotPermitted("You cannot deactivate your own account.", field="is_active")
         if role != actor.role and actor.role in ("lead", "admin"):
             raise NotPermitted("You cannot change your own role; ask another lead or admin.")
     clash = db.session.scalars(db.select(User).where(User.email == email)).first()
@@ -49,7 +58,7 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
         db.select(Team).where(Team.id.in_(list(team_ids))).order_by(Team.name)).all() if team_ids else []
     if user is None:
         if not password:
-            raise ValueError("a new user needs a password")
+            raise PasswordRequired("Set a first password (at least 8 characters).")
         user = User()
         db.session.add(user)
     user.name, user.email, user.role, user.is_active = name, email, role, is_active

@@ -9,7 +9,7 @@ from ..auth import roles_required
 from ..extensions import db
 from ..forms import TeamForm, UserForm
 from ..models import ROLES, Request, Team, User
-from .helpers import paginate
+from .helpers import MAX_ID, contains_text, paginate, text_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,7 +33,7 @@ def teams():
 @manage
 def team_form(team_id=None):
     """Create or rename a team, or make it (in)active."""
-    team = db.session.get(Team, team_id) if team_id else None
+    team = db.session.get(Team, team_id) if team_id and team_id <= MAX_ID else None
     if team_id and team is None:
         abort(404)
     form = TeamForm(obj=team)
@@ -60,10 +60,9 @@ def users():
     role = request.args.get("role", "")
     if role in ROLES:
         query = query.where(User.role == role)
-    q = request.args.get("q", "").strip()[:100]
+    q = text_arg("q", 100)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(func.lower(User.name).like(like) | User.email.like(like))
+        query = query.where(contains_text(User.name, q) | contains_text(User.email, q))
     page = paginate(query, current_app.config["PAGE_SIZE"] * 2)
     return render_template("admin/users.html", page=page, role=role, q=q)
 
@@ -73,7 +72,7 @@ def users():
 @manage
 def user_form(user_id=None):
     """Create a person or change their name, e-mail, role, teams, password or access."""
-    user = db.session.get(User, user_id) if user_id else None
+    user = db.session.get(User, user_id) if user_id and user_id <= MAX_ID else None
     if user_id and user is None:
         abort(404)
     all_teams = db.session.scalars(db.select(Team).order_by(Team.name)).all()
@@ -93,7 +92,10 @@ def user_form(user_id=None):
             form.email.errors.append(str(error))
         except people.NotPermitted as error:
             db.session.rollback()
-            form.role.errors.append(str(error))
+            form[error.field].errors.append(str(error))
+        except people.PasswordRequired as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
         else:
             flash(f"{user.name} is saved.", "success")
             return redirect(url_for("admin.users"))

@@ -2,8 +2,13 @@
 from urllib.parse import urljoin, urlsplit
 
 from flask import request, url_for
+from sqlalchemy import false
 
 from ..extensions import db
+
+# The largest value an INTEGER column holds. A bigger number in a URL or a form names no row;
+# sent to the database it would raise (SQLite: overflow, PostgreSQL: out of range) instead.
+MAX_ID = 2**31 - 1
 
 
 def format_datetime(value):
@@ -40,10 +45,26 @@ def is_safe_next(target):
     return joined.scheme in ("http", "https") and joined.netloc == host.netloc and target.startswith("/")
 
 
+def id_matches(column, value):
+    """``column == value``, or a condition matching nothing when ``value`` cannot be an id."""
+    return column == value if 0 < value <= MAX_ID else false()
+
+
+def contains_text(column, text):
+    """A case-insensitive 'contains' condition in which % and _ are plain characters."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def text_arg(name, max_length):
+    """A query argument as stripped text, without NUL characters (PostgreSQL refuses them)."""
+    return request.args.get(name, "").replace("\x00", "").strip()[:max_length]
+
+
 def paginate(select, page_size):
     """Run ``select`` one page at a time: two SQL statements (count and page) plus its eager loads."""
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = min(max(1, int(request.args.get("page", 1))), MAX_ID)
     except ValueError:
         page = 1
     return db.paginate(select, page=page, per_page=page_size, error_out=False)

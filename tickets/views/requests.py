@@ -20,7 +20,7 @@ from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_re
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm, TransitionForm
 from ..models import CLOSED_STATES, KINDS, OPEN_STATES, STATES, Event, Request, Team, User
-from .helpers import paginate
+from .helpers import contains_text, id_matches, paginate, text_arg
 
 bp = Blueprint("requests", __name__)
 
@@ -194,7 +194,7 @@ def act(request_id, name):
               if key in form}
     if name == "mark_duplicate":
         inputs["original"] = db.session.scalars(db.select(Request).where(
-            Request.id == form.original.data, visible_requests(current_user))).first()
+            id_matches(Request.id, form.original.data), visible_requests(current_user))).first()
         if inputs["original"] is None:
             form.original.errors.append(f"There is no request #{form.original.data} that you can see.")
             return _render_detail(request_id, {name: form}, open_action=name, status=400)
@@ -264,17 +264,16 @@ def list_requests(scope):
         query = query.where(Request.state.in_(CLOSED_STATES))
     elif filters["state"] in STATES:
         query = query.where(Request.state == filters["state"])
-    if filters["team"]:
-        query = query.where(Request.team_id == filters["team"])
+    if filters["team"] is not None:
+        query = query.where(id_matches(Request.team_id, filters["team"]))
     if filters["kind"] in KINDS:
         query = query.where(Request.kind == filters["kind"])
     if filters["assignee"] == "none":
         query = query.where(Request.assignee_id.is_(None))
-    elif filters["assignee"]:
-        query = query.where(Request.assignee_id == filters["assignee"])
+    elif filters["assignee"] is not None:
+        query = query.where(id_matches(Request.assignee_id, filters["assignee"]))
     if filters["q"]:
-        like = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(Request.title.ilike(like, escape="\\"))
+        query = query.where(contains_text(Request.title, filters["q"]))
     query = query.order_by(*SORTS[filters["sort"]][1]).options(
         joinedload(Request.team), joinedload(Request.requester), joinedload(Request.assignee))
 
@@ -322,7 +321,7 @@ def _list_filters():
         "team": as_int("team"),
         "kind": args.get("kind", ""),
         "assignee": "none" if assignee == "none" else as_int("assignee"),
-        "q": args.get("q", "").strip()[:200],
+        "q": text_arg("q", 200),
         "sort": sort if sort in SORTS else "newest",
     }
 
