@@ -21,7 +21,7 @@ from sqlalchemy import insert, text
 
 from tickets import create_app, people
 from tickets.extensions import db
-from tickets.models import FORMATS, KINDS, Event, Request, Team, User, utcnow
+from tickets.models import FORMATS, KINDS, Event, Request, utcnow
 
 STATES = ["submitted", "needs_info", "accepted", "in_progress", "blocked", "delivered",
           "resolved", "declined", "cancelled", "duplicate", "waitlisted"]

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 
 from tickets import create_app, intake, lifecycle, people
 from tickets.extensions import db
-from tickets.models import Request, Team, User
+from tickets.models import Request, User
 
 PASSWORD = "correct-horse-9"
 

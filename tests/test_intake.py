@@ -115,7 +115,7 @@ def test_intake_form_defaults_the_team_to_the_requesters_team(client, auth, desk
 
 
 def test_intake_form_offers_every_active_team_but_no_inactive_one(client, auth, make, desk):
-    closed = make.team("Old team", is_active=False)
+    make.team("Old team", is_active=False)
     auth.login(desk.requester)
     html = page(client, "/requests/new")
     assert ">Finance</option>" in html and ">Marketing</option>" in html
@@ -663,3 +663,27 @@ def test_markup_quoted_in_an_error_message_is_escaped(auth, desk, errors):
     assert response.status_code == 400
     assert XSS not in html
     assert errors(response) == {"watchers": f"These are not valid e-mail addresses: {ESCAPED_XSS}"}
+
+
+def test_intake_form_skips_an_inactive_home_team_when_choosing_the_default(app, client, auth,
+                                                                           make, desk):
+    archived = make.team("Archive", is_active=False)
+    person = make.user("requester", teams=[archived, desk.marketing])
+    auth.login(person)
+    assert selected_team(page(client, "/requests/new")) == [desk.marketing]
+
+
+@pytest.mark.parametrize("rating", ["abc", "0", "6"])
+def test_confirming_with_a_rating_out_of_range_gets_a_field_error(app, auth, make, desk, errors,
+                                                                  rating):
+    request_id = make.request(desk.requester, desk.marketing)
+    for name, actor, inputs in [("accept", desk.analyst, {"size": "S"}),
+                                ("claim", desk.analyst, {}),
+                                ("deliver", desk.analyst, {"url": "https://bi.example.com/x",
+                                                           "note": "Here it is."})]:
+        make.act(request_id, name, actor, **inputs)
+    auth.login(desk.requester)
+    response = auth.act(request_id, "confirm", rating=rating)
+    assert response.status_code == 400
+    assert errors(response) == {"confirm-rating": "Choose a rating from 1 to 5."}
+    assert make.state(request_id) == "delivered"

@@ -8,8 +8,6 @@ import pytest
 from flask import request_finished
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
-from tickets.extensions import db
-from tickets.models import Request
 
 PAGE_SIZE = 25
 

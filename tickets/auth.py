@@ -11,7 +11,7 @@ from sqlalchemy import and_, false, or_, true
 
 from .extensions import db
 from .models import Request, Watcher
-from .views.helpers import id_matches
+from .queries import id_matches
 
 EDITABLE_BY_REQUESTER = frozenset({"submitted", "needs_info", "waitlisted", "accepted"})
 

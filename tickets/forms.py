@@ -286,14 +286,14 @@ class DeliverForm(TransitionForm):
 
 
 class ConfirmForm(TransitionForm):
-    rating = RadioField("How useful was it? (optional)", coerce=int, validate_choice=False,
+    rating = RadioField("How useful was it? (optional)", coerce=_int_or_none, validate_choice=False,
                         choices=options([(5, "5 \u2014 exactly what we needed"), (4, "4"), (3, "3"),
                                                  (2, "2"), (1, "1 \u2014 not useful")]),
                         validators=[Optional()])
     note = TextAreaField("Feedback (optional)", filters=[_strip], validators=[Length(max=10000)])
 
     def validate_rating(self, field):
-        if field.data is not None and field.data not in range(1, 6):
+        if field.raw_data and field.raw_data[0] and field.data not in range(1, 6):
             raise ValidationError("Choose a rating from 1 to 5.")
 
 
@@ -374,6 +374,12 @@ class UserForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.teams.choices = options((team.id, team.name) for team in teams)
         self.require_password = require_password
+        if require_password:  # a first password is required, not optional
+            self.password.validators = [
+                required("Set a first password (at least 8 characters)."),
+                *(v for v in self.password.validators if not isinstance(v, Optional))]
+            self.password.flags.required = True
+            self.password.description = "At least 8 characters."
 
     def validate_email(self, field):
         try:
@@ -390,6 +396,3 @@ class UserForm(FlaskForm):
         if any(team_id not in known for team_id in field.data or []):
             raise ValidationError("Choose teams from the list.")
 
-    def validate_password(self, field):
-        if self.require_password and not field.data:
-            raise ValidationError("Set a first password (at least 8 characters).")

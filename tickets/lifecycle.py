@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
-from .models import CLOSED_STATES, DECLINE_REASONS, SIZES, Event, Request, Watcher, utcnow
+from .models import CLOSED_STATES, DECLINE_REASONS, SIZES, Event, Watcher, utcnow
 
 # States in which the request has not been delivered yet: where it can still be declined,
 # marked duplicate or cancelled. (DESIGN.md says "open states"; a delivered request is
@@ -167,6 +167,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
 
     note = (note or "").strip()
     data = {}
+    if url and len(url) > 500:
+        raise MissingInput("url", "Keep the link under 500 characters.")
     if url and not url.lower().startswith(("http://", "https://")):
         raise MissingInput("url", "Enter a full link starting with https://")
     if rating is not None and (name != "confirm" or rating not in range(1, 6)):

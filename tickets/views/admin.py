@@ -9,7 +9,8 @@ from ..auth import roles_required
 from ..extensions import db
 from ..forms import TeamForm, UserForm
 from ..models import ROLES, Request, Team, User
-from .helpers import MAX_ID, contains_text, paginate, text_arg
+from ..queries import MAX_ID, contains_text
+from .helpers import paginate, text_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -2,13 +2,10 @@
 from urllib.parse import urljoin, urlsplit
 
 from flask import request, url_for
-from sqlalchemy import false
 
 from ..extensions import db
+from ..queries import MAX_ID
 
-# The largest value an INTEGER column holds. A bigger number in a URL or a form names no row;
-# sent to the database it would raise (SQLite: overflow, PostgreSQL: out of range) instead.
-MAX_ID = 2**31 - 1
 
 
 def format_datetime(value):
@@ -43,17 +40,6 @@ def is_safe_next(target):
     host = urlsplit(request.host_url)
     joined = urlsplit(urljoin(request.host_url, target))
     return joined.scheme in ("http", "https") and joined.netloc == host.netloc and target.startswith("/")
-
-
-def id_matches(column, value):
-    """``column == value``, or a condition matching nothing when ``value`` cannot be an id."""
-    return column == value if 0 < value <= MAX_ID else false()
-
-
-def contains_text(column, text):
-    """A case-insensitive 'contains' condition in which % and _ are plain characters."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
 
 
 def text_arg(name, max_length):

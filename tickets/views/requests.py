@@ -18,9 +18,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import intake, lifecycle
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
-from ..forms import TRANSITION_FORMS, CommentForm, RequestForm, TransitionForm
+from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
 from ..models import CLOSED_STATES, KINDS, OPEN_STATES, STATES, Event, Request, Team, User
-from .helpers import contains_text, id_matches, paginate, text_arg
+from ..queries import contains_text, id_matches
+from .helpers import paginate, text_arg
 
 bp = Blueprint("requests", __name__)
 
@@ -63,8 +64,10 @@ def new():
     """The intake form."""
     teams = _active_teams()
     form = RequestForm(today=_today(), teams=teams)
-    if request.method == "GET" and current_user.primary_team:
-        form.team_id.data = current_user.primary_team.id
+    if request.method == "GET":
+        home = next((team for team in current_user.teams if team.is_active), None)
+        if home is not None:
+            form.team_id.data = home.id
     if form.validate_on_submit():
         fields = _intake_fields(form)
         created = intake.submit_request(current_user, fields, watchers=form.watcher_list)
