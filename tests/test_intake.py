@@ -687,3 +687,10 @@ def test_confirming_with_a_rating_out_of_range_gets_a_field_error(app, auth, mak
     assert response.status_code == 400
     assert errors(response) == {"confirm-rating": "Choose a rating from 1 to 5."}
     assert make.state(request_id) == "delivered"
+
+
+def test_request_page_tells_the_requester_what_happens_next(app, client, auth, make, desk):
+    request_id = make.request(desk.requester, desk.marketing)
+    auth.login(desk.requester)
+    html = page(client, f"/requests/{request_id}")
+    assert "The team&#39;s analysts will triage it" in html

@@ -660,3 +660,8 @@ def test_replaying_the_events_gives_the_current_state_after_a_long_path(app, mak
 
 def test_replaying_no_events_gives_no_state():
     assert lifecycle.replay_state([]) is None
+
+
+def test_every_state_tells_the_requester_what_happens_next():
+    assert set(lifecycle.NEXT_STEP) == set(STATES)
+    assert all(text.endswith(".") for text in lifecycle.NEXT_STEP.values())

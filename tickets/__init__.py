@@ -140,7 +140,7 @@ def register_template_helpers(app):
         return {
             "STATES": models.STATES, "KINDS": models.KINDS, "FORMATS": models.FORMATS,
             "IMPACTS": models.IMPACTS, "SIZES": models.SIZES, "ROLES": models.ROLES,
-            "DECLINE_REASONS": models.DECLINE_REASONS, "DONE": lifecycle.DONE, "url_with": url_with,
+            "DECLINE_REASONS": models.DECLINE_REASONS, "DONE": lifecycle.DONE, "NEXT_STEP": lifecycle.NEXT_STEP, "url_with": url_with,
         }
 
     app.jinja_env.filters["datetime"] = format_datetime

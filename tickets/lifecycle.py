@@ -279,6 +279,24 @@ DONE = {
 }
 
 
+# What happens next, in the requester's words, for each state (shown on the request page).
+NEXT_STEP = {
+    "submitted": "The team's analysts will triage it: accept it with a size estimate, ask you a "
+                 "question, or point you to something that already answers it.",
+    "needs_info": "The data team is waiting for your answer to their question.",
+    "waitlisted": "The team's ad-hoc budget for this week is used up; it will be accepted when "
+                  "budget frees up or a lead approves it.",
+    "accepted": "It is in the team's backlog, worked in priority order.",
+    "in_progress": "An analyst is working on it.",
+    "blocked": "Work is paused until the blocker on the timeline is resolved.",
+    "delivered": "The result is ready: check it, then confirm it or reopen the request.",
+    "resolved": "Done. The result stays linked here for anyone who needs it again.",
+    "declined": "The data team will not do this request; the reason is on the timeline.",
+    "duplicate": "Another request asks for the same thing; follow that one instead.",
+    "cancelled": "The request was withdrawn.",
+}
+
+
 def record_created(request, actor, now=None):
     """Write the 'created' event of a new request."""
     now = now or utcnow()
