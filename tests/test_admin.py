@@ -157,7 +157,7 @@ def test_the_teams_page_shows_embedded_analysts_and_open_requests(app, make, cli
     assert "Ana Analyst" in marketing_row
     assert "<td>1</td>" in marketing_row  # one requester, one open request
     finance_row = html.split("Finance</span>")[1].split("</tr>")[0]
-    assert "None: requests go to central triage" in finance_row
+    assert "None: leads triage its requests" in finance_row
 
 
 # --- Creating people ----------------------------------------------------------------------
