@@ -694,3 +694,20 @@ def test_request_page_tells_the_requester_what_happens_next(app, client, auth, m
     auth.login(desk.requester)
     html = page(client, f"/requests/{request_id}")
     assert "The team&#39;s analysts will triage it" in html
+
+
+def test_request_page_explains_the_priority_score_of_an_open_request(app, client, auth, make,
+                                                                     desk):
+    request_id = make.request(desk.requester, desk.marketing, business_impact=5,
+                              is_exec_sponsored=True, exec_sponsor="The CFO")
+    auth.login(desk.analyst)
+    html = page(client, f"/requests/{request_id}")
+    assert "impact 8 + urgency 2 (due in 30 days) + sponsor 2, / size not set, counted as M (3)" in html
+    make.act(request_id, "cancel", desk.requester)
+    assert "counted as M" not in page(client, f"/requests/{request_id}")
+
+
+def test_help_page_documents_the_priority_formula_from_the_live_rules(client):
+    html = page(client, "/help")
+    assert "score = (impact + urgency + sponsor) / size + ageing" in html
+    assert "Due today or within 2 days" in html

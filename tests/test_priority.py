@@ -374,3 +374,12 @@ def test_overrides_win_over_any_score():
     q["urgent"] = make_request(id=100, impact=5, due_in=-5, size="S", sponsored=True)
     ordered = rank(q.values(), NOW, {q["e"].id: 1})
     assert ordered[0] is q["e"] and ordered[1] is q["urgent"]
+
+
+def test_urgency_table_names_every_step_in_words():
+    rows = priority.urgency_table()
+    assert rows[0] == ("No hard deadline", priority.NO_DEADLINE_URGENCY)
+    assert ("Overdue", 8) in rows
+    assert ("Due today or within 2 days", 7) in rows
+    assert rows[-1] == ("Due in more than 30 days", 1)
+    assert len(rows) == len(priority.URGENCY_STEPS) + 1

@@ -197,3 +197,21 @@ def _days(count):
 def _points(value):
     """Show whole points without a decimal (8), others with one (1.5)."""
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def urgency_table():
+    """The urgency steps in words, for the help page: [(label, points), ...]."""
+    rows = [("No hard deadline", NO_DEADLINE_URGENCY)]
+    previous = None
+    for days, points in URGENCY_STEPS:
+        if days < 0:
+            label = "Overdue"
+        elif days == math.inf:
+            label = f"Due in more than {previous} days"
+        elif previous is None or previous < 0:
+            label = f"Due today or within {days} days"
+        else:
+            label = f"Due within {days} days"
+        rows.append((label, points))
+        previous = days
+    return rows

@@ -15,11 +15,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import intake, lifecycle
+from .. import intake, lifecycle, priority
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
-from ..models import CLOSED_STATES, KINDS, OPEN_STATES, STATES, Event, Request, Team, User
+from ..models import CLOSED_STATES, KINDS, OPEN_STATES, STATES, Event, Request, Team, User, utcnow
 from ..queries import contains_text, id_matches
 from .helpers import paginate, text_arg
 
@@ -159,6 +159,7 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
+        score=priority.explain(req, utcnow()) if req.is_open else None,
     ), status
 
 
@@ -237,6 +238,12 @@ def _done_message(name, req):
         "cancel": "The request is cancelled.",
     }
     return messages.get(name, "Done.")
+
+
+@bp.route("/help")
+def help_page():
+    """How requests are handled and how the priority score is computed (from the live rules)."""
+    return render_template("requests/help.html", priority=priority, next_step=lifecycle.NEXT_STEP)
 
 
 # --- Lists ---------------------------------------------------------------------------------

@@ -1,0 +1,371 @@
+"""SLA clocks in business hours: working time, due dates, and on-track / at-risk / breached.
+
+Pure functions of a calendar, a request's events and a clock (``now``): no Flask, no database.
+Follows the SLA section of ../shared/DESIGN.md:
+
+- Targets are in business hours of one calendar (``BusinessHours``): a timezone, working
+  weekdays, opening hours and holidays. Working time is counted in that timezone, so weekends,
+  holidays and DST changes fall where the team sees them, whatever the UTC date.
+- A request's clock runs only while it is in a state that is neither paused (``needs_info``,
+  ``waitlisted``) nor stopped (delivered or closed for the resolution clock); a reopened delivery
+  starts it again from where it stopped.
+- First response (``first_response_at``) is the first comment or transition by a person other
+  than the requester. System actions (waitlisting, releasing, auto-resolving) and the requester's
+  own comments, answers, edits and cancellation are not a response from the data team.
+- Status (``sla_status``): ``on_track`` while less than ``at_risk_ratio`` (75%) of the target is
+  used, ``at_risk`` from 75% up to and including the target itself, ``breached`` once the elapsed
+  time is past the target; ``time_left`` is negative by how much it is past.
+
+Datetimes must be timezone-aware; results are aware UTC datetimes and seconds as floats
+(microsecond precision). All times of a request's life are compared as instants, never as wall
+clock readings.
+"""
+import bisect
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Mirror of the lifecycle in DESIGN.md (tickets.models holds the same names; kept here so this
+# module stays free of the database layer, and a test checks the two agree).
+PAUSED_STATES = ("needs_info", "waitlisted")
+CLOSED_STATES = ("resolved", "declined", "duplicate", "cancelled")
+RESOLUTION_STOP_STATES = ("delivered", *CLOSED_STATES)
+
+# Event kinds that are the data team's answer to a request when a person other than the
+# requester writes them (see first_response_at).
+RESPONSE_KINDS = ("transition", "comment")
+
+AT_RISK_RATIO = 0.75
+
+_ZERO = timedelta(0)
+_WEEK = 7
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """The working calendar SLA targets are counted in.
+
+    ``weekdays`` are ``date.weekday()`` numbers (0 is Monday). Each working day is open from
+    ``start`` to ``end``, local wall-clock time in ``timezone``; a day cannot run past midnight.
+    ``holidays`` are local dates on which nobody works. Iterables are accepted and stored as
+    frozensets, so a calendar is hashable and can be a cache key.
+
+    An opening or closing time that a DST change skips or repeats is read as Python does by
+    default (``fold=0``); with ordinary daytime hours this never arises.
+    """
+
+    timezone: str
+    weekdays: frozenset = frozenset(range(5))
+    start: time = time(9)
+    end: time = time(17)
+    holidays: frozenset = frozenset()
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _sorted_holidays: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not isinstance(self.timezone, str) or not self.timezone:
+            raise ValueError("Business hours need a timezone name such as 'Europe/Berlin'.")
+        try:
+            zone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"Unknown timezone {self.timezone!r}; use an IANA name such as "
+                             "'Europe/Berlin'.") from None
+        weekdays = frozenset(self.weekdays)
+        if not weekdays:
+            raise ValueError("Business hours need at least one working day.")
+        if any(not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6
+               for day in weekdays):
+            raise ValueError("Working days are weekday numbers from 0 (Monday) to 6 (Sunday).")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not isinstance(value, time) or value.tzinfo is not None:
+                raise ValueError(f"The {name} of the working day must be a time without a "
+                                 "timezone (the calendar's timezone applies).")
+        if self.end <= self.start:
+            raise ValueError(f"The working day must end after it starts "
+                             f"({self.start:%H:%M} to {self.end:%H:%M}).")
+        holidays = frozenset(self.holidays)
+        if any(isinstance(day, datetime) or not isinstance(day, date) for day in holidays):
+            raise ValueError("Holidays must be dates (not datetimes).")
+        object.__setattr__(self, "weekdays", weekdays)
+        object.__setattr__(self, "holidays", holidays)
+        object.__setattr__(self, "_zone", zone)
+        object.__setattr__(self, "_sorted_holidays", tuple(sorted(holidays)))
+
+    @property
+    def tzinfo(self):
+        """The calendar's timezone as a ``ZoneInfo``."""
+        return self._zone
+
+    @property
+    def day_length(self):
+        """The length of a working day on the wall clock (a DST change inside it aside)."""
+        return datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
+
+    def is_working_day(self, day):
+        """Tell whether the local date ``day`` is a working day (weekday and not a holiday)."""
+        return day.weekday() in self.weekdays and day not in self.holidays
+
+    def window(self, day):
+        """Return the opening and closing instants of local date ``day``, in UTC."""
+        opens = datetime.combine(day, self.start, tzinfo=self._zone).astimezone(UTC)
+        closes = datetime.combine(day, self.end, tzinfo=self._zone).astimezone(UTC)
+        return opens, max(opens, closes)
+
+    def _holidays_between(self, first, last):
+        """The working-weekday holidays in [first, last)."""
+        low = bisect.bisect_left(self._sorted_holidays, first)
+        high = bisect.bisect_left(self._sorted_holidays, last)
+        return [day for day in self._sorted_holidays[low:high] if day.weekday() in self.weekdays]
+
+    def _offset_at_midnight(self, day):
+        return datetime.combine(day, time(0), tzinfo=self._zone).utcoffset()
+
+
+def _require_aware(value, name):
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime (naive times are ambiguous).")
+    return value.astimezone(UTC)
+
+
+def _overlap(hours, day, start, end):
+    """Working time of local date ``day`` that falls between the UTC instants start and end."""
+    if not hours.is_working_day(day):
+        return _ZERO
+    opens, closes = hours.window(day)
+    return max(min(closes, end) - max(opens, start), _ZERO)
+
+
+def _whole_days(hours, first, last):
+    """Working time of the whole local days [first, last), by whole-week arithmetic.
+
+    Working days are counted per week and multiplied by the day length; holidays are
+    subtracted from the sorted list; only a week in which the UTC offset changes is walked
+    day by day, to correct the few days whose working hours contain the change. That assumes
+    at most one offset change per week, which holds for every zone in the tz database.
+    """
+    days = (last - first).days
+    if days <= 0:
+        return _ZERO
+    weeks, rest = divmod(days, _WEEK)
+    working = weeks * len(hours.weekdays) + sum(
+        1 for i in range(rest) if (first + timedelta(days=i)).weekday() in hours.weekdays)
+    working -= len(hours._holidays_between(first, last))
+    total = working * hours.day_length
+
+    chunk = first
+    offset = hours._offset_at_midnight(chunk)
+    while chunk < last:
+        chunk_end = min(chunk + timedelta(days=_WEEK), last)
+        end_offset = hours._offset_at_midnight(chunk_end)
+        if end_offset != offset:
+            day = chunk
+            while day < chunk_end:
+                if hours.is_working_day(day):
+                    opens, closes = hours.window(day)
+                    total += (closes - opens) - hours.day_length
+                day += timedelta(days=1)
+        chunk, offset = chunk_end, end_offset
+    return total
+
+
+def _business_time(start, end, hours):
+    if end <= start:
+        return _ZERO
+    zone = hours.tzinfo
+    first = start.astimezone(zone).date()
+    last = end.astimezone(zone).date()
+    if first == last:
+        return _overlap(hours, first, start, end)
+    return (_overlap(hours, first, start, end)
+            + _whole_days(hours, first + timedelta(days=1), last)
+            + _overlap(hours, last, start, end))
+
+
+def business_seconds_between(start, end, hours):
+    """Return the working seconds between two aware datetimes in the calendar ``hours``.
+
+    Counts in the calendar's timezone: weekends, holidays and opening hours are local, and a
+    DST change is real elapsed time. Zero when ``end`` is not after ``start``. Costs
+    O(weeks + holidays) of the span, never a loop per day or minute.
+    """
+    start = _require_aware(start, "start")
+    end = _require_aware(end, "end")
+    return _business_time(start, end, hours).total_seconds()
+
+
+def add_business_seconds(start, seconds, hours):
+    """Return the aware UTC instant at which ``seconds`` of working time after ``start`` are used.
+
+    The earliest such instant: time that runs out exactly at closing is due at closing, not
+    at the next opening. Zero seconds is ``start`` itself. The inverse of
+    ``business_seconds_between``: ``business_seconds_between(s, add_business_seconds(s, x))``
+    is ``x``.
+    """
+    start = _require_aware(start, "start")
+    if seconds < 0:
+        raise ValueError("Cannot add a negative amount of working time.")
+    remaining = timedelta(seconds=seconds)
+    if remaining == _ZERO:
+        return start
+
+    day = start.astimezone(hours.tzinfo).date()
+    if hours.is_working_day(day):
+        opens, closes = hours.window(day)
+        begin = max(opens, start)
+        if begin < closes:
+            if remaining <= closes - begin:
+                return begin + remaining
+            remaining -= closes - begin
+    day += timedelta(days=1)
+
+    # Skip whole weeks while more than a week's work is left; the week that finishes it is
+    # walked day by day (at most seven days).
+    while True:
+        week = _whole_days(hours, day, day + timedelta(days=_WEEK))
+        if remaining <= week:
+            break
+        remaining -= week
+        day += timedelta(days=_WEEK)
+    while True:
+        if hours.is_working_day(day):
+            opens, closes = hours.window(day)
+            if remaining <= closes - opens:
+                return opens + remaining
+            remaining -= closes - opens
+        day += timedelta(days=1)
+
+
+# --- Clocks over a request's history ------------------------------------------------------
+
+
+def _state_changes(events):
+    """The (instant, state) steps of a history, in time order (ties keep the given order)."""
+    steps = [
+        (_require_aware(event.created_at, "an event's created_at"), event.to_state)
+        for event in events
+        if event.kind in ("created", "transition") and event.to_state
+    ]
+    steps.sort(key=lambda step: step[0])
+    return steps
+
+
+def elapsed_business_seconds(events, now, hours, paused_states=PAUSED_STATES,
+                             stop_states=RESOLUTION_STOP_STATES):
+    """Return the working seconds a request's clock has run up to ``now``.
+
+    ``events`` are the request's events (``kind``, ``to_state``, ``created_at``); only
+    'created' and 'transition' events move the clock, and events after ``now`` are ignored.
+    The clock runs while the request is in a state that is neither in ``paused_states`` nor
+    in ``stop_states``; leaving a stop state (a reopen after delivery) runs it again.
+    """
+    now = _require_aware(now, "now")
+    idle = frozenset(paused_states) | frozenset(stop_states)
+    total = _ZERO
+    state = since = None
+    for at, to_state in _state_changes(events):
+        if at > now:
+            break
+        if state is not None and state not in idle:
+            total += _business_time(since, at, hours)
+        state, since = to_state, at
+    if state is not None and state not in idle:
+        total += _business_time(since, now, hours)
+    return total.total_seconds()
+
+
+def first_response_at(events, requester_id):
+    """Return when the data team first responded to a request, or None if it has not yet.
+
+    The first response is the earliest comment or transition whose actor is a person other
+    than the requester: accepting, asking for info, declining, approving from the waitlist,
+    or a comment. The system (actor None) and the requester do not respond to themselves.
+    """
+    responses = [
+        _require_aware(event.created_at, "an event's created_at")
+        for event in events
+        if event.kind in RESPONSE_KINDS
+        and event.actor_id is not None
+        and event.actor_id != requester_id
+    ]
+    return min(responses, default=None)
+
+
+def first_response_elapsed(events, requester_id, now, hours):
+    """Return the working seconds to first response: up to the response, or ``now`` while none.
+
+    Paused while waitlisted; a request closed before anyone responded (cancelled by its
+    requester) stops the clock.
+    """
+    now = _require_aware(now, "now")
+    responded_at = first_response_at(events, requester_id)
+    until = now if responded_at is None else min(now, responded_at)
+    return elapsed_business_seconds(events, until, hours)
+
+
+def resolution_elapsed(events, now, hours):
+    """Return the working seconds on the resolution clock: from submission until delivery.
+
+    Paused in needs_info and waitlisted, stopped by delivery or closing, resumed by a reopen.
+    """
+    return elapsed_business_seconds(events, now, hours)
+
+
+# --- Targets and status -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """The targets of one SLA class, in business hours."""
+
+    first_response_hours: float
+    resolution_hours: float
+
+    def __post_init__(self):
+        for name in ("first_response_hours", "resolution_hours"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name.replace('_', ' ').capitalize()} must be a positive "
+                                 "number of business hours.")
+
+    @property
+    def first_response_seconds(self):
+        return self.first_response_hours * 3600
+
+    @property
+    def resolution_seconds(self):
+        return self.resolution_hours * 3600
+
+
+class SlaStatus(NamedTuple):
+    """Where a clock stands against its target."""
+
+    status: str  # on_track, at_risk, breached
+    time_left: float  # business seconds; negative by how much the target is past
+
+
+SLA_STATUSES = ("on_track", "at_risk", "breached")
+
+
+def sla_status(elapsed_seconds, target_seconds, at_risk_ratio=AT_RISK_RATIO):
+    """Classify ``elapsed_seconds`` of business time against ``target_seconds``.
+
+    ``breached`` when elapsed is past the target (time left below zero); ``at_risk`` from
+    ``at_risk_ratio`` of the target up to and including the target (time left 0 is still
+    met); ``on_track`` below that.
+    """
+    if not target_seconds > 0:
+        raise ValueError("An SLA target must be a positive number of seconds.")
+    if elapsed_seconds < 0:
+        raise ValueError("Elapsed time cannot be negative.")
+    if not 0 < at_risk_ratio <= 1:
+        raise ValueError("The at-risk ratio must be above 0 and at most 1.")
+    time_left = target_seconds - elapsed_seconds
+    if time_left < 0:
+        status = "breached"
+    elif elapsed_seconds >= at_risk_ratio * target_seconds:
+        status = "at_risk"
+    else:
+        status = "on_track"
+    return SlaStatus(status, time_left)
