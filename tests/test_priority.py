@@ -3,17 +3,16 @@
 Pure unit tests: requests are plain objects with the attributes of ``Request`` that the score
 reads, and the clock is fixed, so no test touches a database or the app.
 """
-import ast
 import dataclasses
 import itertools
 import random
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.purity import imported_top_level_modules
 from tickets import priority
 from tickets.models import IMPACTS, SIZES
 from tickets.priority import explain, priority_score, rank
@@ -46,14 +45,7 @@ def days(n):
 # --- The module stays pure and speaks the vocabulary --------------------------------------
 
 def test_module_imports_nothing_but_the_standard_library():
-    tree = ast.parse(Path(priority.__file__).read_text())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, "priority.py must not import from the tickets package"
-            imported.add(node.module.split(".")[0])
+    imported = imported_top_level_modules(priority.__file__)
     assert imported <= {"math", "collections", "dataclasses", "datetime"}
 
 

@@ -4,15 +4,14 @@ Histories are lists of SimpleNamespace events shaped like tickets.models.Event. 
 2026: Europe/Berlin moves to summer time on Sunday 29 March and back on Sunday 25 October;
 Good Friday is 3 April and Easter Monday 6 April.
 """
-import ast
 import sys
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.purity import imported_top_level_modules
 from tickets import sla
 from tickets.sla import (
     BusinessHours,
@@ -91,14 +90,7 @@ def edit(at, actor_id):
 
 
 def test_module_imports_only_the_standard_library():
-    tree = ast.parse(Path(sla.__file__).read_text())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, "sla.py must not import from the tickets package"
-            imported.add(node.module.split(".")[0])
+    imported = imported_top_level_modules(sla.__file__)
     assert imported <= sys.stdlib_module_names, imported - sys.stdlib_module_names
 
 
