@@ -1,5 +1,6 @@
 """One form per screen; validators live on the fields so every error lands next to its field."""
-from datetime import date
+import math
+from datetime import date, time
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
@@ -17,9 +18,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.widgets import HiddenInput
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
 from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, ROLES, SIZES
+from .settings import BUDGET_RANGE, LEAD_TIME_RANGE, MAX_SLA_HOURS, WIP_LIMIT_RANGE, timezones
 
 MAX_WATCHERS = 20
 
@@ -396,3 +398,169 @@ class UserForm(FlaskForm):
         if any(team_id not in known for team_id in field.data or []):
             raise ValidationError("Choose teams from the list.")
 
+
+# --- Settings -------------------------------------------------------------------------
+
+class NumberField(StringField):
+    """A number typed as text: blank is no number and garbage is None, for validators to explain.
+
+    WTForms' own number fields add a message of their own to the field's; here the field's
+    validators give the one message a user needs ("a whole number from 1 to 50").
+    """
+
+    def __init__(self, label=None, validators=None, whole=True, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric" if whole else "decimal"})
+        super().__init__(label, validators, **kwargs)
+        self.whole = whole
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0].replace("\x00", "").strip()
+        self.data = None
+        if not text or len(text) > 20:
+            return
+        try:
+            number = int(text) if self.whole else float(text)
+        except ValueError:
+            return
+        if not self.whole and not math.isfinite(number):
+            return
+        self.data = number
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        if isinstance(self.data, float) and self.data.is_integer():
+            return str(int(self.data))
+        return str(self.data)
+
+
+def number_in(low, high, message):
+    """Require a number from ``low`` to ``high``: blank or garbage gets ``message`` too."""
+    return NumberRange(min=low, max=high, message=message)
+
+
+WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"),
+                   (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
+
+
+def positive_hours(form, field):
+    """Require a number of hours above zero and at most MAX_SLA_HOURS."""
+    if field.data is None or not 0 < field.data <= MAX_SLA_HOURS:
+        raise ValidationError(f"Enter a positive number of hours, at most {MAX_SLA_HOURS}.")
+
+
+def _sla_fields(sla_class):
+    label = sla_class.capitalize()
+    return (NumberField(f"{label}: first response (business hours)", whole=False,
+                        validators=[positive_hours]),
+            NumberField(f"{label}: resolution (business hours)", whole=False,
+                        validators=[positive_hours]))
+
+
+class SettingsForm(FlaskForm):
+    """The /settings page: WIP and lead-time policy, business hours, SLA targets, and (added
+    per install by ``for_people``) one budget field per team and one WIP field per analyst."""
+
+    wip_limit_default = NumberField(
+        "Default WIP limit", description="Requests an analyst may have in progress or blocked.",
+        validators=[number_in(*WIP_LIMIT_RANGE, "Enter a whole number from 1 to 50.")])
+    lead_time_business_days = NumberField(
+        "Lead time (business days)",
+        description="A deadline closer than this marks a request short-notice.",
+        validators=[number_in(*LEAD_TIME_RANGE, "Enter a whole number of days from 0 to 60.")])
+    timezone = SelectField("Timezone", validate_choice=False)
+    working_days = SelectMultipleField("Working days", coerce=_int_or_none,
+                                       choices=options(WEEKDAY_CHOICES), validate_choice=False)
+    work_start = StringField("Day starts", filters=[_strip], render_kw={"type": "time"})
+    work_end = StringField("Day ends", filters=[_strip], render_kw={"type": "time"})
+    sla_high_first_response, sla_high_resolution = _sla_fields("high")
+    sla_standard_first_response, sla_standard_resolution = _sla_fields("standard")
+    sla_low_first_response, sla_low_resolution = _sla_fields("low")
+
+    SLA_CLASSES = ("high", "standard", "low")
+
+    @classmethod
+    def for_people(cls, teams, analysts):
+        """A form class with a budget field per team and a WIP field per analyst or lead."""
+        fields = {}
+        for team in teams:
+            fields[f"budget_{team.id}"] = NumberField(
+                f"{team.name}: weekly ad-hoc budget", validators=[Optional(), number_in(
+                    *BUDGET_RANGE, "Enter a whole number from 0 to 1000, or leave it blank for "
+                                   "no limit.")])
+        for analyst in analysts:
+            fields[f"wip_{analyst.id}"] = NumberField(
+                f"{analyst.name}: WIP limit", validators=[Optional(), number_in(
+                    *WIP_LIMIT_RANGE, "Enter a whole number from 1 to 50, or leave it blank "
+                                      "for the default.")])
+        return type("PeopleSettingsForm", (cls,), fields)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = options((name, name) for name in timezones())
+
+    def validate_timezone(self, field):
+        if field.data not in timezones():
+            raise ValidationError("Choose a timezone from the list.")
+
+    def validate_working_days(self, field):
+        days = field.data or []
+        if any(day not in range(7) for day in days):
+            raise ValidationError("Choose working days from the list.")
+        if not days:
+            raise ValidationError("Choose at least one working day.")
+
+    def _clock(self, field):
+        try:
+            parsed = time.fromisoformat(field.data or "")
+        except ValueError:
+            parsed = None
+        if parsed is None or len(field.data) != 5 or field.data[2] != ":":
+            raise ValidationError("Enter a time of day as HH:MM, e.g. 09:00.")
+        return parsed
+
+    def validate_work_start(self, field):
+        self._clock(field)
+
+    def validate_work_end(self, field):
+        end = self._clock(field)
+        try:
+            start = time.fromisoformat(self.work_start.data or "")
+        except ValueError:
+            return  # the start field says what is wrong with it
+        if end <= start:
+            raise ValidationError("The working day must end after it starts.")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for sla_class in self.SLA_CLASSES:
+            first = self[f"sla_{sla_class}_first_response"]
+            resolution = self[f"sla_{sla_class}_resolution"]
+            if (not first.errors and not resolution.errors
+                    and resolution.data <= first.data):
+                resolution.errors.append("Resolution must take longer than the first response.")
+                valid = False
+        return valid
+
+    def sla_targets(self):
+        """The SLA targets as the settings store them."""
+        return {sla_class: {"first_response_hours": self[f"sla_{sla_class}_first_response"].data,
+                            "resolution_hours": self[f"sla_{sla_class}_resolution"].data}
+                for sla_class in self.SLA_CLASSES}
+
+    @staticmethod
+    def initial(values, teams, analysts):
+        """The form's data from the settings as they are, to fill the page."""
+        data = {key: values[key] for key in ("wip_limit_default", "lead_time_business_days",
+                                             "timezone", "working_days", "work_start",
+                                             "work_end")}
+        for sla_class, target in values["sla_targets"].items():
+            data[f"sla_{sla_class}_first_response"] = target["first_response_hours"]
+            data[f"sla_{sla_class}_resolution"] = target["resolution_hours"]
+        data.update({f"budget_{team.id}": team.weekly_ad_hoc_budget for team in teams})
+        data.update({f"wip_{analyst.id}": analyst.wip_limit for analyst in analysts})
+        return data

@@ -122,6 +122,8 @@ class Team(db.Model):
     description = db.Column(db.String(300), nullable=False, default="")
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Ad-hoc requests its analysts take per week; None: no limit (DESIGN.md, Limits).
+    weekly_ad_hoc_budget = db.Column(db.Integer)
 
     members = db.relationship(
         "User", secondary=team_memberships, back_populates="teams", order_by="User.name"
@@ -144,6 +146,8 @@ class User(UserMixin, db.Model):
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(UTCDateTime)
+    # This analyst's WIP limit; None: the default of the settings.
+    wip_limit = db.Column(db.Integer)
 
     teams = db.relationship(
         "Team", secondary=team_memberships, back_populates="members", order_by="Team.name"
@@ -186,10 +190,6 @@ class User(UserMixin, db.Model):
     @property
     def team_ids(self):
         return [team.id for team in self.teams]
-
-    @property
-    def primary_team(self):
-        return self.teams[0] if self.teams else None
 
     @property
     def role_label(self):
@@ -341,3 +341,51 @@ def _refuse_event_update(mapper, connection, target):
 @sa_event.listens_for(Event, "before_delete")
 def _refuse_event_delete(mapper, connection, target):
     raise ImmutableEventError(f"events are immutable (event {target.id})")
+
+
+class Setting(db.Model):
+    """One stored setting (tickets.settings holds the defaults of those never changed)."""
+
+    __tablename__ = "settings"
+
+    key = db.Column(db.String(60), primary_key=True)
+    value = db.Column(db.JSON, nullable=False)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_by_id = db.Column(db.ForeignKey("users.id"))
+
+    updated_by = db.relationship("User")
+
+    def __repr__(self):
+        return f"<Setting {self.key}={self.value!r}>"
+
+
+class SettingChange(db.Model):
+    """One immutable change of a setting, a team's budget or an analyst's WIP limit."""
+
+    __tablename__ = "setting_changes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(100), nullable=False)
+    old_value = db.Column(db.JSON)  # None: the key had no stored value (its default applied)
+    new_value = db.Column(db.JSON, nullable=False)
+    actor_id = db.Column(db.ForeignKey("users.id"))  # None: the system
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+    actor = db.relationship("User")
+
+    @property
+    def actor_name(self):
+        return self.actor.name if self.actor else "Datadesk"
+
+    def __repr__(self):
+        return f"<SettingChange {self.key} {self.old_value!r}->{self.new_value!r}>"
+
+
+@sa_event.listens_for(SettingChange, "before_update")
+def _refuse_setting_change_update(mapper, connection, target):
+    raise ImmutableEventError(f"setting changes are immutable (change {target.id})")
+
+
+@sa_event.listens_for(SettingChange, "before_delete")
+def _refuse_setting_change_delete(mapper, connection, target):
+    raise ImmutableEventError(f"setting changes are immutable (change {target.id})")

@@ -65,6 +65,8 @@ def main(out_dir):
             page.screenshot(path=out / "all-requests-lead.png", full_page=True)
             page.goto("/admin/teams")
             page.screenshot(path=out / "admin-teams.png", full_page=True)
+            page.goto("/settings")
+            page.screenshot(path=out / "settings.png", full_page=True)
             page.goto("/help")
             page.screenshot(path=out / "help.png", full_page=True)
             ctx.close()

@@ -1,0 +1,329 @@
+"""Settings leads change on /settings, with the audit trail of every change (DESIGN.md, Limits, SLA).
+
+A setting never stored has its value from ``DEFAULTS``. Every change writes one immutable
+``SettingChange`` (who, when, old, new); so do a team's weekly ad-hoc budget and an analyst's
+WIP limit, which live on their own rows. Functions here flush; the caller commits once, so a
+page's changes and their audit rows land in one transaction.
+"""
+import copy
+import functools
+import math
+import re
+import zoneinfo
+from datetime import time
+
+from .extensions import db
+from .models import Setting, SettingChange, Team, User
+from .sla import BusinessHours, SlaTarget
+
+SLA_CLASSES = ("high", "standard", "low")
+
+DEFAULTS = {
+    "wip_limit_default": 3,
+    "lead_time_business_days": 5,
+    "timezone": "UTC",
+    "working_days": [0, 1, 2, 3, 4],
+    "work_start": "09:00",
+    "work_end": "17:00",
+    "sla_targets": {
+        "high": {"first_response_hours": 4, "resolution_hours": 40},
+        "standard": {"first_response_hours": 8, "resolution_hours": 80},
+        "low": {"first_response_hours": 16, "resolution_hours": 160},
+    },
+    "auto_resolve_days": 7,
+}
+
+LABELS = {
+    "wip_limit_default": "Default WIP limit",
+    "lead_time_business_days": "Lead time (business days)",
+    "timezone": "Timezone",
+    "working_days": "Working days",
+    "work_start": "Working day starts",
+    "work_end": "Working day ends",
+    "sla_targets": "SLA targets",
+    "auto_resolve_days": "Auto-resolve after (days)",
+}
+
+# Bounds shared with the settings form, so the page and this module refuse the same values.
+WIP_LIMIT_RANGE = (1, 50)
+BUDGET_RANGE = (0, 1000)
+LEAD_TIME_RANGE = (0, 60)
+AUTO_RESOLVE_RANGE = (1, 365)
+MAX_SLA_HOURS = 10000
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class SettingError(ValueError):
+    """A value a setting cannot take; ``key`` names the setting (and the form field) concerned."""
+
+    def __init__(self, key, message):
+        super().__init__(message)
+        self.key = key
+
+
+@functools.cache
+def timezones():
+    """Every IANA timezone name this machine knows, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _whole(key, value, low, high, what):
+    if not _is_int(value) or not low <= value <= high:
+        raise SettingError(key, f"{what} must be a whole number from {low} to {high}.")
+    return value
+
+
+def _hours(key, value, what):
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or not 0 < value <= MAX_SLA_HOURS):
+        raise SettingError(key, f"{what} must be a positive number of hours, at most "
+                                f"{MAX_SLA_HOURS}.")
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _clock(key, value, what):
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        raise SettingError(key, f"{what} must be a time of day written as HH:MM, e.g. 09:00.")
+    return value
+
+
+def _sla_targets(key, value):
+    if not isinstance(value, dict) or set(value) != set(SLA_CLASSES):
+        raise SettingError(key, "SLA targets need the classes " + ", ".join(SLA_CLASSES) + ".")
+    targets = {}
+    for sla_class in SLA_CLASSES:
+        target = value[sla_class]
+        if not isinstance(target, dict) or set(target) != {"first_response_hours",
+                                                           "resolution_hours"}:
+            raise SettingError(key, f"The {sla_class} SLA class needs a first response and a "
+                                    "resolution target.")
+        first = _hours(key, target["first_response_hours"],
+                       f"The {sla_class} class's first response target")
+        resolution = _hours(key, target["resolution_hours"],
+                            f"The {sla_class} class's resolution target")
+        if resolution <= first:
+            raise SettingError(key, f"The {sla_class} class's resolution target must be longer "
+                                    "than its first response target.")
+        targets[sla_class] = {"first_response_hours": first, "resolution_hours": resolution}
+    return targets
+
+
+def validate(key, value):
+    """Return ``value`` in the form it is stored for setting ``key``, or raise SettingError."""
+    if key == "wip_limit_default":
+        return _whole(key, value, *WIP_LIMIT_RANGE, "The default WIP limit")
+    if key == "lead_time_business_days":
+        return _whole(key, value, *LEAD_TIME_RANGE, "The lead time")
+    if key == "auto_resolve_days":
+        return _whole(key, value, *AUTO_RESOLVE_RANGE, "Auto-resolve days")
+    if key == "timezone":
+        if not isinstance(value, str) or value not in timezones():
+            raise SettingError(key, "Choose a timezone from the list, e.g. Europe/Berlin.")
+        return value
+    if key == "working_days":
+        if (not isinstance(value, (list, tuple, set, frozenset))
+                or any(not _is_int(day) or not 0 <= day <= 6 for day in value)):
+            raise SettingError(key, "Working days are weekday numbers from 0 (Monday) to "
+                                    "6 (Sunday).")
+        if not value:
+            raise SettingError(key, "Choose at least one working day.")
+        return sorted(set(value))
+    if key == "work_start":
+        return _clock(key, value, "The start of the working day")
+    if key == "work_end":
+        return _clock(key, value, "The end of the working day")
+    if key == "sla_targets":
+        return _sla_targets(key, value)
+    raise SettingError(key, f"There is no setting called {key!r}.")
+
+
+def get(key):
+    """Return the value of setting ``key``: the stored one, or its default."""
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    return copy.deepcopy(row.value if row is not None else DEFAULTS[key])
+
+
+def current():
+    """Return every setting as a dict, stored values over defaults, in one SQL statement."""
+    values = copy.deepcopy(DEFAULTS)
+    for row in db.session.scalars(db.select(Setting)):
+        if row.key in values:
+            values[row.key] = copy.deepcopy(row.value)
+    return values
+
+
+def _actor_id(actor):
+    return actor.id if actor is not None else None
+
+
+def _record(key, old, new, actor, now):
+    change = SettingChange(key=key, old_value=old, new_value=new, actor_id=_actor_id(actor),
+                           created_at=now)
+    db.session.add(change)
+    return change
+
+
+def update(changes, actor, now):
+    """Validate and store ``changes`` ({key: value}); audit each key whose value really changed.
+
+    All values are checked before anything is written, including that the working day ends
+    after it starts. Returns the new ``SettingChange`` rows (none when nothing changed).
+    """
+    before = current()
+    after = dict(before)
+    for key, value in changes.items():
+        after[key] = validate(key, value)
+    if (after["work_start"], after["work_end"]) != (before["work_start"], before["work_end"]) \
+            and time.fromisoformat(after["work_end"]) <= time.fromisoformat(after["work_start"]):
+        raise SettingError("work_end", "The working day must end after it starts.")
+    stored = {row.key: row for row in db.session.scalars(
+        db.select(Setting).where(Setting.key.in_(list(changes))))}
+    recorded = []
+    for key in DEFAULTS:  # a stable order, whatever order the caller used
+        if key not in changes or after[key] == before[key]:
+            continue
+        row = stored.get(key)
+        if row is None:
+            row = Setting(key=key)
+            db.session.add(row)
+        row.value = copy.deepcopy(after[key])
+        row.updated_at = now
+        row.updated_by_id = _actor_id(actor)
+        recorded.append(_record(key, before[key], after[key], actor, now))
+    db.session.flush()
+    return recorded
+
+
+def team_budget_key(team_id):
+    """The audit key of a team's weekly ad-hoc budget."""
+    return f"team:{team_id}:weekly_ad_hoc_budget"
+
+
+def wip_limit_key(user_id):
+    """The audit key of an analyst's own WIP limit."""
+    return f"user:{user_id}:wip_limit"
+
+
+def set_team_budget(team, budget, actor, now):
+    """Set how many ad-hoc requests ``team`` gets per week (None: no limit); audit a change.
+
+    Returns the SettingChange, or None when the budget stays as it was.
+    """
+    key = team_budget_key(team.id)
+    if budget is not None:
+        _whole(key, budget, *BUDGET_RANGE, f"{team.name}'s weekly ad-hoc budget")
+    if budget == team.weekly_ad_hoc_budget:
+        return None
+    change = _record(key, team.weekly_ad_hoc_budget, budget, actor, now)
+    team.weekly_ad_hoc_budget = budget
+    db.session.flush()
+    return change
+
+
+def set_wip_limit(user, limit, actor, now):
+    """Give analyst or lead ``user`` their own WIP limit (None: the default); audit a change.
+
+    Returns the SettingChange, or None when the limit stays as it was.
+    """
+    key = wip_limit_key(user.id)
+    if user.role not in ("analyst", "lead"):
+        raise SettingError(key, f"{user.name} does not work on requests: only analysts and "
+                                "leads have a WIP limit.")
+    if limit is not None:
+        _whole(key, limit, *WIP_LIMIT_RANGE, f"{user.name}'s WIP limit")
+    if limit == user.wip_limit:
+        return None
+    change = _record(key, user.wip_limit, limit, actor, now)
+    user.wip_limit = limit
+    db.session.flush()
+    return change
+
+
+def wip_limit_for(user, values=None):
+    """Return how many requests ``user`` may have in progress: their own limit or the default.
+
+    Pass ``values`` (from ``current()``) to avoid a query when asking for many users.
+    """
+    if user.wip_limit is not None:
+        return user.wip_limit
+    return (values or {}).get("wip_limit_default") or get("wip_limit_default")
+
+
+def business_hours(values=None):
+    """Return the working calendar of the settings as an ``sla.BusinessHours``."""
+    values = values or current()
+    return BusinessHours(
+        timezone=values["timezone"], weekdays=frozenset(values["working_days"]),
+        start=time.fromisoformat(values["work_start"]), end=time.fromisoformat(values["work_end"]))
+
+
+def sla_target(sla_class, values=None):
+    """Return the targets of ``sla_class`` (high, standard or low) as an ``sla.SlaTarget``."""
+    if sla_class not in SLA_CLASSES:
+        raise KeyError(sla_class)
+    targets = (values or current())["sla_targets"][sla_class]
+    return SlaTarget(first_response_hours=targets["first_response_hours"],
+                     resolution_hours=targets["resolution_hours"])
+
+
+# --- Showing changes ----------------------------------------------------------------------
+
+_SUBJECT_KEY = re.compile(r"^(team|user):(\d+):(\w+)$")
+
+
+def subjects_of(changes):
+    """Return the teams and users the given changes concern, as ({id: Team}, {id: User}).
+
+    Always two SQL statements, whatever the changes, so a page of them costs the same.
+    """
+    team_ids, user_ids = set(), set()
+    for change in changes:
+        match = _SUBJECT_KEY.match(change.key)
+        if match:
+            (team_ids if match[1] == "team" else user_ids).add(int(match[2]))
+    teams = {t.id: t for t in db.session.scalars(db.select(Team).where(Team.id.in_(team_ids)))}
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))}
+    return teams, users
+
+
+def describe(change, teams, users):
+    """Return (setting, old, new) of ``change`` in words, for the list of recent changes."""
+    match = _SUBJECT_KEY.match(change.key)
+    if match and match[1] == "team":
+        team = teams.get(int(match[2]))
+        label = f"Weekly ad-hoc budget: {team.name if team else 'team #' + match[2]}"
+        return label, _count_or(change.old_value, "no limit"), _count_or(change.new_value,
+                                                                          "no limit")
+    if match and match[1] == "user":
+        user = users.get(int(match[2]))
+        label = f"WIP limit: {user.name if user else 'user #' + match[2]}"
+        return label, _count_or(change.old_value, "default"), _count_or(change.new_value,
+                                                                         "default")
+    return (LABELS.get(change.key, change.key), format_value(change.key, change.old_value),
+            format_value(change.key, change.new_value))
+
+
+def _count_or(value, none_text):
+    return none_text if value is None else str(value)
+
+
+def format_value(key, value):
+    """Show a setting's stored value in words."""
+    if value is None:
+        return "\u2014"
+    if key == "working_days" and isinstance(value, list):
+        return ", ".join(WEEKDAY_NAMES[day] for day in value if _is_int(day) and 0 <= day <= 6)
+    if key == "sla_targets" and isinstance(value, dict):
+        return "; ".join(
+            f"{name}: {target.get('first_response_hours')} h / {target.get('resolution_hours')} h"
+            for name, target in value.items() if isinstance(target, dict))
+    return str(value)

@@ -1,0 +1,80 @@
+"""Settings for leads and admins: WIP and lead-time policy, business hours, SLA targets, team
+ad-hoc budgets and analysts' WIP limits, with the list of recent changes."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from .. import settings
+from ..auth import roles_required
+from ..extensions import db
+from ..forms import SettingsForm
+from ..models import SettingChange, Team, User, utcnow
+from .helpers import paginate
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+# The form field that shows a domain error about a setting (they are checked twice, so this
+# is only reached if the form and the domain module ever disagree).
+ERROR_FIELDS = {"sla_targets": "sla_high_first_response"}
+
+
+def _error_field(key):
+    """The name of the form field that shows an error about settings key ``key``."""
+    kind, _, rest = key.partition(":")
+    if kind in ("team", "user") and rest:
+        return ("budget_" if kind == "team" else "wip_") + rest.split(":")[0]
+    return ERROR_FIELDS.get(key, key)
+
+
+@bp.route("", methods=["GET", "POST"])
+@roles_required("lead", "admin")
+def index():
+    """Show and change the settings; every change is saved with its audit row in one commit."""
+    teams = db.session.scalars(db.select(Team).order_by(Team.name)).all()
+    analysts = db.session.scalars(
+        db.select(User).where(User.role.in_(("analyst", "lead")), User.is_active.is_(True))
+        .order_by(User.name)).all()
+    values = settings.current()
+    form = SettingsForm.for_people(teams, analysts)(
+        data=SettingsForm.initial(values, teams, analysts))
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            changes = settings.update({
+                "wip_limit_default": form.wip_limit_default.data,
+                "lead_time_business_days": form.lead_time_business_days.data,
+                "timezone": form.timezone.data,
+                "working_days": form.working_days.data,
+                "work_start": form.work_start.data,
+                "work_end": form.work_end.data,
+                "sla_targets": form.sla_targets(),
+            }, current_user, now)
+            for team in teams:
+                changes.append(settings.set_team_budget(
+                    team, form[f"budget_{team.id}"].data, current_user, now))
+            for analyst in analysts:
+                changes.append(settings.set_wip_limit(
+                    analyst, form[f"wip_{analyst.id}"].data, current_user, now))
+            db.session.commit()
+        except settings.SettingError as error:
+            db.session.rollback()
+            field = _error_field(error.key)
+            if field in form:
+                form[field].errors.append(str(error))
+            else:
+                flash(str(error), "danger")
+        else:
+            count = sum(change is not None for change in changes)
+            flash(f"Saved {count} change{'' if count == 1 else 's'}." if count
+                  else "Nothing changed.", "success")
+            return redirect(url_for("settings.index"))
+    status = 400 if request.method == "POST" else 200
+    page = paginate(db.select(SettingChange).options(joinedload(SettingChange.actor))
+                    .order_by(SettingChange.created_at.desc(), SettingChange.id.desc()),
+                    current_app.config["PAGE_SIZE"])
+    subject_teams, subject_users = settings.subjects_of(page.items)
+    history = [(change, *settings.describe(change, subject_teams, subject_users))
+               for change in page.items]
+    return render_template("settings/index.html", form=form, teams=teams, analysts=analysts,
+                           values=values, page=page, history=history,
+                           weekdays=settings.WEEKDAY_NAMES), status
