@@ -15,9 +15,9 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import inspect, text
 
-from tickets import create_app, intake, lifecycle, people
+from tickets import create_app, intake, lifecycle, people, settings
 from tickets.extensions import db
-from tickets.models import Request, User
+from tickets.models import Request, User, utcnow
 
 PASSWORD = "correct-horse-9"
 
@@ -142,8 +142,16 @@ class Factory:
             req = db.session.get(Request, request_id)
             if "original" in inputs:
                 inputs["original"] = db.session.get(Request, inputs["original"])
+            if "assignee" in inputs:
+                inputs["assignee"] = db.session.get(User, inputs["assignee"])
             user = db.session.get(User, actor) if actor is not None else None
             lifecycle.transition(req, name, user, **inputs)
+            db.session.commit()
+
+    def wip_limit(self, user, limit):
+        """Give analyst or lead ``user`` their own WIP limit (None: the default)."""
+        with self.app.app_context():
+            settings.set_wip_limit(db.session.get(User, user), limit, None, utcnow())
             db.session.commit()
 
     def get(self, model, id_):

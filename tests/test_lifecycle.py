@@ -24,6 +24,7 @@ STEPS = {
     "ask": ("analyst", {"note": "Which regions do you mean?"}),
     "answer": ("requester", {"note": "North and south only."}),
     "claim": ("analyst", {}),
+    "assign": ("lead", {"assignee": "ANALYST"}),
     "block": ("analyst", {"note": "Waiting for access to the billing schema."}),
     "unblock": ("analyst", {}),
     "unclaim": ("analyst", {}),
@@ -76,6 +77,7 @@ def cast(make):
                             title="Churn by region, every week")
     return SimpleNamespace(
         team=finance, requester=requester, analyst=analyst, lead=lead, original=original,
+        analyst_name=make.get(User, analyst).name,
         request=make.request(requester, finance),
         who={"requester": requester, "analyst": analyst, "lead": lead, "system": None},
     )
@@ -86,6 +88,8 @@ def inputs_for(name, cast, **changes):
     inputs = dict(STEPS[name][1], **changes)
     if inputs.get("original") == "ORIGINAL":
         inputs["original"] = cast.original
+    if inputs.get("assignee") == "ANALYST":
+        inputs["assignee"] = cast.analyst
     return inputs
 
 
@@ -102,6 +106,8 @@ def take(app, request_id, name, actor_id, **inputs):
         req = db.session.get(Request, request_id)
         if inputs.get("original") is not None:
             inputs["original"] = db.session.get(Request, inputs["original"])
+        if inputs.get("assignee") is not None:
+            inputs["assignee"] = db.session.get(User, inputs["assignee"])
         actor = db.session.get(User, actor_id) if actor_id is not None else None
         event = lifecycle.transition(req, name, actor, NOW, **inputs)
         db.session.commit()
@@ -134,6 +140,8 @@ def refused(app, request_id, name, actor_id, error, **inputs):
         req = db.session.get(Request, request_id)
         if inputs.get("original") is not None:
             inputs["original"] = db.session.get(Request, inputs["original"])
+        if inputs.get("assignee") is not None:
+            inputs["assignee"] = db.session.get(User, inputs["assignee"])
         actor = db.session.get(User, actor_id) if actor_id is not None else None
         with pytest.raises(error) as raised:
             lifecycle.transition(req, name, actor, NOW, **inputs)
@@ -166,6 +174,7 @@ def expected_data(name, cast):
         "decline": {"reason": "out_of_scope"},
         "mark_duplicate": {"original_id": cast.original},
         "confirm": {"rating": 5},
+        "assign": {"assignee_id": cast.analyst, "assignee_name": cast.analyst_name},
     }.get(name, {})
 
 
@@ -578,6 +587,8 @@ def test_a_change_committed_by_someone_else_meanwhile_is_a_concurrent_change(app
         inputs = inputs_for(name, cast)
         if inputs.get("original") is not None:
             inputs["original"] = db.session.get(Request, inputs["original"])
+        if inputs.get("assignee") is not None:
+            inputs["assignee"] = db.session.get(User, inputs["assignee"])
         actor = db.session.get(User, cast.who[role]) if cast.who[role] else None
         with pytest.raises(lifecycle.ConcurrentChange):
             lifecycle.transition(req, name, actor, NOW, **inputs)

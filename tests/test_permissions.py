@@ -63,6 +63,8 @@ class Cast:
             "admin": make.user("admin"),
             "watcher": make.user("requester", teams=[self.finance], email=WATCHER_EMAIL),
         }
+        # The tables put one analyst on many requests at once; their WIP limit is not under test.
+        make.wip_limit(self.ids["assignee"], 50)
         self._browsers = {}
 
     def request(self, state="submitted", *, confidential=False, requester="owner", team=None,
@@ -218,6 +220,7 @@ def test_a_watcher_of_another_team_may_follow_but_not_edit_or_act(app, cast):
 # --- Lifecycle actions --------------------------------------------------------------------
 
 ORIGINAL = "the original"  # stands for the id of another open Marketing request
+ASSIGNEE = "an analyst"  # stands for the id of the Marketing analyst who has not claimed it
 
 # One row per action a person can take: the state it starts from, its inputs, and who may take
 # it. Everyone else who can see the request gets 403; who cannot see it gets 404.
@@ -227,6 +230,7 @@ TRANSITION_RULES = {
     "ask": ("submitted", {"note": "Which regions do you need?"}, {"team_analyst", "assignee", "lead"}),
     "answer": ("needs_info", {"note": "All regions, weekly."}, {"owner"}),
     "claim": ("accepted", {}, {"team_analyst", "assignee", "lead"}),
+    "assign": ("accepted", {"assignee": ASSIGNEE}, {"lead"}),
     "block": ("in_progress", {"note": "Waiting for CRM access."}, {"assignee", "lead"}),
     "unblock": ("blocked", {}, {"assignee", "lead"}),
     "unclaim": ("in_progress", {}, {"assignee", "lead"}),
@@ -275,6 +279,8 @@ def test_who_may_take_each_action(app, cast, name):
             fields = dict(inputs)
             if fields.get("original") == ORIGINAL:
                 fields["original"] = cast.request("submitted", title="The original")
+            if fields.get("assignee") == ASSIGNEE:
+                fields["assignee"] = cast.ids["team_analyst"]
             events_before = event_count(app, request_id)
             response = cast.browser(role).act(request_id, name, **fields)
             state = cast.make.state(request_id)

@@ -331,12 +331,30 @@ class DuplicateForm(TransitionForm):
     note = TextAreaField("Note (optional)", filters=[_strip], validators=[Length(max=10000)])
 
 
+class AssignForm(TransitionForm):
+    """A lead gives an accepted request to an analyst; the view fills the choices."""
+
+    assignee = SelectField("Analyst", choices=[], coerce=str,
+                           description="Each name shows the requests they have in progress or "
+                                       "blocked, of their limit.")
+
+    def set_choices(self, people):
+        """``people``: (user, WipStatus) pairs, as ``limits.assignable_people`` returns them."""
+        self.assignee.choices = [("", "Choose an analyst\u2026")] + [
+            (str(user.id), f"{user.name} ({wip.count} of {wip.limit})") for user, wip in people]
+
+    def validate_assignee(self, field):
+        if not field.data:
+            raise ValidationError("Choose who works on the request.")
+
+
 TRANSITION_FORMS = {
     "accept": AcceptForm,
     "approve": AcceptForm,
     "ask": AskForm,
     "answer": AnswerForm,
     "claim": TransitionForm,
+    "assign": AssignForm,
     "block": BlockForm,
     "unblock": TransitionForm,
     "unclaim": TransitionForm,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import limits
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, SIZES, Event, Watcher, utcnow
 
@@ -29,7 +30,7 @@ class Transition:
     sources: frozenset
     target: str | None  # None: back to the state the request was in before (answer)
     actors: frozenset  # requester, team_analyst, assignee, lead, system
-    needs: tuple = field(default=())  # inputs that must be given: note, size, url, reason, original
+    needs: tuple = field(default=())  # inputs: note, size, url, reason, original, assignee
     style: str = "secondary"
     help: str = ""
 
@@ -56,6 +57,9 @@ TRANSITIONS = {
         Transition("claim", "Claim", frozenset({"accepted"}), "in_progress",
                    frozenset({"team_analyst", "lead"}), (), "primary",
                    "Start working on it yourself."),
+        Transition("assign", "Assign", frozenset({"accepted"}), "in_progress",
+                   frozenset({"lead"}), ("assignee",), "outline-primary",
+                   "Give it to an analyst, who starts working on it."),
         Transition("block", "Mark blocked", frozenset({"in_progress"}), "blocked",
                    frozenset({"assignee", "lead"}), ("note",), "outline-warning",
                    "Something outside your control stops the work; say what."),
@@ -112,6 +116,14 @@ class ConcurrentChange(TransitionError):
     """Someone else changed the request after it was read (409)."""
 
 
+class LimitReached(TransitionError):
+    """The analyst who would take the request is at their WIP limit (409)."""
+
+
+# Who may be given a request to work on.
+WORKER_ROLES = ("analyst", "lead")
+
+
 def actor_roles(request, user):
     """Return the lifecycle roles ``user`` holds on ``request`` (None is the system)."""
     if user is None:
@@ -142,11 +154,13 @@ def available_transitions(request, user):
 
 
 def transition(request, name, actor, now=None, *, note="", size=None, url=None, reason=None,
-               original=None, rating=None, expected_version=None):
+               original=None, rating=None, assignee=None, expected_version=None):
     """Move ``request`` by the transition ``name`` and record its event; return the event.
 
     ``actor`` is a User, or None for the system. ``expected_version`` is the version the actor
     saw; if the request changed since, nothing happens and ConcurrentChange is raised.
+    ``claim`` and ``assign`` are refused with LimitReached when the analyst who would work on
+    the request is at their WIP limit (see ``limits``); on LimitReached the caller rolls back.
     """
     now = now or utcnow()
     t = TRANSITIONS.get(name)
@@ -167,6 +181,18 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
 
     note = (note or "").strip()
     data = {}
+    worker = None  # who will work on the request: its WIP limit applies
+    if name == "claim":
+        worker = actor
+    elif "assignee" in t.needs:
+        _check_assignee(request, assignee, actor)
+        worker = assignee
+        data["assignee_id"] = assignee.id
+        data["assignee_name"] = assignee.name
+    if worker is not None:
+        # Before any change to the request: this locks the worker's row and queries, and a
+        # query autoflushes.
+        limits.check_wip(worker, actor)
     if url and len(url) > 500:
         raise MissingInput("url", "Keep the link under 500 characters.")
     if url and not url.lower().startswith(("http://", "https://")):
@@ -213,8 +239,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         request.resume_state = from_state
     elif from_state == "needs_info":
         request.resume_state = None
-    if name == "claim":
-        request.assignee = actor
+    if worker is not None:
+        request.assignee = worker
     elif name == "unclaim":
         request.assignee = None
     request.state = to_state
@@ -226,6 +252,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
                   created_at=now)
     db.session.add(event)
     flush_or_conflict(request)
+    if worker is not None:
+        limits.recheck_wip(worker, actor)
     return event
 
 
@@ -238,6 +266,18 @@ def flush_or_conflict(request):
             "Someone else changed this request at the same moment, and their change came first. "
             "Nothing of yours was saved; review the request and try again."
         ) from error
+
+
+def _check_assignee(request, assignee, actor):
+    """The person a request is assigned to: an active analyst or lead (of its team, unless a
+    lead chooses)."""
+    if assignee is None:
+        raise MissingInput("assignee", "Choose who works on the request.")
+    if not assignee.is_active or assignee.role not in WORKER_ROLES:
+        raise MissingInput("assignee", f"{assignee.name} cannot work on requests: choose an "
+                                       "active analyst or lead.")
+    if (actor is None or actor.role != "lead") and request.team_id not in assignee.team_ids:
+        raise MissingInput("assignee", f"{assignee.name} does not serve this request's team.")
 
 
 def _check_original(request, original):
@@ -270,7 +310,8 @@ DONE = {
     "accept": "accepted the request", "waitlist": "waitlisted the request",
     "approve": "approved the request over budget", "release": "released the request from the waitlist",
     "ask": "asked for more information", "answer": "answered",
-    "claim": "claimed the request", "block": "marked the request blocked",
+    "claim": "claimed the request", "assign": "assigned the request",
+    "block": "marked the request blocked",
     "unblock": "unblocked the request", "unclaim": "put the request back in the backlog",
     "deliver": "delivered", "confirm": "confirmed the delivery",
     "auto_resolve": "resolved the request (no answer after delivery)",

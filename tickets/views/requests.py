@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import intake, lifecycle, priority
+from .. import intake, lifecycle, limits, priority
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
@@ -145,7 +145,10 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         form = (bound_forms or {}).get(t.name) or TRANSITION_FORMS[t.name](
             formdata=None, version=req.version, prefix=t.name)
         form.version.data = req.version
+        if t.name == "assign" and t.name not in (bound_forms or {}):
+            form.set_choices(limits.assignable_people())
         forms[t.name] = form
+    wip = limits.wip_status(current_user) if "claim" in forms else None
     original = None
     if req.duplicate_of_id:
         original = db.session.scalars(db.select(Request).where(
@@ -159,7 +162,7 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, utcnow()) if req.is_open else None,
+        score=priority.explain(req, utcnow()) if req.is_open else None, wip=wip,
     ), status
 
 
@@ -191,6 +194,8 @@ def act(request_id, name):
     if not t.actors & lifecycle.actor_roles(req, current_user):
         abort(403)
     form = form_class(prefix=name)
+    if name == "assign":
+        form.set_choices(limits.assignable_people())
     if not form.validate_on_submit():
         return _render_detail(request_id, {name: form}, open_action=name, status=400)
 
@@ -202,6 +207,8 @@ def act(request_id, name):
         if inputs["original"] is None:
             form.original.errors.append(f"There is no request #{form.original.data} that you can see.")
             return _render_detail(request_id, {name: form}, open_action=name, status=400)
+    if name == "assign":
+        inputs["assignee"] = db.session.get(User, int(form.assignee.data))
     try:
         lifecycle.transition(req, name, current_user, expected_version=form.version.data, **inputs)
         db.session.commit()
@@ -212,7 +219,8 @@ def act(request_id, name):
     except lifecycle.NotAllowed:
         db.session.rollback()
         abort(403)
-    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange) as conflict:
+    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange,
+            lifecycle.LimitReached) as conflict:
         db.session.rollback()
         flash(str(conflict), "warning")
         return _render_detail(request_id, status=409)
@@ -221,6 +229,8 @@ def act(request_id, name):
 
 
 def _done_message(name, req):
+    if name == "assign":
+        return f"Assigned to {req.assignee.name}; they are working on it now."
     messages = {
         "accept": "Accepted into the backlog.",
         "approve": "Approved over budget and accepted.",
