@@ -2,6 +2,7 @@
 
 Each function changes the session and flushes; the caller commits. Every change writes an event.
 """
+from . import limits
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -14,10 +15,20 @@ INTAKE_FIELDS = (
 )
 
 
-def submit_request(requester, fields, watchers=(), now=None):
-    """Create a request from intake ``fields`` (a dict of INTAKE_FIELDS) and its 'created' event."""
+def _today(now, today):
+    return today if today is not None else limits.local_date(now)
+
+
+def submit_request(requester, fields, watchers=(), now=None, today=None):
+    """Create a request from intake ``fields`` (a dict of INTAKE_FIELDS) and its 'created' event.
+
+    ``today`` (default: the date of ``now`` in the settings' timezone) decides whether the
+    deadline is short notice (limits.is_short_notice).
+    """
     now = now or utcnow()
     request = Request(requester=requester, state="submitted", created_at=now, updated_at=now,
+                      is_short_notice=limits.is_short_notice(fields["deadline"],
+                                                             _today(now, today)),
                       **{name: fields[name] for name in INTAKE_FIELDS})
     request.watchers = [Watcher(email=email) for email in watchers]
     db.session.add(request)
@@ -26,9 +37,12 @@ def submit_request(requester, fields, watchers=(), now=None):
     return request
 
 
-def edit_request(request, actor, fields, watchers=None, now=None, expected_version=None):
+def edit_request(request, actor, fields, watchers=None, now=None, expected_version=None,
+                 today=None):
     """Apply changed intake ``fields`` and record one 'edit' event listing old and new values.
 
+    A changed deadline recomputes the short-notice flag from ``today`` (default: the date of
+    ``now`` in the settings' timezone); an unchanged one keeps it, as the notice given then.
     Return the event, or None when nothing changed.
     """
     now = now or utcnow()
@@ -56,6 +70,8 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
                 Watcher(email=email) for email in watchers if email not in request.watcher_emails]
     if not changes:
         return None
+    if "deadline" in changes:
+        request.is_short_notice = limits.is_short_notice(request.deadline, _today(now, today))
     request.updated_at = now
     event = Event(request=request, actor=actor, kind="edit", text="", data={"changes": changes},
                   created_at=now)

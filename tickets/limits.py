@@ -13,6 +13,7 @@ stale there. ``recheck_wip``, called after the change is flushed inside the writ
 catches that case: it counts again, and the caller's rollback undoes the change.
 """
 from collections import namedtuple
+from datetime import UTC, datetime, time, timedelta
 
 from . import lifecycle, settings
 from .extensions import db
@@ -94,3 +95,103 @@ def recheck_wip(user, actor=None):
     count, limit = wip_status(user)
     if count > limit:
         raise lifecycle.LimitReached(_message(user, actor, limit, limit))
+
+
+# --- Lead time (DESIGN.md, Limits) ----------------------------------------------------------
+#
+# A deadline closer than N business days (setting ``lead_time_business_days``) is short notice.
+# The cutoff is the N-th working day after today on the business-hours calendar (working
+# weekdays, holidays skipped); a deadline before the cutoff is short notice, one on or after it
+# is not. With N = 0 the cutoff is today itself, so no deadline is short notice. The flag is
+# stored on the request when it is submitted and recomputed when an edit changes the deadline
+# (from the date of the edit): it records how much notice the team was given.
+
+
+def local_date(now, settings_values=None):
+    """Return the date of the aware datetime ``now`` in the settings' timezone."""
+    return now.astimezone(settings.business_hours(settings_values).tzinfo).date()
+
+
+def short_notice_cutoff(today, settings_values=None, calendar=None):
+    """Return the date ``lead_time_business_days`` working days after ``today``.
+
+    ``calendar`` (an ``sla.BusinessHours``) defaults to the settings' business hours; pass one
+    to count with holidays.
+    """
+    values = settings_values or settings.current()
+    calendar = calendar or settings.business_hours(values)
+    remaining = values["lead_time_business_days"]
+    day = today
+    while remaining > 0:
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def is_short_notice(deadline, today, settings_values=None, calendar=None):
+    """Tell whether ``deadline`` (a date, or None) falls before the short-notice cutoff."""
+    if deadline is None:
+        return False
+    return deadline < short_notice_cutoff(today, settings_values, calendar)
+
+
+# --- Ad-hoc budget (DESIGN.md, Limits) ------------------------------------------------------
+#
+# A team's usage is the number of its ad-hoc requests created in the current ISO week: from
+# Monday 00:00 in the settings' timezone up to ``now``. Requests count in every state except
+# cancelled and duplicate (withdrawn or folded into another request, they cost the team
+# nothing); declined, waitlisted and delivered ones count, since they were asks of that week.
+# A request changed to another kind stops counting. The budget is the team's
+# ``weekly_ad_hoc_budget``; None means no limit.
+
+UNCOUNTED_STATES = ("cancelled", "duplicate")
+
+
+def week_start(now, settings_values=None):
+    """Return Monday 00:00 of ``now``'s ISO week in the settings' timezone, as aware UTC."""
+    zone = settings.business_hours(settings_values).tzinfo
+    local = now.astimezone(zone).date()
+    monday = local - timedelta(days=local.weekday())
+    return datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _ad_hoc_this_week(now, settings_values):
+    return (Request.kind == "ad_hoc", Request.state.not_in(UNCOUNTED_STATES),
+            Request.created_at >= week_start(now, settings_values), Request.created_at <= now)
+
+
+def ad_hoc_usage(team, now, settings_values=None):
+    """Return (used, budget) of ``team`` this week; budget None means no limit."""
+    used = db.session.scalar(
+        db.select(db.func.count()).select_from(Request)
+        .where(Request.team_id == team.id, *_ad_hoc_this_week(now, settings_values)))
+    return used, team.weekly_ad_hoc_budget
+
+
+def ad_hoc_usage_by_team(team_ids, now, settings_values=None):
+    """Return {team id: ad-hoc requests used this week} in one grouped SQL statement."""
+    team_ids = list(team_ids)
+    used = dict.fromkeys(team_ids, 0)
+    if team_ids:
+        rows = db.session.execute(
+            db.select(Request.team_id, db.func.count())
+            .where(Request.team_id.in_(team_ids), *_ad_hoc_this_week(now, settings_values))
+            .group_by(Request.team_id))
+        used.update({team_id: count for team_id, count in rows})
+    return used
+
+
+def budget_line(team, used):
+    """Return "Marketing has used 4 of 5 ad-hoc requests this week", or "" without a budget."""
+    if team.weekly_ad_hoc_budget is None:
+        return ""
+    return (f"{team.name} has used {used} of {team.weekly_ad_hoc_budget} ad-hoc requests "
+            "this week")
+
+
+def budget_lines(teams, now, settings_values=None):
+    """Return {team id: budget line} for ``teams`` (one SQL statement for the usage)."""
+    teams = list(teams)
+    used = ad_hoc_usage_by_team([team.id for team in teams], now, settings_values)
+    return {team.id: budget_line(team, used[team.id]) for team in teams}

@@ -1,5 +1,4 @@
 """Requests: the intake form, the request page with its timeline and actions, and the lists."""
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -15,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import intake, lifecycle, limits, priority
+from .. import intake, lifecycle, limits, priority, settings
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
@@ -40,7 +39,8 @@ SORTS = {
 
 
 def _today():
-    return date.today()
+    """Today in the team's timezone (settings), the same day the short-notice rule uses."""
+    return limits.local_date(utcnow())
 
 
 def _active_teams():
@@ -75,7 +75,19 @@ def new():
         flash(f"Request #{created.id} is submitted. The team's analysts will triage it.", "success")
         return redirect(url_for("requests.detail", request_id=created.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("requests/form.html", form=form, editing=None), status
+    return _render_form(form, None, teams), status
+
+
+def _render_form(form, editing, teams):
+    """The intake form with its limits: the short-notice cutoff and each team's ad-hoc budget
+    line (two SQL statements: the settings and the grouped usage, whatever the teams)."""
+    values = settings.current()
+    now = utcnow()
+    cutoff = limits.short_notice_cutoff(limits.local_date(now, values), values)
+    lines = limits.budget_lines(teams, now, values)
+    return render_template("requests/form.html", form=form, editing=editing, cutoff=cutoff,
+                           budget_lines={str(key): line for key, line in lines.items() if line},
+                           budget_line=lines.get(form.team_id.data, ""))
 
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
@@ -113,7 +125,7 @@ def edit(request_id):
             return redirect(url_for("requests.detail", request_id=req.id))
     elif request.method == "POST":
         status = 400
-    return render_template("requests/form.html", form=form, editing=req), status
+    return _render_form(form, req, teams), status
 
 
 def _intake_fields(form):
