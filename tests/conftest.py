@@ -12,6 +12,8 @@ import tempfile
 from datetime import date, timedelta
 
 import pytest
+from flask import request_finished
+from flask_sqlalchemy.record_queries import get_recorded_queries
 from flask_migrate import upgrade
 from sqlalchemy import inspect, text
 
@@ -88,6 +90,23 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def intake_fields(team, **changes):
+    """A complete set of intake fields for ``team`` (no deadline), with ``changes`` applied."""
+    fields = {
+        "title": "Weekly churn by region", "team_id": team,
+        "data_needed": "Churned accounts per region per week since January.",
+        "format": "spreadsheet", "usage": "Reviewed in the Monday growth meeting.",
+        "lever_result": "Retention in the south region.",
+        "lever_expected_shape": "Churn around 3% a week, higher in the south.",
+        "lever_extraction": "Compare regions week over week.",
+        "lever_decision": "Move retention budget to the worst region.",
+        "deadline": None, "kind": "ad_hoc", "business_impact": 3, "is_exec_sponsored": False,
+        "exec_sponsor": "", "is_confidential": False,
+    }
+    fields.update(changes)
+    return fields
+
+
 class Factory:
     """Builds data through the domain modules, each call in its own committed transaction."""
 
@@ -116,20 +135,8 @@ class Factory:
             return user.id
 
     def request(self, requester, team, **fields):
-        values = {
-            "title": "Weekly churn by region", "team_id": team,
-            "data_needed": "Churned accounts per region per week since January.",
-            "format": "spreadsheet", "usage": "Reviewed in the Monday growth meeting.",
-            "lever_result": "Retention in the south region.",
-            "lever_expected_shape": "Churn around 3% a week, higher in the south.",
-            "lever_extraction": "Compare regions week over week.",
-            "lever_decision": "Move retention budget to the worst region.",
-            "deadline": date.today() + timedelta(days=30), "kind": "ad_hoc",
-            "business_impact": 3, "is_exec_sponsored": False, "exec_sponsor": "",
-            "is_confidential": False,
-        }
         watchers = fields.pop("watchers", ())
-        values.update(fields)
+        values = intake_fields(team, **{"deadline": date.today() + timedelta(days=30), **fields})
         with self.app.app_context():
             created = intake.submit_request(db.session.get(User, requester), values,
                                             watchers=watchers)
@@ -165,6 +172,18 @@ class Factory:
     def state(self, request_id):
         with self.app.app_context():
             return db.session.get(Request, request_id).state
+
+
+@pytest.fixture
+def statements(app):
+    """The number of SQL statements of each request the test client makes, in order."""
+    counted = []
+
+    def count(sender, response, **extra):
+        counted.append(len(get_recorded_queries()))
+
+    with request_finished.connected_to(count, app):
+        yield counted
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from flask import request_finished
-from flask_sqlalchemy.record_queries import get_recorded_queries
 
 
 PAGE_SIZE = 25
@@ -305,18 +303,6 @@ def test_an_unknown_team_or_assignee_shows_nothing_rather_than_everything(lead_c
 
 
 # --- SQL cost -----------------------------------------------------------------------------
-
-@pytest.fixture
-def statements(app):
-    """The number of SQL statements of each request the test client makes, in order."""
-    counted = []
-
-    def count(sender, response, **extra):
-        counted.append(len(get_recorded_queries()))
-
-    with request_finished.connected_to(count, app):
-        yield counted
-
 
 def populate(make, desk, analysts, requesters, start, count):
     """``count`` requests spread over both teams, requesters and analysts; some claimed, some closed."""

@@ -3,7 +3,6 @@ import re
 from datetime import UTC, datetime, time
 
 import pytest
-from flask import request_finished
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
 from tickets import settings
@@ -307,18 +306,6 @@ def test_garbage_posts_never_break_the_page(app, client, auth, org):
                  {"timezone": "\x00", "sla_low_resolution": "inf"}):
         assert auth.post("/settings", data=data).status_code == 400
     assert changes(app) == []
-
-
-@pytest.fixture
-def statements(app):
-    """The number of SQL statements of each request the test client makes, in order."""
-    counted = []
-
-    def count(sender, response, **extra):
-        counted.append(len(get_recorded_queries()))
-
-    with request_finished.connected_to(count, app):
-        yield counted
 
 
 def test_the_page_costs_the_same_sql_statements_whatever_the_data_size(

@@ -9,10 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from flask import request_finished
-from flask_sqlalchemy.record_queries import get_recorded_queries
 
-from tests.conftest import AuthActions
+from tests.conftest import intake_fields, AuthActions
 from tickets import intake, limits, settings
 from tickets.extensions import db
 from tickets.models import Request, Team, User, utcnow
@@ -89,22 +87,6 @@ def desk(make):
         analyst=make.user("analyst", teams=[marketing, finance], name="Ana Analyst"),
         lead=make.user("lead", name="Leo Lead"),
     )
-
-
-def intake_fields(team, **changes):
-    fields = {
-        "title": "Weekly churn by region", "team_id": team,
-        "data_needed": "Churned accounts per region per week since January.",
-        "format": "spreadsheet", "usage": "Reviewed in the Monday growth meeting.",
-        "lever_result": "Retention in the south region.",
-        "lever_expected_shape": "Churn around 3% a week, higher in the south.",
-        "lever_extraction": "Compare regions week over week.",
-        "lever_decision": "Move retention budget to the worst region.",
-        "deadline": None, "kind": "ad_hoc", "business_impact": 3, "is_exec_sponsored": False,
-        "exec_sponsor": "", "is_confidential": False,
-    }
-    fields.update(changes)
-    return fields
 
 
 def submit_at(app, requester, team, now, **changes):
@@ -307,18 +289,6 @@ def test_no_budget_line_when_the_default_team_has_no_budget(app, make, desk, rit
     html = html_of(rita, "/requests/new")
     line = re.search(r'<p class="form-text mb-3 budget-line"[^>]*>(.*?)</p>', html, re.S)
     assert line and line.group(1) == "" and " hidden>" in line.group(0)
-
-
-@pytest.fixture
-def statements(app):
-    """The number of SQL statements of each request the test client makes, in order."""
-    counted = []
-
-    def count(sender, response, **extra):
-        counted.append(len(get_recorded_queries()))
-
-    with request_finished.connected_to(count, app):
-        yield counted
 
 
 def test_the_form_costs_the_same_sql_statements_whatever_the_number_of_teams(app, make, desk,

@@ -336,14 +336,17 @@ class ImmutableEventError(RuntimeError):
     """Raised when code tries to change or delete an event: history is never rewritten."""
 
 
-@sa_event.listens_for(Event, "before_update")
-def _refuse_event_update(mapper, connection, target):
-    raise ImmutableEventError(f"events are immutable (event {target.id})")
+def append_only(model, what):
+    """Make rows of ``model`` refuse ORM updates and deletes: ``what`` names them in the error."""
+
+    def refuse(mapper, connection, target):
+        raise ImmutableEventError(f"{what} are immutable ({model.__name__} {target.id})")
+
+    sa_event.listen(model, "before_update", refuse)
+    sa_event.listen(model, "before_delete", refuse)
 
 
-@sa_event.listens_for(Event, "before_delete")
-def _refuse_event_delete(mapper, connection, target):
-    raise ImmutableEventError(f"events are immutable (event {target.id})")
+append_only(Event, "events")
 
 
 class Setting(db.Model):
@@ -384,11 +387,4 @@ class SettingChange(db.Model):
         return f"<SettingChange {self.key} {self.old_value!r}->{self.new_value!r}>"
 
 
-@sa_event.listens_for(SettingChange, "before_update")
-def _refuse_setting_change_update(mapper, connection, target):
-    raise ImmutableEventError(f"setting changes are immutable (change {target.id})")
-
-
-@sa_event.listens_for(SettingChange, "before_delete")
-def _refuse_setting_change_delete(mapper, connection, target):
-    raise ImmutableEventError(f"setting changes are immutable (change {target.id})")
+append_only(SettingChange, "setting changes")
