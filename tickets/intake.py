@@ -2,7 +2,7 @@
 
 Each function changes the session and flushes; the caller commits. Every change writes an event.
 """
-from . import limits
+from . import clocks, limits
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -34,6 +34,7 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
     db.session.add(request)
     record_created(request, requester, now)
     db.session.flush()
+    clocks.refresh(request, now)
     return request
 
 
@@ -77,15 +78,18 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
                   created_at=now)
     db.session.add(event)
     flush_or_conflict(request)
+    clocks.refresh(request, now)
     return event
 
 
 def add_comment(request, actor, text, now=None):
     """Add a comment to the request's timeline."""
+    now = now or utcnow()
     event = Event(request=request, actor=actor, kind="comment", text=text.strip(), data={},
-                  created_at=now or utcnow())
+                  created_at=now)
     db.session.add(event)
     db.session.flush()
+    clocks.refresh(request, now)
     return event
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import limits
+from . import clocks, limits
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, SIZES, Event, Watcher, utcnow
 
@@ -254,6 +254,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     flush_or_conflict(request)
     if worker is not None:
         limits.recheck_wip(worker, actor)
+    clocks.refresh(request, now)
     return event
 
 

@@ -235,6 +235,29 @@ class Request(db.Model):
     delivered_url = db.Column(db.String(500))
     decline_reason = db.Column(db.String(30))
     rating = db.Column(db.Integer)
+    # Routed at submission to the central triage queue (the team had no embedded analyst):
+    # every analyst sees and triages it (DESIGN.md, Roles; issue 3, Triage).
+    is_central = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # When the request took a place in its team's weekly ad-hoc budget: at submission, or when
+    # it left the waitlist. None: it never counted (not ad-hoc, or still waitlisted).
+    budget_counted_at = db.Column(UTCDateTime)
+    # A lead's override of the queue position (1 is the top); the reason is its event's text.
+    rank_override = db.Column(db.Integer)
+
+    # SLA (clocks.py): the class follows from the priority unless a lead set it.
+    sla_class = db.Column(db.String(10), nullable=False, default="standard",
+                          server_default="standard")
+    sla_class_is_set = db.Column(db.Boolean, nullable=False, default=False,
+                                 server_default=db.false())
+    # Stored when they happen, so reports need no recomputation (business seconds).
+    first_response_at = db.Column(UTCDateTime)
+    first_response_seconds = db.Column(db.Float)
+    delivered_at = db.Column(UTCDateTime)
+    resolution_seconds = db.Column(db.Float)
+    # The instants the running clocks reach at-risk and breached, so SQL can filter by SLA
+    # status; frozen states are encoded by clocks.py (see there). None: no clock runs.
+    sla_at_risk_at = db.Column(UTCDateTime)
+    sla_due_at = db.Column(UTCDateTime)
 
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -257,6 +280,10 @@ class Request(db.Model):
         db.CheckConstraint("business_impact BETWEEN 1 AND 5", name="business_impact"),
         db.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         db.Index("ix_requests_state_team", "state", "team_id"),
+        db.Index("ix_requests_team_budget", "team_id", "budget_counted_at"),
+        db.Index("ix_requests_state_due", "state", "sla_due_at"),
+        db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
+        db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )
 
     @property

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import intake, lifecycle, limits, priority, settings
+from .. import clocks, intake, lifecycle, limits, priority, queues, settings, triage
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
@@ -168,13 +168,17 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
     duplicates = db.session.scalars(db.select(Request).where(
         Request.duplicate_of_id == req.id, visible_requests(current_user))
         .order_by(Request.id)).all()
+    now = utcnow()
+    extras = {**clocks.detail_context(req, current_user, now),
+              **queues.detail_context(req, current_user, now),
+              **triage.detail_context(req, current_user, now)}
     return render_template(
-        "requests/detail.html", req=req, transitions=transitions, forms=forms,
+        "requests/detail.html", **extras, req=req, transitions=transitions, forms=forms,
         open_action=open_action, comment_form=comment_form or CommentForm(),
         can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, utcnow()) if req.is_open else None, wip=wip,
+        score=priority.explain(req, now) if req.is_open else None, wip=wip,
     ), status
 
 
