@@ -106,6 +106,7 @@ FIELD_LABELS = {
     "lever_decision": "decision or action", "deadline": "deadline", "kind": "kind",
     "business_impact": "business impact", "is_exec_sponsored": "exec sponsored",
     "exec_sponsor": "exec sponsor", "is_confidential": "confidential", "watchers": "watchers",
+    "sla_class": "SLA class",
 }
 
 
