@@ -50,6 +50,7 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Datadesk <datadesk@example.com>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds; a dead server never hangs a sender
 
     PAGE_SIZE = 25
 

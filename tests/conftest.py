@@ -248,3 +248,38 @@ def form_errors(response):
 @pytest.fixture
 def errors():
     return form_errors
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server the app sends to for the length of one test."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    saved = app.config["MAIL_SERVER"], app.config["MAIL_PORT"], app.config["MAIL_TIMEOUT"]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
+    yield server
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"], app.config["MAIL_TIMEOUT"] = saved
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down(app):
+    """Point the app at a port where no SMTP server listens. The fixture's value brings the
+    server back: it starts one and points the app at it, returning the SmtpServer."""
+    from tests.smtp import SmtpServer, free_port
+
+    saved = app.config["MAIL_SERVER"], app.config["MAIL_PORT"], app.config["MAIL_TIMEOUT"]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_TIMEOUT=2)
+    started = []
+
+    def bring_up():
+        server = SmtpServer().start()
+        started.append(server)
+        app.config["MAIL_PORT"] = server.port
+        return server
+
+    yield bring_up
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"], app.config["MAIL_TIMEOUT"] = saved
+    for server in started:
+        server.stop()

@@ -1,4 +1,4 @@
-"""``flask`` commands: demo data and user management."""
+"""``flask`` commands: demo data, user management and the mail outbox."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -72,7 +72,57 @@ def seed_demo_command():
         click.echo(f"  {email:<24} {role}")
 
 
+outbox_cli = AppGroup("outbox", help="Look at and send the e-mail outbox.")
+
+
+@outbox_cli.command("status")
+def outbox_status():
+    """Show how many messages wait, how many were sent, and the latest errors."""
+    from . import mail
+
+    found = mail.status()
+    click.echo(f"pending: {found.pending} (of which retrying after an error: "
+               f"{found.waiting_retry}); sent: {found.sent}")
+    if found.oldest_pending_at is not None:
+        click.echo(f"oldest pending since: {found.oldest_pending_at:%Y-%m-%d %H:%M} UTC")
+    for row in found.recent_errors:
+        click.echo(f"  #{row.id} to {row.recipient}: {row.attempts} attempt(s), next at "
+                   f"{row.send_after:%Y-%m-%d %H:%M} UTC: {row.last_error}")
+
+
+@outbox_cli.command("retry")
+def outbox_retry():
+    """Make every waiting message due now (after the SMTP server is fixed), then send."""
+    from . import mail
+
+    count = mail.retry_now()
+    db.session.commit()
+    result = mail.drain()
+    click.echo(f"{count} message(s) made due now; sent {result.sent}, failed {result.failed}.")
+    if result.error:
+        click.echo(f"error: {result.error}", err=True)
+
+
+@outbox_cli.command("drain")
+def outbox_drain():
+    """Send every due message once (the scheduler does this every minute)."""
+    from . import mail
+
+    total_sent = total_failed = 0
+    while True:
+        result = mail.drain()
+        total_sent += result.sent
+        total_failed += result.failed
+        if result.error or not result.sent:
+            break
+    click.echo(f"sent {total_sent}, failed {total_failed}.")
+    if result.error:
+        click.echo(f"error: {result.error}", err=True)
+        raise SystemExit(1)
+
+
 def register(app: Flask):
     """Add the commands to ``app``."""
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(outbox_cli)

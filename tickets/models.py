@@ -415,3 +415,50 @@ class SettingChange(db.Model):
 
 
 append_only(SettingChange, "setting changes")
+
+
+# --- Mail (issue 4) -------------------------------------------------------------------------
+
+OUTBOX_STATUSES = ("pending", "sent")
+
+
+class OutboxMessage(db.Model):
+    """One e-mail to send, written in the same transaction as the change that caused it.
+
+    A sender drains pending rows over SMTP (mail.py); a failure stays pending with its error and
+    a later ``send_after``, so nothing is dropped while the SMTP server is down.
+    ``idempotency_key`` (unique) makes a message that must exist once, such as one recipient's
+    digest of one ISO week, impossible to queue twice, whatever process tries.
+    """
+
+    __tablename__ = "outbox"
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(20), nullable=False)  # digest, notification
+    idempotency_key = db.Column(db.String(200), unique=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    recipient = db.Column(db.String(254), nullable=False)
+    subject = db.Column(db.String(300), nullable=False)
+    text_body = db.Column(db.Text, nullable=False)
+    html_body = db.Column(db.Text, nullable=False)
+    headers = db.Column(db.JSON, nullable=False, default=dict)  # e.g. List-Unsubscribe
+    status = db.Column(db.String(10), nullable=False, default="pending")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    send_after = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # A sender that takes a message holds it until this instant; a crashed sender's messages
+    # become due again when it passes.
+    locked_until = db.Column(UTCDateTime)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_attempt_at = db.Column(UTCDateTime)
+    last_error = db.Column(db.Text)
+    sent_at = db.Column(UTCDateTime)
+
+    user = db.relationship("User")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('pending', 'sent')", name="status"),
+        db.Index("ix_outbox_status_send_after", "status", "send_after"),
+    )
+
+    def __repr__(self):
+        return f"<OutboxMessage {self.id} {self.kind} to {self.recipient} {self.status}>"

@@ -1,0 +1,55 @@
+"""A real SMTP server for the tests (aiosmtpd), keeping and parsing what it receives."""
+import email
+import email.policy
+import socket
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+def free_port():
+    """A TCP port nobody listens on (aiosmtpd cannot pick its own: ../shared/RECIPES.md)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class SmtpServer:
+    """Receives mail on 127.0.0.1; ``messages`` are parsed EmailMessages, in arrival order.
+
+    Addresses in ``refuse`` are answered 550, as a server refusing a mailbox would.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages = []
+        self.envelopes = []
+        self.refuse = set()
+        self._lock = threading.Lock()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.envelopes.append(envelope)
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def start(self):
+        self._controller.start()
+        return self
+
+    def stop(self):
+        self._controller.stop()
+
+    def to(self, address):
+        """The messages received for ``address``."""
+        return [m for m, e in zip(self.messages, self.envelopes) if address in e.rcpt_tos]
