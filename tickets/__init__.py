@@ -93,12 +93,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def register_blueprints(app):
     """Mount one blueprint per area."""
-    from .views import admin, auth, queue, requests, settings, triage
+    from .views import admin, auth, mail, queue, requests, settings, triage
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(requests.bp)
     app.register_blueprint(triage.bp)
     app.register_blueprint(queue.bp)
+    app.register_blueprint(mail.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(settings.bp)
 

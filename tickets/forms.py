@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
-from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, ROLES, SIZES
+from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
 from .settings import BUDGET_RANGE, LEAD_TIME_RANGE, MAX_SLA_HOURS, WIP_LIMIT_RANGE, timezones
 
 MAX_WATCHERS = 20
@@ -582,3 +582,37 @@ class SettingsForm(FlaskForm):
         data.update({f"budget_{team.id}": team.weekly_ad_hoc_budget for team in teams})
         data.update({f"wip_{analyst.id}": analyst.wip_limit for analyst in analysts})
         return data
+
+
+# --- Mail preferences (issue 4) -------------------------------------------------------------
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class PreferencesForm(FlaskForm):
+    """A user's own mail preferences: the weekly digest, its day, and event notifications."""
+
+    is_digest_enabled = BooleanField("Send me the weekly digest")
+    digest_weekday = SelectField("Day of the week", coerce=str, validate_choice=False)
+    notifications = SelectMultipleField(
+        "Send me an e-mail when", choices=options(NOTIFICATIONS.items()), validate_choice=False)
+
+    def __init__(self, *args, default_weekday=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.digest_weekday.choices = options(
+            [("", f"The team's default ({WEEKDAYS[default_weekday]})")]
+            + [(str(day), name) for day, name in enumerate(WEEKDAYS)])
+
+    def validate_digest_weekday(self, field):
+        if field.data not in ("", *map(str, range(7))):
+            raise ValidationError("Choose a day of the week.")
+
+    def validate_notifications(self, field):
+        unknown = [value for value in field.data or () if value not in NOTIFICATIONS]
+        if unknown:
+            raise ValidationError("Choose among the notifications listed.")
+
+    @property
+    def weekday(self):
+        """The chosen day as a number, or None for the team's default."""
+        return int(self.digest_weekday.data) if self.digest_weekday.data else None

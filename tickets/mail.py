@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -31,7 +32,8 @@ BATCH_SIZE = 100
 
 
 def queue_message(recipient, subject, text_body, html_body, *, kind, now, user=None,
-                  idempotency_key=None, headers=None, send_after=None):
+                  idempotency_key=None, headers=None, send_after=None, batch_key=None,
+                  payload=None):
     """Add a message to the outbox in the current transaction; return its id.
 
     With an ``idempotency_key`` a second message with the same key is not added (whatever
@@ -41,7 +43,8 @@ def queue_message(recipient, subject, text_body, html_body, *, kind, now, user=N
         "kind": kind, "idempotency_key": idempotency_key,
         "user_id": user.id if user is not None else None, "recipient": recipient,
         "subject": subject, "text_body": text_body, "html_body": html_body,
-        "headers": dict(headers or {}), "status": "pending", "created_at": now,
+        "headers": dict(headers or {}), "batch_key": batch_key, "payload": dict(payload or {}),
+        "status": "pending", "created_at": now,
         "send_after": send_after or now, "attempts": 0,
     }
     table = OutboxMessage.__table__
@@ -53,6 +56,56 @@ def queue_message(recipient, subject, text_body, html_body, *, kind, now, user=N
     else:
         statement = table.insert().values(values).returning(table.c.id)
     return db.session.execute(statement).scalar()
+
+
+def render(template, **context):
+    """Render a mail template: the app's Jinja setup (filters, autoescaping of .html), without
+    the web pages' context processors, which need a logged-in request."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+# --- Links in mail ------------------------------------------------------------------------
+
+UNSUBSCRIBE_WHAT = ("digest", "notifications")
+
+
+def absolute_url(path):
+    """``path`` on the app's public address (the BASE_URL setting), for links in mail."""
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="datadesk-unsubscribe")
+
+
+def unsubscribe_token(user, what):
+    """A signed token that stops ``what`` (digest or notifications) mail to ``user``."""
+    if what not in UNSUBSCRIBE_WHAT:
+        raise ValueError(what)
+    return _serializer().dumps({"u": user.id, "w": what})
+
+
+def read_unsubscribe_token(token):
+    """Return (user id, what) of a genuine token, or None for a tampered or foreign one."""
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return None
+    if (not isinstance(data, dict) or not isinstance(data.get("u"), int)
+            or data.get("w") not in UNSUBSCRIBE_WHAT):
+        return None
+    return data["u"], data["w"]
+
+
+def unsubscribe_url(user, what):
+    """The link in a mail that stops ``what`` mail to ``user``; it works without logging in."""
+    return absolute_url(f"/unsubscribe/{unsubscribe_token(user, what)}")
+
+
+def unsubscribe_headers(user, what):
+    """List-Unsubscribe headers, with one-click unsubscribe (RFC 8058) for mail clients."""
+    return {"List-Unsubscribe": f"<{unsubscribe_url(user, what)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def retry_delay(attempts):

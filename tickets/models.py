@@ -69,6 +69,15 @@ SIZES = {
     "XL": ("Extra large", "more than 2 weeks"),
 }
 
+# Event notifications a user can choose to receive by e-mail (issue 4).
+NOTIFICATIONS = {
+    "question": "The data team asks you a question about your request",
+    "delivered": "Your request is delivered and waits for your confirmation",
+    "assigned": "A request is assigned to you",
+    "sla_at_risk": "A request you work on is at risk of missing its SLA",
+    "released": "Your waitlisted request is released from the waitlist",
+}
+
 DECLINE_REASONS = {
     "self_serve": "Self-serve available (an existing dashboard or dataset answers it)",
     "out_of_scope": "Out of the data team's scope",
@@ -148,6 +157,13 @@ class User(UserMixin, db.Model):
     last_login_at = db.Column(UTCDateTime)
     # This analyst's WIP limit; None: the default of the settings.
     wip_limit = db.Column(db.Integer)
+    # Mail preferences (issue 4): the weekly digest, its day (None: the settings' day), and the
+    # event notifications wanted (names of NOTIFICATIONS).
+    is_digest_enabled = db.Column(db.Boolean, nullable=False, default=True,
+                                  server_default=db.true())
+    digest_weekday = db.Column(db.Integer)
+    notifications = db.Column(db.JSON, nullable=False, default=lambda: list(NOTIFICATIONS),
+                              server_default='["question", "delivered", "assigned", "sla_at_risk", "released"]')
 
     teams = db.relationship(
         "Team", secondary=team_memberships, back_populates="members", order_by="Team.name"
@@ -155,6 +171,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         db.CheckConstraint("role IN ('requester', 'analyst', 'lead', 'admin')", name="role"),
+        db.CheckConstraint("digest_weekday IS NULL OR digest_weekday BETWEEN 0 AND 6",
+                           name="digest_weekday"),
     )
 
     def set_password(self, password):
@@ -442,6 +460,10 @@ class OutboxMessage(db.Model):
     text_body = db.Column(db.Text, nullable=False)
     html_body = db.Column(db.Text, nullable=False)
     headers = db.Column(db.JSON, nullable=False, default=dict)  # e.g. List-Unsubscribe
+    # Notifications of one recipient about one request gather in one message while it waits
+    # (mail.notify): ``batch_key`` finds it, ``payload`` lists the events it tells about.
+    batch_key = db.Column(db.String(100), index=True)
+    payload = db.Column(db.JSON, nullable=False, default=dict)
     status = db.Column(db.String(10), nullable=False, default="pending")
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     send_after = db.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -462,3 +484,22 @@ class OutboxMessage(db.Model):
 
     def __repr__(self):
         return f"<OutboxMessage {self.id} {self.kind} to {self.recipient} {self.status}>"
+
+
+class JobRun(db.Model):
+    """One run of a scheduled job for one period: the unique key makes each period run once."""
+
+    __tablename__ = "job_runs"
+
+    id = db.Column(db.Integer, primary_key=True)
+    job = db.Column(db.String(50), nullable=False)
+    period = db.Column(db.String(40), nullable=False)  # e.g. 2026-11-23T09:00 or 2026-W48
+    started_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    finished_at = db.Column(UTCDateTime)
+    error = db.Column(db.Text)
+    summary = db.Column(db.String(300), nullable=False, default="")
+
+    __table_args__ = (db.UniqueConstraint("job", "period", name="uq_job_runs_job_period"),)
+
+    def __repr__(self):
+        return f"<JobRun {self.job} {self.period}>"
