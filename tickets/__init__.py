@@ -93,7 +93,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def register_blueprints(app):
     """Mount one blueprint per area."""
-    from .views import admin, auth, queue, requests, settings, triage
+    from .views import admin, auth, queue, requests, settings, sla, triage
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(requests.bp)
@@ -101,6 +101,7 @@ def register_blueprints(app):
     app.register_blueprint(queue.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(sla.bp)
 
 
 def register_errorhandlers(app):
