@@ -35,6 +35,7 @@ def desk(make):
         "finance requester": make.user("requester", teams=[finance], name="Fred Finance"),
         "analyst": make.user("analyst", teams=[marketing, finance], name="Ana Analyst"),
         "lead": make.user("lead", name="Leo Lead"),
+        "admin": make.user("admin", name="Ada Admin"),
     }
 
 
@@ -60,7 +61,8 @@ def test_each_list_has_the_title_of_its_scope(client, auth, desk, role, path, ti
 
 
 @pytest.mark.parametrize("role, home", [
-    ("requester", "/requests/mine"), ("analyst", "/requests/team"), ("lead", "/requests/all"),
+    ("requester", "/requests/mine"), ("analyst", "/queue"), ("lead", "/backlog"),
+    ("admin", "/requests/all"),
 ])
 def test_each_role_starts_on_the_list_it_works_from(client, auth, desk, role, home):
     auth.login(desk[role])

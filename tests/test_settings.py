@@ -335,3 +335,44 @@ def test_the_page_costs_the_same_sql_statements_whatever_the_data_size(
     grow(20)
     assert cost() == small
     assert small <= 9
+
+
+# --- Holidays (issue 3; their effect on clocks is in test_clocks.py) ------------------------
+
+def test_holidays_are_part_of_the_business_hours(app, org):
+    with app.app_context():
+        assert settings.business_hours().holidays == frozenset()
+        settings.update({"holidays": ["2026-12-25", "2026-12-24"]},
+                        db.session.get(User, org["lead"]), NOW)
+        db.session.commit()
+        hours = settings.business_hours()
+        assert hours.holidays == {datetime(2026, 12, 24).date(), datetime(2026, 12, 25).date()}
+        assert not hours.is_working_day(datetime(2026, 12, 24).date())
+        assert settings.get("holidays") == ["2026-12-24", "2026-12-25"]
+
+
+def test_a_post_without_the_holidays_field_leaves_them_alone(app, auth, org):
+    with app.app_context():
+        settings.update({"holidays": ["2026-12-25"]}, None, NOW)
+        db.session.commit()
+    auth.login(org["lead"])
+    assert auth.post("/settings", page_form(wip_limit_default="4")).status_code == 302
+    with app.app_context():
+        assert settings.get("holidays") == ["2026-12-25"]
+        assert settings.get("wip_limit_default") == 4
+
+
+def test_clearing_the_holidays_textarea_removes_them_and_is_audited(app, auth, org):
+    with app.app_context():
+        settings.update({"holidays": ["2026-12-25"]}, None, NOW)
+        db.session.commit()
+    auth.login(org["lead"])
+    assert auth.post("/settings", page_form(holidays="")).status_code == 302
+    assert changes(app)[-1] == ("holidays", ["2026-12-25"], [], org["lead"])
+
+
+def test_the_history_shows_long_holiday_lists_shortened():
+    days = [f"2026-12-{day:02d}" for day in range(20, 29)]
+    assert settings.format_value("holidays", days) == (
+        "2026-12-20, 2026-12-21, 2026-12-22, 2026-12-23, 2026-12-24, 2026-12-25 \u2026 (9 dates)")
+    assert settings.format_value("holidays", []) == "none"

@@ -93,7 +93,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def register_blueprints(app):
     """Mount one blueprint per area."""
-    from .views import admin, auth, mail, queue, requests, settings, triage
+    from .views import admin, auth, mail, queue, requests, settings, sla, triage
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(requests.bp)
@@ -102,6 +102,7 @@ def register_blueprints(app):
     app.register_blueprint(mail.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(sla.bp)
 
 
 def register_errorhandlers(app):

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, false, or_, true
 
 from .extensions import db
+from .lifecycle import BEFORE_DELIVERY, actor_roles
 from .models import Request, Watcher
 from .queries import id_matches
 
@@ -20,7 +21,8 @@ def visible_requests(user):
     """Return a SQL condition selecting the requests ``user`` may see (DESIGN.md, Roles).
 
     Leads and admins see everything. Others see their own requests, those assigned to them,
-    and the non-confidential requests of their teams or that they watch.
+    and the non-confidential requests of their teams or that they watch; analysts also see the
+    non-confidential requests of the central triage queue (teams without an embedded analyst).
     """
     if user is None or not user.is_authenticated:
         return false()
@@ -35,6 +37,8 @@ def visible_requests(user):
         and_(not_confidential,
              Request.watchers.any(Watcher.email == user.email))
     )
+    if user.role == "analyst":
+        conditions.append(and_(not_confidential, Request.is_central.is_(True)))
     return or_(*conditions)
 
 
@@ -56,6 +60,19 @@ def can_edit(request, user):
     if user.is_lead:
         return True
     return user.id == request.requester_id and request.state in EDITABLE_BY_REQUESTER
+
+
+def can_change_kind(request, user):
+    """Analysts who triage the request (of its team, or any analyst for a central one) and leads
+    change its kind while it is open and not yet delivered."""
+    if user is None or not user.is_authenticated or request.state not in BEFORE_DELIVERY:
+        return False
+    return bool({"team_analyst", "lead"} & actor_roles(request, user))
+
+
+def can_triage(user):
+    """Analysts and leads work the triage page."""
+    return user.is_authenticated and user.role in ("analyst", "lead")
 
 
 def can_comment(request, user):

@@ -1,12 +1,12 @@
-"""``flask`` commands: demo data, user management and the mail outbox."""
+"""``flask`` commands: demo data, user management, weekly ad-hoc budgets and the mail outbox."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func
 
-from . import people
+from . import limits, people
 from .extensions import db
-from .models import ROLES, Team, User
+from .models import ROLES, Team, User, utcnow
 
 users_cli = AppGroup("users", help="Create and list people.")
 
@@ -121,8 +121,23 @@ def outbox_drain():
         raise SystemExit(1)
 
 
+budgets_cli = AppGroup("budgets", help="Teams' weekly ad-hoc budgets.")
+
+
+@budgets_cli.command("release")
+def release_budgets():
+    """Release waitlisted requests to triage, in priority order, where this week's budget has
+    room (run at the start of each week; running it again releases nothing more)."""
+    released = limits.release_waitlisted(utcnow())
+    db.session.commit()
+    for request in released:
+        click.echo(f"Released #{request.id} ({request.team.name}): {request.title}")
+    click.echo(f"{len(released)} request{'' if len(released) == 1 else 's'} released.")
+
+
 def register(app: Flask):
     """Add the commands to ``app``."""
     app.cli.add_command(users_cli)
+    app.cli.add_command(budgets_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(outbox_cli)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import func
 
-from . import intake, lifecycle, people
+from . import clocks, intake, lifecycle, limits, people, queues, settings
 from .extensions import db
 from .models import OPEN_STATES, Team, User, utcnow
 
@@ -32,7 +32,8 @@ TEAMS = (
     ("People", "HR: recruiting, people operations, compensation and learning."),
 )
 
-# (name, e-mail, role, teams). People has no embedded analyst: its requests go to the leads.
+# (name, e-mail, role, teams). People has no embedded analyst: its requests go to the central
+# triage queue, which every analyst sees (its confidential ones only the leads).
 USERS = (
     ("Ada Brennan", "admin@example.com", "admin", ()),
     ("Lena Hoffmann", "lead@example.com", "lead", ()),
@@ -382,6 +383,22 @@ TEMPLATES = {
                 "off until then.",
         delivery="Slides linked: 14 pages, with the method and data caveats in the appendix.",
     ),
+    "escalations": Template(
+        team="Customer Support", kind="ad_hoc", format="spreadsheet", impact=3, size="S",
+        fillers=("the billing product", "the mobile app", "single sign-on"),
+        title="Escalations to engineering about {x}, last 8 weeks",
+        data_needed="Tickets about {x} escalated to engineering, per week, with priority, "
+                    "time to fix and the customer's plan.",
+        usage="The monthly support and engineering review.",
+        result="Engineering time spent on support escalations.",
+        shape="A weekly count by priority; I expect 10 to 20 a week, mostly low priority.",
+        extraction="Whether escalations about {x} grow, and which plans they come from.",
+        decision="Whether to ask for a dedicated fix sprint on {x}.",
+        question="Should tickets reopened after a fix count twice?",
+        answer="Once, please, with a column saying it was reopened.",
+        blocked="The escalation tag changed name in March; waiting for the helpdesk admins.",
+        delivery="Sheet linked, one row per week and priority.",
+    ),
     "attrition": Template(
         team="People", kind="ad_hoc", format="presentation", impact=3, size="M",
         fillers=("the last 12 months", "engineering", "first-year hires"),
@@ -524,7 +541,7 @@ PLAN = (
     Planned("cloud_costs", "resolved"),
     Planned("cloud_costs", "cancelled"),
     Planned("invoice_mismatch", "new_nudged"),
-    Planned("revenue_bridge", "waitlisted", "hannah.schmidt@example.com"),
+    Planned("revenue_bridge", "new", "hannah.schmidt@example.com"),
     Planned("newsletter_dashboard", "resolved", "liam.oconnor@example.com"),
     # Product
     Planned("feature_adoption", "new", "olivia.martin@example.com"),
@@ -535,7 +552,7 @@ PLAN = (
     Planned("ab_test", "reopened", "arjun.patel@example.com"),
     Planned("events_table", "blocked", "olivia.martin@example.com", "kenji.tanaka@example.com"),
     Planned("events_table", "triaged", "arjun.patel@example.com"),
-    # Customer Support: over its ad-hoc budget this week
+    # Customer Support: a small ad-hoc budget (DEMO_BUDGETS), used up this week (THIS_WEEK)
     Planned("contact_reasons", "resolved", "tomas.novak@example.com", key="contacts"),
     Planned("contact_reasons", "waitlisted", "grace.mwangi@example.com"),
     Planned("contact_reasons", "released", "tomas.novak@example.com"),
@@ -552,11 +569,20 @@ PLAN = (
     Planned("pipeline_forecast", "self_serve", "ben.carter@example.com"),
     Planned("churn_risk", "working", "ben.carter@example.com", "sofia.alvarez@example.com",
             key="churn"),
-    Planned("churn_risk", "waitlisted", "chloe.dubois@example.com"),
+    Planned("churn_risk", "new", "chloe.dubois@example.com"),
     Planned(None, "duplicate", "chloe.dubois@example.com", original="churn"),
     Planned("churn_risk", "resolved"),
-    Planned("win_loss", "triaged", "ben.carter@example.com"),
+    Planned("win_loss", "triaged", "ben.carter@example.com", key="win_loss"),
     Planned("win_loss", "cancelled_late", "chloe.dubois@example.com"),
+)
+
+# Weekly ad-hoc budgets, set by a lead when the teams joined. Customer Support's is small, so
+# that THIS_WEEK's requests meet it: those over it are waitlisted by the real rule at submission.
+DEMO_BUDGETS = {"Customer Support": 2, "Sales": 4, "Marketing": 5}
+THIS_WEEK = (
+    Planned("escalations", "new", "grace.mwangi@example.com"),
+    Planned("escalations", "new", "tomas.novak@example.com"),
+    Planned("escalations", "new", "grace.mwangi@example.com"),
 )
 
 # --- Texts of the steps ---------------------------------------------------------------------
@@ -668,6 +694,8 @@ def seed_demo(now=None):
         now = now.replace(tzinfo=timezone.utc)
     _Seeder(now).run()
     db.session.flush()
+    # Class and clocks of untriaged requests as of now (the seeder replays past events).
+    clocks.refresh_all(now)
     return True
 
 
@@ -693,6 +721,27 @@ class _Seeder:
         plan.sort(key=lambda item: item.times[0])
         for item in plan:
             self._play(item)
+        self._this_week(joined)
+
+    def _this_week(self, joined):
+        """Set the teams' budgets, then submit this week's last requests through the real
+        rule (those over Customer Support's budget are waitlisted), and release what has room
+        (as the weekly job would)."""
+        lead = self.users["lead@example.com"]
+        for name, budget in DEMO_BUDGETS.items():
+            settings.set_team_budget(self.teams[name], budget, lead, joined)
+        start = max(limits.week_start(self.now), self.now - timedelta(days=2))
+        at = start
+        for row in THIS_WEEK:
+            item = self._plan(row)
+            at = _between(at, self.now, self.rng.uniform(0.2, 0.5))
+            item.times = [at]
+            self._play(item)
+        limits.release_waitlisted(self.now)
+        # A lead's reason to move one request to the top of its team's queue.
+        queues.override_rank(self.requests_by_key["win_loss"], lead, 1,
+                             "The CRO presents win/loss at Friday's board meeting.",
+                             self.now - timedelta(hours=3))
 
     # -- teams and people
 

@@ -1,5 +1,6 @@
 """One form per screen; validators live on the fields so every error lands next to its field."""
 import math
+import re
 from datetime import date, time
 
 from email_validator import EmailNotValidError, validate_email
@@ -21,9 +22,11 @@ from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
 from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
-from .settings import BUDGET_RANGE, LEAD_TIME_RANGE, MAX_SLA_HOURS, WIP_LIMIT_RANGE, timezones
+from .settings import (BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, MAX_SLA_HOURS,
+                       SLA_CLASSES, WIP_LIMIT_RANGE, timezones)
 
 MAX_WATCHERS = 20
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def options(pairs):
@@ -247,15 +250,53 @@ class OptionalNoteTransitionForm(TransitionForm):
 
 
 class AcceptForm(TransitionForm):
+    """Accept (or approve over budget): the size estimate and the priority inputs, prefilled
+    with the requester's values (``prefill``)."""
+
     size = RadioField("Size estimate",
                       choices=options((key, f"{key} \u2014 {label}, {days}") for key, (label, days) in SIZES.items()),
                       validators=[InputRequired("Choose a size estimate.")], validate_choice=False)
+    business_impact = RadioField(
+        "Business impact", coerce=_int_or_none, validate_choice=False,
+        choices=options((level, f"{level} \u2014 {label}") for level, (label, _) in IMPACTS.items()),
+        description="As the requester judged it; change it if triage shows otherwise.")
+    is_exec_sponsored = BooleanField("An executive sponsors it")
+    exec_sponsor = StringField("Executive sponsor", filters=[_strip],
+                               validators=[Length(max=120, message="Keep the name under 120 characters.")])
     note = TextAreaField("Note to the requester (optional)", filters=[_strip],
                          validators=[Length(max=10000)])
+
+    def prefill(self, request):
+        """Show ``request``'s own priority inputs (on a form not posted)."""
+        self.business_impact.data = request.business_impact
+        self.is_exec_sponsored.data = request.is_exec_sponsored
+        self.exec_sponsor.data = request.exec_sponsor
+        return self
 
     def validate_size(self, field):
         if field.data not in SIZES:
             raise ValidationError("Choose a size estimate.")
+
+    def validate_business_impact(self, field):
+        if self.has_priority_inputs() and field.data not in IMPACTS:
+            raise ValidationError("Choose the business impact.")
+
+    def validate_exec_sponsor(self, field):
+        if self.has_priority_inputs() and self.is_exec_sponsored.data and not field.data:
+            raise ValidationError("Name the executive who sponsors it.")
+
+    def has_priority_inputs(self):
+        """Whether the post carried the priority inputs (a form without them keeps the
+        request's values: an unticked box cannot be told from a missing one)."""
+        return bool(self.business_impact.raw_data)
+
+    def priority_inputs(self):
+        """The inputs for lifecycle.transition: impact, is_exec_sponsored, exec_sponsor."""
+        if not self.has_priority_inputs():
+            return {}
+        sponsored = bool(self.is_exec_sponsored.data)
+        return {"impact": self.business_impact.data, "is_exec_sponsored": sponsored,
+                "exec_sponsor": self.exec_sponsor.data if sponsored else ""}
 
 
 class AskForm(NoteTransitionForm):
@@ -498,6 +539,10 @@ class SettingsForm(FlaskForm):
     sla_high_first_response, sla_high_resolution = _sla_fields("high")
     sla_standard_first_response, sla_standard_resolution = _sla_fields("standard")
     sla_low_first_response, sla_low_resolution = _sla_fields("low")
+    holidays = TextAreaField(
+        "Holidays", filters=[_strip], render_kw={"rows": 6},
+        description="One date per line, written YYYY-MM-DD (e.g. 2026-12-25). SLA clocks and "
+                    "the lead time skip them.")
 
     SLA_CLASSES = ("high", "standard", "low")
 
@@ -520,6 +565,31 @@ class SettingsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = options((name, name) for name in timezones())
+        self.holiday_dates = []
+
+    def validate_holidays(self, field):
+        """One date per line; blank lines are skipped, repeats and order do not matter."""
+        days = set()
+        for number, line in enumerate((field.data or "").splitlines(), 1):
+            text = line.strip()
+            if not text:
+                continue
+            shown = text if len(text) <= 30 else text[:30] + "\u2026"
+            if not _ISO_DATE.match(text):
+                raise ValidationError(f"Line {number}: \u201c{shown}\u201d is not written "
+                                      "YYYY-MM-DD (e.g. 2026-12-25).")
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                raise ValidationError(f"Line {number}: {text} is not a real date.") from None
+            if day.year not in HOLIDAY_YEARS:
+                raise ValidationError(f"Line {number}: {text} is out of range; use a year from "
+                                      f"{HOLIDAY_YEARS.start} to {HOLIDAY_YEARS.stop - 1}.")
+            days.add(day)
+        if len(days) > MAX_HOLIDAYS:
+            raise ValidationError(f"That is {len(days)} dates; keep at most {MAX_HOLIDAYS} "
+                                  "(remove past years).")
+        self.holiday_dates = sorted(days)
 
     def validate_timezone(self, field):
         if field.data not in timezones():
@@ -579,9 +649,81 @@ class SettingsForm(FlaskForm):
         for sla_class, target in values["sla_targets"].items():
             data[f"sla_{sla_class}_first_response"] = target["first_response_hours"]
             data[f"sla_{sla_class}_resolution"] = target["resolution_hours"]
+        data["holidays"] = "\n".join(values["holidays"])
         data.update({f"budget_{team.id}": team.weekly_ad_hoc_budget for team in teams})
         data.update({f"wip_{analyst.id}": analyst.wip_limit for analyst in analysts})
         return data
+
+
+class SlaClassForm(FlaskForm):
+    """A lead sets a request's SLA class, or returns it to the priority rule, with a reason."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    sla_class = SelectField(
+        "SLA class", validate_choice=False,
+        choices=options([("", "Follow priority"), *((name, name.capitalize())
+                                                    for name in SLA_CLASSES)]),
+        description="Follow priority: the class the priority rule gives (see Help).")
+    reason = TextAreaField("Reason", filters=[_strip],
+                           description="Recorded on the timeline, where the requester sees it.",
+                           validators=[required("Say why the class changes."),
+                                       Length(max=2000, message="Keep it under 2,000 characters.")])
+
+    def validate_sla_class(self, field):
+        if field.data not in ("", *SLA_CLASSES):
+            raise ValidationError("Choose high, standard, low or follow priority.")
+
+
+# --- Queue ------------------------------------------------------------------------------
+
+class OverrideForm(FlaskForm):
+    """A lead moves a request in its team's queue (or clears the move), with a reason."""
+
+    position = NumberField("Queue position", description="1 is the top of the team's queue.",
+                           validators=[Optional(), number_in(1, 1000, "Enter a whole number "
+                                                                      "from 1 to 1000.")])
+    reason = StringField("Reason", filters=[_strip],
+                         description="Shown to the team and the requester.",
+                         validators=[required("Say why you move it."),
+                                     Length(max=500, message="Keep it under 500 characters.")])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    # Set by the "Clear override" button: the request goes back to its place by score.
+    clear = BooleanField("Clear the override")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.clear.data:
+            self.position.errors = []  # a position typed next to "Clear" does not matter
+            self.position.data = None
+            return not any(field.errors for field in self)
+        if not self.position.errors and self.position.data is None:
+            self.position.errors.append("Enter a whole number from 1 to 1000.")
+            return False
+        return valid
+
+
+# --- Triage -----------------------------------------------------------------------------
+
+class ChangeKindForm(FlaskForm):
+    """An analyst or lead changes a request's kind (an ad-hoc ask that is really a project)."""
+
+    kind = SelectField("Kind", validate_choice=False,
+                       choices=options((key, label) for key, (label, _) in KINDS.items()),
+                       description="Ad-hoc requests count against the team's weekly budget; "
+                                   "projects and data issues do not.")
+    note = TextAreaField("Why (optional)", filters=[_strip],
+                         validators=[Length(max=2000, message="Keep it under 2,000 characters.")])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+    @classmethod
+    def for_request(cls, request, **kwargs):
+        """The unposted form for ``request``: its current kind and version."""
+        return cls(formdata=None, prefix="kind", kind=request.kind, version=request.version,
+                   **kwargs)
+
+    def validate_kind(self, field):
+        if field.data not in KINDS:
+            raise ValidationError("Choose the kind of request.")
 
 
 # --- Mail preferences (issue 4) -------------------------------------------------------------

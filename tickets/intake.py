@@ -2,7 +2,7 @@
 
 Each function changes the session and flushes; the caller commits. Every change writes an event.
 """
-from . import clocks, limits
+from . import clocks, limits, settings, triage
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -24,16 +24,28 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
 
     ``today`` (default: the date of ``now`` in the settings' timezone) decides whether the
     deadline is short notice (limits.is_short_notice).
+
+    The request goes to its team's triage queue, or to the central one when the team has no
+    embedded analyst (recorded in the created event's data as {"routed": "team"|"central"}).
+    An ad-hoc request takes a place in its team's weekly budget, or is waitlisted when the budget
+    is used up (limits.admit).
     """
     now = now or utcnow()
+    if fields["kind"] == "ad_hoc":
+        # Lock the team before inserting: the insert takes a key-share lock on the team's row,
+        # and two submissions holding that and then both asking for the row lock would deadlock.
+        limits.lock_team(fields["team_id"])
+    routed = triage.route(fields["team_id"])
     request = Request(requester=requester, state="submitted", created_at=now, updated_at=now,
                       is_short_notice=limits.is_short_notice(fields["deadline"],
                                                              _today(now, today)),
+                      is_central=routed == "central",
                       **{name: fields[name] for name in INTAKE_FIELDS})
     request.watchers = [Watcher(email=email) for email in watchers]
     db.session.add(request)
-    record_created(request, requester, now)
+    record_created(request, requester, now, data={"routed": routed})
     db.session.flush()
+    limits.admit(request, now)
     clocks.refresh(request, now)
     return request
 
@@ -44,9 +56,12 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
 
     A changed deadline recomputes the short-notice flag from ``today`` (default: the date of
     ``now`` in the settings' timezone); an unchanged one keeps it, as the notice given then.
-    Return the event, or None when nothing changed.
+    A changed team routes the request again; a changed kind moves it in or out of the ad-hoc
+    budget (limits.kind_changed). Return the event, or None when nothing changed.
     """
     now = now or utcnow()
+    values = settings.current()
+    old_kind = request.kind
     if expected_version is not None and expected_version != request.version:
         raise ConcurrentChange(
             "Someone else changed this request while you were editing it. "
@@ -72,12 +87,19 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     if not changes:
         return None
     if "deadline" in changes:
-        request.is_short_notice = limits.is_short_notice(request.deadline, _today(now, today))
+        request.is_short_notice = limits.is_short_notice(
+            request.deadline, today if today is not None else limits.local_date(now, values),
+            values)
+    if "team" in changes:
+        with db.session.no_autoflush:  # one UPDATE, checked by flush_or_conflict
+            request.is_central = triage.route(request.team_id) == "central"
     request.updated_at = now
     event = Event(request=request, actor=actor, kind="edit", text="", data={"changes": changes},
                   created_at=now)
     db.session.add(event)
     flush_or_conflict(request)
+    if "kind" in changes:
+        limits.kind_changed(request, old_kind, now, values)
     clocks.refresh(request, now)
     return event
 

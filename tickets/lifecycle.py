@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import clocks, limits
 from .extensions import db
-from .models import CLOSED_STATES, DECLINE_REASONS, SIZES, Event, Watcher, utcnow
+from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
 
 # States in which the request has not been delivered yet: where it can still be declined,
 # marked duplicate or cancelled. (DESIGN.md says "open states"; a delivered request is
@@ -30,7 +30,9 @@ class Transition:
     sources: frozenset
     target: str | None  # None: back to the state the request was in before (answer)
     actors: frozenset  # requester, team_analyst, assignee, lead, system
-    needs: tuple = field(default=())  # inputs: note, size, url, reason, original, assignee
+    # inputs: note, size, url, reason, original, assignee; "priority" (business impact and exec
+    # sponsor) is optional: None keeps the requester's values.
+    needs: tuple = field(default=())
     style: str = "secondary"
     help: str = ""
 
@@ -39,14 +41,16 @@ TRANSITIONS = {
     t.name: t
     for t in [
         Transition("accept", "Accept", frozenset({"submitted"}), "accepted",
-                   frozenset({"team_analyst", "lead"}), ("size",), "primary",
+                   frozenset({"team_analyst", "lead"}), ("size", "priority"), "primary",
                    "Take it into the team's backlog, with a size estimate."),
         Transition("waitlist", "Waitlist", frozenset({"submitted"}), "waitlisted",
                    frozenset({"system"}), ("note",)),
         Transition("approve", "Approve over budget", frozenset({"waitlisted"}), "accepted",
-                   frozenset({"lead"}), ("size",), "primary",
+                   frozenset({"lead"}), ("size", "priority"), "primary",
                    "Accept it although the team's ad-hoc budget is used up."),
-        Transition("release", "Release", frozenset({"waitlisted"}), "accepted",
+        # DESIGN.md says a released request is accepted; but nobody sized it or set its
+        # priority inputs, so it goes back to submitted, to be triaged like any new request.
+        Transition("release", "Release", frozenset({"waitlisted"}), "submitted",
                    frozenset({"system"})),
         Transition("ask", "Ask for info", frozenset({"submitted", "accepted"}), "needs_info",
                    frozenset({"team_analyst", "lead"}), ("note",), "outline-primary",
@@ -136,7 +140,9 @@ def actor_roles(request, user):
     if user.role in ("analyst", "lead"):
         if user.id == request.assignee_id:
             roles.update({"assignee", "team_analyst"})
-        elif request.team_id in user.team_ids and not request.is_confidential:
+        elif not request.is_confidential and (request.is_central
+                                               or request.team_id in user.team_ids):
+            # A central request (its team has no embedded analyst) is every analyst's.
             roles.add("team_analyst")
     return roles
 
@@ -154,11 +160,14 @@ def available_transitions(request, user):
 
 
 def transition(request, name, actor, now=None, *, note="", size=None, url=None, reason=None,
-               original=None, rating=None, assignee=None, expected_version=None):
+               original=None, rating=None, assignee=None, expected_version=None, impact=None,
+               is_exec_sponsored=None, exec_sponsor=None):
     """Move ``request`` by the transition ``name`` and record its event; return the event.
 
     ``actor`` is a User, or None for the system. ``expected_version`` is the version the actor
     saw; if the request changed since, nothing happens and ConcurrentChange is raised.
+    ``impact``, ``is_exec_sponsored`` and ``exec_sponsor`` are the priority inputs of accept and
+    approve (None keeps the request's value); the event records [old, new] of those changed.
     ``claim`` and ``assign`` are refused with LimitReached when the analyst who would work on
     the request is at their WIP limit (see ``limits``); on LimitReached the caller rolls back.
     """
@@ -193,6 +202,9 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         # Before any change to the request: this locks the worker's row and queries, and a
         # query autoflushes.
         limits.check_wip(worker, actor)
+    # Before any change to the request too (it may read the settings, and a query autoflushes).
+    freed_budget = (name in ("cancel", "mark_duplicate")
+                    and limits.counts_this_week(request, now))
     if url and len(url) > 500:
         raise MissingInput("url", "Keep the link under 500 characters.")
     if url and not url.lower().startswith(("http://", "https://")):
@@ -232,6 +244,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if rating is not None:
         request.rating = rating
         data["rating"] = rating
+    if "priority" in t.needs:
+        data.update(_set_priority(request, impact, is_exec_sponsored, exec_sponsor))
 
     from_state = request.state
     to_state = t.target or request.resume_state or "submitted"
@@ -243,6 +257,10 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         request.assignee = worker
     elif name == "unclaim":
         request.assignee = None
+    if name == "waitlist":
+        request.budget_counted_at = None  # a waitlisted request holds no place in the budget
+    elif name in ("approve", "release"):
+        request.budget_counted_at = now  # it takes a place in this week's budget
     request.state = to_state
     request.updated_at = now
     request.closed_at = now if to_state in CLOSED_STATES else None
@@ -255,7 +273,33 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if worker is not None:
         limits.recheck_wip(worker, actor)
     clocks.refresh(request, now)
+    if freed_budget:
+        limits.place_freed(request.team, now)
     return event
+
+
+def _set_priority(request, impact, is_exec_sponsored, exec_sponsor):
+    """Apply the priority inputs given at triage; return {field: [old, new]} of those changed."""
+    if impact is not None and impact not in IMPACTS:
+        raise MissingInput("business_impact", "Choose the business impact.")
+    if is_exec_sponsored is None:
+        is_exec_sponsored = request.is_exec_sponsored
+    if exec_sponsor is None:
+        exec_sponsor = request.exec_sponsor
+    exec_sponsor = (exec_sponsor or "").strip() if is_exec_sponsored else ""
+    if is_exec_sponsored and not exec_sponsor:
+        raise MissingInput("exec_sponsor", "Name the executive who sponsors it.")
+    if len(exec_sponsor) > 120:
+        raise MissingInput("exec_sponsor", "Keep the name under 120 characters.")
+    changes = {}
+    for field_name, key, new in (("business_impact", "impact", impact),
+                                 ("is_exec_sponsored", "is_exec_sponsored", is_exec_sponsored),
+                                 ("exec_sponsor", "exec_sponsor", exec_sponsor)):
+        old = getattr(request, field_name)
+        if new is not None and new != old:
+            setattr(request, field_name, new)
+            changes[key] = [old, new]
+    return changes
 
 
 def flush_or_conflict(request):
@@ -326,8 +370,9 @@ NEXT_STEP = {
     "submitted": "The team's analysts will triage it: accept it with a size estimate, ask you a "
                  "question, or point you to something that already answers it.",
     "needs_info": "The data team is waiting for your answer to their question.",
-    "waitlisted": "The team's ad-hoc budget for this week is used up; it will be accepted when "
-                  "budget frees up or a lead approves it.",
+    "waitlisted": "The team's ad-hoc budget for this week is used up, so it waits: a lead may "
+                  "approve it now; otherwise it goes to triage, in priority order, as soon as "
+                  "a place in the budget is free (at the latest when next week's budget starts).",
     "accepted": "It is in the team's backlog, worked in priority order.",
     "in_progress": "An analyst is working on it.",
     "blocked": "Work is paused until the blocker on the timeline is resolved.",
@@ -339,11 +384,11 @@ NEXT_STEP = {
 }
 
 
-def record_created(request, actor, now=None):
-    """Write the 'created' event of a new request."""
+def record_created(request, actor, now=None, data=None):
+    """Write the 'created' event of a new request (``data``: e.g. where it was routed)."""
     now = now or utcnow()
     event = Event(request=request, actor=actor, kind="created", to_state=request.state,
-                  created_at=now, data={})
+                  created_at=now, data=dict(data or {}))
     db.session.add(event)
     return event
 

@@ -15,9 +15,11 @@ catches that case: it counts again, and the caller's rollback undoes the change.
 from collections import namedtuple
 from datetime import UTC, datetime, time, timedelta
 
-from . import lifecycle, settings
+from sqlalchemy import case, func
+
+from . import lifecycle, priority, settings
 from .extensions import db
-from .models import Request, User
+from .models import Request, Team, User
 
 WIP_STATES = ("in_progress", "blocked")
 
@@ -138,12 +140,19 @@ def is_short_notice(deadline, today, settings_values=None, calendar=None):
 
 # --- Ad-hoc budget (DESIGN.md, Limits) ------------------------------------------------------
 #
-# A team's usage is the number of its ad-hoc requests created in the current ISO week: from
-# Monday 00:00 in the settings' timezone up to ``now``. Requests count in every state except
-# cancelled and duplicate (withdrawn or folded into another request, they cost the team
-# nothing); declined, waitlisted and delivered ones count, since they were asks of that week.
-# A request changed to another kind stops counting. The budget is the team's
-# ``weekly_ad_hoc_budget``; None means no limit.
+# A team's usage this week is the number of its ad-hoc requests that took a place in its budget
+# (``budget_counted_at``) from Monday 00:00 in the settings' timezone up to ``now``, in every
+# state except cancelled and duplicate (withdrawn or folded into another request, they cost the
+# team nothing; declined and delivered ones count, since they were asks of that week). A request
+# takes its place when it is submitted, or when it leaves the waitlist (a lead approves it, or
+# it is released); a waitlisted request holds none. A request changed to another kind gives its
+# place back, and one changed to ad-hoc takes one (``kind_changed``). The budget is the team's
+# ``weekly_ad_hoc_budget``; None means no limit (usage is still counted, for the reports).
+#
+# Races: ``lock_team`` locks the team's row (``SELECT ... FOR UPDATE``) before counting, which
+# serialises the submissions of one team on PostgreSQL. SQLite has no row locks, but
+# ``admit`` counts after the new request is flushed: that INSERT holds SQLite's single write
+# lock, so a concurrent submission's count waits for (and sees) the earlier one's commit.
 
 UNCOUNTED_STATES = ("cancelled", "duplicate")
 
@@ -156,42 +165,177 @@ def week_start(now, settings_values=None):
     return datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def _ad_hoc_this_week(now, settings_values):
+def _counted_this_week(now, settings_values, whole_week=False):
+    # Up to ``now`` to report usage as it was then; the whole week to decide on a place, since
+    # a concurrent submission may have taken one a moment "after" this one's ``now``.
+    start = week_start(now, settings_values)
+    end = Request.budget_counted_at < start + timedelta(days=7) if whole_week else \
+        Request.budget_counted_at <= now
     return (Request.kind == "ad_hoc", Request.state.not_in(UNCOUNTED_STATES),
-            Request.created_at >= week_start(now, settings_values), Request.created_at <= now)
+            Request.budget_counted_at >= start, end)
 
 
-def ad_hoc_usage(team, now, settings_values=None):
-    """Return (used, budget) of ``team`` this week; budget None means no limit."""
+def counts_this_week(request, now, settings_values=None):
+    """Tell whether ``request`` holds a place in its team's ad-hoc budget of ``now``'s week
+    (no SQL when it is not ad-hoc or never counted; pass ``settings_values`` for none at all)."""
+    return _holds_place(request.kind, request.budget_counted_at, request.state, now,
+                        settings_values)
+
+
+def _holds_place(kind, counted_at, state, now, settings_values):
+    if kind != "ad_hoc" or counted_at is None or state in UNCOUNTED_STATES:
+        return False
+    return week_start(now, settings_values) <= counted_at <= now
+
+
+def lock_team(team_id):
+    """Lock the team's row until the transaction ends (PostgreSQL; nothing on SQLite)."""
+    db.session.execute(db.select(Team.id).where(Team.id == team_id).with_for_update())
+
+
+def ad_hoc_usage(team, now, settings_values=None, whole_week=False):
+    """Return (used, budget) of ``team`` this week up to ``now`` (or, with ``whole_week``, all
+    of its week); budget None means no limit."""
     used = db.session.scalar(
         db.select(db.func.count()).select_from(Request)
-        .where(Request.team_id == team.id, *_ad_hoc_this_week(now, settings_values)))
+        .where(Request.team_id == team.id,
+               *_counted_this_week(now, settings_values, whole_week)))
     return used, team.weekly_ad_hoc_budget
 
 
 def ad_hoc_usage_by_team(team_ids, now, settings_values=None):
     """Return {team id: ad-hoc requests used this week} in one grouped SQL statement."""
+    return {team_id: used for team_id, (used, _) in
+            budget_status_by_team(team_ids, now, settings_values).items()}
+
+
+def budget_status_by_team(team_ids, now, settings_values=None):
+    """Return {team id: (used this week, waiting on the waitlist)} in one SQL statement."""
     team_ids = list(team_ids)
-    used = dict.fromkeys(team_ids, 0)
+    status = dict.fromkeys(team_ids, (0, 0))
     if team_ids:
+        counted = db.and_(*_counted_this_week(now, settings_values))
+        waiting = Request.state == "waitlisted"
         rows = db.session.execute(
-            db.select(Request.team_id, db.func.count())
-            .where(Request.team_id.in_(team_ids), *_ad_hoc_this_week(now, settings_values))
+            db.select(Request.team_id, func.sum(case((counted, 1), else_=0)),
+                      func.sum(case((waiting, 1), else_=0)))
+            .where(Request.team_id.in_(team_ids), db.or_(counted, waiting))
             .group_by(Request.team_id))
-        used.update({team_id: count for team_id, count in rows})
-    return used
+        status.update({team_id: (int(used or 0), int(waits or 0))
+                       for team_id, used, waits in rows})
+    return status
 
 
-def budget_line(team, used):
-    """Return "Marketing has used 4 of 5 ad-hoc requests this week", or "" without a budget."""
+def budget_line(team, used, waiting=0):
+    """Return "Marketing has used 4 of 5 ad-hoc requests this week" (and "; 2 waiting on the
+    waitlist" when some are), or "" without a budget."""
     if team.weekly_ad_hoc_budget is None:
         return ""
-    return (f"{team.name} has used {used} of {team.weekly_ad_hoc_budget} ad-hoc requests "
+    line = (f"{team.name} has used {used} of {team.weekly_ad_hoc_budget} ad-hoc requests "
             "this week")
+    if waiting:
+        line += f"; {waiting} waiting on the waitlist"
+    return line
 
 
 def budget_lines(teams, now, settings_values=None):
     """Return {team id: budget line} for ``teams`` (one SQL statement for the usage)."""
     teams = list(teams)
-    used = ad_hoc_usage_by_team([team.id for team in teams], now, settings_values)
-    return {team.id: budget_line(team, used[team.id]) for team in teams}
+    status = budget_status_by_team([team.id for team in teams], now, settings_values)
+    return {team.id: budget_line(team, *status[team.id]) for team in teams}
+
+
+def is_over_budget(team, used):
+    """Tell whether ``team`` took more ad-hoc requests this week than its budget (a lead
+    approved some over it, the budget was lowered, or a request became ad-hoc)."""
+    return team.weekly_ad_hoc_budget is not None and used > team.weekly_ad_hoc_budget
+
+
+def waitlist_note(team, used):
+    """What the requester of a waitlisted request reads: why it waits, and until when."""
+    return (f"{team.name} has used {used} of {team.weekly_ad_hoc_budget} ad-hoc requests this "
+            "week. A lead can approve it now; otherwise it is released in priority order when "
+            "next week's budget starts.")
+
+
+def admit(request, now, settings_values=None):
+    """Give a newly submitted (and flushed) ad-hoc ``request`` a place in its team's budget of
+    this week, or waitlist it when the budget is used up; return the waitlist event or None.
+
+    A request of another kind is left alone: it never counts.
+    """
+    if request.kind != "ad_hoc":
+        return None
+    team = request.team
+    lock_team(team.id)
+    used, budget = ad_hoc_usage(team, now, settings_values, whole_week=True)
+    if budget is None or used < budget:
+        request.budget_counted_at = now
+        db.session.flush()
+        return None
+    return lifecycle.transition(request, "waitlist", None, now, note=waitlist_note(team, used))
+
+
+def release_waitlisted(now, team_ids=None, settings_values=None):
+    """Release waitlisted requests to triage, in priority order, while each team's budget of
+    this week has room (all of a team without a budget); return the released requests.
+
+    Idempotent: a second run releases nothing until a place frees up or a new week starts.
+    ``team_ids`` limits it to some teams. The caller commits.
+    """
+    values = settings_values or settings.current()
+    query = db.select(Request.team_id).where(Request.state == "waitlisted").distinct()
+    if team_ids is not None:
+        query = query.where(Request.team_id.in_(list(team_ids)))
+    # Rank in the team's timezone: urgency counts days from the local date (priority.py).
+    local_now = now.astimezone(settings.business_hours(values).tzinfo)
+    released = []
+    for team_id in sorted(db.session.scalars(query)):
+        lock_team(team_id)
+        team = db.session.get(Team, team_id)
+        waiting = db.session.scalars(db.select(Request).where(
+            Request.team_id == team_id, Request.state == "waitlisted")).all()
+        used, budget = ad_hoc_usage(team, now, values, whole_week=True)
+        room = len(waiting) if budget is None else max(0, budget - used)
+        for request in priority.rank(waiting, local_now)[:room]:
+            lifecycle.transition(request, "release", None, now, note=(
+                f"A place in {team.name}'s ad-hoc budget is free, so it goes to triage."))
+            released.append(request)
+    return released
+
+
+def place_freed(team, now, settings_values=None):
+    """A request of ``team`` gave its place of this week back (cancelled, duplicate, no longer
+    ad-hoc): the next waitlisted request takes it. Return what was released.
+
+    Only for a team with a budget: without one nothing waits for a place (and the weekly
+    ``release_waitlisted`` releases what still does).
+    """
+    if team.weekly_ad_hoc_budget is None:
+        return []
+    return release_waitlisted(now, team_ids=[team.id], settings_values=settings_values)
+
+
+def kind_changed(request, old_kind, now, settings_values):
+    """Move ``request`` in or out of its team's ad-hoc budget after its kind changed from
+    ``old_kind`` (the change is flushed; ``settings_values`` are the settings, read once).
+
+    Becoming ad-hoc takes a place now, without waitlisting (triage decided it). Leaving ad-hoc
+    gives the place back, which releases the next waitlisted request of the team; a waitlisted
+    request that is no longer ad-hoc goes to triage, since no budget holds it back.
+    """
+    if request.kind == old_kind or "ad_hoc" not in (request.kind, old_kind):
+        return
+    if request.kind == "ad_hoc":
+        if request.state != "waitlisted":
+            request.budget_counted_at = now
+        return
+    freed = _holds_place("ad_hoc", request.budget_counted_at, request.state, now,
+                         settings_values)
+    request.budget_counted_at = None
+    if request.state == "waitlisted":
+        lifecycle.transition(request, "release", None, now, note=(
+            "It is no longer an ad-hoc request, so the ad-hoc budget does not hold it back."))
+        request.budget_counted_at = None
+    if freed:
+        place_freed(request.team, now, settings_values)

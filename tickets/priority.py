@@ -134,7 +134,7 @@ def priority_score(request, now):
     return explain(request, now).total
 
 
-def rank(requests, now, overrides=None):
+def rank(requests, now, overrides=None, scores=None):
     """Return ``requests`` in queue order at ``now``: by score, with a lead's overrides applied.
 
     Without overrides the order is score descending; equal scores put the older request
@@ -147,6 +147,10 @@ def rank(requests, now, overrides=None):
     down a place; an override past the end of the list puts the request last (overridden
     requests past the end keep the order of their positions). Overrides for requests not in
     ``requests`` (another team's queue, a closed request) are ignored.
+
+    ``scores`` optionally maps a request id to its score at ``now``, for a caller that has
+    computed them already (a queue page explains every score anyway); missing ones are
+    computed.
     """
     requests = list(requests)
     overrides = dict(overrides or {})
@@ -154,7 +158,9 @@ def rank(requests, now, overrides=None):
         if isinstance(position, bool) or not isinstance(position, int) or position < 1:
             raise ValueError(f"override position of #{request_id} must be 1 or more, "
                              f"not {position!r}")
-    scores = {id(request): priority_score(request, now) for request in requests}
+    known = scores or {}
+    scores = {id(request): known[request.id] if request.id in known
+              else priority_score(request, now) for request in requests}
     by_score = sorted(requests, key=lambda r: (-scores[id(r)], r.created_at, r.id))
     pinned = deque(sorted((r for r in by_score if r.id in overrides),
                           key=lambda r: overrides[r.id]))

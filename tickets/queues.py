@@ -1,9 +1,414 @@
 """Queues in priority order: an analyst's queue, the leads' backlog, and queue positions.
 
-(Stub: filled in by the queue work of issue 3.)
-"""
+A team's **queue** is its accepted requests in the order of ``priority.rank``: by score, with
+the positions leads gave some of them (``Request.rank_override``, set by ``override_rank``,
+which records the reason as an ``override`` event). A request's **position** is its place in
+its own team's queue, counting every accepted request of the team (confidential ones too:
+they take a place even where they are not shown).
 
+Ranking needs every accepted request of the teams concerned, so each page loads the few
+columns the score needs as Rows in one SQL statement, ranks in Python, and loads the full
+objects of the requests it shows in one more (``load``). The number of statements never grows
+with the data.
+
+Across teams (an analyst serving several, the leads' backlog), the team queues are **merged**:
+at each step the team whose next request has the highest score gives its next request. Each
+team's own order, overrides included, is kept, so the positions shown read 1, 2, 3 down the
+page for any one team, and otherwise the list is in score order.
+
+Functions that depend on time take ``now`` (aware UTC). Scores are computed with ``now`` in the
+settings' timezone, whose date the urgency counts from (see ``priority``).
+"""
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, false, or_
+from sqlalchemy.orm import joinedload
+
+from . import clocks, lifecycle, priority, settings
+from .extensions import db
+from .models import Event, Request, Team
+
+# States whose requests make the leads' backlog: waiting in a queue, or being worked.
+BACKLOG_STATES = ("accepted", "in_progress", "blocked")
+WORKING_STATES = ("in_progress", "blocked")
+MAX_POSITION = 1000
+# SLA statuses a queue can be filtered by (clocks.status_condition knows each).
+SLA_FILTERS = ("on_track", "at_risk", "breached", "paused")
+
+# What ranking and filtering read of each request: the score's inputs and the filters' columns.
+_ROW_COLUMNS = (
+    Request.id, Request.team_id, Request.business_impact, Request.deadline,
+    Request.is_exec_sponsored, Request.size, Request.created_at, Request.rank_override,
+    Request.state, Request.kind, Request.assignee_id, Request.is_confidential,
+    Request.is_central,
+)
+
+
+@dataclass
+class Entry:
+    """One request in a queue: its Row (score inputs), its place and its score's explanation.
+
+    ``request`` and ``override_reason`` are filled by ``load`` for the entries a page shows.
+    """
+
+    row: object
+    explanation: priority.Explanation
+    sla_status: str | None = None
+    position: int | None = None  # in its team's queue; None when not accepted
+    total: int | None = None  # the length of that queue
+    request: Request | None = None
+    override_reason: str | None = None
+
+    @property
+    def id(self):
+        return self.row.id
+
+    @property
+    def is_overridden(self):
+        return self.position is not None and self.row.rank_override is not None
+
+
+@dataclass
+class AnalystQueue:
+    """``analyst_queue``'s answer: own work (loaded), the backlog to pick from (rows), teams."""
+
+    working: list
+    up_next: list
+    team_ids: list = field(default_factory=list)
+
+
+@dataclass
+class Backlog:
+    """``backlog``'s answer: the matching entries in order, and the counts for its filters.
+
+    ``sla_counts`` counts the entries matching every filter but the SLA status, per status;
+    ``team_counts`` those matching every filter but the team, per team id: each count is what
+    choosing that filter value would show.
+    """
+
+    entries: list
+    sla_counts: dict
+    team_counts: dict
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an accepted request stands in its team's queue (the request page)."""
+
+    position: int
+    total: int
+    team_name: str
+    override_position: int | None
+    override_reason: str | None
+
+    @property
+    def text(self):
+        return f"Position {self.position} of {self.total} in {self.team_name}\u2019s queue"
+
+
+def local_now(now, values=None):
+    """``now`` in the settings' timezone, the clock scores count the deadline's days with."""
+    return now.astimezone(settings.business_hours(values).tzinfo)
+
+
+def ordinal(number):
+    """1st, 2nd, 3rd, 4th, 11th, 21st..."""
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def position_text(position, total):
+    """'3rd of 12', as My requests shows it."""
+    return f"{ordinal(position)} of {total}"
+
+
+# --- Loading and ranking ----------------------------------------------------------------------
+
+def _sla_column(now):
+    """A SQL column giving each open request's SLA status (None when no clock applies)."""
+    whens = [(clocks.status_condition(status, now), status) for status in SLA_FILTERS]
+    return case(*whens, else_=None).label("sla_status")
+
+
+def _load_rows(condition, now, with_sla=False):
+    """Rows of the requests matching ``condition``: one SQL statement."""
+    columns = list(_ROW_COLUMNS)
+    if with_sla:
+        columns.append(_sla_column(now))
+    return db.session.execute(db.select(*columns).where(condition)).all()
+
+
+def _rank_teams(rows, now):
+    """Rank the accepted ``rows`` per team: {team id: [Entry, ...] in queue order}."""
+    by_team = defaultdict(list)
+    for row in rows:
+        if row.state == "accepted":
+            by_team[row.team_id].append(row)
+    queues = {}
+    for team_id, team_rows in by_team.items():
+        overrides = {row.id: row.rank_override for row in team_rows
+                     if row.rank_override is not None}
+        explained = {row.id: priority.explain(row, now) for row in team_rows}
+        ordered = priority.rank(team_rows, now, overrides,
+                                scores={key: value.total for key, value in explained.items()})
+        total = len(ordered)
+        queues[team_id] = [
+            Entry(row=row, explanation=explained[row.id],
+                  sla_status=getattr(row, "sla_status", None), position=number, total=total)
+            for number, row in enumerate(ordered, start=1)]
+    return queues
+
+
+def _by_score(entry):
+    return (-entry.explanation.total, entry.row.created_at, entry.row.id)
+
+
+def merge(team_queues):
+    """Merge team queues into one list: each team's order kept, otherwise by score."""
+    return list(heapq.merge(*team_queues, key=_by_score))
+
+
+def _teams_with_central_backlog():
+    return (db.select(Request.team_id)
+            .where(Request.is_central.is_(True), Request.state == "accepted")
+            .scalar_subquery())
+
+
+def load(entries):
+    """Fill ``request`` (with team, requester, assignee) and ``override_reason`` of ``entries``.
+
+    Two SQL statements whatever their number: the requests, and their latest override events.
+    """
+    ids = [entry.id for entry in entries]
+    if not ids:
+        return entries
+    found = {req.id: req for req in db.session.scalars(
+        db.select(Request).where(Request.id.in_(ids)).options(
+            joinedload(Request.team), joinedload(Request.requester),
+            joinedload(Request.assignee)))}
+    # Asked for every entry, overridden or not, so a page always costs the same statements.
+    reasons = override_reasons(ids)
+    for entry in entries:
+        entry.request = found.get(entry.id)
+        entry.override_reason = reasons.get(entry.id)
+    return entries
+
+
+def override_reasons(request_ids):
+    """{request id: the reason of its latest override event}, in one SQL statement."""
+    request_ids = list(request_ids)
+    if not request_ids:
+        return {}
+    latest = db.session.execute(
+        db.select(Event.request_id, Event.text)
+        .where(Event.kind == "override", Event.request_id.in_(request_ids))
+        .order_by(Event.id)).all()
+    return {request_id: text for request_id, text in latest}  # later events win
+
+
+# --- Positions ----------------------------------------------------------------------------
+
+def positions(requests, now, values=None):
+    """Return {request id: (position, total)} of the accepted ``requests`` in their team's queue.
+
+    One SQL statement for every team concerned (plus the settings when ``values`` is None).
+    """
+    team_ids = {req.team_id for req in requests if req.state == "accepted"}
+    if not team_ids:
+        return {}
+    now = local_now(now, values)
+    rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)), now)
+    wanted = {req.id for req in requests}
+    return {entry.id: (entry.position, entry.total)
+            for queue in _rank_teams(rows, now).values() for entry in queue
+            if entry.id in wanted}
+
+
+def place(request, now, values=None):
+    """Where ``request`` stands in its team's queue (a Place), or None when not accepted."""
+    if request.state != "accepted":
+        return None
+    found = positions([request], now, values).get(request.id)
+    if found is None:
+        return None
+    reason = override_reasons([request.id]).get(request.id) if request.rank_override else None
+    return Place(position=found[0], total=found[1], team_name=request.team.name,
+                 override_position=request.rank_override, override_reason=reason)
+
+
+# --- The analyst's queue --------------------------------------------------------------------
+
+def queue_condition(user):
+    """SQL condition of the accepted requests in ``user``'s queue.
+
+    Analysts: their teams' accepted requests and the central ones (every analyst works the
+    central triage queue's requests), never confidential ones (those are for leads and the
+    assignee). Leads: their teams' and the central requests when they serve teams, otherwise
+    every team's.
+    """
+    accepted = Request.state == "accepted"
+    team_ids = user.team_ids
+    if user.role == "lead" and not team_ids:
+        return accepted
+    mine = Request.team_id.in_(team_ids) if team_ids else false()
+    central = Request.team_id.in_(_teams_with_central_backlog())
+    condition = and_(accepted, or_(mine, central))
+    if user.role != "lead":
+        condition = and_(condition, Request.is_confidential.is_(False))
+    return condition
+
+
+def _shown_to(user, entry):
+    """Whether an entry of the ranked teams belongs in ``user``'s queue (the teams were loaded
+    whole so that positions count every request)."""
+    row = entry.row
+    if user.role == "lead":
+        return True
+    return not row.is_confidential and (row.team_id in user.team_ids or row.is_central)
+
+
+def analyst_queue(user, now, *, team=None, sla=None, values=None):
+    """``user``'s queue: the work assigned to them, then their teams' backlog in queue order.
+
+    ``working`` holds Entries (loaded) of the requests in progress or blocked assigned to
+    ``user``, by score (delivered requests await the requester, they are not work).
+    ``up_next`` holds Entries (rows, not loaded: call ``load`` for the page shown) of the
+    accepted requests of ``queue_condition(user)``, merged across teams; ``team`` (an id) and
+    ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements.
+    """
+    now = local_now(now, values)
+    working = db.session.scalars(
+        db.select(Request).where(Request.assignee_id == user.id,
+                                 Request.state.in_(WORKING_STATES))
+        .options(joinedload(Request.team), joinedload(Request.requester),
+                 joinedload(Request.assignee))).all()
+    working_entries = sorted(
+        (Entry(row=req, explanation=priority.explain(req, now), request=req) for req in working),
+        key=_by_score)
+    # Whole teams are loaded so positions count every accepted request of the team.
+    teams = db.select(Request.team_id).where(queue_condition(user)).scalar_subquery()
+    rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(teams)), now,
+                      with_sla=True)
+    queues = _rank_teams(rows, now)
+    team_ids = sorted(set(user.team_ids) | set(queues))
+    up_next = [entry for entry in merge(queues.values()) if _shown_to(user, entry)
+               and (team is None or entry.row.team_id == team)
+               and (sla is None or entry.sla_status == sla)]
+    return AnalystQueue(working=working_entries, up_next=up_next, team_ids=team_ids)
+
+
+# --- The leads' backlog ---------------------------------------------------------------------
+
+def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, values=None):
+    """The whole backlog for leads: requests being worked, then the accepted queue.
+
+    Order: the requests in progress or blocked first, by score (they are being worked and
+    have no queue position), then the accepted requests merged across teams (see the module's
+    docstring), each with its position in its team's queue. Filters: ``team`` (id),
+    ``analyst`` (assignee id, or "none" for nobody), ``kind``, ``sla`` (SLA status), ``state``
+    (one of BACKLOG_STATES; None: all three). One SQL statement: the filters apply in Python,
+    since positions need every accepted request of each team anyway.
+    """
+    now = local_now(now, values)
+    rows = _load_rows(Request.state.in_(BACKLOG_STATES), now, with_sla=True)
+    queued = merge(_rank_teams(rows, now).values())
+    working = sorted((Entry(row=row, explanation=priority.explain(row, now),
+                            sla_status=row.sla_status)
+                      for row in rows if row.state in WORKING_STATES), key=_by_score)
+
+    def matches(entry, skip=None):
+        row = entry.row
+        return ((skip == "team" or team is None or row.team_id == team)
+                and (analyst is None or (row.assignee_id is None if analyst == "none"
+                                         else row.assignee_id == analyst))
+                and (kind is None or row.kind == kind)
+                and (skip == "sla" or sla is None or entry.sla_status == sla)
+                and (state is None or row.state == state))
+
+    everything = working + queued
+    sla_counts = dict.fromkeys(SLA_FILTERS, 0)
+    team_counts = defaultdict(int)
+    for entry in everything:
+        if matches(entry, skip="sla") and entry.sla_status in sla_counts:
+            sla_counts[entry.sla_status] += 1
+        if matches(entry, skip="team"):
+            team_counts[entry.row.team_id] += 1
+    return Backlog(entries=[entry for entry in everything if matches(entry)],
+                   sla_counts=sla_counts, team_counts=dict(team_counts))
+
+
+def teams_by_id(team_ids):
+    """{team id: Team} for ``team_ids``, in one SQL statement (filters and counts name them)."""
+    team_ids = list(team_ids)
+    if not team_ids:
+        return {}
+    return {team.id: team for team in db.session.scalars(
+        db.select(Team).where(Team.id.in_(team_ids)).order_by(Team.name))}
+
+
+# --- Lead overrides -------------------------------------------------------------------------
+
+def can_override(request, user):
+    """Leads move requests in the queue, while the request is open and not yet delivered."""
+    return (user is not None and user.role == "lead"
+            and request.state in lifecycle.BEFORE_DELIVERY)
+
+
+def override_rank(request, actor, position, reason, now, expected_version=None):
+    """Give ``request`` the queue position ``position`` (1 is the top; None clears it).
+
+    Leads only (NotAllowed otherwise), with a ``reason`` (MissingInput 'reason'), a position
+    from 1 to MAX_POSITION (MissingInput 'position'), on a request not yet delivered
+    (InvalidTransition). Writes an immutable ``override`` event whose text is the reason and
+    whose data holds ``{"position": [old, new]}``. A request changed since ``expected_version``
+    raises ConcurrentChange. The override takes effect while the request is accepted. Flushes;
+    the caller commits. Returns the event.
+    """
+    if actor is None or actor.role != "lead":
+        raise lifecycle.NotAllowed("Only a lead may move a request in the queue.")
+    if expected_version is not None and expected_version != request.version:
+        raise lifecycle.ConcurrentChange(
+            "Someone else changed this request while you were looking at it. Nothing was "
+            "changed; review it and try again.")
+    if request.state not in lifecycle.BEFORE_DELIVERY:
+        raise lifecycle.InvalidTransition(
+            f"This request is {request.state_label.lower()}: it is no longer in a queue.")
+    if position is not None and (isinstance(position, bool) or not isinstance(position, int)
+                                 or not 1 <= position <= MAX_POSITION):
+        raise lifecycle.MissingInput(
+            "position", f"Enter a whole number from 1 to {MAX_POSITION}.")
+    reason = (reason or "").replace("\x00", "").strip()
+    if not reason:
+        raise lifecycle.MissingInput(
+            "reason", "Say why: the team and the requester see the reason.")
+    old = request.rank_override
+    if position == old:
+        raise lifecycle.MissingInput(
+            "position", "It has no position override to clear." if old is None
+            else f"It is already set to position {old}.")
+    request.rank_override = position
+    request.updated_at = now
+    event = Event(request=request, actor=actor, kind="override", text=reason,
+                  data={"position": [old, position]}, created_at=now)
+    db.session.add(event)
+    lifecycle.flush_or_conflict(request)
+    return event
+
+
+# --- The request page -----------------------------------------------------------------------
 
 def detail_context(request, user, now):
     """Extra template values for the request page: queue position and rank override."""
-    return {}
+    # Work already started has no place to move to: the form shows where a position matters
+    # (waiting requests), or where one is set and might be cleared.
+    shown = request.state not in WORKING_STATES or request.rank_override is not None
+    return {
+        "queue_place": place(request, now),
+        "can_override": can_override(request, user) and shown,
+    }
+

@@ -10,7 +10,7 @@ import functools
 import math
 import re
 import zoneinfo
-from datetime import time
+from datetime import date, time
 
 from .extensions import db
 from .models import Setting, SettingChange, Team, User
@@ -31,6 +31,7 @@ DEFAULTS = {
         "low": {"first_response_hours": 16, "resolution_hours": 160},
     },
     "auto_resolve_days": 7,
+    "holidays": [],
 }
 
 LABELS = {
@@ -42,7 +43,12 @@ LABELS = {
     "work_end": "Working day ends",
     "sla_targets": "SLA targets",
     "auto_resolve_days": "Auto-resolve after (days)",
+    "holidays": "Holidays",
 }
+
+# Settings that move SLA clocks: changing one recomputes every open request's clocks.
+CLOCK_SETTINGS = ("timezone", "working_days", "work_start", "work_end", "holidays",
+                  "sla_targets")
 
 # Bounds shared with the settings form, so the page and this module refuse the same values.
 WIP_LIMIT_RANGE = (1, 50)
@@ -50,6 +56,8 @@ BUDGET_RANGE = (0, 1000)
 LEAD_TIME_RANGE = (0, 60)
 AUTO_RESOLVE_RANGE = (1, 365)
 MAX_SLA_HOURS = 10000
+MAX_HOLIDAYS = 500
+HOLIDAY_YEARS = range(2000, 2200)
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -115,6 +123,29 @@ def _sla_targets(key, value):
     return targets
 
 
+def _holidays(key, value):
+    """A list of dates (or ISO strings), stored as sorted, distinct ISO strings."""
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise SettingError(key, "Holidays are a list of dates.")
+    days = set()
+    for item in value:
+        day = item
+        if isinstance(item, str):
+            try:
+                day = date.fromisoformat(item) if len(item) == 10 else None
+            except ValueError:
+                day = None
+        if not isinstance(day, date) or hasattr(day, "hour"):
+            raise SettingError(key, f"{str(item)[:30]!r} is not a date written YYYY-MM-DD.")
+        if day.year not in HOLIDAY_YEARS:
+            raise SettingError(key, f"{day.isoformat()} is out of range; use a year from "
+                                    f"{HOLIDAY_YEARS.start} to {HOLIDAY_YEARS.stop - 1}.")
+        days.add(day)
+    if len(days) > MAX_HOLIDAYS:
+        raise SettingError(key, f"Keep at most {MAX_HOLIDAYS} holidays.")
+    return [day.isoformat() for day in sorted(days)]
+
+
 def validate(key, value):
     """Return ``value`` in the form it is stored for setting ``key``, or raise SettingError."""
     if key == "wip_limit_default":
@@ -141,6 +172,8 @@ def validate(key, value):
         return _clock(key, value, "The end of the working day")
     if key == "sla_targets":
         return _sla_targets(key, value)
+    if key == "holidays":
+        return _holidays(key, value)
     raise SettingError(key, f"There is no setting called {key!r}.")
 
 
@@ -176,7 +209,9 @@ def update(changes, actor, now):
     """Validate and store ``changes`` ({key: value}); audit each key whose value really changed.
 
     All values are checked before anything is written, including that the working day ends
-    after it starts. Returns the new ``SettingChange`` rows (none when nothing changed).
+    after it starts. A change to the business hours, holidays or SLA targets recomputes every
+    open request's SLA clocks in the same transaction (``clocks.refresh_all``). Returns the
+    new ``SettingChange`` rows (none when nothing changed).
     """
     before = current()
     after = dict(before)
@@ -200,6 +235,10 @@ def update(changes, actor, now):
         row.updated_by_id = _actor_id(actor)
         recorded.append(_record(key, before[key], after[key], actor, now))
     db.session.flush()
+    if any(change.key in CLOCK_SETTINGS for change in recorded):
+        from . import clocks  # clocks reads the settings: imported here, not at the top
+
+        clocks.refresh_all(now, after)
     return recorded
 
 
@@ -261,9 +300,17 @@ def wip_limit_for(user, values=None):
 def business_hours(values=None):
     """Return the working calendar of the settings as an ``sla.BusinessHours``."""
     values = values or current()
+    return _calendar(values["timezone"], tuple(values["working_days"]), values["work_start"],
+                     values["work_end"], tuple(values.get("holidays", ())))
+
+
+@functools.lru_cache(maxsize=32)
+def _calendar(timezone, working_days, work_start, work_end, holidays):
+    # Lists pages build one view per row from the same settings: one calendar serves them all.
     return BusinessHours(
-        timezone=values["timezone"], weekdays=frozenset(values["working_days"]),
-        start=time.fromisoformat(values["work_start"]), end=time.fromisoformat(values["work_end"]))
+        timezone=timezone, weekdays=frozenset(working_days),
+        start=time.fromisoformat(work_start), end=time.fromisoformat(work_end),
+        holidays=frozenset(date.fromisoformat(day) for day in holidays))
 
 
 def sla_target(sla_class, values=None):
@@ -322,6 +369,11 @@ def format_value(key, value):
         return "\u2014"
     if key == "working_days" and isinstance(value, list):
         return ", ".join(WEEKDAY_NAMES[day] for day in value if _is_int(day) and 0 <= day <= 6)
+    if key == "holidays" and isinstance(value, list):
+        if not value:
+            return "none"
+        shown = ", ".join(str(day) for day in value[:6])
+        return shown + (f" \u2026 ({len(value)} dates)" if len(value) > 6 else "")
     if key == "sla_targets" and isinstance(value, dict):
         return "; ".join(
             f"{name}: {target.get('first_response_hours')} h / {target.get('resolution_hours')} h"

@@ -369,3 +369,30 @@ def sla_status(elapsed_seconds, target_seconds, at_risk_ratio=AT_RISK_RATIO):
     else:
         status = "on_track"
     return SlaStatus(status, time_left)
+
+
+def clock_reaches(events, seconds, hours, paused_states=PAUSED_STATES,
+                  stop_states=RESOLUTION_STOP_STATES):
+    """Return the instant at which a request's clock has run ``seconds`` of working time.
+
+    Walks the running stretches of the history (as ``elapsed_business_seconds`` counts them)
+    and returns the earliest instant at which the running total reaches ``seconds``. When the
+    clock still runs after the last event, that last stretch is open-ended, so the answer may
+    lie in the future. None when the clock is paused or stopped before it gets there.
+    """
+    if seconds < 0:
+        raise ValueError("A clock cannot reach a negative amount of working time.")
+    idle = frozenset(paused_states) | frozenset(stop_states)
+    target = timedelta(seconds=seconds)
+    used = _ZERO
+    steps = _state_changes(events)
+    for index, (at, state) in enumerate(steps):
+        if state in idle:
+            continue
+        if index + 1 == len(steps):
+            return add_business_seconds(at, (target - used).total_seconds(), hours)
+        span = _business_time(at, steps[index + 1][0], hours)
+        if used + span >= target:
+            return add_business_seconds(at, (target - used).total_seconds(), hours)
+        used += span
+    return None

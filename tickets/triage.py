@@ -1,9 +1,182 @@
-"""Triage: routing new requests, the triage queue, waitlisting and releasing ad-hoc work.
+"""Triage: routing new requests, the triage queues, and changing a request's kind.
 
-(Stub: filled in by the triage work of issue 3.)
+Routing (issue 3, Triage): a new request goes to the triage queue of the analysts embedded in
+its team; when the team has no active embedded analyst it goes to the central triage queue,
+which every analyst and lead sees (``Request.is_central``). Confidential requests stay visible
+only to their requester, assignee and leads (DESIGN.md, Roles), central or not.
+
+The triage page shows, oldest first: the requests of the user's teams, the central queue, and
+for leads the ad-hoc requests waitlisted over their team's budget (``limits`` waitlists and
+releases them). Each function here changes the session and flushes; the caller commits.
 """
+from sqlalchemy import and_, case, exists, false, func, or_
+
+from . import clocks, limits, settings
+from .auth import can_change_kind
+from .extensions import db
+from .forms import ChangeKindForm
+from .lifecycle import (
+    BEFORE_DELIVERY,
+    ConcurrentChange,
+    InvalidTransition,
+    MissingInput,
+    NotAllowed,
+    flush_or_conflict,
+)
+from .models import KINDS, Event, Request, User, team_memberships
+
+# The triage page's sections, in page order: key -> (label for analysts, label for leads).
+SECTIONS = {
+    "team": ("Your teams", "Teams with analysts"),
+    "central": ("Central queue", "Central queue"),
+    "waitlisted": ("Waitlisted over budget", "Waitlisted over budget"),
+}
+
+
+def route(team_id):
+    """Return where a new request of team ``team_id`` is triaged: "team" when an active analyst
+    is embedded in the team, else "central" (one SQL statement)."""
+    embedded = db.session.scalar(db.select(exists().where(
+        team_memberships.c.team_id == team_id, team_memberships.c.user_id == User.id,
+        User.role == "analyst", User.is_active)))
+    return "team" if embedded else "central"
+
+
+def section_conditions(user):
+    """Return {section: SQL condition} of the triage sections ``user`` has (analysts: their
+    teams' and the central queue; leads: every team's, the central queue and the waitlist)."""
+    if user is None or not user.is_authenticated or user.role not in ("analyst", "lead"):
+        return {}
+    submitted = Request.state == "submitted"
+    if user.role == "lead":
+        return {"team": and_(submitted, Request.is_central.is_(False)),
+                "central": and_(submitted, Request.is_central.is_(True)),
+                "waitlisted": Request.state == "waitlisted"}
+    not_confidential = Request.is_confidential.is_(False)
+    team_ids = user.team_ids
+    mine = Request.team_id.in_(team_ids) if team_ids else false()
+    return {"team": and_(submitted, not_confidential, Request.is_central.is_(False), mine),
+            "central": and_(submitted, not_confidential, Request.is_central.is_(True))}
+
+
+def pending_condition(user):
+    """Return the SQL condition of the requests waiting in ``user``'s triage queue: submitted,
+    of one of their teams or central (analysts), or any submitted request (leads)."""
+    sections = section_conditions(user)
+    if not sections:
+        return false()
+    if user.role == "lead":
+        return Request.state == "submitted"
+    return or_(sections["team"], sections["central"])
+
+
+def section_counts(user, *filters):
+    """Return {section: number of requests} for ``user``'s sections, with ``filters`` applied
+    (one SQL statement)."""
+    sections = section_conditions(user)
+    if not sections:
+        return {}
+    columns = [func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+               for condition in sections.values()]
+    row = db.session.execute(db.select(*columns).select_from(Request)
+                             .where(or_(*sections.values()), *filters)).one()
+    return dict(zip(sections, (int(count) for count in row)))
+
+
+def section_label(section, user):
+    """The heading of a triage section, in words for this user's role."""
+    analyst_label, lead_label = SECTIONS[section]
+    return lead_label if user.role == "lead" else analyst_label
+
+
+def age_text(created_at, now):
+    """How long a request has waited, in words: "40 minutes", "5 hours", "3 days"."""
+    seconds = max(0, (now - created_at).total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    return "just now"
+
+
+def over_budget(requests, now, settings_values=None):
+    """Return {request id: reason} of the ``requests`` that are over their team's ad-hoc budget:
+    waitlisted, or ad-hoc and counted this week in a team past its budget (one SQL statement
+    for the usage of their teams, none when no team has a budget)."""
+    requests = list(requests)
+    teams = {r.team_id: r.team for r in requests if r.team.weekly_ad_hoc_budget is not None}
+    used = limits.ad_hoc_usage_by_team(teams, now, settings_values) if teams else {}
+    reasons = {}
+    for request in requests:
+        team = request.team
+        if request.state == "waitlisted":
+            reasons[request.id] = "Waitlisted: " + limits.budget_line(team, used.get(team.id, 0))
+        elif (team.id in teams and limits.is_over_budget(team, used[team.id])
+              and limits.counts_this_week(request, now, settings_values)):
+            reasons[request.id] = limits.budget_line(team, used[team.id])
+    return reasons
+
+
+# --- Changing the kind ------------------------------------------------------------------------
+
+def change_kind(request, actor, kind, now, expected_version=None, note=""):
+    """Change ``request``'s kind (an ad-hoc ask that is really a project) and record an 'edit'
+    event with data {"changes": {"kind": [old, new]}} and ``note`` as its text; return it.
+
+    Leaving ad-hoc gives the request's place in the weekly budget back; becoming ad-hoc takes
+    one without waitlisting it (limits.kind_changed). Raises ConcurrentChange when the request
+    changed since ``expected_version``, InvalidTransition once it is delivered or closed,
+    NotAllowed for anyone else than its triaging analysts and leads, and MissingInput("kind")
+    for an unknown or unchanged kind.
+    """
+    if expected_version is not None and expected_version != request.version:
+        raise ConcurrentChange(
+            "Someone else changed this request while you were looking at it "
+            f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again.")
+    if request.state not in BEFORE_DELIVERY:
+        raise InvalidTransition(
+            f"This request is now {request.state_label.lower()}, so its kind can no longer "
+            "change. Nothing was changed.")
+    if not can_change_kind(request, actor):
+        raise NotAllowed("You may not change the kind of this request.")
+    if kind not in KINDS:
+        raise MissingInput("kind", "Choose the kind of request.")
+    if kind == request.kind:
+        raise MissingInput("kind", f"It is already {KINDS[kind][0].lower()}: choose another kind.")
+    values = settings.current()  # read before any change: a query autoflushes
+    old_kind = request.kind
+    request.kind = kind
+    request.updated_at = now
+    event = Event(request=request, actor=actor, kind="edit", text=(note or "").strip(),
+                  data={"changes": {"kind": [old_kind, kind]}}, created_at=now)
+    db.session.add(event)
+    flush_or_conflict(request)
+    limits.kind_changed(request, old_kind, now, values)
+    clocks.refresh(request, now)
+    return event
 
 
 def detail_context(request, user, now):
-    """Extra template values for the request page: triage extras (change kind)."""
-    return {}
+    """Extra template values for the request page: the change-kind form (for those who may),
+    and why a waitlisted request waits (the last waitlist note; the events are loaded)."""
+    waitlist_reason = ""
+    if request.state == "waitlisted":
+        notes = [e.text for e in request.events if e.kind == "transition" and e.action == "waitlist"]
+        waitlist_reason = notes[-1] if notes else ""
+    return {"kind_form": ChangeKindForm.for_request(request)
+            if can_change_kind(request, user) else None,
+            "waitlist_reason": waitlist_reason}
+
+
+
+def submitted_message(request):
+    """What the requester is told right after submitting: who triages it, or why it waits."""
+    team = request.team.name
+    if request.state == "waitlisted":
+        return (f"Request #{request.id} is submitted, but {team} has used its ad-hoc budget for "
+                "this week, so it is waitlisted: a lead can approve it now; otherwise it is "
+                "released in priority order when next week's budget starts.")
+    if request.is_central:
+        return (f"Request #{request.id} is submitted. {team} has no embedded analyst, so the "
+                "central data team will triage it.")
+    return f"Request #{request.id} is submitted. The team's analysts will triage it."

@@ -46,6 +46,8 @@ def test_requester_submits_and_analyst_accepts(make, new_page):
 
     analyst = new_page()
     log_in(analyst, "alex@example.com", PASSWORD)
+    analyst.get_by_role("button", name="Requests").click()
+    analyst.get_by_role("link", name="Requests of my teams").click()
     analyst.get_by_role("link", name="Trial conversion by acquisition channel").click()
     analyst.get_by_role("button", name="Accept…").click()
     analyst.get_by_label("M — Medium, 2 to 3 days").check()

@@ -1,18 +1,156 @@
-"""Queues: an analyst's own queue and the leads' backlog, in priority order."""
-from flask import Blueprint, render_template
+"""Queues: an analyst's own queue and the leads' backlog, in priority order, and lead overrides."""
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 
-from ..auth import roles_required
+from .. import clocks, lifecycle, limits, queues, settings
+from ..auth import get_visible_request_or_404, roles_required
+from ..extensions import db
+from ..forms import OverrideForm
+from ..models import KINDS, STATES, User, utcnow
+from ..queries import MAX_ID
+from .requests import _render_detail  # the one way to render a request page
 
 bp = Blueprint("queue", __name__)
+
+
+class ListPagination(Pagination):
+    """A page of a list ranked in Python, with the attributes of Flask-SQLAlchemy's pages (so
+    the ``pagination`` macro renders it)."""
+
+    def _query_items(self):
+        items = self._query_args["items"]
+        return items[self._query_offset:self._query_offset + self.per_page]
+
+    def _query_count(self):
+        return len(self._query_args["items"])
+
+
+def paginate_list(items, page_size):
+    """Return the page of ``items`` the ``page`` query argument asks for (out of range: empty)."""
+    try:
+        page = min(max(1, int(request.args.get("page", 1))), MAX_ID)
+    except ValueError:
+        page = 1
+    return ListPagination(page=page, per_page=page_size, max_per_page=None, error_out=False,
+                          items=items)
+
+
+def _int_arg(name):
+    try:
+        value = int(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
+def _choice_arg(name, choices):
+    value = request.args.get(name, "")
+    return value if value in choices else None
 
 
 @bp.route("/queue")
 @roles_required("analyst", "lead")
 def queue():
-    return render_template("queue/queue.html")
+    """The analyst's queue: "2 of 3 in progress", what they work on, then what comes next."""
+    now = utcnow()
+    values = settings.current()
+    filters = {"team": _int_arg("team"), "sla": _choice_arg("sla", queues.SLA_FILTERS)}
+    found = queues.analyst_queue(current_user, now, team=filters["team"], sla=filters["sla"],
+                                 values=values)
+    page = paginate_list(found.up_next, current_app.config["PAGE_SIZE"])
+    queues.load(page.items)
+    teams = queues.teams_by_id(found.team_ids)
+    claim = lifecycle.TRANSITIONS["claim"]
+    return render_template(
+        "queue/queue.html", found=found, page=page, filters=filters, teams=teams,
+        wip=limits.wip_status(current_user, values), now=now,
+        sla_views={entry.id: clocks.status(entry.request, now, values)
+                   for entry in [*found.working, *page.items]},
+        can_claim={entry.id: lifecycle.may_take(claim, entry.request, current_user)
+                   for entry in page.items},
+        sla_labels=clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
+    )
+
+
+BACKLOG_STATE_CHOICES = {state: STATES[state] for state in queues.BACKLOG_STATES}
 
 
 @bp.route("/backlog")
 @roles_required("lead", "admin")
 def backlog():
-    return render_template("queue/backlog.html")
+    """The whole backlog for leads, filtered by team, analyst, kind, SLA status and state."""
+    now = utcnow()
+    values = settings.current()
+    analyst = "none" if request.args.get("analyst") == "none" else _int_arg("analyst")
+    filters = {
+        "team": _int_arg("team"), "analyst": analyst,
+        "kind": _choice_arg("kind", KINDS),
+        "sla": _choice_arg("sla", queues.SLA_FILTERS),
+        "state": _choice_arg("state", BACKLOG_STATE_CHOICES),
+    }
+    found = queues.backlog(now, values=values, **filters)
+    page = paginate_list(found.entries, current_app.config["PAGE_SIZE"])
+    queues.load(page.items)
+    teams = queues.teams_by_id(found.team_counts)
+    analysts = db.session.scalars(db.select(User).where(
+        User.role.in_(("analyst", "lead")), User.is_active).order_by(User.name)).all()
+    return render_template(
+        "queue/backlog.html", found=found, page=page, filters=filters, teams=teams,
+        analysts=analysts, now=now, states=BACKLOG_STATE_CHOICES,
+        sla_views={entry.id: clocks.status(entry.request, now, values) for entry in page.items},
+        sla_labels=clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
+    )
+
+
+@bp.route("/requests/<int:request_id>/rank", methods=["POST"])
+@roles_required("lead")
+def rank(request_id):
+    """A lead moves a request in its team's queue, or clears the move, with a reason."""
+    req = get_visible_request_or_404(request_id, current_user)
+    form = OverrideForm(prefix="rank")
+    if not form.validate_on_submit():
+        return _detail_with(form, request_id, 400)
+    position = None if form.clear.data else form.position.data
+    try:
+        queues.override_rank(req, current_user, position, form.reason.data, utcnow(),
+                             expected_version=form.version.data)
+        db.session.commit()
+    except lifecycle.MissingInput as missing:
+        db.session.rollback()
+        form[missing.field].errors.append(str(missing))
+        return _detail_with(form, request_id, 400)
+    except lifecycle.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange) as conflict:
+        db.session.rollback()
+        flash(str(conflict), "warning")
+        return _detail_with(None, request_id, 409)
+    if position is None:
+        flash("The override is cleared: the request is back in its place by score.", "success")
+    else:
+        flash(f"Moved to position {position} in the team's queue.", "success")
+    return redirect(url_for("requests.detail", request_id=req.id, _anchor="queue-place"))
+
+
+def _detail_with(form, request_id, status):
+    """The request page again, with ``form`` (and its errors) in the queue panel."""
+    g.override_form = form
+    return _render_detail(request_id, status=status)
+
+
+@bp.app_context_processor
+def override_forms():
+    """``override_form(req)`` for the request page's queue panel: the form a lead just sent
+    (with its errors) or a fresh one carrying the request's current version."""
+
+    def override_form(req):
+        form = g.get("override_form")
+        if form is None:
+            form = OverrideForm(formdata=None, prefix="rank")
+            form.position.data = req.rank_override
+        form.version.data = req.version
+        return form
+
+    return {"override_form": override_form}

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
 from ..models import CLOSED_STATES, KINDS, OPEN_STATES, STATES, Event, Request, Team, User, utcnow
 from ..queries import contains_text, id_matches
-from .helpers import paginate, text_arg
+from .helpers import is_safe_next, paginate, text_arg
 
 bp = Blueprint("requests", __name__)
 
@@ -50,11 +50,14 @@ def _active_teams():
 @bp.route("/")
 @login_required
 def index():
-    """Send each user to the list they work from."""
+    """Send each user to the page they work from: analysts to their queue, leads to the
+    backlog, admins to every request, requesters to their own requests."""
+    if current_user.is_analyst:
+        return redirect(url_for("queue.queue"))
+    if current_user.is_lead:
+        return redirect(url_for("queue.backlog"))
     if current_user.sees_everything:
         return redirect(url_for("requests.list_requests", scope="all"))
-    if current_user.is_analyst:
-        return redirect(url_for("requests.list_requests", scope="team"))
     return redirect(url_for("requests.list_requests", scope="mine"))
 
 
@@ -72,7 +75,8 @@ def new():
         fields = _intake_fields(form)
         created = intake.submit_request(current_user, fields, watchers=form.watcher_list)
         db.session.commit()
-        flash(f"Request #{created.id} is submitted. The team's analysts will triage it.", "success")
+        flash(triage.submitted_message(created),
+              "info" if created.state == "waitlisted" else "success")
         return redirect(url_for("requests.detail", request_id=created.id))
     status = 400 if request.method == "POST" else 200
     return _render_form(form, None, teams), status
@@ -159,6 +163,8 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         form.version.data = req.version
         if t.name == "assign" and t.name not in (bound_forms or {}):
             form.set_choices(limits.assignable_people())
+        if t.name in ("accept", "approve") and t.name not in (bound_forms or {}):
+            form.prefill(req)  # the priority inputs start from the requester's values
         forms[t.name] = form
     wip = limits.wip_status(current_user) if "claim" in forms else None
     original = None
@@ -178,7 +184,7 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, now) if req.is_open else None, wip=wip,
+        score=priority.explain(req, queues.local_now(now)) if req.is_open else None, wip=wip,
     ), status
 
 
@@ -201,7 +207,11 @@ def comment(request_id):
 @bp.route("/requests/<int:request_id>/actions/<name>", methods=["POST"])
 @login_required
 def act(request_id, name):
-    """Take one lifecycle transition, with the inputs its form asks for."""
+    """Take one lifecycle transition, with the inputs its form asks for.
+
+    On success it goes back to the request page, or to a safe ``next`` the form carries (the
+    triage page); on an error it shows the request page with the form open.
+    """
     form_class = TRANSITION_FORMS.get(name)
     if form_class is None:
         abort(404)
@@ -217,6 +227,8 @@ def act(request_id, name):
 
     inputs = {key: form[key].data for key in ("note", "size", "url", "reason", "rating")
               if key in form}
+    if name in ("accept", "approve"):
+        inputs.update(form.priority_inputs())
     if name == "mark_duplicate":
         inputs["original"] = db.session.scalars(db.select(Request).where(
             id_matches(Request.id, form.original.data), visible_requests(current_user))).first()
@@ -230,7 +242,8 @@ def act(request_id, name):
         db.session.commit()
     except lifecycle.MissingInput as missing:
         db.session.rollback()
-        form[missing.field].errors.append(str(missing))
+        field = missing.field if missing.field in form else "note"
+        form[field].errors.append(str(missing))
         return _render_detail(request_id, {name: form}, open_action=name, status=400)
     except lifecycle.NotAllowed:
         db.session.rollback()
@@ -240,6 +253,10 @@ def act(request_id, name):
         db.session.rollback()
         flash(str(conflict), "warning")
         return _render_detail(request_id, status=409)
+    target = request.form.get("next", "")
+    if is_safe_next(target):
+        flash(f"#{req.id} {req.title}: {_done_message(name, req)}", "success")
+        return redirect(target)
     flash(_done_message(name, req), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
 
@@ -314,13 +331,18 @@ def list_requests(scope):
         joinedload(Request.team), joinedload(Request.requester), joinedload(Request.assignee))
 
     page = paginate(query, current_app.config["PAGE_SIZE"])
+    # Requesters asked where their accepted requests stand: "3rd of 12" in the team's queue.
+    positions = {}
+    if scope == "mine":
+        positions = {request_id: queues.position_text(*place) for request_id, place
+                     in queues.positions(page.items, utcnow()).items()}
     team_choices = _active_teams() if scope == "all" else list(current_user.teams)
     assignees = db.session.scalars(db.select(User).where(
         User.role.in_(("analyst", "lead")), User.is_active).order_by(User.name)).all()
     return render_template(
         "requests/list.html", page=page, scope=scope, title=_list_title(scope),
         filters=filters, sorts=SORTS, team_choices=team_choices, assignees=assignees,
-        scopes=_scopes_for(current_user),
+        scopes=_scopes_for(current_user), positions=positions,
     )
 
 

@@ -1,5 +1,5 @@
-"""Settings for leads and admins: WIP and lead-time policy, business hours, SLA targets, team
-ad-hoc budgets and analysts' WIP limits, with the list of recent changes."""
+"""Settings for leads and admins: WIP and lead-time policy, business hours and holidays, SLA
+targets, team ad-hoc budgets and analysts' WIP limits, with the list of recent changes."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -39,16 +39,19 @@ def index():
         data=SettingsForm.initial(values, teams, analysts))
     if form.validate_on_submit():
         now = utcnow()
+        chosen = {
+            "wip_limit_default": form.wip_limit_default.data,
+            "lead_time_business_days": form.lead_time_business_days.data,
+            "timezone": form.timezone.data,
+            "working_days": form.working_days.data,
+            "work_start": form.work_start.data,
+            "work_end": form.work_end.data,
+            "sla_targets": form.sla_targets(),
+        }
+        if form.holidays.raw_data:  # a post without the field leaves the holidays alone
+            chosen["holidays"] = [day.isoformat() for day in form.holiday_dates]
         try:
-            changes = settings.update({
-                "wip_limit_default": form.wip_limit_default.data,
-                "lead_time_business_days": form.lead_time_business_days.data,
-                "timezone": form.timezone.data,
-                "working_days": form.working_days.data,
-                "work_start": form.work_start.data,
-                "work_end": form.work_end.data,
-                "sla_targets": form.sla_targets(),
-            }, current_user, now)
+            changes = settings.update(chosen, current_user, now)
             for team in teams:
                 changes.append(settings.set_team_budget(
                     team, form[f"budget_{team.id}"].data, current_user, now))

@@ -1,12 +1,159 @@
-"""Triage: the queue of requests waiting for an analyst's first look."""
-from flask import Blueprint, render_template
+"""Triage: the queue of requests waiting for an analyst's first look, and changing a kind."""
+from dataclasses import dataclass
 
-from ..auth import roles_required
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from .. import clocks, lifecycle, settings, triage
+from ..auth import can_change_kind, get_visible_request_or_404, roles_required
+from ..extensions import db
+from ..forms import TRANSITION_FORMS, ChangeKindForm
+from ..models import KINDS, Request, Team, utcnow
+from ..queries import id_matches
+from .helpers import is_safe_next, paginate, url_with
 
 bp = Blueprint("triage", __name__)
+
+# The transitions offered on the triage page, in the order of the lifecycle table.
+ROW_ACTIONS = ("accept", "approve", "ask", "decline", "mark_duplicate")
+
+
+@dataclass
+class Row:
+    """One request on the triage page, with what the page shows and the forms it offers."""
+
+    req: Request
+    age: str
+    over_budget: str | None
+    sla: object
+    actions: list
+    forms: dict
+    kind_form: ChangeKindForm | None
+
+
+def _filters():
+    def as_int(name):
+        try:
+            return int(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    kind = request.args.get("kind", "")
+    return {"team": as_int("team"), "kind": kind if kind in KINDS else ""}
+
+
+def _with_unique_ids(form, suffix):
+    """Give ``form``'s fields ids of their own: the page repeats each form once per row."""
+    for field in form:
+        field.id = f"{field.id}-{suffix}"
+        field.label.field_id = field.id
+    return form
+
+
+def _row_forms(req, actions):
+    forms = {}
+    for t in actions:
+        form = TRANSITION_FORMS[t.name](formdata=None, version=req.version, prefix=t.name)
+        if t.name in ("accept", "approve"):
+            form.prefill(req)
+        forms[t.name] = _with_unique_ids(form, f"r{req.id}")
+    return forms
 
 
 @bp.route("/triage")
 @roles_required("analyst", "lead")
 def index():
-    return render_template("triage/index.html")
+    """The requests waiting for triage, oldest first, in sections: the user's teams, the central
+    queue, and (leads) the waitlist; a constant number of SQL statements whatever the data."""
+    now = utcnow()
+    values = settings.current()
+    sections = triage.section_conditions(current_user)
+    filters = _filters()
+    conditions = []
+    if filters["team"] is not None:
+        conditions.append(id_matches(Request.team_id, filters["team"]))
+    if filters["kind"]:
+        conditions.append(Request.kind == filters["kind"])
+    counts = triage.section_counts(current_user, *conditions)
+    section = request.args.get("section", "")
+    if section not in sections:
+        # Open on the first section with something in it.
+        section = next((name for name in sections if counts.get(name)), next(iter(sections)))
+    query = (db.select(Request).where(sections[section], *conditions)
+             .order_by(Request.created_at.asc(), Request.id.asc())
+             .options(joinedload(Request.team), joinedload(Request.requester)))
+    page = paginate(query, current_app.config["PAGE_SIZE"])
+    reasons = triage.over_budget(page.items, now, values)
+    rows = []
+    for req in page.items:
+        actions = [t for t in lifecycle.available_transitions(req, current_user)
+                   if t.name in ROW_ACTIONS]
+        kind_form = (_with_unique_ids(ChangeKindForm.for_request(req), f"r{req.id}")
+                     if can_change_kind(req, current_user) else None)
+        rows.append(Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
+                        clocks.status(req, now, values), actions, _row_forms(req, actions),
+                        kind_form))
+    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+    return render_template(
+        "triage/index.html", rows=rows, page=page, section=section, counts=counts,
+        sections=[(name, triage.section_label(name, current_user)) for name in sections],
+        filters=filters, teams=teams, here=url_with())
+
+
+@bp.route("/requests/<int:request_id>/kind", methods=["GET", "POST"])
+@login_required
+def change_kind(request_id):
+    """Change a request's kind (an ad-hoc ask that is really a project), with an optional note.
+
+    The form sits on the request page and on the triage page; this page shows it alone, with
+    its errors, when a post needs correcting.
+    """
+    req = get_visible_request_or_404(request_id, current_user, joinedload(Request.team))
+    if not can_change_kind(req, current_user):
+        abort(403)
+    form = ChangeKindForm(prefix="kind")
+    target = request.values.get("next", "")
+    back = target if is_safe_next(target) else url_for("requests.detail", request_id=req.id)
+    if request.method == "GET":
+        form = ChangeKindForm.for_request(req)
+        return render_template("triage/kind.html", req=req, form=form, back=back)
+    if not form.validate_on_submit():
+        return render_template("triage/kind.html", req=req, form=form, back=back), 400
+    try:
+        triage.change_kind(req, current_user, form.kind.data, utcnow(),
+                           expected_version=form.version.data, note=form.note.data)
+        db.session.commit()
+    except lifecycle.MissingInput as missing:
+        db.session.rollback()
+        form[missing.field].errors.append(str(missing))
+        return render_template("triage/kind.html", req=req, form=form, back=back), 400
+    except lifecycle.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange) as conflict:
+        db.session.rollback()
+        flash(str(conflict), "warning")
+        fresh = get_visible_request_or_404(request_id, current_user, joinedload(Request.team))
+        return render_template("triage/kind.html", req=fresh,
+                               form=ChangeKindForm.for_request(fresh), back=back,
+                               closed=not can_change_kind(fresh, current_user)), 409
+    flash(f"#{req.id} is now {KINDS[req.kind][0].lower()}: {_kind_effect(req)}", "success")
+    return redirect(back)
+
+
+def _kind_effect(req):
+    if req.kind == "ad_hoc":
+        return "it counts against the team's weekly ad-hoc budget."
+    if req.state == "submitted":
+        return "it no longer counts against the ad-hoc budget, and is waiting for triage."
+    return "it no longer counts against the ad-hoc budget."

@@ -1,0 +1,621 @@
+"""Queues (issue 3, Priority): the analyst's queue, the leads' backlog, queue positions for
+requesters, and leads' rank overrides with a reason; and the SQL cost of each page."""
+import html
+import re
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import update
+
+from tests.conftest import AuthActions
+from tickets import lifecycle, priority, queues
+from tickets.extensions import db
+from tickets.models import Event, Request, User, utcnow
+
+
+@pytest.fixture
+def desk(make):
+    """Marketing and Finance served by Ana, Sales by Sam, People by nobody (central), a lead."""
+    marketing, finance, sales = make.team("Marketing"), make.team("Finance"), make.team("Sales")
+    people_team = make.team("People")
+    return SimpleNamespace(
+        marketing=marketing, finance=finance, sales=sales, people=people_team,
+        requester=make.user("requester", teams=[marketing], name="Rita Requester"),
+        colleague=make.user("requester", teams=[marketing], name="Carl Colleague"),
+        finance_requester=make.user("requester", teams=[finance], name="Fred Finance"),
+        sales_requester=make.user("requester", teams=[sales], name="Sid Sales"),
+        people_requester=make.user("requester", teams=[people_team], name="Pat People"),
+        analyst=make.user("analyst", teams=[marketing, finance], name="Ana Analyst"),
+        sales_analyst=make.user("analyst", teams=[sales], name="Sam Sales-Analyst"),
+        lead=make.user("lead", name="Leo Lead"),
+    )
+
+
+def accepted(make, desk, team=None, requester=None, size="M", **fields):
+    """An accepted request (accepted by the lead, who may triage any team's)."""
+    request_id = make.request(requester or desk.requester, team or desk.marketing, **fields)
+    make.act(request_id, "accept", desk.lead, size=size)
+    return request_id
+
+
+def set_columns(app, request_id, **values):
+    """Change stored columns directly, for situations the factories do not build."""
+    with app.app_context():
+        db.session.execute(update(Request).where(Request.id == request_id).values(**values))
+        db.session.commit()
+
+
+def override(app, request_id, actor, position, reason="The CFO needs it for the board.",
+             expected_version=None):
+    """Call queues.override_rank; return the error raised, or None when it was saved."""
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        try:
+            queues.override_rank(req, db.session.get(User, actor), position, reason, utcnow(),
+                                 expected_version=expected_version)
+            db.session.commit()
+        except lifecycle.TransitionError as error:
+            db.session.rollback()
+            return error
+    return None
+
+
+def backlog_ids(app, **filters):
+    with app.app_context():
+        return [entry.id for entry in queues.backlog(utcnow(), **filters).entries]
+
+
+def up_next_ids(app, user_id, **filters):
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        return [entry.id for entry in queues.analyst_queue(user, utcnow(), **filters).up_next]
+
+
+def row_ids(response, table_class):
+    """Ids of the requests in the table of class ``table_class``, in page order."""
+    page = response.get_data(as_text=True)
+    match = re.search(rf'<table class="[^"]*{table_class}[^"]*">(.*?)</table>', page, re.S)
+    if match is None:
+        return []
+    return [int(i) for i in re.findall(r'href="/requests/(\d+)" class="fw-semibold',
+                                       match.group(1))]
+
+
+def text_of(response):
+    """The page's text as a reader sees it: no tags, entities decoded, spaces collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ",
+                                                    response.get_data(as_text=True))))
+
+
+# --- Order --------------------------------------------------------------------------------
+
+def test_a_team_queue_is_in_score_order(app, make, desk):
+    low = accepted(make, desk, business_impact=1, size="L", title="Low")
+    high = accepted(make, desk, business_impact=5, size="S", title="High")
+    middle = accepted(make, desk, business_impact=3, size="M", title="Middle")
+    assert backlog_ids(app) == [high, middle, low]
+    assert up_next_ids(app, desk.analyst) == [high, middle, low]
+
+
+def test_a_close_deadline_and_an_exec_sponsor_raise_a_request(app, make, desk):
+    plain = accepted(make, desk, deadline=date.today() + timedelta(days=60))
+    sponsored = accepted(make, desk, deadline=date.today() + timedelta(days=60),
+                         is_exec_sponsored=True, exec_sponsor="The CEO")
+    urgent = accepted(make, desk, deadline=date.today() + timedelta(days=2))
+    assert backlog_ids(app) == [urgent, sponsored, plain]
+
+
+def test_several_team_queues_merge_by_score_keeping_each_teams_order(app, make, desk):
+    m_high = accepted(make, desk, business_impact=5, size="S")
+    m_low = accepted(make, desk, business_impact=1, size="XL")
+    f_mid = accepted(make, desk, team=desk.finance, requester=desk.finance_requester,
+                     business_impact=3, size="M")
+    assert up_next_ids(app, desk.analyst) == [m_high, f_mid, m_low]
+    # A lead pins Marketing's weakest request to the top of Marketing's queue: across teams it
+    # now waits for nothing of Marketing's, but Finance's stronger request still comes first.
+    assert override(app, m_low, desk.lead, 1) is None
+    assert up_next_ids(app, desk.analyst) == [f_mid, m_low, m_high]
+    with app.app_context():
+        entries = {e.id: e for e in queues.analyst_queue(
+            db.session.get(User, desk.analyst), utcnow()).up_next}
+    assert (entries[m_low].position, entries[m_low].total) == (1, 2)
+    assert (entries[m_high].position, entries[m_high].total) == (2, 2)
+    assert (entries[f_mid].position, entries[f_mid].total) == (1, 1)
+
+
+def test_work_in_progress_comes_first_in_the_backlog_and_is_not_in_any_queue(app, make, desk):
+    waiting = accepted(make, desk, business_impact=5, size="S")
+    worked = accepted(make, desk, business_impact=1, size="L")
+    make.act(worked, "claim", desk.analyst)
+    with app.app_context():
+        entries = queues.backlog(utcnow()).entries
+    assert [e.id for e in entries] == [worked, waiting]
+    assert (entries[0].position, entries[1].position, entries[1].total) == (None, 1, 1)
+
+
+def test_every_entry_explains_its_score(app, make, desk):
+    request_id = accepted(make, desk, business_impact=5, size="S", is_exec_sponsored=True,
+                          exec_sponsor="CFO", deadline=date.today() + timedelta(days=3))
+    with app.app_context():
+        entry = queues.backlog(utcnow()).entries[0]
+    assert entry.id == request_id
+    assert entry.explanation.text == (
+        "impact 8 + urgency 5 (due in 3 days) + sponsor 2, / size S (1) + ageing 0.0 = 15.0")
+
+
+def test_ranking_with_scores_given_is_ranking_with_scores_computed(app, make, desk):
+    made = [accepted(make, desk, business_impact=1 + i % 5, size="SMLX"[i % 4].replace("X", "XL"))
+            for i in range(8)]
+    now = utcnow()
+    with app.app_context():
+        reqs = db.session.scalars(db.select(Request).where(Request.id.in_(made))).all()
+        overrides = {made[5]: 1, made[2]: 3}
+        given = {req.id: priority.priority_score(req, now) for req in reqs}
+        assert priority.rank(reqs, now, overrides, scores=given) == \
+            priority.rank(reqs, now, overrides)
+
+
+# --- Overrides ----------------------------------------------------------------------------
+
+def test_a_lead_moves_a_request_to_a_position_and_the_event_keeps_the_reason(app, make, desk):
+    first = accepted(make, desk, business_impact=5)
+    second = accepted(make, desk, business_impact=4)
+    third = accepted(make, desk, business_impact=1)
+    assert override(app, third, desk.lead, 2, reason="Board meeting on Monday.") is None
+    assert backlog_ids(app) == [first, third, second]
+    stored = make.get(Request, third)
+    assert stored.rank_override == 2
+    with app.app_context():
+        event = db.session.scalars(db.select(Event).where(
+            Event.request_id == third, Event.kind == "override")).one()
+        assert (event.actor_id, event.text, event.data) == (
+            desk.lead, "Board meeting on Monday.", {"position": [None, 2]})
+
+
+def test_clearing_an_override_puts_the_request_back_in_score_order(app, make, desk):
+    first = accepted(make, desk, business_impact=5)
+    last = accepted(make, desk, business_impact=1)
+    assert override(app, last, desk.lead, 1) is None
+    assert backlog_ids(app) == [last, first]
+    assert override(app, last, desk.lead, None, reason="The board moved.") is None
+    assert backlog_ids(app) == [first, last]
+    with app.app_context():
+        data = db.session.scalars(db.select(Event.data).where(
+            Event.request_id == last, Event.kind == "override").order_by(Event.id)).all()
+    assert data == [{"position": [None, 1]}, {"position": [1, None]}]
+
+
+def test_an_override_past_the_end_of_the_queue_puts_the_request_last(app, make, desk):
+    top = accepted(make, desk, business_impact=5)
+    other = accepted(make, desk, business_impact=3)
+    assert override(app, top, desk.lead, 40) is None
+    assert backlog_ids(app) == [other, top]
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_an_override_needs_a_reason(app, make, desk, reason):
+    request_id = accepted(make, desk)
+    error = override(app, request_id, desk.lead, 1, reason=reason)
+    assert isinstance(error, lifecycle.MissingInput) and error.field == "reason"
+    assert make.get(Request, request_id).rank_override is None
+
+
+@pytest.mark.parametrize("position", [0, -1, 1001, True, "2"])
+def test_an_override_position_is_a_whole_number_from_1_to_1000(app, make, desk, position):
+    error = override(app, accepted(make, desk), desk.lead, position)
+    assert isinstance(error, lifecycle.MissingInput) and error.field == "position"
+
+
+def test_clearing_without_an_override_is_refused(app, make, desk):
+    error = override(app, accepted(make, desk), desk.lead, None)
+    assert isinstance(error, lifecycle.MissingInput)
+    assert str(error) == "It has no position override to clear."
+
+
+@pytest.mark.parametrize("who", ["analyst", "requester", "sales_analyst"])
+def test_only_a_lead_overrides_the_rank(app, make, desk, who):
+    request_id = accepted(make, desk)
+    assert isinstance(override(app, request_id, getattr(desk, who), 1), lifecycle.NotAllowed)
+    assert make.get(Request, request_id).rank_override is None
+
+
+def test_an_override_on_a_stale_version_is_refused(app, make, desk):
+    request_id = accepted(make, desk)
+    seen = make.get(Request, request_id).version
+    make.act(request_id, "ask", desk.analyst, note="Which regions?")
+    error = override(app, request_id, desk.lead, 1, expected_version=seen)
+    assert isinstance(error, lifecycle.ConcurrentChange)
+    assert make.get(Request, request_id).rank_override is None
+
+
+def test_a_delivered_request_cannot_be_moved(app, make, desk):
+    request_id = accepted(make, desk)
+    make.act(request_id, "claim", desk.analyst)
+    make.act(request_id, "deliver", desk.analyst, url="https://bi.example.com/1", note="Here.")
+    assert isinstance(override(app, request_id, desk.lead, 1), lifecycle.InvalidTransition)
+
+
+def test_a_lead_overrides_from_the_request_page(client, auth, make, desk):
+    first = accepted(make, desk, business_impact=5)
+    moved = accepted(make, desk, business_impact=1)
+    auth.login(desk.lead)
+    version = make.get(Request, moved).version
+    response = auth.post(f"/requests/{moved}/rank", {
+        "rank-csrf_token": auth.token, "rank-version": version, "rank-position": "1",
+        "rank-reason": "Needed for Friday's pricing decision."})
+    assert response.status_code == 302
+    assert response.location == f"/requests/{moved}#queue-place"
+    page = text_of(client.get(f"/requests/{moved}"))
+    assert "Position 1 of 2 in Marketing\u2019s queue" in page
+    assert "A lead moved it: Needed for Friday's pricing decision." in page
+    assert "Leo Lead moved it to position 1 in the team's queue" in page
+    assert "Position 2 of 2" in text_of(client.get(f"/requests/{first}"))
+
+    version = make.get(Request, moved).version
+    response = auth.post(f"/requests/{moved}/rank", {
+        "rank-csrf_token": auth.token, "rank-version": version, "rank-clear": "y",
+        "rank-reason": "The decision moved to next month."})
+    assert response.status_code == 302
+    assert make.get(Request, moved).rank_override is None
+    page = text_of(client.get(f"/requests/{moved}"))
+    assert "Leo Lead cleared the queue position override" in page
+    assert "Position 2 of 2" in page
+
+
+@pytest.mark.parametrize("fields, field_id, message", [
+    ({"rank-position": "2", "rank-reason": ""}, "rank-reason", "Say why you move it."),
+    ({"rank-position": "top", "rank-reason": "Urgent"}, "rank-position",
+     "Enter a whole number from 1 to 1000."),
+    ({"rank-position": "0", "rank-reason": "Urgent"}, "rank-position",
+     "Enter a whole number from 1 to 1000."),
+    ({"rank-position": "", "rank-reason": "Urgent"}, "rank-position",
+     "Enter a whole number from 1 to 1000."),
+])
+def test_bad_override_input_gets_a_field_error(client, auth, make, desk, errors, fields,
+                                               field_id, message):
+    request_id = accepted(make, desk)
+    auth.login(desk.lead)
+    response = auth.post(f"/requests/{request_id}/rank", {
+        "rank-csrf_token": auth.token, "rank-version": make.get(Request, request_id).version,
+        **fields})
+    assert response.status_code == 400
+    assert errors(response)[field_id] == message
+    assert make.get(Request, request_id).rank_override is None
+
+
+def test_an_override_sent_on_a_stale_page_is_refused_with_a_message(client, auth, make, desk):
+    request_id = accepted(make, desk)
+    version = make.get(Request, request_id).version
+    make.act(request_id, "ask", desk.analyst, note="Which regions?")
+    auth.login(desk.lead)
+    response = auth.post(f"/requests/{request_id}/rank", {
+        "rank-csrf_token": auth.token, "rank-version": version, "rank-position": "1",
+        "rank-reason": "Urgent"})
+    assert response.status_code == 409
+    assert "Someone else changed this request" in response.get_data(as_text=True)
+    assert make.get(Request, request_id).rank_override is None
+
+
+@pytest.mark.parametrize("who", ["analyst", "requester", "sales_analyst"])
+def test_only_leads_may_post_an_override(client, auth, make, desk, who):
+    request_id = accepted(make, desk)
+    auth.login(getattr(desk, who))
+    response = auth.post(f"/requests/{request_id}/rank", {
+        "rank-csrf_token": auth.token, "rank-version": make.get(Request, request_id).version,
+        "rank-position": "1", "rank-reason": "Mine first"})
+    assert response.status_code == 403
+    assert make.get(Request, request_id).rank_override is None
+
+
+def test_only_leads_see_the_override_form(client, auth, make, desk):
+    request_id = accepted(make, desk)
+    auth.login(desk.analyst)
+    assert "Move in the queue" not in client.get(f"/requests/{request_id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(desk.lead)
+    assert "Move in the queue" in client.get(f"/requests/{request_id}").get_data(as_text=True)
+
+
+# --- Positions for requesters ---------------------------------------------------------------
+
+def test_requesters_see_the_position_of_their_accepted_requests(client, auth, make, desk):
+    accepted(make, desk, requester=desk.colleague, business_impact=5)
+    mine = accepted(make, desk, business_impact=3)
+    accepted(make, desk, requester=desk.colleague, business_impact=1)
+    waiting = make.request(desk.requester, desk.marketing)
+    accepted(make, desk, team=desk.finance, requester=desk.finance_requester, business_impact=5)
+    auth.login(desk.requester)
+    page = client.get("/requests/mine").get_data(as_text=True)
+    assert re.search(rf'href="/requests/{mine}".*?2nd of 3 in queue', page, re.S)
+    assert page.count("in queue</div>") == 1, "only accepted requests have a position"
+    detail = text_of(client.get(f"/requests/{mine}"))
+    assert "Position 2 of 3 in Marketing\u2019s queue" in detail
+    assert "Move in the queue" not in detail
+    assert "in Marketing\u2019s queue" not in text_of(client.get(f"/requests/{waiting}"))
+
+
+def test_positions_count_confidential_requests_of_the_team(app, make, desk):
+    secret = accepted(make, desk, requester=desk.colleague, business_impact=5,
+                      is_confidential=True)
+    mine = accepted(make, desk, business_impact=1)
+    with app.app_context():
+        reqs = db.session.scalars(db.select(Request).where(Request.id.in_([secret, mine]))).all()
+        assert queues.positions(reqs, utcnow()) == {secret: (1, 2), mine: (2, 2)}
+
+
+@pytest.mark.parametrize("number, text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"),
+                                          (11, "11th"), (12, "12th"), (13, "13th"),
+                                          (21, "21st"), (102, "102nd"), (111, "111th")])
+def test_ordinals(number, text):
+    assert queues.ordinal(number) == text
+
+
+# --- /queue ---------------------------------------------------------------------------------
+
+def test_the_queue_shows_wip_own_work_then_the_teams_backlog(client, auth, make, desk):
+    working = accepted(make, desk, title="Churn deep dive")
+    make.act(working, "claim", desk.analyst)
+    blocked = accepted(make, desk, team=desk.finance, requester=desk.finance_requester)
+    make.act(blocked, "claim", desk.analyst)
+    make.act(blocked, "block", desk.analyst, note="Waiting for the warehouse.")
+    delivered = accepted(make, desk)
+    make.act(delivered, "claim", desk.analyst)
+    make.act(delivered, "deliver", desk.analyst, url="https://bi.example.com/2", note="Done.")
+    top = accepted(make, desk, business_impact=5, size="S")
+    second = accepted(make, desk, team=desk.finance, requester=desk.finance_requester)
+    other_team = accepted(make, desk, team=desk.sales, requester=desk.sales_requester)
+    auth.login(desk.analyst)
+    response = client.get("/queue")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "2 of 3 in progress" in page
+    assert sorted(row_ids_working(response)) == sorted([working, blocked])
+    assert row_ids(response, "up-next") == [top, second]
+    assert other_team not in row_ids(response, "up-next")
+    assert delivered not in row_ids_working(response)
+    markup = response.get_data(as_text=True)
+    assert f'action="/requests/{top}/actions/claim"' in markup
+    assert "How the score and the order work" in markup and "/help#priority" in markup
+
+
+def row_ids_working(response):
+    page = response.get_data(as_text=True)
+    section = page.split('id="h-working"')[1].split('id="h-next"')[0]
+    return [int(i) for i in re.findall(r'href="/requests/(\d+)" class="fw-semibold', section)]
+
+
+def test_the_queue_shows_position_score_explanation_and_override(client, auth, make, desk):
+    accepted(make, desk, business_impact=5, size="S")
+    moved = accepted(make, desk, business_impact=1, size="L", deadline=None)
+    override(app=client.application, request_id=moved, actor=desk.lead, position=1,
+             reason="Legal asked for it.")
+    auth.login(desk.analyst)
+    response = client.get("/queue")
+    page = text_of(response)
+    assert row_ids(response, "up-next")[0] == moved
+    assert "Overridden by a lead: Legal asked for it." in page
+    assert "impact 1 + urgency 0 (no hard deadline), / size L (8) + ageing 0.0 = 0.1" in page
+    assert re.search(r"1 of 2 Marketing", page)
+
+
+def test_analysts_see_their_teams_and_the_central_backlog_only(client, auth, make, desk):
+    marketing = accepted(make, desk)
+    central = accepted(make, desk, team=desk.people, requester=desk.people_requester)
+    sales = accepted(make, desk, team=desk.sales, requester=desk.sales_requester)
+    secret = accepted(make, desk, requester=desk.colleague, is_confidential=True)
+    set_columns(client.application, central, is_central=True)
+    auth.login(desk.analyst)
+    shown = row_ids(client.get("/queue"), "up-next")
+    assert set(shown) == {marketing, central}
+    assert sales not in shown and secret not in shown
+    auth.logout()
+    auth.login(desk.sales_analyst)
+    assert set(row_ids(client.get("/queue"), "up-next")) == {sales, central}
+
+
+def test_a_lead_without_teams_sees_every_teams_backlog_in_the_queue(client, auth, make, desk):
+    made = {accepted(make, desk), accepted(make, desk, team=desk.sales,
+                                           requester=desk.sales_requester),
+            accepted(make, desk, is_confidential=True)}
+    auth.login(desk.lead)
+    assert set(row_ids(client.get("/queue"), "up-next")) == made
+
+
+def test_the_queue_filters_by_team_and_sla_status(client, auth, make, desk):
+    marketing = accepted(make, desk)
+    finance = accepted(make, desk, team=desk.finance, requester=desk.finance_requester)
+    auth.login(desk.analyst)
+    assert row_ids(client.get(f"/queue?team={desk.finance}"), "up-next") == [finance]
+    now = utcnow()
+    set_columns(client.application, marketing, sla_at_risk_at=now - timedelta(hours=2),
+                sla_due_at=now - timedelta(hours=1))
+    set_columns(client.application, finance, sla_at_risk_at=now + timedelta(days=2),
+                sla_due_at=now + timedelta(days=3))
+    assert row_ids(client.get("/queue?sla=breached"), "up-next") == [marketing]
+    assert row_ids(client.get("/queue?sla=on_track"), "up-next") == [finance]
+    assert row_ids(client.get("/queue?sla=at_risk"), "up-next") == []
+    # Unknown filter values are ignored, never an error.
+    assert set(row_ids(client.get("/queue?sla=nope&team=x"), "up-next")) == {marketing, finance}
+    assert set(row_ids(client.get("/queue?team=99999999999"), "up-next")) == {marketing, finance}
+
+
+def test_the_queue_is_paginated_after_ranking(client, auth, make, desk):
+    made = [accepted(make, desk, business_impact=1 + i % 5, size="M") for i in range(27)]
+    auth.login(desk.analyst)
+    first = row_ids(client.get("/queue"), "up-next")
+    second = row_ids(client.get("/queue?page=2"), "up-next")
+    assert len(first) == 25 and len(second) == 2
+    assert set(first) | set(second) == set(made)
+    assert first + second == up_next_ids(client.application, desk.analyst)
+    assert row_ids(client.get("/queue?page=9"), "up-next") == []
+    assert client.get("/queue?page=abc").status_code == 200
+
+
+def test_claiming_from_the_queue_starts_the_work(client, auth, make, desk):
+    request_id = accepted(make, desk)
+    auth.login(desk.analyst)
+    markup = client.get("/queue").get_data(as_text=True)
+    version = re.search(r'name="claim-version" value="(\d+)"', markup).group(1)
+    token = re.search(r'name="claim-csrf_token" value="([^"]+)"', markup).group(1)
+    response = client.post(f"/requests/{request_id}/actions/claim", data={
+        "claim-csrf_token": token, "claim-version": version, "next": "/queue"})
+    assert (response.status_code, response.location) == (302, "/queue")
+    assert make.state(request_id) == "in_progress"
+    assert row_ids_working(client.get("/queue")) == [request_id]
+
+
+def test_claim_buttons_are_disabled_at_the_wip_limit(client, auth, make, desk):
+    make.wip_limit(desk.analyst, 1)
+    make.act(accepted(make, desk), "claim", desk.analyst)
+    accepted(make, desk)
+    auth.login(desk.analyst)
+    page = client.get("/queue").get_data(as_text=True)
+    assert "1 of 1 in progress" in page
+    assert 'disabled title="You are at your WIP limit"' in page
+
+
+# --- /backlog -------------------------------------------------------------------------------
+
+@pytest.fixture
+def backlog_data(app, make, desk):
+    """A Marketing project and ad-hoc request, a Finance one in progress, a Sales one blocked."""
+    data = SimpleNamespace(
+        project=accepted(make, desk, kind="project", business_impact=4),
+        ad_hoc=accepted(make, desk, business_impact=2),
+        in_progress=accepted(make, desk, team=desk.finance, requester=desk.finance_requester),
+        blocked=accepted(make, desk, team=desk.sales, requester=desk.sales_requester),
+        submitted=make.request(desk.requester, desk.marketing),
+    )
+    make.act(data.in_progress, "claim", desk.analyst)
+    make.act(data.blocked, "claim", desk.sales_analyst)
+    make.act(data.blocked, "block", desk.sales_analyst, note="No access.")
+    now = utcnow()
+    set_columns(app, data.ad_hoc, sla_at_risk_at=now - timedelta(hours=1),
+                sla_due_at=now + timedelta(hours=1))
+    set_columns(app, data.project, sla_at_risk_at=now + timedelta(days=1),
+                sla_due_at=now + timedelta(days=2))
+    set_columns(app, data.in_progress, sla_at_risk_at=now - timedelta(days=2),
+                sla_due_at=now - timedelta(days=1))
+    set_columns(app, data.blocked, sla_at_risk_at=now + timedelta(days=1),
+                sla_due_at=now + timedelta(days=2))
+    return data
+
+
+def test_the_backlog_lists_work_then_queues_with_filters(client, auth, desk, backlog_data):
+    b = backlog_data
+    auth.login(desk.lead)
+    everything = row_ids(client.get("/backlog"), "backlog-table")
+    assert set(everything[:2]) == {b.in_progress, b.blocked}
+    assert everything[2:] == [b.project, b.ad_hoc]
+    assert b.submitted not in everything
+
+    def shown(query):
+        return set(row_ids(client.get(f"/backlog?{query}"), "backlog-table"))
+
+    assert shown(f"team={desk.marketing}") == {b.project, b.ad_hoc}
+    assert shown(f"analyst={desk.analyst}") == {b.in_progress}
+    assert shown("analyst=none") == {b.project, b.ad_hoc}
+    assert shown("kind=project") == {b.project}
+    assert shown("sla=at_risk") == {b.ad_hoc}
+    assert shown("sla=breached") == {b.in_progress}
+    assert shown("sla=on_track") == {b.project, b.blocked}
+    assert shown("state=blocked") == {b.blocked}
+    assert shown(f"state=accepted&team={desk.marketing}&sla=on_track") == {b.project}
+    assert shown("state=resolved&kind=nope&analyst=x&sla=y&team=z") == set(everything)
+
+
+def test_the_backlog_counts_per_sla_status_and_team(client, app, auth, desk, backlog_data):
+    with app.app_context():
+        found = queues.backlog(utcnow())
+        assert found.sla_counts == {"on_track": 2, "at_risk": 1, "breached": 1, "paused": 0}
+        assert found.team_counts == {desk.marketing: 2, desk.finance: 1, desk.sales: 1}
+        # Each count is what its filter would show: the SLA counts follow the team filter,
+        # the team counts do not.
+        found = queues.backlog(utcnow(), team=desk.marketing)
+        assert found.sla_counts == {"on_track": 1, "at_risk": 1, "breached": 0, "paused": 0}
+        assert found.team_counts == {desk.marketing: 2, desk.finance: 1, desk.sales: 1}
+    auth.login(desk.lead)
+    page = client.get(f"/backlog?team={desk.marketing}&kind=project").get_data(as_text=True)
+    # Count links keep the other filters.
+    assert f'href="/backlog?team={desk.marketing}&amp;kind=project&amp;sla=on_track"' in page
+
+
+def test_the_backlog_shows_position_assignee_age_and_override(client, auth, make, desk,
+                                                              backlog_data):
+    override(client.application, backlog_data.ad_hoc, desk.lead, 1, reason="Press release.")
+    auth.login(desk.lead)
+    page = text_of(client.get("/backlog"))
+    assert "Overridden by a lead: Press release." in page
+    assert "Ana Analyst" in page and "0 d" in page
+    assert re.search(r"1 of 2 Marketing", page)
+
+
+def test_admins_see_the_backlog(client, auth, make, desk, backlog_data):
+    auth.login(make.user("admin"))
+    assert client.get("/backlog").status_code == 200
+
+
+# --- Permissions ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("who, path, status", [
+    ("requester", "/queue", 403), ("requester", "/backlog", 403),
+    ("analyst", "/backlog", 403), ("analyst", "/queue", 200),
+    ("lead", "/queue", 200), ("lead", "/backlog", 200),
+])
+def test_who_may_open_the_queue_and_the_backlog(client, auth, desk, who, path, status):
+    auth.login(getattr(desk, who))
+    assert client.get(path).status_code == status
+
+
+def test_anonymous_users_are_sent_to_log_in(client, desk):
+    for path in ("/queue", "/backlog"):
+        assert client.get(path).status_code == 302
+
+
+def test_an_admin_has_no_queue(client, auth, make):
+    auth.login(make.user("admin"))
+    assert client.get("/queue").status_code == 403
+
+
+# --- SQL cost -------------------------------------------------------------------------------
+
+def test_queue_pages_cost_the_same_number_of_sql_statements_whatever_the_data_size(
+        app, make, desk, statements):
+    make.wip_limit(desk.analyst, 50)
+    pages = [("analyst", "/queue"), ("analyst", f"/queue?team={desk.marketing}&sla=on_track"),
+             ("lead", "/queue"), ("lead", "/backlog"), ("lead", "/backlog?sla=on_track"),
+             ("lead", f"/backlog?team={desk.finance}&analyst=none&state=accepted"),
+             ("requester", "/requests/mine")]
+    clients = {}
+    for role in ("analyst", "lead", "requester"):
+        clients[role] = AuthActions(app.test_client(), app)
+        clients[role].login(getattr(desk, role))
+
+    def populate(count):
+        for i in range(count):
+            team, requester = [(desk.marketing, desk.requester),
+                               (desk.finance, desk.finance_requester)][i % 2]
+            request_id = accepted(make, desk, team=team, requester=requester,
+                                  business_impact=1 + i % 5)
+            if i % 4 == 1:
+                make.act(request_id, "claim", desk.analyst)
+            if i % 5 == 2:
+                override(app, request_id, desk.lead, 1 + i % 3)
+
+    def cost():
+        result = {}
+        for role, path in pages:
+            clients[role].client.get(path)
+            del statements[:]
+            response = clients[role].client.get(path)
+            assert response.status_code == 200
+            result[role, path] = statements[-1]
+        return result
+
+    populate(6)
+    small = cost()
+    populate(40)
+    large = cost()
+    assert small == large
+    assert max(large.values()) <= 12

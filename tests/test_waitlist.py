@@ -1,0 +1,391 @@
+"""The weekly ad-hoc budget (DESIGN.md, Limits; issue 3): past it a new ad-hoc request is
+waitlisted, a lead may approve it, and places that free up or a new week's budget release the
+waitlist in priority order."""
+import threading
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from tests.conftest import AuthActions, intake_fields
+from tickets import intake, limits, lifecycle, settings, triage
+from tickets.extensions import db
+from tickets.models import Event, Request, Team, User, utcnow
+
+TUESDAY = datetime(2026, 11, 24, 10, tzinfo=UTC)
+NEXT_MONDAY = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+NOTE = ("Marketing has used 2 of 2 ad-hoc requests this week. A lead can approve it now; "
+        "otherwise it is released in priority order when next week's budget starts.")
+
+
+@pytest.fixture
+def desk(make, app):
+    """Marketing with a budget of 2 ad-hoc requests a week, its analyst, a requester, a lead."""
+    marketing = make.team("Marketing")
+    desk = SimpleNamespace(
+        marketing=marketing, finance=make.team("Finance"),
+        rita=make.user("requester", teams=[marketing], name="Rita Requester"),
+        priya=make.user("analyst", teams=[marketing], name="Priya Analyst"),
+        lead=make.user("lead", name="Lena Lead"),
+    )
+    set_budget(app, marketing, 2)
+    return desk
+
+
+def set_budget(app, team_id, budget):
+    with app.app_context():
+        settings.set_team_budget(db.session.get(Team, team_id), budget, None, utcnow())
+        db.session.commit()
+
+
+def submit(app, desk, now, team=None, **fields):
+    """Submit an ad-hoc request of Marketing (or ``team``) at ``now``; return its id."""
+    fields.setdefault("deadline", None)
+    with app.app_context():
+        created = intake.submit_request(db.session.get(User, desk.rita),
+                                        intake_fields(team or desk.marketing, **fields), now=now)
+        db.session.commit()
+        return created.id
+
+
+def get(app, request_id):
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        db.session.expunge(req)
+        return req
+
+
+def transitions(app, request_id):
+    with app.app_context():
+        return [(e.action, e.actor_id, e.to_state, e.text) for e in db.session.scalars(
+            db.select(Event).where(Event.request_id == request_id, Event.kind == "transition")
+            .order_by(Event.id))]
+
+
+def release(app, now):
+    with app.app_context():
+        released = [r.id for r in limits.release_waitlisted(now)]
+        db.session.commit()
+        return released
+
+
+def usage(app, team_id, now):
+    with app.app_context():
+        return limits.ad_hoc_usage(db.session.get(Team, team_id), now)
+
+
+def act(app, request_id, name, actor_id, now, **inputs):
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        if "original" in inputs:
+            inputs["original"] = db.session.get(Request, inputs["original"])
+        lifecycle.transition(req, name, db.session.get(User, actor_id) if actor_id else None,
+                             now, **inputs)
+        db.session.commit()
+
+
+# --- Waitlisting at submission ---------------------------------------------------------------
+
+def test_ad_hoc_requests_take_places_until_the_budget_is_used_then_wait(app, desk):
+    first = submit(app, desk, TUESDAY)
+    second = submit(app, desk, TUESDAY + timedelta(hours=1))
+    third = submit(app, desk, TUESDAY + timedelta(hours=2))
+    assert [get(app, i).budget_counted_at for i in (first, second)] == \
+        [TUESDAY, TUESDAY + timedelta(hours=1)]
+    waiting = get(app, third)
+    assert (waiting.state, waiting.budget_counted_at) == ("waitlisted", None)
+    assert transitions(app, third) == [("waitlist", None, "waitlisted", NOTE)]
+    assert usage(app, desk.marketing, TUESDAY + timedelta(hours=3)) == (2, 2)
+
+
+def test_projects_data_issues_and_teams_without_a_budget_never_wait(app, desk):
+    for _ in range(2):
+        submit(app, desk, TUESDAY)
+    project = submit(app, desk, TUESDAY, kind="project")
+    issue = submit(app, desk, TUESDAY, kind="data_issue")
+    assert [get(app, i).state for i in (project, issue)] == ["submitted", "submitted"]
+    assert [get(app, i).budget_counted_at for i in (project, issue)] == [None, None]
+    unlimited = [submit(app, desk, TUESDAY, team=desk.finance) for _ in range(5)]
+    assert {get(app, i).state for i in unlimited} == {"submitted"}
+    assert usage(app, desk.finance, TUESDAY) == (5, None)
+
+
+def test_a_new_iso_week_starts_a_new_budget(app, desk):
+    sunday_night = NEXT_MONDAY - timedelta(seconds=1)
+    submit(app, desk, TUESDAY)
+    submit(app, desk, sunday_night - timedelta(hours=5))
+    assert get(app, submit(app, desk, sunday_night)).state == "waitlisted"
+    monday = submit(app, desk, NEXT_MONDAY)
+    assert (get(app, monday).state, get(app, monday).budget_counted_at) == ("submitted",
+                                                                             NEXT_MONDAY)
+    assert usage(app, desk.marketing, NEXT_MONDAY) == (1, 2)
+
+
+def test_the_week_follows_the_settings_timezone(app, desk):
+    with app.app_context():
+        settings.update({"timezone": "Europe/Berlin"}, None, utcnow())
+        db.session.commit()
+    # Sunday 23:30 UTC is Monday 00:30 in Berlin: already next week there.
+    submit(app, desk, datetime(2026, 11, 29, 20, tzinfo=UTC))
+    submit(app, desk, datetime(2026, 11, 29, 21, tzinfo=UTC))
+    assert get(app, submit(app, desk, datetime(2026, 11, 29, 23, 30, tzinfo=UTC))).state == \
+        "submitted"
+
+
+def test_the_requester_is_told_why_it_waits(app, desk):
+    for _ in range(2):
+        submit(app, desk, utcnow())
+    rita = AuthActions(app.test_client(), app)
+    rita.login(desk.rita)
+    form = rita.client.get("/requests/new").get_data(as_text=True)
+    assert "Marketing has used 2 of 2 ad-hoc requests this week" in form
+    data = {key: str(value) for key, value in intake_fields(desk.marketing).items()
+            if value not in (None, False)}
+    data["deadline"] = (date.today() + timedelta(days=30)).isoformat()
+    page = rita.post("/requests/new", data, follow_redirects=True).get_data(as_text=True)
+    assert "so it is waitlisted" in page and "a lead can approve it now" in page
+    assert "Waitlisted over the ad-hoc budget" in page
+    assert "Marketing has used 2 of 2 ad-hoc requests this week. A lead can approve it now" in page
+    assert "The team&#39;s ad-hoc budget for this week is used up" in page  # the next step
+    form = rita.client.get("/requests/new").get_data(as_text=True)
+    assert "Marketing has used 2 of 2 ad-hoc requests this week; 1 waiting on the waitlist" in form
+
+
+# --- Approval --------------------------------------------------------------------------------
+
+def test_a_lead_approves_a_waitlisted_request_which_then_counts(app, desk, auth):
+    for _ in range(2):
+        submit(app, desk, utcnow())
+    waiting = submit(app, desk, utcnow(), business_impact=2)
+    priya = AuthActions(app.test_client(), app)
+    priya.login(desk.priya)
+    assert priya.act(waiting, "approve", size="S").status_code == 403
+    auth.login(desk.lead)
+    before = utcnow()
+    with app.app_context():
+        version = db.session.get(Request, waiting).version
+    response = auth.client.post(f"/requests/{waiting}/actions/approve", data={
+        "approve-csrf_token": auth.token, "approve-version": version, "approve-size": "S",
+        "approve-business_impact": "4", "approve-note": "The board meets on Friday.",
+        "next": "/triage?section=waitlisted"})
+    assert response.headers["Location"] == "/triage?section=waitlisted"
+    approved = get(app, waiting)
+    assert (approved.state, approved.size, approved.business_impact) == ("accepted", "S", 4)
+    assert approved.budget_counted_at >= before
+    assert transitions(app, waiting)[-1][:3] == ("approve", desk.lead, "accepted")
+    assert usage(app, desk.marketing, utcnow())[0] == 3  # over budget, by a lead's decision
+
+
+def test_leads_see_the_waitlist_on_triage_with_approve_and_analysts_do_not(app, desk):
+    for _ in range(2):
+        submit(app, desk, utcnow())
+    waiting = submit(app, desk, utcnow(), title="Campaign ROI this week")
+    lead = AuthActions(app.test_client(), app)
+    lead.login(desk.lead)
+    page = lead.client.get("/triage?section=waitlisted").get_data(as_text=True)
+    assert "Waitlisted over budget" in page and "Campaign ROI this week" in page
+    assert f'action="/requests/{waiting}/actions/approve"' in page
+    assert "Over budget" in page
+    priya = AuthActions(app.test_client(), app)
+    priya.login(desk.priya)
+    page = priya.client.get("/triage?section=waitlisted").get_data(as_text=True)
+    assert "Waitlisted over budget" not in page and "Campaign ROI this week" not in page
+
+
+def test_ad_hoc_requests_of_a_team_past_its_budget_carry_the_badge(app, desk, make):
+    now = utcnow()
+    counted = [submit(app, desk, now) for _ in range(2)]
+    project = submit(app, desk, now, kind="project")
+    lead = AuthActions(app.test_client(), app)
+    lead.login(desk.lead)
+    assert "Over budget" not in lead.client.get("/triage").get_data(as_text=True)
+    with app.app_context():  # a lead turns a project into ad-hoc work: the team is now past it
+        triage.change_kind(db.session.get(Request, project), db.session.get(User, desk.lead),
+                           "ad_hoc", now)
+        db.session.commit()
+    page = lead.client.get("/triage").get_data(as_text=True)
+    assert page.count('class="badge over-budget') == 3
+    assert "Marketing has used 3 of 2 ad-hoc requests this week" in page
+    assert counted
+
+
+# --- Release ---------------------------------------------------------------------------------
+
+def waitlist_three(app, desk):
+    """Fill this week's budget on Tuesday, then three waitlisted requests of rising priority."""
+    for _ in range(2):
+        submit(app, desk, TUESDAY)
+    low = submit(app, desk, TUESDAY + timedelta(hours=1), business_impact=1, title="Low")
+    high = submit(app, desk, TUESDAY + timedelta(hours=2), business_impact=5, title="High")
+    medium = submit(app, desk, TUESDAY + timedelta(hours=3), business_impact=3, title="Medium")
+    assert {get(app, i).state for i in (low, high, medium)} == {"waitlisted"}
+    return low, high, medium
+
+
+def test_nothing_is_released_while_the_week_is_full(app, desk):
+    waitlist_three(app, desk)
+    assert release(app, TUESDAY + timedelta(days=1)) == []
+
+
+def test_next_weeks_budget_releases_the_waitlist_in_priority_order_as_far_as_it_goes(app, desk):
+    low, high, medium = waitlist_three(app, desk)
+    assert release(app, NEXT_MONDAY) == [high, medium]
+    for request_id in (high, medium):
+        released = get(app, request_id)
+        assert (released.state, released.budget_counted_at) == ("submitted", NEXT_MONDAY)
+        action, actor, to_state, text = transitions(app, request_id)[-1]
+        assert (action, actor, to_state) == ("release", None, "submitted")
+        assert "Marketing" in text
+    assert get(app, low).state == "waitlisted"
+    assert usage(app, desk.marketing, NEXT_MONDAY) == (2, 2)
+
+
+def test_release_is_idempotent(app, desk):
+    low, high, medium = waitlist_three(app, desk)
+    assert release(app, NEXT_MONDAY) == [high, medium]
+    assert release(app, NEXT_MONDAY) == []
+    assert release(app, NEXT_MONDAY + timedelta(days=2)) == []
+    assert release(app, NEXT_MONDAY + timedelta(days=7)) == [low]
+
+
+def test_a_bigger_budget_or_none_releases_more(app, desk):
+    low, high, medium = waitlist_three(app, desk)
+    set_budget(app, desk.marketing, 3)
+    assert release(app, TUESDAY + timedelta(days=1)) == [high]
+    set_budget(app, desk.marketing, None)
+    assert sorted(release(app, TUESDAY + timedelta(days=1))) == sorted([low, medium])
+
+
+def test_the_cli_releases_the_waitlist(app, desk, runner):
+    for _ in range(2):
+        submit(app, desk, utcnow() - timedelta(days=8))
+    waiting = submit(app, desk, utcnow() - timedelta(days=8) + timedelta(seconds=1))
+    if get(app, waiting).state != "waitlisted":
+        pytest.skip("the two first requests fell into different weeks")
+    result = runner.invoke(args=["budgets", "release"])
+    assert result.exit_code == 0, result.output
+    assert f"Released #{waiting} (Marketing)" in result.output
+    assert "1 request released." in result.output
+    assert runner.invoke(args=["budgets", "release"]).output == "0 requests released.\n"
+
+
+def test_cancelling_a_counted_request_releases_the_next_waitlisted_one(app, desk):
+    first = submit(app, desk, TUESDAY)
+    submit(app, desk, TUESDAY)
+    low, high, medium = waitlist_three_after(app, desk)
+    act(app, first, "cancel", desk.rita, TUESDAY + timedelta(days=1))
+    assert get(app, high).state == "submitted"
+    assert {get(app, i).state for i in (low, medium)} == {"waitlisted"}
+
+
+def waitlist_three_after(app, desk):
+    low = submit(app, desk, TUESDAY + timedelta(hours=1), business_impact=1)
+    high = submit(app, desk, TUESDAY + timedelta(hours=2), business_impact=5)
+    medium = submit(app, desk, TUESDAY + timedelta(hours=3), business_impact=3)
+    return low, high, medium
+
+
+def test_a_duplicate_frees_its_place_but_a_decline_does_not(app, desk):
+    first = submit(app, desk, TUESDAY)
+    second = submit(app, desk, TUESDAY)
+    low, high, medium = waitlist_three_after(app, desk)
+    act(app, second, "decline", desk.priya, TUESDAY + timedelta(hours=4), reason="low_value",
+        note="Not now.")
+    assert get(app, high).state == "waitlisted"
+    act(app, first, "mark_duplicate", desk.priya, TUESDAY + timedelta(hours=5), original=second)
+    assert get(app, high).state == "submitted"
+
+
+def test_cancelling_last_weeks_request_frees_nothing_this_week(app, desk):
+    old = submit(app, desk, TUESDAY - timedelta(days=7))
+    submit(app, desk, TUESDAY)
+    submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY)
+    act(app, old, "cancel", desk.rita, TUESDAY + timedelta(hours=1))
+    assert get(app, waiting).state == "waitlisted"
+
+
+# --- Changing the kind -----------------------------------------------------------------------
+
+def change_kind(app, request_id, actor_id, kind, now):
+    with app.app_context():
+        triage.change_kind(db.session.get(Request, request_id), db.session.get(User, actor_id),
+                           kind, now)
+        db.session.commit()
+
+
+def test_an_ad_hoc_request_that_is_really_a_project_gives_its_place_back(app, desk):
+    first = submit(app, desk, TUESDAY)
+    submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY)
+    change_kind(app, first, desk.priya, "project", TUESDAY + timedelta(hours=1))
+    assert get(app, first).budget_counted_at is None
+    released = get(app, waiting)
+    assert (released.state, released.budget_counted_at) == ("submitted",
+                                                            TUESDAY + timedelta(hours=1))
+    assert usage(app, desk.marketing, TUESDAY + timedelta(hours=2)) == (2, 2)
+
+
+def test_a_project_that_is_really_ad_hoc_counts_without_waiting(app, desk):
+    for _ in range(2):
+        submit(app, desk, TUESDAY)
+    project = submit(app, desk, TUESDAY, kind="project")
+    change_kind(app, project, desk.priya, "ad_hoc", TUESDAY + timedelta(hours=1))
+    after = get(app, project)
+    assert (after.kind, after.state, after.budget_counted_at) == (
+        "ad_hoc", "submitted", TUESDAY + timedelta(hours=1))
+    assert usage(app, desk.marketing, TUESDAY + timedelta(hours=2)) == (3, 2)
+
+
+def test_a_waitlisted_request_that_is_not_ad_hoc_goes_to_triage(app, desk):
+    for _ in range(2):
+        submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY)
+    change_kind(app, waiting, desk.lead, "project", TUESDAY + timedelta(hours=1))
+    after = get(app, waiting)
+    assert (after.kind, after.state, after.budget_counted_at) == ("project", "submitted", None)
+    assert transitions(app, waiting)[-1][:3] == ("release", None, "submitted")
+
+
+def test_a_requester_editing_the_kind_moves_the_budget_the_same_way(app, desk):
+    first = submit(app, desk, TUESDAY)
+    submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY)
+    with app.app_context():
+        intake.edit_request(db.session.get(Request, first), db.session.get(User, desk.rita),
+                            {"kind": "project"}, now=TUESDAY + timedelta(hours=1))
+        db.session.commit()
+    assert get(app, first).budget_counted_at is None
+    assert get(app, waiting).state == "submitted"
+
+
+# --- Races -----------------------------------------------------------------------------------
+
+def test_two_submissions_racing_for_the_last_place_one_waits(app, desk):
+    submit(app, desk, utcnow())  # one place left
+    sessions = []
+    for _ in range(2):
+        actions = AuthActions(app.test_client(), app)
+        actions.login(desk.rita)
+        sessions.append(actions)
+    data = {key: str(value) for key, value in intake_fields(desk.marketing).items()
+            if value not in (None, False)}
+    data["deadline"] = (date.today() + timedelta(days=30)).isoformat()
+    barrier = threading.Barrier(2)
+    responses = [None, None]
+
+    def post(index):
+        barrier.wait()
+        responses[index] = sessions[index].post("/requests/new", dict(data, title=f"Race {index}"))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [r.status_code for r in responses] == [302, 302]
+    with app.app_context():
+        states = sorted(db.session.scalars(db.select(Request.state).where(
+            Request.title.like("Race %"))))
+    assert states == ["submitted", "waitlisted"]
+    assert usage(app, desk.marketing, utcnow()) == (2, 2)

@@ -1,0 +1,144 @@
+"""The scheduled jobs, as a list, and the one process that runs them (``flask scheduler``).
+
+Web workers never run jobs: several gunicorn workers would each run them. ``flask scheduler``
+runs every job once at start, then at its interval. Each job is safe to run again: what it
+produces carries its own key (a digest per recipient and ISO week, a notification per at-risk
+instant), and it picks only the work that is due. So a run missed while the process was down is
+caught up once at start, never skipped and never doubled.
+
+Each run of a job for one period (its start rounded down to the interval) is a ``JobRun`` row:
+the unique (job, period) stops two scheduler processes from both running it, and the row keeps
+the outcome, or the error of a failed run, which the next period's run retries.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import JobRun, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job: its name, how often it runs, and what it does (a function of ``now``)."""
+
+    name: str
+    every: timedelta
+    run: Callable
+    help: str = ""
+
+
+def _drain_outbox(now):
+    from . import mail
+
+    result = mail.drain(now)
+    return f"sent {result.sent}, failed {result.failed}" + (
+        f" ({result.error})" if result.error else "")
+
+
+def _sla_at_risk(now):
+    from . import notifications
+
+    return f"{notifications.sla_at_risk(now)} at-risk notification(s)"
+
+
+def _digests(now):
+    from . import digest
+
+    return f"{digest.queue_due(now)} digest(s) queued"
+
+
+def _auto_resolve(now):
+    from . import lifecycle
+
+    return f"{len(lifecycle.auto_resolve_due(now))} delivery(ies) resolved automatically"
+
+
+def _release_waitlisted(now):
+    from . import limits
+
+    return f"{len(limits.release_waitlisted(now))} waitlisted request(s) released"
+
+
+JOBS = [
+    Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
+    Job("sla_at_risk", timedelta(minutes=5), _sla_at_risk,
+        "Tell assignees about requests that went at risk of missing their SLA."),
+    Job("digests", timedelta(minutes=15), _digests,
+        "Queue the weekly digests whose day and time have come."),
+    Job("auto_resolve", timedelta(hours=1), _auto_resolve,
+        "Resolve deliveries nobody confirmed or reopened within the settings' days."),
+    Job("release_waitlisted", timedelta(hours=1), _release_waitlisted,
+        "Release waitlisted ad-hoc requests when a new week's budget has room."),
+]
+JOBS_BY_NAME = {job.name: job for job in JOBS}
+
+
+def period_of(job, now):
+    """The period ``now`` falls in for ``job``: its start, rounded down to the interval."""
+    seconds = int(job.every.total_seconds())
+    epoch = int(now.timestamp())
+    start = datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+    return start.strftime("%Y-%m-%dT%H:%M")
+
+
+def run_job(job, now=None):
+    """Run ``job`` for the period of ``now`` unless it ran already; return its JobRun or None.
+
+    Commits. A failure is rolled back, logged and recorded on the JobRun; it does not raise.
+    """
+    now = now or utcnow()
+    run = JobRun(job=job.name, period=period_of(job, now), started_at=now)
+    db.session.add(run)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        log.info("job %s already ran for period %s", job.name, run.period)
+        return None
+    run_id = run.id
+    try:
+        summary = job.run(now) or ""
+        db.session.commit()
+    except Exception as error:  # a job's failure must not stop the scheduler
+        db.session.rollback()
+        log.exception("job %s failed", job.name)
+        failed = db.session.get(JobRun, run_id)
+        failed.error = f"{type(error).__name__}: {error}"[:2000]
+        failed.finished_at = utcnow()
+        db.session.commit()
+        return failed
+    done = db.session.get(JobRun, run_id)
+    done.summary = summary[:300]
+    done.finished_at = utcnow()
+    db.session.commit()
+    log.info("job %s: %s", job.name, summary)
+    return done
+
+
+def start(app, blocking=True):
+    """Run every job now (the catch-up), then at its interval, until stopped."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
+
+    def runner(job):
+        def run():
+            with app.app_context():
+                run_job(job)
+                db.session.remove()
+        return run
+
+    first = utcnow()
+    for job in JOBS:
+        scheduler.add_job(runner(job), "interval", seconds=job.every.total_seconds(),
+                          id=job.name, name=job.help or job.name, next_run_time=first,
+                          coalesce=True, max_instances=1, misfire_grace_time=None)
+    scheduler.start()
+    return scheduler
