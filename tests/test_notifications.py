@@ -29,8 +29,7 @@ def transition(app, request_id, name, actor, now, **inputs):
         user = db.session.get(User, actor) if actor else None
         if "assignee" in inputs:
             inputs["assignee"] = db.session.get(User, inputs["assignee"])
-        event = lifecycle.transition(req, name, user, now, **inputs)
-        notifications.on_transition(req, event, now)
+        lifecycle.transition(req, name, user, now, **inputs)  # notifies
         db.session.commit()
 
 

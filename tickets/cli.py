@@ -135,9 +135,72 @@ def release_budgets():
     click.echo(f"{len(released)} request{'' if len(released) == 1 else 's'} released.")
 
 
+digests_cli = AppGroup("digests", help="The weekly e-mail digests.")
+
+
+@digests_cli.command("send")
+@click.option("--dry-run", is_flag=True, help="Show who would get which digest; queue nothing.")
+@click.option("--user", "email", help="Only this person (e-mail), whatever their day.")
+@click.option("--force", is_flag=True, help="With --user: queue one even if this week's was.")
+def send_digests(dry_run, email, force):
+    """Queue the digests that are due (or one person's), then send the outbox."""
+    from . import digest, mail
+    from .forms import normalise_email
+
+    now = utcnow()
+    if email:
+        try:
+            email = normalise_email(email)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--user") from error
+        user = db.session.scalars(db.select(User).where(User.email == email)).first()
+        if user is None:
+            raise click.BadParameter(f"nobody has the e-mail {email}", param_hint="--user")
+        recipients = [user]
+    else:
+        recipients = digest.due_recipients(now)
+    if dry_run:
+        for user in recipients:
+            subject, _, _ = digest.build(user, now)
+            click.echo(f"{user.email:<40} {subject}")
+        click.echo(f"{len(recipients)} digest(s) would be queued (dry run: nothing queued).")
+        db.session.rollback()
+        return
+    queued = 0
+    for user in recipients:
+        if digest.queue_digest(user, now, force=force) is None:
+            click.echo(f"{user.email}: this week's digest was queued already (use --force).")
+        else:
+            queued += 1
+    db.session.commit()
+    result = mail.drain(now)
+    click.echo(f"{queued} digest(s) queued; sent {result.sent}, failed {result.failed}.")
+    if result.error:
+        click.echo(f"error: {result.error} (queued mail stays in the outbox)", err=True)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduled jobs (digests, outbox, SLA checks, auto-resolve, budget release) in
+    this one process, until stopped. Run exactly one per installation, next to the web server."""
+    import logging
+
+    from flask import current_app
+
+    from . import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    click.echo("Datadesk scheduler: " + ", ".join(
+        f"{job.name} every {int(job.every.total_seconds() // 60)} min" for job in scheduler.JOBS))
+    scheduler.start(current_app._get_current_object())
+
+
 def register(app: Flask):
     """Add the commands to ``app``."""
     app.cli.add_command(users_cli)
     app.cli.add_command(budgets_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(digests_cli)
+    app.cli.add_command(scheduler_command)

@@ -17,7 +17,7 @@ from sqlalchemy import func
 
 from . import clocks, intake, lifecycle, limits, people, queues, settings
 from .extensions import db
-from .models import OPEN_STATES, Team, User, utcnow
+from .models import OPEN_STATES, OutboxMessage, Team, User, utcnow
 
 DEMO_PASSWORD = "datadesk"
 
@@ -696,6 +696,8 @@ def seed_demo(now=None):
     db.session.flush()
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
     clocks.refresh_all(now)
+    # The seeder replays weeks of history: nobody is told about it by mail.
+    db.session.execute(db.delete(OutboxMessage))
     return True
 
 

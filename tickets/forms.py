@@ -22,7 +22,7 @@ from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
 from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
-from .settings import (BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, MAX_SLA_HOURS,
+from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, MAX_SLA_HOURS,
                        SLA_CLASSES, WIP_LIMIT_RANGE, timezones)
 
 MAX_WATCHERS = 20
@@ -543,6 +543,16 @@ class SettingsForm(FlaskForm):
         "Holidays", filters=[_strip], render_kw={"rows": 6},
         description="One date per line, written YYYY-MM-DD (e.g. 2026-12-25). SLA clocks and "
                     "the lead time skip them.")
+    digest_weekday = SelectField(
+        "Weekly digest day", coerce=_int_or_none, choices=options(WEEKDAY_CHOICES),
+        validate_choice=False, description="Each person may choose another day in their mail "
+                                           "preferences.")
+    digest_time = StringField("Weekly digest time", filters=[_strip], render_kw={"type": "time"},
+                              description="In the timezone above.")
+    auto_resolve_days = NumberField(
+        "Auto-resolve after (days)",
+        description="A delivery nobody confirms or reopens is resolved after this many days.",
+        validators=[number_in(*AUTO_RESOLVE_RANGE, "Enter a whole number of days from 1 to 365.")])
 
     SLA_CLASSES = ("high", "standard", "low")
 
@@ -614,6 +624,13 @@ class SettingsForm(FlaskForm):
     def validate_work_start(self, field):
         self._clock(field)
 
+    def validate_digest_time(self, field):
+        self._clock(field)
+
+    def validate_digest_weekday(self, field):
+        if field.data not in range(7):
+            raise ValidationError("Choose a day of the week.")
+
     def validate_work_end(self, field):
         end = self._clock(field)
         try:
@@ -645,7 +662,8 @@ class SettingsForm(FlaskForm):
         """The form's data from the settings as they are, to fill the page."""
         data = {key: values[key] for key in ("wip_limit_default", "lead_time_business_days",
                                              "timezone", "working_days", "work_start",
-                                             "work_end")}
+                                             "work_end", "digest_weekday", "digest_time",
+                                             "auto_resolve_days")}
         for sla_class, target in values["sla_targets"].items():
             data[f"sla_{sla_class}_first_response"] = target["first_response_hours"]
             data[f"sla_{sla_class}_resolution"] = target["resolution_hours"]

@@ -6,10 +6,11 @@ commits). A request's ``version`` column makes each change conditional on nobody
 changed the request since it was read, so two people racing resolve to exactly one winner.
 """
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import clocks, limits
+from . import clocks, limits, notifications
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
 
@@ -273,9 +274,28 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if worker is not None:
         limits.recheck_wip(worker, actor)
     clocks.refresh(request, now)
+    notifications.on_transition(request, event, now)
     if freed_budget:
         limits.place_freed(request.team, now)
     return event
+
+
+def auto_resolve_due(now, settings_values=None):
+    """Resolve the deliveries nobody confirmed or reopened within ``auto_resolve_days``;
+    return the requests resolved (a scheduled job; the caller commits)."""
+    from . import settings
+    from .models import Request
+
+    days = (settings_values or settings.current())["auto_resolve_days"]
+    due = db.session.scalars(
+        db.select(Request).where(Request.state == "delivered",
+                                 Request.delivered_at <= now - timedelta(days=days))
+        .order_by(Request.id)).all()
+    note = (f"Nobody confirmed or reopened the delivery within {days} days, so it is resolved. "
+            "Reopening is no longer possible; submit a new request if something is missing.")
+    for request in due:
+        transition(request, "auto_resolve", None, now, note=note)
+    return due
 
 
 def _set_priority(request, impact, is_exec_sponsored, exec_sponsor):

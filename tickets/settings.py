@@ -32,6 +32,8 @@ DEFAULTS = {
     },
     "auto_resolve_days": 7,
     "holidays": [],
+    "digest_weekday": 0,
+    "digest_time": "08:00",
 }
 
 LABELS = {
@@ -44,6 +46,8 @@ LABELS = {
     "sla_targets": "SLA targets",
     "auto_resolve_days": "Auto-resolve after (days)",
     "holidays": "Holidays",
+    "digest_weekday": "Weekly digest day",
+    "digest_time": "Weekly digest time",
 }
 
 # Settings that move SLA clocks: changing one recomputes every open request's clocks.
@@ -174,6 +178,10 @@ def validate(key, value):
         return _sla_targets(key, value)
     if key == "holidays":
         return _holidays(key, value)
+    if key == "digest_weekday":
+        return _whole(key, value, 0, 6, "The digest day")
+    if key == "digest_time":
+        return _clock(key, value, "The digest time")
     raise SettingError(key, f"There is no setting called {key!r}.")
 
 
@@ -367,6 +375,8 @@ def format_value(key, value):
     """Show a setting's stored value in words."""
     if value is None:
         return "\u2014"
+    if key == "digest_weekday" and _is_int(value) and 0 <= value <= 6:
+        return WEEKDAY_NAMES[value]
     if key == "working_days" and isinstance(value, list):
         return ", ".join(WEEKDAY_NAMES[day] for day in value if _is_int(day) and 0 <= day <= 6)
     if key == "holidays" and isinstance(value, list):

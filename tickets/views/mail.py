@@ -1,11 +1,12 @@
 """Mail preferences, unsubscribe links, and the digest preview."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user, login_required
 
 from .. import mail
 from ..extensions import csrf, db
 from ..forms import WEEKDAYS, PreferencesForm
-from ..models import NOTIFICATIONS, User
+from ..models import NOTIFICATIONS, User, utcnow
 
 bp = Blueprint("mail", __name__)
 
@@ -75,3 +76,50 @@ def unsubscribe_confirm(token):
     db.session.commit()
     return render_template("mail/unsubscribe.html", user=user, what=what,
                            what_text=UNSUBSCRIBE_TEXT[what], done=True, token=token)
+
+
+def _previewed_user():
+    """The user whose digest is previewed: ``?user=<id>`` (leads and admins: anyone; others:
+    themselves only); 403 for someone else's, 404 for nobody."""
+    wanted = request.args.get("user", type=int) or current_user.id
+    if wanted != current_user.id and current_user.role not in ("lead", "admin"):
+        abort(403)
+    user = db.session.get(User, wanted) if 0 < wanted <= 2**31 - 1 else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/digests/preview")
+@login_required
+def digest_preview():
+    """A digest exactly as it will be sent: subject, recipient, the HTML part and the text."""
+    from .. import digest
+
+    user = _previewed_user()
+    subject, text, _ = digest.build(user, utcnow())
+    people = (db.session.scalars(db.select(User).where(User.is_active).order_by(User.name)).all()
+              if current_user.role in ("lead", "admin") else [])
+    return render_template("mail/preview.html", user=user, subject=subject, text=text,
+                           people=people)
+
+
+@bp.route("/digests/preview/<int:user_id>.html")
+@login_required
+def digest_preview_html(user_id):
+    """The HTML part alone, framed by the preview page. Its inline styles are allowed here
+    (mail clients need them); scripts stay forbidden."""
+    from .. import digest
+
+    if user_id != current_user.id and current_user.role not in ("lead", "admin"):
+        abort(403)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    _, _, html = digest.build(user, utcnow())
+    response = make_response(html)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response

@@ -47,6 +47,9 @@ def index():
             "work_start": form.work_start.data,
             "work_end": form.work_end.data,
             "sla_targets": form.sla_targets(),
+            "digest_weekday": form.digest_weekday.data,
+            "digest_time": form.digest_time.data,
+            "auto_resolve_days": form.auto_resolve_days.data,
         }
         if form.holidays.raw_data:  # a post without the field leaves the holidays alone
             chosen["holidays"] = [day.isoformat() for day in form.holiday_dates]

@@ -1,0 +1,371 @@
+"""Weekly digests: per-role contents from known data, received over real SMTP; exactly once a
+week per recipient, caught up after downtime; the preview; the scheduler's job runs."""
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from tickets import digest, intake, lifecycle, mail, scheduler, settings
+from tickets.extensions import db
+from tickets.models import JobRun, OutboxMessage, Request, Team, User
+from tests.conftest import intake_fields
+
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # ISO week 48; digests go at 08:00 Monday
+
+
+@pytest.fixture
+def desk(make, app):
+    """Marketing with a requester and an analyst, Finance (another team), and a lead."""
+    marketing, finance = make.team("Marketing"), make.team("Finance")
+    people = {
+        "marketing": marketing, "finance": finance,
+        "rita": make.user("requester", teams=[marketing], email="rita@example.com",
+                          name="Rita Requester"),
+        "fred": make.user("requester", teams=[finance], email="fred@example.com"),
+        "ana": make.user("analyst", teams=[marketing], email="ana@example.com",
+                         name="Ana Analyst"),
+        "fay": make.user("analyst", teams=[finance], email="fay@example.com"),
+        "lee": make.user("lead", email="lee@example.com", name="Lee Lead"),
+    }
+    with app.app_context():  # everyone joined long before the week under test
+        for user in db.session.scalars(db.select(User)):
+            user.created_at = MONDAY - timedelta(days=60)
+        db.session.commit()
+    return people
+
+
+def submit(app, requester, team, at, **fields):
+    with app.app_context():
+        created = intake.submit_request(db.session.get(User, requester),
+                                        intake_fields(team, **fields), now=at)
+        db.session.commit()
+        return created.id
+
+
+def act(app, request_id, name, actor, at, **inputs):
+    with app.app_context():
+        if "assignee" in inputs:
+            inputs["assignee"] = db.session.get(User, inputs["assignee"])
+        lifecycle.transition(db.session.get(Request, request_id), name,
+                             db.session.get(User, actor) if actor else None, at, **inputs)
+        db.session.commit()
+
+
+def send_digest(app, user_id, at=MONDAY):
+    """Queue ``user_id``'s digest at ``at`` and send the outbox; return the outbox id."""
+    with app.app_context():
+        message_id = digest.queue_digest(db.session.get(User, user_id), at)
+        db.session.commit()
+        mail.drain(at)
+        return message_id
+
+
+def digest_to(server, address):
+    """The one digest ``address`` received (notifications about the same events aside)."""
+    [found] = [m for m in server.to(address) if m["List-Unsubscribe"] and "/unsubscribe/" in
+               m["List-Unsubscribe"] and "Datadesk #" not in m["Subject"]]
+    return found
+
+
+def parts(message):
+    return (message.get_body(preferencelist=("plain",)).get_content(),
+            message.get_body(preferencelist=("html",)).get_content())
+
+
+def test_requester_digest_shows_what_waits_on_them_their_teams_requests_and_deliveries(
+        app, desk, smtp_server):
+    d = desk
+    asked = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=5),
+                   title="Churn by region")
+    act(app, asked, "ask", d["ana"], MONDAY - timedelta(days=4), note="Which regions count?")
+    queued = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=3),
+                    title="Campaign ROI")
+    act(app, queued, "accept", d["ana"], MONDAY - timedelta(days=3), size="M")
+    done = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=6),
+                  title="Newsletter dashboard")
+    act(app, done, "accept", d["ana"], MONDAY - timedelta(days=6), size="S")
+    act(app, done, "claim", d["ana"], MONDAY - timedelta(days=6))
+    act(app, done, "deliver", d["ana"], MONDAY - timedelta(hours=1),
+        url="https://bi.example.com/d/7", note="Here it is")
+    submit(app, d["fred"], d["finance"], MONDAY - timedelta(days=2), title="Finance secret")
+    submit(app, d["ana"], d["marketing"], MONDAY - timedelta(days=2),
+           title="Confidential reorg numbers", is_confidential=True)
+
+    send_digest(app, d["rita"])
+
+    received = digest_to(smtp_server, "rita@example.com")
+    assert received["Subject"].strip() == "Your Datadesk week: 2 waiting on you, 3 open, 1 delivered"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text, html = parts(received)
+    for body in (text, html):
+        assert "Which regions count?" in body
+        assert "Churn by region" in body and "Campaign ROI" in body
+        assert "Newsletter dashboard" in body
+        assert "Finance secret" not in body and "Confidential reorg" not in body
+        assert "1st of 1" in body  # Campaign ROI's queue position
+    assert f"http://127.0.0.1:5000/requests/{asked}" in text
+    assert f'href="http://127.0.0.1:5000/requests/{queued}"' in html
+    waiting = text.split("WAITING ON YOU (2)")[1].split("OPEN REQUESTS")[0]
+    assert "Churn by region" in waiting and "Newsletter dashboard" in waiting
+    assert "Campaign ROI" not in waiting
+    assert "<script" not in html and "<img" not in html
+
+
+def test_analyst_digest_shows_queue_deadlines_sla_triage_and_wip(app, desk, smtp_server):
+    d = desk
+    working = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=9),
+                     title="Working on this", deadline=date(2026, 11, 26))
+    act(app, working, "accept", d["ana"], MONDAY - timedelta(days=9), size="S")
+    act(app, working, "claim", d["ana"], MONDAY - timedelta(days=9))
+    low = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=2), title="Low one",
+                 business_impact=1)
+    high = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=2), title="High one",
+                  business_impact=5)
+    for request_id in (low, high):
+        act(app, request_id, "accept", d["ana"], MONDAY - timedelta(days=2), size="M")
+    # Submitted last Tuesday and never answered: the first response target is long past.
+    stale = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=6),
+                   title="Nobody looked at this")
+    submit(app, d["fred"], d["finance"], MONDAY - timedelta(days=1), title="Not for Ana")
+
+    send_digest(app, d["ana"])
+
+    received = digest_to(smtp_server, "ana@example.com")
+    assert received["Subject"].strip() == ("Your Datadesk queue: 1 of 3 in progress, 0 at risk, "
+                                   "1 breached, 1 to triage")
+    text, html = parts(received)
+    up_next = text.split("UP NEXT, IN PRIORITY ORDER (2)")[1].split("DEADLINES")[0]
+    assert up_next.index("High one") < up_next.index("Low one")
+    deadlines = text.split("DEADLINES IN THE NEXT 7 DAYS (1)")[1].split("SLA BREACHED")[0]
+    assert "Working on this" in deadlines and "26 Nov 2026" in deadlines
+    breached = text.split("SLA BREACHED (1)")[1].split("SLA AT RISK")[0]
+    assert "Nobody looked at this" in breached and "first response" in breached
+    assert f"http://127.0.0.1:5000/requests/{stale}" in breached
+    assert "Not for Ana" not in text and "Not for Ana" not in html
+    assert "1 of 3" in html and "http://127.0.0.1:5000/queue" in html
+
+
+def test_lead_digest_shows_backlog_trend_throughput_lead_time_budgets_and_waitlist(
+        app, desk, smtp_server):
+    d = desk
+    with app.app_context():
+        settings.set_team_budget(db.session.get(Team, d["marketing"]), 1, None, MONDAY)
+        db.session.commit()
+    old = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=20), title="Old one",
+                 kind="project")
+    for days_ago, title in ((4, "Delivered A"), (3, "Delivered B")):
+        request_id = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=10),
+                            title=title, kind="project")
+        act(app, request_id, "accept", d["lee"], MONDAY - timedelta(days=10), size="S")
+        act(app, request_id, "claim", d["lee"], MONDAY - timedelta(days=10))
+        act(app, request_id, "deliver", d["lee"], MONDAY - timedelta(days=days_ago),
+            url="https://bi.example.com/x", note="done")
+    submit(app, d["rita"], d["marketing"], MONDAY - timedelta(hours=2), title="Takes the place")
+    waiting = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(hours=1),
+                     title="Over the budget")
+
+    send_digest(app, d["lee"])
+
+    received = digest_to(smtp_server, "lee@example.com")
+    # Open now: Old one, two delivered (open until confirmed), the two new ones = 5; a week
+    # ago: Old one and the two then in progress = 3.
+    assert received["Subject"].strip() == "Datadesk weekly: backlog 5 (+2), 2 delivered"
+    text, html = parts(received)
+    # Lead times 6 and 7 days; percentiles by nearest rank.
+    assert "median 6.0 days, 85th percentile 7.0 days (2 deliveries" in text
+    assert "Delivery on time:       100% of 2" in text
+    assert "Marketing: 1 of 1, 1 waitlisted" in text
+    assert "WAITLISTED OVER BUDGET (1)" in text and "Over the budget" in text
+    assert f"http://127.0.0.1:5000/requests/{waiting}" in text
+    oldest = text.split("OLDEST OPEN REQUESTS")[1]
+    assert oldest.index("Old one") < oldest.index("Delivered A")
+    assert f'href="http://127.0.0.1:5000/requests/{old}"' in html
+
+
+def count_statements(app, function):
+    counted = []
+
+    def count(*args, **kwargs):
+        counted.append(1)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            function()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    return len(counted)
+
+
+def test_building_a_digest_costs_the_same_statements_with_more_requests(app, desk):
+    def build_all():
+        for user_id in (desk["rita"], desk["ana"], desk["lee"]):
+            digest.build(db.session.get(User, user_id), MONDAY)
+            db.session.expire_all()
+
+    def add(count, start):
+        for n in range(count):
+            request_id = submit(app, desk["rita"], desk["marketing"],
+                                MONDAY - timedelta(days=3, minutes=start + n), title=f"R{n}")
+            if n % 2:
+                act(app, request_id, "accept", desk["ana"], MONDAY - timedelta(days=2),
+                    size="S")
+
+    add(3, 0)
+    few = count_statements(app, build_all)
+    add(30, 100)
+    many = count_statements(app, build_all)
+    assert few == many
+
+
+# --- Exactly once, on the right day -----------------------------------------------------------
+
+def outbox_digests(app):
+    with app.app_context():
+        return sorted(db.session.scalars(
+            db.select(OutboxMessage.recipient).where(OutboxMessage.kind == "digest")))
+
+
+def test_two_runs_in_the_same_week_queue_one_digest_per_recipient(app, desk):
+    with app.app_context():
+        assert digest.queue_due(MONDAY) == 5
+        db.session.commit()
+        assert digest.queue_due(MONDAY + timedelta(hours=3)) == 0
+        assert digest.queue_due(MONDAY + timedelta(days=4)) == 0
+        db.session.commit()
+    assert outbox_digests(app) == ["ana@example.com", "fay@example.com", "fred@example.com",
+                                   "lee@example.com", "rita@example.com"]
+    with app.app_context():  # next week, a new one each
+        assert digest.queue_due(MONDAY + timedelta(days=7)) == 5
+
+
+def test_two_scheduler_processes_never_queue_two_digests(app, desk):
+    job = scheduler.JOBS_BY_NAME["digests"]
+    with app.app_context():
+        assert scheduler.run_job(job, MONDAY).summary == "5 digest(s) queued"
+        assert scheduler.run_job(job, MONDAY + timedelta(minutes=1)) is None  # same period
+        later = scheduler.run_job(job, MONDAY + timedelta(minutes=20))  # the next period
+        assert later.summary == "0 digest(s) queued"
+    assert len(outbox_digests(app)) == 5
+
+
+def test_each_person_gets_it_on_their_day_at_the_settings_time(app, desk):
+    with app.app_context():
+        db.session.get(User, desk["ana"]).digest_weekday = 2  # Wednesday
+        db.session.get(User, desk["fred"]).is_digest_enabled = False
+        db.session.commit()
+        before_time = MONDAY.replace(hour=7, minute=59)
+        assert digest.due_recipients(before_time) == []
+        assert {u.email for u in digest.due_recipients(MONDAY)} == {
+            "rita@example.com", "lee@example.com", "fay@example.com"}
+        wednesday = MONDAY + timedelta(days=2)
+        assert "ana@example.com" in {u.email for u in digest.due_recipients(wednesday)}
+
+
+def test_a_person_who_joined_after_this_weeks_moment_starts_next_week(app, desk, make):
+    newcomer = make.user("requester", teams=[desk["marketing"]], email="new@example.com")
+    with app.app_context():
+        db.session.get(User, newcomer).created_at = MONDAY - timedelta(hours=1)
+        db.session.commit()
+        assert "new@example.com" not in {u.email for u in digest.due_recipients(MONDAY)}
+        assert "new@example.com" in {
+            u.email for u in digest.due_recipients(MONDAY + timedelta(days=7))}
+
+
+def test_a_scheduler_down_on_digest_day_catches_up_once_when_it_starts(app, desk):
+    wednesday = MONDAY + timedelta(days=2)  # down from Sunday to Wednesday
+    with app.app_context():
+        started = [scheduler.run_job(job, wednesday) for job in scheduler.JOBS]
+        assert all(run is not None and run.error is None for run in started)
+    assert len(outbox_digests(app)) == 5
+    with app.app_context():
+        scheduler.run_job(scheduler.JOBS_BY_NAME["digests"], wednesday + timedelta(hours=1))
+    assert len(outbox_digests(app)) == 5
+
+
+def test_a_failing_job_is_recorded_and_retried_next_period(app, desk, monkeypatch):
+    calls = []
+
+    def broken(now):
+        calls.append(now)
+        if len(calls) == 1:
+            raise RuntimeError("SMTP exploded")
+        return "fine"
+
+    job = scheduler.Job("flaky", timedelta(minutes=1), broken)
+    with app.app_context():
+        failed = scheduler.run_job(job, MONDAY)
+        assert failed.error == "RuntimeError: SMTP exploded" and failed.finished_at
+        retried = scheduler.run_job(job, MONDAY + timedelta(minutes=1))
+        assert retried.error is None and retried.summary == "fine"
+        assert db.session.scalar(db.select(db.func.count()).select_from(JobRun)) == 2
+
+
+def test_the_auto_resolve_job_resolves_old_unconfirmed_deliveries(app, desk):
+    d = desk
+    ids = []
+    for days_ago in (8, 6):
+        request_id = submit(app, d["rita"], d["marketing"], MONDAY - timedelta(days=10))
+        act(app, request_id, "accept", d["ana"], MONDAY - timedelta(days=10), size="S")
+        act(app, request_id, "claim", d["ana"], MONDAY - timedelta(days=10))
+        act(app, request_id, "deliver", d["ana"], MONDAY - timedelta(days=days_ago),
+            url="https://bi.example.com/x", note="done")
+        ids.append(request_id)
+    with app.app_context():
+        run = scheduler.run_job(scheduler.JOBS_BY_NAME["auto_resolve"], MONDAY)
+        assert run.summary == "1 delivery(ies) resolved automatically"
+        assert [db.session.get(Request, i).state for i in ids] == ["resolved", "delivered"]
+
+
+# --- Preview and command line ------------------------------------------------------------------
+
+def test_a_lead_previews_anyones_digest_as_it_will_be_sent(app, desk, auth):
+    auth.login(desk["lee"])
+    page = auth.client.get(f"/digests/preview?user={desk['rita']}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Your Datadesk week: 0 open, 0 delivered" in body
+    assert "rita@example.com" in body and "WAITING ON YOU" in body
+    framed = auth.client.get(f"/digests/preview/{desk['rita']}.html")
+    assert framed.status_code == 200 and "Hello Rita Requester" in framed.get_data(as_text=True)
+    assert "style-src 'unsafe-inline'" in framed.headers["Content-Security-Policy"]
+    assert "script-src" not in framed.headers["Content-Security-Policy"]  # default-src 'none'
+    assert auth.client.get("/digests/preview?user=99999").status_code == 404
+
+
+def test_others_preview_only_their_own_digest(app, desk, auth):
+    auth.login(desk["ana"])
+    assert auth.client.get("/digests/preview").status_code == 200
+    assert auth.client.get(f"/digests/preview?user={desk['rita']}").status_code == 403
+    assert auth.client.get(f"/digests/preview/{desk['rita']}.html").status_code == 403
+    auth.client.post("/logout", data={"csrf_token": auth.token})
+    assert auth.client.get("/digests/preview").status_code == 302
+
+
+def test_digests_send_dry_run_queues_nothing_and_user_sends_one(app, desk, runner,
+                                                                 smtp_server):
+    dry = runner.invoke(args=["digests", "send", "--dry-run"])
+    assert "digest(s) would be queued (dry run: nothing queued)." in dry.output
+    assert outbox_digests(app) == []
+
+    sent = runner.invoke(args=["digests", "send", "--user", "Rita@Example.com"])
+    assert "1 digest(s) queued; sent 1, failed 0." in sent.output
+    assert [m["To"] for m in smtp_server.messages] == ["rita@example.com"]
+    again = runner.invoke(args=["digests", "send", "--user", "rita@example.com"])
+    assert "queued already" in again.output
+    forced = runner.invoke(args=["digests", "send", "--user", "rita@example.com", "--force"])
+    assert "1 digest(s) queued" in forced.output and len(smtp_server.messages) == 2
+    unknown = runner.invoke(args=["digests", "send", "--user", "nobody@example.com"])
+    assert unknown.exit_code != 0 and "nobody has the e-mail" in unknown.output
+
+
+def test_every_digest_has_a_working_unsubscribe_link(app, desk, client, smtp_server):
+    send_digest(app, desk["rita"])
+    [received] = smtp_server.messages
+    text, _ = parts(received)
+    link = re.search(r"Unsubscribe: (\S+)", text)[1]
+    client.post(link.removeprefix("http://127.0.0.1:5000"))
+    with app.app_context():
+        assert not db.session.get(User, desk["rita"]).is_digest_enabled
+        assert digest.queue_due(MONDAY + timedelta(days=7)) == 4  # everyone else

@@ -1,0 +1,354 @@
+"""The weekly digest: what each person should know about their week, once per ISO week.
+
+A digest is a plain context built by one function per role (``requester_context``,
+``analyst_context``, ``lead_context``), rendered to a multipart mail (``render``) and queued in
+the outbox under the idempotency key ``digest:<user id>:<ISO week>`` (``queue_digest``). The key
+is unique in the outbox, so however many times, processes or restarts try, a person gets one
+digest a week. ``queue_due`` queues the digests whose moment has come: each person's day (their
+own choice or the settings' ``digest_weekday``) at the settings' ``digest_time``, in the
+settings' timezone; a run after a missed moment catches up once.
+
+Every list in a digest is capped (``LIST_LIMIT``, with "and N more" and a link to the page that
+has them all), so building one costs the same number of SQL statements whatever the data.
+"""
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import joinedload
+
+from . import clocks, lifecycle, limits, mail, queues, settings, triage
+from .auth import visible_requests
+from .extensions import db
+from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
+
+LIST_LIMIT = 10
+LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries
+ROLES_WITH_DIGEST = ("requester", "analyst", "lead", "admin")
+TEMPLATES = {"requester": "requester", "analyst": "analyst", "lead": "lead", "admin": "lead"}
+
+
+@dataclass(frozen=True)
+class Week:
+    """The ISO week a digest covers, in the settings' timezone."""
+
+    year: int
+    number: int
+    monday: date
+    starts_at: datetime  # Monday 00:00 local, aware
+
+    @property
+    def key(self):
+        return f"{self.year}-W{self.number:02d}"
+
+    @property
+    def label(self):
+        sunday = self.monday + timedelta(days=6)
+        return f"week {self.number}, {self.monday:%-d %b} to {sunday:%-d %b %Y}"
+
+
+def week_of(now, values):
+    """The ISO week ``now`` falls in, in the settings' timezone."""
+    zone = settings.business_hours(values).tzinfo
+    local = now.astimezone(zone)
+    year, number, weekday = local.isocalendar()
+    monday = local.date() - timedelta(days=weekday - 1)
+    return Week(year, number, monday, datetime.combine(monday, time(0), tzinfo=zone))
+
+
+def idempotency_key(user, week):
+    """The outbox key that makes ``user``'s digest of ``week`` unique."""
+    return f"digest:{user.id}:{week.key}"
+
+
+def moment(user, week, values):
+    """When ``user``'s digest of ``week`` is due: their day at the settings' time, local."""
+    day = user.digest_weekday if user.digest_weekday is not None else values["digest_weekday"]
+    return datetime.combine(week.monday + timedelta(days=day),
+                            time.fromisoformat(values["digest_time"]),
+                            tzinfo=settings.business_hours(values).tzinfo)
+
+
+def _link(path):
+    return mail.absolute_url(path)
+
+
+def _request_link(request_id):
+    return _link(f"/requests/{request_id}")
+
+
+def _capped(query, limit=LIST_LIMIT):
+    """Return (first ``limit`` rows, total) of ``query``: two statements."""
+    total = db.session.scalar(db.select(func.count()).select_from(query.order_by(None).subquery()))
+    return db.session.scalars(query.limit(limit)).all(), total
+
+
+def _percentile(values, share):
+    """The ``share`` percentile of ``values`` (nearest rank), or None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+# --- Requesters ---------------------------------------------------------------------------
+
+def requester_context(user, now, values):
+    """What a requester needs: what waits on them, their teams' open requests with queue
+    position and next step, and what was delivered this week."""
+    week = week_of(now, values)
+    seen = visible_requests(user)
+    mine_or_teams = or_(Request.requester_id == user.id,
+                        and_(Request.team_id.in_(user.team_ids), seen))
+    loads = (joinedload(Request.team), joinedload(Request.requester))
+    waiting, waiting_total = _capped(
+        db.select(Request).where(Request.requester_id == user.id,
+                                 Request.state.in_(("needs_info", "delivered")))
+        .options(*loads).order_by(Request.updated_at))
+    questions = _latest_texts([r.id for r in waiting if r.state == "needs_info"], "ask")
+    open_requests, open_total = _capped(
+        db.select(Request).where(mine_or_teams, Request.state.in_(OPEN_STATES))
+        .options(*loads).order_by(Request.created_at.desc(), Request.id.desc()))
+    places = queues.positions(open_requests, now, values)
+    delivered, delivered_total = _capped(
+        db.select(Request).where(mine_or_teams, Request.delivered_at >= week.starts_at,
+                                 Request.delivered_at <= now)
+        .options(*loads).order_by(Request.delivered_at.desc()))
+    return {
+        "waiting": [{"req": r, "link": _request_link(r.id), "question": questions.get(r.id, ""),
+                     "what": ("Answer the data team's question" if r.state == "needs_info"
+                              else "Check the delivery, then confirm it or reopen it")}
+                    for r in waiting],
+        "waiting_total": waiting_total,
+        "open": [{"req": r, "link": _request_link(r.id), "state": STATES[r.state],
+                  "position": (queues.position_text(*places[r.id]) if r.id in places else ""),
+                  "next_step": lifecycle.NEXT_STEP[r.state]} for r in open_requests],
+        "open_total": open_total,
+        "delivered": [{"req": r, "link": _request_link(r.id)} for r in delivered],
+        "delivered_total": delivered_total,
+        "list_link": _link("/requests/mine"),
+        "team_list_link": _link("/requests/team"),
+    }
+
+
+def _latest_texts(request_ids, action):
+    """{request id: text of its latest ``action`` transition}: one statement."""
+    if not request_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Event.request_id, Event.text)
+        .where(Event.request_id.in_(request_ids), Event.kind == "transition",
+               Event.action == action).order_by(Event.id))
+    return {request_id: text for request_id, text in rows}
+
+
+# --- Analysts -----------------------------------------------------------------------------
+
+def _sla_rows(condition, now, values):
+    rows, total = _capped(
+        db.select(Request).where(condition).options(joinedload(Request.team))
+        .order_by(Request.sla_due_at, Request.id))
+    return [{"req": r, "link": _request_link(r.id), "sla": clocks.status(r, now, values)}
+            for r in rows], total
+
+
+def analyst_context(user, now, values):
+    """What an analyst needs: their queue in order, deadlines in the next 7 days, SLA at risk
+    and breached, triage waiting for them, and their WIP against its limit."""
+    local_today = limits.local_date(now, values)
+    # Theirs: assigned to them, in their teams' backlog, or waiting in their triage queue.
+    theirs = or_(Request.assignee_id == user.id, queues.queue_condition(user),
+                 triage.pending_condition(user))
+    the_queue = queues.analyst_queue(user, now, values=values)
+    up_next = queues.load(the_queue.up_next[:LIST_LIMIT])
+    due_soon, due_total = _capped(
+        db.select(Request).where(theirs, Request.state.in_(OPEN_STATES - {"delivered"}),
+                                 Request.deadline >= local_today,
+                                 Request.deadline <= local_today + timedelta(days=7))
+        .options(joinedload(Request.team)).order_by(Request.deadline, Request.id))
+    at_risk, at_risk_total = _sla_rows(
+        and_(theirs, clocks.status_condition("at_risk", now)), now, values)
+    breached, breached_total = _sla_rows(
+        and_(theirs, clocks.status_condition("breached", now)), now, values)
+    triage_rows, triage_total = _capped(
+        db.select(Request).where(triage.pending_condition(user))
+        .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
+    wip = limits.wip_status(user, values)
+    return {
+        "wip": wip,
+        "working": [{"req": e.request, "link": _request_link(e.id),
+                     "score": e.explanation.total, "state": STATES[e.request.state]}
+                    for e in the_queue.working],
+        "up_next": [{"req": e.request, "link": _request_link(e.id), "score": e.explanation.total,
+                     "position": queues.position_text(e.position, e.total),
+                     "overridden": e.is_overridden} for e in up_next if e.request is not None],
+        "up_next_total": len(the_queue.up_next),
+        "due_soon": [{"req": r, "link": _request_link(r.id)} for r in due_soon],
+        "due_total": due_total,
+        "at_risk": at_risk, "at_risk_total": at_risk_total,
+        "breached": breached, "breached_total": breached_total,
+        "triage": [{"req": r, "link": _request_link(r.id)} for r in triage_rows],
+        "triage_total": triage_total,
+        "queue_link": _link("/queue"), "triage_link": _link("/triage"),
+    }
+
+
+# --- Leads --------------------------------------------------------------------------------
+
+def _open_at(moment_):
+    """SQL: the request was open at ``moment_`` (submitted before it, not closed by then)."""
+    return and_(Request.created_at <= moment_,
+                or_(Request.closed_at.is_(None), Request.closed_at > moment_))
+
+
+def _attainment(pairs, values):
+    """Share of (class, business seconds, which) pairs within their class's target."""
+    met = total = 0
+    for sla_class, seconds, which in pairs:
+        if seconds is None:
+            continue
+        target = settings.sla_target(sla_class, values)
+        limit = target.first_response_seconds if which == "first" else target.resolution_seconds
+        total += 1
+        met += seconds <= limit
+    return (met, total)
+
+
+def lead_context(user, now, values):
+    """What a lead needs: backlog size and its change over the week, throughput, lead time
+    percentiles, oldest open requests, SLA attainment, ad-hoc budget use, the waitlist."""
+    week_ago = now - timedelta(days=7)
+    backlog_now, backlog_then = db.session.execute(db.select(
+        func.sum(db.case((_open_at(now), 1), else_=0)),
+        func.sum(db.case((_open_at(week_ago), 1), else_=0)))
+        .where(Request.created_at <= now)).one()
+    backlog_now, backlog_then = int(backlog_now or 0), int(backlog_then or 0)
+    window = now - timedelta(weeks=LEAD_TIME_WEEKS)
+    deliveries = db.session.execute(
+        db.select(Request.created_at, Request.delivered_at, Request.sla_class,
+                  Request.resolution_seconds)
+        .where(Request.delivered_at > window, Request.delivered_at <= now)).all()
+    lead_days = [(done - created).total_seconds() / 86400 for created, done, _, _ in deliveries]
+    this_week = [row for row in deliveries if row.delivered_at > week_ago]
+    responses = db.session.execute(
+        db.select(Request.sla_class, Request.first_response_seconds)
+        .where(Request.first_response_at > week_ago, Request.first_response_at <= now)).all()
+    first_met = _attainment([(c, s, "first") for c, s in responses], values)
+    resolution_met = _attainment([(r.sla_class, r.resolution_seconds, "resolution")
+                                  for r in this_week], values)
+    oldest, _ = _capped(
+        db.select(Request).where(Request.state.in_(OPEN_STATES), Request.created_at <= now)
+        .options(joinedload(Request.team)).order_by(Request.created_at, Request.id), limit=5)
+    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+    budgets = limits.budget_status_by_team([t.id for t in teams], now, values)
+    waitlisted, waitlisted_total = _capped(
+        db.select(Request).where(Request.state == "waitlisted")
+        .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
+    return {
+        "backlog": backlog_now, "backlog_change": backlog_now - backlog_then,
+        "throughput": len(this_week),
+        "lead_time_p50": _percentile(lead_days, 0.5),
+        "lead_time_p85": _percentile(lead_days, 0.85),
+        "lead_time_count": len(lead_days), "lead_time_weeks": LEAD_TIME_WEEKS,
+        "oldest": [{"req": r, "link": _request_link(r.id),
+                    "age_days": (now - r.created_at).days} for r in oldest],
+        "first_met": first_met, "resolution_met": resolution_met,
+        "budgets": [{"team": t, "used": budgets[t.id][0], "waiting": budgets[t.id][1],
+                     "budget": t.weekly_ad_hoc_budget} for t in teams
+                    if t.weekly_ad_hoc_budget is not None or budgets[t.id] != (0, 0)],
+        "waitlisted": [{"req": r, "link": _request_link(r.id)} for r in waitlisted],
+        "waitlisted_total": waitlisted_total,
+        "backlog_link": _link("/backlog"), "triage_link": _link("/triage?section=waitlisted"),
+    }
+
+
+CONTEXTS = {"requester": requester_context, "analyst": analyst_context, "lead": lead_context,
+            "admin": lead_context}
+
+
+def _plural(count, word):
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def subject(user, context):
+    """The digest's subject line: the numbers that matter most to this role."""
+    if user.role == "requester":
+        parts = [f"{context['waiting_total']} waiting on you"] if context["waiting_total"] else []
+        parts.append(f"{context['open_total']} open")
+        parts.append(f"{context['delivered_total']} delivered")
+        return "Your Datadesk week: " + ", ".join(parts)
+    if user.role == "analyst":
+        parts = [f"{context['wip'].count} of {context['wip'].limit} in progress"]
+        if context["at_risk_total"] or context["breached_total"]:
+            parts.append(f"{context['at_risk_total']} at risk, "
+                         f"{context['breached_total']} breached")
+        parts.append(f"{context['triage_total']} to triage")
+        return "Your Datadesk queue: " + ", ".join(parts)
+    change = context["backlog_change"]
+    return (f"Datadesk weekly: backlog {context['backlog']} ({change:+d}), "
+            f"{context['throughput']} delivered")
+
+
+def build(user, now, values=None):
+    """Return (subject, text, html) of ``user``'s digest at ``now``."""
+    values = values or settings.current()
+    context = CONTEXTS[user.role](user, now, values)
+    week = week_of(now, values)
+    common = {
+        "user": user, "week": week, "now": now, "role": TEMPLATES[user.role],
+        "unsubscribe_url": mail.unsubscribe_url(user, "digest"),
+        "preferences_url": _link("/preferences"), "home_url": _link("/"),
+        "plural": _plural,
+    }
+    name = TEMPLATES[user.role]
+    return (subject(user, context),
+            mail.render(f"email/digest_{name}.txt", **context, **common),
+            mail.render(f"email/digest_{name}.html", **context, **common))
+
+
+def queue_digest(user, now, values=None, force=False):
+    """Queue ``user``'s digest of this ISO week in the outbox; return its id, or None when this
+    week's was queued already (``force`` queues another one, for `flask digests send --force`).
+    """
+    values = values or settings.current()
+    week = week_of(now, values)
+    key = idempotency_key(user, week)
+    if force:
+        key = f"{key}:again:{now.isoformat()}"
+    elif db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return None
+    subject_, text, html = build(user, now, values)
+    return mail.queue_message(user.email, subject_, text, html, kind="digest", now=now,
+                              user=user, idempotency_key=key,
+                              headers=mail.unsubscribe_headers(user, "digest"))
+
+
+def due_recipients(now, values=None):
+    """The users whose digest of this week is due at ``now`` and not queued yet (two
+    statements: the candidates and the keys already queued)."""
+    values = values or settings.current()
+    week = week_of(now, values)
+    candidates = db.session.scalars(
+        db.select(User).where(User.is_active, User.is_digest_enabled,
+                              User.role.in_(ROLES_WITH_DIGEST))
+        .options(db.selectinload(User.teams)).order_by(User.id)).all()
+    keys = {idempotency_key(user, week): user for user in candidates}
+    done = set(db.session.scalars(db.select(OutboxMessage.idempotency_key)
+                                  .where(OutboxMessage.idempotency_key.in_(list(keys)))))
+    due = []
+    for key, user in keys.items():
+        when = moment(user, week, values)
+        # Someone who joined after this week's moment starts next week.
+        if key not in done and when <= now and user.created_at <= when:
+            due.append(user)
+    return due
+
+
+def queue_due(now, values=None):
+    """Queue every digest due at ``now`` (a scheduled job; the caller commits); return how
+    many were queued. Safe to run at any time and any number of times."""
+    values = values or settings.current()
+    return sum(queue_digest(user, now, values) is not None
+               for user in due_recipients(now, values))
+
