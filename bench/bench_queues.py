@@ -68,7 +68,7 @@ def _wipe(app):
         upgrade()
 
 
-def build(app, n_requests, seed=11):
+def build(app, n_requests, seed=11, n_requesters=150):
     """Insert the people and ``n_requests`` requests with histories, in bulk; return log-ins."""
     rng = random.Random(seed)
     _wipe(app)
@@ -77,7 +77,7 @@ def build(app, n_requests, seed=11):
         served = teams[:-1]  # the last team has no embedded analyst: its requests are central
         requesters = [people.save_user(None, name=f"Requester {i}", email=f"r{i}@example.com",
                                        role="requester", team_ids=[teams[i % N_TEAMS].id],
-                                       password=PASSWORD) for i in range(150)]
+                                       password=PASSWORD) for i in range(n_requesters)]
         analysts = [people.save_user(
             None, name=f"Analyst {i}", email=f"a{i}@example.com", role="analyst",
             team_ids=sorted({served[i % len(served)].id,

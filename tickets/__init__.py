@@ -103,6 +103,10 @@ def register_blueprints(app):
     app.register_blueprint(admin.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(sla.bp)
+    from .views import reports as reports_views
+    app.register_blueprint(reports_views.bp)
+    from .views import forecast as forecast_views
+    app.register_blueprint(forecast_views.bp)
 
 
 def register_errorhandlers(app):

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import clocks, lifecycle, limits, mail, queues, settings, triage
+from . import clocks, forecast, lifecycle, limits, mail, queues, settings, triage
 from .auth import visible_requests
 from .extensions import db
 from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
@@ -111,6 +111,7 @@ def requester_context(user, now, values):
         db.select(Request).where(mine_or_teams, Request.state.in_(OPEN_STATES))
         .options(*loads).order_by(Request.created_at.desc(), Request.id.desc()))
     places = queues.positions(open_requests, now, values)
+    forecasts = forecast.for_requests(open_requests, now, values, places=places)
     delivered, delivered_total = _capped(
         db.select(Request).where(mine_or_teams, Request.delivered_at >= week.starts_at,
                                  Request.delivered_at <= now)
@@ -123,6 +124,7 @@ def requester_context(user, now, values):
         "waiting_total": waiting_total,
         "open": [{"req": r, "link": _request_link(r.id), "state": STATES[r.state],
                   "position": (queues.position_text(*places[r.id]) if r.id in places else ""),
+                  "forecast": forecasts[r.id].text if r.id in forecasts else "",
                   "next_step": lifecycle.NEXT_STEP[r.state]} for r in open_requests],
         "open_total": open_total,
         "delivered": [{"req": r, "link": _request_link(r.id)} for r in delivered],

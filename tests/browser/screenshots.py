@@ -22,6 +22,14 @@ from tickets.extensions import db
 from tickets.models import Event, Request, User
 
 
+def _shoot_reports(page, path):
+    """/reports once every chart is drawn (reports.js marks each canvas)."""
+    page.goto("/reports")
+    page.wait_for_function("() => [...document.querySelectorAll('canvas[data-chart-url]')]"
+                           ".every(c => c.dataset.chartDrawn === 'true')")
+    page.screenshot(path=path, full_page=True)
+
+
 def main(out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -36,6 +44,9 @@ def main(out_dir):
             busiest = db.session.execute(
                 select(Request.id).join(Event).where(Request.requester_id == requester.id)
                 .group_by(Request.id).order_by(db.func.count(Event.id).desc()).limit(1)).scalar()
+            # Whose digests to preview: one person of each role that gets one.
+            digest_users = {role: db.session.scalar(select(User.id).where(
+                User.email == f"{role}@example.com")) for role in ("requester", "analyst", "lead")}
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
@@ -57,6 +68,8 @@ def main(out_dir):
                 page.screenshot(path=out / f"form-with-errors{suffix}.png", full_page=True)
                 page.goto(f"/requests/{busiest}")
                 page.screenshot(path=out / f"request-timeline{suffix}.png", full_page=True)
+                page.goto("/preferences")
+                page.screenshot(path=out / f"preferences{suffix}.png", full_page=True)
                 ctx.close()
             ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
             page = ctx.new_page()
@@ -67,12 +80,24 @@ def main(out_dir):
             page.screenshot(path=out / "triage-lead.png", full_page=True)
             page.goto("/backlog")
             page.screenshot(path=out / "backlog.png", full_page=True)
+            _shoot_reports(page, out / "reports-lead.png")
             page.goto("/admin/teams")
             page.screenshot(path=out / "admin-teams.png", full_page=True)
             page.goto("/settings")
             page.screenshot(path=out / "settings.png", full_page=True)
             page.goto("/help")
             page.screenshot(path=out / "help.png", full_page=True)
+            page.goto("/reports/forecast")
+            page.screenshot(path=out / "forecast-lead.png", full_page=True)
+            with app.app_context():
+                queued = db.session.scalar(select(Request.id).where(
+                    Request.state == "accepted").limit(1))
+            if queued:
+                page.goto(f"/requests/{queued}")
+                page.screenshot(path=out / "request-forecast.png", full_page=True)
+            for role, user_id in digest_users.items():
+                page.goto(f"/digests/preview?user={user_id}")
+                page.screenshot(path=out / f"digest-preview-{role}.png", full_page=True)
             with app.app_context():
                 working = db.session.scalar(select(Request.id).where(
                     Request.state == "in_progress").limit(1))
@@ -81,6 +106,14 @@ def main(out_dir):
                 page.get_by_role("button", name="Change SLA class…").click()
                 page.wait_for_timeout(400)
                 page.screenshot(path=out / "request-sla-lead.png", full_page=True)
+            ctx.close()
+            # The HTML part alone, as a mail client about as wide as a reading pane shows it.
+            ctx = browser.new_context(base_url=base, viewport={"width": 700, "height": 900})
+            page = ctx.new_page()
+            log_in(page, "lead@example.com", DEMO_PASSWORD)
+            for role, user_id in digest_users.items():
+                page.goto(f"/digests/preview/{user_id}.html")
+                page.screenshot(path=out / f"digest-html-{role}.png", full_page=True)
             ctx.close()
             ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
             page = ctx.new_page()
@@ -95,6 +128,7 @@ def main(out_dir):
             page.screenshot(path=out / "triage-analyst-accept.png", full_page=True)
             page.goto("/queue")
             page.screenshot(path=out / "queue.png", full_page=True)
+            _shoot_reports(page, out / "reports-analyst.png")
             with app.app_context():
                 submitted = db.session.scalar(select(Request.id).where(
                     Request.state == "submitted", Request.team.has(name="Marketing")).limit(1))

@@ -37,13 +37,30 @@ def preferences():
         user = db.session.get(User, current_user.id)
         user.is_digest_enabled = form.is_digest_enabled.data
         user.digest_weekday = form.weekday
-        user.notifications = [key for key in NOTIFICATIONS if key in (form.notifications.data or ())]
+        offered = notifications_for(user)
+        chosen = set(form.notifications.data or ())
+        # Kinds not offered to this user keep their value (a requester promoted later finds
+        # them as they were).
+        user.notifications = [key for key in NOTIFICATIONS
+                              if (key in chosen if key in offered
+                                  else key in (user.notifications or ()))]
         db.session.commit()
         flash("Your mail preferences are saved.", "success")
         return redirect(url_for("mail.preferences"))
     status = 400 if request.method == "POST" else 200
-    return render_template("mail/preferences.html", form=form, notifications=NOTIFICATIONS,
-                           weekdays=WEEKDAYS), status
+    return render_template("mail/preferences.html", form=form,
+                           notifications=notifications_for(current_user), weekdays=WEEKDAYS), status
+
+
+# Notifications that concern someone who only asks for data (the others are about work).
+REQUESTER_NOTIFICATIONS = ("question", "delivered", "released")
+
+
+def notifications_for(user):
+    """The notifications worth offering ``user``: requesters are never assigned work."""
+    if user.role == "requester":
+        return {key: NOTIFICATIONS[key] for key in REQUESTER_NOTIFICATIONS}
+    return NOTIFICATIONS
 
 
 def _token_user(token):

@@ -1,0 +1,263 @@
+"""Reports: the /reports page of charts, each chart's JSON (what the page draws), table and CSV.
+
+The page itself computes no chart. It renders the filter bar and one card per chart of
+``reports.CHARTS``; static/js/reports.js fetches each chart's JSON (the same filters) and draws
+it, and loads a chart's server-rendered table only when its "Table" toggle is opened. So every
+chart is computed once per page view (by its JSON request, in parallel with the others), the
+page costs a constant few SQL statements however slow a chart is, and without JavaScript the
+"Table" link still opens the chart's table as a page of its own.
+
+Filters come from the URL (``reports.parse_filters``), so a view can be shared by its link.
+Leads and admins see every team; analysts the teams they serve, all together or one at a time
+(a URL naming another team shows their own teams, with a note on the team field saying so);
+requesters are refused (403).
+"""
+import csv
+import io
+from dataclasses import replace
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, Form, SelectField
+from wtforms.validators import Optional
+
+from .. import limits, reports
+from ..auth import roles_required
+from ..extensions import db
+from ..forms import options
+from ..models import KINDS, Team, User, utcnow
+
+bp = Blueprint("reports", __name__)
+
+# The quick choices of the date range, in weeks so weekly charts get whole weeks.
+QUICK_RANGES = (("4w", "4 weeks", 4), ("12w", "12 weeks", 12), ("1y", "1 year", 52),
+                ("5y", "5 years", 260))
+REPORT_ROLES = ("analyst", "lead", "admin")
+# A cell a spreadsheet program would read as a formula starts with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- CSV (shared by the chart exports and the list exports) -----------------------------------
+
+def spreadsheet_safe(value):
+    """A CSV cell for ``value``: text that a spreadsheet would run as a formula gets a leading
+    ``'``; numbers stay numbers (a negative number is data, not a formula); None is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_response(filename, columns, rows):
+    """Stream ``rows`` (an iterable of lists) as a UTF-8 CSV download with a header row.
+
+    The rows are written as they come, a chunk at a time, within the request's context, so an
+    iterable that reads the database (``yield_per``) never holds the whole result in memory.
+    """
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([spreadsheet_safe(column) for column in columns])
+        for number, row in enumerate(rows, start=1):
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
+            if number % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}",
+                             "Cache-Control": "no-store"})
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+class ReportFiltersForm(Form):
+    """The filter bar: a GET form whose values live in the URL, so a view can be shared.
+
+    ``reports.parse_filters`` decides what the URL means (it never fails: a bad value falls
+    back to its default); this form shows what it decided, and ``explain`` puts a note on each
+    field whose value in the URL was not used, saying what is shown instead.
+    """
+
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+    team = SelectField("Team", default="")
+    analyst = SelectField("Analyst", default="")
+    kind = SelectField("Kind", default="")
+
+    def __init__(self, filters, *, today, teams, analysts, sees_everything):
+        super().__init__(MultiDict({name: str(value)
+                                    for name, value in reports.filters_query(filters).items()}))
+        self.today = today
+        self.sees_everything = sees_everything
+        all_teams = "All teams" if sees_everything else "All my teams"
+        self.team.choices = options([("", all_teams)] + [
+            (str(team.id), team.name if team.is_active else f"{team.name} (inactive)")
+            for team in teams])
+        self.analyst.choices = options([("", "Anyone")] + [(str(person.id), person.name)
+                                                           for person in analysts])
+        self.kind.choices = options([("", "Any kind")] + [(key, label) for key, (label, _)
+                                                           in KINDS.items()])
+        for field in (self.start, self.end):
+            field.render_kw = {"max": today.isoformat()}
+        for field in self:
+            field.errors = []
+
+    def explain(self, args, filters):
+        """Note on each field where the URL asked for something else than ``filters`` shows."""
+        for name, applied in (("start", filters.start), ("end", filters.end)):
+            asked = (args.get(name) or "").strip()
+            if asked and asked != applied.isoformat():
+                try:
+                    date.fromisoformat(asked)
+                except ValueError:
+                    self[name].errors.append(
+                        f"Enter a date as YYYY-MM-DD; the charts use {applied.isoformat()}.")
+                else:
+                    self[name].errors.append(
+                        f"The charts use {applied.isoformat()}: a range runs forwards and "
+                        "covers at most 5 years.")
+        if filters.end > self.today and not self.end.errors:
+            self.end.errors.append(f"Days after today ({self.today.isoformat()}) have no data yet.")
+        for name, applied, kind in (("team", filters.team_id, "team"),
+                                    ("analyst", filters.analyst_id, "analyst")):
+            asked = (args.get(name) or "").strip()
+            if asked and (applied is None or self[name].data != str(applied)):
+                self[name].errors.append(
+                    "You see the reports of your own teams only: showing all of them."
+                    if name == "team" and not self.sees_everything
+                    else f"There is no such {kind}: showing everyone's." if kind == "analyst"
+                    else "There is no such team: showing every team.")
+        if (args.get("kind") or "").strip() and filters.kind is None:
+            self.kind.errors.append("Choose a kind from the list: showing every kind.")
+
+
+def _teams_for(user):
+    """The teams ``user`` may see reports of: every team for leads and admins, their own for
+    the others (the teams they serve), by name."""
+    query = db.select(Team).order_by(Team.name)
+    if not user.sees_everything:
+        query = query.where(Team.id.in_(user.team_ids))
+    return db.session.scalars(query).all()
+
+
+def _read_filters():
+    """The URL's filters for the current user, and the filter bar showing them: (form, Filters).
+
+    Three SQL statements: the settings (today's date), the teams and the analysts.
+    """
+    today = limits.local_date(utcnow())
+    filters = reports.parse_filters(request.args, today, current_user)
+    teams = _teams_for(current_user)
+    analysts = db.session.scalars(db.select(User).where(
+        User.role.in_(("analyst", "lead"))).order_by(User.name)).all()
+    # A well-formed id that names nothing is no filter (the select could not show it).
+    if filters.team_id is not None and filters.team_id not in {team.id for team in teams}:
+        filters = replace(filters, team_id=None)
+    if filters.analyst_id is not None and filters.analyst_id not in {p.id for p in analysts}:
+        filters = replace(filters, analyst_id=None)
+    form = ReportFiltersForm(filters, today=today, teams=teams, analysts=analysts,
+                             sees_everything=current_user.sees_everything)
+    form.explain(request.args, filters)
+    return form, filters
+
+
+def _chart_or_404(key):
+    function = reports.CHARTS.get(key)
+    if function is None:
+        abort(404)
+    return function
+
+
+def _computed(key):
+    """Chart ``key`` computed for the URL's filters, and the filters."""
+    function = _chart_or_404(key)
+    _, filters = _read_filters()
+    return function(filters, utcnow()), filters
+
+
+def _card(key, function):
+    """What a card shows before its chart's JSON arrives: the ``title`` and ``how_to_read``
+    the chart function declares as attributes, else its key as words. The script puts the
+    chart's own title and line in place once it has them (computing them here would cost the
+    chart's SQL a second time)."""
+    return {"key": key,
+            "title": getattr(function, "title", None) or key.replace("_", " ").capitalize(),
+            "how_to_read": getattr(function, "how_to_read", None) or ""}
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+@bp.route("/reports")
+@roles_required(*REPORT_ROLES)
+def index():
+    """The charts page: the filter bar, then one card per chart, drawn by reports.js."""
+    form, filters = _read_filters()
+    today = form.today
+    quick = []
+    for code, label, weeks in QUICK_RANGES:
+        start = today - timedelta(weeks=weeks) + timedelta(days=1)
+        quick.append({"code": code, "label": label, "start": start.isoformat(),
+                      "is_current": filters.start == start and filters.end == today})
+    cards = [_card(key, function) for key, function in reports.CHARTS.items()]
+    return render_template(
+        "reports/index.html", form=form, filters=filters, cards=cards, quick=quick,
+        args=reports.filters_query(filters), scope_note=_scope_note(form, filters),
+        has_no_team=not current_user.sees_everything and not current_user.team_ids)
+
+
+def _scope_note(form, filters):
+    """One line saying what the charts cover, e.g. 'Marketing · Ad-hoc · 1 Sep – 23 Nov 2026'."""
+    def label(field):
+        return {choice.value: choice.label for choice in field.choices}.get(field.data, "")
+
+    parts = [label(form.team) if filters.team_id else form.team.choices[0].label]
+    if filters.analyst_id:
+        parts.append(label(form.analyst))
+    if filters.kind:
+        parts.append(KINDS[filters.kind][0])
+    parts.append(f"{filters.start.strftime('%-d %b %Y')} – {filters.end.strftime('%-d %b %Y')}")
+    return " · ".join(part for part in parts if part)
+
+
+@bp.route("/reports/<key>.json")
+@roles_required(*REPORT_ROLES)
+def chart_json(key):
+    """One chart's data for the URL's filters (what the page's script draws)."""
+    chart, _ = _computed(key)
+    response = jsonify(chart.as_json())
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/reports/<key>.csv")
+@roles_required(*REPORT_ROLES)
+def chart_csv(key):
+    """One chart's table as a CSV download named after the chart and its date range."""
+    chart, filters = _computed(key)
+    filename = f"{key}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
+    return csv_response(filename, chart.columns, chart.rows)
+
+
+@bp.route("/reports/<key>/table")
+@roles_required(*REPORT_ROLES)
+def chart_table(key):
+    """One chart's table, rendered here: a page of its own (the "Table" link without
+    JavaScript), or only the table when reports.js asks for it (``?fragment=1``)."""
+    function = _chart_or_404(key)
+    form, filters = _read_filters()
+    chart = function(filters, utcnow())
+    template = "reports/_table.html" if request.args.get("fragment") else "reports/table.html"
+    return render_template(template, chart=chart, key=key, args=reports.filters_query(filters),
+                           scope_note=_scope_note(form, filters))
