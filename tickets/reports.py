@@ -409,8 +409,15 @@ def _bucket_label(low, high):
     return f"{low}+ days" if high is None else f"{low}\u2013{high} days"
 
 
+# Decline reasons in a few words, so chart axes show them whole.
+SHORT_REASONS = {
+    "self_serve": "self-serve", "out_of_scope": "out of scope", "low_value": "low value",
+    "no_data": "no data", "no_capacity": "no capacity", "other": "other",
+}
+
+
 def _short_reason(reason):
-    return DECLINE_REASONS.get(reason or "other", DECLINE_REASONS["other"]).split(" (")[0]
+    return SHORT_REASONS.get(reason, SHORT_REASONS["other"])
 
 
 def _weekly_counts(period, rows, keys):
