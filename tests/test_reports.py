@@ -229,6 +229,36 @@ def test_cumulative_flow_stops_at_now(app, history):
                                        "In progress": 1, "Needs info": 1}
 
 
+def test_cumulative_flow_carries_states_from_before_the_range_and_forgets_closed_requests(
+        app, history):
+    # From day 7: A, D and E closed before it; B waits in needs_info since day 1, C is in
+    # progress since day 2.
+    chart = draw(app, "cumulative_flow", weeks(7, 10), LATER)
+    zero = dict.fromkeys(chart.columns[1:], 0)
+    assert on(chart, "2026-03-09") == {**zero, "Needs info": 1, "In progress": 1}
+    assert on(chart, "2026-03-10") == {**zero, "Submitted": 1, "Accepted": 1, "In progress": 1}
+    assert on(chart, "2026-03-11") == {**zero, "Submitted": 1, "Accepted": 1, "Delivered": 1}
+    assert on(chart, "2026-03-12") == {**zero, "Submitted": 1, "Accepted": 1}
+
+
+def test_cumulative_flow_filters_by_current_assignee_kind_and_teams(app, history, desk):
+    def flow(**fields):
+        return series(draw(app, "cumulative_flow", weeks(1, 9, **fields), LATER))
+
+    # Ana is A's assignee now: A's whole history counts, from before she claimed it.
+    ana = flow(analyst_id=desk.analyst)
+    assert ana["In progress"] == [1, 1, 0, 1, 0, 0, 0, 0, 0]
+    assert ana["Delivered"] == [0, 0, 1, 0, 1, 0, 0, 0, 0]
+    assert ana["Needs info"] == ana["Accepted"] == ana["Submitted"] == [0] * 9
+    assert flow(kind="project") == flow(team_id=desk.marketing)
+    assert all(data == [0] * 9 for data in flow(team_ids=()).values())
+    everything, finance = flow(), flow(team_ids=(desk.finance,))
+    marketing = flow(team_ids=(desk.finance, desk.marketing), team_id=desk.marketing)
+    assert marketing == flow(team_id=desk.marketing)
+    for name, data in everything.items():
+        assert data == [f + m for f, m in zip(finance[name], marketing[name], strict=True)]
+
+
 def _local_day_counts(app, zone, days, now):
     """The expected cumulative flow: each request's state replayed from its events at each
     local midnight, in Python."""
