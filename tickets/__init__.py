@@ -142,7 +142,7 @@ def register_errorhandlers(app):
 def register_template_helpers(app):
     """Expose the vocabulary and small formatting helpers to templates."""
     from . import lifecycle, models
-    from .views.helpers import format_datetime, format_date, url_with
+    from .views.helpers import as_choices, format_datetime, format_date, url_with
 
     @app.context_processor
     def vocabulary():
@@ -154,6 +154,7 @@ def register_template_helpers(app):
 
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["choices"] = as_choices
 
 
 def register_commands(app):

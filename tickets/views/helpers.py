@@ -54,3 +54,14 @@ def paginate(select, page_size):
     except ValueError:
         page = 1
     return db.paginate(select, page=page, per_page=page_size, error_out=False)
+
+
+def as_choices(items, labels=None):
+    """(value, label) pairs for a filter select: from a dict whose values are labels or
+    (label, hint) tuples, from values and a ``labels`` dict, or from objects with id and name."""
+    if isinstance(items, dict):
+        return [(key, value[0] if isinstance(value, tuple) else value)
+                for key, value in items.items()]
+    if labels is not None:
+        return [(value, labels[value]) for value in items]
+    return [(item.id, item.name) for item in items]
