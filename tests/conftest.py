@@ -9,13 +9,14 @@ production. Factories open a short context of their own and return ids.
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from flask import request_finished
 from flask_sqlalchemy.record_queries import get_recorded_queries
 from flask_migrate import upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from tickets import create_app, intake, lifecycle, people, settings
 from tickets.extensions import db
@@ -184,6 +185,31 @@ def statements(app):
 
     with request_finished.connected_to(count, app):
         yield counted
+
+
+@contextmanager
+def counting_sql(app):
+    """Count every SQL statement run on the app's database inside the block, from any thread
+    and streamed responses included: yields a list that grows by one per statement."""
+    with app.app_context():
+        engine = db.engine
+    counted = []
+
+    def count(*args, **kwargs):
+        counted.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def count_sql(app, function):
+    """Run ``function`` in an app context; return (SQL statements it ran, its result)."""
+    with counting_sql(app) as counted, app.app_context():
+        result = function()
+    return len(counted), result
 
 
 @pytest.fixture

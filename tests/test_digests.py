@@ -4,12 +4,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tickets import digest, intake, lifecycle, mail, scheduler, settings
 from tickets.extensions import db
 from tickets.models import JobRun, OutboxMessage, Request, Team, User
-from tests.conftest import intake_fields
+from tests.conftest import count_sql, intake_fields
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # ISO week 48; digests go at 08:00 Monday
 
@@ -183,21 +182,6 @@ def test_lead_digest_shows_backlog_trend_throughput_lead_time_budgets_and_waitli
     assert f'href="http://127.0.0.1:5000/requests/{old}"' in html
 
 
-def count_statements(app, function):
-    counted = []
-
-    def count(*args, **kwargs):
-        counted.append(1)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            function()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-    return len(counted)
-
-
 def test_building_a_digest_costs_the_same_statements_with_more_requests(app, desk):
     def build_all():
         for user_id in (desk["rita"], desk["ana"], desk["lee"]):
@@ -213,9 +197,9 @@ def test_building_a_digest_costs_the_same_statements_with_more_requests(app, des
                     size="S")
 
     add(3, 0)
-    few = count_statements(app, build_all)
+    few = count_sql(app, build_all)[0]
     add(30, 100)
-    many = count_statements(app, build_all)
+    many = count_sql(app, build_all)[0]
     assert few == many
 
 

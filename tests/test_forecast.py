@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, count_sql
 from tickets import digest, forecast, settings
 from tickets.extensions import db
 from tickets.models import Request, User, utcnow
@@ -249,21 +249,6 @@ def test_the_forecast_stays_the_same_within_a_week(app, make, desk):
         "and 4 requests ahead of this one in its queue (4 higher in the queue).")
 
 
-def count_statements(app, function):
-    counted = []
-
-    def count(*args, **kwargs):
-        counted.append(1)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            result = function()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-    return len(counted), result
-
-
 def test_forecasting_many_requests_costs_the_same_statements_as_a_few(app, make, desk):
     history(app, make, desk, desk.marketing, [2, 3] * 4)
     history(app, make, desk, desk.finance, [1] * 8)
@@ -284,10 +269,10 @@ def test_forecasting_many_requests_costs_the_same_statements_as_a_few(app, make,
         return len(forecast.for_requests(requests, NOW, values))
 
     add(5)
-    few, forecasts = count_statements(app, forecast_all)
+    few, forecasts = count_sql(app, forecast_all)
     assert forecasts == 5
     add(45)
-    many, forecasts = count_statements(app, forecast_all)
+    many, forecasts = count_sql(app, forecast_all)
     assert forecasts == 50
     assert few == many
 

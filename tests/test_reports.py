@@ -12,10 +12,9 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event as sa_event
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import intake_fields
+from tests.conftest import count_sql, intake_fields
 from tickets import intake, lifecycle, reports, settings
 from tickets.extensions import db
 from tickets.models import OPEN_STATES, STATES, Event, Request, Team, User
@@ -134,18 +133,7 @@ def draw(app, key, filters, now):
 
 def statements_of(app, key, filters, now):
     """How many SQL statements chart ``key`` runs."""
-    executed = []
-
-    def count(*args, **kwargs):
-        executed.append(args[2])
-
-    with app.app_context():
-        sa_event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            reports.CHARTS[key](filters, now)
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", count)
-    return len(executed)
+    return count_sql(app, lambda: reports.CHARTS[key](filters, now))[0]
 
 
 def weeks(first=0, last=13, **fields):

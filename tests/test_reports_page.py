@@ -14,10 +14,9 @@ import tarfile
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
+from tests.conftest import counting_sql
 from tickets import limits, reports
-from tickets.extensions import db
 from tickets.models import utcnow
 
 
@@ -324,16 +323,8 @@ def test_the_page_and_endpoints_cost_the_same_statements_for_little_and_much_dat
 def count_all_statements(app):
     """Count every SQL statement, streamed responses included (request_finished fires before a
     streamed body is read, so the ``statements`` fixture would miss them)."""
-    counted = []
-
-    def count(*args):
-        counted.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    yield counted
-    event.remove(engine, "before_cursor_execute", count)
+    with counting_sql(app) as counted:
+        yield counted
 
 
 def test_list_csv_holds_every_matching_request_not_just_a_page(client, auth, make, desk, app):
