@@ -24,6 +24,7 @@ from datetime import timedelta
 from sqlalchemy import and_, event, func, or_, select, true, update
 
 from bench.bench_queues import build
+from bench.common import percentile
 from tickets import create_app, digest, queues, settings, triage
 from tickets.auth import visible_requests
 from tickets.extensions import db
@@ -48,11 +49,6 @@ class StatementCounter:
 
     def __exit__(self, *exc):
         event.remove(self.engine, "before_cursor_execute", self._count)
-
-
-def _percentile(sorted_values, share):
-    return sorted_values[min(len(sorted_values) - 1,
-                             int(round(share * (len(sorted_values) - 1))))]
 
 
 def digest_moment_passed(values):
@@ -152,7 +148,7 @@ def main():
                 scales = [scale for _, _, scale in rows]
                 print(f"{size:>8} {role:<10} {len(rows):>5} "
                       f"{f'{min(scales)}-{max(scales)}':>13} "
-                      f"{statistics.median(timings):>9.1f} {_percentile(timings, 0.95):>7.1f} "
+                      f"{statistics.median(timings):>9.1f} {percentile(timings, 0.95):>7.1f} "
                       f"{min(counts):>7} {max(counts):>7}")
             total = sum(ms for rows in results.values() for ms, _, _ in rows) / 1000
             users = sum(len(rows) for rows in results.values())

@@ -9,16 +9,13 @@ growth of the statement count with the data is visible.
 """
 import argparse
 import random
-import statistics
 import tempfile
-import time
 from datetime import timedelta
 
-from flask import request_finished
 from flask_migrate import upgrade
-from flask_sqlalchemy.record_queries import get_recorded_queries
 from sqlalchemy import insert, text
 
+from bench.common import measure
 from tickets import create_app, people
 from tickets.extensions import db
 from tickets.models import FORMATS, KINDS, Event, Request, utcnow
@@ -93,37 +90,6 @@ def build(app, n_requests, n_teams=12, seed=7):
         }
 
 
-def measure(app, email, paths, repeat):
-    """Return {path: (median ms, p95 ms, statements)} for ``email`` logged in."""
-    counts = []
-
-    def on_finished(sender, **extra):
-        counts.append(len(get_recorded_queries()))
-
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    results = {}
-    request_finished.connect(on_finished, app)
-    try:
-        for path in paths:
-            client.get(path)  # warm up
-            timings = []
-            counts.clear()
-            for _ in range(repeat):
-                started = time.perf_counter()
-                response = client.get(path)
-                timings.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200, (path, response.status_code)
-            timings.sort()
-            p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
-            results[path] = (statistics.median(timings), p95, max(counts))
-    finally:
-        request_finished.disconnect(on_finished, app)
-    return results
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20000)
@@ -144,8 +110,9 @@ def main():
                                          "SQLALCHEMY_RECORD_QUERIES": True})
             who = build(app, size)
             for role, paths in pages.items():
-                for path, (median, p95, statements) in measure(app, who[role], paths,
-                                                               args.repeat).items():
+                for path, (median, p95, statements, status) in measure(
+                        app, who[role], PASSWORD, paths, args.repeat).items():
+                    assert status == 200, (path, status)
                     print(f"{size:>7} {role:<10} {path:<46} {median:>9.1f} {p95:>8.1f} "
                           f"{statements:>4}")
             with app.app_context():

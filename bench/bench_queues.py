@@ -13,16 +13,13 @@ at N, so any growth of the statement count with the data shows.
 """
 import argparse
 import random
-import statistics
 import tempfile
 import time
 from datetime import timedelta
 
-from flask import request_finished
-from flask_migrate import upgrade
-from flask_sqlalchemy.record_queries import get_recorded_queries
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
+from bench.common import measure, pick, wipe
 from tickets import clocks, create_app, people
 from tickets.extensions import db
 from tickets.models import FORMATS, Event, Request, Team, User, utcnow
@@ -55,23 +52,10 @@ SIZE_WEIGHTS = {"S": 35, "M": 40, "L": 20, "XL": 5}
 IMPACT_WEIGHTS = {1: 10, 2: 25, 3: 35, 4: 20, 5: 10}
 
 
-def _pick(rng, weights):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-def _wipe(app):
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        upgrade()
-
-
 def build(app, n_requests, seed=11, n_requesters=150):
     """Insert the people and ``n_requests`` requests with histories, in bulk; return log-ins."""
     rng = random.Random(seed)
-    _wipe(app)
+    wipe(app)
     with app.app_context():
         teams = [people.save_team(None, name=f"Team {i:02d}") for i in range(N_TEAMS)]
         served = teams[:-1]  # the last team has no embedded analyst: its requests are central
@@ -91,7 +75,7 @@ def build(app, n_requests, seed=11, n_requesters=150):
         now = utcnow()
 
         states = ["in_progress"] * IN_PROGRESS + ["blocked"] * BLOCKED
-        states += [_pick(rng, STATE_WEIGHTS) for _ in range(n_requests - len(states))]
+        states += [pick(rng, STATE_WEIGHTS) for _ in range(n_requests - len(states))]
         rng.shuffle(states)
         wip = {analyst.id: 0 for analyst in analysts}
         rows, histories = [], []
@@ -135,11 +119,11 @@ def build(app, n_requests, seed=11, n_requesters=150):
                 "lever_decision": "Move budget.",
                 "deadline": (created + timedelta(days=rng.randint(3, 60))).date()
                 if has_deadline else None,
-                "kind": _pick(rng, KIND_WEIGHTS), "business_impact": _pick(rng, IMPACT_WEIGHTS),
+                "kind": pick(rng, KIND_WEIGHTS), "business_impact": pick(rng, IMPACT_WEIGHTS),
                 "is_exec_sponsored": rng.random() < 0.05, "exec_sponsor": "",
                 "is_confidential": rng.random() < 0.03, "state": state,
                 "is_central": team.id == teams[-1].id,
-                "size": _pick(rng, SIZE_WEIGHTS) if "accept" in path else None,
+                "size": pick(rng, SIZE_WEIGHTS) if "accept" in path else None,
                 "assignee_id": worker.id if worker else None,
                 "resume_state": "submitted" if state == "needs_info" else None,
                 "created_at": created, "updated_at": steps[-1][2] if steps else created,
@@ -192,38 +176,6 @@ def build(app, n_requests, seed=11, n_requesters=150):
                 "events": len(events)}
 
 
-def measure(app, email, paths, repeat):
-    """Return {path: (median ms, p95 ms, statements, status)} for ``email`` logged in."""
-    counts = []
-
-    def on_finished(sender, **extra):
-        counts.append(len(get_recorded_queries()))
-
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    results = {}
-    request_finished.connect(on_finished, app)
-    try:
-        for path in paths:
-            client.get(path)  # warm up
-            timings = []
-            counts.clear()
-            status = 200
-            for _ in range(repeat):
-                started = time.perf_counter()
-                response = client.get(path)
-                timings.append((time.perf_counter() - started) * 1000)
-                status = response.status_code if response.status_code != 200 else status
-            timings.sort()
-            p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
-            results[path] = (statistics.median(timings), p95, max(counts), status)
-    finally:
-        request_finished.disconnect(on_finished, app)
-    return results
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50000)
@@ -253,7 +205,7 @@ def main():
             }
             for role, paths in pages.items():
                 for path, (median, p95, statements, status) in measure(
-                        app, who[role], paths, args.repeat).items():
+                        app, who[role], PASSWORD, paths, args.repeat).items():
                     note = "" if status == 200 else f"  (HTTP {status})"
                     print(f"{size:>8} {role:<9} {path:<44} {median:>9.1f} {p95:>8.1f} "
                           f"{statements:>4}{note}")

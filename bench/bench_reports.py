@@ -24,9 +24,9 @@ import statistics
 import time
 from datetime import timedelta
 
-from flask_migrate import upgrade
 from sqlalchemy import event, insert, text
 
+from bench.common import pick, wipe
 from tickets import clocks, create_app, people, reports
 from tickets.extensions import db
 from tickets.models import FORMATS, Event, Request, utcnow
@@ -42,10 +42,6 @@ ENDINGS = {"resolved": 78, "declined": 9, "cancelled": 4, "duplicate": 3, "open"
 BUSINESS_SHARE = 40 / 168  # working hours in a week: wall time to business time, roughly
 
 
-def _pick(rng, weights):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
 def _hours(rng, low, high):
     """A wait of ``low`` to ``high`` hours, mostly short (log-uniform)."""
     return timedelta(hours=math.exp(rng.uniform(math.log(low), math.log(high))))
@@ -57,7 +53,7 @@ def _story(rng, created, now, requester, analyst, other):
     state = "submitted"
     resume = None
     at = created
-    ending = _pick(rng, ENDINGS)
+    ending = pick(rng, ENDINGS)
     recent = now - created < timedelta(days=45)
     if recent:
         ending = rng.choice(["open", "open", "resolved"])
@@ -118,23 +114,10 @@ def _story(rng, created, now, requester, analyst, other):
     return steps, state
 
 
-def _wipe(app):
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        else:
-            db.drop_all()
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
-
-
 def build(app, n_requests, seed=7):
     """Insert the people and ``n_requests`` requests with their histories; return counts."""
     rng = random.Random(seed)
-    _wipe(app)
+    wipe(app)
     with app.app_context():
         teams = [people.save_team(None, name=f"Team {i:02d}") for i in range(N_TEAMS)]
         for team in teams[:4]:
@@ -166,10 +149,10 @@ def build(app, n_requests, seed=7):
                 "usage": "Weekly review.", "lever_result": "Retention.",
                 "lever_expected_shape": "A trend.", "lever_extraction": "Compare weeks.",
                 "lever_decision": "Move budget.", "deadline": None,
-                "kind": _pick(rng, KIND_WEIGHTS), "business_impact": rng.randint(1, 5),
+                "kind": pick(rng, KIND_WEIGHTS), "business_impact": rng.randint(1, 5),
                 "is_exec_sponsored": False, "exec_sponsor": "", "is_confidential": False,
-                "state": state, "sla_class": _pick(rng, CLASS_WEIGHTS),
-                "size": _pick(rng, SIZE_WEIGHTS) if any(s[0] == "accept" for s in steps)
+                "state": state, "sla_class": pick(rng, CLASS_WEIGHTS),
+                "size": pick(rng, SIZE_WEIGHTS) if any(s[0] == "accept" for s in steps)
                 else None,
                 "assignee_id": analyst if any(s[0] in ("claim", "assign") for s in steps)
                 else None,
@@ -182,7 +165,7 @@ def build(app, n_requests, seed=7):
             if state == "needs_info":
                 row["resume_state"] = next(s[2] for s in reversed(steps) if s[0] == "ask")
             if state == "declined":
-                row["decline_reason"] = _pick(rng, {"self_serve": 30, "out_of_scope": 25,
+                row["decline_reason"] = pick(rng, {"self_serve": 30, "out_of_scope": 25,
                                                     "low_value": 20, "no_data": 10,
                                                     "no_capacity": 10, "other": 5})
             responses = [s[4] for s in steps if s[1] != requester.id]
