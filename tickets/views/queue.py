@@ -60,6 +60,8 @@ def queue():
     filters = {"team": _int_arg("team"), "sla": _choice_arg("sla", queues.SLA_FILTERS)}
     found = queues.analyst_queue(current_user, now, team=filters["team"], sla=filters["sla"],
                                  values=values)
+    if request.args.get("format") == "csv":
+        return _queue_csv(found, now, values)
     page = paginate_list(found.up_next, current_app.config["PAGE_SIZE"])
     queues.load(page.items)
     teams = queues.teams_by_id(found.team_ids)
@@ -73,6 +75,32 @@ def queue():
                    for entry in page.items},
         sla_labels=clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
     )
+
+
+QUEUE_CSV_COLUMNS = ("Section", "Position in team queue", "Queue length", "ID", "Title", "State",
+                     "Kind", "Team", "Score", "Deadline", "SLA status", "Link")
+
+
+def _queue_csv(found, now, values):
+    """The whole queue as a CSV: what the analyst works on, then everything up next (not only
+    one page), in queue order. Two statements to load the requests up next."""
+    link = url_for("requests.detail", request_id=0, _external=True)[:-1]
+    queues.load(found.up_next)
+
+    def lines():
+        for section, entries in (("Working on", found.working), ("Up next", found.up_next)):
+            for entry in entries:
+                req = entry.request
+                if req is None:  # left the queue between the two statements
+                    continue
+                yield [section, entry.position, entry.total, req.id, req.title,
+                       req.state_label, req.kind_label, req.team.name,
+                       round(entry.explanation.total, 2), req.deadline,
+                       clocks.SLA_STATUS_LABELS[clocks.status(req, now, values).status],
+                       f"{link}{req.id}"]
+
+    day = limits.local_date(now, values).isoformat()
+    return csv_response(f"queue_{day}.csv", QUEUE_CSV_COLUMNS, lines())
 
 
 BACKLOG_STATE_CHOICES = {state: STATES[state] for state in queues.BACKLOG_STATES}

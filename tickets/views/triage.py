@@ -14,13 +14,14 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from .. import clocks, lifecycle, settings, triage
+from .. import clocks, lifecycle, limits, settings, triage
 from ..auth import can_change_kind, get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, ChangeKindForm
 from ..models import KINDS, Request, Team, utcnow
 from ..queries import id_matches
 from .helpers import is_safe_next, paginate, url_with
+from .reports import csv_response
 
 bp = Blueprint("triage", __name__)
 
@@ -92,6 +93,8 @@ def index():
     query = (db.select(Request).where(sections[section], *conditions)
              .order_by(Request.created_at.asc(), Request.id.asc())
              .options(joinedload(Request.team), joinedload(Request.requester)))
+    if request.args.get("format") == "csv":
+        return _triage_csv(query, section, now, values)
     page = paginate(query, current_app.config["PAGE_SIZE"])
     reasons = triage.over_budget(page.items, now, values)
     rows = []
@@ -108,6 +111,27 @@ def index():
         "triage/index.html", rows=rows, page=page, section=section, counts=counts,
         sections=[(name, triage.section_label(name, current_user)) for name in sections],
         filters=filters, teams=teams, here=url_with())
+
+
+TRIAGE_CSV_COLUMNS = ("ID", "Title", "Team", "Requester", "Kind", "State", "Submitted",
+                      "Waiting", "Deadline", "Short notice", "SLA status", "Link")
+
+
+def _triage_csv(query, section, now, values):
+    """Every request of the section matching the filters (not only one page), oldest first,
+    streamed as a CSV: one statement, read in chunks."""
+    link = url_for("requests.detail", request_id=0, _external=True)[:-1]
+
+    def lines():
+        for req in db.session.scalars(query.execution_options(yield_per=500)):
+            yield [req.id, req.title, req.team.name, req.requester.name, req.kind_label,
+                   req.state_label, req.created_at, triage.age_text(req.created_at, now),
+                   req.deadline, req.is_short_notice,
+                   clocks.SLA_STATUS_LABELS[clocks.status(req, now, values).status],
+                   f"{link}{req.id}"]
+
+    day = limits.local_date(now, values).isoformat()
+    return csv_response(f"triage_{section}_{day}.csv", TRIAGE_CSV_COLUMNS, lines())
 
 
 @bp.route("/requests/<int:request_id>/kind", methods=["GET", "POST"])
