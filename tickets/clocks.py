@@ -474,11 +474,11 @@ def panel(request, now, values):
             "rows": rows, "timezone": hours.timezone}
 
 
-def detail_context(request, user, now):
+def detail_context(request, user, now, values=None):
     """Extra template values for the request page's SLA panel (and a lead's class form)."""
     from .forms import SlaClassForm  # forms import settings; keep this module's imports light
 
-    values = settings.current()
+    values = values or settings.current()
     context = {"sla_panel": panel(request, now, values), "sla_class_form": None}
     if user.is_authenticated and user.role == "lead" and request.state not in STOPPED_STATES:
         context["sla_class_form"] = SlaClassForm(

@@ -330,17 +330,23 @@ def for_requests(requests, now, values=None, places=None):
     return found
 
 
-def for_request(request, now, values=None):
+def for_request(request, now, values=None, places=None):
     """The Forecast of one request, or None when it has none (see ``for_requests``)."""
-    return for_requests([request], now, values).get(request.id)
+    return for_requests([request], now, values, places).get(request.id)
 
 
-def detail_context(request, user, now):
+def detail_context(request, user, now, values=None, place=None):
     """Extra template values for the request page: its forecast, or why a request that could
-    have one has none yet. No SQL for requests in states without forecasts."""
+    have one has none yet. No SQL for requests in states without forecasts. ``place`` is the
+    request's ``queues.Place`` when the page has it already (None: not accepted, or not
+    looked up yet)."""
     if request.state not in FORECAST_STATES:
         return {"forecast": None, "forecast_note": ""}
-    found = for_request(request, now)
+    places = None
+    if place is not None or request.state != "accepted":
+        # Only accepted requests have a place in a queue (queues.positions).
+        places = {request.id: (place.position, place.total)} if place is not None else {}
+    found = for_request(request, now, values, places)
     note = "" if found else (
         f"No forecast yet: {request.team.name} has delivered nothing in the last "
         f"{HISTORY_WEEKS} weeks, so there is not enough history.")

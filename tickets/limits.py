@@ -55,14 +55,14 @@ def wip_status(user, values=None):
     return WipStatus(wip_count(user), settings.wip_limit_for(user, values))
 
 
-def assignable_people():
+def assignable_people(values=None):
     """Return (user, WipStatus) of every active analyst and lead, by name, for a lead choosing
-    whom to assign: three SQL statements (people, their WIP grouped, the settings), whatever
-    their number."""
+    whom to assign: two SQL statements (people, their WIP grouped; plus the settings when
+    ``values`` is None), whatever their number."""
     people = db.session.scalars(db.select(User).where(
         User.is_active, User.role.in_(("analyst", "lead"))).order_by(User.name, User.id)).all()
     counts = wip_counts(user.id for user in people)
-    values = settings.current()
+    values = values or settings.current()
     return [(user, WipStatus(counts[user.id], settings.wip_limit_for(user, values)))
             for user in people]
 

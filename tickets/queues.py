@@ -402,13 +402,13 @@ def override_rank(request, actor, position, reason, now, expected_version=None):
 
 # --- The request page -----------------------------------------------------------------------
 
-def detail_context(request, user, now):
+def detail_context(request, user, now, values=None):
     """Extra template values for the request page: queue position and rank override."""
     # Work already started has no place to move to: the form shows where a position matters
     # (waiting requests), or where one is set and might be cleared.
     shown = request.state not in WORKING_STATES or request.rank_override is not None
     return {
-        "queue_place": place(request, now),
+        "queue_place": place(request, now, values),
         "can_override": can_override(request, user) and shown,
     }
 

@@ -157,6 +157,8 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         selectinload(Request.watchers),
         selectinload(Request.events).joinedload(Event.actor),
     )
+    now = utcnow()
+    values = settings.current()  # read once: every panel below takes it
     transitions = lifecycle.available_transitions(req, current_user)
     forms = {}
     for t in transitions:
@@ -164,11 +166,11 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
             formdata=None, version=req.version, prefix=t.name)
         form.version.data = req.version
         if t.name == "assign" and t.name not in (bound_forms or {}):
-            form.set_choices(limits.assignable_people())
+            form.set_choices(limits.assignable_people(values))
         if t.name in ("accept", "approve") and t.name not in (bound_forms or {}):
             form.prefill(req)  # the priority inputs start from the requester's values
         forms[t.name] = form
-    wip = limits.wip_status(current_user) if "claim" in forms else None
+    wip = limits.wip_status(current_user, values) if "claim" in forms else None
     original = None
     if req.duplicate_of_id:
         original = db.session.scalars(db.select(Request).where(
@@ -176,18 +178,20 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
     duplicates = db.session.scalars(db.select(Request).where(
         Request.duplicate_of_id == req.id, visible_requests(current_user))
         .order_by(Request.id)).all()
-    now = utcnow()
-    extras = {**clocks.detail_context(req, current_user, now),
-              **queues.detail_context(req, current_user, now),
-              **forecast.detail_context(req, current_user, now),
+    extras = {**clocks.detail_context(req, current_user, now, values),
+              **queues.detail_context(req, current_user, now, values),
               **triage.detail_context(req, current_user, now)}
+    # The forecast counts the work ahead from the queue place just found, not a second ranking.
+    extras.update(forecast.detail_context(req, current_user, now, values,
+                                          place=extras["queue_place"]))
     return render_template(
         "requests/detail.html", **extras, req=req, transitions=transitions, forms=forms,
         open_action=open_action, comment_form=comment_form or CommentForm(),
         can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, queues.local_now(now)) if req.is_open else None, wip=wip,
+        score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,
+        wip=wip,
     ), status
 
 
