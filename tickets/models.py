@@ -2,11 +2,14 @@
 
 Names follow ../shared/DESIGN.md. Datetimes are stored in UTC and come back timezone-aware.
 """
+import secrets
+import unicodedata
 from datetime import datetime, timezone
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import validates
 from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -88,6 +91,18 @@ DECLINE_REASONS = {
 }
 
 
+def name_key(text):
+    """The form of a name used to compare names: NFKC-normalised and case-folded in Python, so
+    `Équipe`/`équipe` and `İstanbul`/`i̇stanbul` are one name on every database (SQLite's lower()
+    folds ASCII only, and PostgreSQL lowercases some letters differently from Python)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def new_session_token():
+    """A fresh, unguessable session generation for a user (issue 10)."""
+    return secrets.token_urlsafe(24)
+
+
 def utcnow():
     """Return the current time as an aware UTC datetime."""
     return datetime.now(timezone.utc)
@@ -128,6 +143,8 @@ class Team(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(80), nullable=False, unique=True)
+    # ``name`` compared as people read it (name_key): unique, so two teams cannot differ in case.
+    name_key = db.Column(db.String(80), nullable=False, unique=True)
     description = db.Column(db.String(300), nullable=False, default="")
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -137,6 +154,11 @@ class Team(db.Model):
     members = db.relationship(
         "User", secondary=team_memberships, back_populates="teams", order_by="User.name"
     )
+
+    @validates("name")
+    def _keep_name_key(self, key, value):
+        self.name_key = name_key(value)
+        return value
 
     def __repr__(self):
         return f"<Team {self.name}>"
@@ -155,6 +177,9 @@ class User(UserMixin, db.Model):
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(UTCDateTime)
+    # The session generation: part of every session and remember cookie (get_id), replaced on
+    # logout, password, role or activity change and "log out everywhere", which revokes them.
+    session_token = db.Column(db.String(64), nullable=False, default=new_session_token)
     # This analyst's WIP limit; None: the default of the settings.
     wip_limit = db.Column(db.Integer)
     # Mail preferences (issue 4): the weekly digest, its day (None: the settings' day), and the
@@ -465,11 +490,15 @@ class OutboxMessage(db.Model):
     batch_key = db.Column(db.String(100), index=True)
     payload = db.Column(db.JSON, nullable=False, default=dict)
     status = db.Column(db.String(10), nullable=False, default="pending")
+    # Lower goes first: notifications (0) never wait behind a burst of digests (1).
+    priority = db.Column(db.SmallInteger, nullable=False, default=1, server_default="1")
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     send_after = db.Column(UTCDateTime, nullable=False, default=utcnow)
     # A sender that takes a message holds it until this instant; a crashed sender's messages
     # become due again when it passes.
     locked_until = db.Column(UTCDateTime)
+    # Who holds the lock ("host:pid"), so a lock of a sender that is gone can be released.
+    locked_by = db.Column(db.String(120))
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_attempt_at = db.Column(UTCDateTime)
     last_error = db.Column(db.Text)
@@ -480,6 +509,7 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         db.CheckConstraint("status IN ('pending', 'sent')", name="status"),
         db.Index("ix_outbox_status_send_after", "status", "send_after"),
+        db.Index("ix_outbox_status_priority_send_after", "status", "priority", "send_after"),
     )
 
     def __repr__(self):
