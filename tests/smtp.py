@@ -1,6 +1,7 @@
 """A real SMTP server for the tests (aiosmtpd), keeping and parsing what it receives."""
 import email
 import email.policy
+import itertools
 import socket
 import threading
 
@@ -53,3 +54,15 @@ class SmtpServer:
     def to(self, address):
         """The messages received for ``address``."""
         return [m for m, e in zip(self.messages, self.envelopes) if address in e.rcpt_tos]
+
+
+def raw_header(content, name):
+    """The header ``name`` exactly as it came over the wire in ``content`` (the bytes the server
+    received), folded lines joined by CRLF; None when the message has no such header."""
+    head = content.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")
+    lines = head.split("\n")
+    for number, line in enumerate(lines):
+        if line.lower().startswith(name.lower() + ":"):
+            folded = itertools.takewhile(lambda more: more[:1] in (" ", "\t"), lines[number + 1:])
+            return "\r\n".join([line, *folded])
+    return None

@@ -9,8 +9,11 @@ from tickets import digest, intake, lifecycle, mail, scheduler, settings
 from tickets.extensions import db
 from tickets.models import JobRun, OutboxMessage, Request, Team, User
 from tests.conftest import count_sql, intake_fields
+from tests.smtp import raw_header
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # ISO week 48; digests go at 08:00 Monday
+# A public address long enough that the unsubscribe URL cannot fit a 78-character header line.
+LONG_BASE_URL = "https://datadesk.analytics.corporate-intranet.example.com/teams/data/requests"
 
 
 @pytest.fixture
@@ -353,3 +356,24 @@ def test_every_digest_has_a_working_unsubscribe_link(app, desk, client, smtp_ser
     with app.app_context():
         assert not db.session.get(User, desk["rita"]).is_digest_enabled
         assert digest.queue_due(MONDAY + timedelta(days=7)) == 4  # everyone else
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:5000", LONG_BASE_URL])
+def test_digest_list_unsubscribe_arrives_as_plain_ascii_and_unsubscribes_in_one_click(
+        app, desk, client, smtp_server, monkeypatch, base_url):
+    monkeypatch.setitem(app.config, "BASE_URL", base_url)
+    send_digest(app, desk["rita"])
+
+    [envelope] = smtp_server.envelopes
+    line = raw_header(envelope.content, "List-Unsubscribe")
+    assert line.startswith(f"List-Unsubscribe: <{base_url}/unsubscribe/") and line.endswith(">")
+    assert "=?" not in line and "\r\n" not in line  # not RFC 2047-encoded, not folded
+    assert raw_header(envelope.content, "List-Unsubscribe-Post") == (
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    # RFC 8058: the mail client POSTs this body to the URL, without cookies or a form.
+    url = line.removeprefix("List-Unsubscribe: <").removesuffix(">")
+    answer = client.post(url.removeprefix(base_url), data="List-Unsubscribe=One-Click",
+                         content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 200
+    with app.app_context():
+        assert not db.session.get(User, desk["rita"]).is_digest_enabled

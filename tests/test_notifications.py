@@ -8,6 +8,7 @@ import pytest
 from tickets import lifecycle, mail, notifications
 from tickets.extensions import db
 from tickets.models import OutboxMessage, Request, User, utcnow
+from tests.smtp import raw_header
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -209,3 +210,22 @@ def test_every_notification_carries_a_working_unsubscribe_link(app, make, people
     client.post(link.removeprefix("http://127.0.0.1:5000"))
     with app.app_context():
         assert db.session.get(User, people["requester"]).notifications == []
+
+
+@pytest.mark.parametrize("base_url", [
+    "http://127.0.0.1:5000",
+    "https://datadesk.analytics.corporate-intranet.example.com/teams/data/requests"])
+def test_notification_list_unsubscribe_arrives_as_plain_ascii_with_one_click(
+        app, make, people, smtp_server, monkeypatch, base_url):
+    monkeypatch.setitem(app.config, "BASE_URL", base_url)
+    request_id = make.request(people["requester"], people["team"])
+    transition(app, request_id, "ask", people["analyst"], NOW, note="Which regions count?")
+    with app.app_context():
+        mail.drain(NOW + notifications.BATCH_WINDOW)
+
+    [envelope] = smtp_server.envelopes
+    line = raw_header(envelope.content, "List-Unsubscribe")
+    assert line.startswith(f"List-Unsubscribe: <{base_url}/unsubscribe/") and line.endswith(">")
+    assert "=?" not in line and "\r\n" not in line
+    assert raw_header(envelope.content, "List-Unsubscribe-Post") == (
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click")

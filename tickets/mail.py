@@ -11,10 +11,12 @@ A message a crashed sender had taken becomes due again when its lock expires. Th
 for a second copy is a crash between the SMTP server accepting a message and the row being
 marked sent; every other path sends each message once.
 """
+from email.policy import default as default_policy
 import smtplib
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -113,9 +115,33 @@ def retry_delay(attempts):
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
 
 
+# RFC 5322: a header line may hold 998 characters (78 is only a recommendation).
+MAX_HEADER_LINE = 998
+
+
+class OneLineHeader(UnstructuredHeader):
+    """A header sent as written, on one line: the List-Unsubscribe URL must reach mail clients
+    verbatim. Python folds headers at 78 characters, and an unstructured header's word too long
+    for a line (any real unsubscribe URL) becomes RFC 2047 encoded words (=?utf-8?q?...?=),
+    which no mail client reads as a URL, so one-click unsubscribe breaks."""
+
+    def fold(self, *, policy):
+        """``Name: value`` and the line end, unless the value is not ASCII or the line would be
+        longer than RFC 5322 allows: those are folded (and encoded) as usual."""
+        line = f"{self.name}: {self}"
+        if not line.isascii() or len(line) > MAX_HEADER_LINE:
+            return super().fold(policy=policy)
+        return line + policy.linesep
+
+
+_headers = HeaderRegistry()
+_headers.map_to_type("list-unsubscribe", OneLineHeader)
+POLICY = default_policy.clone(header_factory=_headers)
+
+
 def build_email(message, config):
     """Return the multipart (plain text and HTML) EmailMessage of an outbox row."""
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     email["From"] = config["MAIL_FROM"]
     email["To"] = message.recipient
     email["Subject"] = message.subject
