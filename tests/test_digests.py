@@ -1,13 +1,17 @@
 """Weekly digests: per-role contents from known data, received over real SMTP; exactly once a
 week per recipient, caught up after downtime; the preview; the scheduler's job runs."""
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tickets import digest, intake, lifecycle, mail, scheduler, settings
 from tickets.extensions import db
-from tickets.models import JobRun, OutboxMessage, Request, Team, User
+from tickets.models import JobRun, OutboxMessage, Request, Team, User, utcnow
 from tests.conftest import count_sql, intake_fields
 from tests.smtp import raw_header
 
@@ -345,6 +349,84 @@ def test_digests_send_dry_run_queues_nothing_and_user_sends_one(app, desk, runne
     assert "1 digest(s) queued" in forced.output and len(smtp_server.messages) == 2
     unknown = runner.invoke(args=["digests", "send", "--user", "nobody@example.com"])
     assert unknown.exit_code != 0 and "nobody has the e-mail" in unknown.output
+
+
+def test_force_without_a_person_is_a_usage_error_and_queues_nothing(app, desk, runner):
+    for args in (["digests", "send", "--force"], ["digests", "send", "--force", "--dry-run"]):
+        refused = runner.invoke(args=args)
+        assert refused.exit_code == 2
+        assert "--force resends one person's digest: name them with --user" in refused.output
+    assert outbox_digests(app) == []
+
+
+def digest_keys(app, user_id):
+    with app.app_context():
+        return sorted(db.session.scalars(db.select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.kind == "digest", OutboxMessage.user_id == user_id)))
+
+
+def _due_for_everyone_now(app):
+    """Make every digest of ``desk`` due at this very moment (for commands that use the clock)."""
+    now = utcnow()
+    with app.app_context():
+        settings.update({"digest_weekday": now.weekday(), "digest_time": "00:00"}, None, now)
+        for user in db.session.scalars(db.select(User)):
+            user.created_at = now - timedelta(days=60)
+        db.session.commit()
+
+
+def test_a_forced_resend_is_one_extra_copy_for_that_person_only(app, desk, runner,
+                                                               smtp_server):
+    _due_for_everyone_now(app)
+    week = digest.week_of(utcnow(), settings.DEFAULTS).key
+    first = runner.invoke(args=["digests", "send", "--user", "rita@example.com", "--force"])
+    # Nothing was sent this week yet: --force sends this week's digest, not an extra one.
+    assert f"this week's digest ({week}) was not queued yet: queueing it" in first.output
+    assert "1 digest(s) queued; sent 1" in first.output
+
+    again = runner.invoke(args=["digests", "send", "--user", "rita@example.com", "--force"])
+    assert (f"rita@example.com had this week's digest ({week}) already: queueing one extra "
+            "copy for this person only (--force)") in again.output
+    assert "1 digest(s) queued; sent 1" in again.output
+    runner.invoke(args=["digests", "send", "--user", "rita@example.com", "--force"])
+
+    rita = desk["rita"]
+    assert digest_keys(app, rita) == [f"digest:{rita}:{week}", f"digest:{rita}:{week}:forced:1",
+                                      f"digest:{rita}:{week}:forced:2"]
+    assert [m["To"] for m in smtp_server.messages] == ["rita@example.com"] * 3
+    with app.app_context():  # the scheduler's run adds everyone's but Rita's
+        assert scheduler.run_job(scheduler.JOBS_BY_NAME["digests"]).summary == (
+            "4 digest(s) queued")
+    assert outbox_digests(app).count("rita@example.com") == 3
+
+
+def _flask_command(app, smtp_server, *args):
+    """Start ``flask --app app ...`` in its own process, on the test's database and SMTP server."""
+    env = dict(os.environ, DATADESK_ENV="testing",
+               TEST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_server.port), MAIL_TIMEOUT="5")
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *args],
+                            cwd=Path(__file__).resolve().parent.parent, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_digest_commands_in_two_processes_at_once_send_each_person_one_digest(
+        app, desk, smtp_server):
+    _due_for_everyone_now(app)
+
+    commands = [_flask_command(app, smtp_server, "digests", "send"),
+                _flask_command(app, smtp_server, "digests", "send"),
+                _flask_command(app, smtp_server, "digests", "send", "--force")]
+    outputs = [command.communicate(timeout=120) for command in commands]
+
+    assert [command.returncode for command in commands] == [0, 0, 2], outputs
+    everyone = ["ana@example.com", "fay@example.com", "fred@example.com", "lee@example.com",
+                "rita@example.com"]
+    assert outbox_digests(app) == everyone
+    assert sorted(m["To"] for m in smtp_server.messages) == everyone
+    with app.app_context():  # and the scheduler's run afterwards adds none
+        assert scheduler.run_job(scheduler.JOBS_BY_NAME["digests"]).summary == (
+            "0 digest(s) queued")
 
 
 def test_every_digest_has_a_working_unsubscribe_link(app, desk, client, smtp_server):

@@ -141,12 +141,21 @@ digests_cli = AppGroup("digests", help="The weekly e-mail digests.")
 @digests_cli.command("send")
 @click.option("--dry-run", is_flag=True, help="Show who would get which digest; queue nothing.")
 @click.option("--user", "email", help="Only this person (e-mail), whatever their day.")
-@click.option("--force", is_flag=True, help="With --user: queue one even if this week's was.")
+@click.option("--force", is_flag=True,
+              help="With --user: send this person an extra copy if this week's went already.")
 def send_digests(dry_run, email, force):
-    """Queue the digests that are due (or one person's), then send the outbox."""
-    from . import digest, mail
+    """Queue the digests that are due (or one person's), then send the outbox.
+
+    Each person gets one digest per ISO week, whatever runs at the same time (the scheduler,
+    this command twice); --force is one named person's deliberate extra copy.
+    """
+    from . import digest, mail, settings
     from .forms import normalise_email
 
+    if force and not email:
+        raise click.UsageError(
+            "--force resends one person's digest: name them with --user. (Without --user "
+            "everyone due gets this week's digest, once.)")
     now = utcnow()
     if email:
         try:
@@ -157,6 +166,14 @@ def send_digests(dry_run, email, force):
         if user is None:
             raise click.BadParameter(f"nobody has the e-mail {email}", param_hint="--user")
         recipients = [user]
+        if force:
+            week = digest.week_of(now, settings.current())
+            if digest.is_queued(user, week):
+                click.echo(f"{user.email} had this week's digest ({week.key}) already: "
+                           "queueing one extra copy for this person only (--force).")
+            else:
+                click.echo(f"{user.email}: this week's digest ({week.key}) was not queued yet: "
+                           "queueing it (no extra copy).")
     else:
         recipients = digest.due_recipients(now)
     if dry_run:
@@ -169,7 +186,8 @@ def send_digests(dry_run, email, force):
     queued = 0
     for user in recipients:
         if digest.queue_digest(user, now, force=force) is None:
-            click.echo(f"{user.email}: this week's digest was queued already (use --force).")
+            click.echo(f"{user.email}: this week's digest was queued already"
+                       + (" (--user ... --force sends an extra copy)." if email else "."))
         else:
             queued += 1
     db.session.commit()

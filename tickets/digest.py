@@ -6,7 +6,9 @@ the outbox under the idempotency key ``digest:<user id>:<ISO week>`` (``queue_di
 is unique in the outbox, so however many times, processes or restarts try, a person gets one
 digest a week. ``queue_due`` queues the digests whose moment has come: each person's day (their
 own choice or the settings' ``digest_weekday``) at the settings' ``digest_time``, in the
-settings' timezone; a run after a missed moment catches up once.
+settings' timezone; a run after a missed moment catches up once. The one way to a second copy
+is a deliberate resend to one named person (``force``), under a key of its own
+(``digest:<user id>:<ISO week>:forced:<n>``).
 
 Every list in a digest is capped (``LIST_LIMIT``, with "and N more" and a link to the page that
 has them all), so building one costs the same number of SQL statements whatever the data.
@@ -309,17 +311,38 @@ def build(user, now, values=None):
             mail.render(f"email/digest_{name}.html", **context, **common))
 
 
+def is_queued(user, week):
+    """Tell whether ``user``'s digest of ``week`` is in the outbox already (sent or not)."""
+    key = idempotency_key(user, week)
+    return db.session.scalar(
+        db.select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
+
+
+def _forced_key(user, week):
+    """The key of one more deliberate copy of ``user``'s digest of ``week``: the n-th resend.
+
+    Two resends at the same instant get the same key, so the unique key lets one through.
+    """
+    prefix = f"{idempotency_key(user, week)}:forced:"
+    done = db.session.scalar(db.select(func.count()).where(
+        OutboxMessage.idempotency_key.startswith(prefix, autoescape=True)))
+    return f"{prefix}{done + 1}"
+
+
 def queue_digest(user, now, values=None, force=False):
     """Queue ``user``'s digest of this ISO week in the outbox; return its id, or None when this
-    week's was queued already (``force`` queues another one, for `flask digests send --force`).
+    week's was queued already (by any process: the key is unique).
+
+    ``force`` (`flask digests send --user ... --force`, one named person) queues one extra copy
+    under a key of its own when this week's was queued already; otherwise this week's itself.
     """
     values = values or settings.current()
     week = week_of(now, values)
     key = idempotency_key(user, week)
-    if force:
-        key = f"{key}:again:{now.isoformat()}"
-    elif db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
-        return None
+    if is_queued(user, week):
+        if not force:
+            return None
+        key = _forced_key(user, week)
     subject_, text, html = build(user, now, values)
     return mail.queue_message(user.email, subject_, text, html, kind="digest", now=now,
                               user=user, idempotency_key=key,
