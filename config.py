@@ -51,6 +51,11 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Datadesk <datadesk@example.com>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))  # seconds; a dead server never hangs a sender
+    # One drain sends until nothing is due or this many seconds passed (under the scheduler's
+    # one-minute interval); the SMTP server sets the rate, unless a provider imposes one.
+    MAIL_DRAIN_SECONDS = float(os.environ.get("MAIL_DRAIN_SECONDS", "50"))
+    MAIL_MAX_PER_MINUTE = int(os.environ["MAIL_MAX_PER_MINUTE"]) if os.environ.get(
+        "MAIL_MAX_PER_MINUTE") else None
 
     PAGE_SIZE = 25
 

@@ -1,5 +1,10 @@
 """The outbox: messages are rows first, sent over real SMTP, never lost, never sent twice."""
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
 
 from tickets import mail
@@ -152,14 +157,138 @@ def test_two_senders_at_once_send_each_message_once(app, smtp_server):
     assert all(row(app, message_id).status == "sent" for message_id in ids)
 
 
-def test_a_message_taken_by_a_crashed_sender_is_sent_after_its_lock_expires(app, smtp_server):
-    message_id = queue(app)
+def lock(app, message_id, by, until):
+    """Mark a message as taken by sender ``by`` until ``until``, as its drain would."""
     with app.app_context():
-        assert mail._take(NOW, 10) == [message_id]  # a sender took it, then died
+        db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(locked_by=by, locked_until=until))
+        db.session.commit()
 
-    assert drain(app, NOW + timedelta(minutes=1)).sent == 0
-    assert drain(app, NOW + mail.LOCK_FOR).sent == 1
+
+def test_a_message_taken_by_a_crashed_sender_is_sent_after_its_short_lease(app, smtp_server):
+    message_id = queue(app)
+    lease = mail.lease(1, app.config)
+    lock(app, message_id, "mail-2.example.internal:4242", NOW + lease)  # taken, then died
+
+    assert drain(app, NOW + lease - timedelta(seconds=1)).sent == 0
+    assert drain(app, NOW + lease).sent == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_a_lease_is_proportionate_to_the_messages_taken(app):
+    config = {"MAIL_TIMEOUT": 10}
+    # A connection, then each message's allowance: the SMTP timeout (not 5 minutes for 100).
+    assert mail.lease(1, config) == timedelta(seconds=40)
+    assert mail.lease(mail.BATCH_SIZE, config) == timedelta(seconds=10 * (3 + mail.BATCH_SIZE))
+    assert mail.lease(1, {"MAIL_TIMEOUT": 2}) == timedelta(seconds=8)
+    # Under a provider's rate cap each message also waits for its turn.
+    assert mail.lease(2, {"MAIL_TIMEOUT": 10, "MAIL_MAX_PER_MINUTE": 6}) == timedelta(
+        seconds=10 * 3 + 2 * (10 + 10))
+
+
+def test_a_drain_locks_each_small_batch_in_the_name_of_this_sender(app, smtp_down):
+    ids = [queue(app, recipient=f"user{n}@example.com") for n in range(mail.BATCH_SIZE + 5)]
+    with app.app_context():
+        taken = mail._take(NOW, mail.BATCH_SIZE, mail.lease(mail.BATCH_SIZE, app.config),
+                           mail.sender_name())
+    assert taken == ids[:mail.BATCH_SIZE]
+    first = row(app, ids[0])
+    assert first.locked_by == f"{socket.gethostname()}:{os.getpid()}"
+    assert first.locked_until == NOW + mail.lease(mail.BATCH_SIZE, app.config)
+    assert row(app, ids[-1]).locked_until is None
+
+
+def test_notifications_go_before_a_burst_of_digests_queued_earlier(app, smtp_server):
+    with app.app_context():
+        for n in range(500):
+            mail.queue_message(f"reader{n}@example.com", "Your weekly Datadesk digest", "text",
+                               "<p>html</p>", kind="digest", now=NOW - timedelta(minutes=5))
+        db.session.commit()
+    notification = queue(app, recipient="rita@example.com", kind="notification",
+                         subject="[Datadesk #7] Your request is delivered")
+
+    result = drain(app, limit=5)
+
+    assert result.sent == 5
+    assert "rita@example.com" in [m["To"] for m in smtp_server.messages]
+    assert row(app, notification).status == "sent"
+    with app.app_context():
+        lanes = dict(db.session.execute(db.select(OutboxMessage.kind, OutboxMessage.priority)
+                                        .group_by(OutboxMessage.kind, OutboxMessage.priority)).all())
+    assert lanes == {"notification": 0, "digest": 1}
+
+
+def test_one_drain_sends_far_more_than_a_hundred_messages(app, smtp_server):
+    with app.app_context():
+        for n in range(250):
+            mail.queue_message(f"reader{n}@example.com", "Your weekly Datadesk digest", "text",
+                               "<p>html</p>", kind="digest", now=NOW)
+        db.session.commit()
+
+    result = drain(app)
+
+    assert (result.sent, result.failed) == (250, 0)
+    assert len({m["To"] for m in smtp_server.messages}) == 250
+
+
+def test_a_drain_stops_taking_batches_when_its_time_budget_is_spent(app, smtp_server,
+                                                                    monkeypatch):
+    ids = [queue(app, recipient=f"user{n}@example.com") for n in range(mail.BATCH_SIZE * 2)]
+    monkeypatch.setitem(app.config, "MAIL_DRAIN_SECONDS", 0)
+
+    # One small batch, then the budget is spent.
+    assert drain(app).sent == mail.BATCH_SIZE <= 20
+    left = row(app, ids[-1])
+    assert (left.status, left.attempts, left.locked_until) == ("pending", 0, None)
+    assert drain(app).sent == mail.BATCH_SIZE  # the next run sends the rest
+
+
+def test_a_providers_rate_cap_spaces_the_messages_of_a_drain(app, smtp_server, monkeypatch):
+    for n in range(8):
+        queue(app, recipient=f"user{n}@example.com")
+    monkeypatch.setitem(app.config, "MAIL_MAX_PER_MINUTE", 600)  # one every 0.1 s
+    monkeypatch.setitem(app.config, "MAIL_DRAIN_SECONDS", 0.5)
+
+    started = time.monotonic()
+    result = drain(app)
+
+    assert result.sent == 5  # as many as the budget holds at that rate
+    assert time.monotonic() - started >= 0.4
+    assert drain(app).sent == 3
+
+
+def test_status_shows_locked_mail_and_retry_frees_the_mail_of_senders_that_are_gone(
+        app, runner, smtp_server):
+    now = utcnow().replace(microsecond=0)
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # a sender killed with -9 is a pid that no longer runs
+    here = socket.gethostname()
+    until = now + timedelta(minutes=3)
+    killed = queue(app, recipient="killed@example.com", now=now)
+    lock(app, killed, f"{here}:{finished.pid}", until)
+    running = queue(app, recipient="running@example.com", now=now)
+    lock(app, running, f"{here}:{os.getppid()}", until)  # a live process on this host
+    foreign = queue(app, recipient="foreign@example.com", now=now)
+    lock(app, foreign, "mail-2.example.internal:4242", until)  # cannot be checked from here
+
+    status = runner.invoke(args=["outbox", "status"]).output
+    assert "pending: 3 (of which retrying after an error: 0); sent: 0" in status
+    assert "locked by a sender: 3" in status
+    assert (f"  1 by {here}:{finished.pid} until {until:%Y-%m-%d %H:%M:%S} UTC (that sender "
+            "is gone: `flask outbox retry` frees them)") in status
+    assert f"  1 by mail-2.example.internal:4242 until {until:%Y-%m-%d %H:%M:%S} UTC\n" in status
+    assert "sent 0" in runner.invoke(args=["outbox", "drain"]).output
+
+    retried = runner.invoke(args=["outbox", "retry"])
+
+    assert "freed 1 message(s) locked by senders that are gone" in retried.output
+    assert "sent 1, failed 0." in retried.output
+    assert [m["To"] for m in smtp_server.messages] == ["killed@example.com"]
+    assert row(app, killed).status == "sent"
+    for waiting in (running, foreign):
+        assert (row(app, waiting).status, row(app, waiting).locked_until) == ("pending", until)
+    # Their leases pass: then any drain takes them.
+    assert drain(app, until).sent == 2
 
 
 def test_outbox_commands_show_status_retry_and_drain(app, runner, smtp_down):

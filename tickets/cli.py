@@ -77,7 +77,8 @@ outbox_cli = AppGroup("outbox", help="Look at and send the e-mail outbox.")
 
 @outbox_cli.command("status")
 def outbox_status():
-    """Show how many messages wait, how many were sent, and the latest errors."""
+    """Show how many messages wait, how many were sent, the latest errors, and which messages
+    a sender holds, until when."""
     from . import mail
 
     found = mail.status()
@@ -85,6 +86,11 @@ def outbox_status():
                f"{found.waiting_retry}); sent: {found.sent}")
     if found.oldest_pending_at is not None:
         click.echo(f"oldest pending since: {found.oldest_pending_at:%Y-%m-%d %H:%M} UTC")
+    if found.locks:
+        click.echo(f"locked by a sender: {sum(count for _, count, _, _ in found.locks)}")
+    for sender, count, until, is_gone in found.locks:
+        gone = " (that sender is gone: `flask outbox retry` frees them)" if is_gone else ""
+        click.echo(f"  {count} by {sender} until {until:%Y-%m-%d %H:%M:%S} UTC{gone}")
     for row in found.recent_errors:
         click.echo(f"  #{row.id} to {row.recipient}: {row.attempts} attempt(s), next at "
                    f"{row.send_after:%Y-%m-%d %H:%M} UTC: {row.last_error}")
@@ -92,11 +98,15 @@ def outbox_status():
 
 @outbox_cli.command("retry")
 def outbox_retry():
-    """Make every waiting message due now (after the SMTP server is fixed), then send."""
+    """Free the messages of senders that are gone and make every waiting message due now
+    (after the SMTP server is fixed), then send."""
     from . import mail
 
+    freed = mail.free_gone_senders()
     count = mail.retry_now()
     db.session.commit()
+    if freed:
+        click.echo(f"freed {freed} message(s) locked by senders that are gone.")
     result = mail.drain()
     click.echo(f"{count} message(s) made due now; sent {result.sent}, failed {result.failed}.")
     if result.error:
