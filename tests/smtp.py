@@ -20,16 +20,18 @@ def free_port():
 class SmtpServer:
     """Receives mail on 127.0.0.1; ``messages`` are parsed EmailMessages, in arrival order.
 
-    Addresses in ``refuse`` are answered 550, as a server refusing a mailbox would.
+    Addresses in ``refuse`` are answered 550, as a server refusing a mailbox would. Without
+    ``smtputf8`` it does not offer SMTPUTF8, as many servers do not: no non-ASCII mailboxes.
     """
 
-    def __init__(self):
+    def __init__(self, smtputf8=True):
         self.port = free_port()
         self.messages = []
         self.envelopes = []
         self.refuse = set()
         self._lock = threading.Lock()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                      enable_SMTPUTF8=smtputf8)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from tickets import mail
 from tickets.extensions import db
 from tickets.models import OutboxMessage, utcnow
+from tests.smtp import SmtpServer
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -131,6 +132,39 @@ def test_a_refused_recipient_waits_while_the_others_are_sent(app, smtp_server):
     assert [m["To"] for m in smtp_server.messages] == ["fine@example.com"]
     waiting = row(app, refused)
     assert waiting.status == "pending" and "550" in waiting.last_error
+    assert row(app, fine).status == "sent"
+
+
+def test_a_message_that_cannot_be_built_waits_and_the_others_are_sent(app, smtp_server):
+    broken = queue(app, recipient="broken@example.com",
+                   headers={"X-Note": "line one\r\nBcc: someone@example.com"})
+    fine = queue(app, recipient="fine@example.com")
+
+    result = drain(app)
+
+    assert (result.sent, result.failed) == (1, 1)
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [["fine@example.com"]]
+    waiting = row(app, broken)
+    assert waiting.status == "pending" and waiting.locked_until is None
+    assert waiting.last_error.startswith("Cannot build the message")
+    assert row(app, fine).status == "sent"
+
+
+def test_an_address_the_server_cannot_take_waits_and_the_connection_goes_on(app, monkeypatch):
+    server = SmtpServer(smtputf8=False).start()  # so it takes no non-ASCII mailbox
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    international = queue(app, recipient="zoë@example.com")
+    fine = queue(app, recipient="fine@example.com")
+
+    try:
+        result = drain(app)
+    finally:
+        server.stop()
+
+    assert (result.sent, result.failed, result.error) == (1, 1, "")
+    assert [e.rcpt_tos for e in server.envelopes] == [["fine@example.com"]]
+    assert "Refused by the SMTP server" in row(app, international).last_error
     assert row(app, fine).status == "sent"
 
 
