@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -273,6 +274,42 @@ def test_a_scheduler_down_on_digest_day_catches_up_once_when_it_starts(app, desk
     with app.app_context():
         scheduler.run_job(scheduler.JOBS_BY_NAME["digests"], wednesday + timedelta(hours=1))
     assert len(outbox_digests(app)) == 5
+
+
+def _start_round_finished(app, timeout=30):
+    """Wait until every job's run of the start-up round has finished; return the runs in the
+    order they started."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            runs = db.session.scalars(db.select(JobRun).order_by(JobRun.id)).all()
+            for run in runs:
+                db.session.expunge(run)
+        if (len(runs) == len(scheduler.JOBS) and all(run.finished_at for run in runs)
+                or time.monotonic() > deadline):
+            return runs
+        time.sleep(0.05)
+
+
+def test_at_start_digests_are_queued_before_the_outbox_is_sent_in_the_same_round(
+        app, desk, smtp_server):
+    _due_for_everyone_now(app)
+
+    running = scheduler.start(app, blocking=False)
+    try:
+        runs = _start_round_finished(app)
+    finally:
+        running.shutdown()
+
+    order = [run.job for run in runs]
+    assert order.index("digests") < order.index("drain_outbox")
+    assert order.index("sla_at_risk") < order.index("drain_outbox")  # notifications too
+    assert order.index("release_waitlisted") < order.index("drain_outbox")
+    # The digests the round queued went out in that round, not a minute later.
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "ana@example.com", "fay@example.com", "fred@example.com", "lee@example.com",
+        "rita@example.com"]
+    assert [run.summary for run in runs if run.job == "drain_outbox"] == ["sent 5, failed 0"]
 
 
 def test_a_failing_job_is_recorded_and_retried_next_period(app, desk, monkeypatch):

@@ -1,7 +1,9 @@
 """The scheduled jobs, as a list, and the one process that runs them (``flask scheduler``).
 
 Web workers never run jobs: several gunicorn workers would each run them. ``flask scheduler``
-runs every job once at start, then at its interval. Each job is safe to run again: what it
+runs every job once at start, one after another in the order of ``JOBS`` (the jobs that queue
+mail before the one that sends it, so what the start-up round queues goes out in that round),
+then each at its interval. Each job is safe to run again: what it
 produces carries its own key (a digest per recipient and ISO week, a notification per at-risk
 instant), and it picks only the work that is due. So a run missed while the process was down is
 caught up once at start, never skipped and never doubled.
@@ -65,8 +67,9 @@ def _release_waitlisted(now):
     return f"{len(limits.release_waitlisted(now))} waitlisted request(s) released"
 
 
+# In the order of the start-up round: every job that queues mail (notifications, digests)
+# before the one that sends it.
 JOBS = [
-    Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
     Job("sla_at_risk", timedelta(minutes=5), _sla_at_risk,
         "Tell assignees about requests that went at risk of missing their SLA."),
     Job("digests", timedelta(minutes=15), _digests,
@@ -75,6 +78,7 @@ JOBS = [
         "Resolve deliveries nobody confirmed or reopened within the settings' days."),
     Job("release_waitlisted", timedelta(hours=1), _release_waitlisted,
         "Release waitlisted ad-hoc requests when a new week's budget has room."),
+    Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 
@@ -121,8 +125,20 @@ def run_job(job, now=None):
     return done
 
 
+def start_round(app, now):
+    """Run every job once for ``now``, one after another in the order of ``JOBS``: the catch-up
+    at start. Run concurrently, the outbox would be sent before the digests were queued."""
+    with app.app_context():
+        try:
+            for job in JOBS:
+                run_job(job, now)
+        finally:
+            db.session.remove()
+
+
 def start(app, blocking=True):
-    """Run every job now (the catch-up), then at its interval, until stopped."""
+    """Run every job now, in order (``start_round``), then each at its interval, until
+    stopped."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -136,9 +152,11 @@ def start(app, blocking=True):
         return run
 
     first = utcnow()
+    start_round(app, first)
     for job in JOBS:
         scheduler.add_job(runner(job), "interval", seconds=job.every.total_seconds(),
-                          id=job.name, name=job.help or job.name, next_run_time=first,
+                          id=job.name, name=job.help or job.name,
+                          next_run_time=first + job.every,
                           coalesce=True, max_instances=1, misfire_grace_time=None)
     scheduler.start()
     return scheduler
