@@ -209,7 +209,7 @@ def test_a_message_taken_by_a_crashed_sender_is_sent_after_its_short_lease(app, 
     assert len(smtp_server.messages) == 1
 
 
-def test_a_lease_is_proportionate_to_the_messages_taken(app):
+def test_a_lease_is_proportionate_to_the_messages_taken():
     config = {"MAIL_TIMEOUT": 10}
     # A connection, then each message's allowance: the SMTP timeout (not 5 minutes for 100).
     assert mail.lease(1, config) == timedelta(seconds=40)
@@ -220,7 +220,7 @@ def test_a_lease_is_proportionate_to_the_messages_taken(app):
         seconds=10 * 3 + 2 * (10 + 10))
 
 
-def test_a_drain_locks_each_small_batch_in_the_name_of_this_sender(app, smtp_down):
+def test_a_sender_takes_a_small_batch_locked_in_its_name_for_that_batchs_lease(app):
     ids = [queue(app, recipient=f"user{n}@example.com") for n in range(mail.BATCH_SIZE + 5)]
     with app.app_context():
         taken = mail._take(NOW, mail.BATCH_SIZE, mail.lease(mail.BATCH_SIZE, app.config),

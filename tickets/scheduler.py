@@ -3,10 +3,10 @@
 Web workers never run jobs: several gunicorn workers would each run them. ``flask scheduler``
 runs every job once at start, one after another in the order of ``JOBS`` (the jobs that queue
 mail before the one that sends it, so what the start-up round queues goes out in that round),
-then each at its interval. Each job is safe to run again: what it
-produces carries its own key (a digest per recipient and ISO week, a notification per at-risk
-instant), and it picks only the work that is due. So a run missed while the process was down is
-caught up once at start, never skipped and never doubled.
+then each at its interval. Each job is safe to run again: what it produces carries its own key
+(a digest per recipient and ISO week, a notification per at-risk instant), and it picks only
+the work that is due. So a run missed while the process was down is caught up once at start,
+never skipped and never doubled.
 
 Each run of a job for one period (its start rounded down to the interval) is a ``JobRun`` row:
 the unique (job, period) stops two scheduler processes from both running it, and the row keeps
