@@ -36,6 +36,7 @@ STEPS = {
     "decline": ("analyst", {"reason": "out_of_scope", "note": "Finance owns this ledger."}),
     "mark_duplicate": ("analyst", {"original": "ORIGINAL"}),
     "cancel": ("requester", {}),
+    "retriage": ("requester", {"note": "Team changed by the requester: back to triage"}),
 }
 
 # A real path of transitions from submission to each state.
