@@ -461,6 +461,20 @@ def test_assigned_analyst_keeps_working_a_request_made_confidential(app, make, c
     assert snapshot(app, cast.request).state == "delivered"
 
 
+def test_back_to_triage_happens_through_an_edit_and_is_never_offered_as_an_action(
+        app, make, cast, auth):
+    drive(make, cast, cast.request, "accepted")
+    with app.app_context():
+        req = db.session.get(Request, cast.request)
+        offered = [t.name for t in lifecycle.available_transitions(
+            req, db.session.get(User, cast.requester))]
+    assert offered == ["cancel"]
+    auth.login(cast.requester)
+    response = auth.act(cast.request, "retriage", note="Back, please.")
+    assert response.status_code == 404
+    assert make.state(cast.request) == "accepted"
+
+
 @pytest.mark.parametrize("role", ["requester", "analyst", "lead"])
 @pytest.mark.parametrize("name", SYSTEM_ONLY)
 def test_system_only_transitions_are_refused_to_people(app, make, cast, name, role):
