@@ -363,6 +363,19 @@ def test_the_class_follows_edits_until_triage_then_stays(story, desk):
     assert story.load(rid).sla_class == "standard"  # fixed since triage
 
 
+def test_a_request_sent_back_to_triage_follows_its_priority_until_accepted_again(story, desk):
+    rid = story.submit(at(MON, 9), business_impact=5, deadline=date(2026, 11, 26))
+    story.step(rid, "accept", desk.analyst, at(MON, 10), size="M")
+    story.edit(rid, at(MON, 11), deadline=None)
+    assert story.load(rid).sla_class == "high"  # fixed at triage (8 + 5)
+    story.edit(rid, at(MON, 12), kind="ad_hoc")  # by the requester: back to triage
+    assert story.load(rid).state == "submitted"
+    assert story.load(rid).sla_class == "standard"  # follows the priority again (8 + 0)
+    story.step(rid, "accept", desk.analyst, at(MON, 13), size="M", impact=3)
+    story.comment(rid, desk.analyst, at(MON, 14))
+    assert story.load(rid).sla_class == "low"  # the new triage's inputs (4 + 0), fixed again
+
+
 # --- A lead sets the class ------------------------------------------------------------
 
 def post_class(auth, request_id, version, sla_class="high", reason="Board meeting moved up",

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
+from markupsafe import escape
 
-from tickets import intake, lifecycle
+from tickets import intake, lifecycle, queues, triage
 from tickets.extensions import db
-from tickets.models import Event, Request
+from tickets.models import Event, Request, User, utcnow
 
 TODAY = date.today()
 IN_A_MONTH = (TODAY + timedelta(days=30)).isoformat()
@@ -525,6 +526,268 @@ def test_an_edit_losing_a_race_is_a_concurrent_change_and_saves_nothing(app, mak
     assert [e.kind for e in events_of(app, request_id)] == ["created", "transition"]
 
 
+# --- Editing after triage (issue 10, Security 3) -----------------------------------------
+
+LOCKED_MESSAGE = "Business impact was set at triage. Ask the data team in a comment if it changed."
+
+
+def accepted(make, desk, **fields):
+    """A Marketing request of the requester, accepted by the team's analyst; return its id."""
+    request_id = make.request(desk.requester, desk.marketing, **fields)
+    make.act(request_id, "accept", desk.analyst, size="M")
+    return request_id
+
+
+def stored(app, request_id):
+    """What the database holds about a request's intake fields, state and history."""
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        columns = {name: getattr(req, name) for name in intake.INTAKE_FIELDS}
+        return SimpleNamespace(columns=columns, state=req.state, version=req.version,
+                               assignee_id=req.assignee_id, watchers=req.watcher_emails,
+                               events=len(req.events))
+
+
+def stored_answers(app, desk, request_id, **changes):
+    """The edit form as the page posts it for the request as stored (read-only fields are not
+    posted), with ``changes`` applied."""
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        data = answers(desk, title=req.title, team_id=str(req.team_id), kind=req.kind,
+                       deadline=req.deadline.isoformat(), business_impact=None,
+                       exec_sponsor=None)
+        data["version"] = str(req.version)
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_every_intake_field_has_a_rule_after_triage():
+    assert set(intake.AFTER_TRIAGE) == {*intake.INTAKE_FIELDS, "watchers"}
+    assert {rule.rule for rule in intake.AFTER_TRIAGE.values()} == {
+        intake.FREE, intake.REQUEUE, intake.REFUSE}
+
+
+def test_requester_changing_the_team_after_acceptance_sends_it_to_the_new_teams_triage(
+        app, client, auth, make, desk):
+    finance_analyst = make.user("analyst", teams=[desk.finance])
+    request_id = accepted(make, desk)
+    auth.login(desk.requester)
+
+    response = auth.post(f"/requests/{request_id}/edit",
+                         stored_answers(app, desk, request_id, team_id=str(desk.finance)))
+
+    assert response.status_code == 302
+    *_, edit, back = events_of(app, request_id)
+    assert (edit.kind, edit.data) == ("edit", {"changes": {"team": ["Marketing", "Finance"]}})
+    assert (back.kind, back.action, back.actor_id, back.from_state, back.to_state, back.text) == (
+        "transition", "retriage", desk.requester, "accepted", "submitted",
+        "Team changed by the requester: back to triage")
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        assert (req.state, req.team_id, req.is_central, req.assignee_id) == (
+            "submitted", desk.finance, False, None)
+        in_triage = {user: db.session.scalars(db.select(Request.id).where(
+            triage.pending_condition(db.session.get(User, user)))).all()
+            for user in (finance_analyst, desk.analyst)}
+        marketing_queue = queues.analyst_queue(db.session.get(User, desk.analyst), utcnow())
+    assert in_triage == {finance_analyst: [request_id], desk.analyst: []}
+    assert marketing_queue.up_next == []
+    shown = page(client, f"/requests/{request_id}")
+    assert "back in triage" in shown
+    assert in_order(timeline(shown), "sent the request back to triage", "Accepted",
+                    "Submitted", "Team changed by the requester: back to triage")
+
+
+def test_a_crafted_post_changing_business_impact_after_acceptance_is_refused_on_its_field(
+        app, auth, make, desk, errors):
+    request_id = accepted(make, desk)
+    before = stored(app, request_id)
+    auth.login(desk.requester)
+
+    response = auth.post(f"/requests/{request_id}/edit", stored_answers(
+        app, desk, request_id, title="Renamed", business_impact="5"))
+
+    assert response.status_code == 400
+    assert errors(response) == {"business_impact": LOCKED_MESSAGE}
+    html = response.get_data(as_text=True)
+    assert 'value="Renamed"' in html  # the rest of the input is kept to fix and send again
+    assert 'name="business_impact"' not in html  # shown read-only, at its stored value
+    assert "Medium" in html
+    assert stored(app, request_id) == before
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    pytest.param({"is_exec_sponsored": "y", "exec_sponsor": "The CFO"}, "is_exec_sponsored",
+                 "Exec sponsorship was set at triage.", id="sponsorship"),
+    pytest.param({"exec_sponsor": "The CEO"}, "exec_sponsor",
+                 "The executive sponsor was set at triage.", id="sponsor-name"),
+])
+def test_exec_sponsorship_is_locked_after_acceptance_too(app, auth, make, desk, errors, changes,
+                                                         field, message):
+    sponsored = {"is_exec_sponsored": True, "exec_sponsor": "The CFO"} \
+        if field == "exec_sponsor" else {}
+    request_id = accepted(make, desk, **sponsored)
+    before = stored(app, request_id)
+    auth.login(desk.requester)
+    data = stored_answers(app, desk, request_id, **changes)
+    if field == "exec_sponsor":
+        data["is_exec_sponsored"] = "y"
+    response = auth.post(f"/requests/{request_id}/edit", data)
+    assert response.status_code == 400
+    assert errors(response)[field].startswith(message)
+    assert stored(app, request_id) == before
+
+
+def test_the_edit_form_shows_locked_fields_read_only_and_what_a_team_change_does(
+        app, client, auth, make, desk):
+    request_id = accepted(make, desk, business_impact=4, is_exec_sponsored=True,
+                          exec_sponsor="The CFO")
+    auth.login(desk.requester)
+    html = page(client, f"/requests/{request_id}/edit")
+    for name in ("business_impact", "is_exec_sponsored", "exec_sponsor"):
+        assert f'name="{name}"' not in html
+    assert LOCKED_MESSAGE in html
+    assert "The CFO" in html and "High" in html
+    assert 'name="team_id"' in html and 'name="kind"' in html
+    assert "Changing it sends the request back to triage." in html
+
+
+def test_saving_the_edit_form_as_shown_after_acceptance_keeps_the_locked_values(app, auth, make,
+                                                                                 desk):
+    request_id = accepted(make, desk, business_impact=4, is_exec_sponsored=True,
+                          exec_sponsor="The CFO")
+    auth.login(desk.requester)
+    response = auth.post(f"/requests/{request_id}/edit", stored_answers(
+        app, desk, request_id, data_needed="Churn for north and south only."))
+    assert response.status_code == 302
+    after = stored(app, request_id)
+    assert after.state == "accepted"
+    assert {key: after.columns[key] for key in ("business_impact", "is_exec_sponsored",
+                                                "exec_sponsor", "data_needed")} == {
+        "business_impact": 4, "is_exec_sponsored": True, "exec_sponsor": "The CFO",
+        "data_needed": "Churn for north and south only."}
+    assert events_of(app, request_id)[-1].data == {"changes": {"data_needed": [
+        "Churned accounts per region per week since January.", "Churn for north and south only."]}}
+
+
+def test_requester_changing_the_kind_after_acceptance_sends_it_back_to_triage(app, auth, make,
+                                                                               desk):
+    request_id = accepted(make, desk)
+    auth.login(desk.requester)
+    response = auth.post(f"/requests/{request_id}/edit",
+                         stored_answers(app, desk, request_id, kind="project"))
+    assert response.status_code == 302
+    back = events_of(app, request_id)[-1]
+    assert (back.action, back.text) == ("retriage", "Kind changed by the requester: back to triage")
+    assert stored(app, request_id).state == "submitted"
+
+
+def test_deadline_and_confidentiality_stay_the_requesters_after_acceptance(app, auth, make, desk):
+    request_id = accepted(make, desk)
+    later = (TODAY + timedelta(days=60)).isoformat()
+    auth.login(desk.requester)
+    response = auth.post(f"/requests/{request_id}/edit", stored_answers(
+        app, desk, request_id, deadline=later, is_confidential="y"))
+    assert response.status_code == 302
+    after = stored(app, request_id)
+    assert (after.state, after.columns["deadline"].isoformat(), after.columns["is_confidential"]) \
+        == ("accepted", later, True)
+
+
+def test_a_question_after_acceptance_keeps_the_fields_locked_and_a_team_change_retriages(
+        app, auth, make, desk, errors):
+    request_id = accepted(make, desk)
+    make.act(request_id, "ask", desk.analyst, note="Which regions?")
+    auth.login(desk.requester)
+    refused = auth.post(f"/requests/{request_id}/edit",
+                        stored_answers(app, desk, request_id, business_impact="5"))
+    assert (refused.status_code, errors(refused)) == (400, {"business_impact": LOCKED_MESSAGE})
+
+    moved = auth.post(f"/requests/{request_id}/edit",
+                      stored_answers(app, desk, request_id, team_id=str(desk.finance)))
+    assert moved.status_code == 302
+    back = events_of(app, request_id)[-1]
+    assert (back.action, back.from_state, back.to_state) == ("retriage", "needs_info", "submitted")
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        assert (req.state, req.resume_state, req.is_central) == ("submitted", None, True)
+
+
+@pytest.mark.parametrize("state_path", [
+    pytest.param([], id="submitted"),
+    pytest.param(["ask"], id="needs_info-before-triage"),
+])
+def test_before_acceptance_the_requester_edits_every_field(app, auth, make, desk, state_path):
+    request_id = make.request(desk.requester, desk.marketing)
+    for name in state_path:
+        make.act(request_id, name, desk.analyst, note="Which regions?")
+    state = stored(app, request_id).state
+    auth.login(desk.requester)
+    response = auth.post(f"/requests/{request_id}/edit", stored_answers(
+        app, desk, request_id, team_id=str(desk.finance), kind="project", business_impact="5",
+        is_exec_sponsored="y", exec_sponsor="The CFO"))
+    assert response.status_code == 302
+    after = stored(app, request_id)
+    assert after.state == state
+    assert {key: after.columns[key] for key in ("team_id", "kind", "business_impact",
+                                                "is_exec_sponsored", "exec_sponsor")} == {
+        "team_id": desk.finance, "kind": "project", "business_impact": 5,
+        "is_exec_sponsored": True, "exec_sponsor": "The CFO"}
+    assert "retriage" not in [e.action for e in events_of(app, request_id)]
+
+
+def test_a_lead_changes_the_triaged_fields_of_an_accepted_request_freely(app, auth, make, desk):
+    request_id = accepted(make, desk)
+    auth.login(desk.lead)
+    response = auth.post(f"/requests/{request_id}/edit", stored_answers(
+        app, desk, request_id, team_id=str(desk.finance), kind="project", business_impact="5",
+        is_exec_sponsored="y", exec_sponsor="The CFO"))
+    assert response.status_code == 302
+    after = stored(app, request_id)
+    assert (after.state, after.columns["team_id"], after.columns["business_impact"],
+            after.columns["exec_sponsor"]) == ("accepted", desk.finance, 5, "The CFO")
+    assert events_of(app, request_id)[-1].kind == "edit"
+
+
+def test_those_who_triage_a_request_are_never_locked(app, make, desk):
+    request_id = accepted(make, desk)
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        rules = {user: intake.edit_rules(req, db.session.get(User, user))
+                 for user in (desk.requester, desk.analyst, desk.lead)}
+    assert rules[desk.analyst] == rules[desk.lead] == {}
+    assert {name: rule.rule for name, rule in rules[desk.requester].items()} == {
+        "team_id": "requeue", "kind": "requeue", "business_impact": "refuse",
+        "is_exec_sponsored": "refuse", "exec_sponsor": "refuse"}
+
+
+def test_the_domain_refuses_a_locked_change_whoever_calls_it(app, make, desk):
+    request_id = accepted(make, desk)
+    before = stored(app, request_id)
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        with pytest.raises(intake.FieldsLocked) as refused:
+            intake.edit_request(req, req.requester, {"title": "Renamed", "business_impact": 5,
+                                                     "is_exec_sponsored": True,
+                                                     "exec_sponsor": "The CEO"})
+        db.session.rollback()
+    assert set(refused.value.messages) == {"business_impact", "is_exec_sponsored", "exec_sponsor"}
+    assert stored(app, request_id) == before
+
+
+def test_a_lead_override_of_the_queue_position_does_not_follow_a_request_back_to_triage(
+        app, make, desk):
+    request_id = accepted(make, desk)
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        queues.override_rank(req, db.session.get(User, desk.lead), 1, "Board meeting", utcnow())
+        db.session.commit()
+        intake.edit_request(req, req.requester, {"team_id": desk.finance})
+        db.session.commit()
+        assert req.rank_override is None
+    assert events_of(app, request_id)[-1].data == {"rank_override": [1, None]}
+
+
 # --- Comments ----------------------------------------------------------------------------
 
 def test_comment_is_added_to_the_timeline(app, client, auth, make, desk):
@@ -705,6 +968,15 @@ def test_request_page_explains_the_priority_score_of_an_open_request(app, client
     assert "impact 8 + urgency 2 (due in 30 days) + sponsor 2, / size not set, counted as M (3)" in html
     make.act(request_id, "cancel", desk.requester)
     assert "counted as M" not in page(client, f"/requests/{request_id}")
+
+
+def test_help_page_lists_what_a_requesters_change_does_after_triage(client):
+    html = page(client, "/help")
+    assert 'id="after-triage"' in html
+    for rule in intake.AFTER_TRIAGE.values():
+        assert in_order(html, f'<tr class="after-triage-{rule.rule}"><th scope="row" '
+                              f'class="fw-normal">{escape(rule.name)}</th>',
+                        str(escape(intake.RULE_WORDS[rule.rule])), str(escape(rule.why)))
 
 
 def test_help_page_documents_the_priority_formula_from_the_live_rules(client):

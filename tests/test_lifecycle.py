@@ -36,6 +36,7 @@ STEPS = {
     "decline": ("analyst", {"reason": "out_of_scope", "note": "Finance owns this ledger."}),
     "mark_duplicate": ("analyst", {"original": "ORIGINAL"}),
     "cancel": ("requester", {}),
+    "retriage": ("requester", {"note": "Team changed by the requester: back to triage"}),
 }
 
 # A real path of transitions from submission to each state.
@@ -458,6 +459,20 @@ def test_assigned_analyst_keeps_working_a_request_made_confidential(app, make, c
         db.session.commit()
     take(app, cast.request, "deliver", cast.analyst, **inputs_for("deliver", cast))
     assert snapshot(app, cast.request).state == "delivered"
+
+
+def test_back_to_triage_happens_through_an_edit_and_is_never_offered_as_an_action(
+        app, make, cast, auth):
+    drive(make, cast, cast.request, "accepted")
+    with app.app_context():
+        req = db.session.get(Request, cast.request)
+        offered = [t.name for t in lifecycle.available_transitions(
+            req, db.session.get(User, cast.requester))]
+    assert offered == ["cancel"]
+    auth.login(cast.requester)
+    response = auth.act(cast.request, "retriage", note="Back, please.")
+    assert response.status_code == 404
+    assert make.state(cast.request) == "accepted"
 
 
 @pytest.mark.parametrize("role", ["requester", "analyst", "lead"])

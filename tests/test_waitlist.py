@@ -359,6 +359,83 @@ def test_a_requester_editing_the_kind_moves_the_budget_the_same_way(app, desk):
     assert get(app, waiting).state == "submitted"
 
 
+# --- Changing the team or kind after triage (issue 10, Security 3) ----------------------------
+
+def edit(app, request_id, actor_id, now, **fields):
+    with app.app_context():
+        intake.edit_request(db.session.get(Request, request_id), db.session.get(User, actor_id),
+                            fields, now=now)
+        db.session.commit()
+
+
+def test_an_accepted_request_moved_by_its_requester_to_a_full_team_waits_there(app, desk):
+    first = submit(app, desk, TUESDAY)
+    submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY)
+    set_budget(app, desk.finance, 1)
+    submit(app, desk, TUESDAY, team=desk.finance)
+    act(app, first, "accept", desk.priya, TUESDAY + timedelta(hours=1), size="M")
+
+    edit(app, first, desk.rita, TUESDAY + timedelta(hours=2), team_id=desk.finance)
+
+    moved = get(app, first)
+    assert (moved.team_id, moved.state, moved.budget_counted_at) == (
+        desk.finance, "waitlisted", None)
+    assert [step[:3] for step in transitions(app, first)[-2:]] == [
+        ("retriage", desk.rita, "submitted"), ("waitlist", None, "waitlisted")]
+    assert get(app, waiting).state == "submitted"  # the place it left in Marketing
+    later = TUESDAY + timedelta(hours=3)
+    assert (usage(app, desk.marketing, later), usage(app, desk.finance, later)) == ((2, 2), (1, 1))
+
+
+def test_an_accepted_request_moved_by_its_requester_to_a_team_with_room_takes_a_place(app, desk):
+    first = submit(app, desk, TUESDAY)
+    set_budget(app, desk.finance, 2)
+    act(app, first, "accept", desk.priya, TUESDAY + timedelta(hours=1), size="M")
+    edit(app, first, desk.rita, TUESDAY + timedelta(hours=2), team_id=desk.finance)
+    moved = get(app, first)
+    assert (moved.state, moved.budget_counted_at) == ("submitted", TUESDAY + timedelta(hours=2))
+    later = TUESDAY + timedelta(hours=3)
+    assert (usage(app, desk.marketing, later), usage(app, desk.finance, later)) == ((0, 2), (1, 2))
+
+
+def test_an_accepted_project_its_requester_makes_ad_hoc_is_checked_against_the_budget(app, desk):
+    for _ in range(2):
+        submit(app, desk, TUESDAY)
+    project = submit(app, desk, TUESDAY, kind="project")
+    act(app, project, "accept", desk.priya, TUESDAY + timedelta(hours=1), size="M")
+    edit(app, project, desk.rita, TUESDAY + timedelta(hours=2), kind="ad_hoc")
+    after = get(app, project)
+    assert (after.kind, after.state, after.budget_counted_at) == ("ad_hoc", "waitlisted", None)
+    assert usage(app, desk.marketing, TUESDAY + timedelta(hours=3)) == (2, 2)
+
+
+def test_an_accepted_ad_hoc_request_its_requester_makes_a_project_frees_its_place(app, desk):
+    first = submit(app, desk, TUESDAY)
+    submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY)
+    act(app, first, "accept", desk.priya, TUESDAY + timedelta(hours=1), size="M")
+    edit(app, first, desk.rita, TUESDAY + timedelta(hours=2), kind="project")
+    after = get(app, first)
+    assert (after.state, after.budget_counted_at) == ("submitted", None)
+    assert get(app, waiting).state == "submitted"
+    assert usage(app, desk.marketing, TUESDAY + timedelta(hours=3)) == (2, 2)
+
+
+def test_a_lead_moving_an_accepted_request_frees_its_place_in_the_old_team(app, desk):
+    first = submit(app, desk, TUESDAY)
+    submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY)
+    act(app, first, "accept", desk.priya, TUESDAY + timedelta(hours=1), size="M")
+    edit(app, first, desk.lead, TUESDAY + timedelta(hours=2), team_id=desk.finance)
+    moved = get(app, first)
+    assert (moved.state, moved.budget_counted_at) == ("accepted", TUESDAY)  # a lead decided
+    assert get(app, waiting).state == "submitted"
+    later = TUESDAY + timedelta(hours=3)
+    assert (usage(app, desk.marketing, later), usage(app, desk.finance, later)) == (
+        (2, 2), (1, None))
+
+
 # --- Races -----------------------------------------------------------------------------------
 
 def test_two_submissions_racing_for_the_last_place_one_waits(app, desk):

@@ -9,10 +9,11 @@ SLA class
     impact + urgency + sponsor points): **high** from 12 points, **standard** from 6, **low**
     below 6. Examples: Critical impact due within a week (8 + 5) is high; Medium impact due
     within 30 days (4 + 2) is standard; Low impact with no hard deadline (2 + 0) is low.
-    Until the request is triaged (first accepted: by an analyst, or a lead's approval over
-    budget) the class follows every edit and the nearing deadline; the class computed at
-    triage, with the priority inputs the analyst set, is then fixed, so the targets the team
-    accepted do not move under it. A lead may set the class (with a reason, an event);
+    Until the request is triaged (accepted: by an analyst, or a lead's approval over budget)
+    the class follows every edit and the nearing deadline; the class computed at triage, with
+    the priority inputs the analyst set, is then fixed, so the targets the team accepted do
+    not move under it. A requester's edit that sends it back to triage (``retriage``) lets it
+    follow again until the next acceptance. A lead may set the class (with a reason, an event);
     "follow priority" returns it to the rule, computed at that moment and fixed again.
 First response and resolution
     Stored when they happen: ``first_response_at`` / ``first_response_seconds`` once, at the
@@ -108,9 +109,18 @@ def class_table():
 
 
 def _triaged_before(events, now):
-    """Whether the request was accepted (triaged) before ``now``: its class is fixed since."""
-    return any(event.kind == "transition" and event.to_state == "accepted"
-               and event.created_at < now for event in events)
+    """Whether the request was accepted (triaged) before ``now``, and not sent back to triage
+    since: its class is fixed from then until a new triage."""
+    triaged = False
+    for event in events:
+        if event.kind != "transition":
+            continue
+        if event.action == "retriage" and event.created_at <= now:
+            triaged = False
+        elif event.to_state == "accepted" and event.created_at < now:
+            # Not at ``now``: the class is computed once more at acceptance, then fixed.
+            triaged = True
+    return triaged
 
 
 # --- Clocks from events -------------------------------------------------------------------

@@ -167,11 +167,24 @@ class RequestForm(FlaskForm):
         description="E-mail addresses, separated by commas or new lines (at most 20).",
         validators=[Length(max=5000, message="That list is too long.")])
 
-    def __init__(self, *args, today=None, teams=(), **kwargs):
+    def __init__(self, *args, today=None, teams=(), read_only=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
         self.team_id.choices = options((team.id, team.name) for team in teams)
         self.watcher_list = []
+        # Fields triage decided on (intake.edit_rules): shown read-only, so never posted by
+        # the page; one missing from a post keeps the request's value.
+        self.read_only = frozenset(read_only)
+        for name in self.read_only:
+            if self[name].raw_data == []:
+                self[name].data = self[name].object_data
+
+    def refuse(self, messages):
+        """Put each refused change's message ({field: message}) on its field, which shows the
+        request's value again."""
+        for name, message in messages.items():
+            self[name].errors = [*self[name].errors, message]
+            self[name].data = self[name].object_data
 
     def validate_team_id(self, field):
         if field.data not in {choice.value for choice in self.team_id.choices}:

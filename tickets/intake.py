@@ -2,7 +2,9 @@
 
 Each function changes the session and flushes; the caller commits. Every change writes an event.
 """
-from . import clocks, limits, settings, triage
+from dataclasses import dataclass
+
+from . import clocks, lifecycle, limits, settings, triage
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -13,6 +15,113 @@ INTAKE_FIELDS = (
     "lever_expected_shape", "lever_extraction", "lever_decision", "deadline", "kind",
     "business_impact", "is_exec_sponsored", "exec_sponsor", "is_confidential",
 )
+
+# --- Fields triage decided on ------------------------------------------------------------------
+
+FREE, REQUEUE, REFUSE = "free", "requeue", "refuse"
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """What a requester's change to one field does once the request is triaged."""
+
+    rule: str  # FREE: saved; REQUEUE: saved, and back to triage; REFUSE: refused
+    name: str  # the field in words, as a sentence starts with it
+    why: str  # one sentence, for the help page and the edit form
+
+
+_WORDING = "Your own words: they refine the request without changing what triage decided."
+
+# After triage (``is_triaged``), what a requester's change to each field does: the one table
+# ``edit_request``, the edit form and the help page read. Those who triage the request (its
+# team's analysts, leads) change every field freely, and so does everyone before triage.
+AFTER_TRIAGE = {
+    "title": FieldRule(FREE, "Title", _WORDING),
+    "team_id": FieldRule(REQUEUE, "Team", (
+        "The new team's analysts triage it, and it moves from one team's ad-hoc budget to "
+        "the other's (it may wait if that budget is used up).")),
+    "data_needed": FieldRule(FREE, "What data is needed", _WORDING),
+    "format": FieldRule(FREE, "Format", _WORDING),
+    "usage": FieldRule(FREE, "How it will be used", _WORDING),
+    "lever_result": FieldRule(FREE, "Result influenced", _WORDING),
+    "lever_expected_shape": FieldRule(FREE, "Expected shape", _WORDING),
+    "lever_extraction": FieldRule(FREE, "How answers are read", _WORDING),
+    "lever_decision": FieldRule(FREE, "Decision or action", _WORDING),
+    "deadline": FieldRule(FREE, "Deadline", (
+        "Dates move: the change is on the timeline, the priority follows the new date, and "
+        "a date closer than the lead time from the day you change it is marked short "
+        "notice. The SLA targets agreed at triage stay.")),
+    "kind": FieldRule(REQUEUE, "Kind", (
+        "Ad-hoc requests count against the team's weekly budget and other kinds do not, so "
+        "the team looks at it again and its budget is checked again.")),
+    "business_impact": FieldRule(REFUSE, "Business impact", (
+        "The analyst confirmed it at triage, and it weighs most in the priority score.")),
+    "is_exec_sponsored": FieldRule(REFUSE, "Exec sponsorship", (
+        "The analyst confirmed it at triage, and it adds to the priority score.")),
+    "exec_sponsor": FieldRule(REFUSE, "The executive sponsor", (
+        "The analyst confirmed it at triage, with the sponsorship.")),
+    "is_confidential": FieldRule(FREE, "Confidential", (
+        "It decides who sees the request, not its priority, team or budget.")),
+    "watchers": FieldRule(FREE, "Watchers", "It decides who is kept informed, nothing else."),
+}
+
+
+class FieldsLocked(Exception):
+    """Changes refused because triage decided those fields; ``messages`` maps each field to
+    what its person is told (400, a message on each field)."""
+
+    def __init__(self, messages):
+        super().__init__(" ".join(messages.values()))
+        self.messages = messages
+
+
+def is_triaged(request):
+    """Tell whether triage has decided on ``request``: it is accepted, or waits on the
+    requester's answer to a question asked once it was accepted."""
+    return request.state == "accepted" or (
+        request.state == "needs_info" and request.resume_state == "accepted")
+
+
+def edit_rules(request, user):
+    """Return {field: FieldRule} of the fields ``user`` may not change freely on ``request``
+    now: the REQUEUE and REFUSE rows of AFTER_TRIAGE for a requester of a triaged request,
+    nothing for its triaging analysts and leads, nor before triage."""
+    if not is_triaged(request) or {"team_analyst", "lead"} & lifecycle.actor_roles(request, user):
+        return {}
+    return {name: rule for name, rule in AFTER_TRIAGE.items() if rule.rule != FREE}
+
+
+# What a requester's change does under each rule, in the help page's words.
+RULE_WORDS = {
+    FREE: "Saved; the change is on the request's timeline.",
+    REQUEUE: ("Saved, and the request goes back to triage: to its (new) team's triage queue, "
+              "unassigned, its ad-hoc budget checked again. The timeline says why."),
+    REFUSE: "Locked: ask the data team in a comment if it changed.",
+}
+
+
+def edit_notes(rules):
+    """Return {field: what the edit form says under it} for ``rules`` (from ``edit_rules``)."""
+    return {name: refusal(rule) if rule.rule == REFUSE
+            else f"Changing it sends the request back to triage. {rule.why}"
+            for name, rule in rules.items()}
+
+
+def read_only(rules):
+    """Return the fields of ``rules`` the edit form shows read-only (REFUSE)."""
+    return frozenset(name for name, rule in rules.items() if rule.rule == REFUSE)
+
+
+def refusal(rule):
+    """What a requester is told when a change to ``rule``'s field is refused."""
+    return f"{rule.name} was set at triage. Ask the data team in a comment if it changed."
+
+
+def requeue_note(rules):
+    """The note of the retriage event after a change of the fields of ``rules``."""
+    names = [rule.name for rule in rules]
+    words = " and ".join([names[0], *(name.lower() for name in names[1:])])
+    return f"{words} changed by the requester: back to triage"
 
 
 def _today(now, today):
@@ -58,6 +167,11 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     ``now`` in the settings' timezone); an unchanged one keeps it, as the notice given then.
     A changed team routes the request again; a changed kind moves it in or out of the ad-hoc
     budget (limits.kind_changed). Return the event, or None when nothing changed.
+
+    Once the request is triaged, a requester's changes follow AFTER_TRIAGE (``edit_rules``):
+    a change of a REFUSE field raises FieldsLocked and changes nothing; a change of a REQUEUE
+    field is saved and sends the request back to triage (the ``retriage`` transition, its
+    budget checked again by limits.readmit).
     """
     now = now or utcnow()
     values = settings.current()
@@ -66,6 +180,19 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
         raise ConcurrentChange(
             "Someone else changed this request while you were editing it. "
             "Your changes were not saved; here is the current version, with your text kept below.")
+    rules = edit_rules(request, actor)
+    touched = {name: rule for name, rule in rules.items()
+               if name in fields and fields[name] != getattr(request, name)}
+    refused = {name: refusal(rule) for name, rule in touched.items() if rule.rule == REFUSE}
+    if refused:
+        raise FieldsLocked(refused)
+    requeued = [rule for rule in touched.values() if rule.rule == REQUEUE]
+    old_team = request.team
+    held_place = limits.counts_this_week(request, now, values)
+    if requeued:
+        # Both teams' budgets change: lock them first, in one order (as submissions do).
+        for team_id in sorted({request.team_id, fields.get("team_id", request.team_id)}):
+            limits.lock_team(team_id)
     changes = {}
     # Lazy loads below must not flush half an edit: one UPDATE, checked by flush_or_conflict.
     with db.session.no_autoflush:
@@ -98,8 +225,14 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
                   created_at=now)
     db.session.add(event)
     flush_or_conflict(request)
-    if "kind" in changes:
-        limits.kind_changed(request, old_kind, now, values)
+    if requeued:
+        lifecycle.transition(request, "retriage", actor, now, note=requeue_note(requeued))
+        limits.readmit(request, old_team, held_place, now, values)
+    else:
+        if "team" in changes:
+            limits.team_changed(old_team, held_place, now, values)
+        if "kind" in changes:
+            limits.kind_changed(request, old_kind, now, values)
     clocks.refresh(request, now)
     return event
 

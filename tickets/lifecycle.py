@@ -36,6 +36,8 @@ class Transition:
     needs: tuple = field(default=())
     style: str = "secondary"
     help: str = ""
+    # False: taken by another operation (an edit), never offered as an action on the page.
+    is_action: bool = True
 
 
 TRANSITIONS = {
@@ -93,6 +95,11 @@ TRANSITIONS = {
         Transition("cancel", "Cancel", BEFORE_DELIVERY, "cancelled",
                    frozenset({"requester", "lead"}), (), "outline-danger",
                    "Withdraw the request: it is no longer needed."),
+        # A requester's edit of a field triage decided on (intake.AFTER_TRIAGE, "requeue"):
+        # the triage no longer holds, so it is triaged again, by its (new) team. The caller
+        # checks the ad-hoc budget again (limits.readmit).
+        Transition("retriage", "Back to triage", frozenset({"accepted", "needs_info"}),
+                   "submitted", frozenset({"requester"}), ("note",), is_action=False),
     ]
 }
 
@@ -156,8 +163,8 @@ def may_take(transition, request, user):
 
 
 def available_transitions(request, user):
-    """Return the transitions ``user`` may take on ``request`` now, in table order."""
-    return [t for t in TRANSITIONS.values() if may_take(t, request, user)]
+    """Return the actions ``user`` may take on ``request`` now, in table order."""
+    return [t for t in TRANSITIONS.values() if t.is_action and may_take(t, request, user)]
 
 
 def transition(request, name, actor, now=None, *, note="", size=None, url=None, reason=None,
@@ -256,8 +263,12 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         request.resume_state = None
     if worker is not None:
         request.assignee = worker
-    elif name == "unclaim":
+    elif name in ("unclaim", "retriage"):
         request.assignee = None
+    if name == "retriage" and request.rank_override is not None:
+        # A lead placed it in the queue it leaves; its new triage decides its place.
+        data["rank_override"] = [request.rank_override, None]
+        request.rank_override = None
     if name == "waitlist":
         request.budget_counted_at = None  # a waitlisted request holds no place in the budget
     elif name in ("approve", "release"):
@@ -382,6 +393,7 @@ DONE = {
     "auto_resolve": "resolved the request (no answer after delivery)",
     "reopen": "reopened the request", "decline": "declined the request",
     "mark_duplicate": "marked the request as a duplicate", "cancel": "cancelled the request",
+    "retriage": "sent the request back to triage",
 }
 
 

@@ -339,3 +339,27 @@ def kind_changed(request, old_kind, now, settings_values):
         request.budget_counted_at = None
     if freed:
         place_freed(request.team, now, settings_values)
+
+
+def readmit(request, old_team, held_place, now, settings_values):
+    """Check ``request``'s budget again after a requester's change of its team or kind sent it
+    back to triage (flushed); return the waitlist event or None.
+
+    The place it held this week (``held_place``, read before the change) is given back to
+    ``old_team``, whose next waitlisted request takes it; an ad-hoc request then asks its
+    (new) team's budget for a place like a new submission, and waits if there is none.
+    """
+    request.budget_counted_at = None
+    db.session.flush()
+    if held_place:
+        place_freed(old_team, now, settings_values)
+    return admit(request, now, settings_values)
+
+
+def team_changed(old_team, held_place, now, settings_values):
+    """A lead moved a request to another team (flushed): a place it held this week in
+    ``old_team``'s budget (``held_place``, read before the change) left that team, whose next
+    waitlisted request takes it. The request keeps its place, now in its new team's budget,
+    without waitlisting: a lead decided, as with an approval over budget."""
+    if held_place:
+        place_freed(old_team, now, settings_values)

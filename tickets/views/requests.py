@@ -84,16 +84,18 @@ def new():
     return _render_form(form, None, teams), status
 
 
-def _render_form(form, editing, teams):
+def _render_form(form, editing, teams, lock_notes=None):
     """The intake form with its limits: the short-notice cutoff and each team's ad-hoc budget
-    line (two SQL statements: the settings and the grouped usage, whatever the teams)."""
+    line (two SQL statements: the settings and the grouped usage, whatever the teams), and
+    under each field triage decided on, what changing it does (``lock_notes``)."""
     values = settings.current()
     now = utcnow()
     cutoff = limits.short_notice_cutoff(limits.local_date(now, values), values)
     lines = limits.budget_lines(teams, now, values)
     return render_template("requests/form.html", form=form, editing=editing, cutoff=cutoff,
                            budget_lines={str(key): line for key, line in lines.items() if line},
-                           budget_line=lines.get(form.team_id.data, ""))
+                           budget_line=lines.get(form.team_id.data, ""),
+                           lock_notes=lock_notes or {})
 
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
@@ -106,7 +108,8 @@ def edit(request_id):
     teams = _active_teams()
     if req.team not in teams:
         teams.append(req.team)
-    form = RequestForm(obj=req, today=_today(), teams=teams)
+    rules = intake.edit_rules(req, current_user)
+    form = RequestForm(obj=req, today=_today(), teams=teams, read_only=intake.read_only(rules))
     if request.method == "GET":
         form.watchers.data = "\n".join(req.watcher_emails)
         form.no_deadline.data = req.deadline is None
@@ -118,6 +121,7 @@ def edit(request_id):
             version = int(request.form.get("version", ""))
         except ValueError:
             abort(400)
+        was_triaged = intake.is_triaged(req)
         try:
             changed = intake.edit_request(req, current_user, _intake_fields(form),
                                           watchers=form.watcher_list, expected_version=version)
@@ -126,12 +130,21 @@ def edit(request_id):
             db.session.rollback()
             flash(str(conflict), "warning")
             status = 409
+        except intake.FieldsLocked as locked:
+            db.session.rollback()
+            form.refuse(locked.messages)
+            status = 400
         else:
-            flash("Your changes are saved." if changed else "Nothing was changed.", "success")
+            if was_triaged and req.state in ("submitted", "waitlisted"):
+                flash(f"Your changes are saved, and the request is back in triage. "
+                      f"{lifecycle.NEXT_STEP[req.state]}", "info")
+            else:
+                flash("Your changes are saved." if changed else "Nothing was changed.",
+                      "success")
             return redirect(url_for("requests.detail", request_id=req.id))
     elif request.method == "POST":
         status = 400
-    return _render_form(form, req, teams), status
+    return _render_form(form, req, teams, intake.edit_notes(rules)), status
 
 
 def _intake_fields(form):
@@ -293,7 +306,8 @@ def _done_message(name, req):
 @bp.route("/help")
 def help_page():
     """How requests are handled and how the priority score is computed (from the live rules)."""
-    return render_template("requests/help.html", priority=priority, next_step=lifecycle.NEXT_STEP)
+    return render_template("requests/help.html", priority=priority, next_step=lifecycle.NEXT_STEP,
+                           after_triage=intake.AFTER_TRIAGE, rule_words=intake.RULE_WORDS)
 
 
 # --- Lists ---------------------------------------------------------------------------------
