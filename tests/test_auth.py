@@ -113,12 +113,36 @@ def test_an_email_with_a_nul_character_is_refused_like_an_unknown_address(client
     assert not is_logged_in(client)
 
 
-def test_inactive_user_is_refused_even_with_the_right_password(client, auth, make, errors):
+def test_a_disabled_account_with_the_right_password_answers_exactly_like_a_wrong_password(
+        client, auth, make, errors):
+    """Nothing tells an attacker that the password they tried was right (issue 10, item 5)."""
     make.user("requester", email="gone@example.com", is_active=False)
-    response = login(client, auth, "gone@example.com")
-    assert response.status_code == 400
-    assert errors(response) == {"email": "This account is disabled. Ask an administrator."}
+    right_password = login(client, auth, "gone@example.com")
+    wrong_password = login(client, auth, "gone@example.com", "not-the-password")
+    assert right_password.status_code == wrong_password.status_code == 400
+    assert errors(right_password) == {"password": "That e-mail and password do not match an account."}
+    assert (without_tokens(right_password.get_data(as_text=True))
+            == without_tokens(wrong_password.get_data(as_text=True)))
     assert not is_logged_in(client)
+
+
+def test_a_disabled_account_takes_as_long_with_the_right_password_as_with_a_wrong_one(
+        client, auth, make):
+    """The answer's time does not tell either: both check one password hash and stop."""
+    make.user("requester", email="gone@example.com", is_active=False)
+
+    def fastest_of_three(password):
+        timings = []
+        for _ in range(3):
+            token = auth.csrf_token("/login")
+            started = time.perf_counter()
+            client.post("/login", data={"email": "gone@example.com", "password": password,
+                                        "csrf_token": token})
+            timings.append(time.perf_counter() - started)
+        return min(timings)
+
+    right, wrong = fastest_of_three(PASSWORD), fastest_of_three("not-the-password")
+    assert wrong / 2 < right < wrong * 2
 
 
 def test_inactive_user_with_a_wrong_password_learns_nothing_about_the_account(client, auth, make,
