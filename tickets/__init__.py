@@ -88,12 +88,11 @@ def register_extensions(app):
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
 
-    from . import sessions
-    from .models import utcnow
+    from . import models, sessions
 
     @login_manager.user_loader
     def load_user(session_id):
-        return sessions.load_user(session_id, utcnow())
+        return sessions.load_user(session_id, models.utcnow())
 
 
 @event.listens_for(Engine, "connect")
@@ -175,7 +174,7 @@ def _seconds_until_retry(app):
     broken = limiter_of(app).current_limit
     if broken is None or not broken.breached:
         return 60
-    return max(1, math.ceil(broken.reset_at - time.time()))
+    return max(1, math.ceil(broken.window.reset_time - time.time()))
 
 
 def _duration(seconds):
