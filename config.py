@@ -51,6 +51,9 @@ class Config:
     # process apart: with several workers, use a shared store such as redis://host:6379/0.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "datadesk")
+    # While that store is unreachable, each worker counts in its own memory (and tries the store
+    # again now and then) rather than failing every log-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 20 per hour")
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0: none,

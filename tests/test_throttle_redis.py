@@ -6,6 +6,7 @@ own connection to Redis. Redis must answer at TEST_REDIS_URL (default database 1
 server; .ci/run starts it): these tests fail, never skip, when it does not.
 """
 import os
+import socket
 import uuid
 
 import pytest
@@ -79,3 +80,16 @@ def test_correct_log_ins_leave_no_count_and_failures_are_kept_hashed_under_the_p
     keys = [key.decode() for key in store.scan_iter(match=f"*{prefix}*")]
     assert len(keys) == 2  # one count for the address, one for the account
     assert not any(TARGET in key for key in keys)
+
+
+def test_with_the_store_unreachable_log_ins_work_and_failures_are_counted_in_memory(make,
+                                                                                  make_app):
+    make.user("requester", email=TARGET)
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{dead_port}/0",
+                   RATELIMIT_LOGIN="2 per minute")
+    actions = AuthActions(app.test_client(), app)
+    assert [attempt(actions), attempt(actions), attempt(actions)] == [400, 400, 429]
+    assert attempt(actions, address="192.0.2.99", password=PASSWORD) == 302
