@@ -23,8 +23,11 @@ def register_login_limits(app, limiter):
     account throttled by guesses from many addresses is refused from every address, even with
     the right password, until its window passes. Wrong current passwords on the password form
     count against the same account.
+
+    The views are wrapped here rather than decorated where they are defined because each app
+    has its own limiter (extensions.new_limiter) and a decorator binds to one.
     """
-    failed = limit_failed_attempts_only
+    failed = _is_failed_attempt
     by_address = limiter.limit(_address_limit, key_func=get_remote_address, methods=["POST"],
                                deduct_when=failed)
     by_account = limiter.shared_limit(_account_limit, scope="login-account", methods=["POST"],
@@ -41,8 +44,8 @@ def count_as_failed_attempt():
     g.is_failed_attempt = True
 
 
-def limit_failed_attempts_only(response):
-    """Flask-Limiter's deduct_when: count a request only when it was a failed attempt."""
+def _is_failed_attempt(response):
+    # Flask-Limiter's deduct_when: only a failed attempt is counted.
     return g.get("is_failed_attempt", False)
 
 
