@@ -7,6 +7,12 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 
+# The key development runs with when SECRET_KEY is unset: anyone can read it here, so anyone could
+# sign a session with it; production refuses it (ProductionConfig.check).
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+MIN_SECRET_KEY_BYTES = 32
+MAKE_A_SECRET_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
+
 
 def _bool(name, default=False):
     value = os.environ.get(name)
@@ -18,7 +24,7 @@ def _bool(name, default=False):
 class Config:
     """Settings shared by every environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'datadesk.db'}"
     )
@@ -33,13 +39,26 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    # A log-in without "keep me signed in" stops working this long after it, even if its cookie
+    # is replayed (OWASP ASVS 3.3.2); with it, after REMEMBER_COOKIE_DURATION (tickets/sessions.py).
+    SESSION_LIFETIME_HOURS = int(os.environ.get("SESSION_LIFETIME_HOURS", "12"))
 
     WTF_CSRF_TIME_LIMIT = None  # a long-open intake form must still submit
 
     BOOTSTRAP_SERVE_LOCAL = True  # no CDN: Bootstrap is served from the installed package
 
+    # Failed log-ins are counted per address and per account. memory:// counts in each worker
+    # process apart: with several workers, use a shared store such as redis://host:6379/0.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "datadesk")
+    # While that store is unreachable, each worker counts in its own memory (and tries the store
+    # again now and then) rather than failing every log-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 20 per hour")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0: none,
+    # so a client cannot pick the address its attempts are counted under).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     # The public address of the app, used for links in e-mails.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
@@ -79,21 +98,43 @@ class TestingConfig(Config):
     )
     SQLALCHEMY_RECORD_QUERIES = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-    RATELIMIT_LOGIN = "1000 per minute"  # tests log in often; the limit itself is tested
+    RATELIMIT_LOGIN = "1000 per minute"  # tests log in often; the limits themselves are tested
+    RATELIMIT_LOGIN_ACCOUNT = "1000 per minute"
 
 
 class ProductionConfig(Config):
-    """A real deployment: PostgreSQL and a real secret key are required."""
+    """A real deployment: a real secret key, PostgreSQL (or SQLite by explicit choice) and the
+    public address are required."""
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
 
-    @classmethod
-    def check(cls):
-        """Refuse to start without the settings production cannot guess."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
-        if missing:
-            raise RuntimeError(f"Production needs these environment variables: {', '.join(missing)}")
+    def __init__(self):
+        # What start-up checks is read when the app is created, not when this module was imported.
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", Config.SQLALCHEMY_DATABASE_URI)
+        self.BASE_URL = os.environ.get("BASE_URL", "").strip()
+
+    def check(self):
+        """Refuse to start on settings that are unsafe or that production cannot guess, saying
+        what to do about each."""
+        problems = []
+        key = self.SECRET_KEY
+        if not key or key == DEVELOPMENT_SECRET_KEY or len(key.encode()) < MIN_SECRET_KEY_BYTES:
+            why = ("is unset" if not key else "is the development key, which anyone can read"
+                   if key == DEVELOPMENT_SECRET_KEY else f"is shorter than {MIN_SECRET_KEY_BYTES} bytes")
+            problems.append(f"SECRET_KEY {why}: set it to a random key of at least "
+                            f"{MIN_SECRET_KEY_BYTES} bytes, made with: {MAKE_A_SECRET_KEY}")
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not _bool("DATADESK_ALLOW_SQLITE"):
+            problems.append("The database is SQLite: set DATABASE_URL to a PostgreSQL database "
+                            "(postgresql+psycopg://user:password@host:5432/datadesk), or set "
+                            "DATADESK_ALLOW_SQLITE=1 to run on SQLite on purpose.")
+        if not self.BASE_URL:
+            problems.append("BASE_URL is unset: set it to the address people open the app at "
+                            "(e.g. https://datadesk.example.com), or links in e-mails point "
+                            "at 127.0.0.1.")
+        if problems:
+            raise RuntimeError("Datadesk will not start in production:\n- " + "\n- ".join(problems))
 
 
 CONFIGS = {

@@ -87,6 +87,24 @@ def client(app):
 
 
 @pytest.fixture
+def make_app(app):
+    """Build more apps on the test database: another worker, or another configuration
+    (``make_app("production", TRUSTED_PROXIES=1)``). Their connections are closed afterwards."""
+    built = []
+
+    def build(config_name="testing", **overrides):
+        application = create_app(config_name, {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **overrides})
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 
@@ -224,14 +242,16 @@ class AuthActions:
         self.client = client
         self.app = app
 
-    def login(self, user_id_or_email, password=PASSWORD):
+    def login(self, user_id_or_email, password=PASSWORD, remember=False):
         email = user_id_or_email
         if isinstance(user_id_or_email, int):
             with self.app.app_context():
                 email = db.session.get(User, user_id_or_email).email
         self.client.get("/logout")  # harmless: logout is POST-only
-        response = self.client.post("/login", data={"email": email, "password": password,
-                                                    "csrf_token": self.csrf_token("/login")})
+        data = {"email": email, "password": password, "csrf_token": self.csrf_token("/login")}
+        if remember:
+            data["remember"] = "y"
+        response = self.client.post("/login", data=data)
         assert response.status_code == 302, f"login as {email} failed"
         self.token = self.csrf_token("/requests/new")
         return response

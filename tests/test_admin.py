@@ -203,8 +203,11 @@ def test_an_analyst_embedded_in_teams_sees_those_teams_requests(app, make, clien
 @pytest.mark.parametrize("changes, field, message", [
     ({"name": ""}, "name", "Enter the person's name."),
     ({"email": ""}, "email", "Enter an e-mail address."),
-    ({"password": ""}, "password", "Set a first password (at least 8 characters)."),
-    ({"password": "short"}, "password", "Use 8 to 200 characters."),
+    ({"password": ""}, "password", "Set a first password (at least 12 characters)."),
+    ({"password": "eleven-char"}, "password", "Use 12 to 256 characters."),
+    ({"password": "x" * 257}, "password", "Use 12 to 256 characters."),
+    ({"email": "bob.builder@example.com", "password": "Bob.Builder@example.com"}, "password",
+     "Choose a password other than the e-mail address."),
     ({"role": "superuser"}, "role", "Choose a role from the list."),
     ({"teams": [4242]}, "teams", "Choose teams from the list."),
 ])
@@ -445,9 +448,9 @@ def test_users_create_refuses_a_bad_email(app, runner):
 
 
 def test_users_create_refuses_a_short_password(app, runner):
-    result = create(runner, password="short")
+    result = create(runner, password="eleven-char")
     assert result.exit_code == 2
-    assert "Invalid value for --password: use at least 8 characters" in result.output
+    assert "Invalid value for --password: Use 12 to 256 characters." in result.output
     assert count(app, User) == 0
 
 

@@ -113,12 +113,44 @@ def test_an_email_with_a_nul_character_is_refused_like_an_unknown_address(client
     assert not is_logged_in(client)
 
 
-def test_inactive_user_is_refused_even_with_the_right_password(client, auth, make, errors):
+def test_a_disabled_account_with_the_right_password_answers_exactly_like_a_wrong_password(
+        client, auth, make, errors):
+    """Nothing tells an attacker that the password they tried was right (issue 10, item 5)."""
     make.user("requester", email="gone@example.com", is_active=False)
-    response = login(client, auth, "gone@example.com")
-    assert response.status_code == 400
-    assert errors(response) == {"email": "This account is disabled. Ask an administrator."}
+    right_password = login(client, auth, "gone@example.com")
+    wrong_password = login(client, auth, "gone@example.com", "not-the-password")
+    assert right_password.status_code == wrong_password.status_code == 400
+    assert errors(right_password) == {"password": "That e-mail and password do not match an account."}
+    assert (without_tokens(right_password.get_data(as_text=True))
+            == without_tokens(wrong_password.get_data(as_text=True)))
     assert not is_logged_in(client)
+
+
+def test_a_disabled_account_costs_one_password_check_like_any_wrong_password(
+        client, auth, make, monkeypatch):
+    """The answer's time does not tell either: every refusal checks exactly one password hash
+    (counted rather than timed, so a busy machine cannot make this flaky)."""
+    from tickets import models
+    from tickets.views import auth as auth_views
+
+    make.user("requester", email="gone@example.com", is_active=False)
+    make.user("requester", email="here@example.com")
+    checks = []
+
+    def counting(real):
+        return lambda *args: checks.append(1) or real(*args)
+
+    monkeypatch.setattr(models, "check_password_hash", counting(models.check_password_hash))
+    monkeypatch.setattr(auth_views, "check_password_hash", counting(auth_views.check_password_hash))
+    costs = {}
+    for case, email, password in [("disabled, right password", "gone@example.com", PASSWORD),
+                                  ("disabled, wrong password", "gone@example.com", "not-it"),
+                                  ("active, wrong password", "here@example.com", "not-it"),
+                                  ("unknown address", "nobody@example.com", "not-it")]:
+        checks.clear()
+        assert login(client, auth, email, password).status_code == 400
+        costs[case] = len(checks)
+    assert set(costs.values()) == {1}, costs
 
 
 def test_inactive_user_with_a_wrong_password_learns_nothing_about_the_account(client, auth, make,

@@ -1,14 +1,17 @@
 """Datadesk: intake, triage and delivery of a data team's requests."""
+import math
 import os
+import time
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS
 
-from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from .extensions import bootstrap, csrf, db, limiter_of, login_manager, migrate, new_limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config_name=None, overrides=None):
     """Build the Flask app for ``config_name`` (default: $DATADESK_ENV or development)."""
     config_name = config_name or os.environ.get("DATADESK_ENV", "development")
-    config = CONFIGS[config_name]
+    config = CONFIGS[config_name]()
     if hasattr(config, "check"):
         config.check()
     app = Flask(
@@ -29,9 +32,15 @@ def create_app(config_name=None, overrides=None):
     if overrides:
         app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted > 0:
+        # Believe the X-Forwarded-* headers the nearest ``trusted`` proxies add, and no more:
+        # the log-in throttle counts attempts per client address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
     register_extensions(app)
     register_blueprints(app)
+    register_rate_limits(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -45,8 +54,12 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def register_security_headers(app):
-    """Send headers that stop framing, MIME sniffing, referrer leaks and injected scripts."""
+    """Send headers that stop framing, MIME sniffing, referrer leaks and injected scripts, keep
+    browsers on HTTPS once cookies need it, and keep logged-in pages out of every cache."""
 
     @app.after_request
     def security_headers(response):
@@ -54,6 +67,12 @@ def register_security_headers(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        # A shared computer's back button must not show a logged-in person's pages (the
+        # session is read only when it is not a static file, whose caching stays allowed).
+        if (request.endpoint or "").rpartition(".")[2] != "static" and "_user_id" in session:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -63,21 +82,17 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
-    limiter.init_app(app)
+    new_limiter().init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
 
-    from .models import User
+    from . import models, sessions
 
     @login_manager.user_loader
-    def load_user(user_id):
-        try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
-        return user if user is not None and user.is_active else None
+    def load_user(session_id):
+        return sessions.load_user(session_id, models.utcnow())
 
 
 @event.listens_for(Engine, "connect")
@@ -109,6 +124,13 @@ def register_blueprints(app):
     app.register_blueprint(forecast_views.bp)
 
 
+def register_rate_limits(app):
+    """Bind the views' rate limits to this app's own limiter."""
+    from .views import auth
+
+    auth.register_login_limits(app, limiter_of(app))
+
+
 def register_errorhandlers(app):
     """Render friendly pages for the errors a user can meet."""
     from flask_wtf.csrf import CSRFError
@@ -131,12 +153,34 @@ def register_errorhandlers(app):
     for code in messages:
         app.register_error_handler(code, render_error)
 
+    @app.errorhandler(429)
+    def too_many_attempts(error):
+        wait = _seconds_until_retry(app)
+        title, _ = messages[429]
+        detail = f"For your security, wait {_duration(wait)} before trying again."
+        return render_template("error.html", code=429, title=title, detail=detail), 429, {
+            "Retry-After": str(wait)}
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_template(
             "error.html", code=400, title="This form has expired",
             detail="For your security the form could not be accepted. Reload the page and send it again.",
         ), 400
+
+
+def _seconds_until_retry(app):
+    """Seconds until the limit this request broke lets attempts through again (60 if unknown)."""
+    broken = limiter_of(app).current_limit
+    if broken is None or not broken.breached:
+        return 60
+    return max(1, math.ceil(broken.window.reset_time - time.time()))
+
+
+def _duration(seconds):
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"about {round(seconds / 60)} minutes"
 
 
 def register_template_helpers(app):

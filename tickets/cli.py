@@ -25,8 +25,9 @@ def create_user(email, name, role, teams, password):
         email = normalise_email(email)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--email") from error
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    problem = people.password_problem(password, email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     # Team names are unique ignoring case (people.save_team), so they are found ignoring case.
     wanted = {name.lower(): name for name in teams}
     found = db.session.scalars(

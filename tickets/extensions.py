@@ -22,4 +22,19 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def new_limiter():
+    """A rate limiter for one app (create_app makes one per app).
+
+    Flask-Limiter keeps its storage on the extension object: one object bound to several apps
+    in a process (a command beside the server, a test's second app) would count every app's
+    attempts in the store of the app bound last.
+    """
+    return Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def limiter_of(app):
+    """The rate limiter bound to ``app``."""
+    (limiter,) = app.extensions["limiter"]
+    return limiter

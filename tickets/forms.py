@@ -22,6 +22,7 @@ from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
 from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
+from .people import PASSWORD_LENGTH, password_problem
 from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, MAX_SLA_HOURS,
                        SLA_CLASSES, WIP_LIMIT_RANGE, timezones)
 
@@ -91,7 +92,7 @@ class LoginForm(FlaskForm):
     email = StringField("E-mail", filters=[_strip_only],
                         validators=[required("Enter your e-mail address."), Length(max=254)])
     password = PasswordField("Password", validators=[required("Enter your password."),
-                                                     Length(max=200)])
+                                                     Length(max=PASSWORD_LENGTH[1])])
     remember = BooleanField("Keep me signed in on this computer")
     next = HiddenField()
 
@@ -440,8 +441,9 @@ class UserForm(FlaskForm):
         "Teams", coerce=int, validate_choice=False,
         description="For requesters: the teams they belong to. For analysts: the teams they serve.")
     password = PasswordField(
-        "Password", description="At least 8 characters. Leave empty to keep the current one.",
-        validators=[Optional(), Length(min=8, max=200, message="Use 8 to 200 characters.")])
+        "Password",
+        description=f"At least {PASSWORD_LENGTH[0]} characters. Leave empty to keep the current one.",
+        validators=[Optional()])
     is_active = BooleanField("Active (may log in)", default=True)
 
     def __init__(self, *args, teams=(), require_password=False, **kwargs):
@@ -450,16 +452,21 @@ class UserForm(FlaskForm):
         self.require_password = require_password
         if require_password:  # a first password is required, not optional
             self.password.validators = [
-                required("Set a first password (at least 8 characters)."),
+                required(f"Set a first password (at least {PASSWORD_LENGTH[0]} characters)."),
                 *(v for v in self.password.validators if not isinstance(v, Optional))]
             self.password.flags.required = True
-            self.password.description = "At least 8 characters."
+            self.password.description = f"At least {PASSWORD_LENGTH[0]} characters."
 
     def validate_email(self, field):
         try:
             field.data = normalise_email(field.data)
         except ValueError as error:
             raise ValidationError(f"Not a valid e-mail address: {error}") from error
+
+    def validate_password(self, field):
+        problem = password_problem(field.data, self.email.data or "") if field.data else None
+        if problem:
+            raise ValidationError(problem)
 
     def validate_role(self, field):
         if field.data not in ROLES:
@@ -789,3 +796,33 @@ class PreferencesForm(FlaskForm):
     def weekday(self):
         """The chosen day as a number, or None for the team's default."""
         return int(self.digest_weekday.data) if self.digest_weekday.data else None
+
+
+class ChangePasswordForm(FlaskForm):
+    """A person's own new password: the current one first, then the new one twice."""
+
+    current = PasswordField("Current password", validators=[
+        required("Enter your current password."), Length(max=PASSWORD_LENGTH[1])])
+    new = PasswordField(
+        "New password", validators=[required("Enter a new password.")],
+        description=f"{PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters; a phrase of a few "
+                    "words is long and easy to remember.")
+    confirm = PasswordField("New password again",
+                            validators=[required("Enter the new password a second time.")])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_current(self, field):
+        if not self.user.check_password(field.data):
+            raise ValidationError("That is not your current password.")
+
+    def validate_new(self, field):
+        problem = password_problem(field.data, self.user.email)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_confirm(self, field):
+        if field.data != self.new.data:
+            raise ValidationError("This is not the same as the new password above.")

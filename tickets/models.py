@@ -200,6 +200,10 @@ class User(UserMixin, db.Model):
                            name="digest_weekday"),
     )
 
+    def get_id(self):
+        """Flask-Login's id for this user: its id and session generation (tickets/sessions.py)."""
+        return f"{self.id}:{self.session_token}"
+
     def set_password(self, password):
         """Store a salted hash of ``password``; the password itself is never kept."""
         method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"

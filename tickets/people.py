@@ -3,6 +3,10 @@ from sqlalchemy import func
 
 from .extensions import db
 from .models import ROLES, Team, User
+from .sessions import revoke_sessions
+
+# OWASP ASVS 2.1.1-2.1.2: at least 12 characters; long passphrases welcome, never truncated.
+PASSWORD_LENGTH = (12, 256)
 
 
 class DuplicateName(ValueError):
@@ -19,6 +23,22 @@ class NotPermitted(PermissionError):
 
 class PasswordRequired(ValueError):
     """A new user without a first password."""
+
+
+def password_problem(password, email):
+    """Say what makes ``password`` unfit as the password of ``email``, or return None."""
+    shortest, longest = PASSWORD_LENGTH
+    if not shortest <= len(password) <= longest:
+        return f"Use {shortest} to {longest} characters."
+    if password.strip().casefold() == email.strip().casefold():
+        return "Choose a password other than the e-mail address."
+    return None
+
+
+def change_password(user, password):
+    """Give ``user`` a new password, ending every session they have (OWASP ASVS 3.3.3)."""
+    user.set_password(password)
+    revoke_sessions(user)
 
 
 def save_team(team, *, name, description="", is_active=True):
@@ -38,7 +58,8 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
     """Create a user (``user`` None) or update one.
 
     Only admins grant or change the admin role, and nobody locks themselves out by
-    deactivating their own account or giving up their own management role.
+    deactivating their own account or giving up their own management role. A change of role,
+    password or access ends the person's sessions.
     """
     email = email.strip().lower()
     if role not in ROLES:
@@ -58,12 +79,14 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
         db.select(Team).where(Team.id.in_(list(team_ids))).order_by(Team.name)).all() if team_ids else []
     if user is None:
         if not password:
-            raise PasswordRequired("Set a first password (at least 8 characters).")
+            raise PasswordRequired(f"Set a first password (at least {PASSWORD_LENGTH[0]} characters).")
         user = User()
         db.session.add(user)
+    elif role != user.role or bool(is_active) != user.is_active:
+        revoke_sessions(user)  # what the person may do changed: their open sessions must not keep it
     user.name, user.email, user.role, user.is_active = name, email, role, is_active
     user.teams = teams
     if password:
-        user.set_password(password)
+        change_password(user, password)
     db.session.flush()
     return user

@@ -8,9 +8,9 @@ from .. import people
 from ..auth import roles_required
 from ..extensions import db
 from ..forms import TeamForm, UserForm
-from ..models import ROLES, Request, Team, User
+from ..models import ROLES, Request, Team, User, utcnow
 from ..queries import MAX_ID, contains_text
-from .helpers import paginate, text_arg
+from .helpers import keep_this_browser_logged_in, paginate, text_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -98,6 +98,8 @@ def user_form(user_id=None):
             db.session.rollback()
             form.password.errors.append(str(error))
         else:
+            if user.id == current_user.id and form.password.data:
+                keep_this_browser_logged_in(user, utcnow())  # own password: only the others end
             flash(f"{user.name} is saved.", "success")
             return redirect(url_for("admin.users"))
     status = 400 if request.method == "POST" else 200

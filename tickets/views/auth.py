@@ -1,20 +1,73 @@
-"""Logging in and out."""
+"""Logging in and out, and the throttling of failed log-ins."""
+import hashlib
 from functools import cache
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import LoginForm
 from ..models import User, utcnow
-from .helpers import is_safe_next
+from ..sessions import revoke_sessions
+from .helpers import is_safe_next, log_in, log_out
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_limit():
+def register_login_limits(app, limiter):
+    """Throttle ``app``'s failed log-ins per address and per account (OWASP ASVS 2.2.1).
+
+    Only failures count, so colleagues behind one office address never lock each other out; an
+    account throttled by guesses from many addresses is refused from every address, even with
+    the right password, until its window passes. Wrong current passwords on the password form
+    count against the same account.
+
+    The views are wrapped here rather than decorated where they are defined because each app
+    has its own limiter (extensions.new_limiter) and a decorator binds to one.
+    """
+    failed = _is_failed_attempt
+    by_address = limiter.limit(_address_limit, key_func=get_remote_address, methods=["POST"],
+                               deduct_when=failed)
+    by_account = limiter.shared_limit(_account_limit, scope="login-account", methods=["POST"],
+                                      key_func=_submitted_account, deduct_when=failed)
+    own_account = limiter.shared_limit(_account_limit, scope="login-account", methods=["POST"],
+                                       key_func=_own_account, deduct_when=failed)
+    app.view_functions["auth.login"] = by_account(by_address(app.view_functions["auth.login"]))
+    app.view_functions["mail.change_password"] = own_account(
+        app.view_functions["mail.change_password"])
+
+
+def count_as_failed_attempt():
+    """Mark this request as a failed log-in (or password) attempt, for the throttle."""
+    g.is_failed_attempt = True
+
+
+def _is_failed_attempt(response):
+    # Flask-Limiter's deduct_when: only a failed attempt is counted.
+    return g.get("is_failed_attempt", False)
+
+
+def _address_limit():
     return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _account_limit():
+    return current_app.config["RATELIMIT_LOGIN_ACCOUNT"]
+
+
+def _account_key(email):
+    # Hashed: the store holds no addresses, and any input makes a key of one bounded size.
+    return "account-" + hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()
+
+
+def _submitted_account():
+    return _account_key(request.form.get("email", ""))
+
+
+def _own_account():
+    return _account_key(current_user.email if current_user.is_authenticated else "")
 
 
 @cache
@@ -23,10 +76,11 @@ def _unknown_user_hash(method):
 
 
 def _find_user(email, password):
-    """Return the active or inactive user ``email`` and ``password`` identify, or None.
+    """Return the active user ``email`` and ``password`` identify, or None.
 
-    An unknown address costs one password check too, so response times do not tell which
-    addresses have an account.
+    An unknown address costs one password check too, and a disabled account is refused after
+    its password check, so neither the answer nor its time tells whether an account exists,
+    is disabled, or was given its right password.
     """
     email = email.lower()
     user = None
@@ -35,25 +89,26 @@ def _find_user(email, password):
     if user is None:
         check_password_hash(_unknown_user_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
-    return user if user.check_password(password) else None
+    return user if user.check_password(password) and user.is_active else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
-    """Show the login form and sign the user in; go on to a safe ``next`` page."""
+    """Show the login form and sign the user in; go on to a safe ``next`` page.
+
+    Failed attempts are throttled (register_login_limits)."""
     if current_user.is_authenticated:
         return redirect(url_for("requests.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = _find_user(form.email.data, form.password.data)
         if user is None:
+            count_as_failed_attempt()
             form.password.errors.append("That e-mail and password do not match an account.")
-        elif not user.is_active:
-            form.email.errors.append("This account is disabled. Ask an administrator.")
         else:
-            login_user(user, remember=form.remember.data)
-            user.last_login_at = utcnow()
+            now = utcnow()
+            log_in(user, remember=form.remember.data, now=now)
+            user.last_login_at = now
             db.session.commit()
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("requests.index"))
@@ -64,7 +119,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (POST only, so a link or image cannot log anyone out)."""
-    logout_user()
+    """Sign out (POST only, so a link or image cannot log anyone out); the session's generation
+    is replaced, so no copy of its cookies works again."""
+    revoke_sessions(db.session.get(User, current_user.id))
+    db.session.commit()
+    log_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

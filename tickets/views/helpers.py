@@ -1,8 +1,10 @@
-"""Small helpers shared by views and templates: formatting, URLs, pagination."""
+"""Small helpers shared by views and templates: formatting, URLs, pagination, log-in sessions."""
 from urllib.parse import urljoin, urlsplit
 
-from flask import request, url_for
+from flask import current_app, request, session, url_for
+from flask_login import login_user, logout_user
 
+from .. import sessions
 from ..extensions import db
 from ..queries import MAX_ID
 
@@ -65,3 +67,28 @@ def as_choices(items, labels=None):
     if labels is not None:
         return [(value, labels[value]) for value in items]
     return [(item.id, item.name) for item in items]
+
+
+def log_in(user, *, remember, now):
+    """Log ``user`` in on this browser with a session that expires on the server
+    (tickets/sessions.py). Nothing of the anonymous session carries over (session fixation)."""
+    session.clear()
+    login_user(user, remember=remember)
+    # login_user stored user.get_id(); the stored id also carries this log-in's expiry.
+    session["_user_id"] = sessions.session_id(user, sessions.expires_at(remember, now))
+
+
+def log_out():
+    """Forget this browser's log-in: the whole session and the remember cookie."""
+    logout_user()
+    session.clear()
+    session["_remember"] = "clear"  # Flask-Login deletes the remember cookie on the response
+
+
+def keep_this_browser_logged_in(user, now):
+    """After ``user``'s sessions were revoked by their own action, carry this browser over to
+    the new generation, with the expiry it had; every other browser stays logged out."""
+    until = sessions.expiry_of(session.get("_user_id")) or sessions.expires_at(False, now)
+    session["_user_id"] = sessions.session_id(user, until)
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        session["_remember"] = "set"  # rewrite the remember cookie with the new generation

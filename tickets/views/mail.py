@@ -1,12 +1,15 @@
-"""Mail preferences, unsubscribe links, and the digest preview."""
+"""A person's preferences (mail, password, sessions), unsubscribe links, and the digest preview."""
 from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
                    url_for)
 from flask_login import current_user, login_required
 
-from .. import mail
+from .. import mail, people
 from ..extensions import csrf, db
-from ..forms import WEEKDAYS, PreferencesForm
+from ..forms import WEEKDAYS, ChangePasswordForm, PreferencesForm
 from ..models import NOTIFICATIONS, User, utcnow
+from ..sessions import revoke_sessions
+from .auth import count_as_failed_attempt
+from .helpers import keep_this_browser_logged_in
 
 bp = Blueprint("mail", __name__)
 
@@ -22,17 +25,30 @@ def _default_weekday():
     return settings.current().get("digest_weekday", 0)
 
 
+def _saved_preferences():
+    """The mail preferences form showing what the current user has saved."""
+    form = PreferencesForm(formdata=None, default_weekday=_default_weekday())
+    form.is_digest_enabled.data = current_user.is_digest_enabled
+    form.digest_weekday.data = ("" if current_user.digest_weekday is None
+                                else str(current_user.digest_weekday))
+    form.notifications.data = list(current_user.notifications or [])
+    return form
+
+
+def _preferences_page(form, password_form, status):
+    return render_template("mail/preferences.html", form=form, password_form=password_form,
+                           notifications=notifications_for(current_user), weekdays=WEEKDAYS), status
+
+
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
-    """A user's own mail preferences."""
-    default_weekday = _default_weekday()
-    form = PreferencesForm(default_weekday=default_weekday)
+    """A user's own preferences: mail, and the forms to change their password and to log out
+    everywhere."""
     if request.method == "GET":
-        form.is_digest_enabled.data = current_user.is_digest_enabled
-        form.digest_weekday.data = ("" if current_user.digest_weekday is None
-                                    else str(current_user.digest_weekday))
-        form.notifications.data = list(current_user.notifications or [])
+        form = _saved_preferences()
+    else:
+        form = PreferencesForm(default_weekday=_default_weekday())
     if form.validate_on_submit():
         user = db.session.get(User, current_user.id)
         user.is_digest_enabled = form.is_digest_enabled.data
@@ -48,8 +64,42 @@ def preferences():
         flash("Your mail preferences are saved.", "success")
         return redirect(url_for("mail.preferences"))
     status = 400 if request.method == "POST" else 200
-    return render_template("mail/preferences.html", form=form,
-                           notifications=notifications_for(current_user), weekdays=WEEKDAYS), status
+    return _preferences_page(form, ChangePasswordForm(formdata=None, user=current_user,
+                                                      prefix="password"), status)
+
+
+@bp.route("/preferences/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change one's own password. Every other browser is logged out; this one stays logged in.
+
+    Wrong current passwords count as failed log-ins of the account (auth.register_login_limits).
+    """
+    user = db.session.get(User, current_user.id)
+    password_form = ChangePasswordForm(user=user, prefix="password")
+    if password_form.validate_on_submit():
+        people.change_password(user, password_form.new.data)
+        db.session.commit()
+        keep_this_browser_logged_in(user, utcnow())
+        flash("Your password is changed. Every other browser where you were logged in is "
+              "logged out.", "success")
+        return redirect(url_for("mail.preferences"))
+    if password_form.current.data and password_form.current.errors:
+        count_as_failed_attempt()
+    return _preferences_page(_saved_preferences(), password_form, 400)
+
+
+@bp.route("/preferences/sessions", methods=["POST"])
+@login_required
+def log_out_everywhere():
+    """Log out every other browser of the current user (a lost laptop, a shared computer)."""
+    user = db.session.get(User, current_user.id)
+    revoke_sessions(user)
+    db.session.commit()
+    keep_this_browser_logged_in(user, utcnow())
+    flash("Every other browser where you were logged in is logged out. You stay logged in here.",
+          "success")
+    return redirect(url_for("mail.preferences"))
 
 
 # Notifications that concern someone who only asks for data (the others are about work).

@@ -1,0 +1,95 @@
+"""The log-in throttle against a real Redis, shared by workers as in production
+(RATELIMIT_STORAGE_URI=redis://...; issue 10, Security 4).
+
+Two apps built by create_app stand for two worker processes: each has its own limiter and its
+own connection to Redis. Redis must answer at TEST_REDIS_URL (default database 15 of the local
+server; .ci/run starts it): these tests fail, never skip, when it does not.
+"""
+import os
+import socket
+import uuid
+
+import pytest
+import redis
+
+from tests.conftest import PASSWORD, AuthActions
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TARGET = "target@example.com"
+
+
+@pytest.fixture
+def store():
+    """The Redis database of the tests; only the keys of this run's prefix are removed."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    client.ping()  # a clear failure when Redis is down
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(store):
+    prefix = f"datadesk-test-{uuid.uuid4().hex}"
+    yield prefix
+    for key in store.scan_iter(match=f"*{prefix}*"):
+        store.delete(key)
+
+
+@pytest.fixture
+def worker(make_app, prefix):
+    """Start a worker counting in Redis: ``worker(RATELIMIT_LOGIN=...)`` gives its AuthActions."""
+    def start(**limits):
+        app = make_app(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix,
+                       **{"RATELIMIT_LOGIN": "1000 per minute",
+                          "RATELIMIT_LOGIN_ACCOUNT": "1000 per minute", **limits})
+        return AuthActions(app.test_client(), app)
+    return start
+
+
+def attempt(actions, password="a-wrong-guess", address="192.0.2.10"):
+    return actions.client.post(
+        "/login", data={"email": TARGET, "password": password,
+                        "csrf_token": actions.csrf_token("/login")},
+        environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_two_workers_share_the_failed_log_ins_of_an_address(make, worker):
+    make.user("requester", email=TARGET)
+    first, second = worker(RATELIMIT_LOGIN="3 per minute"), worker(RATELIMIT_LOGIN="3 per minute")
+    assert [attempt(first), attempt(second), attempt(first)] == [400, 400, 400]
+    assert attempt(second) == 429
+    assert attempt(first) == 429
+    assert attempt(second, address="192.0.2.11") == 400  # another address has its own count
+
+
+def test_an_account_throttled_through_one_worker_is_refused_by_the_other_even_with_the_right_password(
+        make, worker):
+    make.user("requester", email=TARGET)
+    first, second = (worker(RATELIMIT_LOGIN_ACCOUNT="2 per minute") for _ in range(2))
+    assert [attempt(first, address="198.51.100.1"), attempt(first, address="198.51.100.2")] == [400, 400]
+    assert attempt(second, password=PASSWORD, address="203.0.113.50") == 429
+
+
+def test_correct_log_ins_leave_no_count_and_failures_are_kept_hashed_under_the_prefix(
+        make, worker, store, prefix):
+    make.user("requester", email=TARGET)
+    actions = worker()
+    assert attempt(actions, password=PASSWORD) == 302
+    assert list(store.scan_iter(match=f"*{prefix}*")) == []
+    assert attempt(worker()) == 400
+    keys = [key.decode() for key in store.scan_iter(match=f"*{prefix}*")]
+    assert len(keys) == 2  # one count for the address, one for the account
+    assert not any(TARGET in key for key in keys)
+
+
+def test_with_the_store_unreachable_log_ins_work_and_failures_are_counted_in_memory(make,
+                                                                                  make_app):
+    make.user("requester", email=TARGET)
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{dead_port}/0",
+                   RATELIMIT_LOGIN="2 per minute")
+    actions = AuthActions(app.test_client(), app)
+    assert [attempt(actions), attempt(actions), attempt(actions)] == [400, 400, 429]
+    assert attempt(actions, address="192.0.2.99", password=PASSWORD) == 302
