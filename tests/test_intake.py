@@ -694,6 +694,41 @@ def test_deadline_and_confidentiality_stay_the_requesters_after_acceptance(app, 
         == ("accepted", later, True)
 
 
+def test_bringing_the_deadline_forward_after_acceptance_sends_it_back_to_triage(app, auth, make,
+                                                                               desk):
+    request_id = accepted(make, desk)
+    sooner = (TODAY + timedelta(days=2)).isoformat()
+    auth.login(desk.requester)
+    response = auth.post(f"/requests/{request_id}/edit",
+                         stored_answers(app, desk, request_id, deadline=sooner))
+    assert response.status_code == 302
+    back = events_of(app, request_id)[-1]
+    assert (back.action, back.text) == ("retriage",
+                                        "Deadline changed by the requester: back to triage")
+    after = stored(app, request_id)
+    assert (after.state, after.columns["deadline"].isoformat()) == ("submitted", sooner)
+
+
+def test_dropping_the_hard_deadline_after_acceptance_is_saved_without_triage(app, auth, make,
+                                                                             desk):
+    request_id = accepted(make, desk)
+    auth.login(desk.requester)
+    response = auth.post(f"/requests/{request_id}/edit",
+                         stored_answers(app, desk, request_id, deadline="", no_deadline="y"))
+    assert response.status_code == 302
+    after = stored(app, request_id)
+    assert (after.state, after.columns["deadline"]) == ("accepted", None)
+
+
+def test_the_edit_form_says_that_an_earlier_deadline_goes_back_to_triage(app, client, auth,
+                                                                         make, desk):
+    request_id = accepted(make, desk)
+    auth.login(desk.requester)
+    html = page(client, f"/requests/{request_id}/edit")
+    assert "Bringing it forward (or setting one where there was none) sends the request back " \
+           "to triage." in html
+
+
 def test_a_question_after_acceptance_keeps_the_fields_locked_and_a_team_change_retriages(
         app, auth, make, desk, errors):
     request_id = accepted(make, desk)

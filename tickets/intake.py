@@ -3,6 +3,7 @@
 Each function changes the session and flushes; the caller commits. Every change writes an event.
 """
 from dataclasses import dataclass
+from typing import Callable
 
 from . import clocks, lifecycle, limits, settings, triage
 from .extensions import db
@@ -28,6 +29,18 @@ class FieldRule:
     rule: str  # FREE: saved; REQUEUE: saved, and back to triage; REFUSE: refused
     name: str  # the field in words, as a sentence starts with it
     why: str  # one sentence, for the help page and the edit form
+    # Only changes for which applies(old, new) is true follow ``rule``; others are FREE.
+    applies: Callable | None = None
+    when: str = "Changing it"  # the changes ``applies`` picks, as a sentence starts with them
+
+    def covers(self, old, new):
+        """Tell whether changing the field from ``old`` to ``new`` follows this rule."""
+        return old != new and (self.applies is None or self.applies(old, new))
+
+
+def _brought_forward(old, new):
+    """A deadline set where there was none, or moved earlier: the team must say if it can."""
+    return new is not None and (old is None or new < old)
 
 
 _WORDING = "Your own words: they refine the request without changing what triage decided."
@@ -47,10 +60,11 @@ AFTER_TRIAGE = {
     "lever_expected_shape": FieldRule(FREE, "Expected shape", _WORDING),
     "lever_extraction": FieldRule(FREE, "How answers are read", _WORDING),
     "lever_decision": FieldRule(FREE, "Decision or action", _WORDING),
-    "deadline": FieldRule(FREE, "Deadline", (
-        "Dates move: the change is on the timeline, the priority follows the new date, and "
-        "a date closer than the lead time from the day you change it is marked short "
-        "notice. The SLA targets agreed at triage stay.")),
+    "deadline": FieldRule(REQUEUE, "Deadline", (
+        "An earlier date raises the priority and may not fit the team's plan, so the team "
+        "looks at it again. A later date, or no hard deadline, is saved as it is."),
+        applies=_brought_forward,
+        when="Bringing it forward (or setting one where there was none)"),
     "kind": FieldRule(REQUEUE, "Kind", (
         "Ad-hoc requests count against the team's weekly budget and other kinds do not, so "
         "the team looks at it again and its budget is checked again.")),
@@ -103,7 +117,7 @@ RULE_WORDS = {
 def edit_notes(rules):
     """Return {field: what the edit form says under it} for ``rules`` (from ``edit_rules``)."""
     return {name: refusal(rule) if rule.rule == REFUSE
-            else f"Changing it sends the request back to triage. {rule.why}"
+            else f"{rule.when} sends the request back to triage. {rule.why}"
             for name, rule in rules.items()}
 
 
@@ -182,7 +196,7 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
             "Your changes were not saved; here is the current version, with your text kept below.")
     rules = edit_rules(request, actor)
     touched = {name: rule for name, rule in rules.items()
-               if name in fields and fields[name] != getattr(request, name)}
+               if name in fields and rule.covers(getattr(request, name), fields[name])}
     refused = {name: refusal(rule) for name, rule in touched.items() if rule.rule == REFUSE}
     if refused:
         raise FieldsLocked(refused)
