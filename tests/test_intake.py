@@ -792,7 +792,7 @@ def test_those_who_triage_a_request_are_never_locked(app, make, desk):
                  for user in (desk.requester, desk.analyst, desk.lead)}
     assert rules[desk.analyst] == rules[desk.lead] == {}
     assert {name: rule.rule for name, rule in rules[desk.requester].items()} == {
-        "team_id": "requeue", "kind": "requeue", "business_impact": "refuse",
+        "team_id": "requeue", "deadline": "requeue", "kind": "requeue", "business_impact": "refuse",
         "is_exec_sponsored": "refuse", "exec_sponsor": "refuse"}
 
 
