@@ -92,8 +92,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app):
-    """Mount one blueprint per area."""
+    """Mount one blueprint per area, every ``<int:...>`` in their routes bounded to an id."""
     from .views import admin, auth, mail, queue, requests, settings, sla, triage
+    from .views.helpers import IdConverter
+
+    # Before any route is added: each rule takes its converter when it is registered.
+    app.url_map.converters["int"] = IdConverter
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(requests.bp)

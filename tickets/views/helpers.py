@@ -2,10 +2,19 @@
 from urllib.parse import urljoin, urlsplit
 
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter
 
 from ..extensions import db
 from ..queries import MAX_ID
 
+
+class IdConverter(IntegerConverter):
+    """The ``int`` of every route (``<int:request_id>``): at most MAX_ID, the largest value an
+    INTEGER column holds. A bigger number names no row, so the URL does not match (404)
+    instead of reaching the database, which would fail on it (an overflow, a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def format_datetime(value):
