@@ -4,8 +4,9 @@ import re
 
 import pytest
 
+from tests.conftest import PASSWORD
 from tickets.extensions import db
-from tickets.models import Request
+from tickets.models import Request, User
 
 HUGE_ID = "99999999999999999999"  # beyond 64 bits, let alone an INTEGER column
 
@@ -80,3 +81,85 @@ def test_the_largest_integer_id_is_still_a_route(client, auth, desk):
     auth.login(desk["admin"])
     assert client.get("/requests/2147483647").status_code == 404  # routed, then no such row
     assert client.get(f"/requests/{desk['request']}").status_code == 200
+
+
+# --- Unsafe ``next`` targets ----------------------------------------------------------------------
+
+UNSAFE_NEXT = [
+    "/triage\r\nSet-Cookie: stolen=1",
+    "/triage\n",
+    "/triage\rx",
+    "/\t/evil.example",
+    "/triage\x00",
+    "/triage\x1b[31m",
+    "/triage\x7f",
+    "/triage\x85",
+    "/tri\u2028age",
+    "/tri\u2029age",
+    "/%0d%0aSet-Cookie:%20stolen=1",
+    "/%0aX",
+    "/%09/evil.example",
+    "/\\evil.example",
+    "/%5c%5cevil.example",
+    "/%2f/evil.example",
+]
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXT)
+def test_logging_in_with_an_unsafe_next_lands_on_the_home_page(app, client, auth, desk, target):
+    with app.app_context():
+        email = db.session.get(User, desk["requester"]).email
+    response = client.post("/login", data={
+        "email": email, "password": PASSWORD, "next": target,
+        "csrf_token": auth.csrf_token("/login")})
+    assert response.status_code == 302
+    assert response.location == "/"
+    assert client.get("/requests/mine").status_code == 200  # logged in
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXT)
+def test_a_request_action_with_an_unsafe_next_is_done_and_goes_to_the_request(
+        app, client, auth, desk, target):
+    request_id = desk["request"]
+    auth.login(desk["analyst"])
+    response = client.post(f"/requests/{request_id}/actions/ask", data={
+        "ask-csrf_token": auth.token, "ask-version": version_of(app, request_id),
+        "ask-note": "Which regions?", "next": target})
+    assert response.status_code == 302
+    assert response.location == f"/requests/{request_id}"
+    with app.app_context():
+        assert db.session.get(Request, request_id).state == "needs_info"
+    assert "Your question is sent to the requester." in client.get(
+        response.location).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXT)
+def test_changing_the_kind_with_an_unsafe_next_is_done_and_goes_to_the_request(
+        app, client, auth, desk, target):
+    request_id = desk["request"]
+    auth.login(desk["analyst"])
+    response = client.post(f"/requests/{request_id}/kind", data={
+        "kind-csrf_token": auth.token, "kind-version": version_of(app, request_id),
+        "kind-kind": "project", "next": target})
+    assert response.status_code == 302
+    assert response.location == f"/requests/{request_id}"
+    with app.app_context():
+        assert db.session.get(Request, request_id).kind == "project"
+
+
+def test_the_kind_page_never_links_back_to_an_unsafe_next(app, client, auth, desk):
+    request_id = desk["request"]
+    auth.login(desk["analyst"])
+    response = client.get(f"/requests/{request_id}/kind",
+                          query_string={"next": "/%0d%0aX: 1"})
+    assert response.status_code == 200
+    assert "%0d%0a" not in response.get_data(as_text=True)
+
+
+def test_a_safe_next_is_still_followed(app, client, auth, desk):
+    request_id = desk["request"]
+    auth.login(desk["analyst"])
+    response = client.post(f"/requests/{request_id}/actions/ask", data={
+        "ask-csrf_token": auth.token, "ask-version": version_of(app, request_id),
+        "ask-note": "Which regions?", "next": "/triage?section=team&page=2"})
+    assert response.location == "/triage?section=team&page=2"

@@ -1,5 +1,5 @@
 """Small helpers shared by views and templates: formatting, URLs, pagination."""
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import request, url_for
 from werkzeug.routing import IntegerConverter
@@ -43,9 +43,19 @@ def url_with(**changes):
 
 
 def is_safe_next(target):
-    """Tell whether ``target`` is a path on this site (no open redirects)."""
-    if not target or target.startswith("//") or "\\" in target:
+    r"""Tell whether ``target`` is a path on this site (no open redirects).
+
+    Control characters, line breaks and backslashes are refused, written or percent-encoded:
+    browsers drop tabs and new lines from a URL (``/\t/evil.example`` is ``//evil.example``)
+    and read ``\`` as ``/``, and a CR or LF cannot go into a Location header at all, so
+    taking one would fail after the action was done. A refused target sends the person to
+    the default page instead.
+    """
+    if not target:
         return False
+    for text in (target, unquote(target)):
+        if text.startswith("//") or "\\" in text or not text.isprintable():
+            return False
     host = urlsplit(request.host_url)
     joined = urlsplit(urljoin(request.host_url, target))
     return joined.scheme in ("http", "https") and joined.netloc == host.netloc and target.startswith("/")
