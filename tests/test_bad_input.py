@@ -3,10 +3,11 @@
 import re
 
 import pytest
+from sqlalchemy import event
 
 from tests.conftest import PASSWORD
 from tickets.extensions import db
-from tickets.models import Request, User
+from tickets.models import Request, Team, User, name_key, utcnow
 
 HUGE_ID = "99999999999999999999"  # beyond 64 bits, let alone an INTEGER column
 
@@ -163,3 +164,88 @@ def test_a_safe_next_is_still_followed(app, client, auth, desk):
         "ask-csrf_token": auth.token, "ask-version": version_of(app, request_id),
         "ask-note": "Which regions?", "next": "/triage?section=team&page=2"})
     assert response.location == "/triage?section=team&page=2"
+
+
+# --- Team names in every alphabet ---------------------------------------------------------------
+
+def team_names(app):
+    with app.app_context():
+        return sorted(db.session.scalars(db.select(Team.name)))
+
+
+@pytest.mark.parametrize("existing, posted", [
+    ("Équipe", "Équipe"),
+    ("Équipe", "équipe"),
+    ("Équipe", "ÉQUIPE"),
+    ("İstanbul", "İstanbul"),
+    ("İstanbul", "i\u0307stanbul"),  # what Python makes of a lower-case İ
+    ("Straße", "STRASSE"),
+    ("Sales", "\uff33ales"),  # a full-width S
+])
+def test_a_team_name_taken_in_any_case_or_alphabet_is_a_field_error(app, make, auth, desk,
+                                                                    errors, existing, posted):
+    make.team(existing)
+    before = team_names(app)
+    auth.login(desk["admin"])
+    response = auth.post("/admin/teams/new", data={"name": posted, "is_active": "y"})
+    assert response.status_code == 400
+    assert errors(response) == {"name": f"There is already a team called {existing}."}
+    assert team_names(app) == before
+
+
+def test_renaming_a_team_to_another_teams_name_in_another_case_is_refused(app, make, auth, desk,
+                                                                           errors):
+    make.team("Équipe")
+    other = make.team("Istanbul")
+    auth.login(desk["admin"])
+    response = auth.post(f"/admin/teams/{other}/edit", data={"name": "équipe", "is_active": "y"})
+    assert response.status_code == 400
+    assert errors(response) == {"name": "There is already a team called Équipe."}
+
+
+def test_a_team_may_change_the_case_of_its_own_non_ascii_name(app, make, auth, desk):
+    team = make.team("équipe")
+    auth.login(desk["admin"])
+    response = auth.post(f"/admin/teams/{team}/edit", data={"name": "ÉQUIPE", "is_active": "y"})
+    assert response.status_code == 302
+    assert "ÉQUIPE" in team_names(app)
+
+
+def test_a_team_saved_by_someone_else_meanwhile_is_a_field_error_not_a_crash(app, auth, desk,
+                                                                           errors):
+    """The check finds no clash, then another session commits the same name before the flush:
+    the unique constraint refuses it, and the person sees the same message."""
+    def meanwhile(session, flush_context, instances):
+        with db.engine.begin() as other:
+            other.execute(Team.__table__.insert().values(
+                name="Équipe", name_key=name_key("Équipe"), description="", is_active=True,
+                created_at=utcnow()))
+
+    auth.login(desk["admin"])
+    event.listen(db.session, "before_flush", meanwhile, once=True)
+    try:
+        response = auth.post("/admin/teams/new", data={"name": "équipe", "is_active": "y"})
+    finally:
+        if event.contains(db.session, "before_flush", meanwhile):
+            event.remove(db.session, "before_flush", meanwhile)
+    assert response.status_code == 400
+    assert errors(response) == {"name": "There is already a team called équipe."}
+    assert team_names(app) == ["Marketing", "Équipe"]
+    assert auth.client.get("/admin/teams").status_code == 200  # the session was rolled back
+
+
+def test_a_name_that_case_folds_beyond_the_column_is_a_field_error(app, auth, desk, errors):
+    auth.login(desk["admin"])
+    response = auth.post("/admin/teams/new", data={"name": "ß" * 50, "is_active": "y"})
+    assert response.status_code == 400
+    assert errors(response) == {"name": "Use a shorter name."}
+
+
+def test_users_create_finds_a_non_ascii_team_in_any_case(app, runner, make, desk):
+    make.team("Équipe")
+    result = runner.invoke(args=["users", "create", "--email", "eve@example.com", "--name", "Eve",
+                                 "--password", PASSWORD, "--team", "ÉQUIPE"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(db.select(User).where(User.email == "eve@example.com")).one()
+        assert [team.name for team in user.teams] == ["Équipe"]

@@ -21,7 +21,8 @@ from wtforms import (
 from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
-from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
+from .models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES, Team,
+                     name_key)
 from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, MAX_SLA_HOURS,
                        SLA_CLASSES, WIP_LIMIT_RANGE, timezones)
 
@@ -415,6 +416,11 @@ class TeamForm(FlaskForm):
                        validators=[required("Give the team a name."), Length(max=80)])
     description = StringField("Description", filters=[_strip], validators=[Length(max=300)])
     is_active = BooleanField("Active (can send requests)", default=True)
+
+    def validate_name(self, field):
+        # Case folding can lengthen a name (ß is ss), and the folded form is stored too.
+        if len(name_key(field.data)) > Team.name_key.type.length:
+            raise ValidationError("Use a shorter name.")
 
 
 class UserForm(FlaskForm):
