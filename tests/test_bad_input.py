@@ -2,10 +2,15 @@
 (issue 10: "500s found", Security item 8)."""
 import re
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import event
+from wtforms import TextAreaField
 
 from tests.conftest import PASSWORD
+from tests.test_intake import answers
+from tickets.forms import DatadeskForm, NumberField, is_one_line
 from tickets.extensions import db
 from tickets.models import Request, Team, User, name_key, utcnow
 
@@ -26,6 +31,16 @@ def desk(make):
     people["request"] = make.request(people["requester"], marketing,
                                      watchers=["wendy@example.com"])
     return people
+
+
+def intake_answers(desk, **changes):
+    """The intake form for Marketing as a browser posts it, with ``changes``."""
+    return answers(SimpleNamespace(marketing=desk["marketing"]), **changes)
+
+
+def request_titles(app):
+    with app.app_context():
+        return sorted(db.session.scalars(db.select(Request.title)))
 
 
 def version_of(app, request_id):
@@ -249,3 +264,117 @@ def test_users_create_finds_a_non_ascii_team_in_any_case(app, runner, make, desk
     with app.app_context():
         user = db.session.scalars(db.select(User).where(User.email == "eve@example.com")).one()
         assert [team.name for team in user.teams] == ["Équipe"]
+
+
+# --- Control characters in typed text -----------------------------------------------------------
+
+ONE_LINE = "Use one line without control characters."
+TEXT = "Remove the control characters (such as NUL) from this text."
+
+
+def every_form_class():
+    """Every form class of the app (all derive from DatadeskForm, but the login form)."""
+    import tickets.views.forecast  # noqa: F401  (its what-if form)
+
+    found, stack = [], [DatadeskForm]
+    while stack:
+        for subclass in stack.pop().__subclasses__():
+            found.append(subclass)
+            stack.append(subclass)
+    return found
+
+
+def test_every_form_refuses_control_characters_in_every_one_line_field_and_text_area(app):
+    checked = {"one line": set(), "text": set()}
+    for form_class in every_form_class():
+        kwargs = {"teams": [], "everyone": True} if form_class.__name__ == "WhatIfForm" else {}
+        with app.test_request_context():
+            blank = form_class(formdata=None, **kwargs)
+            posted = {}
+            for field in blank:
+                if is_one_line(field):
+                    posted[field.name] = "first\r\nsecond"
+                elif isinstance(field, TextAreaField):
+                    posted[field.name] = "first\nsecond\x00"
+        with app.test_request_context(method="POST", data=posted):
+            form = form_class(**kwargs)
+            form.validate()
+            for field in form:
+                if isinstance(field, NumberField):
+                    assert field.errors, (form_class.__name__, field.name)  # not a number
+                elif field.name in posted:
+                    expected = ONE_LINE if is_one_line(field) else TEXT
+                    assert field.errors == [expected], (form_class.__name__, field.name)
+                    checked["one line" if is_one_line(field) else "text"].add(field.short_name)
+    assert {"title", "exec_sponsor", "name", "email", "description", "url", "reason",
+            "work_start", "digest_time"} <= checked["one line"]
+    assert {"data_needed", "watchers", "note", "text", "holidays"} <= checked["text"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("title", "Weekly churn\r\nBcc: everyone@example.com"),
+    ("title", "Weekly churn\nby region"),
+    ("title", "Weekly \x1b[31mchurn"),
+    ("title", "Weekly churn\u2028by region"),
+    ("title", "Weekly churn\u0085by region"),
+    ("title", "Weekly\x00churn"),
+    ("exec_sponsor", "Jane\r\nDoe"),
+])
+def test_a_line_break_or_control_character_in_a_single_line_field_is_refused(
+        app, auth, desk, errors, field, value):
+    auth.login(desk["requester"])
+    before = request_titles(app)
+    response = auth.post("/requests/new", intake_answers(
+        desk, is_exec_sponsored="y", **{"exec_sponsor": "Jane Doe", field: value}))
+    assert response.status_code == 400
+    assert errors(response) == {field: ONE_LINE}
+    assert request_titles(app) == before
+
+
+def test_tabs_in_a_single_line_field_become_spaces(app, auth, desk):
+    auth.login(desk["requester"])
+    response = auth.post("/requests/new", intake_answers(desk, title="Weekly\tchurn\tby region"))
+    assert response.status_code == 302
+    assert "Weekly churn by region" in request_titles(app)
+
+
+def test_text_areas_keep_their_lines_but_refuse_other_control_characters(app, auth, desk,
+                                                                         errors):
+    auth.login(desk["requester"])
+    response = auth.post("/requests/new", intake_answers(
+        desk, data_needed="Churn\x07 per region", usage="In the meeting\x1b"))
+    assert response.status_code == 400
+    assert errors(response) == {"data_needed": TEXT, "usage": TEXT}
+
+    response = auth.post("/requests/new", intake_answers(
+        desk, title="Lines kept", data_needed="Churn per region\r\n\tper week\nsince May"))
+    assert response.status_code == 302
+    with app.app_context():
+        req = db.session.scalars(db.select(Request).where(Request.title == "Lines kept")).one()
+        assert req.data_needed == "Churn per region\r\n\tper week\nsince May"
+
+
+@pytest.mark.parametrize("path, data, field", [
+    ("/admin/teams/new", {"name": "Sales\r\nX", "is_active": "y"}, "name"),
+    ("/admin/teams/new", {"name": "Sales", "description": "Field\nsales", "is_active": "y"},
+     "description"),
+    ("/admin/users/new", {"name": "Bob\nBuilder", "email": "bob@example.com",
+                          "role": "requester", "password": "long-enough-1"}, "name"),
+    ("/admin/users/new", {"name": "Bob", "email": "bob@example.com\r\nBcc: x@example.com",
+                          "role": "requester", "password": "long-enough-1"}, "email"),
+])
+def test_names_and_addresses_refuse_line_breaks(app, auth, desk, errors, path, data, field):
+    auth.login(desk["admin"])
+    response = auth.post(path, data=data)
+    assert response.status_code == 400
+    assert errors(response) == {field: ONE_LINE}
+
+
+def test_a_triage_decision_refuses_a_sponsor_with_a_line_break(app, auth, desk, errors):
+    auth.login(desk["analyst"])
+    response = auth.act(desk["request"], "accept", size="S", business_impact="3",
+                        is_exec_sponsored="y", exec_sponsor="Jane\rDoe")
+    assert response.status_code == 400
+    assert errors(response) == {"accept-exec_sponsor": ONE_LINE}
+    with app.app_context():
+        assert db.session.get(Request, desk["request"]).state == "submitted"
