@@ -378,3 +378,142 @@ def test_a_triage_decision_refuses_a_sponsor_with_a_line_break(app, auth, desk, 
     assert errors(response) == {"accept-exec_sponsor": ONE_LINE}
     with app.app_context():
         assert db.session.get(Request, desk["request"]).state == "submitted"
+
+
+# --- Posts that leave a field out -----------------------------------------------------------------
+
+def action_post(name, **fields):
+    """The form of transition ``name`` as the request page posts it (prefixed names)."""
+    return {f"{name}-{key}": value for key, value in fields.items()}
+
+
+def leave_one_out(data):
+    """``data`` without each of its fields in turn: (left out, what remains)."""
+    return [(name, {key: value for key, value in data.items() if key != name})
+            for name in data]
+
+
+def sweep(auth, path, data, csrf_field="csrf_token"):
+    """Post ``data`` (with a CSRF token) leaving each field out in turn: every answer must be
+    a page or a redirect, never a server error. Returns the statuses by field left out."""
+    statuses = {}
+    for missing, remaining in leave_one_out(data):
+        response = auth.client.post(path, data={csrf_field: auth.token, **remaining})
+        assert response.status_code < 500, (path, missing)
+        statuses[missing] = response.status_code
+    return statuses
+
+
+# (state the request is brought to, by whom, then: role that acts, action, its fields)
+ACTIONS = [
+    ([], "analyst", "ask", {"note": "Which regions?"}),
+    ([], "analyst", "accept", {"size": "S", "business_impact": "3", "is_exec_sponsored": "y",
+                               "exec_sponsor": "Jane Doe", "note": "Fine"}),
+    ([], "analyst", "decline", {"reason": "self_serve", "url": "https://bi.example.com/churn",
+                                "note": "Use the dashboard."}),
+    ([], "analyst", "mark_duplicate", {"original": "{other}", "note": "Same ask."}),
+    ([], "requester", "cancel", {"note": "No longer needed."}),
+    ([("ask", "analyst", {"note": "Which regions?"})], "requester", "answer",
+     {"note": "All of them."}),
+    ([("accept", "analyst", {"size": "S"})], "analyst", "claim", {}),
+    ([("accept", "analyst", {"size": "S"})], "lead", "assign", {"assignee": "{analyst}"}),
+    ([("accept", "analyst", {"size": "S"}), ("claim", "analyst", {})], "analyst", "block",
+     {"note": "Waiting for access."}),
+    ([("accept", "analyst", {"size": "S"}), ("claim", "analyst", {})], "analyst", "deliver",
+     {"url": "https://bi.example.com/churn", "note": "Here it is."}),
+    ([("accept", "analyst", {"size": "S"}), ("claim", "analyst", {})], "analyst", "unclaim", {}),
+    ([("accept", "analyst", {"size": "S"}), ("claim", "analyst", {}),
+      ("deliver", "analyst", {"url": "https://bi.example.com/churn", "note": "Here."})],
+     "requester", "confirm", {"rating": "5", "note": "Thanks."}),
+    ([("accept", "analyst", {"size": "S"}), ("claim", "analyst", {}),
+      ("deliver", "analyst", {"url": "https://bi.example.com/churn", "note": "Here."})],
+     "requester", "reopen", {"note": "The south is missing."}),
+]
+
+
+@pytest.mark.parametrize("steps, role, name, fields", ACTIONS,
+                         ids=[action[2] for action in ACTIONS])
+def test_a_request_action_missing_any_field_is_never_a_server_error(app, make, auth, desk,
+                                                                     steps, role, name, fields):
+    request_id = desk["request"]
+    for step, actor, inputs in steps:
+        make.act(request_id, step, desk[actor], **inputs)
+    other = make.request(desk["requester"], desk["marketing"])
+    fields = {key: value.format(other=other, analyst=desk["analyst"])
+              for key, value in fields.items()}
+    auth.login(desk[role])
+    data = action_post(name, version=str(version_of(app, request_id)), **fields)
+    sweep(auth, f"/requests/{request_id}/actions/{name}", data, csrf_field=f"{name}-csrf_token")
+
+
+def test_editing_a_request_without_the_watchers_field_keeps_the_watchers(app, auth, desk):
+    """A post without the field changes nothing about the watchers (the form shows them as
+    they are); an empty field, as a browser sends it, removes them."""
+    request_id = desk["request"]
+    auth.login(desk["requester"])
+    edit = intake_answers(desk, title="Weekly churn, all regions", deadline="", no_deadline="y",
+                          version=str(version_of(app, request_id)))
+    del edit["watchers"]
+    response = auth.post(f"/requests/{request_id}/edit", data=edit)
+    assert response.status_code == 302
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        assert (req.title, req.watcher_emails) == ("Weekly churn, all regions",
+                                                   ["wendy@example.com"])
+
+    edit.update(watchers="", version=str(version_of(app, request_id)))
+    assert auth.post(f"/requests/{request_id}/edit", data=edit).status_code == 302
+    with app.app_context():
+        assert db.session.get(Request, request_id).watcher_emails == []
+
+
+def test_the_request_forms_missing_any_field_are_never_a_server_error(app, auth, desk):
+    request_id = desk["request"]
+    auth.login(desk["requester"])
+    sweep(auth, "/requests/new", intake_answers(desk, is_exec_sponsored="y",
+                                                exec_sponsor="Jane Doe",
+                                                watchers="wendy@example.com"))
+    sweep(auth, f"/requests/{request_id}/edit", intake_answers(
+        desk, is_exec_sponsored="y", exec_sponsor="Jane Doe", watchers="wendy@example.com",
+        version=str(version_of(app, request_id))))
+    sweep(auth, f"/requests/{request_id}/comments", {"text": "Any news?"})
+    sweep(auth, "/preferences", {"is_digest_enabled": "y", "digest_weekday": "2",
+                                 "notifications": "question"})
+
+
+def test_the_triage_and_lead_forms_missing_any_field_are_never_a_server_error(app, auth, make,
+                                                                               desk):
+    request_id = desk["request"]
+    auth.login(desk["analyst"])
+    sweep(auth, f"/requests/{request_id}/kind",
+          {"kind-kind": "project", "kind-note": "Bigger than it looks.",
+           "kind-version": str(version_of(app, request_id))}, csrf_field="kind-csrf_token")
+    make.act(request_id, "accept", desk["analyst"], size="S")
+    auth.logout()
+    auth.login(desk["lead"])
+    sweep(auth, f"/requests/{request_id}/rank",
+          {"rank-position": "1", "rank-reason": "Board meeting.",
+           "rank-version": str(version_of(app, request_id))}, csrf_field="rank-csrf_token")
+    sweep(auth, f"/requests/{request_id}/sla-class",
+          {"sla-sla_class": "high", "sla-reason": "Board meeting.",
+           "sla-version": str(version_of(app, request_id))}, csrf_field="sla-csrf_token")
+
+
+def test_the_admin_and_settings_forms_missing_any_field_are_never_a_server_error(app, auth,
+                                                                                 desk):
+    auth.login(desk["admin"])
+    team = {"name": "Sales", "description": "Field sales", "is_active": "y"}
+    sweep(auth, "/admin/teams/new", team)
+    sweep(auth, f"/admin/teams/{desk['marketing']}/edit", team)
+    person = {"name": "Bob Builder", "email": "bob@example.com", "role": "analyst",
+              "teams": str(desk["marketing"]), "password": "long-enough-1", "is_active": "y"}
+    sweep(auth, "/admin/users/new", person)
+    sweep(auth, f"/admin/users/{desk['requester']}/edit", person)
+    sweep(auth, "/settings", {
+        "wip_limit_default": "3", "lead_time_business_days": "5", "timezone": "UTC",
+        "working_days": "0", "work_start": "09:00", "work_end": "17:00",
+        "sla_high_first_response": "4", "sla_high_resolution": "40",
+        "sla_standard_first_response": "8", "sla_standard_resolution": "80",
+        "sla_low_first_response": "16", "sla_low_resolution": "160", "holidays": "2026-12-25",
+        "digest_weekday": "0", "digest_time": "08:00", "auto_resolve_days": "7",
+        f"budget_{desk['marketing']}": "5", f"wip_{desk['analyst']}": "2"})

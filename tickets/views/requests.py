@@ -107,8 +107,10 @@ def edit(request_id):
     if req.team not in teams:
         teams.append(req.team)
     form = RequestForm(obj=req, today=_today(), teams=teams)
-    if request.method == "GET":
+    if not form.watchers.raw_data:
+        # Shown as they are; a post without the field (not an emptied one) changes nothing.
         form.watchers.data = "\n".join(req.watcher_emails)
+    if request.method == "GET":
         form.no_deadline.data = req.deadline is None
     elif form.deadline.data == req.deadline:
         form.today = min(form.today, req.deadline or form.today)  # an unchanged old date is kept
