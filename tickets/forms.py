@@ -23,8 +23,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from .models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES, Team,
                      name_key)
-from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, MAX_SLA_HOURS,
-                       SLA_CLASSES, WIP_LIMIT_RANGE, timezones)
+from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, SLA_HOURS_RANGE,
+                       SLA_CLASSES, WIP_LIMIT_RANGE, timezones, working_day_error)
 
 MAX_WATCHERS = 20
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -575,18 +575,19 @@ WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursda
                    (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
 
 
-def positive_hours(form, field):
-    """Require a number of hours above zero and at most MAX_SLA_HOURS."""
-    if field.data is None or not 0 < field.data <= MAX_SLA_HOURS:
-        raise ValidationError(f"Enter a positive number of hours, at most {MAX_SLA_HOURS}.")
+def sla_hours(form, field):
+    """Require a number of business hours in SLA_HOURS_RANGE."""
+    low, high = SLA_HOURS_RANGE
+    if field.data is None or not low <= field.data <= high:
+        raise ValidationError(f"Enter a number of hours from {low} to {high}.")
 
 
 def _sla_fields(sla_class):
     label = sla_class.capitalize()
     return (NumberField(f"{label}: first response (business hours)", whole=False,
-                        validators=[positive_hours]),
+                        validators=[sla_hours]),
             NumberField(f"{label}: resolution (business hours)", whole=False,
-                        validators=[positive_hours]))
+                        validators=[sla_hours]))
 
 
 class SettingsForm(DatadeskForm):
@@ -701,13 +702,12 @@ class SettingsForm(DatadeskForm):
             raise ValidationError("Choose a day of the week.")
 
     def validate_work_end(self, field):
-        end = self._clock(field)
-        try:
-            start = time.fromisoformat(self.work_start.data or "")
-        except ValueError:
+        self._clock(field)
+        if self.work_start.errors:
             return  # the start field says what is wrong with it
-        if end <= start:
-            raise ValidationError("The working day must end after it starts.")
+        problem = working_day_error(self.work_start.data, field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
