@@ -9,7 +9,7 @@ import pytest
 
 from tickets import settings
 from tickets.extensions import db
-from tickets.models import Request, SettingChange
+from tickets.models import Request, Setting, SettingChange
 from tickets.sla import HORIZON, BusinessHours, add_business_seconds, business_seconds_between
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -212,3 +212,23 @@ def test_jumping_whole_weeks_gives_what_walking_day_by_day_gives(hours):
         assert add_business_seconds(start, seconds, hours) == expected, (start, seconds)
         if expected is not None:
             assert business_seconds_between(start, expected, hours) == seconds
+
+
+def test_settings_stored_before_they_had_ranges_never_break_a_page(app, auth, org, make):
+    """An install that saved a one-minute Sunday and 9999-hour targets before the ranges:
+    every due date lies past the horizon, and the pages still answer."""
+    legacy = {"working_days": [6], "work_start": "09:00", "work_end": "09:01",
+              "sla_targets": {sla_class: {"first_response_hours": 9998, "resolution_hours": 9999}
+                              for sla_class in settings.SLA_CLASSES}}
+    with app.app_context():
+        for key, value in legacy.items():
+            db.session.add(Setting(key=key, value=value))
+        db.session.commit()
+    request_id = make.request(org["requester"], org["marketing"])
+    auth.login(org["lead"])
+    for path in (f"/requests/{request_id}", f"/requests/{org['requests'][0]}", "/backlog",
+                 "/triage", "/requests/all"):
+        response = auth.client.get(path)
+        assert response.status_code == 200, path
+    assert "not due before 2200" in auth.client.get(f"/requests/{request_id}").get_data(
+        as_text=True)
