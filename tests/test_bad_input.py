@@ -1,5 +1,6 @@
 """Bad input gets a clear answer (a 404, a field-level error or a safe redirect), never a 500
 (issue 10: "500s found", Security item 8)."""
+import io
 import re
 
 from types import SimpleNamespace
@@ -517,3 +518,31 @@ def test_the_admin_and_settings_forms_missing_any_field_are_never_a_server_error
         "sla_low_first_response": "16", "sla_low_resolution": "160", "holidays": "2026-12-25",
         "digest_weekday": "0", "digest_time": "08:00", "auto_resolve_days": "7",
         f"budget_{desk['marketing']}": "5", f"wip_{desk['analyst']}": "2"})
+
+
+# --- Files and JSON where a form is expected ------------------------------------------------------
+
+def test_a_file_posted_for_a_text_field_is_a_field_error_not_a_crash(app, auth, desk, errors):
+    auth.login(desk["requester"])
+    before = request_titles(app)
+    data = intake_answers(desk, csrf_token=auth.token)
+    data["title"] = (io.BytesIO(b"Weekly churn"), "title.txt")
+    data["business_impact"] = (io.BytesIO(b"3"), "impact.txt")
+    response = auth.client.post("/requests/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert errors(response) == {"title": "Give the request a short title."}
+    assert request_titles(app) == before
+
+
+def test_a_json_body_is_not_read_as_a_form(app, auth, desk):
+    request_id = desk["request"]
+    auth.login(desk["requester"])
+    response = auth.client.post(
+        f"/requests/{request_id}/comments", json={"text": 5, "csrf_token": auth.token},
+        headers={"X-CSRFToken": auth.token})
+    assert response.status_code == 400
+    response = auth.client.post(
+        "/requests/new", json={**intake_answers(desk), "title": ["a", "b"], "watchers": 7},
+        headers={"X-CSRFToken": auth.token})
+    assert response.status_code == 400
+    assert request_titles(app) == ["Weekly churn by region"]

@@ -4,6 +4,7 @@ import re
 from datetime import date, time
 
 from email_validator import EmailNotValidError, validate_email
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -85,6 +86,16 @@ class DatadeskForm(FlaskForm):
     areas keep their lines but refuse the other C0 controls, NUL included. The refusal is the
     field's only error: it is what the person must fix first.
     """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            """The posted form fields only: Flask-WTF would also read uploaded files and a
+            JSON body, and no form here takes either (a file or a JSON number where text is
+            expected breaks the validators)."""
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is not None and wrapped is not formdata:  # taken from the request
+                return request.form or None
+            return wrapped
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         """Process the input as WTForms does, with tabs turned into spaces in one-line fields."""
