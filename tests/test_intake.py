@@ -348,15 +348,19 @@ def test_garbage_input_is_answered_with_the_form_not_an_error_page(app, auth, de
         assert request_count(app) == 0
 
 
-def test_nul_bytes_in_typed_text_are_dropped_before_storing(app, auth, desk):
+def test_nul_bytes_in_typed_text_are_refused_next_to_their_field(app, auth, desk, errors):
     auth.login(desk.requester)
-    request_id = submit(auth, desk, title="Churn\x00 report", lever_result="Retention\x00")
+    response = auth.post("/requests/new", answers(desk, title="Churn\x00 report",
+                                                  lever_result="Retention\x00"))
+    assert response.status_code == 400
+    assert errors(response) == {
+        "title": "Use one line without control characters.",
+        "lever_result": "Remove the control characters (such as NUL) from this text."}
+    assert request_count(app) == 0
+    request_id = submit(auth, desk)
     response = auth.post(f"/requests/{request_id}/comments", {"text": "See\x00 this"})
-    assert response.status_code == 302
-    with app.app_context():
-        req = db.session.get(Request, request_id)
-        assert (req.title, req.lever_result) == ("Churn report", "Retention")
-    assert events_of(app, request_id)[-1].text == "See this"
+    assert response.status_code == 400
+    assert [event.kind for event in events_of(app, request_id)] == ["created"]
 
 
 # --- Editing -----------------------------------------------------------------------------

@@ -122,10 +122,9 @@ def test_update_refuses_bad_values_with_a_message_per_key(app, org, key, value, 
 
 @pytest.mark.parametrize("first, resolution, message", [
     (8, 8, "The high class's resolution target must be longer than its first response target."),
-    (0, 40, "The high class's first response target must be a positive number of hours, "
-            "at most 10000."),
-    (float("nan"), 40, "The high class's first response target must be a positive number of "
-                       "hours, at most 10000."),
+    (0, 40, "The high class's first response target must be a number of hours from 1 to 2000."),
+    (float("nan"), 40, "The high class's first response target must be a number of hours from "
+                       "1 to 2000."),
 ])
 def test_sla_targets_must_be_positive_and_resolution_longer(app, first, resolution, message):
     with app.app_context():
@@ -267,9 +266,9 @@ def test_saving_the_page_changes_and_audits_in_one_go(app, client, auth, org):
     ({"work_start": "25:00"}, {"work_start": "Enter a time of day as HH:MM, e.g. 09:00."}),
     ({"work_end": "08:00"}, {"work_end": "The working day must end after it starts."}),
     ({"sla_high_first_response": "-1"},
-     {"sla_high_first_response": "Enter a positive number of hours, at most 10000."}),
+     {"sla_high_first_response": "Enter a number of hours from 1 to 2000."}),
     ({"sla_high_first_response": "nan"},
-     {"sla_high_first_response": "Enter a positive number of hours, at most 10000."}),
+     {"sla_high_first_response": "Enter a number of hours from 1 to 2000."}),
     ({"sla_standard_resolution": "8"},
      {"sla_standard_resolution": "Resolution must take longer than the first response."}),
 ])

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from flask import Flask, render_template, request, session
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -107,8 +107,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app):
-    """Mount one blueprint per area."""
+    """Mount one blueprint per area, every ``<int:...>`` in their routes bounded to an id."""
     from .views import admin, auth, mail, queue, requests, settings, sla, triage
+    from .views.helpers import IdConverter
+
+    # Before any route is added: each rule takes its converter when it is registered.
+    app.url_map.converters["int"] = IdConverter
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(requests.bp)
@@ -131,8 +135,19 @@ def register_rate_limits(app):
     auth.register_login_limits(app, limiter_of(app))
 
 
+# What a database that cannot be reached raises: a refused or lost connection, a file that
+# cannot be opened, no connection left in the pool. Users get a 503 page that needs none.
+DATABASE_UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+RETRY_AFTER_SECONDS = 30
+
+
 def register_errorhandlers(app):
-    """Render friendly pages for the errors a user can meet."""
+    """Render friendly pages for the errors a user can meet.
+
+    Every handler first rolls the session back: an error after a failed flush would
+    otherwise fail again on the broken transaction while the page loads the user. With the
+    database unreachable, the answer is a 503 page that needs no database.
+    """
     from flask_wtf.csrf import CSRFError
 
     messages = {
@@ -145,11 +160,20 @@ def register_errorhandlers(app):
         500: ("Something went wrong on our side", "Nothing you did caused this. Try again later."),
     }
 
-    def render_error(error):
-        code = getattr(error, "code", 500) or 500
-        title, detail = messages.get(code, messages[500])
-        return render_template("error.html", code=code, title=title, detail=detail), code
+    def render_error(error, code=None, title=None, detail=None):
+        _roll_back(app)
+        # A 500 handler is given the uncaught exception as ``original_exception``.
+        if isinstance(getattr(error, "original_exception", None), DATABASE_UNAVAILABLE):
+            return database_unavailable(error.original_exception)
+        code = code or getattr(error, "code", 500) or 500
+        default_title, default_detail = messages.get(code, messages[500])
+        try:
+            return render_template("error.html", code=code, title=title or default_title,
+                                   detail=detail or default_detail), code
+        except DATABASE_UNAVAILABLE as problem:  # the page reads the user from the database
+            return database_unavailable(problem)
 
+    # 500 included: Flask gives it every exception no other handler takes.
     for code in messages:
         app.register_error_handler(code, render_error)
 
@@ -163,10 +187,29 @@ def register_errorhandlers(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_template(
-            "error.html", code=400, title="This form has expired",
-            detail="For your security the form could not be accepted. Reload the page and send it again.",
-        ), 400
+        return render_error(
+            error, 400, "This form has expired",
+            "For your security the form could not be accepted. Reload the page and send it again.")
+
+    @app.errorhandler(exc.OperationalError)
+    @app.errorhandler(exc.InterfaceError)
+    @app.errorhandler(exc.TimeoutError)
+    def database_unavailable(error):
+        _roll_back(app)
+        app.logger.error("The database cannot be reached: %s", error)
+        # Rendered without the context processors, which read the user from the database.
+        page = app.jinja_env.get_template("unavailable.html").render(
+            retry_after=RETRY_AFTER_SECONDS)
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _roll_back(app):
+    """Roll the session back so an error page can query again; with the database gone, the
+    rollback may fail too, which the page does not need to know."""
+    try:
+        db.session.rollback()
+    except exc.SQLAlchemyError as problem:
+        app.logger.warning("Rolling back before an error page failed: %s", problem)
 
 
 def _seconds_until_retry(app):

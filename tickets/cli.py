@@ -2,11 +2,10 @@
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func
 
 from . import limits, people
 from .extensions import db
-from .models import ROLES, Team, User, utcnow
+from .models import ROLES, Team, User, name_key, utcnow
 
 users_cli = AppGroup("users", help="Create and list people.")
 
@@ -29,10 +28,10 @@ def create_user(email, name, role, teams, password):
     if problem:
         raise click.BadParameter(problem, param_hint="--password")
     # Team names are unique ignoring case (people.save_team), so they are found ignoring case.
-    wanted = {name.lower(): name for name in teams}
+    wanted = {name_key(name): name for name in teams}
     found = db.session.scalars(
-        db.select(Team).where(func.lower(Team.name).in_(list(wanted)))).all() if teams else []
-    unknown = set(wanted) - {team.name.lower() for team in found}
+        db.select(Team).where(Team.name_key.in_(list(wanted)))).all() if teams else []
+    unknown = set(wanted) - {team.name_key for team in found}
     if unknown:
         raise click.BadParameter(f"no team called {', '.join(sorted(wanted[name] for name in unknown))}",
                                  param_hint="--team")

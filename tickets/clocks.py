@@ -436,6 +436,10 @@ class ClockRow:
 
 def _live_view(request, clock, now, hours):
     day_seconds = hours.day_length.total_seconds()
+    if clock.frozen_status is None and clock.due_at is None:
+        # Due past sla.HORIZON: only settings stored before they had ranges get here.
+        return SlaView("on_track", clock.name, None, None,
+                       f"On track: not due before {sla.HORIZON.year}", "on track")
     if clock.frozen_status is not None:
         text, short = _words("paused", clock.name, clock.frozen_time_left, day_seconds,
                              request.state, clock.frozen_status)

@@ -4,6 +4,7 @@ import re
 from datetime import date, time
 
 from email_validator import EmailNotValidError, validate_email
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,10 +22,11 @@ from wtforms import (
 from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
-from .models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
+from .models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES, Team,
+                     name_key)
 from .people import PASSWORD_LENGTH, password_problem
-from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, MAX_SLA_HOURS,
-                       SLA_CLASSES, WIP_LIMIT_RANGE, timezones)
+from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, SLA_HOURS_RANGE,
+                       SLA_CLASSES, WIP_LIMIT_RANGE, timezones, working_day_error)
 
 MAX_WATCHERS = 20
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -36,13 +38,83 @@ def options(pairs):
 
 
 def _strip(value):
-    # NUL is never meant in text that is stored, and PostgreSQL refuses to store it.
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+    # Control characters (NUL included, which PostgreSQL refuses to store) are refused by
+    # DatadeskForm with a message, not dropped: the person sees what was wrong.
+    return value.strip() if isinstance(value, str) else value
 
 
 def _strip_only(value):
     # For credentials: what was typed is matched as typed, NUL and all (refused by the view).
     return value.strip() if isinstance(value, str) else value
+
+
+# Characters nobody means in one line of text: the C0 and C1 controls (Unicode category Cc,
+# CR and LF among them) and the Unicode line and paragraph separators.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters nobody means in text of several lines: the C0 controls but tab, LF and CR.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+ONE_LINE_MESSAGE = "Use one line without control characters."
+TEXT_MESSAGE = "Remove the control characters (such as NUL) from this text."
+
+
+def is_one_line(field):
+    """Whether ``field`` takes one line of text a person types: a StringField (numbers and
+    links included), not a text area, a password or a hidden value."""
+    return isinstance(field, StringField) and not isinstance(
+        field, (TextAreaField, PasswordField, HiddenField))
+
+
+def _tabs_to_spaces(value):
+    return value.replace("\t", " ") if isinstance(value, str) else value
+
+
+def control_character_error(field):
+    """The message for ``field`` when its text holds a character it must not, else None."""
+    if not isinstance(field.data, str):
+        return None
+    if is_one_line(field) and _NOT_ONE_LINE.search(field.data):
+        return ONE_LINE_MESSAGE
+    if isinstance(field, TextAreaField) and _NOT_TEXT.search(field.data):
+        return TEXT_MESSAGE
+    return None
+
+
+class DatadeskForm(FlaskForm):
+    """The base of every form but the login form (whose credentials are matched as typed).
+
+    Single-line fields turn tabs into spaces and refuse any other control character or line
+    break (a title or a name ends up in mail headers, CSV cells and one-line labels); text
+    areas keep their lines but refuse the other C0 controls, NUL included. The refusal is the
+    field's only error: it is what the person must fix first.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            """The posted form fields only: Flask-WTF would also read uploaded files and a
+            JSON body, and no form here takes either (a file or a JSON number where text is
+            expected breaks the validators)."""
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is not None and wrapped is not formdata:  # taken from the request
+                return request.form or None
+            return wrapped
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        """Process the input as WTForms does, with tabs turned into spaces in one-line fields."""
+        filters = {name: list(chain) for name, chain in (extra_filters or {}).items()}
+        for name, field in self._fields.items():
+            if is_one_line(field):
+                filters.setdefault(name, []).append(_tabs_to_spaces)
+        super().process(formdata, obj, data, extra_filters=filters, **kwargs)
+
+    def validate(self, extra_validators=None):
+        """Validate as WTForms does, then refuse control characters field by field."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            message = control_character_error(field)
+            if message is not None:
+                field.errors = [message]
+                valid = False
+        return valid
 
 
 def required(message):
@@ -89,6 +161,9 @@ def web_link(form, field):
 
 
 class LoginForm(FlaskForm):
+    """Not a DatadeskForm: credentials are matched as typed and never stored or shown, so a
+    control character in them gets the same answer as a wrong password."""
+
     email = StringField("E-mail", filters=[_strip_only],
                         validators=[required("Enter your e-mail address."), Length(max=254)])
     password = PasswordField("Password", validators=[required("Enter your password."),
@@ -97,7 +172,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class RequestForm(FlaskForm):
+class RequestForm(DatadeskForm):
     """The intake form, in words a stakeholder who is not technical understands."""
 
     title = StringField(
@@ -238,7 +313,7 @@ class RequestForm(FlaskForm):
         self.watcher_list = addresses
 
 
-class CommentForm(FlaskForm):
+class CommentForm(DatadeskForm):
     text = TextAreaField("Comment", filters=[_strip],
                          validators=[required("Write something before sending."),
                                      Length(max=10000, message="Keep comments under 10,000 characters.")])
@@ -246,7 +321,7 @@ class CommentForm(FlaskForm):
 
 # --- Transition forms: each carries the version the user saw, to catch concurrent changes ---
 
-class TransitionForm(FlaskForm):
+class TransitionForm(DatadeskForm):
     """A transition with no input."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
@@ -424,14 +499,19 @@ TRANSITION_FORMS = {
 
 # --- Administration -------------------------------------------------------------------
 
-class TeamForm(FlaskForm):
+class TeamForm(DatadeskForm):
     name = StringField("Name", filters=[_strip],
                        validators=[required("Give the team a name."), Length(max=80)])
     description = StringField("Description", filters=[_strip], validators=[Length(max=300)])
     is_active = BooleanField("Active (can send requests)", default=True)
 
+    def validate_name(self, field):
+        # Case folding can lengthen a name (ß is ss), and the folded form is stored too.
+        if len(name_key(field.data)) > Team.name_key.type.length:
+            raise ValidationError("Use a shorter name.")
 
-class UserForm(FlaskForm):
+
+class UserForm(DatadeskForm):
     name = StringField("Full name", filters=[_strip],
                        validators=[required("Enter the person's name."), Length(max=120)])
     email = StringField("E-mail", filters=[_strip],
@@ -526,21 +606,22 @@ WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursda
                    (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
 
 
-def positive_hours(form, field):
-    """Require a number of hours above zero and at most MAX_SLA_HOURS."""
-    if field.data is None or not 0 < field.data <= MAX_SLA_HOURS:
-        raise ValidationError(f"Enter a positive number of hours, at most {MAX_SLA_HOURS}.")
+def sla_hours(form, field):
+    """Require a number of business hours in SLA_HOURS_RANGE."""
+    low, high = SLA_HOURS_RANGE
+    if field.data is None or not low <= field.data <= high:
+        raise ValidationError(f"Enter a number of hours from {low} to {high}.")
 
 
 def _sla_fields(sla_class):
     label = sla_class.capitalize()
     return (NumberField(f"{label}: first response (business hours)", whole=False,
-                        validators=[positive_hours]),
+                        validators=[sla_hours]),
             NumberField(f"{label}: resolution (business hours)", whole=False,
-                        validators=[positive_hours]))
+                        validators=[sla_hours]))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(DatadeskForm):
     """The /settings page: WIP and lead-time policy, business hours, SLA targets, and (added
     per install by ``for_people``) one budget field per team and one WIP field per analyst."""
 
@@ -652,13 +733,12 @@ class SettingsForm(FlaskForm):
             raise ValidationError("Choose a day of the week.")
 
     def validate_work_end(self, field):
-        end = self._clock(field)
-        try:
-            start = time.fromisoformat(self.work_start.data or "")
-        except ValueError:
+        self._clock(field)
+        if self.work_start.errors:
             return  # the start field says what is wrong with it
-        if end <= start:
-            raise ValidationError("The working day must end after it starts.")
+        problem = working_day_error(self.work_start.data, field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -693,7 +773,7 @@ class SettingsForm(FlaskForm):
         return data
 
 
-class SlaClassForm(FlaskForm):
+class SlaClassForm(DatadeskForm):
     """A lead sets a request's SLA class, or returns it to the priority rule, with a reason."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
@@ -714,7 +794,7 @@ class SlaClassForm(FlaskForm):
 
 # --- Queue ------------------------------------------------------------------------------
 
-class OverrideForm(FlaskForm):
+class OverrideForm(DatadeskForm):
     """A lead moves a request in its team's queue (or clears the move), with a reason."""
 
     position = NumberField("Queue position", description="1 is the top of the team's queue.",
@@ -742,7 +822,7 @@ class OverrideForm(FlaskForm):
 
 # --- Triage -----------------------------------------------------------------------------
 
-class ChangeKindForm(FlaskForm):
+class ChangeKindForm(DatadeskForm):
     """An analyst or lead changes a request's kind (an ad-hoc ask that is really a project)."""
 
     kind = SelectField("Kind", validate_choice=False,
@@ -769,7 +849,7 @@ class ChangeKindForm(FlaskForm):
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(DatadeskForm):
     """A user's own mail preferences: the weekly digest, its day, and event notifications."""
 
     is_digest_enabled = BooleanField("Send me the weekly digest")

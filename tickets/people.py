@@ -1,8 +1,8 @@
 """Teams and people: creating and changing them, with the rules that keep an install usable."""
-from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import ROLES, Team, User
+from .models import ROLES, Team, User, name_key
 from .sessions import revoke_sessions
 
 # OWASP ASVS 2.1.1-2.1.2: at least 12 characters; long passphrases welcome, never truncated.
@@ -42,15 +42,24 @@ def change_password(user, password):
 
 
 def save_team(team, *, name, description="", is_active=True):
-    """Create a team (``team`` None) or update one; team names are unique, ignoring case."""
-    clash = db.session.scalars(db.select(Team).where(func.lower(Team.name) == name.lower())).first()
+    """Create a team (``team`` None) or update one; team names are unique, ignoring case.
+
+    Names are compared by ``name_key`` (case-folded in Python, stored and unique), which both
+    databases compare alike whatever the letters. Another team saved with the same name in
+    the meantime still raises DuplicateName, from the unique constraint at the flush; the
+    session then needs a rollback, as after any failed flush.
+    """
+    clash = db.session.scalars(db.select(Team).where(Team.name_key == name_key(name))).first()
     if clash is not None and clash is not team:
         raise DuplicateName(f"There is already a team called {clash.name}.")
     if team is None:
         team = Team()
         db.session.add(team)
     team.name, team.description, team.is_active = name, description, is_active
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise DuplicateName(f"There is already a team called {name}.") from None
     return team
 
 

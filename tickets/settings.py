@@ -10,7 +10,7 @@ import functools
 import math
 import re
 import zoneinfo
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from .extensions import db
 from .models import Setting, SettingChange, Team, User
@@ -59,7 +59,10 @@ WIP_LIMIT_RANGE = (1, 50)
 BUDGET_RANGE = (0, 1000)
 LEAD_TIME_RANGE = (0, 60)
 AUTO_RESOLVE_RANGE = (1, 365)
-MAX_SLA_HOURS = 10000
+# SLA targets in business hours: at most about a year of working days. With the shortest
+# working day (an hour) on one day a week that is 2000 weeks, so due dates stay in reach.
+SLA_HOURS_RANGE = (1, 2000)
+MIN_WORKING_DAY_MINUTES = 60
 MAX_HOLIDAYS = 500
 HOLIDAY_YEARS = range(2000, 2200)
 
@@ -93,10 +96,10 @@ def _whole(key, value, low, high, what):
 
 
 def _hours(key, value, what):
+    low, high = SLA_HOURS_RANGE
     if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            or not 0 < value <= MAX_SLA_HOURS):
-        raise SettingError(key, f"{what} must be a positive number of hours, at most "
-                                f"{MAX_SLA_HOURS}.")
+            or not low <= value <= high):
+        raise SettingError(key, f"{what} must be a number of hours from {low} to {high}.")
     return int(value) if float(value).is_integer() else float(value)
 
 
@@ -148,6 +151,21 @@ def _holidays(key, value):
     if len(days) > MAX_HOLIDAYS:
         raise SettingError(key, f"Keep at most {MAX_HOLIDAYS} holidays.")
     return [day.isoformat() for day in sorted(days)]
+
+
+def working_day_error(work_start, work_end):
+    """Why a working day from ``work_start`` to ``work_end`` (HH:MM) cannot be, or None.
+
+    It must end after it starts and last at least MIN_WORKING_DAY_MINUTES: a day of minutes
+    would stretch an SLA target over centuries.
+    """
+    start, end = (datetime.combine(date.min, time.fromisoformat(clock))
+                  for clock in (work_start, work_end))
+    if end <= start:
+        return "The working day must end after it starts."
+    if end - start < timedelta(minutes=MIN_WORKING_DAY_MINUTES):
+        return "The working day must be at least one hour long."
+    return None
 
 
 def validate(key, value):
@@ -225,9 +243,10 @@ def update(changes, actor, now):
     after = dict(before)
     for key, value in changes.items():
         after[key] = validate(key, value)
-    if (after["work_start"], after["work_end"]) != (before["work_start"], before["work_end"]) \
-            and time.fromisoformat(after["work_end"]) <= time.fromisoformat(after["work_start"]):
-        raise SettingError("work_end", "The working day must end after it starts.")
+    if (after["work_start"], after["work_end"]) != (before["work_start"], before["work_end"]):
+        working_day_problem = working_day_error(after["work_start"], after["work_end"])
+        if working_day_problem:
+            raise SettingError("work_end", working_day_problem)
     stored = {row.key: row for row in db.session.scalars(
         db.select(Setting).where(Setting.key.in_(list(changes))))}
     recorded = []

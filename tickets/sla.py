@@ -41,6 +41,11 @@ AT_RISK_RATIO = 0.75
 _ZERO = timedelta(0)
 _WEEK = 7
 
+# Working time is counted up to this local date: a target that runs out later is never
+# reached (None). It keeps every answer a real date whatever the calendar (a one-minute
+# Sunday would put 9999 hours past year 9999), and no calendar the settings allow gets near.
+HORIZON = date(2200, 1, 1)
+
 
 @dataclass(frozen=True)
 class BusinessHours:
@@ -201,11 +206,17 @@ def add_business_seconds(start, seconds, hours):
     The earliest such instant: time that runs out exactly at closing is due at closing, not
     at the next opening. Zero seconds is ``start`` itself. The inverse of
     ``business_seconds_between``: ``business_seconds_between(s, add_business_seconds(s, x))``
-    is ``x``.
+    is ``x``. None when the time runs out on a local date from ``HORIZON`` on.
+
+    Costs O(weeks of the span) cheap steps at most, whatever the amount and the length of
+    a working day: whole weeks are jumped by arithmetic (``_whole_days``), and only the last
+    week or so is walked day by day.
     """
     start = _require_aware(start, "start")
     if seconds < 0:
         raise ValueError("Cannot add a negative amount of working time.")
+    if seconds >= timedelta.max.total_seconds():
+        return None  # millions of years: far past HORIZON in any calendar
     remaining = timedelta(seconds=seconds)
     if remaining == _ZERO:
         return start
@@ -218,23 +229,44 @@ def add_business_seconds(start, seconds, hours):
             if remaining <= closes - begin:
                 return begin + remaining
             remaining -= closes - begin
+    if day >= HORIZON:
+        return None
     day += timedelta(days=1)
 
-    # Skip whole weeks while more than a week's work is left; the week that finishes it is
-    # walked day by day (at most seven days).
+    # Jump as many whole weeks as leave about a week's work to walk; holidays in the span
+    # make a jump count less (another jump follows), and a jump that would use all the time
+    # left (a DST change adding working time) is halved until it does not.
+    week = len(hours.weekdays) * hours.day_length
+    weeks = remaining // week - 1
+    while weeks >= 1:
+        end = day + timedelta(days=min(_WEEK * weeks, (HORIZON - day).days))
+        worked = _whole_days(hours, day, end)
+        if worked >= remaining:
+            weeks //= 2
+            continue
+        remaining -= worked
+        day = end
+        if day >= HORIZON:
+            return None
+        weeks = remaining // week - 1
+
+    # Walk the rest: whole weeks while more than a week's work is left, then day by day.
     while True:
         week = _whole_days(hours, day, day + timedelta(days=_WEEK))
         if remaining <= week:
             break
         remaining -= week
         day += timedelta(days=_WEEK)
-    while True:
+        if day >= HORIZON:
+            return None
+    while day < HORIZON:
         if hours.is_working_day(day):
             opens, closes = hours.window(day)
             if remaining <= closes - opens:
                 return opens + remaining
             remaining -= closes - opens
         day += timedelta(days=1)
+    return None
 
 
 # --- Clocks over a request's history ------------------------------------------------------

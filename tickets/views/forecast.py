@@ -2,20 +2,19 @@
 "what if" on throughput (GET, so the URL keeps the inputs and can be shared)."""
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, ValidationError
 from wtforms.validators import Optional
 
 from .. import forecast, settings
 from ..auth import roles_required
 from ..extensions import db
-from ..forms import NumberField, number_in, options
+from ..forms import DatadeskForm, NumberField, number_in, options
 from ..models import Team, utcnow
 
 bp = Blueprint("forecast", __name__)
 
 
-class WhatIfForm(FlaskForm):
+class WhatIfForm(DatadeskForm):
     """The what-if of /reports/forecast: a team, and throughput as a percentage of the recent
     one. It changes nothing, so it is sent by GET without a CSRF token."""
 

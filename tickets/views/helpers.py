@@ -1,13 +1,22 @@
 """Small helpers shared by views and templates: formatting, URLs, pagination, log-in sessions."""
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, request, session, url_for
 from flask_login import login_user, logout_user
+from werkzeug.routing import IntegerConverter
 
 from .. import sessions
 from ..extensions import db
 from ..queries import MAX_ID
 
+
+class IdConverter(IntegerConverter):
+    """The ``int`` of every route (``<int:request_id>``): at most MAX_ID, the largest value an
+    INTEGER column holds. A bigger number names no row, so the URL does not match (404)
+    instead of reaching the database, which would fail on it (an overflow, a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def format_datetime(value):
@@ -36,9 +45,19 @@ def url_with(**changes):
 
 
 def is_safe_next(target):
-    """Tell whether ``target`` is a path on this site (no open redirects)."""
-    if not target or target.startswith("//") or "\\" in target:
+    r"""Tell whether ``target`` is a path on this site (no open redirects).
+
+    Control characters, line breaks and backslashes are refused, written or percent-encoded:
+    browsers drop tabs and new lines from a URL (``/\t/evil.example`` is ``//evil.example``)
+    and read ``\`` as ``/``, and a CR or LF cannot go into a Location header at all, so
+    taking one would fail after the action was done. A refused target sends the person to
+    the default page instead.
+    """
+    if not target:
         return False
+    for text in (target, unquote(target)):
+        if text.startswith("//") or "\\" in text or not text.isprintable():
+            return False
     host = urlsplit(request.host_url)
     joined = urlsplit(urljoin(request.host_url, target))
     return joined.scheme in ("http", "https") and joined.netloc == host.netloc and target.startswith("/")

@@ -110,8 +110,10 @@ def edit(request_id):
         teams.append(req.team)
     rules = intake.edit_rules(req, current_user)
     form = RequestForm(obj=req, today=_today(), teams=teams, read_only=intake.read_only(rules))
-    if request.method == "GET":
+    if not form.watchers.raw_data:
+        # Shown as they are; a post without the field (not an emptied one) changes nothing.
         form.watchers.data = "\n".join(req.watcher_emails)
+    if request.method == "GET":
         form.no_deadline.data = req.deadline is None
     elif form.deadline.data == req.deadline:
         form.today = min(form.today, req.deadline or form.today)  # an unchanged old date is kept
