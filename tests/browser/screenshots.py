@@ -45,6 +45,10 @@ def main(out_dir):
                 select(Request.id).join(Event).where(Request.requester_id == requester.id)
                 .group_by(Request.id).order_by(db.func.count(Event.id).desc()).limit(1)).scalar()
             # Whose digests to preview: one person of each role that gets one.
+            # An accepted request and its requester: the edit form shows the triaged fields.
+            triaged = db.session.execute(
+                select(Request.id, User.email).join(User, User.id == Request.requester_id)
+                .where(Request.state == "accepted", User.role == "requester").limit(1)).first()
             digest_users = {role: db.session.scalar(select(User.id).where(
                 User.email == f"{role}@example.com")) for role in ("requester", "analyst", "lead")}
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -70,7 +74,34 @@ def main(out_dir):
                 page.screenshot(path=out / f"request-timeline{suffix}.png", full_page=True)
                 page.goto("/preferences")
                 page.screenshot(path=out / f"preferences{suffix}.png", full_page=True)
+                page.get_by_label("Current password").fill("not my password")
+                page.get_by_label("New password", exact=True).fill("short")
+                page.get_by_role("button", name="Change your password").click()
+                page.screenshot(path=out / f"preferences-password-errors{suffix}.png",
+                                full_page=True)
                 ctx.close()
+                if triaged:
+                    ctx = browser.new_context(base_url=base,
+                                              viewport={"width": width, "height": 900})
+                    page = ctx.new_page()
+                    log_in(page, triaged.email, DEMO_PASSWORD)
+                    page.goto(f"/requests/{triaged.id}/edit")
+                    page.screenshot(path=out / f"edit-after-triage{suffix}.png", full_page=True)
+                    ctx.close()
+            # Failed log-ins for one account until it is throttled: the 429 page says how long.
+            ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            for _ in range(6):
+                page.goto("/login")
+                page.get_by_label("E-mail").fill("admin@example.com")
+                page.get_by_label("Password").fill("a wrong guess")
+                page.get_by_role("button", name="Log in").click()
+            page.screenshot(path=out / "login-throttled.png", full_page=True)
+            with app.test_request_context("/"):
+                page.set_content(app.jinja_env.get_template("unavailable.html").render(
+                    retry_after=30))
+            page.screenshot(path=out / "database-unavailable.png", full_page=True)
+            ctx.close()
             ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
             page = ctx.new_page()
             log_in(page, "lead@example.com", DEMO_PASSWORD)
