@@ -175,7 +175,8 @@ def bad_value(field, context):
                                      max_size=600).map("\n".join),
         "token": lambda: st.one_of(text(1, 40), huge(), st.sampled_from(context.tokens_bad())),
     }[kind]
-    return st.one_of(specific(), generic_bad())
+    # Left out is as likely as any other way to be wrong: views must not rely on a field's presence.
+    return st.one_of(st.just(MISSING), specific(), generic_bad())
 
 
 def future_date(today, max_days=400):
