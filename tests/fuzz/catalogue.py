@@ -467,10 +467,15 @@ def settings_answers(draw, context):
     return values
 
 
+def _request_with_clocks(context, draw):
+    """An open request whose SLA clocks a change of business hours or targets recomputes."""
+    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress", "needs_info"))))
+
+
 SETTINGS = Form(
     "settings", "settings.index", "/settings", MANAGERS, fields=settings_fields,
-    valid=settings_answers, path=lambda context, values: "/settings", form_class=forms.SettingsForm,
-    dynamic_fields=("budget_", "wip_"))
+    valid=settings_answers, path=lambda context, values: "/settings", build=_request_with_clocks,
+    form_class=forms.SettingsForm, dynamic_fields=("budget_", "wip_"))
 
 FORMS = (LOGIN, PREFERENCES, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS)

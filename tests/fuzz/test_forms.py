@@ -6,7 +6,8 @@ For each post (catalogue.py says what each form holds and who may use it):
    (a post with a tampered hidden input may get the error page instead); a 409 says why in a message;
    any other refusal is one of the app's clear answers (403, 404, 405, 413, 429);
 3. a refusal changes nothing stored (every row of every table is compared);
-4. a success leads to a page that shows, and every mail it queued can be built for sending.
+4. a success leads to a page that shows, the subject's page and everyone's weekly digest still
+   build, and every mail it queued can be built for sending.
 """
 import os
 import re
@@ -19,9 +20,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.conftest import AuthActions, form_errors
-from tickets import mail
+from tickets import digest, mail
 from tickets.extensions import db
-from tickets.models import OutboxMessage
+from tickets.models import OutboxMessage, User, utcnow
 
 from .catalogue import FORMS
 from .strategies import MISSING, bad_value
@@ -108,13 +109,21 @@ def queued_since(app, last_id):
         return messages
 
 
-def check_success(app, client, response, last_message):
-    """A success leads to a page that shows, and every mail it queued can be sent."""
+def check_success(app, client, response, last_message, context, role):
+    """A success leads to a page that shows; the subject's page and everyone's digest still
+    build; and every mail it queued can be built for sending."""
     location = response.headers.get("Location", "")
     assert not CONTROL.search(location), f"redirect to {location!r}"
     if response.status_code == 302 and location.startswith("/") and not location.startswith("//"):
         page = client.get(location)
         assert page.status_code < 500, f"the page after the success, {location}, failed"
+    if context.request_id is not None and role != ANONYMOUS:
+        page = client.get(f"/requests/{context.request_id}")
+        assert page.status_code < 500, "the subject's page failed after the success"
+    with app.app_context():
+        now = utcnow()
+        for person in (context.world.requester, context.world.analyst, context.world.lead):
+            digest.build(db.session.get(User, person), now)
     for message in queued_since(app, last_message):
         with app.app_context():
             mail.build_email(message, app.config).as_bytes()
@@ -166,12 +175,12 @@ def test_fuzzed_post_is_answered_clearly_and_a_refusal_changes_nothing(app, make
         last_message = outbox_last_id(app)
         with time_limit(TIME_LIMIT):
             response = client.post(path, data=form_data(form, fields, values, token))
-        event(f"answer {response.status_code}")
-        assert response.status_code < 500
-        if response.status_code in form.success:
-            check_success(app, client, response, last_message)
-        else:
-            check_refusal(app, form, fields, broken, response, before)
+            event(f"answer {response.status_code}")
+            assert response.status_code < 500
+            if response.status_code in form.success:
+                check_success(app, client, response, last_message, context, role)
+            else:
+                check_refusal(app, form, fields, broken, response, before)
         context.retire()
 
     post()
