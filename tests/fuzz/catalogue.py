@@ -417,9 +417,13 @@ SLA_FIELDS = tuple(f"sla_{sla_class}_{target}" for sla_class in settings.SLA_CLA
                    for target in ("first_response", "resolution"))
 
 
+def _workers(context):
+    """The ids of the people the settings page gives a WIP limit field."""
+    return [user_id for user_id, _, role, active in context.users
+            if active and role in ("analyst", "lead")]
+
+
 def settings_fields(context):
-    people = [user_id for user_id, _, role, active in context.users
-              if active and role in ("analyst", "lead")]
     return (Field("wip_limit_default", "number"), Field("lead_time_business_days", "number"),
             Field("timezone", "select", choices=TIMEZONES),
             Field("working_days", "multi", choices=tuple(map(str, range(7)))),
@@ -429,7 +433,7 @@ def settings_fields(context):
             Field("digest_weekday", "select", choices=tuple(map(str, range(7)))),
             Field("digest_time", "time"), Field("auto_resolve_days", "number"),
             *(Field(f"budget_{team_id}", "number") for team_id, _, _ in context.teams),
-            *(Field(f"wip_{user_id}", "number") for user_id in people))
+            *(Field(f"wip_{user_id}", "number") for user_id in _workers(context)))
 
 
 def _clock(minutes):
@@ -439,14 +443,18 @@ def _clock(minutes):
 @st.composite
 def settings_answers(draw, context):
     """Settings a lead may choose: anywhere inside the ranges the app itself declares."""
-    start = draw(st.integers(0, 24 * 60 - 2))
-    end = draw(st.integers(start + 1, 24 * 60 - 1))
+    # Now and then the extremes together: one working day, a day of minutes, the longest
+    # targets (what once made a save take minutes).
+    extreme = draw(st.integers(0, 4)) == 4
+    start = draw(st.integers(0, 24 * 60 - 61))
+    end = start + draw(st.sampled_from((1, 2, 5, 60)) if extreme else st.integers(1, 24 * 60 - 1 - start))
+    days = st.lists(st.sampled_from(tuple(map(str, range(7)))), min_size=1,
+                    max_size=1 if extreme else 7, unique=True)
     values = {
         "wip_limit_default": str(draw(st.integers(*settings.WIP_LIMIT_RANGE))),
         "lead_time_business_days": str(draw(st.integers(*settings.LEAD_TIME_RANGE))),
         "timezone": draw(st.sampled_from(TIMEZONES)),
-        "working_days": draw(st.lists(st.sampled_from(tuple(map(str, range(7)))), min_size=1,
-                                      unique=True)),
+        "working_days": draw(days),
         "work_start": _clock(start), "work_end": _clock(end),
         "holidays": "\r\n".join(day.isoformat() for day in draw(st.lists(st.dates(
             min_value=date(settings.HOLIDAY_YEARS.start, 1, 1),
@@ -455,21 +463,25 @@ def settings_answers(draw, context):
         "digest_time": _clock(draw(st.integers(0, 24 * 60 - 1))),
         "auto_resolve_days": str(draw(st.integers(*settings.AUTO_RESOLVE_RANGE))),
     }
+    longest = settings.MAX_SLA_HOURS
     for sla_class in settings.SLA_CLASSES:
-        first = draw(st.integers(1, settings.MAX_SLA_HOURS - 1))
+        first = draw(st.integers(longest // 2 if extreme else 1, longest - 1))
         values[f"sla_{sla_class}_first_response"] = str(first)
-        values[f"sla_{sla_class}_resolution"] = str(draw(st.integers(first + 1, settings.MAX_SLA_HOURS)))
-    for field in settings_fields(context):
-        if field.name.startswith(("budget_", "wip_")):
-            low, high = (settings.BUDGET_RANGE if field.name.startswith("budget_")
-                         else settings.WIP_LIMIT_RANGE)
-            values[field.name] = draw(st.one_of(st.just(""), st.integers(low, high).map(str)))
+        values[f"sla_{sla_class}_resolution"] = str(draw(st.integers(first + 1, longest)))
+    for team_id, _, _ in context.teams:
+        values[f"budget_{team_id}"] = draw(st.one_of(
+            st.just(""), st.integers(*settings.BUDGET_RANGE).map(str)))
+    for user_id in _workers(context):
+        values[f"wip_{user_id}"] = draw(st.one_of(
+            st.just(""), st.integers(*settings.WIP_LIMIT_RANGE).map(str)))
     return values
 
 
 def _request_with_clocks(context, draw):
-    """An open request whose SLA clocks a change of business hours or targets recomputes."""
-    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress", "needs_info"))))
+    """An open request whose SLA clocks a change of business hours or targets recomputes (a
+    project: fuzzed ad-hoc budgets would waitlist an ad-hoc one)."""
+    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress", "needs_info"))),
+                       kind="project")
 
 
 SETTINGS = Form(

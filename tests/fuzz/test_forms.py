@@ -15,7 +15,7 @@ import signal
 from contextlib import contextmanager
 
 import pytest
-from hypothesis import event, given, note
+from hypothesis import Phase, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -26,7 +26,7 @@ from tickets.models import OutboxMessage, User, utcnow
 
 from .catalogue import FORMS
 from .strategies import MISSING, bad_value
-from .world import ANONYMOUS, Context, build_world, differences, snapshot
+from .world import ANONYMOUS, ROLES, Context, build_world, differences, snapshot
 
 TIME_LIMIT = float(os.environ.get("FUZZ_TIME_LIMIT", "10"))
 CASES = [(form, role) for form in FORMS for role in form.roles]
@@ -56,19 +56,33 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def subject_of(form, app, make, world, draw):
+    """One example's context with the data ``form`` needs; its subject is closed afterwards
+    whatever happened (a failure, or an example hypothesis abandons halfway through drawing)."""
+    context = Context(app, make, world)
+    try:
+        form.build(context, draw)
+        yield context
+    finally:
+        context.retire()
+
+
 @st.composite
 def submission(draw, form, context):
     """What one post sends: a valid answer with up to three fields broken (missing, too long,
-    out of range, with control characters, ...), or now and then nothing at all. Returns the
-    values and the names of the broken fields."""
+    out of range, with control characters, ...) and now and then its URL, or now and then
+    nothing at all. Returns the values and the names of the broken fields."""
     fields = form.fields_for(context)
     values = dict(draw(form.valid(context)))
     if draw(st.integers(0, 19)) == 19:
         broken = {field.name for field in fields if not field.in_path}
         values.update(dict.fromkeys(broken, MISSING))
         return values, frozenset(broken)
-    broken = draw(st.sets(st.sampled_from([field.name for field in fields]), max_size=3)) \
-        if fields else set()
+    typed = [field.name for field in fields if not field.in_path]
+    broken = set(draw(st.sets(st.sampled_from(typed), max_size=3))) if typed else set()
+    if draw(st.integers(0, 9)) == 9:  # a URL naming nothing answers 404 before any field counts
+        broken |= {field.name for field in fields if field.in_path}
     for field in fields:
         if field.name in broken:
             values[field.name] = draw(bad_value(field, context))
@@ -160,27 +174,58 @@ def test_fuzzed_post_is_answered_clearly_and_a_refusal_changes_nothing(app, make
 
     @given(data=st.data())
     def post(data):
-        context = Context(app, make, world)
-        form.build(context, data.draw)
-        values, broken = data.draw(submission(form, context), label="submission")
-        if role == ANONYMOUS:  # a new visitor each time: a success logs the client in
-            client = app.test_client()
-            token = AuthActions(client, app).csrf_token("/login")
-        else:
-            client, token = auth.client, auth.token
-        fields = form.fields_for(context)
-        path = form.path(context, values)
-        note(f"POST {path} as {role}; broken: {sorted(broken)}")
-        before = snapshot(app)
-        last_message = outbox_last_id(app)
-        with time_limit(TIME_LIMIT):
-            response = client.post(path, data=form_data(form, fields, values, token))
-            event(f"answer {response.status_code}")
-            assert response.status_code < 500
-            if response.status_code in form.success:
-                check_success(app, client, response, last_message, context, role)
+        with subject_of(form, app, make, world, data.draw) as context:
+            values, broken = data.draw(submission(form, context), label="submission")
+            if role == ANONYMOUS:  # a new visitor each time: a success logs the client in
+                client = app.test_client()
+                token = AuthActions(client, app).csrf_token("/login")
             else:
-                check_refusal(app, form, fields, broken, response, before)
-        context.retire()
+                client, token = auth.client, auth.token
+            fields = form.fields_for(context)
+            path = form.path(context, values)
+            note(f"POST {path} as {role}; broken: {sorted(broken)}")
+            before = snapshot(app)
+            last_message = outbox_last_id(app)
+            with time_limit(TIME_LIMIT):
+                response = client.post(path, data=form_data(form, fields, values, token))
+                event(f"answer {response.status_code}")
+                assert response.status_code < 500
+                if response.status_code in form.success:
+                    check_success(app, client, response, last_message, context, role)
+                else:
+                    check_refusal(app, form, fields, broken, response, before)
+
+    post()
+
+
+OUTSIDERS = [(form, role) for form in FORMS if ANONYMOUS not in form.roles
+             for role in (*ROLES, ANONYMOUS) if role not in form.roles]
+
+
+@pytest.mark.parametrize(("form", "role"), OUTSIDERS,
+                         ids=[f"{form.name}-{role}" for form, role in OUTSIDERS])
+def test_a_role_that_may_not_use_a_form_is_refused_and_nothing_changes(app, make, auth, form, role):
+    world = build_world(make)
+    if role == ANONYMOUS:
+        token = auth.csrf_token("/login")
+    else:
+        auth.login(getattr(world, role))
+        token = auth.token
+    client = auth.client
+
+    @settings(max_examples=3, phases=(Phase.generate,))
+    @given(data=st.data())
+    def post(data):
+        with subject_of(form, app, make, world, data.draw) as context:
+            values = data.draw(form.valid(context), label="a valid submission")
+            before = snapshot(app)
+            fields = form.fields_for(context)
+            response = client.post(form.path(context, values),
+                                   data=form_data(form, fields, values, token))
+            if role == ANONYMOUS:
+                assert response.status_code == 302 and response.location.startswith("/login")
+            else:
+                assert response.status_code in (403, 404)
+            assert not differences(before, snapshot(app))
 
     post()

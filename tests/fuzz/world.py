@@ -85,6 +85,8 @@ class Context:
         world = self.world
         self.request_id = self.make.request(world.requester, team or world.marketing, **fields)
         for name, who, inputs in STEPS[state]:
+            if name == "claim":  # fuzzed settings may have lowered the analyst's limit
+                self.make.wip_limit(world.analyst, WIP)
             self.make.act(self.request_id, name, getattr(world, who) if who else None, **inputs)
         self.version = self.make.get(Request, self.request_id).version
         return self.request_id
