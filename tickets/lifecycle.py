@@ -162,6 +162,16 @@ def may_take(transition, request, user):
     )
 
 
+def check_possible(request, t):
+    """Raise InvalidTransition when transition ``t`` does not apply to ``request``'s current
+    state (a page that offered it is out of date)."""
+    if request.state not in t.sources:
+        raise InvalidTransition(
+            f"This request is now {request.state_label.lower()}, so \u201c{t.label}\u201d is no "
+            "longer possible. Nothing was changed."
+        )
+
+
 def available_transitions(request, user):
     """Return the actions ``user`` may take on ``request`` now, in table order."""
     return [t for t in TRANSITIONS.values() if t.is_action and may_take(t, request, user)]
@@ -188,11 +198,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
             "Someone else changed this request while you were looking at it "
             f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again."
         )
-    if request.state not in t.sources:
-        raise InvalidTransition(
-            f"This request is now {request.state_label.lower()}, so \u201c{t.label}\u201d is no "
-            "longer possible. Nothing was changed."
-        )
+    check_possible(request, t)
     if not t.actors & actor_roles(request, actor):
         raise NotAllowed(f"You may not {t.label.lower()} this request.")
 

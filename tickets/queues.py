@@ -359,6 +359,13 @@ def can_override(request, user):
             and request.state in lifecycle.BEFORE_DELIVERY)
 
 
+def check_in_queue(request):
+    """Raise InvalidTransition when ``request`` is delivered or closed: no longer in a queue."""
+    if request.state not in lifecycle.BEFORE_DELIVERY:
+        raise lifecycle.InvalidTransition(
+            f"This request is {request.state_label.lower()}: it is no longer in a queue.")
+
+
 def override_rank(request, actor, position, reason, now, expected_version=None):
     """Give ``request`` the queue position ``position`` (1 is the top; None clears it).
 
@@ -375,9 +382,7 @@ def override_rank(request, actor, position, reason, now, expected_version=None):
         raise lifecycle.ConcurrentChange(
             "Someone else changed this request while you were looking at it. Nothing was "
             "changed; review it and try again.")
-    if request.state not in lifecycle.BEFORE_DELIVERY:
-        raise lifecycle.InvalidTransition(
-            f"This request is {request.state_label.lower()}: it is no longer in a queue.")
+    check_in_queue(request)
     if position is not None and (isinstance(position, bool) or not isinstance(position, int)
                                  or not 1 <= position <= MAX_POSITION):
         raise lifecycle.MissingInput(

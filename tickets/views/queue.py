@@ -173,6 +173,13 @@ def _backlog_csv(entries, now, values):
 def rank(request_id):
     """A lead moves a request in its team's queue, or clears the move, with a reason."""
     req = get_visible_request_or_404(request_id, current_user)
+    try:
+        # Before the form: the page of a delivered or closed request has no queue form to show
+        # its field errors on.
+        queues.check_in_queue(req)
+    except lifecycle.InvalidTransition as conflict:
+        flash(str(conflict), "warning")
+        return _detail_with(None, request_id, 409)
     form = OverrideForm(prefix="rank")
     if not form.validate_on_submit():
         return _detail_with(form, request_id, 400)

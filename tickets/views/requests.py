@@ -241,6 +241,13 @@ def act(request_id, name):
     t = lifecycle.TRANSITIONS[name]
     if not t.actors & lifecycle.actor_roles(req, current_user):
         abort(403)
+    try:
+        # Before the form: on a request that moved on, the page no longer shows this form, so
+        # its field errors would show nowhere.
+        lifecycle.check_possible(req, t)
+    except lifecycle.InvalidTransition as conflict:
+        flash(str(conflict), "warning")
+        return _render_detail(request_id, status=409)
     form = form_class(prefix=name)
     if name == "assign":
         form.set_choices(limits.assignable_people())

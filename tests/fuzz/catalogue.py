@@ -1,0 +1,500 @@
+"""Every form of the app: where it posts, its fields and their kinds, who may use it, the data it
+needs, and what a person would validly send. test_catalogue.py checks that every POST route of
+the app and every field of every form class is here, so a new form cannot escape the fuzzer.
+"""
+from dataclasses import dataclass, field as dataclass_field
+from datetime import date
+from typing import Callable
+from urllib.parse import quote
+
+from hypothesis import strategies as st
+
+from tickets import forms, lifecycle, settings
+from tickets.models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
+
+from .strategies import MISSING, future_date, printable
+from .world import ANONYMOUS, ROLES as ROLES_ALL
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form. ``name`` is as the form class names it (without the prefix);
+    ``hidden`` inputs are not typed by a person (a version, a ``next`` target, a URL part)."""
+
+    name: str
+    kind: str  # text, textarea, select, multi, boolean, number, integer, id, multi_id, date,
+    # time, email, emails, url, password, version, next, holidays, token
+    max_length: int | None = None
+    choices: tuple | Callable = ()  # the valid options (select, multi), or context -> options
+    similar: Callable | None = None  # context -> existing values to vary the case of
+    hidden: bool = False
+    prefixed: bool = True  # posted with the form's prefix ("accept-note"); False: as is ("next")
+    in_path: bool = False  # a part of the URL, not of the posted body
+
+    def options(self, context):
+        """The valid options of a select or multi-select."""
+        return tuple(self.choices(context) if callable(self.choices) else self.choices)
+
+    def names(self, context):
+        """Existing values (team names, e-mail addresses) whose case variants are worth trying."""
+        return tuple(self.similar(context)) if self.similar else ()
+
+
+@dataclass(frozen=True)
+class Form:
+    """One form: ``path(context, values)`` is where it posts, ``build(context, draw)`` makes the
+    data one example needs (its subject), ``valid(context)`` is a strategy of what a person
+    would send (a dict of field name -> value, MISSING for a field left out)."""
+
+    name: str
+    endpoint: str
+    rule: str
+    roles: tuple
+    fields: tuple | Callable  # Fields, or context -> Fields (settings: one per team and analyst)
+    valid: Callable
+    path: Callable
+    build: Callable = lambda context, draw: None
+    prefix: str = ""
+    form_class: type | None = None
+    success: tuple = (302,)
+    dynamic_fields: tuple = dataclass_field(default=())  # name prefixes the form class adds per row
+
+    def fields_for(self, context):
+        return tuple(self.fields(context) if callable(self.fields) else self.fields)
+
+    def post_name(self, field):
+        """The name the browser posts ``field`` under."""
+        return f"{self.prefix}-{field.name}" if self.prefix and field.prefixed else field.name
+
+
+# --- Valid values --------------------------------------------------------------------------
+
+def line(max_size=60):
+    """One line of text in any script, as a person types it into a single-line field."""
+    return printable(1, max_size)
+
+
+def paragraph(max_lines=4):
+    """Text of a few lines, as a browser posts a textarea (lines end in CR LF)."""
+    return st.lists(printable(0, 60), min_size=1, max_size=max_lines).map("\r\n".join).filter(
+        lambda text: text.strip())
+
+
+def ticked():
+    """A checkbox: ticked ("y") or left out, as a browser sends it."""
+    return st.sampled_from(("y", MISSING))
+
+
+def emails_of(context, extra=3):
+    """A watchers list: addresses of people in the world and new ones, comma or line separated."""
+    known = st.sampled_from(context.emails())
+    fresh = st.from_regex(r"[a-z]{1,8}(\.[a-z]{1,8})?@(example|exämple|beispiel)\.(com|de|org)",
+                          fullmatch=True)
+    return st.tuples(st.lists(st.one_of(known, fresh), max_size=extra),
+                     st.sampled_from((", ", "\r\n", "; "))).map(lambda pair: pair[1].join(pair[0]))
+
+
+@st.composite
+def intake_answers(draw, context, team_ids=None):
+    """A complete intake form as a stakeholder fills it in."""
+    has_deadline = draw(st.booleans())
+    sponsored = draw(st.booleans())
+    return {
+        "title": draw(line(120)),
+        "team_id": draw(st.sampled_from(team_ids or context.active_team_ids())),
+        "data_needed": draw(paragraph()), "format": draw(st.sampled_from(tuple(FORMATS))),
+        "usage": draw(paragraph()), "lever_result": draw(paragraph()),
+        "lever_expected_shape": draw(paragraph()), "lever_extraction": draw(paragraph()),
+        "lever_decision": draw(paragraph()),
+        "deadline": draw(future_date(context.today)) if has_deadline else "",
+        "no_deadline": MISSING if has_deadline else "y",
+        "kind": draw(st.sampled_from(tuple(KINDS))),
+        "business_impact": str(draw(st.sampled_from(tuple(IMPACTS)))),
+        "is_exec_sponsored": "y" if sponsored else MISSING,
+        "exec_sponsor": draw(line(80)) if sponsored else "",
+        "is_confidential": draw(ticked()),
+        "watchers": draw(emails_of(context)),
+    }
+
+
+INTAKE_FIELDS = (
+    Field("title", "text", 200), Field("team_id", "id", choices=lambda c: c.active_team_ids()),
+    Field("data_needed", "textarea", 5000), Field("format", "select", choices=tuple(FORMATS)),
+    Field("usage", "textarea", 3000), Field("lever_result", "textarea", 2000),
+    Field("lever_expected_shape", "textarea", 2000), Field("lever_extraction", "textarea", 2000),
+    Field("lever_decision", "textarea", 2000), Field("deadline", "date"),
+    Field("no_deadline", "boolean"), Field("kind", "select", choices=tuple(KINDS)),
+    Field("business_impact", "select", choices=tuple(str(level) for level in IMPACTS)),
+    Field("is_exec_sponsored", "boolean"), Field("exec_sponsor", "text", 120),
+    Field("is_confidential", "boolean"), Field("watchers", "emails", 5000),
+)
+
+
+def url_part(values, name):
+    """The URL part ``name`` as a browser would send it (a part left out is empty)."""
+    value = values.get(name, MISSING)
+    return "" if value is MISSING else quote(value, safe="")
+
+
+def request_path(template):
+    """A path with the subject request's id in it; ``<id>`` (a URL part) may be fuzzed."""
+    return lambda context, values: template.format(id=url_part(values, "<id>"))
+
+
+PATH_ID = Field("<id>", "id", hidden=True, in_path=True)
+
+
+def with_path_id(strategy, context, subject_id):
+    return strategy.map(lambda values: {**values, "<id>": str(subject_id(context))})
+
+
+def version():
+    return Field("version", "version", hidden=True)
+
+
+def current_version(context):
+    return st.just(context.version_offset(0))
+
+
+# --- The forms: authentication and preferences -------------------------------------------------
+
+LOGIN = Form(
+    "login", "auth.login", "/login", (ANONYMOUS,),
+    fields=(Field("email", "email", 254, similar=lambda c: c.emails()),
+            Field("password", "password", 200), Field("remember", "boolean"),
+            Field("next", "next", hidden=True)),
+    valid=lambda context: st.fixed_dictionaries({
+        "email": st.sampled_from(context.emails()).flatmap(
+            lambda email: st.sampled_from((email, email.upper(), f" {email} "))),
+        "password": st.sampled_from(("correct-horse-9", "correct-horse-9", "wrong-horse-9")),
+        "remember": ticked(), "next": st.sampled_from(("", "/requests/new", "/triage"))}),
+    path=lambda context, values: "/login", form_class=forms.LoginForm)
+
+PREFERENCES = Form(
+    "preferences", "mail.preferences", "/preferences", ROLES_ALL,
+    fields=(Field("is_digest_enabled", "boolean"),
+            Field("digest_weekday", "select", choices=("", *map(str, range(7)))),
+            Field("notifications", "multi", choices=tuple(NOTIFICATIONS))),
+    valid=lambda context: st.fixed_dictionaries({
+        "is_digest_enabled": ticked(),
+        "digest_weekday": st.sampled_from(("", *map(str, range(7)))),
+        "notifications": st.lists(st.sampled_from(tuple(NOTIFICATIONS)), unique=True)}),
+    path=lambda context, values: "/preferences", form_class=forms.PreferencesForm)
+
+UNSUBSCRIBE = Form(
+    "unsubscribe", "mail.unsubscribe_confirm", "/unsubscribe/<token>", (ANONYMOUS,),
+    fields=(Field("<token>", "token", hidden=True, in_path=True),),
+    valid=lambda context: st.sampled_from(("digest", "notifications")).map(
+        lambda what: {"<token>": context.token(context.world.requester, what)}),
+    path=lambda context, values: "/unsubscribe/" + url_part(values, "<token>"),
+    success=(200,))
+
+# --- Requests ---------------------------------------------------------------------------------
+
+NEW_REQUEST = Form(
+    "new_request", "requests.new", "/requests/new", ROLES_ALL,
+    fields=INTAKE_FIELDS, valid=intake_answers, path=lambda context, values: "/requests/new",
+    form_class=forms.RequestForm)
+
+EDITABLE = {"requester": ("submitted", "needs_info", "waitlisted", "accepted"),
+            "lead": ("submitted", "needs_info", "waitlisted", "accepted", "in_progress",
+                     "blocked", "delivered")}
+
+
+def _edit_subject(context, draw):
+    context.request_in(draw(st.sampled_from(EDITABLE["requester"] + ("in_progress",))))
+
+
+EDIT_REQUEST = Form(
+    "edit_request", "requests.edit", "/requests/<int:request_id>/edit", ("requester", "lead"),
+    fields=INTAKE_FIELDS + (version(), PATH_ID),
+    valid=lambda context: intake_answers(context).map(
+        lambda values: {**values, "version": context.version_offset(0),
+                        "<id>": str(context.request_id)}),
+    path=request_path("/requests/{id}/edit"), build=_edit_subject, form_class=forms.RequestForm)
+
+
+def _open_request(context, draw):
+    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress",
+                                             "delivered"))))
+
+
+COMMENT = Form(
+    "comment", "requests.comment", "/requests/<int:request_id>/comments", ROLES_ALL,
+    fields=(Field("text", "textarea", 10000), PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({"text": paragraph(),
+                                                 "<id>": st.just(str(context.request_id))}),
+    path=request_path("/requests/{id}/comments"), build=_open_request, form_class=forms.CommentForm)
+
+# --- Transitions: one form per lifecycle action ------------------------------------------------
+
+# Who plays each lifecycle role in the world: the analyst is embedded in the subject's team and
+# is its assignee once claimed; the requester asked for it.
+ACTOR_ROLES = {"team_analyst": "analyst", "assignee": "analyst", "lead": "lead",
+               "requester": "requester"}
+
+NOTE = Field("note", "textarea", 10000)
+NEXT = Field("next", "next", hidden=True, prefixed=False)
+
+
+def _priority(draw):
+    if draw(st.booleans()):
+        return {"business_impact": MISSING, "is_exec_sponsored": MISSING, "exec_sponsor": MISSING}
+    sponsored = draw(st.booleans())
+    return {"business_impact": str(draw(st.sampled_from(tuple(IMPACTS)))),
+            "is_exec_sponsored": "y" if sponsored else MISSING,
+            "exec_sponsor": draw(line(60)) if sponsored else ""}
+
+
+def _optional_note(draw):
+    return draw(st.one_of(st.just(""), paragraph()))
+
+
+# name -> (the form's own fields, a function (context, draw) -> valid values of those fields)
+TRANSITION_INPUTS = {
+    "accept": ((Field("size", "select", choices=tuple(SIZES)),
+                Field("business_impact", "select", choices=tuple(map(str, IMPACTS))),
+                Field("is_exec_sponsored", "boolean"), Field("exec_sponsor", "text", 120), NOTE),
+               lambda c, draw: {"size": draw(st.sampled_from(tuple(SIZES))), **_priority(draw),
+                                "note": _optional_note(draw)}),
+    "ask": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
+    "answer": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
+    "claim": ((), lambda c, draw: {}),
+    "assign": ((Field("assignee", "id", choices=lambda c: c.worker_ids()),),
+               lambda c, draw: {"assignee": draw(st.sampled_from(c.worker_ids()))}),
+    "block": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
+    "unblock": ((), lambda c, draw: {}),
+    "unclaim": ((), lambda c, draw: {}),
+    "deliver": ((Field("url", "url", 500), NOTE),
+                lambda c, draw: {"url": draw(st.from_regex(
+                    r"https?://[a-z]{1,10}\.example\.com(/[a-zA-Z0-9_-]{1,12}){0,3}", fullmatch=True)),
+                    "note": draw(paragraph())}),
+    "confirm": ((Field("rating", "select", choices=("", "1", "2", "3", "4", "5")), NOTE),
+                lambda c, draw: {"rating": draw(st.sampled_from(("", "1", "2", "3", "4", "5", MISSING))),
+                                 "note": _optional_note(draw)}),
+    "reopen": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
+    "decline": ((Field("reason", "select", choices=("", *DECLINE_REASONS)), Field("url", "url", 500),
+                 NOTE),
+                lambda c, draw: _decline(draw)),
+    "mark_duplicate": ((Field("original", "id", choices=lambda c: (str(c.other_id),)), NOTE),
+                       lambda c, draw: {"original": str(c.other_id), "note": _optional_note(draw)}),
+    "cancel": ((NOTE,), lambda c, draw: {"note": _optional_note(draw)}),
+}
+TRANSITION_INPUTS["approve"] = TRANSITION_INPUTS["accept"]
+
+
+def _decline(draw):
+    reason = draw(st.sampled_from(tuple(DECLINE_REASONS)))
+    url = "https://bi.example.com/dash/7" if reason == "self_serve" else draw(
+        st.sampled_from(("", "https://bi.example.com/dash/7")))
+    return {"reason": reason, "url": url, "note": draw(paragraph())}
+
+
+def _transition_form(name):
+    t = lifecycle.TRANSITIONS[name]
+    own_fields, answers = TRANSITION_INPUTS[name]
+    roles = tuple(dict.fromkeys(ACTOR_ROLES[actor] for actor in sorted(t.actors)))
+    states = tuple(sorted(t.sources))
+
+    def build(context, draw):
+        context.request_in(draw(st.sampled_from(states)))
+        if name == "mark_duplicate":
+            context.other_request()
+
+    @st.composite
+    def valid(draw, context):
+        return {**answers(context, draw), "version": context.version_offset(0),
+                "next": draw(st.sampled_from((MISSING, "/triage", f"/requests/{context.request_id}"))),
+                "<id>": str(context.request_id)}
+
+    return Form(
+        f"act_{name}", "requests.act", "/requests/<int:request_id>/actions/<name>", roles,
+        fields=own_fields + (version(), NEXT, PATH_ID), valid=valid,
+        path=request_path(f"/requests/{{id}}/actions/{name}"), build=build, prefix=name,
+        form_class=forms.TRANSITION_FORMS[name])
+
+
+TRANSITIONS = tuple(_transition_form(name) for name in forms.TRANSITION_FORMS)
+
+# --- Triage, queue and SLA panels --------------------------------------------------------------
+
+def _before_delivery(context, draw):
+    context.request_in(draw(st.sampled_from(("submitted", "accepted", "needs_info"))))
+
+
+CHANGE_KIND = Form(
+    "change_kind", "triage.change_kind", "/requests/<int:request_id>/kind", ("analyst", "lead"),
+    fields=(Field("kind", "select", choices=tuple(KINDS)), Field("note", "textarea", 2000),
+            version(), NEXT, PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({
+        "kind": st.sampled_from(tuple(KINDS)), "note": st.one_of(st.just(""), paragraph()),
+        "version": current_version(context), "next": st.sampled_from((MISSING, "/triage")),
+        "<id>": st.just(str(context.request_id))}),
+    path=request_path("/requests/{id}/kind"), build=_before_delivery, prefix="kind",
+    form_class=forms.ChangeKindForm)
+
+RANK = Form(
+    "rank", "queue.rank", "/requests/<int:request_id>/rank", ("lead",),
+    fields=(Field("position", "number"), Field("reason", "text", 500), version(),
+            Field("clear", "boolean"), PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({
+        "position": st.integers(1, 1000).map(str), "reason": line(100),
+        "version": current_version(context), "clear": st.sampled_from((MISSING, MISSING, "y")),
+        "<id>": st.just(str(context.request_id))}),
+    path=request_path("/requests/{id}/rank"), build=_before_delivery, prefix="rank",
+    form_class=forms.OverrideForm)
+
+SLA_CLASS = Form(
+    "sla_class", "sla.set_class", "/requests/<int:request_id>/sla-class", ("lead",),
+    fields=(Field("sla_class", "select", choices=("", *settings.SLA_CLASSES)),
+            Field("reason", "textarea", 2000), version(), PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({
+        "sla_class": st.sampled_from(("", *settings.SLA_CLASSES)), "reason": paragraph(),
+        "version": current_version(context), "<id>": st.just(str(context.request_id))}),
+    path=request_path("/requests/{id}/sla-class"), build=_before_delivery, prefix="sla",
+    form_class=forms.SlaClassForm)
+
+# --- Administration ----------------------------------------------------------------------------
+
+MANAGERS = ("lead", "admin")
+
+TEAM_FIELDS = (Field("name", "text", 80, similar=lambda c: c.team_names()),
+               Field("description", "text", 300), Field("is_active", "boolean"))
+
+
+def team_answers(context):
+    return st.fixed_dictionaries({
+        "name": st.one_of(line(80), st.sampled_from(context.team_names())),
+        "description": st.one_of(st.just(""), line(200)), "is_active": ticked()})
+
+
+NEW_TEAM = Form(
+    "new_team", "admin.team_form", "/admin/teams/new", MANAGERS, fields=TEAM_FIELDS,
+    valid=team_answers, path=lambda context, values: "/admin/teams/new", form_class=forms.TeamForm)
+
+EDIT_TEAM = Form(
+    "edit_team", "admin.team_form", "/admin/teams/<int:team_id>/edit", MANAGERS,
+    fields=TEAM_FIELDS + (PATH_ID,),
+    valid=lambda context: with_path_id(team_answers(context), context, lambda c: c.team_id),
+    path=lambda context, values: f"/admin/teams/{url_part(values, '<id>')}/edit",
+    build=lambda context, draw: context.new_team(), form_class=forms.TeamForm)
+
+USER_FIELDS = (Field("name", "text", 120), Field("email", "email", 254, similar=lambda c: c.emails()),
+               Field("role", "select", choices=tuple(ROLES)),
+               Field("teams", "multi_id", choices=lambda c: c.all_team_ids()),
+               Field("password", "password", 200), Field("is_active", "boolean"))
+
+
+def user_answers(context, require_password):
+    password = st.text(st.characters(exclude_categories=("Cs",)), min_size=8, max_size=40)
+    return st.fixed_dictionaries({
+        "name": line(80),
+        "email": st.one_of(st.sampled_from(context.emails()),
+                           st.from_regex(r"[a-z]{1,10}@(example|exämple)\.com", fullmatch=True)),
+        "role": st.sampled_from(tuple(ROLES)),
+        "teams": st.lists(st.sampled_from(context.all_team_ids()), unique=True, max_size=3),
+        "password": password if require_password else st.one_of(st.just(""), password),
+        "is_active": ticked()})
+
+
+NEW_USER = Form(
+    "new_user", "admin.user_form", "/admin/users/new", MANAGERS, fields=USER_FIELDS,
+    valid=lambda context: user_answers(context, True),
+    path=lambda context, values: "/admin/users/new", form_class=forms.UserForm)
+
+EDIT_USER = Form(
+    "edit_user", "admin.user_form", "/admin/users/<int:user_id>/edit", MANAGERS,
+    fields=USER_FIELDS + (PATH_ID,),
+    valid=lambda context: with_path_id(user_answers(context, False), context, lambda c: c.user_id),
+    path=lambda context, values: f"/admin/users/{url_part(values, '<id>')}/edit",
+    build=lambda context, draw: context.new_user(), form_class=forms.UserForm)
+
+# --- Settings --------------------------------------------------------------------------------
+
+TIMEZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Chatham",
+             "Pacific/Kiritimati", "America/St_Johns", "Australia/Lord_Howe")
+SLA_FIELDS = tuple(f"sla_{sla_class}_{target}" for sla_class in settings.SLA_CLASSES
+                   for target in ("first_response", "resolution"))
+
+
+def _workers(context):
+    """The ids of the people the settings page gives a WIP limit field."""
+    return [user_id for user_id, _, role, active in context.users
+            if active and role in ("analyst", "lead")]
+
+
+def settings_fields(context):
+    return (Field("wip_limit_default", "number"), Field("lead_time_business_days", "number"),
+            Field("timezone", "select", choices=TIMEZONES),
+            Field("working_days", "multi", choices=tuple(map(str, range(7)))),
+            Field("work_start", "time"), Field("work_end", "time"),
+            *(Field(name, "number") for name in SLA_FIELDS),
+            Field("holidays", "holidays"),
+            Field("digest_weekday", "select", choices=tuple(map(str, range(7)))),
+            Field("digest_time", "time"), Field("auto_resolve_days", "number"),
+            *(Field(f"budget_{team_id}", "number") for team_id, _, _ in context.teams),
+            *(Field(f"wip_{user_id}", "number") for user_id in _workers(context)))
+
+
+def _clock(minutes):
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@st.composite
+def settings_answers(draw, context):
+    """Settings a lead may choose: anywhere inside the ranges the app itself declares."""
+    # Now and then the extremes together: one working day, a day of minutes, the longest
+    # targets (what once made a save take minutes).
+    extreme = draw(st.integers(0, 4)) == 4
+    start = draw(st.integers(0, 24 * 60 - 61))
+    end = start + draw(st.sampled_from((1, 2, 5, 60)) if extreme else st.integers(1, 24 * 60 - 1 - start))
+    days = st.lists(st.sampled_from(tuple(map(str, range(7)))), min_size=1,
+                    max_size=1 if extreme else 7, unique=True)
+    values = {
+        "wip_limit_default": str(draw(st.integers(*settings.WIP_LIMIT_RANGE))),
+        "lead_time_business_days": str(draw(st.integers(*settings.LEAD_TIME_RANGE))),
+        "timezone": draw(st.sampled_from(TIMEZONES)),
+        "working_days": draw(days),
+        "work_start": _clock(start), "work_end": _clock(end),
+        "holidays": "\r\n".join(day.isoformat() for day in draw(st.lists(st.dates(
+            min_value=date(settings.HOLIDAY_YEARS.start, 1, 1),
+            max_value=date(settings.HOLIDAY_YEARS.stop - 1, 12, 31)), max_size=5))),
+        "digest_weekday": str(draw(st.integers(0, 6))),
+        "digest_time": _clock(draw(st.integers(0, 24 * 60 - 1))),
+        "auto_resolve_days": str(draw(st.integers(*settings.AUTO_RESOLVE_RANGE))),
+    }
+    longest = settings.MAX_SLA_HOURS
+    for sla_class in settings.SLA_CLASSES:
+        first = draw(st.integers(longest // 2 if extreme else 1, longest - 1))
+        values[f"sla_{sla_class}_first_response"] = str(first)
+        values[f"sla_{sla_class}_resolution"] = str(draw(st.integers(first + 1, longest)))
+    for team_id, _, _ in context.teams:
+        values[f"budget_{team_id}"] = draw(st.one_of(
+            st.just(""), st.integers(*settings.BUDGET_RANGE).map(str)))
+    for user_id in _workers(context):
+        values[f"wip_{user_id}"] = draw(st.one_of(
+            st.just(""), st.integers(*settings.WIP_LIMIT_RANGE).map(str)))
+    return values
+
+
+def _request_with_clocks(context, draw):
+    """An open request whose SLA clocks a change of business hours or targets recomputes (a
+    project: fuzzed ad-hoc budgets would waitlist an ad-hoc one)."""
+    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress", "needs_info"))),
+                       kind="project")
+
+
+SETTINGS = Form(
+    "settings", "settings.index", "/settings", MANAGERS, fields=settings_fields,
+    valid=settings_answers, path=lambda context, values: "/settings", build=_request_with_clocks,
+    form_class=forms.SettingsForm, dynamic_fields=("budget_", "wip_"))
+
+FORMS = (LOGIN, PREFERENCES, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
+         CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS)
+
+# POST routes the fuzzer does not post to, and why.
+EXCLUDED = {
+    # No input but the CSRF token (nothing to fuzz), and logging out would end the fuzzing
+    # session of every later example; tests/test_auth.py covers it.
+    ("auth.logout", "/logout"): "no input but the CSRF token",
+}
