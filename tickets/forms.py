@@ -878,7 +878,7 @@ class PreferencesForm(DatadeskForm):
         return int(self.digest_weekday.data) if self.digest_weekday.data else None
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(DatadeskForm):
     """A person's own new password: the current one first, then the new one twice."""
 
     current = PasswordField("Current password", validators=[

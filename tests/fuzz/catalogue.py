@@ -181,6 +181,19 @@ PREFERENCES = Form(
         "notifications": st.lists(st.sampled_from(tuple(NOTIFICATIONS)), unique=True)}),
     path=lambda context, values: "/preferences", form_class=forms.PreferencesForm)
 
+# The current password stays what the world logs in with: a success "changes" it to itself,
+# which still replaces the session generation (this client stays logged in, as a person would).
+CHANGE_PASSWORD = Form(
+    "change_password", "mail.change_password", "/preferences/password", ROLES_ALL,
+    fields=(Field("current", "password", 256), Field("new", "password", 256),
+            Field("confirm", "password", 256)),
+    valid=lambda context: st.sampled_from(("correct-horse-9", "correct-horse-9",
+                                           "wrong-horse-9")).map(
+        lambda current: {"current": current, "new": "correct-horse-9",
+                         "confirm": "correct-horse-9"}),
+    path=lambda context, values: "/preferences/password", prefix="password",
+    form_class=forms.ChangePasswordForm)
+
 UNSUBSCRIBE = Form(
     "unsubscribe", "mail.unsubscribe_confirm", "/unsubscribe/<token>", (ANONYMOUS,),
     fields=(Field("<token>", "token", hidden=True, in_path=True),),
@@ -463,9 +476,9 @@ def settings_answers(draw, context):
         "digest_time": _clock(draw(st.integers(0, 24 * 60 - 1))),
         "auto_resolve_days": str(draw(st.integers(*settings.AUTO_RESOLVE_RANGE))),
     }
-    longest = settings.MAX_SLA_HOURS
+    shortest, longest = settings.SLA_HOURS_RANGE
     for sla_class in settings.SLA_CLASSES:
-        first = draw(st.integers(longest // 2 if extreme else 1, longest - 1))
+        first = draw(st.integers(longest // 2 if extreme else shortest, longest - 1))
         values[f"sla_{sla_class}_first_response"] = str(first)
         values[f"sla_{sla_class}_resolution"] = str(draw(st.integers(first + 1, longest)))
     for team_id, _, _ in context.teams:
@@ -489,7 +502,7 @@ SETTINGS = Form(
     valid=settings_answers, path=lambda context, values: "/settings", build=_request_with_clocks,
     form_class=forms.SettingsForm, dynamic_fields=("budget_", "wip_"))
 
-FORMS = (LOGIN, PREFERENCES, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
+FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS)
 
 # POST routes the fuzzer does not post to, and why.
@@ -497,4 +510,6 @@ EXCLUDED = {
     # No input but the CSRF token (nothing to fuzz), and logging out would end the fuzzing
     # session of every later example; tests/test_auth.py covers it.
     ("auth.logout", "/logout"): "no input but the CSRF token",
+    # No input but the CSRF token; tests/test_sessions.py covers it.
+    ("mail.log_out_everywhere", "/preferences/sessions"): "no input but the CSRF token",
 }

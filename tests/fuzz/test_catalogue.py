@@ -56,7 +56,7 @@ def test_every_field_of_every_form_class_is_fuzzed(app, make):
 
 def test_every_form_class_of_the_app_is_in_the_catalogue():
     """A form class nobody fuzzes is a form nobody checked (the base classes excepted)."""
-    bases = {forms.TransitionForm, forms.NoteTransitionForm}
+    bases = {forms.DatadeskForm, forms.TransitionForm, forms.NoteTransitionForm}
     classes = {value for value in vars(forms).values()
                if isinstance(value, type) and issubclass(value, forms.FlaskForm)
                and value is not forms.FlaskForm}
