@@ -285,10 +285,18 @@ def every_form_class():
     return found
 
 
+# What the form classes that need more than the posted data are built with.
+FORM_ARGUMENTS = {
+    "WhatIfForm": lambda: {"teams": [], "everyone": True},
+    "ChangePasswordForm": lambda: {"user": User(email="someone@example.com",
+                                                password_hash="pbkdf2:sha256:1$x$0")},
+}
+
+
 def test_every_form_refuses_control_characters_in_every_one_line_field_and_text_area(app):
     checked = {"one line": set(), "text": set()}
     for form_class in every_form_class():
-        kwargs = {"teams": [], "everyone": True} if form_class.__name__ == "WhatIfForm" else {}
+        kwargs = FORM_ARGUMENTS.get(form_class.__name__, dict)()
         with app.test_request_context():
             blank = form_class(formdata=None, **kwargs)
             posted = {}
