@@ -22,8 +22,9 @@ class Field:
     ``hidden`` inputs are not typed by a person (a version, a ``next`` target, a URL part)."""
 
     name: str
-    kind: str  # text, textarea, select, multi, boolean, number, integer, id, multi_id, date,
-    # time, email, emails, url, password, version, next, holidays, token
+    # text, textarea, select, multi, boolean, number, integer, id, multi_id, date, time, email,
+    # emails, url, password, version, next, holidays, token (strategies.bad_value knows each)
+    kind: str
     max_length: int | None = None
     choices: tuple | Callable = ()  # the valid options (select, multi), or context -> options
     similar: Callable | None = None  # context -> existing values to vary the case of
@@ -60,6 +61,7 @@ class Form:
     dynamic_fields: tuple = dataclass_field(default=())  # name prefixes the form class adds per row
 
     def fields_for(self, context):
+        """The form's fields (for the settings page, those of the world's teams and people)."""
         return tuple(self.fields(context) if callable(self.fields) else self.fields)
 
     def post_name(self, field):
@@ -95,13 +97,13 @@ def emails_of(context, extra=3):
 
 
 @st.composite
-def intake_answers(draw, context, team_ids=None):
+def intake_answers(draw, context):
     """A complete intake form as a stakeholder fills it in."""
     has_deadline = draw(st.booleans())
     sponsored = draw(st.booleans())
     return {
         "title": draw(line(120)),
-        "team_id": draw(st.sampled_from(team_ids or context.active_team_ids())),
+        "team_id": draw(st.sampled_from(context.active_team_ids())),
         "data_needed": draw(paragraph()), "format": draw(st.sampled_from(tuple(FORMATS))),
         "usage": draw(paragraph()), "lever_result": draw(paragraph()),
         "lever_expected_shape": draw(paragraph()), "lever_extraction": draw(paragraph()),
@@ -145,14 +147,17 @@ PATH_ID = Field("<id>", "id", hidden=True, in_path=True)
 
 
 def with_path_id(strategy, context, subject_id):
+    """``strategy``'s values with the subject's id as the URL part."""
     return strategy.map(lambda values: {**values, "<id>": str(subject_id(context))})
 
 
 def version():
+    """The hidden input carrying the version of the request the page showed."""
     return Field("version", "version", hidden=True)
 
 
 def current_version(context):
+    """The subject's version as the page would carry it."""
     return st.just(context.version_offset(0))
 
 
@@ -196,13 +201,10 @@ NEW_REQUEST = Form(
     fields=INTAKE_FIELDS, valid=intake_answers, path=lambda context, values: "/requests/new",
     form_class=forms.RequestForm)
 
-EDITABLE = {"requester": ("submitted", "needs_info", "waitlisted", "accepted"),
-            "lead": ("submitted", "needs_info", "waitlisted", "accepted", "in_progress",
-                     "blocked", "delivered")}
-
-
 def _edit_subject(context, draw):
-    context.request_in(draw(st.sampled_from(EDITABLE["requester"] + ("in_progress",))))
+    """A request its requester may still edit, or one in work (which only a lead may edit)."""
+    context.request_in(draw(st.sampled_from(("submitted", "needs_info", "waitlisted", "accepted",
+                                             "in_progress"))))
 
 
 EDIT_REQUEST = Form(
@@ -363,6 +365,7 @@ TEAM_FIELDS = (Field("name", "text", 80, similar=lambda c: c.team_names()),
 
 
 def team_answers(context):
+    """A team as a lead names it: any name, or one that exists already."""
     return st.fixed_dictionaries({
         "name": st.one_of(line(80), st.sampled_from(context.team_names())),
         "description": st.one_of(st.just(""), line(200)), "is_active": ticked()})
@@ -386,6 +389,7 @@ USER_FIELDS = (Field("name", "text", 120), Field("email", "email", 254, similar=
 
 
 def user_answers(context, require_password):
+    """A person as a lead or admin enters them (a new password is optional on an edit)."""
     password = st.text(st.characters(exclude_categories=("Cs",)), min_size=8, max_size=40)
     return st.fixed_dictionaries({
         "name": line(80),
