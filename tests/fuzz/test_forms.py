@@ -213,7 +213,7 @@ def test_a_role_that_may_not_use_a_form_is_refused_and_nothing_changes(app, make
         token = auth.token
     client = auth.client
 
-    @settings(max_examples=3, phases=(Phase.generate,))
+    @settings(max_examples=2, phases=(Phase.generate,))
     @given(data=st.data())
     def post(data):
         with subject_of(form, app, make, world, data.draw) as context:
