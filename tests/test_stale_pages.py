@@ -62,6 +62,19 @@ def test_queue_move_with_a_mistake_sent_for_a_closed_request_says_it_is_no_longe
     assert stored(app, make, request_id) == before
 
 
+def test_queue_move_with_a_mistake_on_a_request_someone_started_shows_the_error(
+        app, make, auth, desk, client, errors):
+    request_id = desk.context.request_in("in_progress")  # the page showed it accepted
+    before = stored(app, make, request_id)
+    auth.login(desk.world.lead)
+    response = client.post(f"/requests/{request_id}/rank", data={
+        "rank-csrf_token": auth.token, "rank-position": "first", "rank-reason": "Urgent",
+        "rank-version": str(before[1])})
+    assert response.status_code == 400
+    assert errors(response) == {"rank-position": "Enter a whole number from 1 to 1000."}
+    assert stored(app, make, request_id) == before
+
+
 @pytest.mark.parametrize("version", [None, "", "abc", "1.5"])
 def test_action_without_a_readable_version_asks_to_reload(app, make, auth, desk, errors, client,
                                                           version):

@@ -320,8 +320,11 @@ TRANSITIONS = tuple(_transition_form(name) for name in forms.TRANSITION_FORMS)
 
 # --- Triage, queue and SLA panels --------------------------------------------------------------
 
-def _before_delivery(context, draw):
-    context.request_in(draw(st.sampled_from(("submitted", "accepted", "needs_info"))))
+def _any_state(context, draw):
+    """A request in any state: panels offer their forms in some states only, and a page may be
+    out of date."""
+    context.request_in(draw(st.sampled_from(("submitted", "needs_info", "waitlisted", "accepted",
+                                             "in_progress", "blocked", "delivered", "resolved"))))
 
 
 CHANGE_KIND = Form(
@@ -332,7 +335,7 @@ CHANGE_KIND = Form(
         "kind": st.sampled_from(tuple(KINDS)), "note": st.one_of(st.just(""), paragraph()),
         "version": current_version(context), "next": st.sampled_from((MISSING, "/triage")),
         "<id>": st.just(str(context.request_id))}),
-    path=request_path("/requests/{id}/kind"), build=_before_delivery, prefix="kind",
+    path=request_path("/requests/{id}/kind"), build=_any_state, prefix="kind",
     form_class=forms.ChangeKindForm)
 
 RANK = Form(
@@ -343,7 +346,7 @@ RANK = Form(
         "position": st.integers(1, 1000).map(str), "reason": line(100),
         "version": current_version(context), "clear": st.sampled_from((MISSING, MISSING, "y")),
         "<id>": st.just(str(context.request_id))}),
-    path=request_path("/requests/{id}/rank"), build=_before_delivery, prefix="rank",
+    path=request_path("/requests/{id}/rank"), build=_any_state, prefix="rank",
     form_class=forms.OverrideForm)
 
 SLA_CLASS = Form(
@@ -353,7 +356,7 @@ SLA_CLASS = Form(
     valid=lambda context: st.fixed_dictionaries({
         "sla_class": st.sampled_from(("", *settings.SLA_CLASSES)), "reason": paragraph(),
         "version": current_version(context), "<id>": st.just(str(context.request_id))}),
-    path=request_path("/requests/{id}/sla-class"), build=_before_delivery, prefix="sla",
+    path=request_path("/requests/{id}/sla-class"), build=_any_state, prefix="sla",
     form_class=forms.SlaClassForm)
 
 # --- Administration ----------------------------------------------------------------------------
