@@ -33,7 +33,9 @@ def message(response):
     """The warning the page flashes (the text of its alert), or None."""
     html = response.get_data(as_text=True)
     start = html.find('<div class="alert alert-warning')
-    return None if start < 0 else html[html.index(">", start) + 1:html.index("<button", start)].strip()
+    if start < 0:
+        return None
+    return html[html.index(">", start) + 1:html.index("<button", start)].strip()
 
 
 def test_action_with_a_mistake_sent_after_the_request_moved_on_says_it_is_no_longer_possible(

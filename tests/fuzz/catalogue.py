@@ -254,6 +254,10 @@ def _optional_note(draw):
     return draw(st.one_of(st.just(""), paragraph()))
 
 
+LINKS = st.from_regex(r"https?://[a-z]{1,10}\.example\.com(/[a-zA-Z0-9_-]{1,12}){0,3}",
+                      fullmatch=True)
+RATINGS = ("", "1", "2", "3", "4", "5")
+
 # name -> (the form's own fields, a function (context, draw) -> valid values of those fields)
 TRANSITION_INPUTS = {
     "accept": ((Field("size", "select", choices=tuple(SIZES)),
@@ -270,15 +274,13 @@ TRANSITION_INPUTS = {
     "unblock": ((), lambda c, draw: {}),
     "unclaim": ((), lambda c, draw: {}),
     "deliver": ((Field("url", "url", 500), NOTE),
-                lambda c, draw: {"url": draw(st.from_regex(
-                    r"https?://[a-z]{1,10}\.example\.com(/[a-zA-Z0-9_-]{1,12}){0,3}", fullmatch=True)),
-                    "note": draw(paragraph())}),
-    "confirm": ((Field("rating", "select", choices=("", "1", "2", "3", "4", "5")), NOTE),
-                lambda c, draw: {"rating": draw(st.sampled_from(("", "1", "2", "3", "4", "5", MISSING))),
+                lambda c, draw: {"url": draw(LINKS), "note": draw(paragraph())}),
+    "confirm": ((Field("rating", "select", choices=RATINGS), NOTE),
+                lambda c, draw: {"rating": draw(st.sampled_from((*RATINGS, MISSING))),
                                  "note": _optional_note(draw)}),
     "reopen": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
-    "decline": ((Field("reason", "select", choices=("", *DECLINE_REASONS)), Field("url", "url", 500),
-                 NOTE),
+    "decline": ((Field("reason", "select", choices=("", *DECLINE_REASONS)),
+                 Field("url", "url", 500), NOTE),
                 lambda c, draw: _decline(draw)),
     "mark_duplicate": ((Field("original", "id", choices=lambda c: (str(c.other_id),)), NOTE),
                        lambda c, draw: {"original": str(c.other_id), "note": _optional_note(draw)}),
@@ -310,7 +312,8 @@ def _transition_form(name):
     @st.composite
     def valid(draw, context):
         return {**answers(context, draw), "version": context.version_offset(0),
-                "next": draw(st.sampled_from((MISSING, "/triage", f"/requests/{context.request_id}"))),
+                "next": draw(st.sampled_from((MISSING, "/triage",
+                                              f"/requests/{context.request_id}"))),
                 "<id>": str(context.request_id)}
 
     return Form(
@@ -389,7 +392,8 @@ EDIT_TEAM = Form(
     path=lambda context, values: f"/admin/teams/{url_part(values, '<id>')}/edit",
     build=lambda context, draw: context.new_team(), form_class=forms.TeamForm)
 
-USER_FIELDS = (Field("name", "text", 120), Field("email", "email", 254, similar=lambda c: c.emails()),
+USER_FIELDS = (Field("name", "text", 120),
+               Field("email", "email", 254, similar=lambda c: c.emails()),
                Field("role", "select", choices=tuple(ROLES)),
                Field("teams", "multi_id", choices=lambda c: c.all_team_ids()),
                Field("password", "password", 200), Field("is_active", "boolean"))
@@ -458,7 +462,8 @@ def settings_answers(draw, context):
     # targets (what once made a save take minutes).
     extreme = draw(st.integers(0, 4)) == 4
     start = draw(st.integers(0, 24 * 60 - 61))
-    end = start + draw(st.sampled_from((1, 2, 5, 60)) if extreme else st.integers(1, 24 * 60 - 1 - start))
+    length = st.sampled_from((1, 2, 5, 60)) if extreme else st.integers(1, 24 * 60 - 1 - start)
+    end = start + draw(length)
     days = st.lists(st.sampled_from(tuple(map(str, range(7)))), min_size=1,
                     max_size=1 if extreme else 7, unique=True)
     values = {
@@ -491,8 +496,8 @@ def settings_answers(draw, context):
 def _request_with_clocks(context, draw):
     """An open request whose SLA clocks a change of business hours or targets recomputes (a
     project: fuzzed ad-hoc budgets would waitlist an ad-hoc one)."""
-    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress", "needs_info"))),
-                       kind="project")
+    states = ("submitted", "accepted", "in_progress", "needs_info")
+    context.request_in(draw(st.sampled_from(states)), kind="project")
 
 
 SETTINGS = Form(
