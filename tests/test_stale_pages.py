@@ -33,7 +33,9 @@ def message(response):
     """The warning the page flashes (the text of its alert), or None."""
     html = response.get_data(as_text=True)
     start = html.find('<div class="alert alert-warning')
-    return None if start < 0 else html[html.index(">", start) + 1:html.index("<button", start)].strip()
+    if start < 0:
+        return None
+    return html[html.index(">", start) + 1:html.index("<button", start)].strip()
 
 
 def test_action_with_a_mistake_sent_after_the_request_moved_on_says_it_is_no_longer_possible(
@@ -59,6 +61,19 @@ def test_queue_move_with_a_mistake_sent_for_a_closed_request_says_it_is_no_longe
         "rank-version": str(before[1])})
     assert response.status_code == 409
     assert message(response) == "This request is resolved: it is no longer in a queue."
+    assert stored(app, make, request_id) == before
+
+
+def test_queue_move_with_a_mistake_on_a_request_someone_started_shows_the_error(
+        app, make, auth, desk, client, errors):
+    request_id = desk.context.request_in("in_progress")  # the page showed it accepted
+    before = stored(app, make, request_id)
+    auth.login(desk.world.lead)
+    response = client.post(f"/requests/{request_id}/rank", data={
+        "rank-csrf_token": auth.token, "rank-position": "first", "rank-reason": "Urgent",
+        "rank-version": str(before[1])})
+    assert response.status_code == 400
+    assert errors(response) == {"rank-position": "Enter a whole number from 1 to 1000."}
     assert stored(app, make, request_id) == before
 
 

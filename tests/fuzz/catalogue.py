@@ -22,8 +22,9 @@ class Field:
     ``hidden`` inputs are not typed by a person (a version, a ``next`` target, a URL part)."""
 
     name: str
-    kind: str  # text, textarea, select, multi, boolean, number, integer, id, multi_id, date,
-    # time, email, emails, url, password, version, next, holidays, token
+    # text, textarea, select, multi, boolean, number, integer, id, multi_id, date, time, email,
+    # emails, url, password, version, next, holidays, token (strategies.bad_value knows each)
+    kind: str
     max_length: int | None = None
     choices: tuple | Callable = ()  # the valid options (select, multi), or context -> options
     similar: Callable | None = None  # context -> existing values to vary the case of
@@ -60,6 +61,7 @@ class Form:
     dynamic_fields: tuple = dataclass_field(default=())  # name prefixes the form class adds per row
 
     def fields_for(self, context):
+        """The form's fields (for the settings page, those of the world's teams and people)."""
         return tuple(self.fields(context) if callable(self.fields) else self.fields)
 
     def post_name(self, field):
@@ -95,13 +97,13 @@ def emails_of(context, extra=3):
 
 
 @st.composite
-def intake_answers(draw, context, team_ids=None):
+def intake_answers(draw, context):
     """A complete intake form as a stakeholder fills it in."""
     has_deadline = draw(st.booleans())
     sponsored = draw(st.booleans())
     return {
         "title": draw(line(120)),
-        "team_id": draw(st.sampled_from(team_ids or context.active_team_ids())),
+        "team_id": draw(st.sampled_from(context.active_team_ids())),
         "data_needed": draw(paragraph()), "format": draw(st.sampled_from(tuple(FORMATS))),
         "usage": draw(paragraph()), "lever_result": draw(paragraph()),
         "lever_expected_shape": draw(paragraph()), "lever_extraction": draw(paragraph()),
@@ -145,14 +147,17 @@ PATH_ID = Field("<id>", "id", hidden=True, in_path=True)
 
 
 def with_path_id(strategy, context, subject_id):
+    """``strategy``'s values with the subject's id as the URL part."""
     return strategy.map(lambda values: {**values, "<id>": str(subject_id(context))})
 
 
 def version():
+    """The hidden input carrying the version of the request the page showed."""
     return Field("version", "version", hidden=True)
 
 
 def current_version(context):
+    """The subject's version as the page would carry it."""
     return st.just(context.version_offset(0))
 
 
@@ -209,13 +214,11 @@ NEW_REQUEST = Form(
     fields=INTAKE_FIELDS, valid=intake_answers, path=lambda context, values: "/requests/new",
     form_class=forms.RequestForm)
 
-EDITABLE = {"requester": ("submitted", "needs_info", "waitlisted", "accepted"),
-            "lead": ("submitted", "needs_info", "waitlisted", "accepted", "in_progress",
-                     "blocked", "delivered")}
-
-
 def _edit_subject(context, draw):
-    context.request_in(draw(st.sampled_from(EDITABLE["requester"] + ("in_progress",))))
+    """A request its requester may still edit, one in work (which only a lead may edit), or
+    one closed (nobody may)."""
+    context.request_in(draw(st.sampled_from(("submitted", "needs_info", "waitlisted", "accepted",
+                                             "in_progress", "resolved"))))
 
 
 EDIT_REQUEST = Form(
@@ -228,8 +231,9 @@ EDIT_REQUEST = Form(
 
 
 def _open_request(context, draw):
+    """A request at some step of its life (closed: nobody may comment any more)."""
     context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress",
-                                             "delivered"))))
+                                             "delivered", "resolved"))))
 
 
 COMMENT = Form(
@@ -263,6 +267,10 @@ def _optional_note(draw):
     return draw(st.one_of(st.just(""), paragraph()))
 
 
+LINKS = st.from_regex(r"https?://[a-z]{1,10}\.example\.com(/[a-zA-Z0-9_-]{1,12}){0,3}",
+                      fullmatch=True)
+RATINGS = ("", "1", "2", "3", "4", "5")
+
 # name -> (the form's own fields, a function (context, draw) -> valid values of those fields)
 TRANSITION_INPUTS = {
     "accept": ((Field("size", "select", choices=tuple(SIZES)),
@@ -279,15 +287,13 @@ TRANSITION_INPUTS = {
     "unblock": ((), lambda c, draw: {}),
     "unclaim": ((), lambda c, draw: {}),
     "deliver": ((Field("url", "url", 500), NOTE),
-                lambda c, draw: {"url": draw(st.from_regex(
-                    r"https?://[a-z]{1,10}\.example\.com(/[a-zA-Z0-9_-]{1,12}){0,3}", fullmatch=True)),
-                    "note": draw(paragraph())}),
-    "confirm": ((Field("rating", "select", choices=("", "1", "2", "3", "4", "5")), NOTE),
-                lambda c, draw: {"rating": draw(st.sampled_from(("", "1", "2", "3", "4", "5", MISSING))),
+                lambda c, draw: {"url": draw(LINKS), "note": draw(paragraph())}),
+    "confirm": ((Field("rating", "select", choices=RATINGS), NOTE),
+                lambda c, draw: {"rating": draw(st.sampled_from((*RATINGS, MISSING))),
                                  "note": _optional_note(draw)}),
     "reopen": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
-    "decline": ((Field("reason", "select", choices=("", *DECLINE_REASONS)), Field("url", "url", 500),
-                 NOTE),
+    "decline": ((Field("reason", "select", choices=("", *DECLINE_REASONS)),
+                 Field("url", "url", 500), NOTE),
                 lambda c, draw: _decline(draw)),
     "mark_duplicate": ((Field("original", "id", choices=lambda c: (str(c.other_id),)), NOTE),
                        lambda c, draw: {"original": str(c.other_id), "note": _optional_note(draw)}),
@@ -310,14 +316,17 @@ def _transition_form(name):
     states = tuple(sorted(t.sources))
 
     def build(context, draw):
-        context.request_in(draw(st.sampled_from(states)))
+        # Now and then a request that has moved on: the page that offered the action is stale.
+        stale = draw(st.integers(0, 9)) == 9
+        context.request_in("resolved" if stale else draw(st.sampled_from(states)))
         if name == "mark_duplicate":
             context.other_request()
 
     @st.composite
     def valid(draw, context):
         return {**answers(context, draw), "version": context.version_offset(0),
-                "next": draw(st.sampled_from((MISSING, "/triage", f"/requests/{context.request_id}"))),
+                "next": draw(st.sampled_from((MISSING, "/triage",
+                                              f"/requests/{context.request_id}"))),
                 "<id>": str(context.request_id)}
 
     return Form(
@@ -331,8 +340,11 @@ TRANSITIONS = tuple(_transition_form(name) for name in forms.TRANSITION_FORMS)
 
 # --- Triage, queue and SLA panels --------------------------------------------------------------
 
-def _before_delivery(context, draw):
-    context.request_in(draw(st.sampled_from(("submitted", "accepted", "needs_info"))))
+def _any_state(context, draw):
+    """A request in any state: panels offer their forms in some states only, and a page may be
+    out of date."""
+    context.request_in(draw(st.sampled_from(("submitted", "needs_info", "waitlisted", "accepted",
+                                             "in_progress", "blocked", "delivered", "resolved"))))
 
 
 CHANGE_KIND = Form(
@@ -343,7 +355,7 @@ CHANGE_KIND = Form(
         "kind": st.sampled_from(tuple(KINDS)), "note": st.one_of(st.just(""), paragraph()),
         "version": current_version(context), "next": st.sampled_from((MISSING, "/triage")),
         "<id>": st.just(str(context.request_id))}),
-    path=request_path("/requests/{id}/kind"), build=_before_delivery, prefix="kind",
+    path=request_path("/requests/{id}/kind"), build=_any_state, prefix="kind",
     form_class=forms.ChangeKindForm)
 
 RANK = Form(
@@ -354,7 +366,7 @@ RANK = Form(
         "position": st.integers(1, 1000).map(str), "reason": line(100),
         "version": current_version(context), "clear": st.sampled_from((MISSING, MISSING, "y")),
         "<id>": st.just(str(context.request_id))}),
-    path=request_path("/requests/{id}/rank"), build=_before_delivery, prefix="rank",
+    path=request_path("/requests/{id}/rank"), build=_any_state, prefix="rank",
     form_class=forms.OverrideForm)
 
 SLA_CLASS = Form(
@@ -364,7 +376,7 @@ SLA_CLASS = Form(
     valid=lambda context: st.fixed_dictionaries({
         "sla_class": st.sampled_from(("", *settings.SLA_CLASSES)), "reason": paragraph(),
         "version": current_version(context), "<id>": st.just(str(context.request_id))}),
-    path=request_path("/requests/{id}/sla-class"), build=_before_delivery, prefix="sla",
+    path=request_path("/requests/{id}/sla-class"), build=_any_state, prefix="sla",
     form_class=forms.SlaClassForm)
 
 # --- Administration ----------------------------------------------------------------------------
@@ -376,6 +388,7 @@ TEAM_FIELDS = (Field("name", "text", 80, similar=lambda c: c.team_names()),
 
 
 def team_answers(context):
+    """A team as a lead names it: any name, or one that exists already."""
     return st.fixed_dictionaries({
         "name": st.one_of(line(80), st.sampled_from(context.team_names())),
         "description": st.one_of(st.just(""), line(200)), "is_active": ticked()})
@@ -392,13 +405,15 @@ EDIT_TEAM = Form(
     path=lambda context, values: f"/admin/teams/{url_part(values, '<id>')}/edit",
     build=lambda context, draw: context.new_team(), form_class=forms.TeamForm)
 
-USER_FIELDS = (Field("name", "text", 120), Field("email", "email", 254, similar=lambda c: c.emails()),
+USER_FIELDS = (Field("name", "text", 120),
+               Field("email", "email", 254, similar=lambda c: c.emails()),
                Field("role", "select", choices=tuple(ROLES)),
                Field("teams", "multi_id", choices=lambda c: c.all_team_ids()),
                Field("password", "password", 200), Field("is_active", "boolean"))
 
 
 def user_answers(context, require_password):
+    """A person as a lead or admin enters them (a new password is optional on an edit)."""
     password = st.text(st.characters(exclude_categories=("Cs",)), min_size=8, max_size=40)
     return st.fixed_dictionaries({
         "name": line(80),
@@ -460,7 +475,8 @@ def settings_answers(draw, context):
     # targets (what once made a save take minutes).
     extreme = draw(st.integers(0, 4)) == 4
     start = draw(st.integers(0, 24 * 60 - 61))
-    end = start + draw(st.sampled_from((1, 2, 5, 60)) if extreme else st.integers(1, 24 * 60 - 1 - start))
+    length = st.sampled_from((1, 2, 5, 60)) if extreme else st.integers(1, 24 * 60 - 1 - start)
+    end = start + draw(length)
     days = st.lists(st.sampled_from(tuple(map(str, range(7)))), min_size=1,
                     max_size=1 if extreme else 7, unique=True)
     values = {
@@ -493,8 +509,8 @@ def settings_answers(draw, context):
 def _request_with_clocks(context, draw):
     """An open request whose SLA clocks a change of business hours or targets recomputes (a
     project: fuzzed ad-hoc budgets would waitlist an ad-hoc one)."""
-    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress", "needs_info"))),
-                       kind="project")
+    states = ("submitted", "accepted", "in_progress", "needs_info")
+    context.request_in(draw(st.sampled_from(states)), kind="project")
 
 
 SETTINGS = Form(

@@ -15,7 +15,7 @@ SLOW_OR_LARGE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.l
 settings.register_profile(
     "ci", max_examples=int(os.environ.get("FUZZ_CI_EXAMPLES", "15")), deadline=None,
     database=None, phases=(Phase.explicit, Phase.generate),
-    suppress_health_check=SLOW_OR_LARGE, print_blob=False)
+    suppress_health_check=SLOW_OR_LARGE, print_blob=True)
 settings.register_profile(
     "long", parent=settings.get_profile("ci"),
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")),

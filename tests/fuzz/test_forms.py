@@ -3,8 +3,8 @@
 For each post (catalogue.py says what each form holds and who may use it):
 1. the answer is never a 5xx, and comes within FUZZ_TIME_LIMIT seconds (default 10);
 2. a refusal (400, or the form shown again) says what is wrong next to a field or in a message
-   (a post with a tampered hidden input may get the error page instead); a 409 says why in a message;
-   any other refusal is one of the app's clear answers (403, 404, 405, 413, 429);
+   (a post with a tampered hidden input may get the error page instead); a 409 says why in a
+   message; any other refusal is one of the app's clear answers (403, 404, 405, 413, 429);
 3. a refusal changes nothing stored (every row of every table is compared);
 4. a success leads to a page that shows, the subject's page and everyone's weekly digest still
    build, and every mail it queued can be built for sending.
@@ -166,7 +166,8 @@ def many_logins(app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "1000000 per minute")
 
 
-@pytest.mark.parametrize(("form", "role"), CASES, ids=[f"{form.name}-{role}" for form, role in CASES])
+@pytest.mark.parametrize(("form", "role"), CASES,
+                         ids=[f"{form.name}-{role}" for form, role in CASES])
 def test_fuzzed_post_is_answered_clearly_and_a_refusal_changes_nothing(app, make, auth, many_logins,
                                                                         form, role):
     world = build_world(make)
@@ -214,7 +215,7 @@ def test_a_role_that_may_not_use_a_form_is_refused_and_nothing_changes(app, make
         token = auth.token
     client = auth.client
 
-    @settings(max_examples=3, phases=(Phase.generate,))
+    @settings(max_examples=2, phases=(Phase.generate,))
     @given(data=st.data())
     def post(data):
         with subject_of(form, app, make, world, data.draw) as context:

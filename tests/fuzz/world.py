@@ -32,6 +32,7 @@ STEPS = {
     "delivered": _IN_PROGRESS + (("deliver", "analyst", {"url": "https://bi.example.com/d/1",
                                                          "note": "Filter by region."}),),
 }
+STEPS["resolved"] = STEPS["delivered"] + (("confirm", "requester", {}),)
 # Analysts work on at most this many requests: high, so fuzzed claims are not all refused.
 WIP = 50
 
