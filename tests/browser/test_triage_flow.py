@@ -3,6 +3,7 @@ a size, claims it and delivers it; the requester sees it delivered."""
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
@@ -55,15 +56,13 @@ def test_submit_triage_claim_deliver(make, new_page):
 
     analyst.goto(f"/requests/{request_id}")
     analyst.get_by_role("button", name="Claim").click()
-    analyst.wait_for_url(f"**/requests/{request_id}")
-    assert analyst.locator(".badge.state").first.inner_text() == "In progress"
+    expect(analyst.locator(".badge.state").first).to_have_text("In progress")
     analyst.get_by_role("button", name="Deliver…").click()
     deliver = analyst.locator("#action-deliver")
     deliver.get_by_label("Link to the deliverable").fill("https://bi.example.com/d/newsletter")
     deliver.get_by_label("Delivery note").fill("Segments ranked by clicks; filter by issue.")
     deliver.get_by_role("button", name="Deliver").click()
-    analyst.wait_for_url(f"**/requests/{request_id}")
-    assert analyst.locator(".badge.state").first.inner_text() == "Delivered"
+    expect(analyst.locator(".badge.state").first).to_have_text("Delivered")
 
     requester.reload()
     assert requester.locator(".badge.state").first.inner_text() == "Delivered"
