@@ -54,6 +54,7 @@ def test_requester_submits_and_analyst_accepts(make, new_page):
     analyst.get_by_label("M — Medium, 2 to 3 days").check()
     analyst.locator("#action-accept").get_by_role("button", name="Accept").click()
     expect(analyst.locator(".badge.state").first).to_have_text("Accepted")
+    analyst.wait_for_load_state()  # Bootstrap wires the next buttons at load
     assert "accepted the request" in analyst.locator("#timeline").locator("..").inner_text()
 
     assert make.state(request_id) == "accepted"

@@ -57,12 +57,14 @@ def test_submit_triage_claim_deliver(make, new_page):
     analyst.goto(f"/requests/{request_id}")
     analyst.get_by_role("button", name="Claim").click()
     expect(analyst.locator(".badge.state").first).to_have_text("In progress")
+    analyst.wait_for_load_state()  # Bootstrap wires the next buttons at load
     analyst.get_by_role("button", name="Deliver…").click()
     deliver = analyst.locator("#action-deliver")
     deliver.get_by_label("Link to the deliverable").fill("https://bi.example.com/d/newsletter")
     deliver.get_by_label("Delivery note").fill("Segments ranked by clicks; filter by issue.")
     deliver.get_by_role("button", name="Deliver").click()
     expect(analyst.locator(".badge.state").first).to_have_text("Delivered")
+    analyst.wait_for_load_state()  # Bootstrap wires the next buttons at load
 
     requester.reload()
     assert requester.locator(".badge.state").first.inner_text() == "Delivered"
