@@ -4,7 +4,7 @@ import shutil
 import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,13 +37,19 @@ def browser():
         instance.close()
 
 
+# Assertions wait as long as actions do: on a busy machine a post can take seconds to answer.
+expect.set_options(timeout=10_000)
+
+
 @pytest.fixture
 def new_page(browser, live_server):
     """Open pages in fresh browser contexts (one per user); fail on any console error."""
     contexts, console_errors = [], []
 
     def open_page():
-        context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+        # No animations: a click inside a panel that is still unfolding can be lost.
+        context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
+                                      reduced_motion="reduce")
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
