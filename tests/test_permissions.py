@@ -255,7 +255,7 @@ def target_state(name):
 
 
 def test_every_action_a_person_can_take_on_the_web_is_in_the_table():
-    from tickets.forms import TRANSITION_FORMS
+    from tickets.forms.transitions import TRANSITION_FORMS
 
     assert set(TRANSITION_RULES) == set(TRANSITION_FORMS)
 

@@ -18,7 +18,7 @@ users_cli = AppGroup("users", help="Create and list people.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user(email, name, role, teams, password):
     """Create a user, e.g. the first admin of a new installation."""
-    from .forms import normalise_email
+    from .forms.base import normalise_email
 
     try:
         email = normalise_email(email)
@@ -160,7 +160,7 @@ def send_digests(dry_run, email, force):
     this command twice); --force is one named person's deliberate extra copy.
     """
     from . import digest, mail, settings
-    from .forms import normalise_email
+    from .forms.base import normalise_email
 
     if force and not email:
         raise click.UsageError(

@@ -490,7 +490,7 @@ def panel(request, now, values):
 
 def detail_context(request, user, now, values=None):
     """Extra template values for the request page's SLA panel (and a lead's class form)."""
-    from .forms import SlaClassForm  # forms import settings; keep this module's imports light
+    from .forms.triage import SlaClassForm  # forms import settings; keep this module's imports light
 
     values = values or settings.current()
     context = {"sla_panel": panel(request, now, values), "sla_class_form": None}

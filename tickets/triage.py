@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, exists, false, func, or_
 from . import clocks, limits, settings
 from .auth import can_change_kind
 from .extensions import db
-from .forms import ChangeKindForm
+from .forms.triage import ChangeKindForm
 from .lifecycle import (
     BEFORE_DELIVERY,
     ConcurrentChange,

@@ -9,7 +9,13 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tickets import forms, lifecycle, settings
+from tickets import lifecycle, settings
+from tickets.forms.account import ChangePasswordForm, LoginForm, PreferencesForm
+from tickets.forms.admin import TeamForm, UserForm
+from tickets.forms.requests import CommentForm, RequestForm
+from tickets.forms.settings import SettingsForm
+from tickets.forms.transitions import TRANSITION_FORMS
+from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from tickets.models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
 
 from .strategies import MISSING, future_date, printable
@@ -173,7 +179,7 @@ LOGIN = Form(
             lambda email: st.sampled_from((email, email.upper(), f" {email} "))),
         "password": st.sampled_from(("correct-horse-9", "correct-horse-9", "wrong-horse-9")),
         "remember": ticked(), "next": st.sampled_from(("", "/requests/new", "/triage"))}),
-    path=lambda context, values: "/login", form_class=forms.LoginForm)
+    path=lambda context, values: "/login", form_class=LoginForm)
 
 PREFERENCES = Form(
     "preferences", "mail.preferences", "/preferences", ROLES_ALL,
@@ -184,7 +190,7 @@ PREFERENCES = Form(
         "is_digest_enabled": ticked(),
         "digest_weekday": st.sampled_from(("", *map(str, range(7)))),
         "notifications": st.lists(st.sampled_from(tuple(NOTIFICATIONS)), unique=True)}),
-    path=lambda context, values: "/preferences", form_class=forms.PreferencesForm)
+    path=lambda context, values: "/preferences", form_class=PreferencesForm)
 
 # The current password stays what the world logs in with: a success "changes" it to itself,
 # which still replaces the session generation (this client stays logged in, as a person would).
@@ -197,7 +203,7 @@ CHANGE_PASSWORD = Form(
         lambda current: {"current": current, "new": "correct-horse-9",
                          "confirm": "correct-horse-9"}),
     path=lambda context, values: "/preferences/password", prefix="password",
-    form_class=forms.ChangePasswordForm)
+    form_class=ChangePasswordForm)
 
 UNSUBSCRIBE = Form(
     "unsubscribe", "mail.unsubscribe_confirm", "/unsubscribe/<token>", (ANONYMOUS,),
@@ -212,7 +218,7 @@ UNSUBSCRIBE = Form(
 NEW_REQUEST = Form(
     "new_request", "requests.new", "/requests/new", ROLES_ALL,
     fields=INTAKE_FIELDS, valid=intake_answers, path=lambda context, values: "/requests/new",
-    form_class=forms.RequestForm)
+    form_class=RequestForm)
 
 def _edit_subject(context, draw):
     """A request its requester may still edit, one in work (which only a lead may edit), or
@@ -227,7 +233,7 @@ EDIT_REQUEST = Form(
     valid=lambda context: intake_answers(context).map(
         lambda values: {**values, "version": context.version_offset(0),
                         "<id>": str(context.request_id)}),
-    path=request_path("/requests/{id}/edit"), build=_edit_subject, form_class=forms.RequestForm)
+    path=request_path("/requests/{id}/edit"), build=_edit_subject, form_class=RequestForm)
 
 
 def _open_request(context, draw):
@@ -241,7 +247,7 @@ COMMENT = Form(
     fields=(Field("text", "textarea", 10000), PATH_ID),
     valid=lambda context: st.fixed_dictionaries({"text": paragraph(),
                                                  "<id>": st.just(str(context.request_id))}),
-    path=request_path("/requests/{id}/comments"), build=_open_request, form_class=forms.CommentForm)
+    path=request_path("/requests/{id}/comments"), build=_open_request, form_class=CommentForm)
 
 # --- Transitions: one form per lifecycle action ------------------------------------------------
 
@@ -333,10 +339,10 @@ def _transition_form(name):
         f"act_{name}", "requests.act", "/requests/<int:request_id>/actions/<name>", roles,
         fields=own_fields + (version(), NEXT, PATH_ID), valid=valid,
         path=request_path(f"/requests/{{id}}/actions/{name}"), build=build, prefix=name,
-        form_class=forms.TRANSITION_FORMS[name])
+        form_class=TRANSITION_FORMS[name])
 
 
-TRANSITIONS = tuple(_transition_form(name) for name in forms.TRANSITION_FORMS)
+TRANSITIONS = tuple(_transition_form(name) for name in TRANSITION_FORMS)
 
 # --- Triage, queue and SLA panels --------------------------------------------------------------
 
@@ -356,7 +362,7 @@ CHANGE_KIND = Form(
         "version": current_version(context), "next": st.sampled_from((MISSING, "/triage")),
         "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/kind"), build=_any_state, prefix="kind",
-    form_class=forms.ChangeKindForm)
+    form_class=ChangeKindForm)
 
 RANK = Form(
     "rank", "queue.rank", "/requests/<int:request_id>/rank", ("lead",),
@@ -367,7 +373,7 @@ RANK = Form(
         "version": current_version(context), "clear": st.sampled_from((MISSING, MISSING, "y")),
         "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/rank"), build=_any_state, prefix="rank",
-    form_class=forms.OverrideForm)
+    form_class=OverrideForm)
 
 SLA_CLASS = Form(
     "sla_class", "sla.set_class", "/requests/<int:request_id>/sla-class", ("lead",),
@@ -377,7 +383,7 @@ SLA_CLASS = Form(
         "sla_class": st.sampled_from(("", *settings.SLA_CLASSES)), "reason": paragraph(),
         "version": current_version(context), "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/sla-class"), build=_any_state, prefix="sla",
-    form_class=forms.SlaClassForm)
+    form_class=SlaClassForm)
 
 # --- Administration ----------------------------------------------------------------------------
 
@@ -396,14 +402,14 @@ def team_answers(context):
 
 NEW_TEAM = Form(
     "new_team", "admin.team_form", "/admin/teams/new", MANAGERS, fields=TEAM_FIELDS,
-    valid=team_answers, path=lambda context, values: "/admin/teams/new", form_class=forms.TeamForm)
+    valid=team_answers, path=lambda context, values: "/admin/teams/new", form_class=TeamForm)
 
 EDIT_TEAM = Form(
     "edit_team", "admin.team_form", "/admin/teams/<int:team_id>/edit", MANAGERS,
     fields=TEAM_FIELDS + (PATH_ID,),
     valid=lambda context: with_path_id(team_answers(context), context, lambda c: c.team_id),
     path=lambda context, values: f"/admin/teams/{url_part(values, '<id>')}/edit",
-    build=lambda context, draw: context.new_team(), form_class=forms.TeamForm)
+    build=lambda context, draw: context.new_team(), form_class=TeamForm)
 
 USER_FIELDS = (Field("name", "text", 120),
                Field("email", "email", 254, similar=lambda c: c.emails()),
@@ -428,14 +434,14 @@ def user_answers(context, require_password):
 NEW_USER = Form(
     "new_user", "admin.user_form", "/admin/users/new", MANAGERS, fields=USER_FIELDS,
     valid=lambda context: user_answers(context, True),
-    path=lambda context, values: "/admin/users/new", form_class=forms.UserForm)
+    path=lambda context, values: "/admin/users/new", form_class=UserForm)
 
 EDIT_USER = Form(
     "edit_user", "admin.user_form", "/admin/users/<int:user_id>/edit", MANAGERS,
     fields=USER_FIELDS + (PATH_ID,),
     valid=lambda context: with_path_id(user_answers(context, False), context, lambda c: c.user_id),
     path=lambda context, values: f"/admin/users/{url_part(values, '<id>')}/edit",
-    build=lambda context, draw: context.new_user(), form_class=forms.UserForm)
+    build=lambda context, draw: context.new_user(), form_class=UserForm)
 
 # --- Settings --------------------------------------------------------------------------------
 
@@ -516,7 +522,7 @@ def _request_with_clocks(context, draw):
 SETTINGS = Form(
     "settings", "settings.index", "/settings", MANAGERS, fields=settings_fields,
     valid=settings_answers, path=lambda context, values: "/settings", build=_request_with_clocks,
-    form_class=forms.SettingsForm, dynamic_fields=("budget_", "wip_"))
+    form_class=SettingsForm, dynamic_fields=("budget_", "wip_"))
 
 FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from .. import people
 from ..auth import roles_required
 from ..extensions import db
-from ..forms import TeamForm, UserForm
+from ..forms.admin import TeamForm, UserForm
 from ..models import ROLES, Request, Team, User, utcnow
 from ..queries import MAX_ID, contains_text
 from .helpers import keep_this_browser_logged_in, paginate, text_arg

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..forms import LoginForm
+from ..forms.account import LoginForm
 from ..models import User, utcnow
 from ..sessions import revoke_sessions
 from .helpers import is_safe_next, log_in, log_out

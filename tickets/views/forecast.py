@@ -2,53 +2,14 @@
 "what if" on throughput (GET, so the URL keeps the inputs and can be shared)."""
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from wtforms import SelectField, ValidationError
-from wtforms.validators import Optional
 
 from .. import forecast, settings
 from ..auth import roles_required
 from ..extensions import db
-from ..forms import DatadeskForm, NumberField, number_in, options
+from ..forms.reports import WhatIfForm
 from ..models import Team, utcnow
 
 bp = Blueprint("forecast", __name__)
-
-
-class WhatIfForm(DatadeskForm):
-    """The what-if of /reports/forecast: a team, and throughput as a percentage of the recent
-    one. It changes nothing, so it is sent by GET without a CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    team = SelectField("Team", coerce=str, default="", validate_choice=False)
-    throughput = NumberField(
-        "Throughput (% of recent)",
-        default=100,
-        description="100 is the recent pace; 125 is a quarter more, e.g. one more analyst in a "
-                    "team of four; 50 is half.",
-        validators=[Optional(), number_in(*forecast.MULTIPLIER_RANGE,
-                                          "Enter a whole percentage from "
-                                          f"{forecast.MULTIPLIER_RANGE[0]} to "
-                                          f"{forecast.MULTIPLIER_RANGE[1]}.")])
-
-    def __init__(self, *args, teams, everyone, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.team.choices = options(
-            [("", "All teams" if everyone else "All your teams"),
-             *((str(team.id), team.name) for team in teams)])
-
-    def validate_team(self, field):
-        if field.data not in {choice.value for choice in field.choices}:
-            raise ValidationError("Choose one of the teams listed.")
-
-    @property
-    def team_id(self):
-        return int(self.team.data) if self.team.data else None
-
-    @property
-    def multiplier(self):
-        return (self.throughput.data or 100) / 100
 
 
 @bp.route("/reports/forecast")

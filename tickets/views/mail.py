@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from .. import mail, people
 from ..extensions import csrf, db
-from ..forms import WEEKDAYS, ChangePasswordForm, PreferencesForm
+from ..forms.account import ChangePasswordForm, PreferencesForm
+from ..forms.base import WEEKDAYS
 from ..models import NOTIFICATIONS, User, utcnow
 from ..sessions import revoke_sessions
 from .auth import count_as_failed_attempt

@@ -7,7 +7,7 @@ from sqlalchemy.orm import aliased
 from .. import clocks, lifecycle, limits, queues, settings
 from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
-from ..forms import OverrideForm
+from ..forms.triage import OverrideForm
 from ..models import KINDS, STATES, Request, Team, User, utcnow
 from ..queries import MAX_ID
 from .reports import csv_response

@@ -15,18 +15,15 @@ requesters are refused (403).
 import csv
 import io
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
-from wtforms import DateField, Form, SelectField
-from wtforms.validators import Optional
 
 from .. import limits, reports
 from ..auth import roles_required
 from ..extensions import db
-from ..forms import options
+from ..forms.reports import ReportFiltersForm
 from ..models import KINDS, Team, User, utcnow
 
 bp = Blueprint("reports", __name__)
@@ -81,67 +78,6 @@ def csv_response(filename, columns, rows):
 
 
 # --- Filters ----------------------------------------------------------------------------------
-
-class ReportFiltersForm(Form):
-    """The filter bar: a GET form whose values live in the URL, so a view can be shared.
-
-    ``reports.parse_filters`` decides what the URL means (it never fails: a bad value falls
-    back to its default); this form shows what it decided, and ``explain`` puts a note on each
-    field whose value in the URL was not used, saying what is shown instead.
-    """
-
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    team = SelectField("Team", default="")
-    analyst = SelectField("Analyst", default="")
-    kind = SelectField("Kind", default="")
-
-    def __init__(self, filters, *, today, teams, analysts, sees_everything):
-        super().__init__(MultiDict({name: str(value)
-                                    for name, value in reports.filters_query(filters).items()}))
-        self.today = today
-        self.sees_everything = sees_everything
-        all_teams = "All teams" if sees_everything else "All my teams"
-        self.team.choices = options([("", all_teams)] + [
-            (str(team.id), team.name if team.is_active else f"{team.name} (inactive)")
-            for team in teams])
-        self.analyst.choices = options([("", "Anyone")] + [(str(person.id), person.name)
-                                                           for person in analysts])
-        self.kind.choices = options([("", "Any kind")] + [(key, label) for key, (label, _)
-                                                           in KINDS.items()])
-        for field in (self.start, self.end):
-            field.render_kw = {"max": today.isoformat()}
-        for field in self:
-            field.errors = []
-
-    def explain(self, args, filters):
-        """Note on each field where the URL asked for something else than ``filters`` shows."""
-        for name, applied in (("start", filters.start), ("end", filters.end)):
-            asked = (args.get(name) or "").strip()
-            if asked and asked != applied.isoformat():
-                try:
-                    date.fromisoformat(asked)
-                except ValueError:
-                    self[name].errors.append(
-                        f"Enter a date as YYYY-MM-DD; the charts use {applied.isoformat()}.")
-                else:
-                    self[name].errors.append(
-                        f"The charts use {applied.isoformat()}: a range runs forwards and "
-                        "covers at most 5 years.")
-        if filters.end > self.today and not self.end.errors:
-            self.end.errors.append(f"Days after today ({self.today.isoformat()}) have no data yet.")
-        for name, applied, kind in (("team", filters.team_id, "team"),
-                                    ("analyst", filters.analyst_id, "analyst")):
-            asked = (args.get(name) or "").strip()
-            if asked and (applied is None or self[name].data != str(applied)):
-                self[name].errors.append(
-                    "You see the reports of your own teams only: showing all of them."
-                    if name == "team" and not self.sees_everything
-                    else f"There is no such {kind}: showing everyone's." if kind == "analyst"
-                    else "There is no such team: showing every team.")
-        if (args.get("kind") or "").strip() and filters.kind is None:
-            self.kind.errors.append("Choose a kind from the list: showing every kind.")
-
 
 def _teams_for(user):
     """The teams ``user`` may see reports of: every team for leads and admins, their own for

@@ -17,7 +17,8 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
-from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
+from ..forms.requests import CommentForm, RequestForm
+from ..forms.transitions import TRANSITION_FORMS
 from ..models import (CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Event, Request, Team, User,
                       utcnow)
 from ..queries import contains_text, id_matches

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from .. import settings
 from ..auth import roles_required
 from ..extensions import db
-from ..forms import SettingsForm
+from ..forms.settings import SettingsForm
 from ..models import SettingChange, Team, User, utcnow
 from .helpers import paginate
 

@@ -5,7 +5,7 @@ from flask_login import current_user
 from .. import clocks, lifecycle
 from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
-from ..forms import SlaClassForm
+from ..forms.triage import SlaClassForm
 from ..models import utcnow
 from . import requests as request_pages
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 from .. import clocks, lifecycle, limits, settings, triage
 from ..auth import can_change_kind, get_visible_request_or_404, roles_required
 from ..extensions import db
-from ..forms import TRANSITION_FORMS, ChangeKindForm
+from ..forms.transitions import TRANSITION_FORMS
+from ..forms.triage import ChangeKindForm
 from ..models import KINDS, Request, Team, utcnow
 from ..queries import id_matches
 from .helpers import is_safe_next, paginate, url_with

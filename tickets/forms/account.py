@@ -1,0 +1,80 @@
+"""The forms of a person's own account: logging in, mail preferences and a new password."""
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField,
+                     StringField)
+from wtforms.validators import Length, ValidationError
+
+from ..models import NOTIFICATIONS
+from ..people import PASSWORD_LENGTH, password_problem
+from .base import WEEKDAYS, DatadeskForm, options, required, strip
+
+
+class LoginForm(FlaskForm):
+    """Not a DatadeskForm: credentials are matched as typed and never stored or shown, so a
+    control character in them gets the same answer as a wrong password."""
+
+    email = StringField("E-mail", filters=[strip],
+                        validators=[required("Enter your e-mail address."), Length(max=254)])
+    password = PasswordField("Password", validators=[required("Enter your password."),
+                                                     Length(max=PASSWORD_LENGTH[1])])
+    remember = BooleanField("Keep me signed in on this computer")
+    next = HiddenField()
+
+
+class PreferencesForm(DatadeskForm):
+    """A user's own mail preferences: the weekly digest, its day, and event notifications."""
+
+    is_digest_enabled = BooleanField("Send me the weekly digest")
+    digest_weekday = SelectField("Day of the week", coerce=str, validate_choice=False)
+    notifications = SelectMultipleField(
+        "Send me an e-mail when", choices=options(NOTIFICATIONS.items()), validate_choice=False)
+
+    def __init__(self, *args, default_weekday=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.digest_weekday.choices = options(
+            [("", f"The team's default ({WEEKDAYS[default_weekday]})")]
+            + [(str(day), name) for day, name in enumerate(WEEKDAYS)])
+
+    def validate_digest_weekday(self, field):
+        if field.data not in ("", *map(str, range(7))):
+            raise ValidationError("Choose a day of the week.")
+
+    def validate_notifications(self, field):
+        unknown = [value for value in field.data or () if value not in NOTIFICATIONS]
+        if unknown:
+            raise ValidationError("Choose among the notifications listed.")
+
+    @property
+    def weekday(self):
+        """The chosen day as a number, or None for the team's default."""
+        return int(self.digest_weekday.data) if self.digest_weekday.data else None
+
+
+class ChangePasswordForm(DatadeskForm):
+    """A person's own new password: the current one first, then the new one twice."""
+
+    current = PasswordField("Current password", validators=[
+        required("Enter your current password."), Length(max=PASSWORD_LENGTH[1])])
+    new = PasswordField(
+        "New password", validators=[required("Enter a new password.")],
+        description=f"{PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters; a phrase of a few "
+                    "words is long and easy to remember.")
+    confirm = PasswordField("New password again",
+                            validators=[required("Enter the new password a second time.")])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_current(self, field):
+        if not self.user.check_password(field.data):
+            raise ValidationError("That is not your current password.")
+
+    def validate_new(self, field):
+        problem = password_problem(field.data, self.user.email)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_confirm(self, field):
+        if field.data != self.new.data:
+            raise ValidationError("This is not the same as the new password above.")
