@@ -46,6 +46,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import lifecycle, priority, settings, sla
+from .errors import Refusal
 from .extensions import db
 from .models import CLOSED_STATES, OPEN_STATES, STATES, Event, Request
 
@@ -78,12 +79,11 @@ PAUSE_REASONS = {
 }
 
 
-class SlaClassError(ValueError):
+class SlaClassError(Refusal):
     """A class a lead cannot set; ``field`` names the form field concerned."""
 
     def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 # --- The class ----------------------------------------------------------------------------
@@ -489,13 +489,9 @@ def panel(request, now, values):
 
 
 def detail_context(request, user, now, values=None):
-    """Extra template values for the request page's SLA panel (and a lead's class form)."""
-    from .forms.triage import SlaClassForm  # forms import settings; keep this module's imports light
-
+    """What the request page's SLA panel shows: the panel, and whether ``user`` may set the
+    class (leads, while the clocks run)."""
     values = values or settings.current()
-    context = {"sla_panel": panel(request, now, values), "sla_class_form": None}
-    if user.is_authenticated and user.role == "lead" and request.state not in STOPPED_STATES:
-        context["sla_class_form"] = SlaClassForm(
-            formdata=None, prefix="sla", version=request.version,
-            sla_class=request.sla_class if request.sla_class_is_set else "")
-    return context
+    return {"sla_panel": panel(request, now, values),
+            "can_set_class": (user.is_authenticated and user.role == "lead"
+                              and request.state not in STOPPED_STATES)}

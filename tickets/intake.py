@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import clocks, lifecycle, limits, settings, triage
+from .errors import Refusal
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -80,7 +81,7 @@ AFTER_TRIAGE = {
 }
 
 
-class FieldsLocked(Exception):
+class FieldsLocked(Refusal):
     """Changes refused because triage decided those fields; ``messages`` maps each field to
     what its person is told (400, a message on each field)."""
 

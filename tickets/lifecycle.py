@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clocks, limits, notifications
+from .errors import CHANGED_MEANWHILE, Refusal
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
 
@@ -104,32 +105,39 @@ TRANSITIONS = {
 }
 
 
-class TransitionError(Exception):
+class TransitionError(Refusal):
     """A transition that cannot be taken; ``str(error)`` is a message for the user."""
 
 
 class NotAllowed(TransitionError):
     """The actor may not take this transition on this request (403)."""
 
+    status = 403
+
 
 class InvalidTransition(TransitionError):
     """The transition does not apply from the request's current state (409)."""
+
+    status = 409
 
 
 class MissingInput(TransitionError):
     """A required input is missing or wrong; ``field`` names it (400)."""
 
     def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 class ConcurrentChange(TransitionError):
     """Someone else changed the request after it was read (409)."""
 
+    status = 409
+
 
 class LimitReached(TransitionError):
     """The analyst who would take the request is at their WIP limit (409)."""
+
+    status = 409
 
 
 # Who may be given a request to work on.
@@ -344,10 +352,7 @@ def flush_or_conflict(request):
     try:
         db.session.flush()
     except StaleDataError as error:
-        raise ConcurrentChange(
-            "Someone else changed this request at the same moment, and their change came first. "
-            "Nothing of yours was saved; review the request and try again."
-        ) from error
+        raise ConcurrentChange(CHANGED_MEANWHILE) from error
 
 
 def _check_assignee(request, assignee, actor):

@@ -1,6 +1,7 @@
 """Teams and people: creating and changing them, with the rules that keep an install usable."""
 from sqlalchemy.exc import IntegrityError
 
+from .errors import Refusal
 from .extensions import db
 from .models import ROLES, Team, User, name_key
 from .sessions import revoke_sessions
@@ -9,20 +10,22 @@ from .sessions import revoke_sessions
 PASSWORD_LENGTH = (12, 256)
 
 
-class DuplicateName(ValueError):
-    """A team name or e-mail address that is already taken."""
+class DuplicateName(Refusal):
+    """A team name or e-mail address that is already taken (``field``: which)."""
 
 
-class NotPermitted(PermissionError):
+class NotPermitted(Refusal):
     """A change the acting user may not make; ``field`` names the form field it concerns."""
 
     def __init__(self, message, field="role"):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
-class PasswordRequired(ValueError):
+class PasswordRequired(Refusal):
     """A new user without a first password."""
+
+    def __init__(self, message):
+        super().__init__(message, "password")
 
 
 def password_problem(password, email):
@@ -51,7 +54,7 @@ def save_team(team, *, name, description="", is_active=True):
     """
     clash = db.session.scalars(db.select(Team).where(Team.name_key == name_key(name))).first()
     if clash is not None and clash is not team:
-        raise DuplicateName(f"There is already a team called {clash.name}.")
+        raise DuplicateName(f"There is already a team called {clash.name}.", "name")
     if team is None:
         team = Team()
         db.session.add(team)
@@ -59,7 +62,7 @@ def save_team(team, *, name, description="", is_active=True):
     try:
         db.session.flush()
     except IntegrityError:
-        raise DuplicateName(f"There is already a team called {name}.") from None
+        raise DuplicateName(f"There is already a team called {name}.", "name") from None
     return team
 
 
@@ -83,7 +86,7 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
             raise NotPermitted("You cannot change your own role; ask another lead or admin.")
     clash = db.session.scalars(db.select(User).where(User.email == email)).first()
     if clash is not None and clash is not user:
-        raise DuplicateName(f"{email} already belongs to {clash.name}.")
+        raise DuplicateName(f"{email} already belongs to {clash.name}.", "email")
     teams = db.session.scalars(
         db.select(Team).where(Team.id.in_(list(team_ids))).order_by(Team.name)).all() if team_ids else []
     if user is None:

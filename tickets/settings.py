@@ -12,6 +12,7 @@ import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
+from .errors import Refusal
 from .extensions import db
 from .models import Setting, SettingChange, Team, User
 from .sla import BusinessHours, SlaTarget
@@ -71,11 +72,11 @@ WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-class SettingError(ValueError):
+class SettingError(Refusal):
     """A value a setting cannot take; ``key`` names the setting (and the form field) concerned."""
 
     def __init__(self, key, message):
-        super().__init__(message)
+        super().__init__(message, key)
         self.key = key
 
 

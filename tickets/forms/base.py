@@ -105,6 +105,11 @@ class DatadeskForm(FlaskForm):
                 valid = False
         return valid
 
+    def refuse(self, messages):
+        """Show what the domain refused ({field: message}, errors.Refusal) on the fields."""
+        for name, message in messages.items():
+            self[name].errors = [*self[name].errors, message]
+
 
 def required(message):
     """Require an input, with ``message`` when it is missing."""

@@ -97,8 +97,8 @@ class RequestForm(DatadeskForm):
     def refuse(self, messages):
         """Put each refused change's message ({field: message}) on its field, which shows the
         request's value again."""
-        for name, message in messages.items():
-            self[name].errors = [*self[name].errors, message]
+        super().refuse(messages)
+        for name in messages:
             self[name].data = self[name].object_data
 
     def validate_team_id(self, field):

@@ -1,11 +1,12 @@
 """Administration for leads and admins: teams, people, roles and analyst embedding."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from .. import people
 from ..auth import roles_required
+from ..errors import run_action
 from ..extensions import db
 from ..forms.admin import TeamForm, UserForm
 from ..models import ROLES, Request, Team, User, utcnow
@@ -39,15 +40,11 @@ def team_form(team_id=None):
         abort(404)
     form = TeamForm(obj=team)
     if form.validate_on_submit():
-        try:
-            team = people.save_team(team, name=form.name.data, description=form.description.data,
-                                    is_active=form.is_active.data)
-            db.session.commit()
-        except people.DuplicateName as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
-        else:
-            flash(f"Team {team.name} is saved.", "success")
+        done = run_action(
+            lambda: people.save_team(team, name=form.name.data, description=form.description.data,
+                                     is_active=form.is_active.data),
+            form=form, success=lambda saved: f"Team {saved.name} is saved.")
+        if done:
             return redirect(url_for("admin.teams"))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/team_form.html", form=form, team=team), status
@@ -82,25 +79,15 @@ def user_form(user_id=None):
         form.teams.data = user.team_ids
         form.password.data = ""
     if form.validate_on_submit():
-        try:
-            user = people.save_user(
+        done = run_action(
+            lambda: people.save_user(
                 user, actor=current_user, name=form.name.data, email=form.email.data,
                 role=form.role.data, team_ids=form.teams.data, password=form.password.data or None,
-                is_active=form.is_active.data)
-            db.session.commit()
-        except people.DuplicateName as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        except people.NotPermitted as error:
-            db.session.rollback()
-            form[error.field].errors.append(str(error))
-        except people.PasswordRequired as error:
-            db.session.rollback()
-            form.password.errors.append(str(error))
-        else:
-            if user.id == current_user.id and form.password.data:
-                keep_this_browser_logged_in(user, utcnow())  # own password: only the others end
-            flash(f"{user.name} is saved.", "success")
+                is_active=form.is_active.data),
+            form=form, success=lambda saved: f"{saved.name} is saved.")
+        if done:
+            if done.result.id == current_user.id and form.password.data:
+                keep_this_browser_logged_in(done.result, utcnow())  # own password: others end
             return redirect(url_for("admin.users"))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/user_form.html", form=form, user=user), status

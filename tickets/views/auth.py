@@ -7,6 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..errors import run_action
 from ..extensions import db
 from ..forms.account import LoginForm
 from ..models import User, utcnow
@@ -108,12 +109,15 @@ def login():
         else:
             now = utcnow()
             log_in(user, remember=form.remember.data, now=now)
-            user.last_login_at = now
-            db.session.commit()
+            run_action(lambda: _record_log_in(user, now))
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("requests.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _record_log_in(user, now):
+    user.last_login_at = now
 
 
 @bp.route("/logout", methods=["POST"])
@@ -121,8 +125,7 @@ def login():
 def logout():
     """Sign out (POST only, so a link or image cannot log anyone out); the session's generation
     is replaced, so no copy of its cookies works again."""
-    revoke_sessions(db.session.get(User, current_user.id))
-    db.session.commit()
-    log_out()
+    run_action(lambda: revoke_sessions(db.session.get(User, current_user.id)))
+    log_out()  # clears the session, so the message is flashed after
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -1,9 +1,9 @@
 """A person's preferences (mail, password, sessions), unsubscribe links, and the digest preview."""
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import mail, people
+from ..errors import run_action
 from ..extensions import csrf, db
 from ..forms.account import ChangePasswordForm, PreferencesForm
 from ..forms.base import WEEKDAYS
@@ -51,22 +51,26 @@ def preferences():
     else:
         form = PreferencesForm(default_weekday=_default_weekday())
     if form.validate_on_submit():
-        user = db.session.get(User, current_user.id)
-        user.is_digest_enabled = form.is_digest_enabled.data
-        user.digest_weekday = form.weekday
-        offered = notifications_for(user)
-        chosen = set(form.notifications.data or ())
-        # Kinds not offered to this user keep their value (a requester promoted later finds
-        # them as they were).
-        user.notifications = [key for key in NOTIFICATIONS
-                              if (key in chosen if key in offered
-                                  else key in (user.notifications or ()))]
-        db.session.commit()
-        flash("Your mail preferences are saved.", "success")
-        return redirect(url_for("mail.preferences"))
+        done = run_action(lambda: _save_preferences(db.session.get(User, current_user.id), form),
+                          form=form, success="Your mail preferences are saved.")
+        if done:
+            return redirect(url_for("mail.preferences"))
     status = 400 if request.method == "POST" else 200
     return _preferences_page(form, ChangePasswordForm(formdata=None, user=current_user,
                                                       prefix="password"), status)
+
+
+def _save_preferences(user, form):
+    """Give ``user`` the mail preferences ``form`` chose."""
+    user.is_digest_enabled = form.is_digest_enabled.data
+    user.digest_weekday = form.weekday
+    offered = notifications_for(user)
+    chosen = set(form.notifications.data or ())
+    # Kinds not offered to this user keep their value (a requester promoted later finds them
+    # as they were).
+    user.notifications = [key for key in NOTIFICATIONS
+                          if (key in chosen if key in offered
+                              else key in (user.notifications or ()))]
 
 
 @bp.route("/preferences/password", methods=["POST"])
@@ -79,12 +83,13 @@ def change_password():
     user = db.session.get(User, current_user.id)
     password_form = ChangePasswordForm(user=user, prefix="password")
     if password_form.validate_on_submit():
-        people.change_password(user, password_form.new.data)
-        db.session.commit()
-        keep_this_browser_logged_in(user, utcnow())
-        flash("Your password is changed. Every other browser where you were logged in is "
-              "logged out.", "success")
-        return redirect(url_for("mail.preferences"))
+        done = run_action(lambda: people.change_password(user, password_form.new.data),
+                          form=password_form,
+                          success="Your password is changed. Every other browser where you were "
+                                  "logged in is logged out.")
+        if done:
+            keep_this_browser_logged_in(user, utcnow())
+            return redirect(url_for("mail.preferences"))
     if password_form.current.data and password_form.current.errors:
         count_as_failed_attempt()
     return _preferences_page(_saved_preferences(), password_form, 400)
@@ -95,11 +100,10 @@ def change_password():
 def log_out_everywhere():
     """Log out every other browser of the current user (a lost laptop, a shared computer)."""
     user = db.session.get(User, current_user.id)
-    revoke_sessions(user)
-    db.session.commit()
+    run_action(lambda: revoke_sessions(user),
+               success="Every other browser where you were logged in is logged out. You stay "
+                       "logged in here.")
     keep_this_browser_logged_in(user, utcnow())
-    flash("Every other browser where you were logged in is logged out. You stay logged in here.",
-          "success")
     return redirect(url_for("mail.preferences"))
 
 
@@ -137,13 +141,17 @@ def unsubscribe(token):
 def unsubscribe_confirm(token):
     """Stop the mail the token names; works without logging in (RFC 8058 one-click too)."""
     user, what = _token_user(token)
+    run_action(lambda: _unsubscribe(user, what))
+    return render_template("mail/unsubscribe.html", user=user, what=what,
+                           what_text=UNSUBSCRIBE_TEXT[what], done=True, token=token)
+
+
+def _unsubscribe(user, what):
+    """Stop ``what`` (the digest, or notifications) for ``user``."""
     if what == "digest":
         user.is_digest_enabled = False
     else:
         user.notifications = []
-    db.session.commit()
-    return render_template("mail/unsubscribe.html", user=user, what=what,
-                           what_text=UNSUBSCRIBE_TEXT[what], done=True, token=token)
 
 
 def _previewed_user():

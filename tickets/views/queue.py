@@ -1,17 +1,18 @@
 """Queues: an analyst's own queue and the leads' backlog, in priority order, and lead overrides."""
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased
 
 from .. import clocks, lifecycle, limits, queues, settings
 from ..auth import get_visible_request_or_404, roles_required
+from ..errors import run_action
 from ..extensions import db
 from ..forms.triage import OverrideForm
 from ..models import KINDS, STATES, Request, Team, User, utcnow
 from ..queries import MAX_ID
 from .reports import csv_response
-from .requests import _render_detail  # the one way to render a request page
+from .request_page import RANK, render_request_page
 
 bp = Blueprint("queue", __name__)
 
@@ -173,56 +174,23 @@ def _backlog_csv(entries, now, values):
 def rank(request_id):
     """A lead moves a request in its team's queue, or clears the move, with a reason."""
     req = get_visible_request_or_404(request_id, current_user)
-    try:
-        # Before the form: the page of a delivered or closed request has no queue form to show
-        # its field errors on.
-        queues.check_in_queue(req)
-    except lifecycle.InvalidTransition as conflict:
-        flash(str(conflict), "warning")
-        return _detail_with(None, request_id, 409)
+    # Before the form: the page of a delivered or closed request has no queue form to show its
+    # field errors on.
+    in_queue = run_action(lambda: queues.check_in_queue(req), commit=False)
+    if not in_queue:
+        return render_request_page(request_id, current_user, status=in_queue.status)
     form = OverrideForm(prefix="rank")
-    if not form.validate_on_submit():
-        return _detail_with(form, request_id, 400)
-    position = None if form.clear.data else form.position.data
-    try:
-        queues.override_rank(req, current_user, position, form.reason.data, utcnow(),
-                             expected_version=form.version.data)
-        db.session.commit()
-    except lifecycle.MissingInput as missing:
-        db.session.rollback()
-        form[missing.field].errors.append(str(missing))
-        return _detail_with(form, request_id, 400)
-    except lifecycle.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange) as conflict:
-        db.session.rollback()
-        flash(str(conflict), "warning")
-        return _detail_with(None, request_id, 409)
-    if position is None:
-        flash("The override is cleared: the request is back in its place by score.", "success")
+    if form.validate_on_submit():
+        position = None if form.clear.data else form.position.data
+        moved = (f"Moved to position {position} in the team's queue." if position is not None
+                 else "The override is cleared: the request is back in its place by score.")
+        done = run_action(
+            lambda: queues.override_rank(req, current_user, position, form.reason.data, utcnow(),
+                                         expected_version=form.version.data),
+            form=form, success=moved)
+        if done:
+            return redirect(url_for("requests.detail", request_id=req.id, _anchor="queue-place"))
+        status = done.status
     else:
-        flash(f"Moved to position {position} in the team's queue.", "success")
-    return redirect(url_for("requests.detail", request_id=req.id, _anchor="queue-place"))
-
-
-def _detail_with(form, request_id, status):
-    """The request page again, with ``form`` (and its errors) in the queue panel."""
-    g.override_form = form
-    return _render_detail(request_id, status=status)
-
-
-@bp.app_context_processor
-def override_forms():
-    """``override_form(req)`` for the request page's queue panel: the form a lead just sent
-    (with its errors) or a fresh one carrying the request's current version."""
-
-    def override_form(req):
-        form = g.get("override_form")
-        if form is None:
-            form = OverrideForm(formdata=None, prefix="rank")
-            form.position.data = req.rank_override
-        form.version.data = req.version
-        return form
-
-    return {"override_form": override_form}
+        status = 400
+    return render_request_page(request_id, current_user, {RANK: form}, status=status)

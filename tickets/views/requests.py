@@ -14,16 +14,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
+from .. import intake, lifecycle, limits, priority, queues, settings, triage
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
+from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, RequestForm
 from ..forms.transitions import TRANSITION_FORMS
-from ..models import (CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Event, Request, Team, User,
-                      utcnow)
+from ..models import CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Request, Team, User, utcnow
 from ..queries import contains_text, id_matches
 from .helpers import is_safe_next, paginate, text_arg
 from .reports import csv_response
+from .request_page import COMMENT, render_request_page
 
 bp = Blueprint("requests", __name__)
 
@@ -75,12 +76,14 @@ def new():
         if home is not None:
             form.team_id.data = home.id
     if form.validate_on_submit():
-        fields = _intake_fields(form)
-        created = intake.submit_request(current_user, fields, watchers=form.watcher_list)
-        db.session.commit()
-        flash(triage.submitted_message(created),
-              "info" if created.state == "waitlisted" else "success")
-        return redirect(url_for("requests.detail", request_id=created.id))
+        done = run_action(
+            lambda: intake.submit_request(current_user, _intake_fields(form),
+                                          watchers=form.watcher_list),
+            form=form, success=lambda created: (
+                triage.submitted_message(created),
+                "info" if created.state == "waitlisted" else "success"))
+        if done:
+            return redirect(url_for("requests.detail", request_id=done.result.id))
     status = 400 if request.method == "POST" else 200
     return _render_form(form, None, teams), status
 
@@ -125,29 +128,23 @@ def edit(request_id):
         except ValueError:
             abort(400)
         was_triaged = intake.is_triaged(req)
-        try:
-            changed = intake.edit_request(req, current_user, _intake_fields(form),
-                                          watchers=form.watcher_list, expected_version=version)
-            db.session.commit()
-        except lifecycle.ConcurrentChange as conflict:
-            db.session.rollback()
-            flash(str(conflict), "warning")
-            status = 409
-        except intake.FieldsLocked as locked:
-            db.session.rollback()
-            form.refuse(locked.messages)
-            status = 400
-        else:
-            if was_triaged and req.state in ("submitted", "waitlisted"):
-                flash(f"Your changes are saved, and the request is back in triage. "
-                      f"{lifecycle.NEXT_STEP[req.state]}", "info")
-            else:
-                flash("Your changes are saved." if changed else "Nothing was changed.",
-                      "success")
+        done = run_action(
+            lambda: intake.edit_request(req, current_user, _intake_fields(form),
+                                        watchers=form.watcher_list, expected_version=version),
+            form=form, success=lambda changed: _edited_message(req, was_triaged, changed))
+        if done:
             return redirect(url_for("requests.detail", request_id=req.id))
+        status = done.status
     elif request.method == "POST":
         status = 400
     return _render_form(form, req, teams, intake.edit_notes(rules)), status
+
+
+def _edited_message(req, was_triaged, changed):
+    if was_triaged and req.state in ("submitted", "waitlisted"):
+        return (f"Your changes are saved, and the request is back in triage. "
+                f"{lifecycle.NEXT_STEP[req.state]}", "info")
+    return "Your changes are saved." if changed else "Nothing was changed."
 
 
 def _intake_fields(form):
@@ -163,52 +160,7 @@ def _intake_fields(form):
 @login_required
 def detail(request_id):
     """A request: its fields, its state, the actions this user may take, and its timeline."""
-    return _render_detail(request_id)
-
-
-def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=None, status=200):
-    req = get_visible_request_or_404(
-        request_id, current_user,
-        joinedload(Request.team), joinedload(Request.requester), joinedload(Request.assignee),
-        selectinload(Request.watchers),
-        selectinload(Request.events).joinedload(Event.actor),
-    )
-    now = utcnow()
-    values = settings.current()  # read once: every panel below takes it
-    transitions = lifecycle.available_transitions(req, current_user)
-    forms = {}
-    for t in transitions:
-        form = (bound_forms or {}).get(t.name) or TRANSITION_FORMS[t.name](
-            formdata=None, version=req.version, prefix=t.name)
-        form.version.data = req.version
-        if t.name == "assign" and t.name not in (bound_forms or {}):
-            form.set_choices(limits.assignable_people(values))
-        if t.name in ("accept", "approve") and t.name not in (bound_forms or {}):
-            form.prefill(req)  # the priority inputs start from the requester's values
-        forms[t.name] = form
-    wip = limits.wip_status(current_user, values) if "claim" in forms else None
-    original = None
-    if req.duplicate_of_id:
-        original = db.session.scalars(db.select(Request).where(
-            Request.id == req.duplicate_of_id, visible_requests(current_user))).first()
-    duplicates = db.session.scalars(db.select(Request).where(
-        Request.duplicate_of_id == req.id, visible_requests(current_user))
-        .order_by(Request.id)).all()
-    extras = {**clocks.detail_context(req, current_user, now, values),
-              **queues.detail_context(req, current_user, now, values),
-              **triage.detail_context(req, current_user, now)}
-    # The forecast counts the work ahead from the queue place just found, not a second ranking.
-    extras.update(forecast.detail_context(req, current_user, now, values,
-                                          place=extras["queue_place"]))
-    return render_template(
-        "requests/detail.html", **extras, req=req, transitions=transitions, forms=forms,
-        open_action=open_action, comment_form=comment_form or CommentForm(),
-        can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
-        original=original, duplicates=duplicates, describe_change=intake.describe_change,
-        field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,
-        wip=wip,
-    ), status
+    return render_request_page(request_id, current_user)
 
 
 @bp.route("/requests/<int:request_id>/comments", methods=["POST"])
@@ -219,12 +171,15 @@ def comment(request_id):
     if not can_comment(req, current_user):
         abort(403)
     form = CommentForm()
-    if not form.validate_on_submit():
-        return _render_detail(request_id, comment_form=form, status=400)
-    intake.add_comment(req, current_user, form.text.data)
-    db.session.commit()
-    flash("Your comment is added.", "success")
-    return redirect(url_for("requests.detail", request_id=req.id, _anchor="timeline"))
+    if form.validate_on_submit():
+        done = run_action(lambda: intake.add_comment(req, current_user, form.text.data),
+                          form=form, success="Your comment is added.")
+        if done:
+            return redirect(url_for("requests.detail", request_id=req.id, _anchor="timeline"))
+        status = done.status
+    else:
+        status = 400
+    return render_request_page(request_id, current_user, {COMMENT: form}, status=status)
 
 
 @bp.route("/requests/<int:request_id>/actions/<name>", methods=["POST"])
@@ -242,19 +197,33 @@ def act(request_id, name):
     t = lifecycle.TRANSITIONS[name]
     if not t.actors & lifecycle.actor_roles(req, current_user):
         abort(403)
-    try:
-        # Before the form: on a request that moved on, the page no longer shows this form, so
-        # its field errors would show nowhere.
-        lifecycle.check_possible(req, t)
-    except lifecycle.InvalidTransition as conflict:
-        flash(str(conflict), "warning")
-        return _render_detail(request_id, status=409)
+    # Before the form: on a request that moved on, the page no longer shows this form, so its
+    # field errors would show nowhere.
+    possible = run_action(lambda: lifecycle.check_possible(req, t), commit=False)
+    if not possible:
+        return render_request_page(request_id, current_user, status=possible.status)
     form = form_class(prefix=name)
     if name == "assign":
         form.set_choices(limits.assignable_people())
-    if not form.validate_on_submit():
-        return _render_detail(request_id, {name: form}, open_action=name, status=400)
+    if form.validate_on_submit():
+        target = request.form.get("next", "")
+        back = target if is_safe_next(target) else None
+        done = run_action(
+            lambda: lifecycle.transition(req, name, current_user,
+                                         expected_version=form.version.data,
+                                         **_transition_inputs(name, form)),
+            form=form,
+            success=lambda _: (f"#{req.id} {req.title}: " if back else "") + _done_message(name, req))
+        if done:
+            return redirect(back or url_for("requests.detail", request_id=req.id))
+        status = done.status
+    else:
+        status = 400
+    return render_request_page(request_id, current_user, {name: form}, status=status)
 
+
+def _transition_inputs(name, form):
+    """The inputs of ``lifecycle.transition`` from the validated ``form`` of transition ``name``."""
     inputs = {key: form[key].data for key in ("note", "size", "url", "reason", "rating")
               if key in form}
     if name in ("accept", "approve"):
@@ -263,32 +232,11 @@ def act(request_id, name):
         inputs["original"] = db.session.scalars(db.select(Request).where(
             id_matches(Request.id, form.original.data), visible_requests(current_user))).first()
         if inputs["original"] is None:
-            form.original.errors.append(f"There is no request #{form.original.data} that you can see.")
-            return _render_detail(request_id, {name: form}, open_action=name, status=400)
+            raise lifecycle.MissingInput(
+                "original", f"There is no request #{form.original.data} that you can see.")
     if name == "assign":
         inputs["assignee"] = db.session.get(User, int(form.assignee.data))
-    try:
-        lifecycle.transition(req, name, current_user, expected_version=form.version.data, **inputs)
-        db.session.commit()
-    except lifecycle.MissingInput as missing:
-        db.session.rollback()
-        field = missing.field if missing.field in form else "note"
-        form[field].errors.append(str(missing))
-        return _render_detail(request_id, {name: form}, open_action=name, status=400)
-    except lifecycle.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange,
-            lifecycle.LimitReached) as conflict:
-        db.session.rollback()
-        flash(str(conflict), "warning")
-        return _render_detail(request_id, status=409)
-    target = request.form.get("next", "")
-    if is_safe_next(target):
-        flash(f"#{req.id} {req.title}: {_done_message(name, req)}", "success")
-        return redirect(target)
-    flash(_done_message(name, req), "success")
-    return redirect(url_for("requests.detail", request_id=req.id))
+    return inputs
 
 
 def _done_message(name, req):

@@ -1,11 +1,12 @@
 """Settings for leads and admins: WIP and lead-time policy, business hours and holidays, SLA
 targets, team ad-hoc budgets and analysts' WIP limits, with the list of recent changes."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from .. import settings
 from ..auth import roles_required
+from ..errors import run_action
 from ..extensions import db
 from ..forms.settings import SettingsForm
 from ..models import SettingChange, Team, User, utcnow
@@ -38,41 +39,9 @@ def index():
     form = SettingsForm.for_people(teams, analysts)(
         data=SettingsForm.initial(values, teams, analysts))
     if form.validate_on_submit():
-        now = utcnow()
-        chosen = {
-            "wip_limit_default": form.wip_limit_default.data,
-            "lead_time_business_days": form.lead_time_business_days.data,
-            "timezone": form.timezone.data,
-            "working_days": form.working_days.data,
-            "work_start": form.work_start.data,
-            "work_end": form.work_end.data,
-            "sla_targets": form.sla_targets(),
-            "digest_weekday": form.digest_weekday.data,
-            "digest_time": form.digest_time.data,
-            "auto_resolve_days": form.auto_resolve_days.data,
-        }
-        if form.holidays.raw_data:  # a post without the field leaves the holidays alone
-            chosen["holidays"] = [day.isoformat() for day in form.holiday_dates]
-        try:
-            changes = settings.update(chosen, current_user, now)
-            for team in teams:
-                changes.append(settings.set_team_budget(
-                    team, form[f"budget_{team.id}"].data, current_user, now))
-            for analyst in analysts:
-                changes.append(settings.set_wip_limit(
-                    analyst, form[f"wip_{analyst.id}"].data, current_user, now))
-            db.session.commit()
-        except settings.SettingError as error:
-            db.session.rollback()
-            field = _error_field(error.key)
-            if field in form:
-                form[field].errors.append(str(error))
-            else:
-                flash(str(error), "danger")
-        else:
-            count = sum(change is not None for change in changes)
-            flash(f"Saved {count} change{'' if count == 1 else 's'}." if count
-                  else "Nothing changed.", "success")
+        done = run_action(lambda: _save(form, teams, analysts, utcnow()), form=form,
+                          field_of=_error_field, success=_saved_message)
+        if done:
             return redirect(url_for("settings.index"))
     status = 400 if request.method == "POST" else 200
     page = paginate(db.select(SettingChange).options(joinedload(SettingChange.actor))
@@ -84,3 +53,35 @@ def index():
     return render_template("settings/index.html", form=form, teams=teams, analysts=analysts,
                            values=values, page=page, history=history,
                            weekdays=settings.WEEKDAY_NAMES), status
+
+
+def _save(form, teams, analysts, now):
+    """Save what ``form`` chose, with an audit row per change; return the changes (None for a
+    value that stays)."""
+    chosen = {
+        "wip_limit_default": form.wip_limit_default.data,
+        "lead_time_business_days": form.lead_time_business_days.data,
+        "timezone": form.timezone.data,
+        "working_days": form.working_days.data,
+        "work_start": form.work_start.data,
+        "work_end": form.work_end.data,
+        "sla_targets": form.sla_targets(),
+        "digest_weekday": form.digest_weekday.data,
+        "digest_time": form.digest_time.data,
+        "auto_resolve_days": form.auto_resolve_days.data,
+    }
+    if form.holidays.raw_data:  # a post without the field leaves the holidays alone
+        chosen["holidays"] = [day.isoformat() for day in form.holiday_dates]
+    changes = settings.update(chosen, current_user, now)
+    for team in teams:
+        changes.append(settings.set_team_budget(
+            team, form[f"budget_{team.id}"].data, current_user, now))
+    for analyst in analysts:
+        changes.append(settings.set_wip_limit(
+            analyst, form[f"wip_{analyst.id}"].data, current_user, now))
+    return changes
+
+
+def _saved_message(changes):
+    count = sum(change is not None for change in changes)
+    return f"Saved {count} change{'' if count == 1 else 's'}." if count else "Nothing changed."

@@ -1,13 +1,13 @@
 """SLA: a lead sets a request's SLA class (or returns it to the priority rule) with a reason."""
-from flask import Blueprint, abort, flash, g, redirect, url_for
+from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from .. import clocks, lifecycle
+from .. import clocks
 from ..auth import get_visible_request_or_404, roles_required
-from ..extensions import db
+from ..errors import run_action
 from ..forms.triage import SlaClassForm
 from ..models import utcnow
-from . import requests as request_pages
+from .request_page import SLA_CLASS, render_request_page
 
 bp = Blueprint("sla", __name__)
 
@@ -19,36 +19,27 @@ def sla_rules():
                           "at_risk_percent": round(clocks.sla.AT_RISK_RATIO * 100)}}
 
 
-def _page_with(request_id, form, status):
-    """The request page again, its SLA form showing what was sent and what is wrong."""
-    g.sla_class_form = form
-    return request_pages._render_detail(request_id, status=status)
-
-
 @bp.route("/requests/<int:request_id>/sla-class", methods=["POST"])
 @roles_required("lead")
 def set_class(request_id):
     """Set the SLA class of a request, recorded as an event with the lead's reason."""
     req = get_visible_request_or_404(request_id, current_user)
     form = SlaClassForm(prefix="sla")
-    if not form.validate_on_submit():
-        return _page_with(request_id, form, 400)
-    try:
-        clocks.set_class(req, form.sla_class.data or None, current_user, form.reason.data,
-                         utcnow(), expected_version=form.version.data)
-        db.session.commit()
-    except clocks.SlaClassError as error:
-        db.session.rollback()
-        form[error.field].errors.append(str(error))
-        return _page_with(request_id, form, 400)
-    except lifecycle.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except lifecycle.ConcurrentChange as conflict:
-        db.session.rollback()
-        flash(str(conflict), "warning")
-        return request_pages._render_detail(request_id, status=409)
+    if form.validate_on_submit():
+        done = run_action(
+            lambda: clocks.set_class(req, form.sla_class.data or None, current_user,
+                                     form.reason.data, utcnow(),
+                                     expected_version=form.version.data),
+            form=form, success=lambda _: _class_message(req))
+        if done:
+            return redirect(url_for("requests.detail", request_id=req.id, _anchor="h-sla"))
+        status = done.status
+    else:
+        status = 400
+    return render_request_page(request_id, current_user, {SLA_CLASS: form}, status=status)
+
+
+def _class_message(req):
     label = clocks.SLA_CLASS_LABELS[req.sla_class]
-    flash(f"The SLA class is now {label.lower()}"
-          + (", following the priority." if not req.sla_class_is_set else "."), "success")
-    return redirect(url_for("requests.detail", request_id=req.id, _anchor="h-sla"))
+    return (f"The SLA class is now {label.lower()}"
+            + (", following the priority." if not req.sla_class_is_set else "."))

@@ -1,21 +1,13 @@
 """Triage: the queue of requests waiting for an analyst's first look, and changing a kind."""
 from dataclasses import dataclass
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from .. import clocks, lifecycle, limits, settings, triage
 from ..auth import can_change_kind, get_visible_request_or_404, roles_required
+from ..errors import run_action
 from ..extensions import db
 from ..forms.transitions import TRANSITION_FORMS
 from ..forms.triage import ChangeKindForm
@@ -23,6 +15,7 @@ from ..models import KINDS, Request, Team, utcnow
 from ..queries import id_matches
 from .helpers import is_safe_next, paginate, url_with
 from .reports import csv_response
+from .request_page import KIND, render_request_page
 
 bp = Blueprint("triage", __name__)
 
@@ -140,40 +133,38 @@ def _triage_csv(query, section, now, values):
 def change_kind(request_id):
     """Change a request's kind (an ad-hoc ask that is really a project), with an optional note.
 
-    The form sits on the request page and on the triage page; this page shows it alone, with
-    its errors, when a post needs correcting.
+    The form sits on the request page and on the triage page; this page shows it alone (the
+    way in without JavaScript), and with its errors when a post from the triage page or from
+    itself (both carry ``next``) needs correcting. A post from the request page goes back to it.
     """
     req = get_visible_request_or_404(request_id, current_user, joinedload(Request.team))
     if not can_change_kind(req, current_user):
         abort(403)
-    form = ChangeKindForm(prefix="kind")
     target = request.values.get("next", "")
     back = target if is_safe_next(target) else url_for("requests.detail", request_id=req.id)
     if request.method == "GET":
         form = ChangeKindForm.for_request(req)
         return render_template("triage/kind.html", req=req, form=form, back=back)
-    if not form.validate_on_submit():
-        return render_template("triage/kind.html", req=req, form=form, back=back), 400
-    try:
-        triage.change_kind(req, current_user, form.kind.data, utcnow(),
-                           expected_version=form.version.data, note=form.note.data)
-        db.session.commit()
-    except lifecycle.MissingInput as missing:
-        db.session.rollback()
-        form[missing.field].errors.append(str(missing))
-        return render_template("triage/kind.html", req=req, form=form, back=back), 400
-    except lifecycle.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except (lifecycle.InvalidTransition, lifecycle.ConcurrentChange) as conflict:
-        db.session.rollback()
-        flash(str(conflict), "warning")
+    form = ChangeKindForm(prefix="kind")
+    if form.validate_on_submit():
+        done = run_action(
+            lambda: triage.change_kind(req, current_user, form.kind.data, utcnow(),
+                                       expected_version=form.version.data, note=form.note.data),
+            form=form,
+            success=lambda _: f"#{req.id} is now {KINDS[req.kind][0].lower()}: {_kind_effect(req)}")
+        if done:
+            return redirect(back)
+        status = done.status
+    else:
+        status = 400
+    if "next" not in request.form:
+        return render_request_page(request_id, current_user, {KIND: form}, status=status)
+    if status == 409:
         fresh = get_visible_request_or_404(request_id, current_user, joinedload(Request.team))
         return render_template("triage/kind.html", req=fresh,
                                form=ChangeKindForm.for_request(fresh), back=back,
                                closed=not can_change_kind(fresh, current_user)), 409
-    flash(f"#{req.id} is now {KINDS[req.kind][0].lower()}: {_kind_effect(req)}", "success")
-    return redirect(back)
+    return render_template("triage/kind.html", req=req, form=form, back=back), status
 
 
 def _kind_effect(req):

@@ -1,0 +1,101 @@
+"""The request page: one renderer for the page itself and for every action on it that comes back
+to it (a form with errors, a refusal, a conflict)."""
+from flask import render_template
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
+from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
+from ..extensions import db
+from ..forms.requests import CommentForm
+from ..forms.transitions import TRANSITION_FORMS
+from ..forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
+from ..models import Event, Request, utcnow
+
+# The names the page's forms are sent back under, besides the transitions' own names.
+COMMENT, KIND, SLA_CLASS, RANK = "comment", "kind", "sla_class", "rank"
+
+
+def render_request_page(request_id, viewer, forms=None, status=200):
+    """Render the page of request ``request_id`` as ``viewer`` sees it (404 if they may not).
+
+    ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK: each
+    shows in its place with its errors and the input as sent, open, even where the page would
+    not offer it any more. A conflict (409) shows fresh forms instead: the request changed, so
+    what was sent is out of date. Returns (page, status) for a view to return.
+    """
+    sent = {} if status == 409 else dict(forms or {})
+    req = get_visible_request_or_404(
+        request_id, viewer,
+        joinedload(Request.team), joinedload(Request.requester), joinedload(Request.assignee),
+        selectinload(Request.watchers),
+        selectinload(Request.events).joinedload(Event.actor),
+    )
+    now = utcnow()
+    values = settings.current()  # read once: every panel below takes it
+    transitions = lifecycle.available_transitions(req, viewer)
+    action_forms = {t.name: sent.get(t.name) or _transition_form(t.name, req, values)
+                    for t in transitions}
+    sla = clocks.detail_context(req, viewer, now, values)
+    queue = queues.detail_context(req, viewer, now, values)
+    decisions = triage.detail_context(req, viewer, now)
+    page_forms = {
+        "comment_form": sent.get(COMMENT) or CommentForm(formdata=None),
+        "kind_form": sent.get(KIND) or (ChangeKindForm.for_request(req)
+                                        if decisions["can_change_kind"] else None),
+        "sla_class_form": sent.get(SLA_CLASS) or (_sla_class_form(req)
+                                                  if sla["can_set_class"] else None),
+        "override_form": sent.get(RANK) or (_override_form(req)
+                                            if queue["can_override"] else None),
+    }
+    for form in [*action_forms.values(), *page_forms.values()]:
+        if form is not None and "version" in form:
+            form.version.data = req.version  # what the page shows is what a form acts on
+    return render_template(
+        "requests/detail.html", req=req, transitions=transitions, forms=action_forms,
+        open_action=next((name for name in action_forms if name in sent), None),
+        **page_forms,
+        sla_panel=sla["sla_panel"], queue_place=queue["queue_place"],
+        waitlist_reason=decisions["waitlist_reason"],
+        # The forecast counts the work ahead from the queue place just found, not a second ranking.
+        **forecast.detail_context(req, viewer, now, values, place=queue["queue_place"]),
+        can_edit=can_edit(req, viewer), can_comment=can_comment(req, viewer),
+        original=_original(req, viewer), duplicates=_duplicates(req, viewer),
+        describe_change=intake.describe_change, field_labels=intake.FIELD_LABELS,
+        score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,
+        wip=limits.wip_status(viewer, values) if "claim" in action_forms else None,
+    ), status
+
+
+def _transition_form(name, req, values):
+    form = TRANSITION_FORMS[name](formdata=None, prefix=name)
+    if name == "assign":
+        form.set_choices(limits.assignable_people(values))
+    if name in ("accept", "approve"):
+        form.prefill(req)  # the priority inputs start from the requester's values
+    return form
+
+
+def _sla_class_form(req):
+    return SlaClassForm(formdata=None, prefix="sla",
+                        sla_class=req.sla_class if req.sla_class_is_set else "")
+
+
+def _override_form(req):
+    form = OverrideForm(formdata=None, prefix="rank")
+    form.position.data = req.rank_override
+    return form
+
+
+def _original(req, viewer):
+    """The request ``req`` duplicates, if ``viewer`` may see it."""
+    if not req.duplicate_of_id:
+        return None
+    return db.session.scalars(db.select(Request).where(
+        Request.id == req.duplicate_of_id, visible_requests(viewer))).first()
+
+
+def _duplicates(req, viewer):
+    """The requests marked duplicates of ``req`` that ``viewer`` may see."""
+    return db.session.scalars(db.select(Request).where(
+        Request.duplicate_of_id == req.id, visible_requests(viewer))
+        .order_by(Request.id)).all()
