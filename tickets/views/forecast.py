@@ -34,10 +34,3 @@ def index():
     return render_template("forecast/index.html", form=form, report=report,
                            history_weeks=forecast.HISTORY_WEEKS,
                            trials=forecast.TRIALS), status
-
-
-@bp.app_context_processor
-def forecast_rules():
-    """The forecast's constants for pages that explain it (the help page): static values."""
-    return {"forecast_rules": {"weeks": forecast.HISTORY_WEEKS, "trials": forecast.TRIALS,
-                               "max_years": forecast.MAX_WEEKS // 52}}

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import intake, lifecycle, limits, priority, queues, settings, triage
+from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..errors import run_action
 from ..extensions import db
@@ -264,8 +264,13 @@ def _done_message(name, req):
 @bp.route("/help")
 def help_page():
     """How requests are handled and how the priority score is computed (from the live rules)."""
-    return render_template("requests/help.html", priority=priority, next_step=lifecycle.NEXT_STEP,
-                           after_triage=intake.AFTER_TRIAGE, rule_words=intake.RULE_WORDS)
+    return render_template(
+        "requests/help.html", priority=priority, next_step=lifecycle.NEXT_STEP,
+        after_triage=intake.AFTER_TRIAGE, rule_words=intake.RULE_WORDS,
+        sla_rules={"classes": clocks.class_table(),
+                   "at_risk_percent": round(clocks.sla.AT_RISK_RATIO * 100)},
+        forecast_rules={"weeks": forecast.HISTORY_WEEKS, "trials": forecast.TRIALS,
+                        "max_years": forecast.MAX_WEEKS // 52})
 
 
 # --- Lists ---------------------------------------------------------------------------------

@@ -12,13 +12,6 @@ from .request_page import SLA_CLASS, render_request_page
 bp = Blueprint("sla", __name__)
 
 
-@bp.app_context_processor
-def sla_rules():
-    """The SLA rules in words for any page that explains them (the help page): static values."""
-    return {"sla_rules": {"classes": clocks.class_table(),
-                          "at_risk_percent": round(clocks.sla.AT_RISK_RATIO * 100)}}
-
-
 @bp.route("/requests/<int:request_id>/sla-class", methods=["POST"])
 @roles_required("lead")
 def set_class(request_id):
