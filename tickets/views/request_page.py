@@ -33,7 +33,7 @@ def render_request_page(request_id, viewer, forms=None, status=200):
     now = utcnow()
     values = settings.current()  # read once: every panel below takes it
     transitions = lifecycle.available_transitions(req, viewer)
-    action_forms = {t.name: sent.get(t.name) or _transition_form(t.name, req, values)
+    action_forms = {t.name: sent.get(t.name) or transition_form(t.name, req, values)
                     for t in transitions}
     sla = clocks.detail_context(req, viewer, now, values)
     queue = queues.detail_context(req, viewer, now, values)
@@ -66,8 +66,11 @@ def render_request_page(request_id, viewer, forms=None, status=200):
     ), status
 
 
-def _transition_form(name, req, values):
+def transition_form(name, req, values):
+    """The form of transition ``name`` as a page offers it on ``req``, before anything is sent
+    (the triage page offers some of them too)."""
     form = TRANSITION_FORMS[name](formdata=None, prefix=name)
+    form.version.data = req.version
     if name == "assign":
         form.set_choices(limits.assignable_people(values))
     if name in ("accept", "approve"):

@@ -9,13 +9,12 @@ from .. import clocks, lifecycle, limits, settings, triage
 from ..auth import can_change_kind, get_visible_request_or_404, roles_required
 from ..errors import run_action
 from ..extensions import db
-from ..forms.transitions import TRANSITION_FORMS
 from ..forms.triage import ChangeKindForm
 from ..models import KINDS, Request, Team, utcnow
 from ..queries import id_matches
 from .helpers import is_safe_next, paginate, url_with
 from .reports import csv_response
-from .request_page import KIND, render_request_page
+from .request_page import KIND, render_request_page, transition_form
 
 bp = Blueprint("triage", __name__)
 
@@ -55,14 +54,9 @@ def _with_unique_ids(form, suffix):
     return form
 
 
-def _row_forms(req, actions):
-    forms = {}
-    for t in actions:
-        form = TRANSITION_FORMS[t.name](formdata=None, version=req.version, prefix=t.name)
-        if t.name in ("accept", "approve"):
-            form.prefill(req)
-        forms[t.name] = _with_unique_ids(form, f"r{req.id}")
-    return forms
+def _row_forms(req, actions, values):
+    return {t.name: _with_unique_ids(transition_form(t.name, req, values), f"r{req.id}")
+            for t in actions}
 
 
 @bp.route("/triage")
@@ -98,7 +92,7 @@ def index():
         kind_form = (_with_unique_ids(ChangeKindForm.for_request(req), f"r{req.id}")
                      if can_change_kind(req, current_user) else None)
         rows.append(Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
-                        clocks.status(req, now, values), actions, _row_forms(req, actions),
+                        clocks.status(req, now, values), actions, _row_forms(req, actions, values),
                         kind_form))
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     return render_template(
