@@ -21,9 +21,9 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
 from . import clocks, forecast, lifecycle, limits, mail, queues, settings, triage
-from .auth import visible_requests
 from .extensions import db
 from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
+from .policy import visible_requests
 
 LIST_LIMIT = 10
 LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries

@@ -6,10 +6,10 @@ from wtforms import SelectField, ValidationError
 from wtforms.validators import Optional
 
 from .. import forecast, settings
-from ..auth import roles_required
 from ..extensions import db
 from ..forms import DatadeskForm, NumberField, number_in, options
 from ..models import Team, utcnow
+from ..policy import allowed, require
 
 bp = Blueprint("forecast", __name__)
 
@@ -52,11 +52,11 @@ class WhatIfForm(DatadeskForm):
 
 
 @bp.route("/reports/forecast")
-@roles_required("lead", "admin", "analyst")
+@require("view_forecast")
 def index():
     """Backlog clearance per team and overall at 50/85/95% confidence; analysts see their
     teams only."""
-    everyone = current_user.sees_everything
+    everyone = allowed(current_user, "see_all")
     query = db.select(Team).order_by(Team.name)
     if not everyone:
         query = query.where(Team.id.in_(current_user.team_ids))

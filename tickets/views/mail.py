@@ -7,6 +7,7 @@ from .. import mail, people
 from ..extensions import csrf, db
 from ..forms import WEEKDAYS, ChangePasswordForm, PreferencesForm
 from ..models import NOTIFICATIONS, User, utcnow
+from ..policy import allowed
 from ..sessions import revoke_sessions
 from .auth import count_as_failed_attempt
 from .helpers import keep_this_browser_logged_in
@@ -149,7 +150,7 @@ def _previewed_user():
     """The user whose digest is previewed: ``?user=<id>`` (leads and admins: anyone; others:
     themselves only); 403 for someone else's, 404 for nobody."""
     wanted = request.args.get("user", type=int) or current_user.id
-    if wanted != current_user.id and current_user.role not in ("lead", "admin"):
+    if wanted != current_user.id and not allowed(current_user, "preview_any_digest"):
         abort(403)
     user = db.session.get(User, wanted) if 0 < wanted <= 2**31 - 1 else None
     if user is None:
@@ -166,7 +167,7 @@ def digest_preview():
     user = _previewed_user()
     subject, text, _ = digest.build(user, utcnow())
     people = (db.session.scalars(db.select(User).where(User.is_active).order_by(User.name)).all()
-              if current_user.role in ("lead", "admin") else [])
+              if allowed(current_user, "preview_any_digest") else [])
     return render_template("mail/preview.html", user=user, subject=subject, text=text,
                            people=people)
 
@@ -178,7 +179,7 @@ def digest_preview_html(user_id):
     (mail clients need them); scripts stay forbidden."""
     from .. import digest
 
-    if user_id != current_user.id and current_user.role not in ("lead", "admin"):
+    if user_id != current_user.id and not allowed(current_user, "preview_any_digest"):
         abort(403)
     user = db.session.get(User, user_id)
     if user is None:

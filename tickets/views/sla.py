@@ -3,10 +3,10 @@ from flask import Blueprint, abort, flash, g, redirect, url_for
 from flask_login import current_user
 
 from .. import clocks, lifecycle
-from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import SlaClassForm
 from ..models import utcnow
+from ..policy import get_visible_request_or_404, require
 from . import requests as request_pages
 
 bp = Blueprint("sla", __name__)
@@ -26,7 +26,7 @@ def _page_with(request_id, form, status):
 
 
 @bp.route("/requests/<int:request_id>/sla-class", methods=["POST"])
-@roles_required("lead")
+@require("set_sla_class")
 def set_class(request_id):
     """Set the SLA class of a request, recorded as an event with the lead's reason."""
     req = get_visible_request_or_404(request_id, current_user)
