@@ -10,7 +10,7 @@
   before it looks the request up). A lifecycle ``Transition`` is an action too: its row names
   who may take it in relations of ``relations``; the lifecycle checks the state it starts from.
 - ``visible_requests(user)``: the rule of seeing as an SQL condition, for every list, and
-  ``triage_scope(user)`` the team analyst's relation as one, for the triage page.
+  ``served_requests(user)`` the team analyst's relation as one, for triage and queues.
 
 A request a user may not see is answered with 404 (its existence is not revealed); an action on
 a request they may see but not take is answered with 403. An export is its page's data: a CSV
@@ -171,10 +171,11 @@ def visible_requests(user):
     return or_(*conditions)
 
 
-def triage_scope(user):
-    """Return a SQL condition selecting the requests ``user`` triages (the team analyst's and
-    the lead's relation, assignment aside): leads every one; analysts the non-confidential
-    requests of their teams and of the central queue; nobody else any."""
+def served_requests(user):
+    """Return a SQL condition selecting the requests ``user`` serves as their team's analyst
+    or as a lead (the relations that triage and claim, assignment aside): leads every one;
+    analysts the non-confidential requests of their teams and of the central queue; nobody
+    else any."""
     if not allowed(user, "triage"):
         return false()
     if user.role == "lead":

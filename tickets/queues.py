@@ -29,7 +29,7 @@ from sqlalchemy.orm import joinedload
 from . import clocks, lifecycle, priority, settings
 from .extensions import db
 from .models import Event, Request, Team
-from .policy import allowed
+from .policy import allowed, served_requests
 
 # States whose requests make the leads' backlog: waiting in a queue, or being worked.
 BACKLOG_STATES = ("accepted", "in_progress", "blocked")
@@ -260,7 +260,9 @@ def queue_condition(user):
     central = Request.team_id.in_(_teams_with_central_backlog())
     condition = and_(accepted, or_(mine, central))
     if user.role != "lead":
-        condition = and_(condition, Request.is_confidential.is_(False))
+        # A team with central requests has requests of its own too: an analyst serves the
+        # central ones, and none confidential.
+        condition = and_(condition, served_requests(user))
     return condition
 
 

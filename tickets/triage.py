@@ -23,7 +23,7 @@ from .lifecycle import (
     flush_or_conflict,
 )
 from .models import KINDS, Event, Request, User, team_memberships
-from .policy import allowed, triage_scope
+from .policy import allowed, served_requests
 
 # The triage page's sections, in page order: key -> (label for analysts, label for leads).
 SECTIONS = {
@@ -47,7 +47,7 @@ def section_conditions(user):
     teams' and the central queue; leads: every team's, the central queue and the waitlist)."""
     if not allowed(user, "triage"):
         return {}
-    submitted, scope = Request.state == "submitted", triage_scope(user)
+    submitted, scope = Request.state == "submitted", served_requests(user)
     sections = {"team": and_(submitted, Request.is_central.is_(False), scope),
                 "central": and_(submitted, Request.is_central.is_(True), scope)}
     if user.role == "lead":
