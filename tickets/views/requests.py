@@ -421,7 +421,7 @@ def _utc_minutes(value):
 
 
 def _list_title(scope):
-    if scope == "team" and current_user.role in ("analyst", "lead"):
+    if scope == "team" and allowed(current_user, "work"):
         return "Requests of my teams"
     return LIST_SCOPES[scope]
 
@@ -434,7 +434,7 @@ def _scopes_for(user):
 
 
 def _team_label(user):
-    return "Requests of my teams" if user.role in ("analyst", "lead") else "My team's requests"
+    return "Requests of my teams" if allowed(user, "work") else "My team's requests"
 
 
 def _list_filters():
