@@ -26,7 +26,7 @@ from sqlalchemy import and_, event, func, or_, select, true, update
 from bench.bench_queues import build
 from bench.common import percentile
 from tickets import create_app, digest, queues, settings, triage
-from tickets.auth import visible_requests
+from tickets.policy import visible_requests
 from tickets.extensions import db
 from tickets.models import OPEN_STATES, OutboxMessage, Request, User, utcnow
 

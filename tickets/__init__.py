@@ -228,7 +228,7 @@ def _duration(seconds):
 
 def register_template_helpers(app):
     """Expose the vocabulary and small formatting helpers to templates."""
-    from . import lifecycle, models
+    from . import lifecycle, models, policy
     from .views.helpers import as_choices, format_datetime, format_date, url_with
 
     @app.context_processor
@@ -237,6 +237,7 @@ def register_template_helpers(app):
             "STATES": models.STATES, "KINDS": models.KINDS, "FORMATS": models.FORMATS,
             "IMPACTS": models.IMPACTS, "SIZES": models.SIZES, "ROLES": models.ROLES,
             "DECLINE_REASONS": models.DECLINE_REASONS, "DONE": lifecycle.DONE, "NEXT_STEP": lifecycle.NEXT_STEP, "url_with": url_with,
+            "can": policy.can,
         }
 
     app.jinja_env.filters["datetime"] = format_datetime

@@ -49,6 +49,7 @@ from . import lifecycle, priority, settings, sla
 from .errors import Refusal
 from .extensions import db
 from .models import CLOSED_STATES, OPEN_STATES, STATES, Event, Request
+from .policy import allowed
 
 # Cost-of-delay points (impact + urgency + sponsor) from which a request gets each class.
 HIGH_FROM = 12
@@ -385,7 +386,7 @@ def set_class(request, sla_class, actor, reason, now, expected_version=None):
     since ``expected_version``, SlaClassError for a closed request, a missing reason or no
     change. Returns the event.
     """
-    if actor is None or actor.role != "lead":
+    if not allowed(actor, "set_sla_class"):
         raise lifecycle.NotAllowed("Only leads set the SLA class of a request.")
     if expected_version is not None and expected_version != request.version:
         raise lifecycle.ConcurrentChange(
@@ -493,5 +494,4 @@ def detail_context(request, user, now, values=None):
     class (leads, while the clocks run)."""
     values = values or settings.current()
     return {"sla_panel": panel(request, now, values),
-            "can_set_class": (user.is_authenticated and user.role == "lead"
-                              and request.state not in STOPPED_STATES)}
+            "can_set_class": allowed(user, "set_sla_class", request)}

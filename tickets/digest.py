@@ -21,9 +21,9 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
 from . import clocks, forecast, lifecycle, limits, mail, queues, settings, triage
-from .auth import visible_requests
 from .extensions import db
 from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
+from .policy import allowed, visible_requests
 
 LIST_LIMIT = 10
 LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries
@@ -263,7 +263,10 @@ def lead_context(user, now, values):
                     if t.weekly_ad_hoc_budget is not None or budgets[t.id] != (0, 0)],
         "waitlisted": [{"req": r, "link": _request_link(r.id)} for r in waitlisted],
         "waitlisted_total": waitlisted_total,
-        "backlog_link": _link("/backlog"), "triage_link": _link("/triage?section=waitlisted"),
+        "backlog_link": _link("/backlog"),
+        # Admins get this digest too, and do not triage: they get the list instead.
+        "triage_link": _link("/triage?section=waitlisted" if allowed(user, "triage")
+                             else "/requests/all?state=waitlisted"),
     }
 
 

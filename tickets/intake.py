@@ -10,6 +10,7 @@ from .errors import Refusal
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
+from .policy import allowed
 
 # The intake fields a requester fills in, in form order: what edits may change and record.
 INTAKE_FIELDS = (
@@ -101,7 +102,7 @@ def edit_rules(request, user):
     """Return {field: FieldRule} of the fields ``user`` may not change freely on ``request``
     now: the REQUEUE and REFUSE rows of AFTER_TRIAGE for a requester of a triaged request,
     nothing for its triaging analysts and leads, nor before triage."""
-    if not is_triaged(request) or {"team_analyst", "lead"} & lifecycle.actor_roles(request, user):
+    if not is_triaged(request) or allowed(user, "edit_triaged_fields", request):
         return {}
     return {name: rule for name, rule in AFTER_TRIAGE.items() if rule.rule != FREE}
 

@@ -13,14 +13,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import clocks, limits, notifications
 from .errors import CHANGED_MEANWHILE, Refusal
 from .extensions import db
-from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
-
-# States in which the request has not been delivered yet: where it can still be declined,
-# marked duplicate or cancelled. (DESIGN.md says "open states"; a delivered request is
-# confirmed or reopened instead.)
-BEFORE_DELIVERY = frozenset(
-    {"submitted", "needs_info", "waitlisted", "accepted", "in_progress", "blocked"}
-)
+from .models import (BEFORE_DELIVERY, CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event,
+                     Watcher, utcnow)
+from .policy import WORKER_ROLES, allowed
 
 
 @dataclass(frozen=True)
@@ -31,7 +26,7 @@ class Transition:
     label: str
     sources: frozenset
     target: str | None  # None: back to the state the request was in before (answer)
-    actors: frozenset  # requester, team_analyst, assignee, lead, system
+    actors: frozenset  # who: relations of policy.relations (requester, team_analyst, ...)
     # inputs: note, size, url, reason, original, assignee; "priority" (business impact and exec
     # sponsor) is optional: None keeps the requester's values.
     needs: tuple = field(default=())
@@ -140,34 +135,9 @@ class LimitReached(TransitionError):
     status = 409
 
 
-# Who may be given a request to work on.
-WORKER_ROLES = ("analyst", "lead")
-
-
-def actor_roles(request, user):
-    """Return the lifecycle roles ``user`` holds on ``request`` (None is the system)."""
-    if user is None:
-        return {"system"}
-    roles = set()
-    if user.id == request.requester_id:
-        roles.add("requester")
-    if user.role == "lead":
-        roles.add("lead")
-    if user.role in ("analyst", "lead"):
-        if user.id == request.assignee_id:
-            roles.update({"assignee", "team_analyst"})
-        elif not request.is_confidential and (request.is_central
-                                               or request.team_id in user.team_ids):
-            # A central request (its team has no embedded analyst) is every analyst's.
-            roles.add("team_analyst")
-    return roles
-
-
 def may_take(transition, request, user):
     """Tell whether ``user`` may take ``transition`` on ``request`` in its current state."""
-    return request.state in transition.sources and bool(
-        transition.actors & actor_roles(request, user)
-    )
+    return request.state in transition.sources and allowed(user, transition, request)
 
 
 def check_possible(request, t):
@@ -207,7 +177,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
             f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again."
         )
     check_possible(request, t)
-    if not t.actors & actor_roles(request, actor):
+    if not allowed(actor, t, request):
         raise NotAllowed(f"You may not {t.label.lower()} this request.")
 
     note = (note or "").strip()

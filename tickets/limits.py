@@ -20,6 +20,7 @@ from sqlalchemy import case, func
 from . import lifecycle, priority, settings
 from .extensions import db
 from .models import Request, Team, User
+from .policy import WORKER_ROLES
 
 WIP_STATES = ("in_progress", "blocked")
 
@@ -60,7 +61,7 @@ def assignable_people(values=None):
     whom to assign: two SQL statements (people, their WIP grouped; plus the settings when
     ``values`` is None), whatever their number."""
     people = db.session.scalars(db.select(User).where(
-        User.is_active, User.role.in_(("analyst", "lead"))).order_by(User.name, User.id)).all()
+        User.is_active, User.role.in_(WORKER_ROLES)).order_by(User.name, User.id)).all()
     counts = wip_counts(user.id for user in people)
     values = values or settings.current()
     return [(user, WipStatus(counts[user.id], settings.wip_limit_for(user, values)))

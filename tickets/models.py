@@ -39,6 +39,12 @@ STATES = {
 }
 CLOSED_STATES = frozenset({"resolved", "declined", "duplicate", "cancelled"})
 OPEN_STATES = frozenset(STATES) - CLOSED_STATES
+# States in which the request has not been delivered yet: where it can still be declined,
+# marked duplicate or cancelled. (DESIGN.md says "open states"; a delivered request is
+# confirmed or reopened instead.)
+BEFORE_DELIVERY = frozenset(
+    {"submitted", "needs_info", "waitlisted", "accepted", "in_progress", "blocked"}
+)
 
 KINDS = {
     "ad_hoc": ("Ad-hoc", "A one-off pull, report or answer"),

@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from .errors import Refusal
 from .extensions import db
 from .models import ROLES, Team, User, name_key
+from .policy import allowed
 from .sessions import revoke_sessions
 
 # OWASP ASVS 2.1.1-2.1.2: at least 12 characters; long passphrases welcome, never truncated.
@@ -76,13 +77,14 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
     email = email.strip().lower()
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    if actor is not None and actor.role != "admin" and "admin" in (role, getattr(user, "role", None)):
+    if (actor is not None and not allowed(actor, "manage_admins")
+            and "admin" in (role, getattr(user, "role", None))):
         raise NotPermitted("Only an admin can create, change or grant the admin role.")
     # Compare ids: views pass Flask-Login's current_user, a proxy that is never the User itself.
     if actor is not None and user is not None and user.id == actor.id:
         if not is_active:
             raise NotPermitted("You cannot deactivate your own account.", field="is_active")
-        if role != actor.role and actor.role in ("lead", "admin"):
+        if role != actor.role and allowed(actor, "manage_people"):
             raise NotPermitted("You cannot change your own role; ask another lead or admin.")
     clash = db.session.scalars(db.select(User).where(User.email == email)).first()
     if clash is not None and clash is not user:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import joinedload
 from . import clocks, lifecycle, priority, settings
 from .extensions import db
 from .models import Event, Request, Team
+from .policy import allowed, served_requests
 
 # States whose requests make the leads' backlog: waiting in a queue, or being worked.
 BACKLOG_STATES = ("accepted", "in_progress", "blocked")
@@ -259,7 +260,9 @@ def queue_condition(user):
     central = Request.team_id.in_(_teams_with_central_backlog())
     condition = and_(accepted, or_(mine, central))
     if user.role != "lead":
-        condition = and_(condition, Request.is_confidential.is_(False))
+        # A team with central requests has requests of its own too: an analyst serves the
+        # central ones, and none confidential.
+        condition = and_(condition, served_requests(user))
     return condition
 
 
@@ -355,8 +358,7 @@ def teams_by_id(team_ids):
 
 def can_override(request, user):
     """Leads move requests in the queue, while the request is open and not yet delivered."""
-    return (user is not None and user.role == "lead"
-            and request.state in lifecycle.BEFORE_DELIVERY)
+    return allowed(user, "override", request)
 
 
 def check_in_queue(request):
@@ -376,7 +378,7 @@ def override_rank(request, actor, position, reason, now, expected_version=None):
     raises ConcurrentChange. The override takes effect while the request is accepted. Flushes;
     the caller commits. Returns the event.
     """
-    if actor is None or actor.role != "lead":
+    if not allowed(actor, "override"):
         raise lifecycle.NotAllowed("Only a lead may move a request in the queue.")
     if expected_version is not None and expected_version != request.version:
         raise lifecycle.ConcurrentChange(

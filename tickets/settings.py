@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from .errors import Refusal
 from .extensions import db
 from .models import Setting, SettingChange, Team, User
+from .policy import allowed
 from .sla import BusinessHours, SlaTarget
 
 SLA_CLASSES = ("high", "standard", "low")
@@ -302,7 +303,7 @@ def set_wip_limit(user, limit, actor, now):
     Returns the SettingChange, or None when the limit stays as it was.
     """
     key = wip_limit_key(user.id)
-    if user.role not in ("analyst", "lead"):
+    if not allowed(user, "work"):
         raise SettingError(key, f"{user.name} does not work on requests: only analysts and "
                                 "leads have a WIP limit.")
     if limit is not None:

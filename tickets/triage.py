@@ -12,7 +12,6 @@ releases them). Each function here changes the session and flushes; the caller c
 from sqlalchemy import and_, case, exists, false, func, or_
 
 from . import clocks, limits, settings
-from .auth import can_change_kind
 from .extensions import db
 from .lifecycle import (
     BEFORE_DELIVERY,
@@ -23,6 +22,7 @@ from .lifecycle import (
     flush_or_conflict,
 )
 from .models import KINDS, Event, Request, User, team_memberships
+from .policy import allowed, served_requests
 
 # The triage page's sections, in page order: key -> (label for analysts, label for leads).
 SECTIONS = {
@@ -44,18 +44,14 @@ def route(team_id):
 def section_conditions(user):
     """Return {section: SQL condition} of the triage sections ``user`` has (analysts: their
     teams' and the central queue; leads: every team's, the central queue and the waitlist)."""
-    if user is None or not user.is_authenticated or user.role not in ("analyst", "lead"):
+    if not allowed(user, "triage"):
         return {}
-    submitted = Request.state == "submitted"
+    submitted, scope = Request.state == "submitted", served_requests(user)
+    sections = {"team": and_(submitted, Request.is_central.is_(False), scope),
+                "central": and_(submitted, Request.is_central.is_(True), scope)}
     if user.role == "lead":
-        return {"team": and_(submitted, Request.is_central.is_(False)),
-                "central": and_(submitted, Request.is_central.is_(True)),
-                "waitlisted": Request.state == "waitlisted"}
-    not_confidential = Request.is_confidential.is_(False)
-    team_ids = user.team_ids
-    mine = Request.team_id.in_(team_ids) if team_ids else false()
-    return {"team": and_(submitted, not_confidential, Request.is_central.is_(False), mine),
-            "central": and_(submitted, not_confidential, Request.is_central.is_(True))}
+        sections["waitlisted"] = Request.state == "waitlisted"
+    return sections
 
 
 def pending_condition(user):
@@ -136,7 +132,7 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
         raise InvalidTransition(
             f"This request is now {request.state_label.lower()}, so its kind can no longer "
             "change. Nothing was changed.")
-    if not can_change_kind(request, actor):
+    if not allowed(actor, "change_kind", request):
         raise NotAllowed("You may not change the kind of this request.")
     if kind not in KINDS:
         raise MissingInput("kind", "Choose the kind of request.")
@@ -162,7 +158,8 @@ def detail_context(request, user, now):
     if request.state == "waitlisted":
         notes = [e.text for e in request.events if e.kind == "transition" and e.action == "waitlist"]
         waitlist_reason = notes[-1] if notes else ""
-    return {"can_change_kind": can_change_kind(request, user), "waitlist_reason": waitlist_reason}
+    return {"can_change_kind": allowed(user, "change_kind", request),
+            "waitlist_reason": waitlist_reason}
 
 
 

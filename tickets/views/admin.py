@@ -5,17 +5,17 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from .. import people
-from ..auth import roles_required
 from ..errors import run_action
 from ..extensions import db
 from ..forms.admin import TeamForm, UserForm
 from ..models import ROLES, Request, Team, User, utcnow
+from ..policy import require
 from ..queries import MAX_ID, contains_text
 from .helpers import keep_this_browser_logged_in, paginate, text_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-manage = roles_required("lead", "admin")
+manage = require("manage_people")
 
 
 @bp.route("/teams")

@@ -4,20 +4,20 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from .. import forecast, settings
-from ..auth import roles_required
 from ..extensions import db
 from ..forms.reports import WhatIfForm
 from ..models import Team, utcnow
+from ..policy import allowed, require
 
 bp = Blueprint("forecast", __name__)
 
 
 @bp.route("/reports/forecast")
-@roles_required("lead", "admin", "analyst")
+@require("view_forecast")
 def index():
     """Backlog clearance per team and overall at 50/85/95% confidence; analysts see their
     teams only."""
-    everyone = current_user.sees_everything
+    everyone = allowed(current_user, "see_all")
     query = db.select(Team).order_by(Team.name)
     if not everyone:
         query = query.where(Team.id.in_(current_user.team_ids))

@@ -8,6 +8,7 @@ from ..extensions import csrf, db
 from ..forms.account import ChangePasswordForm, PreferencesForm
 from ..forms.base import WEEKDAYS
 from ..models import NOTIFICATIONS, User, utcnow
+from ..policy import allowed
 from ..sessions import revoke_sessions
 from .auth import count_as_failed_attempt
 from .helpers import keep_this_browser_logged_in
@@ -158,7 +159,7 @@ def _previewed_user():
     """The user whose digest is previewed: ``?user=<id>`` (leads and admins: anyone; others:
     themselves only); 403 for someone else's, 404 for nobody."""
     wanted = request.args.get("user", type=int) or current_user.id
-    if wanted != current_user.id and current_user.role not in ("lead", "admin"):
+    if wanted != current_user.id and not allowed(current_user, "preview_any_digest"):
         abort(403)
     user = db.session.get(User, wanted) if 0 < wanted <= 2**31 - 1 else None
     if user is None:
@@ -175,7 +176,7 @@ def digest_preview():
     user = _previewed_user()
     subject, text, _ = digest.build(user, utcnow())
     people = (db.session.scalars(db.select(User).where(User.is_active).order_by(User.name)).all()
-              if current_user.role in ("lead", "admin") else [])
+              if allowed(current_user, "preview_any_digest") else [])
     return render_template("mail/preview.html", user=user, subject=subject, text=text,
                            people=people)
 
@@ -187,7 +188,7 @@ def digest_preview_html(user_id):
     (mail clients need them); scripts stay forbidden."""
     from .. import digest
 
-    if user_id != current_user.id and current_user.role not in ("lead", "admin"):
+    if user_id != current_user.id and not allowed(current_user, "preview_any_digest"):
         abort(403)
     user = db.session.get(User, user_id)
     if user is None:

@@ -5,11 +5,11 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased
 
 from .. import clocks, lifecycle, limits, queues, settings
-from ..auth import get_visible_request_or_404, roles_required
 from ..errors import run_action
 from ..extensions import db
 from ..forms.triage import OverrideForm
 from ..models import KINDS, STATES, Request, Team, User, utcnow
+from ..policy import WORKER_ROLES, get_visible_request_or_404, require
 from ..queries import MAX_ID
 from .reports import csv_response
 from .request_page import RANK, render_request_page
@@ -53,7 +53,7 @@ def _choice_arg(name, choices):
 
 
 @bp.route("/queue")
-@roles_required("analyst", "lead")
+@require("work")
 def queue():
     """The analyst's queue: "2 of 3 in progress", what they work on, then what comes next."""
     now = utcnow()
@@ -108,7 +108,7 @@ BACKLOG_STATE_CHOICES = {state: STATES[state] for state in queues.BACKLOG_STATES
 
 
 @bp.route("/backlog")
-@roles_required("lead", "admin")
+@require("view_backlog")
 def backlog():
     """The whole backlog for leads, filtered by team, analyst, kind, SLA status and state."""
     now = utcnow()
@@ -127,7 +127,7 @@ def backlog():
     queues.load(page.items)
     teams = queues.teams_by_id(found.team_counts)
     analysts = db.session.scalars(db.select(User).where(
-        User.role.in_(("analyst", "lead")), User.is_active).order_by(User.name)).all()
+        User.role.in_(WORKER_ROLES), User.is_active).order_by(User.name)).all()
     return render_template(
         "queue/backlog.html", found=found, page=page, filters=filters, teams=teams,
         analysts=analysts, now=now, states=BACKLOG_STATE_CHOICES,
@@ -170,7 +170,7 @@ def _backlog_csv(entries, now, values):
 
 
 @bp.route("/requests/<int:request_id>/rank", methods=["POST"])
-@roles_required("lead")
+@require("override")
 def rank(request_id):
     """A lead moves a request in its team's queue, or clears the move, with a reason."""
     req = get_visible_request_or_404(request_id, current_user)

@@ -21,17 +21,16 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from flask_login import current_user
 
 from .. import limits, reports
-from ..auth import roles_required
 from ..extensions import db
 from ..forms.reports import ReportFiltersForm
 from ..models import KINDS, Team, User, utcnow
+from ..policy import WORKER_ROLES, allowed, require
 
 bp = Blueprint("reports", __name__)
 
 # The quick choices of the date range, in weeks so weekly charts get whole weeks.
 QUICK_RANGES = (("4w", "4 weeks", 4), ("12w", "12 weeks", 12), ("1y", "1 year", 52),
                 ("5y", "5 years", 260))
-REPORT_ROLES = ("analyst", "lead", "admin")
 # A cell a spreadsheet program would read as a formula starts with one of these.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -83,7 +82,7 @@ def _teams_for(user):
     """The teams ``user`` may see reports of: every team for leads and admins, their own for
     the others (the teams they serve), by name."""
     query = db.select(Team).order_by(Team.name)
-    if not user.sees_everything:
+    if not allowed(user, "see_all"):
         query = query.where(Team.id.in_(user.team_ids))
     return db.session.scalars(query).all()
 
@@ -97,14 +96,14 @@ def _read_filters():
     filters = reports.parse_filters(request.args, today, current_user)
     teams = _teams_for(current_user)
     analysts = db.session.scalars(db.select(User).where(
-        User.role.in_(("analyst", "lead"))).order_by(User.name)).all()
+        User.role.in_(WORKER_ROLES)).order_by(User.name)).all()
     # A well-formed id that names nothing is no filter (the select could not show it).
     if filters.team_id is not None and filters.team_id not in {team.id for team in teams}:
         filters = replace(filters, team_id=None)
     if filters.analyst_id is not None and filters.analyst_id not in {p.id for p in analysts}:
         filters = replace(filters, analyst_id=None)
     form = ReportFiltersForm(filters, today=today, teams=teams, analysts=analysts,
-                             sees_everything=current_user.sees_everything)
+                             sees_everything=allowed(current_user, "see_all"))
     form.explain(request.args, filters)
     return form, filters
 
@@ -136,7 +135,7 @@ def _card(key, function):
 # --- Views ------------------------------------------------------------------------------------
 
 @bp.route("/reports")
-@roles_required(*REPORT_ROLES)
+@require("view_reports")
 def index():
     """The charts page: the filter bar, then one card per chart, drawn by reports.js."""
     form, filters = _read_filters()
@@ -150,7 +149,7 @@ def index():
     return render_template(
         "reports/index.html", form=form, filters=filters, cards=cards, quick=quick,
         args=reports.filters_query(filters), scope_note=_scope_note(form, filters),
-        has_no_team=not current_user.sees_everything and not current_user.team_ids)
+        has_no_team=not allowed(current_user, "see_all") and not current_user.team_ids)
 
 
 def _scope_note(form, filters):
@@ -168,7 +167,7 @@ def _scope_note(form, filters):
 
 
 @bp.route("/reports/<key>.json")
-@roles_required(*REPORT_ROLES)
+@require("view_reports")
 def chart_json(key):
     """One chart's data for the URL's filters (what the page's script draws)."""
     chart, _ = _computed(key)
@@ -178,7 +177,7 @@ def chart_json(key):
 
 
 @bp.route("/reports/<key>.csv")
-@roles_required(*REPORT_ROLES)
+@require("view_reports")
 def chart_csv(key):
     """One chart's table as a CSV download named after the chart and its date range."""
     chart, filters = _computed(key)
@@ -187,7 +186,7 @@ def chart_csv(key):
 
 
 @bp.route("/reports/<key>/table")
-@roles_required(*REPORT_ROLES)
+@require("view_reports")
 def chart_table(key):
     """One chart's table, rendered here: a page of its own (the "Table" link without
     JavaScript), or only the table when reports.js asks for it (``?fragment=1``)."""

@@ -4,7 +4,7 @@ from flask import render_template
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
-from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
+from ..policy import allowed, get_visible_request_or_404, visible_requests
 from ..extensions import db
 from ..forms.requests import CommentForm
 from ..forms.transitions import TRANSITION_FORMS
@@ -58,7 +58,7 @@ def render_request_page(request_id, viewer, forms=None, status=200):
         waitlist_reason=decisions["waitlist_reason"],
         # The forecast counts the work ahead from the queue place just found, not a second ranking.
         **forecast.detail_context(req, viewer, now, values, place=queue["queue_place"]),
-        can_edit=can_edit(req, viewer), can_comment=can_comment(req, viewer),
+        can_edit=allowed(viewer, "edit", req), can_comment=allowed(viewer, "comment", req),
         original=_original(req, viewer), duplicates=_duplicates(req, viewer),
         describe_change=intake.describe_change, field_labels=intake.FIELD_LABELS,
         score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,

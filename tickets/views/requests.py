@@ -15,12 +15,12 @@ from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
-from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, RequestForm
 from ..forms.transitions import TRANSITION_FORMS
 from ..models import CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Request, Team, User, utcnow
+from ..policy import WORKER_ROLES, allowed, get_visible_request_or_404, visible_requests
 from ..queries import contains_text, id_matches
 from .helpers import is_safe_next, paginate, text_arg
 from .reports import csv_response
@@ -60,7 +60,7 @@ def index():
         return redirect(url_for("queue.queue"))
     if current_user.is_lead:
         return redirect(url_for("queue.backlog"))
-    if current_user.sees_everything:
+    if allowed(current_user, "see_all"):
         return redirect(url_for("requests.list_requests", scope="all"))
     return redirect(url_for("requests.list_requests", scope="mine"))
 
@@ -107,7 +107,7 @@ def _render_form(form, editing, teams, lock_notes=None):
 def edit(request_id):
     """Change a request's intake fields; the change is recorded on its timeline."""
     req = get_visible_request_or_404(request_id, current_user, selectinload(Request.watchers))
-    if not can_edit(req, current_user):
+    if not allowed(current_user, "edit", req):
         abort(403)
     teams = _active_teams()
     if req.team not in teams:
@@ -168,7 +168,7 @@ def detail(request_id):
 def comment(request_id):
     """Add a comment to an open request."""
     req = get_visible_request_or_404(request_id, current_user)
-    if not can_comment(req, current_user):
+    if not allowed(current_user, "comment", req):
         abort(403)
     form = CommentForm()
     if form.validate_on_submit():
@@ -195,7 +195,7 @@ def act(request_id, name):
         abort(404)
     req = get_visible_request_or_404(request_id, current_user)
     t = lifecycle.TRANSITIONS[name]
-    if not t.actors & lifecycle.actor_roles(req, current_user):
+    if not allowed(current_user, t, req):
         abort(403)
     # Before the form: on a request that moved on, the page no longer shows this form, so its
     # field errors would show nowhere.
@@ -282,7 +282,7 @@ def list_requests(scope):
     """A filtered, sorted, paginated list: a constant number of SQL statements per page."""
     if scope is None:
         return redirect(url_for("requests.index"))
-    if scope == "all" and not current_user.sees_everything:
+    if scope == "all" and not allowed(current_user, "see_all"):
         abort(403)
     as_csv = request.args.get("format") == "csv"
     if scope == "team" and not current_user.team_ids and not as_csv:
@@ -326,7 +326,7 @@ def list_requests(scope):
                      in queues.positions(page.items, utcnow()).items()}
     team_choices = _active_teams() if scope == "all" else list(current_user.teams)
     assignees = db.session.scalars(db.select(User).where(
-        User.role.in_(("analyst", "lead")), User.is_active).order_by(User.name)).all()
+        User.role.in_(WORKER_ROLES), User.is_active).order_by(User.name)).all()
     return render_template(
         "requests/list.html", page=page, scope=scope, title=_list_title(scope),
         filters=filters, sorts=SORTS, team_choices=team_choices, assignees=assignees,
@@ -374,20 +374,20 @@ def _utc_minutes(value):
 
 
 def _list_title(scope):
-    if scope == "team" and current_user.role in ("analyst", "lead"):
+    if scope == "team" and allowed(current_user, "work"):
         return "Requests of my teams"
     return LIST_SCOPES[scope]
 
 
 def _scopes_for(user):
     scopes = [("mine", "My requests"), ("team", _team_label(user))]
-    if user.sees_everything:
+    if allowed(user, "see_all"):
         scopes.append(("all", "All requests"))
     return scopes
 
 
 def _team_label(user):
-    return "Requests of my teams" if user.role in ("analyst", "lead") else "My team's requests"
+    return "Requests of my teams" if allowed(user, "work") else "My team's requests"
 
 
 def _list_filters():

@@ -5,11 +5,11 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from .. import settings
-from ..auth import roles_required
 from ..errors import run_action
 from ..extensions import db
 from ..forms.settings import SettingsForm
 from ..models import SettingChange, Team, User, utcnow
+from ..policy import WORKER_ROLES, require
 from .helpers import paginate
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -28,12 +28,12 @@ def _error_field(key):
 
 
 @bp.route("", methods=["GET", "POST"])
-@roles_required("lead", "admin")
+@require("manage_settings")
 def index():
     """Show and change the settings; every change is saved with its audit row in one commit."""
     teams = db.session.scalars(db.select(Team).order_by(Team.name)).all()
     analysts = db.session.scalars(
-        db.select(User).where(User.role.in_(("analyst", "lead")), User.is_active.is_(True))
+        db.select(User).where(User.role.in_(WORKER_ROLES), User.is_active.is_(True))
         .order_by(User.name)).all()
     values = settings.current()
     form = SettingsForm.for_people(teams, analysts)(

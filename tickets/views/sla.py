@@ -3,17 +3,17 @@ from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
 from .. import clocks
-from ..auth import get_visible_request_or_404, roles_required
 from ..errors import run_action
 from ..forms.triage import SlaClassForm
 from ..models import utcnow
 from .request_page import SLA_CLASS, render_request_page
+from ..policy import get_visible_request_or_404, require
 
 bp = Blueprint("sla", __name__)
 
 
 @bp.route("/requests/<int:request_id>/sla-class", methods=["POST"])
-@roles_required("lead")
+@require("set_sla_class")
 def set_class(request_id):
     """Set the SLA class of a request, recorded as an event with the lead's reason."""
     req = get_visible_request_or_404(request_id, current_user)

@@ -6,11 +6,11 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from .. import clocks, lifecycle, limits, settings, triage
-from ..auth import can_change_kind, get_visible_request_or_404, roles_required
 from ..errors import run_action
 from ..extensions import db
 from ..forms.triage import ChangeKindForm
 from ..models import KINDS, Request, Team, utcnow
+from ..policy import allowed, get_visible_request_or_404, require
 from ..queries import id_matches
 from .helpers import is_safe_next, paginate, url_with
 from .reports import csv_response
@@ -60,7 +60,7 @@ def _row_forms(req, actions, values):
 
 
 @bp.route("/triage")
-@roles_required("analyst", "lead")
+@require("triage")
 def index():
     """The requests waiting for triage, oldest first, in sections: the user's teams, the central
     queue, and (leads) the waitlist; a constant number of SQL statements whatever the data."""
@@ -90,7 +90,7 @@ def index():
         actions = [t for t in lifecycle.available_transitions(req, current_user)
                    if t.name in ROW_ACTIONS]
         kind_form = (_with_unique_ids(ChangeKindForm.for_request(req), f"r{req.id}")
-                     if can_change_kind(req, current_user) else None)
+                     if allowed(current_user, "change_kind", req) else None)
         rows.append(Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
                         clocks.status(req, now, values), actions, _row_forms(req, actions, values),
                         kind_form))
@@ -132,7 +132,7 @@ def change_kind(request_id):
     itself (both carry ``next``) needs correcting. A post from the request page goes back to it.
     """
     req = get_visible_request_or_404(request_id, current_user, joinedload(Request.team))
-    if not can_change_kind(req, current_user):
+    if not allowed(current_user, "change_kind", req):
         abort(403)
     target = request.values.get("next", "")
     back = target if is_safe_next(target) else url_for("requests.detail", request_id=req.id)
@@ -157,7 +157,7 @@ def change_kind(request_id):
         fresh = get_visible_request_or_404(request_id, current_user, joinedload(Request.team))
         return render_template("triage/kind.html", req=fresh,
                                form=ChangeKindForm.for_request(fresh), back=back,
-                               closed=not can_change_kind(fresh, current_user)), 409
+                               closed=not allowed(current_user, "change_kind", fresh)), 409
     return render_template("triage/kind.html", req=req, form=form, back=back), status
 
 

@@ -1,0 +1,213 @@
+"""Who may see and do what (DESIGN.md, Roles): every permission rule, in one place.
+
+- ``relations(request, user)``: what ``user`` is to ``request`` (requester, team member, the
+  team's analyst, assignee, lead, admin; "system" when there is no user). Watching is a
+  relation too, but it reads the request's watchers, so ``watches`` answers it apart and only
+  the rule of seeing asks it, last.
+- ``allowed(user, action, request=None)``: whether ``user`` may take ``action``. With a request,
+  the action's rule on that request (the relation and the request's state, and always: seeing
+  it); without, whether the user's role may take the action at all (a page, or a view refusing
+  before it looks the request up). A lifecycle ``Transition`` is an action too: its row names
+  who may take it in relations of ``relations``; the lifecycle checks the state it starts from.
+- ``visible_requests(user)``: the rule of seeing as an SQL condition, for every list, and
+  ``served_requests(user)`` the team analyst's relation as one, for triage and queues.
+
+A request a user may not see is answered with 404 (its existence is not revealed); an action on
+a request they may see but not take is answered with 403. An export is its page's data: a CSV
+asks the action of its page and lists only what the user may see.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import and_, false, or_, true
+
+from .extensions import db
+from .models import BEFORE_DELIVERY, ROLES, Request, Watcher
+from .queries import id_matches
+
+EVERYONE = frozenset(ROLES)
+
+# Which roles may take each action at all. The actions about one request have a rule on the
+# request too (REQUEST_RULES).
+ROLE_RULES = {
+    # Not about one request: pages and administration.
+    "see_all": frozenset({"lead", "admin"}),  # every request; every team's reports and forecast
+    "triage": frozenset({"analyst", "lead"}),  # the triage page
+    "work": frozenset({"analyst", "lead"}),  # a queue, claimed or assigned work, a WIP limit
+    "view_backlog": frozenset({"lead", "admin"}),
+    "view_reports": frozenset({"analyst", "lead", "admin"}),
+    "view_forecast": frozenset({"analyst", "lead", "admin"}),
+    "preview_any_digest": frozenset({"lead", "admin"}),  # one's own: everyone
+    "manage_people": frozenset({"lead", "admin"}),  # teams, users, roles, analyst embedding
+    "manage_admins": frozenset({"admin"}),  # create, change or grant the admin role
+    "manage_settings": frozenset({"lead", "admin"}),
+    # About one request.
+    "see": EVERYONE,
+    "edit": EVERYONE,
+    "comment": EVERYONE,
+    "change_kind": frozenset({"analyst", "lead"}),
+    "edit_triaged_fields": frozenset({"analyst", "lead"}),  # without going back to triage
+    "override": frozenset({"lead"}),  # a request's place in its team's queue
+    "set_sla_class": frozenset({"lead"}),
+}
+
+# Who may be given a request to work on.
+WORKER_ROLES = tuple(sorted(ROLE_RULES["work"]))
+
+# Where a requester may still edit their request: work has not started.
+EDITABLE_BY_REQUESTER = frozenset({"submitted", "needs_info", "waitlisted", "accepted"})
+
+# Who triages a request: its team's analysts, and leads.
+TRIAGERS = frozenset({"team_analyst", "lead"})
+
+
+def _edits(request, found):
+    """Requesters edit their own request until work starts; leads edit any open request."""
+    return request.is_open and ("lead" in found or (
+        "requester" in found and request.state in EDITABLE_BY_REQUESTER))
+
+
+# action -> rule(request, relations): when the action applies to one request (seeing it is
+# checked for every one of them).
+REQUEST_RULES = {
+    "see": lambda request, found: True,
+    "edit": _edits,
+    "comment": lambda request, found: request.is_open,
+    "change_kind": lambda request, found: (request.state in BEFORE_DELIVERY
+                                           and bool(TRIAGERS & found)),
+    "edit_triaged_fields": lambda request, found: bool(TRIAGERS & found),
+    "override": lambda request, found: "lead" in found and request.state in BEFORE_DELIVERY,
+    "set_sla_class": lambda request, found: "lead" in found and request.state in BEFORE_DELIVERY,
+}
+
+
+def relations(request, user):
+    """Return the relations ``user`` holds to ``request`` (a frozenset; None is the system).
+
+    requester: submitted it. team_member: in its team. lead, admin: by role. assignee: the
+    analyst or lead working on it. team_analyst: an analyst or lead who triages and works it:
+    its assignee, or (unless it is confidential) one serving its team or, for a central
+    request (its team had no embedded analyst), any of them.
+    """
+    if user is None:
+        return frozenset({"system"})
+    if not user.is_authenticated:
+        return frozenset()
+    found = set()
+    team_ids = user.team_ids
+    if user.id == request.requester_id:
+        found.add("requester")
+    if request.team_id in team_ids:
+        found.add("team_member")
+    if user.role in ("lead", "admin"):
+        found.add(user.role)
+    if user.role in WORKER_ROLES:
+        if user.id == request.assignee_id:
+            found.update({"assignee", "team_analyst"})
+        elif not request.is_confidential and (request.is_central or request.team_id in team_ids):
+            found.add("team_analyst")
+    return frozenset(found)
+
+
+def watches(request, user):
+    """Tell whether ``user``'s e-mail address watches ``request`` (reads its watchers)."""
+    return any(watcher.email == user.email for watcher in request.watchers)
+
+
+def _sees(request, user, found):
+    """The rule of seeing in Python; ``visible_requests`` is the same rule in SQL."""
+    if user.role in ROLE_RULES["see_all"]:
+        return True
+    if user.id in (request.requester_id, request.assignee_id):
+        return True
+    if request.is_confidential:
+        return False
+    return "team_member" in found or "team_analyst" in found or watches(request, user)
+
+
+def allowed(user, action, request=None):
+    """Tell whether ``user`` may take ``action`` (a name of ROLE_RULES, or a lifecycle
+    Transition) on ``request``, or at all when ``request`` is None."""
+    if not isinstance(action, str):
+        # A transition's row names who takes it; its source states are the lifecycle's.
+        return request is not None and bool(action.actors & relations(request, user))
+    roles = ROLE_RULES[action]
+    if user is None or not user.is_authenticated or user.role not in roles:
+        return False
+    if request is None:
+        return True
+    found = relations(request, user)
+    return REQUEST_RULES[action](request, found) and _sees(request, user, found)
+
+
+def can(action, request=None):
+    """``allowed`` for the logged-in user: what templates ask before they offer a link."""
+    return allowed(current_user, action, request)
+
+
+def visible_requests(user):
+    """Return a SQL condition selecting the requests ``user`` may see (DESIGN.md, Roles).
+
+    Leads and admins see everything. Others see their own requests, those assigned to them,
+    and the non-confidential requests of their teams or that they watch; analysts also see the
+    non-confidential requests of the central triage queue (teams without an embedded analyst).
+    """
+    if user is None or not user.is_authenticated:
+        return false()
+    if allowed(user, "see_all"):
+        return true()
+    not_confidential = Request.is_confidential.is_(False)
+    conditions = [Request.requester_id == user.id, Request.assignee_id == user.id]
+    team_ids = user.team_ids
+    if team_ids:
+        conditions.append(and_(Request.team_id.in_(team_ids), not_confidential))
+    conditions.append(
+        and_(not_confidential,
+             Request.watchers.any(Watcher.email == user.email))
+    )
+    if allowed(user, "triage"):
+        conditions.append(and_(not_confidential, Request.is_central.is_(True)))
+    return or_(*conditions)
+
+
+def served_requests(user):
+    """Return a SQL condition selecting the requests ``user`` serves as their team's analyst
+    or as a lead (the relations that triage and claim, assignment aside): leads every one;
+    analysts the non-confidential requests of their teams and of the central queue; nobody
+    else any."""
+    if not allowed(user, "triage"):
+        return false()
+    if user.role == "lead":
+        return true()
+    team_ids = user.team_ids
+    mine = Request.team_id.in_(team_ids) if team_ids else false()
+    return and_(Request.is_confidential.is_(False), or_(Request.is_central.is_(True), mine))
+
+
+def get_visible_request_or_404(request_id, user, *options):
+    """Load a request ``user`` may see, with loader ``options``, or abort with 404."""
+    query = db.select(Request).where(id_matches(Request.id, request_id), visible_requests(user))
+    if options:
+        query = query.options(*options)
+    found = db.session.scalars(query).first()
+    if found is None:
+        abort(404)
+    return found
+
+
+def require(action):
+    """View decorator: log in first, then refuse (403) users whose role may not take
+    ``action`` (ROLE_RULES)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not allowed(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
