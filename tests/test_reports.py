@@ -396,7 +396,7 @@ def test_ageing_wip_notes_cycle_time_percentiles_of_the_range(app, history):
 
 
 def test_ageing_wip_caps_its_points_at_the_oldest(app, history, monkeypatch):
-    monkeypatch.setattr(reports, "AGEING_CAP", 1)
+    monkeypatch.setattr(reports.ageing, "AGEING_CAP", 1)
     chart = draw(app, "ageing_wip", weeks(), at(12, 12))
     assert [row[0] for row in chart.rows] == [history.b]
     assert chart.notes["capped"] is True

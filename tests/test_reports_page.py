@@ -6,6 +6,7 @@ The page and endpoints are tested against fake charts registered in place of the
 """
 import base64
 import csv
+import html as html_module
 import hashlib
 import importlib
 import io
@@ -43,7 +44,8 @@ def charts(monkeypatch):
     class Fake:
         calls = []
 
-    def throughput(filters, now):
+    @reports.chart("throughput", "Requests delivered", "Each bar is a week's deliveries.")
+    def throughput(spec, filters, now):
         Fake.calls.append(filters)
         return reports.Chart(
             key="throughput", title="Requests delivered", type="bar",
@@ -54,7 +56,8 @@ def charts(monkeypatch):
             rows=[["2026-11-09", "Marketing", 2], ["2026-11-16", "=HYPERLINK(\"x\")", -1]],
             x_label="Week of", y_label="Requests", notes={"p50": 2.5})
 
-    def ageing(filters, now):
+    @reports.chart("ageing", "Ageing", "Dots are open requests.")
+    def ageing(spec, filters, now):
         Fake.calls.append(filters)
         return reports.Chart(
             key="ageing", title="Ageing", how_to_read="Dots are open requests.", type="scatter",
@@ -153,6 +156,24 @@ def test_the_page_shows_a_card_per_chart_in_registry_order(client, auth, desk, c
     assert re.findall(r'data-chart-card="(\w+)"', html) == ["throughput", "ageing"]
     assert 'href="/reports/forecast"' in html
     assert charts.calls == [], "the page draws nothing itself: each chart's JSON is fetched"
+
+
+def test_without_javascript_each_card_shows_its_charts_title_and_how_to_read_it(
+        app, client, auth, desk):
+    auth.login(desk["lead"])
+    html = client.get("/reports").get_data(as_text=True)
+    titles = dict(re.findall(r'id="report-(\w+)-title" data-chart-title>([^<]*)</h2>', html))
+    hows = re.findall(r'<p class="[^"]*" data-chart-how>([^<]*)</p>', html)
+    assert titles == {"cumulative_flow": "Cumulative flow", "backlog_by_team": "Backlog by team",
+                      "demand_by_team": "Demand by team",
+                      "ageing_wip": "Ageing work in progress", "throughput": "Throughput",
+                      "lead_time": "Lead and cycle time", "sla_attainment": "SLA attainment",
+                      "ad_hoc_vs_planned": "Ad-hoc and planned work", "outcomes": "Outcomes"}
+    with app.app_context():
+        drawn = [reports.CHARTS[key](reports.Filters.default(today(app)), utcnow())
+                 for key in titles]
+    assert [chart.title for chart in drawn] == list(titles.values()), "the same as the JSON's"
+    assert [html_module.unescape(how) for how in hows] == [chart.how_to_read for chart in drawn]
 
 
 def test_each_card_fetches_its_json_and_links_table_csv_and_json_with_the_same_filters(

@@ -104,7 +104,8 @@ def test_an_analyst_sees_their_teams_charts(make, new_page):
     assert all(chart["instance"] for chart in drawn_charts(page))
 
 
-def _fifty_teams_five_years(filters, now):
+@reports.chart("demand", "Demand by team", "Requests submitted per week.")
+def _fifty_teams_five_years(spec, filters, now):
     weeks = [(date(2021, 11, 29) + timedelta(weeks=n)).isoformat() for n in range(260)]
     series = [reports.Series(f"Team {t:02}", [(t * 7 + n) % 13 for n in range(260)])
               for t in range(50)]
@@ -114,7 +115,8 @@ def _fifty_teams_five_years(filters, now):
         rows=[[weeks[0], "Team 00", 0]], x_label="Week of", y_label="Requests")
 
 
-def _ageing(filters, now):
+@reports.chart("ageing", "Ageing work in progress", "Dots are open requests.")
+def _ageing(spec, filters, now):
     statuses = {"on_track": "On track", "at_risk": "At risk", "breached": "Breached"}
     return reports.Chart(
         key="ageing", title="Ageing work in progress", how_to_read="Dots are open requests.",
@@ -126,7 +128,8 @@ def _ageing(filters, now):
         notes={"p50": 4.0, "p85": 9.5, "p95": 14.0, "shown": 9, "total": 9, "capped": False})
 
 
-def _fifty_teams_by_kind(filters, now):
+@reports.chart("kinds", "Ad-hoc and planned work", "Delivered work by kind.")
+def _fifty_teams_by_kind(spec, filters, now):
     teams = [f"Team {t:02}" for t in range(50)]
     return reports.Chart(
         key="kinds", title="Ad-hoc and planned work", how_to_read="Delivered work by kind.",
