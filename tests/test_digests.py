@@ -179,8 +179,10 @@ def test_lead_digest_shows_backlog_trend_throughput_lead_time_budgets_and_waitli
     # ago: Old one and the two then in progress = 3.
     assert received["Subject"].strip() == "Datadesk weekly: backlog 5 (+2), 2 delivered"
     text, html = parts(received)
-    # Lead times 6 and 7 days; percentiles by nearest rank.
-    assert "median 6.0 days, 85th percentile 7.0 days (2 deliveries" in text
+    # Lead times 6 and 7 days; percentiles interpolated between ranks (percentile_cont):
+    # median 6 + 0.5 x (7 - 6) = 6.5, 85th 6 + 0.85 x (7 - 6) = 6.85, shown to one decimal
+    # as 6.8 (the float nearest 6.85 is 6.8499...).
+    assert "median 6.5 days, 85th percentile 6.8 days (2 deliveries" in text
     assert "Delivery on time:       100% of 2" in text
     assert "Marketing: 1 of 1, 1 waitlisted" in text
     assert "WAITLISTED OVER BUDGET (1)" in text and "Over the budget" in text

@@ -447,6 +447,20 @@ def test_lead_time_percentiles_interpolate_between_ranks(app, story, desk):
     assert series(chart)["Lead time"] == [0, 1, 3, 0, 1, 0, 0]  # 1 | 2, 3, 4 | 10
 
 
+@pytest.mark.parametrize("values, share, expected", [
+    ([], 0.5, None),
+    ([7], 0.95, 7),
+    ([6, 7], 0.5, 6.5),  # 6 + 0.5 x (7 - 6)
+    ([6, 7], 0.85, 6 + 0.85),
+    ([1, 2, 3, 4], 0.5, 2.5),  # position 1.5: halfway from 2 to 3
+    ([1, 2, 3, 4, 10], 0.95, 4 + 0.8 * 6),  # position 3.8
+    ([1, 2, 3, 4, 10], 1, 10),
+    ([1, 2, 3, 4, 10], 0, 1),
+])
+def test_percentile_interpolates_between_ranks_as_percentile_cont(values, share, expected):
+    assert reports.stats.percentile(values, share) == pytest.approx(expected)
+
+
 # --- SLA attainment -----------------------------------------------------------------------
 
 def test_sla_attainment_counts_clock_pauses_out(app, story, desk):

@@ -43,6 +43,7 @@ from sqlalchemy import and_, case, func
 from . import queues, settings
 from .extensions import db
 from .models import OPEN_STATES, Request, Team
+from .reports.stats import percentile
 
 HISTORY_WEEKS = 8
 TRIALS = 2000
@@ -86,7 +87,8 @@ def _simulate(position, throughput_samples, trials, seed, max_weeks):
 
     Each of ``trials`` trials draws weekly throughputs from ``throughput_samples`` (with
     replacement) until their sum reaches ``position``, and records the number of weeks; the
-    answer holds the 50/85/95th percentiles (nearest rank) of those counts. Returns None when
+    answer holds the 50/85/95th percentiles of those counts (``reports.stats.percentile``),
+    rounded up to whole weeks. Returns None when
     the samples hold no throughput at all (no forecast is possible). Trials still short after
     ``max_weeks`` count as more than ``max_weeks`` (None in the answer). Deterministic for a
     given ``seed``. Samples may be fractional (a what-if multiplier).
@@ -115,7 +117,8 @@ def _simulate(position, throughput_samples, trials, seed, max_weeks):
             done, weeks = sums[-1], weeks + len(sums)
         results.append(needed)
     results.sort()
-    picked = [results[max(0, math.ceil(share * trials) - 1)] for share in PERCENTILES]
+    # Whole weeks: a backlog cleared 2.2 weeks in is cleared in the third week.
+    picked = [math.ceil(percentile(results, share)) for share in PERCENTILES]
     return Simulation(*(None if weeks > max_weeks else weeks for weeks in picked),
                       trials=trials, max_weeks=max_weeks)
 
