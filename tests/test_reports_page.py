@@ -13,12 +13,13 @@ import io
 import re
 import tarfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import counting_sql
 from tickets import limits, reports
-from tickets.models import utcnow
+from tickets.models import STATES, utcnow
 
 
 # --- Fixtures -----------------------------------------------------------------------------------
@@ -252,6 +253,25 @@ def test_the_page_loads_chartjs_and_its_script_from_our_own_static_files(client,
     assert '<script src="/static/vendor/chartjs/chart.umd.js"></script>' in html
     assert '<script src="/static/js/reports.js"></script>' in html
     assert "<script>" not in html and " style=" not in html
+
+
+def test_charts_and_state_badges_take_their_colours_from_the_one_palette(app):
+    static = Path(app.static_folder)
+    css = (static / "css" / "app.css").read_text()
+    script = (static / "js" / "reports.js").read_text()
+    defined = re.findall(r"--dd-([\w-]+):\s*(#[0-9a-f]{6})", css)
+    names = [name for name, _ in defined]
+    assert len(names) == len(set(names)), "each colour is defined once"
+    for state in STATES:
+        assert f"state-{state}" in names, state
+        assert f".state-{state} {{ background: var(--dd-state-{state}); }}" in css
+    for status in ("on_track", "at_risk", "breached", "paused", "stopped"):
+        assert f"sla-{status}" in names, status
+    assert "series-1" in names
+    # The chart script names no colour of its own: it reads the palette (--dd-*) for the
+    # datasets, and its legend takes each dataset's colours.
+    assert not re.search(r"#[0-9a-fA-F]{3,8}\b|rgba?\(\s*\d", script)
+    assert '"--dd-" + name' in script
 
 
 # --- JSON, table and CSV --------------------------------------------------------------------------
