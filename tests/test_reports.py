@@ -1,4 +1,4 @@
-"""The chart data of /reports (tickets/reports.py): every figure computed by hand from a small
+"""The chart data of /reports (tickets/reports/): every figure computed by hand from a small
 history built at exact instants, every filter, empty ranges, local days across a DST change,
 and a constant number of SQL statements whatever the number of requests.
 

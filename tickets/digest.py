@@ -10,8 +10,10 @@ settings' timezone; a run after a missed moment catches up once. The one way to 
 is a deliberate resend to one named person (``force``), under a key of its own
 (``digest:<user id>:<ISO week>:forced:<n>``).
 
-Every list in a digest is capped (``LIST_LIMIT``, with "and N more" and a link to the page that
-has them all), so building one costs the same number of SQL statements whatever the data.
+The lists of requests are capped (``LIST_LIMIT``, with "and N more" and a link to the page that
+has them all; the lead's five oldest open requests), but for what an analyst is working on (held
+down by their WIP limit), and the figures come from grouped statements, so building one costs
+the same number of SQL statements whatever the data.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -343,8 +345,8 @@ def queue_digest(user, now, values=None, force=False):
 
 
 def due_recipients(now, values=None):
-    """The users whose digest of this week is due at ``now`` and not queued yet (two
-    statements: the candidates and the keys already queued)."""
+    """The users whose digest of this week is due at ``now`` and not queued yet (three
+    statements: the candidates, their teams and the keys already queued)."""
     values = values or settings.current()
     week = week_of(now, values)
     candidates = db.session.scalars(

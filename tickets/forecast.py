@@ -3,8 +3,9 @@
 A forecast is a Monte Carlo simulation over the team's recent **throughput** (deliveries per
 ISO week over the last ``HISTORY_WEEKS`` full weeks, zero weeks included): each trial draws
 weekly throughputs at random from those weeks until enough deliveries have happened, and counts
-the weeks it took; the 50th, 85th and 95th percentiles of the trials give three dates. The
-requester sees the 85% one: "likely by 12 Dec (85% confidence)".
+the weeks it took; the 50th, 85th and 95th percentiles of the trials, in whole weeks, give three
+dates. The 85% one is the forecast in words, "likely by 12 Dec (85% confidence)": the request
+page leads with it (then lists all three), the requester's digest gives it alone.
 
 **What has to be delivered first** (the simulated ``position``): the request itself plus the
 work ahead of it in its team, which is
@@ -356,7 +357,7 @@ def detail_context(request, user, now, values=None, place=None):
     return {"forecast": found, "forecast_note": note}
 
 
-# --- Backlog clearance (leads) -------------------------------------------------------------
+# --- Backlog clearance (/reports/forecast) --------------------------------------------------
 
 @dataclass(frozen=True)
 class Clearance:
@@ -417,7 +418,7 @@ def backlog_clearance(team_id, now, values=None, *, multiplier=1.0, team_ids=Non
     ``team_id``: that team only; None: every team of ``team_ids`` (None: all teams), each on
     its own, and together (``overall``: their deliveries pooled against their pooled backlog,
     as if anyone could take any team's work). Teams shown: active ones, and inactive ones with
-    a backlog or deliveries. Three SQL statements (plus the settings when ``values`` is None).
+    a backlog or deliveries. Two SQL statements (plus the settings when ``values`` is None).
     """
     values = values or settings.current()
     wanted = [team_id] if team_id is not None else team_ids

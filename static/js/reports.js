@@ -1,5 +1,5 @@
 // The /reports charts: each card's <canvas data-chart-url> is drawn with Chart.js from its
-// chart's JSON (tickets/reports.py, Chart.as_json), and each "Table" toggle loads the chart's
+// chart's JSON (tickets/reports/charts.py, Chart.as_json), and each "Table" toggle loads the chart's
 // server-rendered table the first time it is opened. No inline script or style (the CSP
 // forbids them): URLs come from data- attributes, colours are set through the CSSOM.
 //

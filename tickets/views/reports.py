@@ -1,11 +1,12 @@
 """Reports: the /reports page of charts, each chart's JSON (what the page draws), table and CSV.
 
 The page itself computes no chart. It renders the filter bar and one card per chart of
-``reports.CHARTS``; static/js/reports.js fetches each chart's JSON (the same filters) and draws
-it, and loads a chart's server-rendered table only when its "Table" toggle is opened. So every
-chart is computed once per page view (by its JSON request, in parallel with the others), the
-page costs a constant few SQL statements however slow a chart is, and without JavaScript the
-"Table" link still opens the chart's table as a page of its own.
+``reports.CHARTS`` with the chart's title and how to read it; static/js/reports.js fetches each
+chart's JSON (the same filters) and draws it, and loads a chart's server-rendered table only
+when its "Table" toggle is opened. So every chart is computed once per page view (by its JSON
+request, in parallel with the others), the page costs a constant few SQL statements however
+slow a chart is, and without JavaScript the "Table" link still opens the chart's table as a
+page of its own.
 
 Filters come from the URL (``reports.parse_filters``), so a view can be shared by its link.
 Leads and admins see every team; analysts the teams they serve, all together or one at a time
