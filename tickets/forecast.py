@@ -244,16 +244,6 @@ def throughput_by_team(team_ids, now, weeks=HISTORY_WEEKS, values=None):
     return found
 
 
-def weekly_throughput(team_id, now, weeks=HISTORY_WEEKS, values=None):
-    """The deliveries of team ``team_id`` (None: all teams together) per ISO week over the last
-    ``weeks`` full weeks, oldest first, zero weeks included. One SQL statement."""
-    by_team = throughput_by_team(None if team_id is None else [team_id], now, weeks, values)
-    totals = [0] * weeks
-    for counts in by_team.values():
-        totals = [a + b for a, b in zip(totals, counts)]
-    return totals
-
-
 def _team_counts(team_ids, states):
     """{team id: (name, is_active, {state: count})} of the requests in ``states``; every team
     when ``team_ids`` is None. One grouped SQL statement (teams without requests included)."""

@@ -69,7 +69,7 @@ def parse_filters(args, today, user):
     """
     start, end = _date_arg(args, "start"), _date_arg(args, "end")
     end = end or today
-    start = start or end - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1)
+    start = start or Filters.default(end).start
     if start > end:
         start, end = end, start
     if (end - start).days + 1 > MAX_DAYS:
