@@ -13,7 +13,6 @@ time of one digest and the fewest and most statements one took. The statement co
 grow with the data: every list in a digest is capped.
 """
 import argparse
-import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -24,11 +23,11 @@ from datetime import timedelta
 from sqlalchemy import and_, event, func, or_, select, true, update
 
 from bench.bench_queues import build
-from bench.common import percentile
 from tickets import create_app, digest, queues, settings, triage
 from tickets.policy import visible_requests
 from tickets.extensions import db
 from tickets.models import OPEN_STATES, OutboxMessage, Request, User, utcnow
+from tickets.reports.stats import percentile
 
 N_REQUESTERS = 473  # with 25 analysts and 2 leads: 500 people
 
@@ -148,7 +147,7 @@ def main():
                 scales = [scale for _, _, scale in rows]
                 print(f"{size:>8} {role:<10} {len(rows):>5} "
                       f"{f'{min(scales)}-{max(scales)}':>13} "
-                      f"{statistics.median(timings):>9.1f} {percentile(timings, 0.95):>7.1f} "
+                      f"{percentile(timings, 0.5):>9.1f} {percentile(timings, 0.95):>7.1f} "
                       f"{min(counts):>7} {max(counts):>7}")
             total = sum(ms for rows in results.values() for ms, _, _ in rows) / 1000
             users = sum(len(rows) for rows in results.values())

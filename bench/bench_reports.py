@@ -20,7 +20,6 @@ listener). ``--explain KEY`` prints the query plans of chart KEY's statements in
 import argparse
 import math
 import random
-import statistics
 import time
 from datetime import timedelta
 
@@ -30,6 +29,7 @@ from bench.common import pick, wipe
 from tickets import clocks, create_app, people, reports
 from tickets.extensions import db
 from tickets.models import FORMATS, Event, Request, utcnow
+from tickets.reports.stats import percentile
 
 PASSWORD = "bench-password"
 N_TEAMS, N_ANALYSTS, N_REQUESTERS = 10, 25, 150
@@ -245,8 +245,7 @@ def time_chart(app, key, filters, now, repeat):
         timings.append(elapsed)
         statements.append(count[0])
     timings = sorted(timings[1:])
-    p95 = timings[max(0, math.ceil(0.95 * len(timings)) - 1)]
-    return statistics.median(timings), p95, max(statements)
+    return percentile(timings, 0.5), percentile(timings, 0.95), max(statements)
 
 
 def explain(app, key, filters, now):

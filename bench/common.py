@@ -1,5 +1,4 @@
-"""What the benchmarks share: weighted picks, percentiles, a clean database, timing pages."""
-import statistics
+"""What the benchmarks share: weighted picks, a clean database, timing pages."""
 import time
 from pathlib import Path
 
@@ -9,17 +8,12 @@ from flask_sqlalchemy.record_queries import get_recorded_queries
 from sqlalchemy import text
 
 from tickets.extensions import db
+from tickets.reports.stats import percentile
 
 
 def pick(rng, weights):
     """One key of ``weights`` ({key: weight}), drawn by weight."""
     return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-def percentile(sorted_values, share):
-    """The ``share`` percentile of already sorted values (nearest rank)."""
-    return sorted_values[min(len(sorted_values) - 1,
-                             int(round(share * (len(sorted_values) - 1))))]
 
 
 def wipe(app):
@@ -72,7 +66,7 @@ def measure(app, email, password, paths, repeat):
                 timings.append((time.perf_counter() - started) * 1000)
                 status = response.status_code if response.status_code != 200 else status
             timings.sort()
-            results[path] = (statistics.median(timings), percentile(timings, 0.95), max(counts),
+            results[path] = (percentile(timings, 0.5), percentile(timings, 0.95), max(counts),
                              status)
     finally:
         request_finished.disconnect(on_finished, app)

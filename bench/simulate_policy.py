@@ -37,7 +37,7 @@ Metrics (days are calendar days, as in priority.py's ageing)
                     deadlines are judged by the next line instead. The part "before the start"
                     (arrival -> start, or the end) is what ordering can change; the rest is work.
     hi-impact on time  share of impact >= 4 requests with a deadline delivered by that date.
-    lead time       median and p85 (nearest rank) of arrival -> delivery, delivered requests.
+    lead time       median and p85 (interpolated, tickets.reports.stats) of arrival -> delivery, delivered requests.
     longest wait    arrival -> start, over started requests; oldest unstarted: age at the end.
 """
 import argparse
@@ -49,6 +49,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from tickets import priority
+from tickets.reports.stats import percentile
 
 START = date(2025, 1, 6)  # a Monday
 TEAMS = {"Marketing": 0.25, "Sales": 0.20, "Finance": 0.15, "Product": 0.15,
@@ -236,8 +237,8 @@ def measure(requests, started, done, weeks):
         "cost": cost,
         "waiting": waiting,
         "on_time": 100 * len(on_time) / len(urgent) if urgent else float("nan"),
-        "median": statistics.median(leads) if leads else float("nan"),
-        "p85": leads[math.ceil(0.85 * len(leads)) - 1] if leads else float("nan"),
+        "median": percentile(leads, 0.5) if leads else float("nan"),
+        "p85": percentile(leads, 0.85) if leads else float("nan"),
         "wait": max(waits, default=0.0),
         "oldest": max(unstarted, default=0.0),
         "delivered": len(done),

@@ -21,6 +21,11 @@ MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # ISO week 48; digests go at
 LONG_BASE_URL = "https://datadesk.analytics.corporate-intranet.example.com/teams/data/requests"
 
 
+def scheduled(name):
+    """The scheduler's job called ``name``."""
+    return next(job for job in scheduler.JOBS if job.name == name)
+
+
 @pytest.fixture
 def desk(make, app):
     """Marketing with a requester and an analyst, Finance (another team), and a lead."""
@@ -179,8 +184,10 @@ def test_lead_digest_shows_backlog_trend_throughput_lead_time_budgets_and_waitli
     # ago: Old one and the two then in progress = 3.
     assert received["Subject"].strip() == "Datadesk weekly: backlog 5 (+2), 2 delivered"
     text, html = parts(received)
-    # Lead times 6 and 7 days; percentiles by nearest rank.
-    assert "median 6.0 days, 85th percentile 7.0 days (2 deliveries" in text
+    # Lead times 6 and 7 days; percentiles interpolated between ranks (percentile_cont):
+    # median 6 + 0.5 x (7 - 6) = 6.5, 85th 6 + 0.85 x (7 - 6) = 6.85, shown to one decimal
+    # as 6.8 (the float nearest 6.85 is 6.8499...).
+    assert "median 6.5 days, 85th percentile 6.8 days (2 deliveries" in text
     assert "Delivery on time:       100% of 2" in text
     assert "Marketing: 1 of 1, 1 waitlisted" in text
     assert "WAITLISTED OVER BUDGET (1)" in text and "Over the budget" in text
@@ -233,7 +240,7 @@ def test_two_runs_in_the_same_week_queue_one_digest_per_recipient(app, desk):
 
 
 def test_two_scheduler_processes_never_queue_two_digests(app, desk):
-    job = scheduler.JOBS_BY_NAME["digests"]
+    job = scheduled("digests")
     with app.app_context():
         assert scheduler.run_job(job, MONDAY).summary == "5 digest(s) queued"
         assert scheduler.run_job(job, MONDAY + timedelta(minutes=1)) is None  # same period
@@ -272,7 +279,7 @@ def test_a_scheduler_down_on_digest_day_catches_up_once_when_it_starts(app, desk
         assert all(run is not None and run.error is None for run in started)
     assert len(outbox_digests(app)) == 5
     with app.app_context():
-        scheduler.run_job(scheduler.JOBS_BY_NAME["digests"], wednesday + timedelta(hours=1))
+        scheduler.run_job(scheduled("digests"), wednesday + timedelta(hours=1))
     assert len(outbox_digests(app)) == 5
 
 
@@ -341,7 +348,7 @@ def test_the_auto_resolve_job_resolves_old_unconfirmed_deliveries(app, desk):
             url="https://bi.example.com/x", note="done")
         ids.append(request_id)
     with app.app_context():
-        run = scheduler.run_job(scheduler.JOBS_BY_NAME["auto_resolve"], MONDAY)
+        run = scheduler.run_job(scheduled("auto_resolve"), MONDAY)
         assert run.summary == "1 delivery(ies) resolved automatically"
         assert [db.session.get(Request, i).state for i in ids] == ["resolved", "delivered"]
 
@@ -432,7 +439,7 @@ def test_a_forced_resend_is_one_extra_copy_for_that_person_only(app, desk, runne
                                       f"digest:{rita}:{week}:forced:2"]
     assert [m["To"] for m in smtp_server.messages] == ["rita@example.com"] * 3
     with app.app_context():  # the scheduler's run adds everyone's but Rita's
-        assert scheduler.run_job(scheduler.JOBS_BY_NAME["digests"]).summary == (
+        assert scheduler.run_job(scheduled("digests")).summary == (
             "4 digest(s) queued")
     assert outbox_digests(app).count("rita@example.com") == 3
 
@@ -462,7 +469,7 @@ def test_digest_commands_in_two_processes_at_once_send_each_person_one_digest(
     assert outbox_digests(app) == everyone
     assert sorted(m["To"] for m in smtp_server.messages) == everyone
     with app.app_context():  # and the scheduler's run afterwards adds none
-        assert scheduler.run_job(scheduler.JOBS_BY_NAME["digests"]).summary == (
+        assert scheduler.run_job(scheduled("digests")).summary == (
             "0 digest(s) queued")
 
 

@@ -122,15 +122,18 @@ def test_a_week_counted_from_today_ends_on_the_last_working_day_of_its_calendar_
 
 # --- Throughput -------------------------------------------------------------------------------
 
-def test_weekly_throughput_counts_each_full_week_zero_weeks_included(app, make, desk):
+def test_throughput_counts_each_full_week_zero_weeks_included(app, make, desk):
     history(app, make, desk, desk.marketing, [0, 2, 0, 0, 1, 0, 3, 1])
     history(app, make, desk, desk.finance, [1, 0, 0, 0, 0, 0, 0, 0])
     this_week = make.request(desk.rita, desk.marketing)
     set_columns(app, this_week, state="resolved", delivered_at=NOW - timedelta(hours=1))
     with app.app_context():
-        assert forecast.weekly_throughput(desk.marketing, NOW) == [0, 2, 0, 0, 1, 0, 3, 1]
-        assert forecast.weekly_throughput(None, NOW) == [1, 2, 0, 0, 1, 0, 3, 1]
-        assert forecast.weekly_throughput(desk.sales, NOW, weeks=4) == [0, 0, 0, 0]
+        assert forecast.throughput_by_team([desk.marketing], NOW) == {
+            desk.marketing: [0, 2, 0, 0, 1, 0, 3, 1]}
+        assert forecast.throughput_by_team(None, NOW) == {
+            desk.marketing: [0, 2, 0, 0, 1, 0, 3, 1], desk.finance: [1, 0, 0, 0, 0, 0, 0, 0]}
+        assert forecast.throughput_by_team([desk.sales], NOW, weeks=4) == {
+            desk.sales: [0, 0, 0, 0]}
 
 
 def test_weeks_start_on_monday_midnight_in_the_settings_timezone(app, make, desk):
@@ -140,9 +143,11 @@ def test_weeks_start_on_monday_midnight_in_the_settings_timezone(app, make, desk
                 delivered_at=datetime(2026, 11, 16, 2, 0, tzinfo=UTC))
     with app.app_context():
         values = settings.current()
-        assert forecast.weekly_throughput(desk.marketing, NOW, weeks=2, values=values) == [0, 1]
+        assert forecast.throughput_by_team([desk.marketing], NOW, weeks=2,
+                                           values=values) == {desk.marketing: [0, 1]}
         values["timezone"] = "America/New_York"
-        assert forecast.weekly_throughput(desk.marketing, NOW, weeks=2, values=values) == [1, 0]
+        assert forecast.throughput_by_team([desk.marketing], NOW, weeks=2,
+                                           values=values) == {desk.marketing: [1, 0]}
 
 
 # --- A request's forecast, state by state ------------------------------------------------------

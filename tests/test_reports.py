@@ -1,4 +1,4 @@
-"""The chart data of /reports (tickets/reports.py): every figure computed by hand from a small
+"""The chart data of /reports (tickets/reports/): every figure computed by hand from a small
 history built at exact instants, every filter, empty ranges, local days across a DST change,
 and a constant number of SQL statements whatever the number of requests.
 
@@ -396,7 +396,7 @@ def test_ageing_wip_notes_cycle_time_percentiles_of_the_range(app, history):
 
 
 def test_ageing_wip_caps_its_points_at_the_oldest(app, history, monkeypatch):
-    monkeypatch.setattr(reports, "AGEING_CAP", 1)
+    monkeypatch.setattr(reports.ageing, "AGEING_CAP", 1)
     chart = draw(app, "ageing_wip", weeks(), at(12, 12))
     assert [row[0] for row in chart.rows] == [history.b]
     assert chart.notes["capped"] is True
@@ -445,6 +445,20 @@ def test_lead_time_percentiles_interpolate_between_ranks(app, story, desk):
     assert (chart.notes["lead_time_p50"], chart.notes["lead_time_p85"],
             chart.notes["lead_time_p95"]) == (3.0, 6.4, 8.8)
     assert series(chart)["Lead time"] == [0, 1, 3, 0, 1, 0, 0]  # 1 | 2, 3, 4 | 10
+
+
+@pytest.mark.parametrize("values, share, expected", [
+    ([], 0.5, None),
+    ([7], 0.95, 7),
+    ([6, 7], 0.5, 6.5),  # 6 + 0.5 x (7 - 6)
+    ([6, 7], 0.85, 6 + 0.85),
+    ([1, 2, 3, 4], 0.5, 2.5),  # position 1.5: halfway from 2 to 3
+    ([1, 2, 3, 4, 10], 0.95, 4 + 0.8 * 6),  # position 3.8
+    ([1, 2, 3, 4, 10], 1, 10),
+    ([1, 2, 3, 4, 10], 0, 1),
+])
+def test_percentile_interpolates_between_ranks_as_percentile_cont(values, share, expected):
+    assert reports.stats.percentile(values, share) == pytest.approx(expected)
 
 
 # --- SLA attainment -----------------------------------------------------------------------

@@ -6,18 +6,20 @@ The page and endpoints are tested against fake charts registered in place of the
 """
 import base64
 import csv
+import html as html_module
 import hashlib
 import importlib
 import io
 import re
 import tarfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import counting_sql
 from tickets import limits, reports
-from tickets.models import utcnow
+from tickets.models import STATES, utcnow
 
 
 # --- Fixtures -----------------------------------------------------------------------------------
@@ -43,7 +45,8 @@ def charts(monkeypatch):
     class Fake:
         calls = []
 
-    def throughput(filters, now):
+    @reports.chart("throughput", "Requests delivered", "Each bar is a week's deliveries.")
+    def throughput(spec, filters, now):
         Fake.calls.append(filters)
         return reports.Chart(
             key="throughput", title="Requests delivered", type="bar",
@@ -54,7 +57,8 @@ def charts(monkeypatch):
             rows=[["2026-11-09", "Marketing", 2], ["2026-11-16", "=HYPERLINK(\"x\")", -1]],
             x_label="Week of", y_label="Requests", notes={"p50": 2.5})
 
-    def ageing(filters, now):
+    @reports.chart("ageing", "Ageing", "Dots are open requests.")
+    def ageing(spec, filters, now):
         Fake.calls.append(filters)
         return reports.Chart(
             key="ageing", title="Ageing", how_to_read="Dots are open requests.", type="scatter",
@@ -155,6 +159,24 @@ def test_the_page_shows_a_card_per_chart_in_registry_order(client, auth, desk, c
     assert charts.calls == [], "the page draws nothing itself: each chart's JSON is fetched"
 
 
+def test_without_javascript_each_card_shows_its_charts_title_and_how_to_read_it(
+        app, client, auth, desk):
+    auth.login(desk["lead"])
+    html = client.get("/reports").get_data(as_text=True)
+    titles = dict(re.findall(r'id="report-(\w+)-title" data-chart-title>([^<]*)</h2>', html))
+    hows = re.findall(r'<p class="[^"]*" data-chart-how>([^<]*)</p>', html)
+    assert titles == {"cumulative_flow": "Cumulative flow", "backlog_by_team": "Backlog by team",
+                      "demand_by_team": "Demand by team",
+                      "ageing_wip": "Ageing work in progress", "throughput": "Throughput",
+                      "lead_time": "Lead and cycle time", "sla_attainment": "SLA attainment",
+                      "ad_hoc_vs_planned": "Ad-hoc and planned work", "outcomes": "Outcomes"}
+    with app.app_context():
+        drawn = [reports.CHARTS[key](reports.Filters.default(today(app)), utcnow())
+                 for key in titles]
+    assert [chart.title for chart in drawn] == list(titles.values()), "the same as the JSON's"
+    assert [html_module.unescape(how) for how in hows] == [chart.how_to_read for chart in drawn]
+
+
 def test_each_card_fetches_its_json_and_links_table_csv_and_json_with_the_same_filters(
         app, client, auth, desk, charts):
     auth.login(desk["lead"])
@@ -231,6 +253,25 @@ def test_the_page_loads_chartjs_and_its_script_from_our_own_static_files(client,
     assert '<script src="/static/vendor/chartjs/chart.umd.js"></script>' in html
     assert '<script src="/static/js/reports.js"></script>' in html
     assert "<script>" not in html and " style=" not in html
+
+
+def test_charts_and_state_badges_take_their_colours_from_the_one_palette(app):
+    static = Path(app.static_folder)
+    css = (static / "css" / "app.css").read_text()
+    script = (static / "js" / "reports.js").read_text()
+    defined = re.findall(r"--dd-([\w-]+):\s*(#[0-9a-f]{6})", css)
+    names = [name for name, _ in defined]
+    assert len(names) == len(set(names)), "each colour is defined once"
+    for state in STATES:
+        assert f"state-{state}" in names, state
+        assert f".state-{state} {{ background: var(--dd-state-{state}); }}" in css
+    for status in ("on_track", "at_risk", "breached", "paused", "stopped"):
+        assert f"sla-{status}" in names, status
+    assert "series-1" in names
+    # The chart script names no colour of its own: it reads the palette (--dd-*) for the
+    # datasets, and its legend takes each dataset's colours.
+    assert not re.search(r"#[0-9a-fA-F]{3,8}\b|rgba?\(\s*\d", script)
+    assert '"--dd-" + name' in script
 
 
 # --- JSON, table and CSV --------------------------------------------------------------------------

@@ -10,10 +10,11 @@ settings' timezone; a run after a missed moment catches up once. The one way to 
 is a deliberate resend to one named person (``force``), under a key of its own
 (``digest:<user id>:<ISO week>:forced:<n>``).
 
-Every list in a digest is capped (``LIST_LIMIT``, with "and N more" and a link to the page that
-has them all), so building one costs the same number of SQL statements whatever the data.
+The lists of requests are capped (``LIST_LIMIT``, with "and N more" and a link to the page that
+has them all; the lead's five oldest open requests), but for what an analyst is working on (held
+down by their WIP limit), and the figures come from grouped statements, so building one costs
+the same number of SQL statements whatever the data.
 """
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -24,6 +25,7 @@ from . import clocks, forecast, lifecycle, limits, mail, queues, settings, triag
 from .extensions import db
 from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
 from .policy import allowed, visible_requests
+from .reports.stats import percentile
 
 LIST_LIMIT = 10
 LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries
@@ -84,14 +86,6 @@ def _capped(query, limit=LIST_LIMIT):
     """Return (first ``limit`` rows, total) of ``query``: two statements."""
     total = db.session.scalar(db.select(func.count()).select_from(query.order_by(None).subquery()))
     return db.session.scalars(query.limit(limit)).all(), total
-
-
-def _percentile(values, share):
-    """The ``share`` percentile of ``values`` (nearest rank), or None when there are none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 # --- Requesters ---------------------------------------------------------------------------
@@ -233,7 +227,8 @@ def lead_context(user, now, values):
         db.select(Request.created_at, Request.delivered_at, Request.sla_class,
                   Request.resolution_seconds)
         .where(Request.delivered_at > window, Request.delivered_at <= now)).all()
-    lead_days = [(done - created).total_seconds() / 86400 for created, done, _, _ in deliveries]
+    lead_days = sorted((done - created).total_seconds() / 86400
+                       for created, done, _, _ in deliveries)
     this_week = [row for row in deliveries if row.delivered_at > week_ago]
     responses = db.session.execute(
         db.select(Request.sla_class, Request.first_response_seconds)
@@ -252,8 +247,8 @@ def lead_context(user, now, values):
     return {
         "backlog": backlog_now, "backlog_change": backlog_now - backlog_then,
         "throughput": len(this_week),
-        "lead_time_p50": _percentile(lead_days, 0.5),
-        "lead_time_p85": _percentile(lead_days, 0.85),
+        "lead_time_p50": percentile(lead_days, 0.5),
+        "lead_time_p85": percentile(lead_days, 0.85),
         "lead_time_count": len(lead_days), "lead_time_weeks": LEAD_TIME_WEEKS,
         "oldest": [{"req": r, "link": _request_link(r.id),
                     "age_days": (now - r.created_at).days} for r in oldest],
@@ -353,8 +348,8 @@ def queue_digest(user, now, values=None, force=False):
 
 
 def due_recipients(now, values=None):
-    """The users whose digest of this week is due at ``now`` and not queued yet (two
-    statements: the candidates and the keys already queued)."""
+    """The users whose digest of this week is due at ``now`` and not queued yet (three
+    statements: the candidates, their teams and the keys already queued)."""
     values = values or settings.current()
     week = week_of(now, values)
     candidates = db.session.scalars(

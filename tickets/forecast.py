@@ -3,8 +3,9 @@
 A forecast is a Monte Carlo simulation over the team's recent **throughput** (deliveries per
 ISO week over the last ``HISTORY_WEEKS`` full weeks, zero weeks included): each trial draws
 weekly throughputs at random from those weeks until enough deliveries have happened, and counts
-the weeks it took; the 50th, 85th and 95th percentiles of the trials give three dates. The
-requester sees the 85% one: "likely by 12 Dec (85% confidence)".
+the weeks it took; the 50th, 85th and 95th percentiles of the trials, in whole weeks, give three
+dates. The 85% one is the forecast in words, "likely by 12 Dec (85% confidence)": the request
+page leads with it (then lists all three), the requester's digest gives it alone.
 
 **What has to be delivered first** (the simulated ``position``): the request itself plus the
 work ahead of it in its team, which is
@@ -43,6 +44,7 @@ from sqlalchemy import and_, case, func
 from . import queues, settings
 from .extensions import db
 from .models import OPEN_STATES, Request, Team
+from .reports.stats import percentile
 
 HISTORY_WEEKS = 8
 TRIALS = 2000
@@ -86,7 +88,8 @@ def _simulate(position, throughput_samples, trials, seed, max_weeks):
 
     Each of ``trials`` trials draws weekly throughputs from ``throughput_samples`` (with
     replacement) until their sum reaches ``position``, and records the number of weeks; the
-    answer holds the 50/85/95th percentiles (nearest rank) of those counts. Returns None when
+    answer holds the 50/85/95th percentiles of those counts (``reports.stats.percentile``),
+    rounded up to whole weeks. Returns None when
     the samples hold no throughput at all (no forecast is possible). Trials still short after
     ``max_weeks`` count as more than ``max_weeks`` (None in the answer). Deterministic for a
     given ``seed``. Samples may be fractional (a what-if multiplier).
@@ -115,7 +118,8 @@ def _simulate(position, throughput_samples, trials, seed, max_weeks):
             done, weeks = sums[-1], weeks + len(sums)
         results.append(needed)
     results.sort()
-    picked = [results[max(0, math.ceil(share * trials) - 1)] for share in PERCENTILES]
+    # Whole weeks: a backlog cleared 2.2 weeks in is cleared in the third week.
+    picked = [math.ceil(percentile(results, share)) for share in PERCENTILES]
     return Simulation(*(None if weeks > max_weeks else weeks for weeks in picked),
                       trials=trials, max_weeks=max_weeks)
 
@@ -240,16 +244,6 @@ def throughput_by_team(team_ids, now, weeks=HISTORY_WEEKS, values=None):
     return found
 
 
-def weekly_throughput(team_id, now, weeks=HISTORY_WEEKS, values=None):
-    """The deliveries of team ``team_id`` (None: all teams together) per ISO week over the last
-    ``weeks`` full weeks, oldest first, zero weeks included. One SQL statement."""
-    by_team = throughput_by_team(None if team_id is None else [team_id], now, weeks, values)
-    totals = [0] * weeks
-    for counts in by_team.values():
-        totals = [a + b for a, b in zip(totals, counts)]
-    return totals
-
-
 def _team_counts(team_ids, states):
     """{team id: (name, is_active, {state: count})} of the requests in ``states``; every team
     when ``team_ids`` is None. One grouped SQL statement (teams without requests included)."""
@@ -353,7 +347,7 @@ def detail_context(request, user, now, values=None, place=None):
     return {"forecast": found, "forecast_note": note}
 
 
-# --- Backlog clearance (leads) -------------------------------------------------------------
+# --- Backlog clearance (/reports/forecast) --------------------------------------------------
 
 @dataclass(frozen=True)
 class Clearance:
@@ -414,7 +408,7 @@ def backlog_clearance(team_id, now, values=None, *, multiplier=1.0, team_ids=Non
     ``team_id``: that team only; None: every team of ``team_ids`` (None: all teams), each on
     its own, and together (``overall``: their deliveries pooled against their pooled backlog,
     as if anyone could take any team's work). Teams shown: active ones, and inactive ones with
-    a backlog or deliveries. Three SQL statements (plus the settings when ``values`` is None).
+    a backlog or deliveries. Two SQL statements (plus the settings when ``values`` is None).
     """
     values = values or settings.current()
     wanted = [team_id] if team_id is not None else team_ids

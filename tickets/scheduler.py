@@ -80,7 +80,6 @@ JOBS = [
         "Release waitlisted ad-hoc requests when a new week's budget has room."),
     Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
 ]
-JOBS_BY_NAME = {job.name: job for job in JOBS}
 
 
 def period_of(job, now):

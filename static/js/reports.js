@@ -1,7 +1,11 @@
 // The /reports charts: each card's <canvas data-chart-url> is drawn with Chart.js from its
-// chart's JSON (tickets/reports.py, Chart.as_json), and each "Table" toggle loads the chart's
+// chart's JSON (tickets/reports/charts.py, Chart.as_json), and each "Table" toggle loads the chart's
 // server-rendered table the first time it is opened. No inline script or style (the CSP
 // forbids them): URLs come from data- attributes, colours are set through the CSSOM.
+//
+// Colours come from one palette, the --dd-* custom properties of static/css/app.css (which the
+// state badges use too): a state looks the same in a chart as on its badge, and every legend,
+// Chart.js's or ours, shows a series in the colours its dataset is drawn with.
 //
 // Readable at any size (50 teams, 5 years):
 // - more than MAX_LEGEND series: Chart.js's legend gives way to a scrolling HTML legend whose
@@ -16,15 +20,18 @@
 
   var MAX_LEGEND = 12;
   var MAX_BARS = 60;
-  // Tableau 10 then Okabe-Ito: distinct for most colour vision; beyond them hues by golden angle.
-  var PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-    "#ff9da7", "#9c755f", "#bab0ac", "#0072b2", "#d55e00"];
-  var SLA_COLOURS = { on_track: "#198754", at_risk: "#d39e00", breached: "#dc3545",
-    paused: "#6c757d", stopped: "#0d6efd" };
-  // The state badges' colours (static/css/app.css), so a state looks the same everywhere.
-  var STATE_COLOURS = { submitted: "#0b5cad", needs_info: "#9a4b00", waitlisted: "#6b4fa3",
-    accepted: "#1d6f73", in_progress: "#0a58ca", blocked: "#b02a37", delivered: "#146c43",
-    resolved: "#3d5a45", declined: "#6c3a3a", duplicate: "#5c636a", cancelled: "#adb5bd" };
+  var styles = window.getComputedStyle(document.documentElement);
+
+  // The palette's colour ``name`` (app.css's --dd-<name>), as "#rrggbb"; "" when it has none.
+  function paletteColour(name) {
+    return styles.getPropertyValue("--dd-" + name).trim();
+  }
+
+  // The series colours, in order (--dd-series-1, -2, ...); beyond them hues by golden angle.
+  var SERIES_COLOURS = [];
+  while (paletteColour("series-" + (SERIES_COLOURS.length + 1))) {
+    SERIES_COLOURS.push(paletteColour("series-" + (SERIES_COLOURS.length + 1)));
+  }
 
   if (typeof window.Chart === "undefined") {
     document.querySelectorAll("[data-chart-status]").forEach(function (status) {
@@ -36,7 +43,7 @@
   }
   var Chart = window.Chart;
   Chart.defaults.font.family = window.getComputedStyle(document.body).fontFamily;
-  Chart.defaults.color = "#495057";
+  Chart.defaults.color = paletteColour("chart-text");
 
   function rgba(hex, alpha) {
     var n = parseInt(hex.slice(1), 16);
@@ -45,9 +52,10 @@
 
   // A colour for series ``index`` (its SLA status or state when it has one), at ``alpha``.
   function colour(series, index, alpha) {
-    var fixed = SLA_COLOURS[series.status] || STATE_COLOURS[series.state];
+    var fixed = (series.status && paletteColour("sla-" + series.status)) ||
+      (series.state && paletteColour("state-" + series.state));
     if (fixed) { return rgba(fixed, alpha); }
-    if (index < PALETTE.length) { return rgba(PALETTE[index], alpha); }
+    if (index < SERIES_COLOURS.length) { return rgba(SERIES_COLOURS[index], alpha); }
     var hue = Math.round((index * 137.508) % 360);
     return "hsla(" + hue + ", 55%, " + (index % 2 ? 42 : 58) + "%, " + alpha + ")";
   }
@@ -82,8 +90,8 @@
       ctx.save();
       ctx.setLineDash([6, 4]);
       ctx.lineWidth = 1;
-      ctx.strokeStyle = "#343a40";
-      ctx.fillStyle = "#343a40";
+      ctx.strokeStyle = paletteColour("chart-rule");
+      ctx.fillStyle = paletteColour("chart-rule");
       ctx.font = "11px " + Chart.defaults.font.family;
       ctx.textAlign = "right";
       var lastY = null;
@@ -269,10 +277,15 @@
       button.type = "button";
       button.className = "chart-legend-item";
       button.setAttribute("aria-pressed", "true");
+      // The swatch is drawn as Chart.js draws its own legend's boxes: the dataset's fill, and
+      // its border where it has one (a bar's fill is translucent, so its border colour is not
+      // the colour seen).
       var swatch = document.createElement("span");
       swatch.className = "chart-swatch";
       swatch.setAttribute("aria-hidden", "true");
-      swatch.style.backgroundColor = dataset.borderColor;
+      swatch.style.backgroundColor = dataset.backgroundColor;
+      swatch.style.borderColor = dataset.borderColor;
+      swatch.style.borderWidth = (dataset.borderWidth || 0) + "px";
       button.appendChild(swatch);
       button.appendChild(document.createTextNode(dataset.label));
       button.addEventListener("click", function () {

@@ -104,7 +104,8 @@ def test_an_analyst_sees_their_teams_charts(make, new_page):
     assert all(chart["instance"] for chart in drawn_charts(page))
 
 
-def _fifty_teams_five_years(filters, now):
+@reports.chart("demand", "Demand by team", "Requests submitted per week.")
+def _fifty_teams_five_years(spec, filters, now):
     weeks = [(date(2021, 11, 29) + timedelta(weeks=n)).isoformat() for n in range(260)]
     series = [reports.Series(f"Team {t:02}", [(t * 7 + n) % 13 for n in range(260)])
               for t in range(50)]
@@ -114,7 +115,8 @@ def _fifty_teams_five_years(filters, now):
         rows=[[weeks[0], "Team 00", 0]], x_label="Week of", y_label="Requests")
 
 
-def _ageing(filters, now):
+@reports.chart("ageing", "Ageing work in progress", "Dots are open requests.")
+def _ageing(spec, filters, now):
     statuses = {"on_track": "On track", "at_risk": "At risk", "breached": "Breached"}
     return reports.Chart(
         key="ageing", title="Ageing work in progress", how_to_read="Dots are open requests.",
@@ -126,7 +128,8 @@ def _ageing(filters, now):
         notes={"p50": 4.0, "p85": 9.5, "p95": 14.0, "shown": 9, "total": 9, "capped": False})
 
 
-def _fifty_teams_by_kind(filters, now):
+@reports.chart("kinds", "Ad-hoc and planned work", "Delivered work by kind.")
+def _fifty_teams_by_kind(spec, filters, now):
     teams = [f"Team {t:02}" for t in range(50)]
     return reports.Chart(
         key="kinds", title="Ad-hoc and planned work", how_to_read="Delivered work by kind.",
@@ -188,3 +191,86 @@ def test_fifty_teams_over_five_years_stay_readable(make, new_page, monkeypatch):
     }""")
     assert teams == {"axis": "y", "ticks": 50, "height": teams["height"]}, "every team named"
     assert teams["height"] >= 50 * 20, "a bar per team, each tall enough to read its name"
+
+
+@reports.chart("flow", "Cumulative flow", "Open requests per state.")
+def _states_by_day(spec, filters, now):
+    days = [(date(2026, 3, 2) + timedelta(days=n)).isoformat() for n in range(10)]
+    states = {"delivered": "Delivered", "in_progress": "In progress", "submitted": "Submitted"}
+    return spec.chart(
+        type="stacked_area", labels=days,
+        series=[reports.Series(label, [n % 4 + k for n in range(10)], {"state": state})
+                for k, (state, label) in enumerate(states.items())],
+        columns=["Day"], rows=[], x_label="Day", y_label="Requests")
+
+
+@reports.chart("bars", "Demand by team", "Requests submitted per week.")
+def _fifty_teams_four_weeks(spec, filters, now):
+    weeks = [(date(2026, 3, 2) + timedelta(weeks=n)).isoformat() for n in range(4)]
+    return spec.chart(
+        type="stacked_bar", labels=weeks,
+        series=[reports.Series(f"Team {t:02}", [(t + n) % 3 for n in range(4)])
+                for t in range(50)],
+        columns=["Week of"], rows=[], x_label="Week of", y_label="Requests")
+
+
+def test_legends_show_each_series_in_the_colours_its_chart_draws(make, new_page, monkeypatch):
+    monkeypatch.setattr(reports, "CHARTS", {"flow": _states_by_day,
+                                            "bars": _fifty_teams_four_weeks,
+                                            "demand": _fifty_teams_five_years})
+    make.user("lead", email="leo@example.com")
+    page = new_page()
+    log_in(page, "leo@example.com", PASSWORD)
+    page.goto("/reports")
+    wait_until_drawn(page)
+    colours = page.evaluate("""() => {
+        // A CSS colour as the browser computes it, so '#0a58ca' equals 'rgba(10, 88, 202, 1)'.
+        const computed = (colour) => {
+            const probe = document.createElement('span');
+            probe.style.color = colour;
+            document.body.appendChild(probe);
+            const value = getComputedStyle(probe).color;
+            probe.remove();
+            return value;
+        };
+        const chartOf = (key) => Chart.getChart(document.getElementById('chart-' + key));
+        const drawn = (key) => chartOf(key).data.datasets.map(d => ({
+            fill: computed(d.backgroundColor), border: computed(d.borderColor),
+            width: d.borderWidth || 0}));
+        // Our HTML legend (charts with many series): each swatch as the page shows it.
+        const swatches = (key) => [...document.querySelectorAll(
+                `[data-chart-card='${key}'] .chart-swatch`)].map(s => {
+            const style = getComputedStyle(s);
+            return {fill: style.backgroundColor, border: style.borderTopColor,
+                    width: parseFloat(style.borderTopWidth)};
+        });
+        // Chart.js's own legend (few series): the boxes it draws.
+        const boxes = (key) => chartOf(key).legend.legendItems.map(item => ({
+            fill: computed(item.fillStyle), border: computed(item.strokeStyle),
+            width: item.lineWidth || 0}));
+        const badge = (state) => {
+            const probe = document.createElement('span');
+            probe.className = 'badge state state-' + state;
+            document.body.appendChild(probe);
+            const value = getComputedStyle(probe).backgroundColor;
+            probe.remove();
+            return value;
+        };
+        return {
+            flow: {drawn: drawn('flow'), legend: boxes('flow'),
+                   badges: ['delivered', 'in_progress', 'submitted'].map(badge)},
+            bars: {drawn: drawn('bars'), legend: swatches('bars')},
+            demand: {drawn: drawn('demand'), legend: swatches('demand')},
+        };
+    }""")
+    for key in ("flow", "bars", "demand"):
+        drawn, legend = colours[key]["drawn"], colours[key]["legend"]
+        assert len(legend) == len(drawn) == (3 if key == "flow" else 50), key
+        for shown, dataset in zip(legend, drawn):
+            assert shown["fill"] == dataset["fill"], (key, shown, dataset)
+            if dataset["width"]:
+                assert shown["border"] == dataset["border"], (key, shown, dataset)
+    # Bars are translucent: the legend shows them so, not in their opaque border colour.
+    assert colours["bars"]["legend"][0]["fill"] == "rgba(78, 121, 167, 0.85)"
+    # A state's series has its badge's colour (the states' legend everywhere else).
+    assert [d["border"] for d in colours["flow"]["drawn"]] == colours["flow"]["badges"]

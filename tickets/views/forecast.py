@@ -1,5 +1,7 @@
-"""The backlog forecast for leads: how long each team's open backlog takes to clear, with a
-"what if" on throughput (GET, so the URL keeps the inputs and can be shared)."""
+"""The backlog forecast (/reports/forecast): how long each team's open backlog takes to clear,
+with a "what if" on throughput (GET, so the URL keeps the inputs and can be shared). Leads and
+admins see every team and all of them together, analysts the teams they serve; requesters are
+refused (403)."""
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 

@@ -1,11 +1,12 @@
 """Reports: the /reports page of charts, each chart's JSON (what the page draws), table and CSV.
 
 The page itself computes no chart. It renders the filter bar and one card per chart of
-``reports.CHARTS``; static/js/reports.js fetches each chart's JSON (the same filters) and draws
-it, and loads a chart's server-rendered table only when its "Table" toggle is opened. So every
-chart is computed once per page view (by its JSON request, in parallel with the others), the
-page costs a constant few SQL statements however slow a chart is, and without JavaScript the
-"Table" link still opens the chart's table as a page of its own.
+``reports.CHARTS`` with the chart's title and how to read it; static/js/reports.js fetches each
+chart's JSON (the same filters) and draws it, and loads a chart's server-rendered table only
+when its "Table" toggle is opened. So every chart is computed once per page view (by its JSON
+request, in parallel with the others), the page costs a constant few SQL statements however
+slow a chart is, and without JavaScript the "Table" link still opens the chart's table as a
+page of its own.
 
 Filters come from the URL (``reports.parse_filters``), so a view can be shared by its link.
 Leads and admins see every team; analysts the teams they serve, all together or one at a time
@@ -109,27 +110,18 @@ def _read_filters():
 
 
 def _chart_or_404(key):
-    function = reports.CHARTS.get(key)
-    if function is None:
+    """The ChartSpec of ``key`` (404 when there is none)."""
+    spec = reports.CHARTS.get(key)
+    if spec is None:
         abort(404)
-    return function
+    return spec
 
 
 def _computed(key):
     """Chart ``key`` computed for the URL's filters, and the filters."""
-    function = _chart_or_404(key)
+    spec = _chart_or_404(key)
     _, filters = _read_filters()
-    return function(filters, utcnow()), filters
-
-
-def _card(key, function):
-    """What a card shows before its chart's JSON arrives: the ``title`` and ``how_to_read``
-    the chart function declares as attributes, else its key as words. The script puts the
-    chart's own title and line in place once it has them (computing them here would cost the
-    chart's SQL a second time)."""
-    return {"key": key,
-            "title": getattr(function, "title", None) or key.replace("_", " ").capitalize(),
-            "how_to_read": getattr(function, "how_to_read", None) or ""}
+    return spec(filters, utcnow()), filters
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -145,7 +137,9 @@ def index():
         start = today - timedelta(weeks=weeks) + timedelta(days=1)
         quick.append({"code": code, "label": label, "start": start.isoformat(),
                       "is_current": filters.start == start and filters.end == today})
-    cards = [_card(key, function) for key, function in reports.CHARTS.items()]
+    # Each card shows its chart's title and how to read it from the registry (also without
+    # JavaScript); reports.js fetches the figures.
+    cards = list(reports.CHARTS.values())
     return render_template(
         "reports/index.html", form=form, filters=filters, cards=cards, quick=quick,
         args=reports.filters_query(filters), scope_note=_scope_note(form, filters),
@@ -190,9 +184,9 @@ def chart_csv(key):
 def chart_table(key):
     """One chart's table, rendered here: a page of its own (the "Table" link without
     JavaScript), or only the table when reports.js asks for it (``?fragment=1``)."""
-    function = _chart_or_404(key)
+    spec = _chart_or_404(key)
     form, filters = _read_filters()
-    chart = function(filters, utcnow())
+    chart = spec(filters, utcnow())
     template = "reports/_table.html" if request.args.get("fragment") else "reports/table.html"
     return render_template(template, chart=chart, key=key, args=reports.filters_query(filters),
                            scope_note=_scope_note(form, filters))

@@ -1,0 +1,39 @@
+"""Demo data: the teams, people and requests behind ``flask seed-demo``.
+
+Everything is created through the domain functions (people, intake, lifecycle) with back-dated
+times, so each request's history is a real sequence of events that replays to its state. The data
+comes from a small table of hand-written request templates, reused with variations; a seeded
+random generator keeps the result the same on every run (only the dates follow ``now``).
+
+Seeding is idempotent: when admin@example.com exists, nothing is added. It flushes; the caller
+commits.
+
+The modules: ``teams`` (the teams, people and budgets), ``texts`` (the hand-written request
+templates and what people write at each step), ``stories`` (the steps a request goes through,
+and the plan of the demo's requests), ``histories`` (scheduling and playing them).
+"""
+from datetime import timezone
+
+from .. import clocks
+from ..extensions import db
+from ..models import OutboxMessage, User, utcnow
+from .histories import Seeder
+from .teams import DEMO_PASSWORD
+
+__all__ = ["DEMO_PASSWORD", "seed_demo"]
+
+
+def seed_demo(now=None):
+    """Create the demo teams, people and requests; return False if they were already there."""
+    if db.session.scalars(db.select(User).where(User.email == "admin@example.com")).first():
+        return False
+    now = now or utcnow()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    Seeder(now).run()
+    db.session.flush()
+    # Class and clocks of untriaged requests as of now (the seeder replays past events).
+    clocks.refresh_all(now)
+    # The seeder replays weeks of history: nobody is told about it by mail.
+    db.session.execute(db.delete(OutboxMessage))
+    return True

@@ -1,0 +1,71 @@
+"""What a chart is: its figures (Chart, Series) and its definition in the registry (ChartSpec)."""
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Series:
+    """One line, bar group or point set of a chart."""
+
+    name: str
+    data: list  # numbers aligned with Chart.labels, or {"x": ..., "y": ...} points (scatter)
+    extra: dict = field(default_factory=dict)  # e.g. {"status": "breached"} for colouring
+
+
+@dataclass
+class Chart:
+    """A chart's data, ready for the page (series) and for the table and CSV (rows)."""
+
+    key: str
+    title: str
+    how_to_read: str  # one line shown under the title
+    type: str  # line, stacked_area, bar, stacked_bar, scatter
+    labels: list  # x values (ISO dates or categories); empty for scatter
+    series: list  # of Series
+    columns: list  # table/CSV header
+    rows: list  # table/CSV rows (lists of plain values)
+    x_label: str = ""
+    y_label: str = ""
+    notes: dict = field(default_factory=dict)  # e.g. percentile lines: {"p50": 3.5, ...}
+
+    def as_json(self):
+        """The chart as plain JSON-able data (what the page's script draws)."""
+        return {
+            "key": self.key, "title": self.title, "how_to_read": self.how_to_read,
+            "type": self.type, "labels": self.labels,
+            "series": [{"name": s.name, "data": s.data, **s.extra} for s in self.series],
+            "columns": self.columns, "rows": self.rows, "x_label": self.x_label,
+            "y_label": self.y_label, "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart of the registry: the title and the line on how to read it that its card shows
+    before its figures arrive (and without JavaScript), and the function computing them.
+
+    Calling it, ``spec(filters, now)``, computes the Chart; ``compute(spec, filters, now)``
+    builds it with ``spec.chart(...)``, so the title is written once.
+    """
+
+    key: str
+    title: str
+    how_to_read: str
+    compute: Callable
+
+    def __call__(self, filters, now):
+        return self.compute(self, filters, now)
+
+    def chart(self, **fields):
+        """A Chart with this spec's key, title and how_to_read (unless ``fields`` give one)."""
+        fields.setdefault("how_to_read", self.how_to_read)
+        return Chart(key=self.key, title=self.title, **fields)
+
+
+def chart(key, title, how_to_read):
+    """Define a chart: make ``compute(spec, filters, now) -> Chart`` a ChartSpec (decorator)."""
+
+    def define(compute):
+        return ChartSpec(key, title, how_to_read, compute)
+
+    return define

@@ -1,0 +1,61 @@
+"""Outcomes: how the requests closed in the range ended, and how often deliveries reopen."""
+from sqlalchemy import case, func, select
+
+from .. import settings
+from ..extensions import db
+from ..models import CLOSED_STATES, DECLINE_REASONS, STATES, Event, Request
+from .charts import Series, chart
+from .filters import conditions
+from .periods import period_of
+
+# Decline reasons in a few words, so chart axes show them whole.
+SHORT_REASONS = {
+    "self_serve": "self-serve", "out_of_scope": "out of scope", "low_value": "low value",
+    "no_data": "no data", "no_capacity": "no capacity", "other": "other",
+}
+
+
+def _short_reason(reason):
+    return SHORT_REASONS.get(reason, SHORT_REASONS["other"])
+
+
+@chart("outcomes", "Outcomes",
+       "Each bar is the requests closed in the range with that outcome; many \u201cself-serve\u201d "
+       "declines mean people need to find what exists.")
+def outcomes(spec, filters, now):
+    """Requests closed in the range by outcome: resolved, declined per reason (so self-serve
+    answers show), duplicate, cancelled; plus the reopen rate: of the requests delivered in
+    the range, the share reopened at least once."""
+    period = period_of(filters, now, settings.current())
+    narrowing = conditions(filters)
+    counts = {("resolved", None): 0, **{("declined", reason): 0 for reason in DECLINE_REASONS},
+              ("duplicate", None): 0, ("cancelled", None): 0}
+    delivered = reopened = 0
+    if period.days:
+        for state, reason, count in db.session.execute(
+                select(Request.state, Request.decline_reason, func.count())
+                .where(period.contains(Request.closed_at), Request.state.in_(CLOSED_STATES),
+                       *narrowing)
+                .group_by(Request.state, Request.decline_reason)):
+            key = ("declined", reason if reason in DECLINE_REASONS else "other") \
+                if state == "declined" else (state, None)
+            counts[key] += count
+        was_reopened = (select(Event.id).where(Event.request_id == Request.id,
+                                               Event.action == "reopen").exists())
+        delivered, reopened = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((was_reopened, 1), else_=0)), 0))
+            .where(period.contains(Request.delivered_at), *narrowing)).one()
+    labels = [STATES[state] if reason is None else f"Declined: {_short_reason(reason)}"
+              for state, reason in counts]
+    closed = sum(counts.values())
+    rate = round(reopened / delivered, 3) if delivered else None
+    return spec.chart(
+        type="bar", labels=labels,
+        series=[Series("Requests closed", list(counts.values()))],
+        columns=["Outcome", "Requests", "Share"],
+        rows=[*([label, count, round(count / closed, 3) if closed else None]
+                for label, count in zip(labels, counts.values())),
+              ["Reopened at least once (share of delivered)", reopened, rate]],
+        x_label="Outcome", y_label="Requests closed",
+        notes={"closed": closed, "delivered": delivered, "reopened": reopened,
+               "reopen_rate": rate})

@@ -1,0 +1,83 @@
+"""SLA attainment: the share of first responses and deliveries within their class's target."""
+from sqlalchemy import case, func, literal, select, union_all
+
+from .. import clocks, settings
+from ..extensions import db
+from ..models import Request
+from .charts import Series, chart
+from .filters import conditions
+from .periods import period_of
+from .series import team_names
+
+
+def _target_seconds(which, values):
+    """SQL: the target in business seconds of the request's SLA class for ``which`` clock."""
+    return case(*((Request.sla_class == sla_class,
+                   getattr(settings.sla_target(sla_class, values), f"{which}_seconds"))
+                  for sla_class in settings.SLA_CLASSES))
+
+
+@chart("sla_attainment", "SLA attainment",
+       "Each line is the share of first responses or deliveries of a week that met their SLA "
+       "class's target in business hours (paused time not counted); gaps are weeks with none.")
+def sla_attainment(spec, filters, now):
+    """Per ISO week, the share of first responses (by ``first_response_at``) and deliveries
+    (by ``delivered_at``) within their SLA class's target, from the stored business seconds
+    (clock pauses already excluded), against today's targets. Rows per week, class and team
+    with met/total counts; series per measure and class in percent (None: nothing that week).
+    """
+    values = settings.current()
+    period = period_of(filters, now, values)
+    narrowing = conditions(filters)
+    measures = []
+    for which, at, seconds in (("first_response", Request.first_response_at,
+                                Request.first_response_seconds),
+                               ("resolution", Request.delivered_at, Request.resolution_seconds)):
+        measures.append(
+            select(literal(which).label("measure"), period.week_index(at).label("week"),
+                   Request.sla_class.label("sla_class"), Request.team_id.label("team_id"),
+                   case((seconds <= _target_seconds(which, values), 1), else_=0).label("met"))
+            .where(period.contains(at), seconds.is_not(None), *narrowing))
+    measured = union_all(*measures).subquery("measured")
+    rows = db.session.execute(
+        select(measured.c.measure, measured.c.week, measured.c.sla_class, measured.c.team_id,
+               func.sum(measured.c.met), func.count())
+        .group_by(measured.c.measure, measured.c.week, measured.c.sla_class,
+                  measured.c.team_id)
+    ).all() if period.days else []
+    names = team_names({row.team_id for row in rows})
+    labels = period.week_labels()
+    # (measure, class) -> per week [met, total]; and the rows by (week, class, team).
+    totals = {}
+    table = {}
+    for measure, week, sla_class, team_id, met, count in rows:
+        if not 0 <= week < period.weeks:
+            continue
+        weekly = totals.get((measure, sla_class))
+        if weekly is None:
+            weekly = totals[measure, sla_class] = [[0, 0] for _ in labels]
+        weekly[week][0] += int(met or 0)
+        weekly[week][1] += count
+        line = table.setdefault((week, settings.SLA_CLASSES.index(sla_class), names[team_id]),
+                                [0, 0, 0, 0])
+        offset = 0 if measure == "first_response" else 2
+        line[offset] += int(met or 0)
+        line[offset + 1] += count
+    series = []
+    for measure, measure_label in (("first_response", "First response"),
+                                   ("resolution", "Resolution")):
+        for sla_class in settings.SLA_CLASSES:
+            weekly = totals.get((measure, sla_class))
+            if weekly is None:
+                continue
+            series.append(Series(
+                f"{measure_label}, {clocks.SLA_CLASS_LABELS[sla_class].lower()}",
+                [round(100 * met / total, 1) if total else None for met, total in weekly],
+                {"measure": measure, "sla_class": sla_class}))
+    return spec.chart(
+        type="line", labels=labels, series=series,
+        columns=["Week of", "SLA class", "Team", "First responses met", "First responses",
+                 "Deliveries met", "Deliveries"],
+        rows=[[labels[week], clocks.SLA_CLASS_LABELS[settings.SLA_CLASSES[class_index]], team,
+               *counts] for (week, class_index, team), counts in sorted(table.items())],
+        x_label="Week of", y_label="Within target (%)")
