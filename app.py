@@ -7,10 +7,11 @@ installs requirements.txt, installs the front-end packages of package-lock.json 
 what the pages serve into static/vendor/, migrates the embedded SQLite database, loads the demo
 data, prints the demo log-ins and serves on http://127.0.0.1:5000. ``python3 app.py test`` sets up
 the same way, installs Chromium for the browser tests where it is missing, and runs the whole test
-suite (extra arguments go to pytest).
+suite in parallel (extra arguments go to pytest).
 """
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,18 @@ def _npm_ci(root, npm):
                  "this again.")
 
 
+def pytest_args(args, addopts=""):
+    """Return the test command's pytest arguments: ``args``, on a worker per core (``-n auto``)
+    unless they or ``addopts`` (PYTEST_ADDOPTS) choose (``-n 3``, ``-n 0``, ``-p no:xdist``)."""
+    tokens = [*shlex.split(addopts), *args]
+    for token, following in zip(tokens, [*tokens[1:], ""]):
+        workers = token.startswith("--numprocesses") or (token.startswith("-n")
+                                                          and not token.startswith("--"))
+        if workers or token == "-pno:xdist" or (token, following) == ("-p", "no:xdist"):
+            return list(args)
+    return ["-n", "auto", *args]
+
+
 def _flask(*args):
     subprocess.run([str(VENV_PYTHON), "-m", "flask", "--app", "app", *args], check=True, cwd=ROOT)
 
@@ -114,7 +127,9 @@ def main(argv):
     ensure_frontend()
     if argv[:1] == ["test"]:
         _ensure_chromium()
-        result = subprocess.run([str(VENV_PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
+        result = subprocess.run([str(VENV_PYTHON), "-m", "pytest",
+                                 *pytest_args(argv[1:], os.environ.get("PYTEST_ADDOPTS", ""))],
+                                cwd=ROOT)
         sys.exit(result.returncode)
     _flask("db", "upgrade")
     _flask("seed-demo")

@@ -1,6 +1,6 @@
 """app.py's set-up: the front-end packages come from npm (package.json, pinned by integrity in
 package-lock.json, no registry address in the repository) into node_modules, once, and what the
-pages serve is copied to static/vendor/."""
+pages serve is copied to static/vendor/; the test command runs a worker per core."""
 import importlib
 import json
 import shutil
@@ -141,3 +141,20 @@ def test_no_tracked_file_names_a_package_registry():
     naming = [name for name in tracked if name and (ROOT / name).is_file()
               and any(host in (ROOT / name).read_bytes().lower() for host in hosts)]
     assert naming == []
+
+
+@pytest.mark.parametrize(("args", "addopts", "expected"), [
+    ([], "", ["-n", "auto"]),
+    (["-k", "lifecycle", "-x"], "", ["-n", "auto", "-k", "lifecycle", "-x"]),
+    (["-q", "-p", "no:cacheprovider"], "", ["-n", "auto", "-q", "-p", "no:cacheprovider"]),
+    (["-n", "0"], "", ["-n", "0"]),
+    (["-n3", "-x"], "", ["-n3", "-x"]),
+    (["--numprocesses=2"], "", ["--numprocesses=2"]),
+    (["-p", "no:xdist", "-x"], "", ["-p", "no:xdist", "-x"]),
+    (["-pno:xdist"], "", ["-pno:xdist"]),
+    (["-x"], "-n 0", ["-x"]),
+    (["-x"], "-p no:xdist", ["-x"]),
+])
+def test_the_test_command_runs_a_worker_per_core_unless_told_otherwise(entry_point, args, addopts,
+                                                                        expected):
+    assert entry_point.pytest_args(args, addopts) == expected
