@@ -3,22 +3,18 @@
 ``flask --app app ...`` imports this module and finds ``app``.
 
 ``python3 app.py`` is the one command a newcomer runs: it makes a virtual environment in .venv,
-installs requirements.txt, fetches Chart.js from the npm registry into static/vendor/ (checked
-against a pinned integrity hash), migrates the embedded SQLite database, loads the demo data,
-prints the demo log-ins and serves on http://127.0.0.1:5000. ``python3 app.py test`` sets up the
-same way, installs Chromium for the browser tests where it is missing, and runs the whole test suite
-(extra arguments go to pytest).
+installs requirements.txt, installs the front-end packages of package-lock.json with npm and copies
+what the pages serve into static/vendor/, migrates the embedded SQLite database, loads the demo
+data, prints the demo log-ins and serves on http://127.0.0.1:5000. ``python3 app.py test`` sets up
+the same way, installs Chromium for the browser tests where it is missing, and runs the whole test
+suite in parallel (extra arguments go to pytest).
 """
-import base64
 import hashlib
-import io
 import os
+import shlex
 import shutil
 import subprocess
 import sys
-import tarfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -26,14 +22,13 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".requirements.sha256"
 
-# Chart.js draws the /reports charts. It is served from our own static files (no CDN); the
-# tarball is the npm registry's, checked against the integrity the registry publishes for it.
-CHARTJS_VERSION = "4.6.1"
-CHARTJS_URL = f"https://registry.npmjs.org/chart.js/-/chart.js-{CHARTJS_VERSION}.tgz"
-CHARTJS_INTEGRITY = ("sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3"
-                     "HneSANFNYtRi61g==")
-CHARTJS_DIR = ROOT / "static" / "vendor" / "chartjs"
-CHARTJS_FILES = {"package/dist/chart.umd.js": "chart.umd.js", "package/LICENSE.md": "LICENSE.md"}
+# Front-end packages (package.json, pinned with their integrity hashes in package-lock.json) are
+# served from our own static files, no CDN: these are the files copied out of node_modules, to
+# their place under static/vendor/. The registry is npm's own configuration, never written here.
+VENDOR_FILES = {"chart.js/dist/chart.umd.js": "chartjs/chart.umd.js",
+                "chart.js/LICENSE.md": "chartjs/LICENSE.md"}
+NPM_CI = ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--no-update-notifier"]
+NPM_STAMP = ".datadesk-lock.sha256"  # in node_modules: the package-lock.json it was installed from
 
 
 def _in_venv():
@@ -58,43 +53,55 @@ def _ensure_environment():
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(ROOT / "app.py"), *sys.argv[1:]])
 
 
-def ensure_chartjs(target=CHARTJS_DIR, url=CHARTJS_URL, integrity=CHARTJS_INTEGRITY,
-                   version=CHARTJS_VERSION):
-    """Put Chart.js's browser build and licence in ``target`` unless this version is there.
+def ensure_frontend(root=ROOT, npm=None):
+    """Install package-lock.json's packages in node_modules; copy VENDOR_FILES to static/vendor/.
 
-    Downloads the npm tarball, refuses it unless its SHA-512 matches ``integrity``, and extracts
-    only the files it needs (so no path in the archive can write elsewhere). Standard library
-    only, like the rest of this set-up.
+    npm runs only when node_modules was not installed from this very package-lock.json (its hash
+    is stamped in node_modules), so set-up works offline once done. ``npm ci`` refuses a package
+    that does not match the lock's integrity hash and runs no package scripts. ``npm`` is the
+    executable (default: the one on PATH). Return True when npm ran.
     """
-    stamp = target / "VERSION"
-    if stamp.exists() and stamp.read_text().strip() == version and all(
-            (target / name).exists() for name in CHARTJS_FILES.values()):
-        return False
-    print(f"Fetching Chart.js {version} from the npm registry (first run only) ...", flush=True)
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            tarball = response.read()
-    except (urllib.error.URLError, OSError) as problem:
-        sys.exit(f"Could not download Chart.js from {url}: {problem}.\n"
-                 "The reports page needs it. Check the network (or a proxy: HTTPS_PROXY), "
-                 "then run this again.")
-    algorithm, _, expected = integrity.partition("-")
-    actual = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
-    if actual != expected:
-        sys.exit(f"Chart.js from {url} does not match its pinned integrity "
-                 f"({integrity}; got {algorithm}-{actual}). Nothing was installed.")
-    contents = {}
-    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-        for member, name in CHARTJS_FILES.items():
-            try:
-                contents[name] = archive.extractfile(member).read()
-            except (KeyError, AttributeError):
-                sys.exit(f"The Chart.js tarball has no {member}. Nothing was installed.")
-    target.mkdir(parents=True, exist_ok=True)
-    for name, content in contents.items():
-        (target / name).write_bytes(content)
-    stamp.write_text(version + "\n")
-    return True
+    digest = hashlib.sha256((root / "package-lock.json").read_bytes()).hexdigest()
+    modules = root / "node_modules"
+    stamp = modules / NPM_STAMP
+    installed = stamp.exists() and stamp.read_text() == digest
+    if not installed:
+        _npm_ci(root, npm or shutil.which("npm"))
+        modules.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    for source, target in VENDOR_FILES.items():
+        source, target = modules / source, root / "static" / "vendor" / target
+        if not source.exists():
+            sys.exit(f"npm installed no {source.relative_to(root)}: package.json and VENDOR_FILES "
+                     "in app.py disagree.")
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    return not installed
+
+
+def _npm_ci(root, npm):
+    if npm is None:
+        sys.exit("Datadesk's set-up needs npm (Node.js 20 or newer) to install its front-end "
+                 "packages (Chart.js, listed in package.json).\nInstall Node.js with npm (Debian: "
+                 "`sudo apt-get install -y npm`), then run this again.")
+    print("Installing the front-end packages with npm (first run only) ...", flush=True)
+    if subprocess.run([npm, *NPM_CI], cwd=root).returncode != 0:
+        sys.exit("npm could not install the front-end packages (its message is above). Check the "
+                 "network, or npm's registry and proxy settings (`npm config list`), then run "
+                 "this again.")
+
+
+def pytest_args(args, addopts=""):
+    """Return the test command's pytest arguments: ``args``, on a worker per core (``-n auto``)
+    unless they or ``addopts`` (PYTEST_ADDOPTS) choose (``-n 3``, ``-n 0``, ``-p no:xdist``)."""
+    tokens = [*shlex.split(addopts), *args]
+    for token, following in zip(tokens, [*tokens[1:], ""]):
+        workers = token.startswith("--numprocesses") or (token.startswith("-n")
+                                                          and not token.startswith("--"))
+        if workers or token == "-pno:xdist" or (token, following) == ("-p", "no:xdist"):
+            return list(args)
+    return ["-n", "auto", *args]
 
 
 def _flask(*args):
@@ -117,10 +124,12 @@ def _ensure_chromium():
 def main(argv):
     """Set up, then run the demo server or the test suite."""
     _ensure_environment()
-    ensure_chartjs()
+    ensure_frontend()
     if argv[:1] == ["test"]:
         _ensure_chromium()
-        result = subprocess.run([str(VENV_PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
+        result = subprocess.run([str(VENV_PYTHON), "-m", "pytest",
+                                 *pytest_args(argv[1:], os.environ.get("PYTEST_ADDOPTS", ""))],
+                                cwd=ROOT)
         sys.exit(result.returncode)
     _flask("db", "upgrade")
     _flask("seed-demo")

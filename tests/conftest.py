@@ -1,7 +1,10 @@
 """Fixtures: one migrated database per test session, emptied after every test, and factories.
 
 The database is a temporary SQLite file, or PostgreSQL when TEST_DATABASE_URL is set (for example
-postgresql+psycopg://postgres@127.0.0.1:5432/test). The schema is built by the real migrations.
+postgresql+psycopg://postgres@127.0.0.1:5432/test). Under pytest-xdist (``python3 app.py test``
+runs a worker per core) each worker has its own: its own temporary file, or the database
+``test_gw0``, ``test_gw1``... beside TEST_DATABASE_URL's, created when missing. The schema is
+built by the real migrations.
 
 No app context stays pushed during a test: each test client request gets its own, as in
 production. Factories open a short context of their own and return ids.
@@ -11,12 +14,14 @@ import re
 import tempfile
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from flask import request_finished
 from flask_sqlalchemy.record_queries import get_recorded_queries
 from flask_migrate import upgrade
-from sqlalchemy import event, inspect, text
+from sqlalchemy import create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import ProgrammingError
 
 from tickets import create_app, intake, lifecycle, people, settings
 from tickets.extensions import db
@@ -32,7 +37,41 @@ def pytest_configure(config):
 
 
 def _database_url(tmp_dir):
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/datadesk-test.db"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_dir}/datadesk-test.db"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1...; unset in a single process
+    return _worker_database(make_url(url), worker) if worker else url
+
+
+def _worker_database(url, worker):
+    """The URL of ``url``'s database for xdist ``worker`` (on PostgreSQL, created if missing)."""
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":  # a file: one per worker
+            path = Path(url.database)
+            url = url.set(database=str(path.with_stem(f"{path.stem}_{worker}")))
+    else:
+        url = url.set(database=f"{url.database}_{worker}")
+        _create_database(url)
+    return url.render_as_string(hide_password=False)
+
+
+def _create_database(url):
+    """Create PostgreSQL database ``url`` unless it exists, from the server's maintenance database
+    (CREATE DATABASE cannot run in a transaction, nor in the database it creates)."""
+    maintenance = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": url.database}):
+                return
+            try:
+                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+            except ProgrammingError as error:  # another run created it in the meantime
+                if getattr(error.orig, "sqlstate", None) != "42P04":  # duplicate_database
+                    raise
+    finally:
+        maintenance.dispose()
 
 
 def _drop_everything():

@@ -1,17 +1,13 @@
-"""The /reports page, its JSON, table and CSV endpoints, the CSV exports of the lists, and the
-set-up step that fetches Chart.js.
+"""The /reports page, its JSON, table and CSV endpoints, and the CSV exports of the lists
+(tests/test_app_setup.py tests the set-up step that installs Chart.js).
 
 The page and endpoints are tested against fake charts registered in place of the real ones
 (tests/test_reports.py tests the figures), so these tests say what the page does with any chart.
 """
-import base64
 import csv
 import html as html_module
-import hashlib
-import importlib
 import io
 import re
-import tarfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -493,86 +489,6 @@ def test_lists_link_to_their_csv_with_the_same_filters(client, auth, desk, path)
     assert set(link.group(1).split("?")[1].split("&")) == set(query.split("&")) | {"format=csv"}
 
 
-# --- Chart.js set-up (app.py) -----------------------------------------------------------------------
-
-@pytest.fixture
-def entry_point():
-    """app.py, the set-up script (importing it builds a development app, which is harmless)."""
-    return importlib.import_module("app")
-
-
-def _tarball(files):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
-def _integrity(data):
-    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-
-
-class _Download:
-    """Stands in for urllib.request.urlopen, counting the downloads."""
-
-    def __init__(self, data=None, error=None):
-        self.data, self.error, self.count = data, error, 0
-
-    def __call__(self, url, timeout):
-        self.count += 1
-        if self.error:
-            raise self.error
-        return io.BytesIO(self.data)
-
-
-def test_chartjs_is_installed_once_and_only_when_it_matches_its_integrity(
-        entry_point, tmp_path, monkeypatch):
-    tarball = _tarball({"package/dist/chart.umd.js": b"/* chart */",
-                        "package/LICENSE.md": b"MIT", "package/package.json": b"{}"})
-    download = _Download(tarball)
-    monkeypatch.setattr(entry_point.urllib.request, "urlopen", download)
-    target = tmp_path / "chartjs"
-    assert entry_point.ensure_chartjs(target, "https://example.invalid/c.tgz",
-                                      _integrity(tarball), "9.9.9") is True
-    assert (target / "chart.umd.js").read_bytes() == b"/* chart */"
-    assert (target / "LICENSE.md").read_bytes() == b"MIT"
-    assert (target / "VERSION").read_text().strip() == "9.9.9"
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["LICENSE.md", "VERSION",
-                                                           "chart.umd.js", "chartjs"]
-    assert entry_point.ensure_chartjs(target, "https://example.invalid/c.tgz",
-                                      _integrity(tarball), "9.9.9") is False
-    assert download.count == 1, "present and of this version: not fetched again"
-    entry_point.ensure_chartjs(target, "https://example.invalid/c.tgz", _integrity(tarball),
-                               "9.9.10")
-    assert download.count == 2, "another version is replaced"
-
-
-def test_chartjs_with_the_wrong_integrity_is_refused(entry_point, tmp_path, monkeypatch):
-    tarball = _tarball({"package/dist/chart.umd.js": b"tampered", "package/LICENSE.md": b"MIT"})
-    monkeypatch.setattr(entry_point.urllib.request, "urlopen", _Download(tarball))
-    with pytest.raises(SystemExit, match="does not match its pinned integrity"):
-        entry_point.ensure_chartjs(tmp_path / "chartjs", "https://example.invalid/c.tgz",
-                                   _integrity(b"the real one"), "1.0.0")
-    assert not (tmp_path / "chartjs").exists()
-
-
-def test_a_failed_chartjs_download_says_what_to_do(entry_point, tmp_path, monkeypatch):
-    monkeypatch.setattr(entry_point.urllib.request, "urlopen",
-                        _Download(error=entry_point.urllib.error.URLError("no route to host")))
-    with pytest.raises(SystemExit, match="(?s)Could not download Chart.js .* Check the network"):
-        entry_point.ensure_chartjs(tmp_path / "chartjs", "https://example.invalid/c.tgz",
-                                   "sha512-x", "1.0.0")
-
-
-def test_the_pinned_chartjs_is_version_4_6_1(entry_point):
-    assert entry_point.CHARTJS_VERSION == "4.6.1"
-    assert entry_point.CHARTJS_URL == "https://registry.npmjs.org/chart.js/-/chart.js-4.6.1.tgz"
-    assert entry_point.CHARTJS_INTEGRITY.startswith("sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kax")
-
-
 # --- The real charts through these endpoints ------------------------------------------------------
 
 REAL_CHARTS = list(reports.CHARTS)  # read at import, before any test swaps the registry
@@ -606,13 +522,3 @@ def test_every_chart_answers_json_csv_and_table_at_a_constant_cost(client, auth,
     small = run()
     _history(make, desk, 12)
     assert run() == small
-
-
-def test_a_chartjs_tarball_without_its_browser_build_installs_nothing(entry_point, tmp_path,
-                                                                     monkeypatch):
-    tarball = _tarball({"package/LICENSE.md": b"MIT"})
-    monkeypatch.setattr(entry_point.urllib.request, "urlopen", _Download(tarball))
-    with pytest.raises(SystemExit, match="has no package/dist/chart.umd.js"):
-        entry_point.ensure_chartjs(tmp_path / "chartjs", "https://example.invalid/c.tgz",
-                                   _integrity(tarball), "1.0.0")
-    assert not (tmp_path / "chartjs").exists()

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import AuthActions, intake_fields
-from tickets import intake, limits, lifecycle, settings, triage
+from tickets import cli, intake, limits, lifecycle, settings, triage
 from tickets.extensions import db
 from tickets.models import Event, Request, Team, User, utcnow
 
@@ -256,12 +256,12 @@ def test_a_bigger_budget_or_none_releases_more(app, desk):
     assert sorted(release(app, TUESDAY + timedelta(days=1))) == sorted([low, medium])
 
 
-def test_the_cli_releases_the_waitlist(app, desk, runner):
+def test_the_cli_releases_the_waitlist(app, desk, runner, monkeypatch):
     for _ in range(2):
-        submit(app, desk, utcnow() - timedelta(days=8))
-    waiting = submit(app, desk, utcnow() - timedelta(days=8) + timedelta(seconds=1))
-    if get(app, waiting).state != "waitlisted":
-        pytest.skip("the two first requests fell into different weeks")
+        submit(app, desk, TUESDAY)
+    waiting = submit(app, desk, TUESDAY + timedelta(seconds=1))
+    assert get(app, waiting).state == "waitlisted"
+    monkeypatch.setattr(cli, "utcnow", lambda: NEXT_MONDAY)  # the command runs in the next week
     result = runner.invoke(args=["budgets", "release"])
     assert result.exit_code == 0, result.output
     assert f"Released #{waiting} (Marketing)" in result.output
