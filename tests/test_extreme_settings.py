@@ -10,7 +10,7 @@ import pytest
 from tickets import settings
 from tickets.extensions import db
 from tickets.models import Request, Setting, SettingChange
-from tickets.sla import HORIZON, BusinessHours, add_business_seconds, business_seconds_between
+from tickets.business_hours import HORIZON, BusinessHours, add_business_seconds, business_seconds_between
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from flask_sqlalchemy.record_queries import get_recorded_queries
 from tickets import settings
 from tickets.extensions import db
 from tickets.models import ImmutableEventError, Setting, SettingChange, Team, User
-from tickets.sla import BusinessHours, SlaTarget
+from tickets.business_hours import BusinessHours, SlaTarget
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

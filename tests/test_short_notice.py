@@ -14,7 +14,7 @@ from tests.conftest import intake_fields, AuthActions
 from tickets import intake, limits, settings
 from tickets.extensions import db
 from tickets.models import Request, Team, User, utcnow
-from tickets.sla import BusinessHours
+from tickets.business_hours import BusinessHours
 
 MONDAY = date(2026, 11, 23)
 

@@ -17,7 +17,7 @@ SLA class
     "follow priority" returns it to the rule, computed at that moment and fixed again.
 First response and resolution
     Stored when they happen: ``first_response_at`` / ``first_response_seconds`` once, at the
-    first response (``sla.first_response_at``); ``delivered_at`` / ``resolution_seconds`` at
+    first response (``business_hours.first_response_at``); ``delivered_at`` / ``resolution_seconds`` at
     each delivery, a re-delivery after a reopen overwriting them. Seconds are business
     seconds from submission with pauses excluded, in the calendar of the moment they happen
     (a later change of business hours does not rewrite them).
@@ -45,13 +45,15 @@ from sqlalchemy import and_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import lifecycle, priority, settings, sla
+from . import business_hours, lifecycle, priority, settings
 from .extensions import db
 from .models import CLOSED_STATES, OPEN_STATES, STATES, Event, Request
 
 # Cost-of-delay points (impact + urgency + sponsor) from which a request gets each class.
 HIGH_FROM = 12
 STANDARD_FROM = 6
+# A running clock is at risk once it has used this share of its target.
+AT_RISK_RATIO = 0.75
 
 SLA_CLASS_LABELS = {"high": "High", "standard": "Standard", "low": "Low"}
 SLA_STATUS_LABELS = {
@@ -62,8 +64,8 @@ SLA_STATUS_LABELS = {
     "stopped": "Stopped",
 }
 
-PAUSED_STATES = frozenset(sla.PAUSED_STATES)
-STOPPED_STATES = frozenset(sla.RESOLUTION_STOP_STATES)
+PAUSED_STATES = frozenset(business_hours.PAUSED_STATES)
+STOPPED_STATES = frozenset(business_hours.RESOLUTION_STOP_STATES)
 RUNNING_STATES = frozenset(OPEN_STATES) - PAUSED_STATES - STOPPED_STATES
 
 FROZEN_PAST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -144,12 +146,12 @@ def _state_changed_at(events):
 
 def _measure(events, state, name, target_seconds, now, hours):
     """Measure the clock ``name`` of a request in ``state``, which is not stopped."""
-    at_risk_at = sla.clock_reaches(events, sla.AT_RISK_RATIO * target_seconds, hours)
-    due_at = sla.clock_reaches(events, target_seconds, hours)
+    at_risk_at = business_hours.clock_reaches(events, AT_RISK_RATIO * target_seconds, hours)
+    due_at = business_hours.clock_reaches(events, target_seconds, hours)
     if state not in PAUSED_STATES:
         return _Clock(name, target_seconds, at_risk_at, due_at, None, None)
     paused_at = _state_changed_at(events)
-    time_left = target_seconds - sla.elapsed_business_seconds(events, now, hours)
+    time_left = target_seconds - business_hours.elapsed_business_seconds(events, now, hours)
     if due_at is not None and due_at < paused_at:
         frozen = "breached"
     elif at_risk_at is not None:
@@ -168,7 +170,7 @@ def _stored_instants(clock):
         return FROZEN_PAST, FROZEN_PAST + min(left, timedelta(0))
     if clock.frozen_status == "at_risk":
         return FROZEN_PAST, FROZEN_FUTURE + left
-    to_risk = left - timedelta(seconds=(1 - sla.AT_RISK_RATIO) * clock.target_seconds)
+    to_risk = left - timedelta(seconds=(1 - AT_RISK_RATIO) * clock.target_seconds)
     return FROZEN_FUTURE + max(to_risk, timedelta(0)), FROZEN_FUTURE + left
 
 
@@ -181,17 +183,17 @@ def _recompute(request, now, values, hours):
     if not request.sla_class_is_set and not _triaged_before(events, now):
         fields["sla_class"] = sla_class_for(request, now.astimezone(hours.tzinfo))
 
-    responded_at = sla.first_response_at(events, request.requester_id)
+    responded_at = business_hours.first_response_at(events, request.requester_id)
     if request.first_response_at is None and responded_at is not None:
         fields["first_response_at"] = responded_at
-        fields["first_response_seconds"] = sla.first_response_elapsed(
+        fields["first_response_seconds"] = business_hours.first_response_elapsed(
             events, request.requester_id, responded_at, hours)
     delivered_at = max((event.created_at for event in events
                         if event.kind == "transition" and event.action == "deliver"),
                        default=None)
     if delivered_at is not None and request.delivered_at != delivered_at:
         fields["delivered_at"] = delivered_at
-        fields["resolution_seconds"] = sla.resolution_elapsed(events, delivered_at, hours)
+        fields["resolution_seconds"] = business_hours.resolution_elapsed(events, delivered_at, hours)
 
     fields["sla_at_risk_at"] = fields["sla_due_at"] = None
     if request.state not in STOPPED_STATES:
@@ -288,8 +290,8 @@ def _compare(at_risk_at, due_at, now):
 
 def _time_left(due_at, now, hours):
     if now <= due_at:
-        return sla.business_seconds_between(now, due_at, hours)
-    return -sla.business_seconds_between(due_at, now, hours)
+        return business_hours.business_seconds_between(now, due_at, hours)
+    return -business_hours.business_seconds_between(due_at, now, hours)
 
 
 def duration(seconds, day_seconds, short=False):
@@ -437,9 +439,9 @@ class ClockRow:
 def _live_view(request, clock, now, hours):
     day_seconds = hours.day_length.total_seconds()
     if clock.frozen_status is None and clock.due_at is None:
-        # Due past sla.HORIZON: only settings stored before they had ranges get here.
+        # Due past business_hours.HORIZON: only settings stored before they had ranges get here.
         return SlaView("on_track", clock.name, None, None,
-                       f"On track: not due before {sla.HORIZON.year}", "on track")
+                       f"On track: not due before {business_hours.HORIZON.year}", "on track")
     if clock.frozen_status is not None:
         text, short = _words("paused", clock.name, clock.frozen_time_left, day_seconds,
                              request.state, clock.frozen_status)

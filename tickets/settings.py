@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from .extensions import db
 from .models import Setting, SettingChange, Team, User
-from .sla import BusinessHours, SlaTarget
+from .business_hours import BusinessHours, SlaTarget
 
 SLA_CLASSES = ("high", "standard", "low")
 
@@ -325,7 +325,7 @@ def wip_limit_for(user, values=None):
 
 
 def business_hours(values=None):
-    """Return the working calendar of the settings as an ``sla.BusinessHours``."""
+    """Return the working calendar of the settings as an ``business_hours.BusinessHours``."""
     values = values or current()
     return _calendar(values["timezone"], tuple(values["working_days"]), values["work_start"],
                      values["work_end"], tuple(values.get("holidays", ())))
@@ -341,7 +341,7 @@ def _calendar(timezone, working_days, work_start, work_end, holidays):
 
 
 def sla_target(sla_class, values=None):
-    """Return the targets of ``sla_class`` (high, standard or low) as an ``sla.SlaTarget``."""
+    """Return the targets of ``sla_class`` (high, standard or low) as an ``business_hours.SlaTarget``."""
     if sla_class not in SLA_CLASSES:
         raise KeyError(sla_class)
     targets = (values or current())["sla_targets"][sla_class]

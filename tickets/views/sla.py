@@ -16,7 +16,7 @@ bp = Blueprint("sla", __name__)
 def sla_rules():
     """The SLA rules in words for any page that explains them (the help page): static values."""
     return {"sla_rules": {"classes": clocks.class_table(),
-                          "at_risk_percent": round(clocks.sla.AT_RISK_RATIO * 100)}}
+                          "at_risk_percent": round(clocks.AT_RISK_RATIO * 100)}}
 
 
 def _page_with(request_id, form, status):

@@ -1,4 +1,4 @@
-"""SLA clocks in business hours: working time, due dates, and on-track / at-risk / breached.
+"""Business hours: working time in a team's calendar, and SLA clocks over a request's history.
 
 Pure functions of a calendar, a request's events and a clock (``now``): no Flask, no database.
 Follows the SLA section of ../shared/DESIGN.md:
@@ -12,18 +12,15 @@ Follows the SLA section of ../shared/DESIGN.md:
 - First response (``first_response_at``) is the first comment or transition by a person other
   than the requester. System actions (waitlisting, releasing, auto-resolving) and the requester's
   own comments, answers, edits and cancellation are not a response from the data team.
-- Status (``sla_status``): ``on_track`` while less than ``at_risk_ratio`` (75%) of the target is
-  used, ``at_risk`` from 75% up to and including the target itself, ``breached`` once the elapsed
-  time is past the target; ``time_left`` is negative by how much it is past.
 
-Datetimes must be timezone-aware; results are aware UTC datetimes and seconds as floats
-(microsecond precision). All times of a request's life are compared as instants, never as wall
-clock readings.
+Where a running clock stands against its target (on track, at risk, breached) is
+``sla_clocks``'s business. Datetimes must be timezone-aware; results are aware UTC datetimes and
+seconds as floats (microsecond precision). All times of a request's life are compared as
+instants, never as wall clock readings.
 """
 import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Mirror of the lifecycle in DESIGN.md (tickets.models holds the same names; kept here so this
@@ -35,8 +32,6 @@ RESOLUTION_STOP_STATES = ("delivered", *CLOSED_STATES)
 # Event kinds that are the data team's answer to a request when a person other than the
 # requester writes them (see first_response_at).
 RESPONSE_KINDS = ("transition", "comment")
-
-AT_RISK_RATIO = 0.75
 
 _ZERO = timedelta(0)
 _WEEK = 7
@@ -344,65 +339,6 @@ def resolution_elapsed(events, now, hours):
     return elapsed_business_seconds(events, now, hours)
 
 
-# --- Targets and status -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SlaTarget:
-    """The targets of one SLA class, in business hours."""
-
-    first_response_hours: float
-    resolution_hours: float
-
-    def __post_init__(self):
-        for name in ("first_response_hours", "resolution_hours"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name.replace('_', ' ').capitalize()} must be a positive "
-                                 "number of business hours.")
-
-    @property
-    def first_response_seconds(self):
-        return self.first_response_hours * 3600
-
-    @property
-    def resolution_seconds(self):
-        return self.resolution_hours * 3600
-
-
-class SlaStatus(NamedTuple):
-    """Where a clock stands against its target."""
-
-    status: str  # on_track, at_risk, breached
-    time_left: float  # business seconds; negative by how much the target is past
-
-
-SLA_STATUSES = ("on_track", "at_risk", "breached")
-
-
-def sla_status(elapsed_seconds, target_seconds, at_risk_ratio=AT_RISK_RATIO):
-    """Classify ``elapsed_seconds`` of business time against ``target_seconds``.
-
-    ``breached`` when elapsed is past the target (time left below zero); ``at_risk`` from
-    ``at_risk_ratio`` of the target up to and including the target (time left 0 is still
-    met); ``on_track`` below that.
-    """
-    if not target_seconds > 0:
-        raise ValueError("An SLA target must be a positive number of seconds.")
-    if elapsed_seconds < 0:
-        raise ValueError("Elapsed time cannot be negative.")
-    if not 0 < at_risk_ratio <= 1:
-        raise ValueError("The at-risk ratio must be above 0 and at most 1.")
-    time_left = target_seconds - elapsed_seconds
-    if time_left < 0:
-        status = "breached"
-    elif elapsed_seconds >= at_risk_ratio * target_seconds:
-        status = "at_risk"
-    else:
-        status = "on_track"
-    return SlaStatus(status, time_left)
-
-
 def clock_reaches(events, seconds, hours, paused_states=PAUSED_STATES,
                   stop_states=RESOLUTION_STOP_STATES):
     """Return the instant at which a request's clock has run ``seconds`` of working time.
@@ -428,3 +364,29 @@ def clock_reaches(events, seconds, hours, paused_states=PAUSED_STATES,
             return add_business_seconds(at, (target - used).total_seconds(), hours)
         used += span
     return None
+
+
+# --- Targets ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """The targets of one SLA class, in business hours."""
+
+    first_response_hours: float
+    resolution_hours: float
+
+    def __post_init__(self):
+        for name in ("first_response_hours", "resolution_hours"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name.replace('_', ' ').capitalize()} must be a positive "
+                                 "number of business hours.")
+
+    @property
+    def first_response_seconds(self):
+        return self.first_response_hours * 3600
+
+    @property
+    def resolution_seconds(self):
+        return self.resolution_hours * 3600

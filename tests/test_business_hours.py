@@ -1,4 +1,4 @@
-"""SLA clocks in business hours (tickets/sla.py): pure functions, no app and no database.
+"""Business hours and SLA clocks over a history (tickets/business_hours.py): pure functions, no app and no database.
 
 Histories are lists of SimpleNamespace events shaped like tickets.models.Event. Dates are in
 2026: Europe/Berlin moves to summer time on Sunday 29 March and back on Sunday 25 October;
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.purity import imported_top_level_modules
-from tickets import sla
-from tickets.sla import (
+from tickets import business_hours
+from tickets.business_hours import (
     BusinessHours,
     SlaTarget,
     add_business_seconds,
@@ -22,7 +22,6 @@ from tickets.sla import (
     first_response_at,
     first_response_elapsed,
     resolution_elapsed,
-    sla_status,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -90,17 +89,17 @@ def edit(at, actor_id):
 
 
 def test_module_imports_only_the_standard_library():
-    imported = imported_top_level_modules(sla.__file__)
+    imported = imported_top_level_modules(business_hours.__file__)
     assert imported <= sys.stdlib_module_names, imported - sys.stdlib_module_names
 
 
 def test_state_names_agree_with_the_models():
     from tickets.models import CLOSED_STATES, STATES
 
-    assert frozenset(sla.CLOSED_STATES) == CLOSED_STATES
-    assert set(sla.RESOLUTION_STOP_STATES) == CLOSED_STATES | {"delivered"}
-    assert set(sla.PAUSED_STATES) == {"needs_info", "waitlisted"}
-    assert set(sla.PAUSED_STATES) <= set(STATES)
+    assert frozenset(business_hours.CLOSED_STATES) == CLOSED_STATES
+    assert set(business_hours.RESOLUTION_STOP_STATES) == CLOSED_STATES | {"delivered"}
+    assert set(business_hours.PAUSED_STATES) == {"needs_info", "waitlisted"}
+    assert set(business_hours.PAUSED_STATES) <= set(STATES)
 
 
 # --- BusinessHours ------------------------------------------------------------------------
@@ -559,7 +558,7 @@ def test_cancelling_before_any_response_stops_the_first_response_clock():
                                   BERLIN) == 1 * HOUR
 
 
-# --- Targets and status -------------------------------------------------------------------
+# --- Targets ------------------------------------------------------------------------------
 
 
 def test_targets_are_business_hours():
@@ -575,43 +574,12 @@ def test_targets_must_be_positive_hours(value):
         SlaTarget(first_response_hours=4, resolution_hours=value)
 
 
-TARGET = 8 * HOUR  # at risk from 6 hours (75%)
-
-
-@pytest.mark.parametrize("elapsed, status, time_left", [
-    (0, "on_track", 8 * HOUR),
-    (6 * HOUR - 1, "on_track", 2 * HOUR + 1),
-    (6 * HOUR, "at_risk", 2 * HOUR),
-    (8 * HOUR - 1, "at_risk", 1),
-    (8 * HOUR, "at_risk", 0),
-    (8 * HOUR + 1, "breached", -1),
-    (20 * HOUR, "breached", -12 * HOUR),
-])
-def test_status_at_the_thresholds(elapsed, status, time_left):
-    assert sla_status(elapsed, TARGET) == (status, time_left)
-    assert sla_status(elapsed, TARGET).status in sla.SLA_STATUSES
-
-
-def test_the_at_risk_ratio_can_be_chosen():
-    assert sla_status(4 * HOUR, TARGET, at_risk_ratio=0.5).status == "at_risk"
-    assert sla_status(4 * HOUR - 1, TARGET, at_risk_ratio=0.5).status == "on_track"
-    assert sla_status(8 * HOUR, TARGET, at_risk_ratio=1).status == "at_risk"
-
-
-@pytest.mark.parametrize("elapsed, target, ratio", [
-    (0, 0, 0.75), (0, -1, 0.75), (-1, TARGET, 0.75), (0, TARGET, 0), (0, TARGET, 1.5),
-])
-def test_status_refuses_impossible_inputs(elapsed, target, ratio):
-    with pytest.raises(ValueError):
-        sla_status(elapsed, target, at_risk_ratio=ratio)
-
-
-def test_a_request_three_quarters_through_its_first_response_target_is_at_risk():
+def test_a_first_response_target_left_on_friday_is_due_on_monday_morning():
     target = SlaTarget(first_response_hours=4, resolution_hours=40)
     events = [created(berlin("2026-02-06", 15))]  # Friday afternoon
     now = berlin("2026-02-09", 10)  # Monday morning: 3 business hours later
-    elapsed = first_response_elapsed(events, REQUESTER, now, BERLIN)
-    status = sla_status(elapsed, target.first_response_seconds)
-    assert status == ("at_risk", 1 * HOUR)
-    due = add_business_seconds(now, status.time_left, BERLIN)
+    time_left = target.first_response_seconds - first_response_elapsed(events, REQUESTER, now,
+                                                                        BERLIN)
+    assert time_left == 1 * HOUR
+    due = add_business_seconds(now, time_left, BERLIN)
     assert due == berlin("2026-02-09", 11)
