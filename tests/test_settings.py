@@ -336,7 +336,7 @@ def test_the_page_costs_the_same_sql_statements_whatever_the_data_size(
     assert small <= 9
 
 
-# --- Holidays (issue 3; their effect on clocks is in test_clocks.py) ------------------------
+# --- Holidays (issue 3; their effect on clocks is in test_sla_clocks.py) ------------------------
 
 def test_holidays_are_part_of_the_business_hours(app, org):
     with app.app_context():

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import func
 
-from . import clocks, intake, lifecycle, limits, people, queues, settings
+from . import intake, lifecycle, limits, people, queues, settings, sla_clocks
 from .extensions import db
 from .models import OPEN_STATES, OutboxMessage, Team, User, utcnow
 
@@ -695,7 +695,7 @@ def seed_demo(now=None):
     _Seeder(now).run()
     db.session.flush()
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
-    clocks.refresh_all(now)
+    sla_clocks.refresh_all(now)
     # The seeder replays weeks of history: nobody is told about it by mail.
     db.session.execute(db.delete(OutboxMessage))
     return True

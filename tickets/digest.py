@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import clocks, forecast, lifecycle, limits, mail, queues, settings, triage
+from . import forecast, lifecycle, limits, mail, queues, settings, sla_clocks, triage
 from .auth import visible_requests
 from .extensions import db
 from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
@@ -153,7 +153,7 @@ def _sla_rows(condition, now, values):
     rows, total = _capped(
         db.select(Request).where(condition).options(joinedload(Request.team))
         .order_by(Request.sla_due_at, Request.id))
-    return [{"req": r, "link": _request_link(r.id), "sla": clocks.status(r, now, values)}
+    return [{"req": r, "link": _request_link(r.id), "sla": sla_clocks.status(r, now, values)}
             for r in rows], total
 
 
@@ -172,9 +172,9 @@ def analyst_context(user, now, values):
                                  Request.deadline <= local_today + timedelta(days=7))
         .options(joinedload(Request.team)).order_by(Request.deadline, Request.id))
     at_risk, at_risk_total = _sla_rows(
-        and_(theirs, clocks.status_condition("at_risk", now)), now, values)
+        and_(theirs, sla_clocks.status_condition("at_risk", now)), now, values)
     breached, breached_total = _sla_rows(
-        and_(theirs, clocks.status_condition("breached", now)), now, values)
+        and_(theirs, sla_clocks.status_condition("breached", now)), now, values)
     triage_rows, triage_total = _capped(
         db.select(Request).where(triage.pending_condition(user))
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))

@@ -5,7 +5,7 @@ Each function changes the session and flushes; the caller commits. Every change 
 from dataclasses import dataclass
 from typing import Callable
 
-from . import clocks, lifecycle, limits, settings, triage
+from . import lifecycle, limits, settings, sla_clocks, triage
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -169,7 +169,7 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
     record_created(request, requester, now, data={"routed": routed})
     db.session.flush()
     limits.admit(request, now)
-    clocks.refresh(request, now)
+    sla_clocks.refresh(request, now)
     return request
 
 
@@ -247,7 +247,7 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
             limits.team_changed(old_team, held_place, now, values)
         if "kind" in changes:
             limits.kind_changed(request, old_kind, now, values)
-    clocks.refresh(request, now)
+    sla_clocks.refresh(request, now)
     return event
 
 
@@ -258,7 +258,7 @@ def add_comment(request, actor, text, now=None):
                   created_at=now)
     db.session.add(event)
     db.session.flush()
-    clocks.refresh(request, now)
+    sla_clocks.refresh(request, now)
     return event
 
 

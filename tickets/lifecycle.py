@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import clocks, limits, notifications
+from . import limits, notifications, sla_clocks
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
 
@@ -290,7 +290,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     flush_or_conflict(request)
     if worker is not None:
         limits.recheck_wip(worker, actor)
-    clocks.refresh(request, now)
+    sla_clocks.refresh(request, now)
     notifications.on_transition(request, event, now)
     if freed_budget:
         limits.place_freed(request.team, now)

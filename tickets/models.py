@@ -291,7 +291,7 @@ class Request(db.Model):
     # A lead's override of the queue position (1 is the top); the reason is its event's text.
     rank_override = db.Column(db.Integer)
 
-    # SLA (clocks.py): the class follows from the priority unless a lead set it.
+    # SLA (sla_clocks.py): the class follows from the priority unless a lead set it.
     sla_class = db.Column(db.String(10), nullable=False, default="standard",
                           server_default="standard")
     sla_class_is_set = db.Column(db.Boolean, nullable=False, default=False,
@@ -302,7 +302,7 @@ class Request(db.Model):
     delivered_at = db.Column(UTCDateTime)
     resolution_seconds = db.Column(db.Float)
     # The instants the running clocks reach at-risk and breached, so SQL can filter by SLA
-    # status; frozen states are encoded by clocks.py (see there). None: no clock runs.
+    # status; frozen states are encoded by sla_clocks.py (see there). None: no clock runs.
     sla_at_risk_at = db.Column(UTCDateTime)
     sla_due_at = db.Column(UTCDateTime)
 

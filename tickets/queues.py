@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, false, or_
 from sqlalchemy.orm import joinedload
 
-from . import clocks, lifecycle, priority, settings
+from . import lifecycle, priority, settings, sla_clocks
 from .extensions import db
 from .models import Event, Request, Team
 
@@ -34,7 +34,7 @@ from .models import Event, Request, Team
 BACKLOG_STATES = ("accepted", "in_progress", "blocked")
 WORKING_STATES = ("in_progress", "blocked")
 MAX_POSITION = 1000
-# SLA statuses a queue can be filtered by (clocks.status_condition knows each).
+# SLA statuses a queue can be filtered by (sla_clocks.status_condition knows each).
 SLA_FILTERS = ("on_track", "at_risk", "breached", "paused")
 
 # What ranking and filtering read of each request: the score's inputs and the filters' columns.
@@ -131,7 +131,7 @@ def position_text(position, total):
 
 def _sla_column(now):
     """A SQL column giving each open request's SLA status (None when no clock applies)."""
-    whens = [(clocks.status_condition(status, now), status) for status in SLA_FILTERS]
+    whens = [(sla_clocks.status_condition(status, now), status) for status in SLA_FILTERS]
     return case(*whens, else_=None).label("sla_status")
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import literal_column, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from . import clocks, settings
+from . import settings, sla_clocks
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, KINDS, OPEN_STATES, STATES, Event, Request
 from .models import Team
@@ -593,9 +593,9 @@ def _jitter(request_id):
 
 
 def _sla_status_column(now):
-    return case(*((clocks.status_condition(status, now), status)
+    return case(*((sla_clocks.status_condition(status, now), status)
                   for status in ("breached", "at_risk", "on_track")),
-                (Request.state.in_(clocks.PAUSED_STATES), "paused"), else_="stopped")
+                (Request.state.in_(sla_clocks.PAUSED_STATES), "paused"), else_="stopped")
 
 
 @chart("ageing_wip")
@@ -625,7 +625,7 @@ def ageing_wip(filters, now):
         x = round(FLOW_STATES.index(row.state) + _jitter(row.id), 3)
         points[row.sla].append({"x": x, "y": age, "id": row.id})
         table.append([row.id, "(confidential)" if row.is_confidential else row.title,
-                      STATES[row.state], age, clocks.SLA_STATUS_LABELS[row.sla]])
+                      STATES[row.state], age, sla_clocks.SLA_STATUS_LABELS[row.sla]])
     how = ("Each dot is an open request: the higher, the older; dots above the p85 line of "
            "past cycle times are at risk of taking longer than most.")
     if notes["capped"]:
@@ -633,7 +633,7 @@ def ageing_wip(filters, now):
     return Chart(
         key="ageing_wip", title="Ageing work in progress", how_to_read=how, type="scatter",
         labels=[STATES[state] for state in FLOW_STATES],
-        series=[Series(clocks.SLA_STATUS_LABELS[status], points[status], {"status": status})
+        series=[Series(sla_clocks.SLA_STATUS_LABELS[status], points[status], {"status": status})
                 for status in SLA_STATUS_ORDER if points[status]],
         columns=["Request", "Title", "State", "Age (days)", "SLA"], rows=table,
         x_label="State", y_label="Age (days)", notes=notes)
@@ -761,7 +761,7 @@ def sla_attainment(filters, now):
             if weekly is None:
                 continue
             series.append(Series(
-                f"{measure_label}, {clocks.SLA_CLASS_LABELS[sla_class].lower()}",
+                f"{measure_label}, {sla_clocks.SLA_CLASS_LABELS[sla_class].lower()}",
                 [round(100 * met / total, 1) if total else None for met, total in weekly],
                 {"measure": measure, "sla_class": sla_class}))
     return Chart(
@@ -772,7 +772,7 @@ def sla_attainment(filters, now):
         type="line", labels=labels, series=series,
         columns=["Week of", "SLA class", "Team", "First responses met", "First responses",
                  "Deliveries met", "Deliveries"],
-        rows=[[labels[week], clocks.SLA_CLASS_LABELS[settings.SLA_CLASSES[class_index]], team,
+        rows=[[labels[week], sla_clocks.SLA_CLASS_LABELS[settings.SLA_CLASSES[class_index]], team,
                *counts] for (week, class_index, team), counts in sorted(table.items())],
         x_label="Week of", y_label="Within target (%)")
 

@@ -236,7 +236,7 @@ def update(changes, actor, now):
 
     All values are checked before anything is written, including that the working day ends
     after it starts. A change to the business hours, holidays or SLA targets recomputes every
-    open request's SLA clocks in the same transaction (``clocks.refresh_all``). Returns the
+    open request's SLA clocks in the same transaction (``sla_clocks.refresh_all``). Returns the
     new ``SettingChange`` rows (none when nothing changed).
     """
     before = current()
@@ -263,9 +263,9 @@ def update(changes, actor, now):
         recorded.append(_record(key, before[key], after[key], actor, now))
     db.session.flush()
     if any(change.key in CLOCK_SETTINGS for change in recorded):
-        from . import clocks  # clocks reads the settings: imported here, not at the top
+        from . import sla_clocks  # sla_clocks reads the settings: imported here, not at the top
 
-        clocks.refresh_all(now, after)
+        sla_clocks.refresh_all(now, after)
     return recorded
 
 

@@ -11,7 +11,7 @@ releases them). Each function here changes the session and flushes; the caller c
 """
 from sqlalchemy import and_, case, exists, false, func, or_
 
-from . import clocks, limits, settings
+from . import limits, settings, sla_clocks
 from .auth import can_change_kind
 from .extensions import db
 from .forms import ChangeKindForm
@@ -152,7 +152,7 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
     db.session.add(event)
     flush_or_conflict(request)
     limits.kind_changed(request, old_kind, now, values)
-    clocks.refresh(request, now)
+    sla_clocks.refresh(request, now)
     return event
 
 

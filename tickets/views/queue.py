@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased
 
-from .. import clocks, lifecycle, limits, queues, settings
+from .. import lifecycle, limits, queues, settings, sla_clocks
 from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import OverrideForm
@@ -69,11 +69,11 @@ def queue():
     return render_template(
         "queue/queue.html", found=found, page=page, filters=filters, teams=teams,
         wip=limits.wip_status(current_user, values), now=now,
-        sla_views={entry.id: clocks.status(entry.request, now, values)
+        sla_views={entry.id: sla_clocks.status(entry.request, now, values)
                    for entry in [*found.working, *page.items]},
         can_claim={entry.id: lifecycle.may_take(claim, entry.request, current_user)
                    for entry in page.items},
-        sla_labels=clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
+        sla_labels=sla_clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
     )
 
 
@@ -96,7 +96,7 @@ def _queue_csv(found, now, values):
                 yield [section, entry.position, entry.total, req.id, req.title,
                        req.state_label, req.kind_label, req.team.name,
                        round(entry.explanation.total, 2), req.deadline,
-                       clocks.SLA_STATUS_LABELS[clocks.status(req, now, values).status],
+                       sla_clocks.SLA_STATUS_LABELS[sla_clocks.status(req, now, values).status],
                        f"{link}{req.id}"]
 
     day = limits.local_date(now, values).isoformat()
@@ -130,8 +130,8 @@ def backlog():
     return render_template(
         "queue/backlog.html", found=found, page=page, filters=filters, teams=teams,
         analysts=analysts, now=now, states=BACKLOG_STATE_CHOICES,
-        sla_views={entry.id: clocks.status(entry.request, now, values) for entry in page.items},
-        sla_labels=clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
+        sla_views={entry.id: sla_clocks.status(entry.request, now, values) for entry in page.items},
+        sla_labels=sla_clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
     )
 
 
@@ -162,7 +162,7 @@ def _backlog_csv(entries, now, values):
             yield [entry.position, entry.total, row.id, detail[1], STATES[row.state],
                    KINDS[row.kind][0], detail[2], detail[3], round(entry.explanation.total, 2),
                    entry.explanation.days_waited, row.deadline,
-                   clocks.SLA_STATUS_LABELS.get(entry.sla_status, ""), f"{link}{row.id}"]
+                   sla_clocks.SLA_STATUS_LABELS.get(entry.sla_status, ""), f"{link}{row.id}"]
 
     filename = f"backlog_{limits.local_date(now, values).isoformat()}.csv"
     return csv_response(filename, BACKLOG_CSV_COLUMNS, lines())

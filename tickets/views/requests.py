@@ -14,10 +14,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
+from .. import forecast, intake, lifecycle, limits, priority, queues, settings, sla_clocks, triage
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
-from ..forms import TRANSITION_FORMS, CommentForm, RequestForm
+from ..forms import TRANSITION_FORMS, CommentForm, RequestForm, SlaClassForm
 from ..models import (CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Event, Request, Team, User,
                       utcnow)
 from ..queries import contains_text, id_matches
@@ -193,7 +193,8 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
     duplicates = db.session.scalars(db.select(Request).where(
         Request.duplicate_of_id == req.id, visible_requests(current_user))
         .order_by(Request.id)).all()
-    extras = {**clocks.detail_context(req, current_user, now, values),
+    extras = {"sla_panel": sla_clocks.panel(req, now, values),
+              "sla_class_form": _sla_class_form(req),
               **queues.detail_context(req, current_user, now, values),
               **triage.detail_context(req, current_user, now)}
     # The forecast counts the work ahead from the queue place just found, not a second ranking.
@@ -208,6 +209,14 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,
         wip=wip,
     ), status
+
+
+def _sla_class_form(req):
+    """The form a lead sets the request's SLA class with, or None for anyone else."""
+    if not sla_clocks.may_set_class(req, current_user):
+        return None
+    return SlaClassForm(formdata=None, prefix="sla", version=req.version,
+                        sla_class=req.sla_class if req.sla_class_is_set else "")
 
 
 @bp.route("/requests/<int:request_id>/comments", methods=["POST"])

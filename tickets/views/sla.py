@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, g, redirect, url_for
 from flask_login import current_user
 
-from .. import clocks, lifecycle
+from .. import lifecycle, sla_clocks
 from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import SlaClassForm
@@ -15,8 +15,8 @@ bp = Blueprint("sla", __name__)
 @bp.app_context_processor
 def sla_rules():
     """The SLA rules in words for any page that explains them (the help page): static values."""
-    return {"sla_rules": {"classes": clocks.class_table(),
-                          "at_risk_percent": round(clocks.AT_RISK_RATIO * 100)}}
+    return {"sla_rules": {"classes": sla_clocks.class_table(),
+                          "at_risk_percent": round(sla_clocks.AT_RISK_RATIO * 100)}}
 
 
 def _page_with(request_id, form, status):
@@ -34,10 +34,10 @@ def set_class(request_id):
     if not form.validate_on_submit():
         return _page_with(request_id, form, 400)
     try:
-        clocks.set_class(req, form.sla_class.data or None, current_user, form.reason.data,
-                         utcnow(), expected_version=form.version.data)
+        sla_clocks.set_class(req, form.sla_class.data or None, current_user, form.reason.data,
+                             utcnow(), expected_version=form.version.data)
         db.session.commit()
-    except clocks.SlaClassError as error:
+    except sla_clocks.SlaClassError as error:
         db.session.rollback()
         form[error.field].errors.append(str(error))
         return _page_with(request_id, form, 400)
@@ -48,7 +48,7 @@ def set_class(request_id):
         db.session.rollback()
         flash(str(conflict), "warning")
         return request_pages._render_detail(request_id, status=409)
-    label = clocks.SLA_CLASS_LABELS[req.sla_class]
+    label = sla_clocks.SLA_CLASS_LABELS[req.sla_class]
     flash(f"The SLA class is now {label.lower()}"
           + (", following the priority." if not req.sla_class_is_set else "."), "success")
     return redirect(url_for("requests.detail", request_id=req.id, _anchor="h-sla"))

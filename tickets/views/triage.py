@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from .. import clocks, lifecycle, limits, settings, triage
+from .. import lifecycle, limits, settings, sla_clocks, triage
 from ..auth import can_change_kind, get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, ChangeKindForm
@@ -104,7 +104,7 @@ def index():
         kind_form = (_with_unique_ids(ChangeKindForm.for_request(req), f"r{req.id}")
                      if can_change_kind(req, current_user) else None)
         rows.append(Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
-                        clocks.status(req, now, values), actions, _row_forms(req, actions),
+                        sla_clocks.status(req, now, values), actions, _row_forms(req, actions),
                         kind_form))
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     return render_template(
@@ -127,7 +127,7 @@ def _triage_csv(query, section, now, values):
             yield [req.id, req.title, req.team.name, req.requester.name, req.kind_label,
                    req.state_label, req.created_at, triage.age_text(req.created_at, now),
                    req.deadline, req.is_short_notice,
-                   clocks.SLA_STATUS_LABELS[clocks.status(req, now, values).status],
+                   sla_clocks.SLA_STATUS_LABELS[sla_clocks.status(req, now, values).status],
                    f"{link}{req.id}"]
 
     day = limits.local_date(now, values).isoformat()

@@ -490,14 +490,7 @@ def panel(request, now, values):
             "rows": rows, "timezone": hours.timezone}
 
 
-def detail_context(request, user, now, values=None):
-    """Extra template values for the request page's SLA panel (and a lead's class form)."""
-    from .forms import SlaClassForm  # forms import settings; keep this module's imports light
-
-    values = values or settings.current()
-    context = {"sla_panel": panel(request, now, values), "sla_class_form": None}
-    if user.is_authenticated and user.role == "lead" and request.state not in STOPPED_STATES:
-        context["sla_class_form"] = SlaClassForm(
-            formdata=None, prefix="sla", version=request.version,
-            sla_class=request.sla_class if request.sla_class_is_set else "")
-    return context
+def may_set_class(request, user):
+    """Tell whether ``user`` may set ``request``'s class now: a lead, while its clocks run."""
+    return (user is not None and user.is_authenticated and user.role == "lead"
+            and request.state not in STOPPED_STATES)

@@ -1,4 +1,4 @@
-"""SLA clocks stored on requests (tickets/clocks.py): the class, first response and resolution
+"""SLA clocks stored on requests (tickets/sla_clocks.py): the class, first response and resolution
 stored when they happen, at-risk and due instants, frozen clocks, status filters, a lead's
 class, holidays and recomputation after a settings change.
 
@@ -13,7 +13,7 @@ from flask import render_template_string
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
 from tests.conftest import intake_fields
-from tickets import business_hours, clocks, intake, lifecycle, limits, settings
+from tickets import business_hours, intake, lifecycle, limits, settings, sla_clocks
 from tickets.extensions import db
 from tickets.models import Event, Request, SettingChange, User
 
@@ -90,7 +90,7 @@ class Story:
     def status(self, request_id, now):
         with self.app.app_context():
             values = settings.current()
-            return clocks.status(db.session.get(Request, request_id), now, values)
+            return sla_clocks.status(db.session.get(Request, request_id), now, values)
 
     def events(self, request_id):
         with self.app.app_context():
@@ -229,7 +229,7 @@ def test_status_reads_the_stored_fields_without_any_query(app, story):
         req = db.session.get(Request, rid)
         req.sla_due_at  # loaded
         before = len(get_recorded_queries())
-        view = clocks.status(req, at(MON, 16), values)
+        view = sla_clocks.status(req, at(MON, 16), values)
         assert len(get_recorded_queries()) == before
     assert (view.status, view.time_left) == ("at_risk", HOUR)
     assert view.text == "At risk: 1 h left on first response"
@@ -251,11 +251,11 @@ def test_a_paused_clock_keeps_the_status_and_time_left_it_had_when_it_paused(
         assert (view.status, view.frozen_status, view.clock) == ("paused", frozen, "first response")
         assert view.time_left == pytest.approx(time_left)
         assert view.due_at is None
-        assert view.text.startswith(f"Paused while waitlisted ({clocks.SLA_STATUS_LABELS[frozen].lower()})")
+        assert view.text.startswith(f"Paused while waitlisted ({sla_clocks.SLA_STATUS_LABELS[frozen].lower()})")
         with app.app_context():
             def selected(status, **kwargs):
                 return db.session.scalars(db.select(Request.id).where(
-                    clocks.status_condition(status, now, **kwargs))).all()
+                    sla_clocks.status_condition(status, now, **kwargs))).all()
             assert selected("paused") == [rid]
             assert selected(frozen) == []  # the running statuses leave paused requests out
             assert selected(frozen, include_paused=True) == [rid]
@@ -311,19 +311,19 @@ def test_status_condition_selects_exactly_the_requests_of_each_status(app, story
         for now, statuses in expected.items():
             for status in ("on_track", "at_risk", "breached", "paused"):
                 selected = set(db.session.scalars(db.select(Request.id).where(
-                    clocks.status_condition(status, now))))
+                    sla_clocks.status_condition(status, now))))
                 want = statuses.get(status, set()) | ({ids.paused} if status == "paused" else set())
                 assert selected == want, (now, status)
                 # The SQL and the Python status of every request agree.
                 assert selected == {r.id for r in requests
-                                    if clocks.status(r, now, values).status == status}
-        assert {clocks.status(r, at(MON, 15), values).status for r in requests
+                                    if sla_clocks.status(r, now, values).status == status}
+        assert {sla_clocks.status(r, at(MON, 15), values).status for r in requests
                 if r.id in (ids.delivered, ids.closed)} == {"stopped"}
 
 
 def test_an_unknown_status_is_refused(app):
     with pytest.raises(ValueError):
-        clocks.status_condition("late", at(MON, 9))
+        sla_clocks.status_condition("late", at(MON, 9))
 
 
 # --- The class -------------------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_the_class_follows_from_the_cost_of_delay(story, fields, expected):
     rid = story.submit(at(MON, 9), **fields)
     req = story.load(rid)
     assert (req.sla_class, req.sla_class_is_set) == (expected, False)
-    assert clocks.sla_class_for(req, at(MON, 9)) == expected
+    assert sla_clocks.sla_class_for(req, at(MON, 9)) == expected
 
 
 def test_the_class_targets_set_the_instants(story):
@@ -526,7 +526,7 @@ def test_a_paused_request_says_it_waits_for_the_requester(auth, make, desk):
 ])
 def test_the_sla_badge_shows_the_time_in_words_and_the_full_text_as_title(app, status, look,
                                                                            text):
-    view = clocks.SlaView(status, "first response", 0, None, "The full sentence", text)
+    view = sla_clocks.SlaView(status, "first response", 0, None, "The full sentence", text)
     with app.test_request_context():
         html = render_template_string(
             '{% from "_macros.html" import sla_badge %}{{ sla_badge(view) }}', view=view)
@@ -537,12 +537,12 @@ def test_the_sla_badge_shows_the_time_in_words_and_the_full_text_as_title(app, s
 
 def test_durations_are_in_working_days_hours_and_minutes():
     day = 8 * HOUR
-    assert clocks.duration(3 * HOUR + 20 * 60, day) == "3 h 20 min"
-    assert clocks.duration(3 * HOUR + 20 * 60, day, short=True) == "3 h"
-    assert clocks.duration(-(2 * day + 4 * HOUR + 59), day, short=True) == "2 d 4 h"
-    assert clocks.duration(2 * day, day, short=True) == "2 d"
-    assert clocks.duration(25 * 60, day, short=True) == "25 min"
-    assert clocks.duration(30, day) == "less than a minute"
+    assert sla_clocks.duration(3 * HOUR + 20 * 60, day) == "3 h 20 min"
+    assert sla_clocks.duration(3 * HOUR + 20 * 60, day, short=True) == "3 h"
+    assert sla_clocks.duration(-(2 * day + 4 * HOUR + 59), day, short=True) == "2 d 4 h"
+    assert sla_clocks.duration(2 * day, day, short=True) == "2 d"
+    assert sla_clocks.duration(25 * 60, day, short=True) == "25 min"
+    assert sla_clocks.duration(30, day) == "less than a minute"
 
 
 def test_the_help_page_explains_the_class_thresholds(client):
@@ -662,12 +662,12 @@ def test_refresh_all_reads_open_requests_in_chunks_and_counts_the_changed_ones(a
     ids = [story.submit(at(MON, 9)) for _ in range(5)]
     with app.app_context():
         # Nothing to do: every clock is up to date.
-        assert clocks.refresh_all(at(MON, 10), chunk_size=2) == 0
+        assert sla_clocks.refresh_all(at(MON, 10), chunk_size=2) == 0
         db.session.execute(db.update(Request).values(sla_due_at=None, sla_at_risk_at=None)
                            .execution_options(synchronize_session=False))
         db.session.commit()
         before = len(get_recorded_queries())
-        assert clocks.refresh_all(at(MON, 10), chunk_size=2) == 5
+        assert sla_clocks.refresh_all(at(MON, 10), chunk_size=2) == 5
         db.session.commit()
         # settings, then three chunks of requests with their events, one closing empty
         # chunk, and one UPDATE per changed request.
