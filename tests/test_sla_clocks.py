@@ -13,7 +13,7 @@ from flask import render_template_string
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
 from tests.conftest import intake_fields
-from tickets import business_hours, intake, lifecycle, limits, settings, sla_clocks
+from tickets import business_hours, intake, lead_time, lifecycle, settings, sla_clocks
 from tickets.extensions import db
 from tickets.models import Event, Request, SettingChange, User
 
@@ -612,12 +612,12 @@ def test_a_holiday_moves_the_clock_and_the_short_notice_cutoff(app, story):
     assert before.sla_due_at == at(NEXT_MON, 16)  # 1 h on Friday, 7 h on Monday
     with app.app_context():
         values = settings.current()
-        assert limits.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 4)
+        assert lead_time.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 4)
         settings.update({"holidays": ["2026-11-30"]}, None, at(FRI, 16, 30))
         db.session.commit()
         values = settings.current()
         assert settings.business_hours(values).holidays == frozenset({date(2026, 11, 30)})
-        assert limits.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 7)
+        assert lead_time.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 7)
     assert story.load(before.id).sla_due_at == at(NEXT_TUE, 16)  # recomputed at once
     later = story.load(story.submit(at(FRI, 16)))
     assert later.sla_due_at == at(NEXT_TUE, 16)

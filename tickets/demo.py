@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import func
 
-from . import intake, lifecycle, limits, people, queues, settings, sla_clocks
+from . import budget, intake, lifecycle, people, queues, settings, sla_clocks
 from .extensions import db
 from .models import OPEN_STATES, OutboxMessage, Team, User, utcnow
 
@@ -730,16 +730,16 @@ class _Seeder:
         rule (those over Customer Support's budget are waitlisted), and release what has room
         (as the weekly job would)."""
         lead = self.users["lead@example.com"]
-        for name, budget in DEMO_BUDGETS.items():
-            settings.set_team_budget(self.teams[name], budget, lead, joined)
-        start = max(limits.week_start(self.now), self.now - timedelta(days=2))
+        for name, weekly in DEMO_BUDGETS.items():
+            settings.set_team_budget(self.teams[name], weekly, lead, joined)
+        start = max(budget.week_start(self.now), self.now - timedelta(days=2))
         at = start
         for row in THIS_WEEK:
             item = self._plan(row)
             at = _between(at, self.now, self.rng.uniform(0.2, 0.5))
             item.times = [at]
             self._play(item)
-        limits.release_waitlisted(self.now)
+        budget.release_waitlisted(self.now)
         # A lead's reason to move one request to the top of its team's queue.
         queues.override_rank(self.requests_by_key["win_loss"], lead, 1,
                              "The CRO presents win/loss at Friday's board meeting.",

@@ -20,7 +20,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import forecast, lifecycle, limits, mail, queues, settings, sla_clocks, triage
+from . import (budget, forecast, lead_time, lifecycle, mail, queues, settings, sla_clocks, triage,
+               wip)
 from .auth import visible_requests
 from .extensions import db
 from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
@@ -160,7 +161,7 @@ def _sla_rows(condition, now, values):
 def analyst_context(user, now, values):
     """What an analyst needs: their queue in order, deadlines in the next 7 days, SLA at risk
     and breached, triage waiting for them, and their WIP against its limit."""
-    local_today = limits.local_date(now, values)
+    local_today = lead_time.local_date(now, values)
     # Theirs: assigned to them, in their teams' backlog, or waiting in their triage queue.
     theirs = or_(Request.assignee_id == user.id, queues.queue_condition(user),
                  triage.pending_condition(user))
@@ -178,9 +179,9 @@ def analyst_context(user, now, values):
     triage_rows, triage_total = _capped(
         db.select(Request).where(triage.pending_condition(user))
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
-    wip = limits.wip_status(user, values)
+    own_wip = wip.wip_status(user, values)
     return {
-        "wip": wip,
+        "wip": own_wip,
         "working": [{"req": e.request, "link": _request_link(e.id),
                      "score": e.explanation.total, "state": STATES[e.request.state]}
                     for e in the_queue.working],
@@ -245,7 +246,7 @@ def lead_context(user, now, values):
         db.select(Request).where(Request.state.in_(OPEN_STATES), Request.created_at <= now)
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id), limit=5)
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
-    budgets = limits.budget_status_by_team([t.id for t in teams], now, values)
+    budgets = budget.budget_status_by_team([t.id for t in teams], now, values)
     waitlisted, waitlisted_total = _capped(
         db.select(Request).where(Request.state == "waitlisted")
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))

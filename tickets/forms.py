@@ -469,7 +469,7 @@ class AssignForm(TransitionForm):
                                        "blocked, of their limit.")
 
     def set_choices(self, people):
-        """``people``: (user, WipStatus) pairs, as ``limits.assignable_people`` returns them."""
+        """``people``: (user, WipStatus) pairs, as ``wip.assignable_people`` returns them."""
         self.assignee.choices = [("", "Choose an analyst\u2026")] + [
             (str(user.id), f"{user.name} ({wip.count} of {wip.limit})") for user, wip in people]
 

@@ -5,7 +5,7 @@ Each function changes the session and flushes; the caller commits. Every change 
 from dataclasses import dataclass
 from typing import Callable
 
-from . import lifecycle, limits, settings, sla_clocks, triage
+from . import budget, lead_time, lifecycle, settings, sla_clocks, triage
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -139,28 +139,28 @@ def requeue_note(rules):
 
 
 def _today(now, today):
-    return today if today is not None else limits.local_date(now)
+    return today if today is not None else lead_time.local_date(now)
 
 
 def submit_request(requester, fields, watchers=(), now=None, today=None):
     """Create a request from intake ``fields`` (a dict of INTAKE_FIELDS) and its 'created' event.
 
     ``today`` (default: the date of ``now`` in the settings' timezone) decides whether the
-    deadline is short notice (limits.is_short_notice).
+    deadline is short notice (lead_time.is_short_notice).
 
     The request goes to its team's triage queue, or to the central one when the team has no
     embedded analyst (recorded in the created event's data as {"routed": "team"|"central"}).
     An ad-hoc request takes a place in its team's weekly budget, or is waitlisted when the budget
-    is used up (limits.admit).
+    is used up (budget.admit).
     """
     now = now or utcnow()
     if fields["kind"] == "ad_hoc":
         # Lock the team before inserting: the insert takes a key-share lock on the team's row,
         # and two submissions holding that and then both asking for the row lock would deadlock.
-        limits.lock_team(fields["team_id"])
+        budget.lock_team(fields["team_id"])
     routed = triage.route(fields["team_id"])
     request = Request(requester=requester, state="submitted", created_at=now, updated_at=now,
-                      is_short_notice=limits.is_short_notice(fields["deadline"],
+                      is_short_notice=lead_time.is_short_notice(fields["deadline"],
                                                              _today(now, today)),
                       is_central=routed == "central",
                       **{name: fields[name] for name in INTAKE_FIELDS})
@@ -168,7 +168,7 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
     db.session.add(request)
     record_created(request, requester, now, data={"routed": routed})
     db.session.flush()
-    limits.admit(request, now)
+    budget.admit(request, now)
     sla_clocks.refresh(request, now)
     return request
 
@@ -180,12 +180,12 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     A changed deadline recomputes the short-notice flag from ``today`` (default: the date of
     ``now`` in the settings' timezone); an unchanged one keeps it, as the notice given then.
     A changed team routes the request again; a changed kind moves it in or out of the ad-hoc
-    budget (limits.kind_changed). Return the event, or None when nothing changed.
+    budget (budget.kind_changed). Return the event, or None when nothing changed.
 
     Once the request is triaged, a requester's changes follow AFTER_TRIAGE (``edit_rules``):
     a change of a REFUSE field raises FieldsLocked and changes nothing; a change of a REQUEUE
     field is saved and sends the request back to triage (the ``retriage`` transition, its
-    budget checked again by limits.readmit).
+    budget checked again by budget.readmit).
     """
     now = now or utcnow()
     values = settings.current()
@@ -202,11 +202,11 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
         raise FieldsLocked(refused)
     requeued = [rule for rule in touched.values() if rule.rule == REQUEUE]
     old_team = request.team
-    held_place = limits.counts_this_week(request, now, values)
+    held_place = budget.counts_this_week(request, now, values)
     if requeued:
         # Both teams' budgets change: lock them first, in one order (as submissions do).
         for team_id in sorted({request.team_id, fields.get("team_id", request.team_id)}):
-            limits.lock_team(team_id)
+            budget.lock_team(team_id)
     changes = {}
     # Lazy loads below must not flush half an edit: one UPDATE, checked by flush_or_conflict.
     with db.session.no_autoflush:
@@ -228,8 +228,8 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     if not changes:
         return None
     if "deadline" in changes:
-        request.is_short_notice = limits.is_short_notice(
-            request.deadline, today if today is not None else limits.local_date(now, values),
+        request.is_short_notice = lead_time.is_short_notice(
+            request.deadline, today if today is not None else lead_time.local_date(now, values),
             values)
     if "team" in changes:
         with db.session.no_autoflush:  # one UPDATE, checked by flush_or_conflict
@@ -241,12 +241,12 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     flush_or_conflict(request)
     if requeued:
         lifecycle.transition(request, "retriage", actor, now, note=requeue_note(requeued))
-        limits.readmit(request, old_team, held_place, now, values)
+        budget.readmit(request, old_team, held_place, now, values)
     else:
         if "team" in changes:
-            limits.team_changed(old_team, held_place, now, values)
+            budget.team_changed(old_team, held_place, now, values)
         if "kind" in changes:
-            limits.kind_changed(request, old_kind, now, values)
+            budget.kind_changed(request, old_kind, now, values)
     sla_clocks.refresh(request, now)
     return event
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import limits, notifications, sla_clocks
+from . import budget, notifications, sla_clocks, wip
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
 
@@ -97,7 +97,7 @@ TRANSITIONS = {
                    "Withdraw the request: it is no longer needed."),
         # A requester's edit of a field triage decided on (intake.AFTER_TRIAGE, "requeue"):
         # the triage no longer holds, so it is triaged again, by its (new) team. The caller
-        # checks the ad-hoc budget again (limits.readmit).
+        # checks the ad-hoc budget again (budget.readmit).
         Transition("retriage", "Back to triage", frozenset({"accepted", "needs_info"}),
                    "submitted", frozenset({"requester"}), ("note",), is_action=False),
     ]
@@ -187,7 +187,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     ``impact``, ``is_exec_sponsored`` and ``exec_sponsor`` are the priority inputs of accept and
     approve (None keeps the request's value); the event records [old, new] of those changed.
     ``claim`` and ``assign`` are refused with LimitReached when the analyst who would work on
-    the request is at their WIP limit (see ``limits``); on LimitReached the caller rolls back.
+    the request is at their WIP limit (see ``wip``); on LimitReached the caller rolls back.
     """
     now = now or utcnow()
     t = TRANSITIONS.get(name)
@@ -215,10 +215,10 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if worker is not None:
         # Before any change to the request: this locks the worker's row and queries, and a
         # query autoflushes.
-        limits.check_wip(worker, actor)
+        wip.check_wip(worker, actor)
     # Before any change to the request too (it may read the settings, and a query autoflushes).
     freed_budget = (name in ("cancel", "mark_duplicate")
-                    and limits.counts_this_week(request, now))
+                    and budget.counts_this_week(request, now))
     if url and len(url) > 500:
         raise MissingInput("url", "Keep the link under 500 characters.")
     if url and not url.lower().startswith(("http://", "https://")):
@@ -289,11 +289,11 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     db.session.add(event)
     flush_or_conflict(request)
     if worker is not None:
-        limits.recheck_wip(worker, actor)
+        wip.recheck_wip(worker, actor)
     sla_clocks.refresh(request, now)
     notifications.on_transition(request, event, now)
     if freed_budget:
-        limits.place_freed(request.team, now)
+        budget.place_freed(request.team, now)
     return event
 
 

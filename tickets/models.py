@@ -269,7 +269,7 @@ class Request(db.Model):
     is_exec_sponsored = db.Column(db.Boolean, nullable=False, default=False)
     exec_sponsor = db.Column(db.String(120), nullable=False, default="")
     is_confidential = db.Column(db.Boolean, nullable=False, default=False)
-    # The deadline was closer than the lead time when submitted or last edited (limits.py).
+    # The deadline was closer than the lead time when submitted or last edited (lead_time.py).
     is_short_notice = db.Column(db.Boolean, nullable=False, default=False,
                                 server_default=db.false())
 

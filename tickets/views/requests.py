@@ -14,7 +14,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import forecast, intake, lifecycle, limits, priority, queues, settings, sla_clocks, triage
+from .. import (budget, forecast, intake, lead_time, lifecycle, priority, queues, settings,
+               sla_clocks, triage, wip)
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm, SlaClassForm
@@ -42,7 +43,7 @@ SORTS = {
 
 def _today():
     """Today in the team's timezone (settings), the same day the short-notice rule uses."""
-    return limits.local_date(utcnow())
+    return lead_time.local_date(utcnow())
 
 
 def _active_teams():
@@ -90,8 +91,8 @@ def _render_form(form, editing, teams, lock_notes=None):
     under each field triage decided on, what changing it does (``lock_notes``)."""
     values = settings.current()
     now = utcnow()
-    cutoff = limits.short_notice_cutoff(limits.local_date(now, values), values)
-    lines = limits.budget_lines(teams, now, values)
+    cutoff = lead_time.short_notice_cutoff(lead_time.local_date(now, values), values)
+    lines = budget.budget_lines(teams, now, values)
     return render_template("requests/form.html", form=form, editing=editing, cutoff=cutoff,
                            budget_lines={str(key): line for key, line in lines.items() if line},
                            budget_line=lines.get(form.team_id.data, ""),
@@ -181,11 +182,11 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
             formdata=None, version=req.version, prefix=t.name)
         form.version.data = req.version
         if t.name == "assign" and t.name not in (bound_forms or {}):
-            form.set_choices(limits.assignable_people(values))
+            form.set_choices(wip.assignable_people(values))
         if t.name in ("accept", "approve") and t.name not in (bound_forms or {}):
             form.prefill(req)  # the priority inputs start from the requester's values
         forms[t.name] = form
-    wip = limits.wip_status(current_user, values) if "claim" in forms else None
+    claim_wip = wip.wip_status(current_user, values) if "claim" in forms else None
     original = None
     if req.duplicate_of_id:
         original = db.session.scalars(db.select(Request).where(
@@ -207,7 +208,7 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
         score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,
-        wip=wip,
+        wip=claim_wip,
     ), status
 
 
@@ -259,7 +260,7 @@ def act(request_id, name):
         return _render_detail(request_id, status=409)
     form = form_class(prefix=name)
     if name == "assign":
-        form.set_choices(limits.assignable_people())
+        form.set_choices(wip.assignable_people())
     if not form.validate_on_submit():
         return _render_detail(request_id, {name: form}, open_action=name, status=400)
 
