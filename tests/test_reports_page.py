@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import counting_sql
-from tickets import lead_time, reports
+from tickets import localtime, reports
 from tickets.models import utcnow
 
 
@@ -69,7 +69,7 @@ def charts(monkeypatch):
 
 def today(app):
     with app.app_context():
-        return lead_time.local_date(utcnow())
+        return localtime.local_today(utcnow())
 
 
 def field_value(html, name):

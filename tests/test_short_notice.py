@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import intake_fields, AuthActions
-from tickets import budget, intake, lead_time, settings
+from tickets import budget, intake, lead_time, localtime, settings
+from tickets.business_hours import BusinessHours
 from tickets.extensions import db
 from tickets.models import Request, Team, User, utcnow
-from tickets.business_hours import BusinessHours
 
 MONDAY = date(2026, 11, 23)
 
@@ -66,12 +66,6 @@ def test_a_deadline_before_the_cutoff_is_short_notice_and_one_on_it_is_not():
     assert not lead_time.is_short_notice(cutoff + timedelta(days=1), MONDAY, five)
     assert not lead_time.is_short_notice(None, MONDAY, five)
     assert not lead_time.is_short_notice(MONDAY, MONDAY, values(lead_time_business_days=0))
-
-
-def test_today_is_the_date_in_the_settings_timezone():
-    late_sunday_utc = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
-    assert lead_time.local_date(late_sunday_utc, values()) == date(2026, 11, 22)
-    assert lead_time.local_date(late_sunday_utc, values(timezone="Pacific/Auckland")) == MONDAY
 
 
 # --- Stored on the request ------------------------------------------------------------------
@@ -200,7 +194,7 @@ def test_a_short_notice_deadline_is_accepted_by_the_form_and_flagged(app, desk, 
 def test_the_form_shows_the_cutoff_under_the_deadline(app, rita):
     with app.app_context():
         now = utcnow()
-        cutoff = lead_time.short_notice_cutoff(lead_time.local_date(now))
+        cutoff = lead_time.short_notice_cutoff(localtime.local_today(now))
     html = html_of(rita, "/requests/new")
     expected = f"Deadlines before {cutoff.strftime('%a %-d %b %Y')} are short notice: " \
                "the team may not make it."

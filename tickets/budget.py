@@ -14,29 +14,21 @@ serialises the submissions of one team on PostgreSQL. SQLite has no row locks, b
 ``admit`` counts after the new request is flushed: that INSERT holds SQLite's single write
 lock, so a concurrent submission's count waits for (and sees) the earlier one's commit.
 """
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import case, func
 
-from . import lifecycle, priority, settings
+from . import lifecycle, localtime, priority, settings
 from .extensions import db
 from .models import Request, Team
 
 UNCOUNTED_STATES = ("cancelled", "duplicate")
 
 
-def week_start(now, settings_values=None):
-    """Return Monday 00:00 of ``now``'s ISO week in the settings' timezone, as aware UTC."""
-    zone = settings.business_hours(settings_values).tzinfo
-    local = now.astimezone(zone).date()
-    monday = local - timedelta(days=local.weekday())
-    return datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
-
-
 def _counted_this_week(now, settings_values, whole_week=False):
     # Up to ``now`` to report usage as it was then; the whole week to decide on a place, since
     # a concurrent submission may have taken one a moment "after" this one's ``now``.
-    start = week_start(now, settings_values)
+    start = localtime.week_start(now, settings_values)
     end = Request.budget_counted_at < start + timedelta(days=7) if whole_week else \
         Request.budget_counted_at <= now
     return (Request.kind == "ad_hoc", Request.state.not_in(UNCOUNTED_STATES),
@@ -53,7 +45,7 @@ def counts_this_week(request, now, settings_values=None):
 def _holds_place(kind, counted_at, state, now, settings_values):
     if kind != "ad_hoc" or counted_at is None or state in UNCOUNTED_STATES:
         return False
-    return week_start(now, settings_values) <= counted_at <= now
+    return localtime.week_start(now, settings_values) <= counted_at <= now
 
 
 def lock_team(team_id):
@@ -156,7 +148,7 @@ def release_waitlisted(now, team_ids=None, settings_values=None):
     if team_ids is not None:
         query = query.where(Request.team_id.in_(list(team_ids)))
     # Rank in the team's timezone: urgency counts days from the local date (priority.py).
-    local_now = now.astimezone(settings.business_hours(values).tzinfo)
+    local_now = localtime.local_now(now, values)
     released = []
     for team_id in sorted(db.session.scalars(query)):
         lock_team(team_id)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import func
 
-from . import budget, intake, lifecycle, people, queues, settings, sla_clocks
+from . import budget, intake, lifecycle, localtime, people, queues, settings, sla_clocks
 from .extensions import db
 from .models import OPEN_STATES, OutboxMessage, Team, User, utcnow
 
@@ -732,7 +732,7 @@ class _Seeder:
         lead = self.users["lead@example.com"]
         for name, weekly in DEMO_BUDGETS.items():
             settings.set_team_budget(self.teams[name], weekly, lead, joined)
-        start = max(budget.week_start(self.now), self.now - timedelta(days=2))
+        start = max(localtime.week_start(self.now), self.now - timedelta(days=2))
         at = start
         for row in THIS_WEEK:
             item = self._plan(row)

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import (budget, forecast, lead_time, lifecycle, mail, queues, settings, sla_clocks, triage,
+from . import (budget, forecast, lifecycle, localtime, mail, queues, settings, sla_clocks, triage,
                wip)
 from .auth import visible_requests
 from .extensions import db
@@ -53,11 +53,10 @@ class Week:
 
 def week_of(now, values):
     """The ISO week ``now`` falls in, in the settings' timezone."""
-    zone = settings.business_hours(values).tzinfo
-    local = now.astimezone(zone)
-    year, number, weekday = local.isocalendar()
-    monday = local.date() - timedelta(days=weekday - 1)
-    return Week(year, number, monday, datetime.combine(monday, time(0), tzinfo=zone))
+    today = localtime.local_today(now, values)
+    year, number, weekday = today.isocalendar()
+    monday = today - timedelta(days=weekday - 1)
+    return Week(year, number, monday, localtime.at(monday, time(0), values))
 
 
 def idempotency_key(user, week):
@@ -68,9 +67,8 @@ def idempotency_key(user, week):
 def moment(user, week, values):
     """When ``user``'s digest of ``week`` is due: their day at the settings' time, local."""
     day = user.digest_weekday if user.digest_weekday is not None else values["digest_weekday"]
-    return datetime.combine(week.monday + timedelta(days=day),
-                            time.fromisoformat(values["digest_time"]),
-                            tzinfo=settings.business_hours(values).tzinfo)
+    return localtime.at(week.monday + timedelta(days=day),
+                        time.fromisoformat(values["digest_time"]), values)
 
 
 def _link(path):
@@ -161,7 +159,7 @@ def _sla_rows(condition, now, values):
 def analyst_context(user, now, values):
     """What an analyst needs: their queue in order, deadlines in the next 7 days, SLA at risk
     and breached, triage waiting for them, and their WIP against its limit."""
-    local_today = lead_time.local_date(now, values)
+    local_today = localtime.local_today(now, values)
     # Theirs: assigned to them, in their teams' backlog, or waiting in their triage queue.
     theirs = or_(Request.assignee_id == user.id, queues.queue_condition(user),
                  triage.pending_condition(user))

@@ -35,12 +35,12 @@ import math
 import random
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from itertools import accumulate
 
 from sqlalchemy import and_, case, func
 
-from . import queues, settings
+from . import localtime, queues, settings
 from .extensions import db
 from .models import OPEN_STATES, Request, Team
 
@@ -194,24 +194,18 @@ def _build(simulation, today, working_days, explanation, position):
                     position=position, day_texts=day_texts)
 
 
-def _zone_and_today(now, values):
-    hours = settings.business_hours(values)
-    return hours.tzinfo, now.astimezone(hours.tzinfo).date()
-
-
 def week_key(now, values):
     """The ISO week of ``now`` in the settings' timezone, e.g. '2026-W48' (seeds use it)."""
-    _, today = _zone_and_today(now, values)
-    year, number, _ = today.isocalendar()
+    year, number, _ = localtime.local_today(now, values).isocalendar()
     return f"{year}-W{number:02d}"
 
 
 def _week_bounds(now, values, weeks):
     """Monday 00:00 (local) of each of the last ``weeks`` full weeks and of this week, oldest
     first: ``weeks + 1`` aware instants, so DST changes fall where the calendar puts them."""
-    zone, today = _zone_and_today(now, values)
+    today = localtime.local_today(now, values)
     monday = today - timedelta(days=today.weekday())
-    return [datetime.combine(monday - timedelta(weeks=n), time(0), tzinfo=zone)
+    return [localtime.at(monday - timedelta(weeks=n), time(0), values)
             for n in range(weeks, -1, -1)]
 
 
@@ -312,7 +306,7 @@ def for_requests(requests, now, values=None, places=None):
     teams = _team_counts(team_ids, BACKLOG_STATES)
     if places is None:
         places = queues.positions(candidates, now, values)
-    _, today = _zone_and_today(now, values)
+    today = localtime.local_today(now, values)
     working_days = settings.business_hours(values).weekdays
     key = week_key(now, values)
     found = {}
@@ -420,7 +414,7 @@ def backlog_clearance(team_id, now, values=None, *, multiplier=1.0, team_ids=Non
     wanted = [team_id] if team_id is not None else team_ids
     teams = _team_counts(wanted, CLEARANCE_STATES)
     throughput = throughput_by_team(list(teams), now, weeks, values)
-    _, today = _zone_and_today(now, values)
+    today = localtime.local_today(now, values)
     working_days = settings.business_hours(values).weekdays
     key = week_key(now, values)
     rows = []

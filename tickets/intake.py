@@ -5,7 +5,7 @@ Each function changes the session and flushes; the caller commits. Every change 
 from dataclasses import dataclass
 from typing import Callable
 
-from . import budget, lead_time, lifecycle, settings, sla_clocks, triage
+from . import budget, lead_time, lifecycle, localtime, settings, sla_clocks, triage
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
@@ -138,10 +138,6 @@ def requeue_note(rules):
     return f"{words} changed by the requester: back to triage"
 
 
-def _today(now, today):
-    return today if today is not None else lead_time.local_date(now)
-
-
 def submit_request(requester, fields, watchers=(), now=None, today=None):
     """Create a request from intake ``fields`` (a dict of INTAKE_FIELDS) and its 'created' event.
 
@@ -159,9 +155,10 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
         # and two submissions holding that and then both asking for the row lock would deadlock.
         budget.lock_team(fields["team_id"])
     routed = triage.route(fields["team_id"])
+    if today is None:
+        today = localtime.local_today(now)
     request = Request(requester=requester, state="submitted", created_at=now, updated_at=now,
-                      is_short_notice=lead_time.is_short_notice(fields["deadline"],
-                                                             _today(now, today)),
+                      is_short_notice=lead_time.is_short_notice(fields["deadline"], today),
                       is_central=routed == "central",
                       **{name: fields[name] for name in INTAKE_FIELDS})
     request.watchers = [Watcher(email=email) for email in watchers]
@@ -228,9 +225,9 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     if not changes:
         return None
     if "deadline" in changes:
-        request.is_short_notice = lead_time.is_short_notice(
-            request.deadline, today if today is not None else lead_time.local_date(now, values),
-            values)
+        if today is None:
+            today = localtime.local_today(now, values)
+        request.is_short_notice = lead_time.is_short_notice(request.deadline, today, values)
     if "team" in changes:
         with db.session.no_autoflush:  # one UPDATE, checked by flush_or_conflict
             request.is_central = triage.route(request.team_id) == "central"

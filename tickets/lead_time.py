@@ -12,16 +12,11 @@ from datetime import timedelta
 from . import settings
 
 
-def local_date(now, settings_values=None):
-    """Return the date of the aware datetime ``now`` in the settings' timezone."""
-    return now.astimezone(settings.business_hours(settings_values).tzinfo).date()
-
-
 def short_notice_cutoff(today, settings_values=None, calendar=None):
     """Return the date ``lead_time_business_days`` working days after ``today``.
 
-    ``calendar`` (an ``business_hours.BusinessHours``) defaults to the settings' business hours; pass one
-    to count with holidays.
+    ``calendar`` (a ``business_hours.BusinessHours``) defaults to the settings' business hours;
+    pass one to count with holidays.
     """
     values = settings_values or settings.current()
     calendar = calendar or settings.business_hours(values)

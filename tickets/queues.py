@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, false, or_
 from sqlalchemy.orm import joinedload
 
-from . import lifecycle, priority, settings, sla_clocks
+from . import lifecycle, localtime, priority, sla_clocks
 from .extensions import db
 from .models import Event, Request, Team
 
@@ -106,11 +106,6 @@ class Place:
     @property
     def text(self):
         return f"Position {self.position} of {self.total} in {self.team_name}\u2019s queue"
-
-
-def local_now(now, values=None):
-    """``now`` in the settings' timezone, the clock scores count the deadline's days with."""
-    return now.astimezone(settings.business_hours(values).tzinfo)
 
 
 def ordinal(number):
@@ -221,7 +216,7 @@ def positions(requests, now, values=None):
     team_ids = {req.team_id for req in requests if req.state == "accepted"}
     if not team_ids:
         return {}
-    now = local_now(now, values)
+    now = localtime.local_now(now, values)
     rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)), now)
     wanted = {req.id for req in requests}
     return {entry.id: (entry.position, entry.total)
@@ -281,7 +276,7 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
     accepted requests of ``queue_condition(user)``, merged across teams; ``team`` (an id) and
     ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements.
     """
-    now = local_now(now, values)
+    now = localtime.local_now(now, values)
     working = db.session.scalars(
         db.select(Request).where(Request.assignee_id == user.id,
                                  Request.state.in_(WORKING_STATES))
@@ -314,7 +309,7 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     (one of BACKLOG_STATES; None: all three). One SQL statement: the filters apply in Python,
     since positions need every accepted request of each team anyway.
     """
-    now = local_now(now, values)
+    now = localtime.local_now(now, values)
     rows = _load_rows(Request.state.in_(BACKLOG_STATES), now, with_sla=True)
     queued = merge(_rank_teams(rows, now).values())
     working = sorted((Entry(row=row, explanation=priority.explain(row, now),

@@ -29,7 +29,7 @@ from sqlalchemy import literal_column, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from . import settings, sla_clocks
+from . import localtime, settings, sla_clocks
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, KINDS, OPEN_STATES, STATES, Event, Request
 from .models import Team
@@ -300,8 +300,8 @@ class _Period:
 
 def _period(filters, now, values):
     """The local days of ``filters``' range up to today, in the settings' timezone."""
-    zone = settings.business_hours(values).tzinfo
-    today = now.astimezone(zone).date()
+    zone = localtime.zone(values)
+    today = localtime.local_today(now, values)
     last = min(filters.end, today)
     days = max(0, (last - filters.start).days + 1)
     start_at = datetime.combine(filters.start, time(0), tzinfo=zone).astimezone(UTC)

@@ -17,10 +17,10 @@ SLA class
     "follow priority" returns it to the rule, computed at that moment and fixed again.
 First response and resolution
     Stored when they happen: ``first_response_at`` / ``first_response_seconds`` once, at the
-    first response (``business_hours.first_response_at``); ``delivered_at`` / ``resolution_seconds`` at
-    each delivery, a re-delivery after a reopen overwriting them. Seconds are business
-    seconds from submission with pauses excluded, in the calendar of the moment they happen
-    (a later change of business hours does not rewrite them).
+    first response (``business_hours.first_response_at``); ``delivered_at`` /
+    ``resolution_seconds`` at each delivery, a re-delivery after a reopen overwriting them.
+    Seconds are business seconds from submission with pauses excluded, in the calendar of the
+    moment they happen (a later change of business hours does not rewrite them).
 At-risk and due instants
     ``sla_at_risk_at`` and ``sla_due_at`` are the UTC instants at which the running clock
     reaches 75% of its target and the target, so SQL can select by status
@@ -45,7 +45,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import business_hours, lifecycle, priority, settings
+from . import business_hours, lifecycle, localtime, priority, settings
 from .extensions import db
 from .models import CLOSED_STATES, OPEN_STATES, STATES, Event, Request
 
@@ -181,7 +181,7 @@ def _recompute(request, now, values, hours):
     events = request.events
     fields = {}
     if not request.sla_class_is_set and not _triaged_before(events, now):
-        fields["sla_class"] = sla_class_for(request, now.astimezone(hours.tzinfo))
+        fields["sla_class"] = sla_class_for(request, localtime.local_now(now, values))
 
     responded_at = business_hours.first_response_at(events, request.requester_id)
     if request.first_response_at is None and responded_at is not None:
@@ -193,7 +193,8 @@ def _recompute(request, now, values, hours):
                        default=None)
     if delivered_at is not None and request.delivered_at != delivered_at:
         fields["delivered_at"] = delivered_at
-        fields["resolution_seconds"] = business_hours.resolution_elapsed(events, delivered_at, hours)
+        fields["resolution_seconds"] = business_hours.resolution_elapsed(events, delivered_at,
+                                                                         hours)
 
     fields["sla_at_risk_at"] = fields["sla_due_at"] = None
     if request.state not in STOPPED_STATES:
@@ -402,8 +403,7 @@ def set_class(request, sla_class, actor, reason, now, expected_version=None):
     if not reason:
         raise SlaClassError("reason", "Say why the class changes: the requester sees it.")
     values = settings.current()
-    hours = settings.business_hours(values)
-    new_class = sla_class or sla_class_for(request, now.astimezone(hours.tzinfo))
+    new_class = sla_class or sla_class_for(request, localtime.local_now(now, values))
     old_class, was_set = request.sla_class, request.sla_class_is_set
     if (new_class, sla_class is not None) == (old_class, was_set):
         raise SlaClassError("sla_class", "That is the class it has already.")
@@ -470,7 +470,7 @@ def panel(request, now, values):
             is_met = taken <= hours_target * 3600
             taken_text = duration(taken, day_seconds)
             at = request.first_response_at if name == FIRST_RESPONSE else request.delivered_at
-            stopped_at = at.astimezone(hours.tzinfo) if at else None
+            stopped_at = localtime.local_now(at, values) if at else None
         elif stopped or request.state in STOPPED_STATES:
             taken = None
             note = (f"Stopped: the request was {STATES[request.state].lower()}"
@@ -481,7 +481,7 @@ def panel(request, now, values):
                              hours)
             view = _live_view(request, clock, now, hours)
             if view.due_at is not None:
-                due_local = view.due_at.astimezone(hours.tzinfo)
+                due_local = localtime.local_now(view.due_at, values)
         rows.append(ClockRow(name.capitalize(), hours_target, view, due_local, taken,
                              taken_text, stopped_at, is_met, note))
     return {"sla_class_label": SLA_CLASS_LABELS[request.sla_class],

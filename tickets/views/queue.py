@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased
 
-from .. import lead_time, lifecycle, queues, settings, sla_clocks, wip
+from .. import lifecycle, localtime, queues, settings, sla_clocks, wip
 from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import OverrideForm
@@ -99,7 +99,7 @@ def _queue_csv(found, now, values):
                        sla_clocks.SLA_STATUS_LABELS[sla_clocks.status(req, now, values).status],
                        f"{link}{req.id}"]
 
-    day = lead_time.local_date(now, values).isoformat()
+    day = localtime.local_today(now, values).isoformat()
     return csv_response(f"queue_{day}.csv", QUEUE_CSV_COLUMNS, lines())
 
 
@@ -164,7 +164,7 @@ def _backlog_csv(entries, now, values):
                    entry.explanation.days_waited, row.deadline,
                    sla_clocks.SLA_STATUS_LABELS.get(entry.sla_status, ""), f"{link}{row.id}"]
 
-    filename = f"backlog_{lead_time.local_date(now, values).isoformat()}.csv"
+    filename = f"backlog_{localtime.local_today(now, values).isoformat()}.csv"
     return csv_response(filename, BACKLOG_CSV_COLUMNS, lines())
 
 

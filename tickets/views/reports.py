@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, Form, SelectField
 from wtforms.validators import Optional
 
-from .. import lead_time, reports
+from .. import localtime, reports
 from ..auth import roles_required
 from ..extensions import db
 from ..forms import options
@@ -157,7 +157,7 @@ def _read_filters():
 
     Three SQL statements: the settings (today's date), the teams and the analysts.
     """
-    today = lead_time.local_date(utcnow())
+    today = localtime.local_today(utcnow())
     filters = reports.parse_filters(request.args, today, current_user)
     teams = _teams_for(current_user)
     analysts = db.session.scalars(db.select(User).where(

@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import (budget, forecast, intake, lead_time, lifecycle, priority, queues, settings,
-               sla_clocks, triage, wip)
+from .. import (budget, forecast, intake, lead_time, lifecycle, localtime, priority, queues,
+               settings, sla_clocks, triage, wip)
 from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, CommentForm, RequestForm, SlaClassForm
@@ -41,11 +41,6 @@ SORTS = {
 }
 
 
-def _today():
-    """Today in the team's timezone (settings), the same day the short-notice rule uses."""
-    return lead_time.local_date(utcnow())
-
-
 def _active_teams():
     return db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
 
@@ -69,7 +64,7 @@ def index():
 def new():
     """The intake form."""
     teams = _active_teams()
-    form = RequestForm(today=_today(), teams=teams)
+    form = RequestForm(today=localtime.local_today(utcnow()), teams=teams)
     if request.method == "GET":
         home = next((team for team in current_user.teams if team.is_active), None)
         if home is not None:
@@ -91,7 +86,7 @@ def _render_form(form, editing, teams, lock_notes=None):
     under each field triage decided on, what changing it does (``lock_notes``)."""
     values = settings.current()
     now = utcnow()
-    cutoff = lead_time.short_notice_cutoff(lead_time.local_date(now, values), values)
+    cutoff = lead_time.short_notice_cutoff(localtime.local_today(now, values), values)
     lines = budget.budget_lines(teams, now, values)
     return render_template("requests/form.html", form=form, editing=editing, cutoff=cutoff,
                            budget_lines={str(key): line for key, line in lines.items() if line},
@@ -110,7 +105,7 @@ def edit(request_id):
     if req.team not in teams:
         teams.append(req.team)
     rules = intake.edit_rules(req, current_user)
-    form = RequestForm(obj=req, today=_today(), teams=teams, read_only=intake.read_only(rules))
+    form = RequestForm(obj=req, today=localtime.local_today(utcnow()), teams=teams, read_only=intake.read_only(rules))
     if not form.watchers.raw_data:
         # Shown as they are; a post without the field (not an emptied one) changes nothing.
         form.watchers.data = "\n".join(req.watcher_emails)
@@ -207,7 +202,7 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,
+        score=priority.explain(req, localtime.local_now(now, values)) if req.is_open else None,
         wip=claim_wip,
     ), status
 
@@ -421,7 +416,7 @@ def _requests_csv(query, scope):
                    row.is_confidential, _utc_minutes(row.created_at),
                    _utc_minutes(row.updated_at), f"{link}{row[0]}"]
 
-    filename = f"requests-{scope}_{_today().isoformat()}.csv"
+    filename = f"requests-{scope}_{localtime.local_today(utcnow()).isoformat()}.csv"
     return csv_response(filename, LIST_CSV_COLUMNS, lines())
 
 

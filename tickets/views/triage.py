@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from .. import lead_time, lifecycle, settings, sla_clocks, triage
+from .. import lifecycle, localtime, settings, sla_clocks, triage
 from ..auth import can_change_kind, get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import TRANSITION_FORMS, ChangeKindForm
@@ -130,7 +130,7 @@ def _triage_csv(query, section, now, values):
                    sla_clocks.SLA_STATUS_LABELS[sla_clocks.status(req, now, values).status],
                    f"{link}{req.id}"]
 
-    day = lead_time.local_date(now, values).isoformat()
+    day = localtime.local_today(now, values).isoformat()
     return csv_response(f"triage_{section}_{day}.csv", TRIAGE_CSV_COLUMNS, lines())
 
 
