@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import case, func
 
-from . import lifecycle, localtime, priority, settings
+from . import lifecycle, localtime, priority, settings, signals
 from .extensions import db
 from .models import Request, Team
 
@@ -174,6 +174,15 @@ def place_freed(team, now, settings_values=None):
     if team.weekly_ad_hoc_budget is None:
         return []
     return release_waitlisted(now, team_ids=[team.id], settings_values=settings_values)
+
+
+@signals.request_transitioned.connect
+def _give_place_back(request, event, now, **_):
+    """A request cancelled or marked duplicate gives back the place it held this week: the
+    team's next waitlisted request takes it."""
+    if event.to_state in UNCOUNTED_STATES and _holds_place(
+            request.kind, request.budget_counted_at, event.from_state, now, None):
+        place_freed(request.team, now)
 
 
 def kind_changed(request, old_kind, now, settings_values):

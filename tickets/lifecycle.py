@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import budget, notifications, sla_clocks, wip
+from . import signals, wip
 from .extensions import db
 from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
 
@@ -188,6 +188,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     approve (None keeps the request's value); the event records [old, new] of those changed.
     ``claim`` and ``assign`` are refused with LimitReached when the analyst who would work on
     the request is at their WIP limit (see ``wip``); on LimitReached the caller rolls back.
+    Once the change is flushed it is announced (``signals.request_transitioned``): the SLA
+    clocks, notifications and the ad-hoc budget react to it.
     """
     now = now or utcnow()
     t = TRANSITIONS.get(name)
@@ -215,10 +217,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if worker is not None:
         # Before any change to the request: this locks the worker's row and queries, and a
         # query autoflushes.
-        wip.check_wip(worker, actor)
-    # Before any change to the request too (it may read the settings, and a query autoflushes).
-    freed_budget = (name in ("cancel", "mark_duplicate")
-                    and budget.counts_this_week(request, now))
+        _refuse_over_limit(wip.check_wip(worker, actor))
     if url and len(url) > 500:
         raise MissingInput("url", "Keep the link under 500 characters.")
     if url and not url.lower().startswith(("http://", "https://")):
@@ -289,12 +288,15 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     db.session.add(event)
     flush_or_conflict(request)
     if worker is not None:
-        wip.recheck_wip(worker, actor)
-    sla_clocks.refresh(request, now)
-    notifications.on_transition(request, event, now)
-    if freed_budget:
-        budget.place_freed(request.team, now)
+        _refuse_over_limit(wip.recheck_wip(worker, actor))
+    signals.request_transitioned.send(request, event=event, now=now)
     return event
+
+
+def _refuse_over_limit(problem):
+    """Raise LimitReached with ``problem``, the WIP check's refusal (None: no refusal)."""
+    if problem:
+        raise LimitReached(problem)
 
 
 def auto_resolve_due(now, settings_values=None):

@@ -1,7 +1,7 @@
 """Event notifications by e-mail: who is told what, batched per recipient and request.
 
 A notification is queued in the outbox in the same transaction as the change that causes it
-(``on_transition`` is called by the lifecycle). Several events on one request for one recipient
+(``on_transition`` receives every transition: ``signals.request_transitioned``). Several events on one request for one recipient
 within ``BATCH_WINDOW`` make one mail: while the first message has not been sent (nor tried), a
 later event joins it and its text is rendered again with every event, so a burst of changes
 sends one message a few minutes after it started. Each recipient's preferences decide which
@@ -9,7 +9,7 @@ kinds of notification they get (models.NOTIFICATIONS); an unsubscribe link is in
 """
 from datetime import timedelta
 
-from . import mail
+from . import mail, signals
 from .extensions import db
 from .models import OutboxMessage, Request
 
@@ -37,6 +37,7 @@ def wants(user, kind):
     return user is not None and user.is_active and kind in (user.notifications or ())
 
 
+@signals.request_transitioned.connect
 def on_transition(request, event, now):
     """Queue the notification a transition calls for, if its recipient wants it."""
     rule = ON_TRANSITION.get(event.action)

@@ -12,9 +12,10 @@ import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
+from . import signals
+from .business_hours import BusinessHours, SlaTarget
 from .extensions import db
 from .models import Setting, SettingChange, Team, User
-from .business_hours import BusinessHours, SlaTarget
 
 SLA_CLASSES = ("high", "standard", "low")
 
@@ -49,10 +50,6 @@ LABELS = {
     "digest_weekday": "Weekly digest day",
     "digest_time": "Weekly digest time",
 }
-
-# Settings that move SLA clocks: changing one recomputes every open request's clocks.
-CLOCK_SETTINGS = ("timezone", "working_days", "work_start", "work_end", "holidays",
-                  "sla_targets")
 
 # Bounds shared with the settings form, so the page and this module refuse the same values.
 WIP_LIMIT_RANGE = (1, 50)
@@ -235,9 +232,9 @@ def update(changes, actor, now):
     """Validate and store ``changes`` ({key: value}); audit each key whose value really changed.
 
     All values are checked before anything is written, including that the working day ends
-    after it starts. A change to the business hours, holidays or SLA targets recomputes every
-    open request's SLA clocks in the same transaction (``sla_clocks.refresh_all``). Returns the
-    new ``SettingChange`` rows (none when nothing changed).
+    after it starts. Announces the changed keys (``signals.settings_changed``): a change to the
+    business hours, holidays or SLA targets recomputes every open request's SLA clocks in the
+    same transaction. Returns the new ``SettingChange`` rows (none when nothing changed).
     """
     before = current()
     after = dict(before)
@@ -262,10 +259,9 @@ def update(changes, actor, now):
         row.updated_by_id = _actor_id(actor)
         recorded.append(_record(key, before[key], after[key], actor, now))
     db.session.flush()
-    if any(change.key in CLOCK_SETTINGS for change in recorded):
-        from . import sla_clocks  # sla_clocks reads the settings: imported here, not at the top
-
-        sla_clocks.refresh_all(now, after)
+    if recorded:
+        signals.settings_changed.send(keys=frozenset(change.key for change in recorded),
+                                      values=after, now=now)
     return recorded
 
 

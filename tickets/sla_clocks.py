@@ -45,7 +45,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import business_hours, lifecycle, localtime, priority, settings
+from . import business_hours, lifecycle, localtime, priority, settings, signals
 from .extensions import db
 from .models import CLOSED_STATES, OPEN_STATES, STATES, Event, Request
 
@@ -73,6 +73,10 @@ FROZEN_FUTURE = datetime(2200, 1, 1, tzinfo=UTC)
 
 FIRST_RESPONSE = "first response"
 RESOLUTION = "resolution"
+
+# Settings that move the clocks: changing one recomputes every open request's clocks.
+CLOCK_SETTINGS = frozenset({"timezone", "working_days", "work_start", "work_end", "holidays",
+                            "sla_targets"})
 
 PAUSE_REASONS = {
     "needs_info": "Paused while waiting for the requester",
@@ -234,6 +238,19 @@ def refresh(request, now, values=None):
     fields = _recompute(request, now, values, settings.business_hours(values))
     if fields:
         _store(request, fields)
+
+
+@signals.request_transitioned.connect
+def _refresh_after_transition(request, event, now, **_):
+    """A transition moves the clocks: recompute them."""
+    refresh(request, now)
+
+
+@signals.settings_changed.connect
+def _refresh_after_settings(sender, keys, values, now, **_):
+    """New business hours, holidays or targets move every open request's clocks."""
+    if keys & CLOCK_SETTINGS:
+        refresh_all(now, values)
 
 
 def refresh_all(now, values=None, chunk_size=500):

@@ -14,7 +14,6 @@ from sqlalchemy import and_, case, exists, false, func, or_
 from . import budget, settings, sla_clocks
 from .auth import can_change_kind
 from .extensions import db
-from .forms import ChangeKindForm
 from .lifecycle import (
     BEFORE_DELIVERY,
     ConcurrentChange,
@@ -156,17 +155,13 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
     return event
 
 
-def detail_context(request, user, now):
-    """Extra template values for the request page: the change-kind form (for those who may),
-    and why a waitlisted request waits (the last waitlist note; the events are loaded)."""
-    waitlist_reason = ""
-    if request.state == "waitlisted":
-        notes = [e.text for e in request.events if e.kind == "transition" and e.action == "waitlist"]
-        waitlist_reason = notes[-1] if notes else ""
-    return {"kind_form": ChangeKindForm.for_request(request)
-            if can_change_kind(request, user) else None,
-            "waitlist_reason": waitlist_reason}
-
+def waitlist_reason(request):
+    """Why a waitlisted request waits: its last waitlist note ("" when it is not waitlisted).
+    Reads the request's events."""
+    if request.state != "waitlisted":
+        return ""
+    notes = [e.text for e in request.events if e.kind == "transition" and e.action == "waitlist"]
+    return notes[-1] if notes else ""
 
 
 def submitted_message(request):

@@ -14,7 +14,7 @@ catches that case: it counts again, and the caller's rollback undoes the change.
 """
 from collections import namedtuple
 
-from . import lifecycle, settings
+from . import settings
 from .extensions import db
 from .models import Request, User
 
@@ -78,19 +78,17 @@ def _lock(user):
 
 
 def check_wip(user, actor=None):
-    """Raise LimitReached if ``user`` may not take one more request; lock them meanwhile.
+    """Lock ``user``'s row, then return why they may not take one more request (None: they may).
 
     ``actor`` is who asks (the analyst claiming, or the lead assigning): the message speaks to
-    them.
+    them. The lifecycle refuses the claim or assignment with it (LimitReached).
     """
     _lock(user)
     count, limit = wip_status(user)
-    if count >= limit:
-        raise lifecycle.LimitReached(_message(user, actor, count, limit))
+    return _message(user, actor, count, limit) if count >= limit else None
 
 
 def recheck_wip(user, actor=None):
-    """After the change is flushed: raise LimitReached if ``user`` is now over their limit."""
+    """After the change is flushed: return why ``user`` is now over their limit, or None."""
     count, limit = wip_status(user)
-    if count > limit:
-        raise lifecycle.LimitReached(_message(user, actor, limit, limit))
+    return _message(user, actor, limit, limit) if count > limit else None

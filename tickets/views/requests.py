@@ -16,9 +16,10 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import (budget, forecast, intake, lead_time, lifecycle, localtime, priority, queues,
                settings, sla_clocks, triage, wip)
-from ..auth import can_comment, can_edit, get_visible_request_or_404, visible_requests
+from ..auth import (can_change_kind, can_comment, can_edit, get_visible_request_or_404,
+                    visible_requests)
 from ..extensions import db
-from ..forms import TRANSITION_FORMS, CommentForm, RequestForm, SlaClassForm
+from ..forms import TRANSITION_FORMS, ChangeKindForm, CommentForm, RequestForm, SlaClassForm
 from ..models import (CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Event, Request, Team, User,
                       utcnow)
 from ..queries import contains_text, id_matches
@@ -192,7 +193,9 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
     extras = {"sla_panel": sla_clocks.panel(req, now, values),
               "sla_class_form": _sla_class_form(req),
               **queues.detail_context(req, current_user, now, values),
-              **triage.detail_context(req, current_user, now)}
+              "kind_form": (ChangeKindForm.for_request(req)
+                            if can_change_kind(req, current_user) else None),
+              "waitlist_reason": triage.waitlist_reason(req)}
     # The forecast counts the work ahead from the queue place just found, not a second ranking.
     extras.update(forecast.detail_context(req, current_user, now, values,
                                           place=extras["queue_place"]))
