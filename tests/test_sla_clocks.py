@@ -15,7 +15,7 @@ from flask_sqlalchemy.record_queries import get_recorded_queries
 from tests.conftest import intake_fields
 from tickets import business_hours, intake, lead_time, lifecycle, settings, sla_clocks
 from tickets.extensions import db
-from tickets.models import Event, Request, SettingChange, User
+from tickets.models import CLOSED_STATES, Event, Request, SettingChange, User
 
 HOUR = 3600
 
@@ -109,6 +109,12 @@ def story(app, desk):
 CALENDAR = business_hours.BusinessHours("UTC")
 
 
+def test_clocks_pause_while_waiting_and_stop_once_delivered_or_closed():
+    assert sla_clocks.PAUSED_STATES == {"needs_info", "waitlisted"}
+    assert sla_clocks.STOPPED_STATES == CLOSED_STATES | {"delivered"}
+    assert sla_clocks.RUNNING_STATES == {"submitted", "accepted", "in_progress", "blocked"}
+
+
 # --- Stored first response and resolution --------------------------------------------------
 
 def test_first_response_is_stored_once_in_business_seconds_with_the_waitlist_pause_excluded(
@@ -172,8 +178,9 @@ def test_stored_times_agree_with_the_clock_arithmetic_of_sla(story, desk):
                note="Done")
     events, req = story.events(rid), story.load(rid)
     assert req.first_response_seconds == business_hours.first_response_elapsed(
-        events, req.requester_id, at(NEXT_TUE, 10, 5), CALENDAR)
-    assert req.resolution_seconds == business_hours.resolution_elapsed(events, at(NEXT_WED, 14, 45), CALENDAR)
+        events, req.requester_id, at(NEXT_TUE, 10, 5), CALENDAR, sla_clocks.IDLE_STATES)
+    assert req.resolution_seconds == business_hours.elapsed_business_seconds(
+        events, at(NEXT_WED, 14, 45), CALENDAR, sla_clocks.IDLE_STATES)
 
 
 # --- At-risk and due instants ----------------------------------------------------------
@@ -182,14 +189,16 @@ def test_first_response_instants_are_where_sla_says_the_clock_turns(story):
     rid = story.submit(at(MON, 9))  # standard: first response within 8 business hours
     req = story.load(rid)
     assert req.sla_class == "standard"
-    assert req.sla_at_risk_at == business_hours.add_business_seconds(at(MON, 9), 0.75 * 8 * HOUR, CALENDAR)
+    assert req.sla_at_risk_at == business_hours.add_business_seconds(at(MON, 9), 0.75 * 8 * HOUR,
+                                                                     CALENDAR)
     assert (req.sla_at_risk_at, req.sla_due_at) == (at(MON, 15), at(MON, 17))
 
     events = story.events(rid)
     target = 8 * HOUR
     for now, expected in [(at(MON, 14, 59, 59), "on_track"), (at(MON, 15), "at_risk"),
                           (at(MON, 17), "at_risk"), (at(TUE, 9, 0, 1), "breached")]:
-        elapsed = business_hours.first_response_elapsed(events, req.requester_id, now, CALENDAR)
+        elapsed = business_hours.first_response_elapsed(events, req.requester_id, now, CALENDAR,
+                                                        sla_clocks.IDLE_STATES)
         view = story.status(rid, now)
         assert view.status == expected
         assert view.clock == "first response"
@@ -214,7 +223,8 @@ def test_after_the_first_response_the_resolution_clock_counts_from_submission(st
     story.step(rid, "accept", desk.analyst, at(MON, 10), size="M")
     req = story.load(rid)
     # Standard resolution: 80 business hours = ten working days, the same clock since 09:00.
-    assert req.sla_due_at == business_hours.add_business_seconds(at(MON, 9), 80 * HOUR, CALENDAR)
+    assert req.sla_due_at == business_hours.add_business_seconds(at(MON, 9), 80 * HOUR,
+                                                                 CALENDAR)
     assert req.sla_due_at == at(4, 17)  # Friday 4 December, 17:00
     view = story.status(rid, at(MON, 11))
     assert (view.status, view.clock, view.time_left) == ("on_track", "resolution", 78 * HOUR)
@@ -251,7 +261,8 @@ def test_a_paused_clock_keeps_the_status_and_time_left_it_had_when_it_paused(
         assert (view.status, view.frozen_status, view.clock) == ("paused", frozen, "first response")
         assert view.time_left == pytest.approx(time_left)
         assert view.due_at is None
-        assert view.text.startswith(f"Paused while waitlisted ({sla_clocks.SLA_STATUS_LABELS[frozen].lower()})")
+        was = sla_clocks.SLA_STATUS_LABELS[frozen].lower()
+        assert view.text.startswith(f"Paused while waitlisted ({was})")
         with app.app_context():
             def selected(status, **kwargs):
                 return db.session.scalars(db.select(Request.id).where(
@@ -274,7 +285,8 @@ def test_answering_a_question_resumes_the_clock_where_it_stopped(story, desk):
                            "resolution")
     story.step(rid, "answer", desk.requester, at(NEXT_MON, 9), note="All")
     req = story.load(rid)
-    assert req.sla_due_at == business_hours.add_business_seconds(at(NEXT_MON, 9), 78 * HOUR, CALENDAR)
+    assert req.sla_due_at == business_hours.add_business_seconds(at(NEXT_MON, 9), 78 * HOUR,
+                                                                 CALENDAR)
     assert story.status(rid, at(NEXT_MON, 10)).time_left == 77 * HOUR
 
 

@@ -10,11 +10,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, false, or_, true
 
 from .extensions import db
-from .lifecycle import BEFORE_DELIVERY, actor_roles
-from .models import Request, Watcher
+from .lifecycle import actor_roles
+from .models import BACKLOG_STATES, OPEN_STATES, Request, Watcher
 from .queries import id_matches
-
-EDITABLE_BY_REQUESTER = frozenset({"submitted", "needs_info", "waitlisted", "accepted"})
 
 
 def visible_requests(user):
@@ -55,17 +53,17 @@ def get_visible_request_or_404(request_id, user, *options):
 
 def can_edit(request, user):
     """Requesters edit their own request until work starts; leads edit any open request."""
-    if not request.is_open:
+    if request.is_closed:
         return False
     if user.is_lead:
         return True
-    return user.id == request.requester_id and request.state in EDITABLE_BY_REQUESTER
+    return user.id == request.requester_id and request.state in BACKLOG_STATES
 
 
 def can_change_kind(request, user):
     """Analysts who triage the request (of its team, or any analyst for a central one) and leads
     change its kind while it is open and not yet delivered."""
-    if user is None or not user.is_authenticated or request.state not in BEFORE_DELIVERY:
+    if user is None or not user.is_authenticated or request.state not in OPEN_STATES:
         return False
     return bool({"team_analyst", "lead"} & actor_roles(request, user))
 
@@ -77,7 +75,7 @@ def can_triage(user):
 
 def can_comment(request, user):
     """Anyone who may see an open request may comment on it (the caller checked visibility)."""
-    return request.is_open and user.is_authenticated
+    return not request.is_closed and user.is_authenticated
 
 
 def can_manage_people(user):

@@ -6,9 +6,9 @@ Follows the SLA section of ../shared/DESIGN.md:
 - Targets are in business hours of one calendar (``BusinessHours``): a timezone, working
   weekdays, opening hours and holidays. Working time is counted in that timezone, so weekends,
   holidays and DST changes fall where the team sees them, whatever the UTC date.
-- A request's clock runs only while it is in a state that is neither paused (``needs_info``,
-  ``waitlisted``) nor stopped (delivered or closed for the resolution clock); a reopened delivery
-  starts it again from where it stopped.
+- A request's clock runs only while its state is not one of the ``idle_states`` its caller
+  gives: ``sla_clocks`` passes the paused states (``needs_info``, ``waitlisted``) and the
+  stopped ones (delivered, closed), so a reopened delivery starts it again where it stopped.
 - First response (``first_response_at``) is the first comment or transition by a person other
   than the requester. System actions (waitlisting, releasing, auto-resolving) and the requester's
   own comments, answers, edits and cancellation are not a response from the data team.
@@ -22,12 +22,6 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-# Mirror of the lifecycle in DESIGN.md (tickets.models holds the same names; kept here so this
-# module stays free of the database layer, and a test checks the two agree).
-PAUSED_STATES = ("needs_info", "waitlisted")
-CLOSED_STATES = ("resolved", "declined", "duplicate", "cancelled")
-RESOLUTION_STOP_STATES = ("delivered", *CLOSED_STATES)
 
 # Event kinds that are the data team's answer to a request when a person other than the
 # requester writes them (see first_response_at).
@@ -278,17 +272,16 @@ def _state_changes(events):
     return steps
 
 
-def elapsed_business_seconds(events, now, hours, paused_states=PAUSED_STATES,
-                             stop_states=RESOLUTION_STOP_STATES):
+def elapsed_business_seconds(events, now, hours, idle_states):
     """Return the working seconds a request's clock has run up to ``now``.
 
     ``events`` are the request's events (``kind``, ``to_state``, ``created_at``); only
     'created' and 'transition' events move the clock, and events after ``now`` are ignored.
-    The clock runs while the request is in a state that is neither in ``paused_states`` nor
-    in ``stop_states``; leaving a stop state (a reopen after delivery) runs it again.
+    The clock runs while the request is in a state not in ``idle_states`` (paused or stopped);
+    leaving an idle state (an answer, a reopen after delivery) runs it again.
     """
     now = _require_aware(now, "now")
-    idle = frozenset(paused_states) | frozenset(stop_states)
+    idle = frozenset(idle_states)
     total = _ZERO
     state = since = None
     for at, to_state in _state_changes(events):
@@ -319,28 +312,20 @@ def first_response_at(events, requester_id):
     return min(responses, default=None)
 
 
-def first_response_elapsed(events, requester_id, now, hours):
+def first_response_elapsed(events, requester_id, now, hours, idle_states):
     """Return the working seconds to first response: up to the response, or ``now`` while none.
 
-    Paused while waitlisted; a request closed before anyone responded (cancelled by its
-    requester) stops the clock.
+    The clock idles as ``elapsed_business_seconds`` says: with the SLA's idle states it pauses
+    while waitlisted, and a request closed before anyone responded (cancelled by its requester)
+    stops it.
     """
     now = _require_aware(now, "now")
     responded_at = first_response_at(events, requester_id)
     until = now if responded_at is None else min(now, responded_at)
-    return elapsed_business_seconds(events, until, hours)
+    return elapsed_business_seconds(events, until, hours, idle_states)
 
 
-def resolution_elapsed(events, now, hours):
-    """Return the working seconds on the resolution clock: from submission until delivery.
-
-    Paused in needs_info and waitlisted, stopped by delivery or closing, resumed by a reopen.
-    """
-    return elapsed_business_seconds(events, now, hours)
-
-
-def clock_reaches(events, seconds, hours, paused_states=PAUSED_STATES,
-                  stop_states=RESOLUTION_STOP_STATES):
+def clock_reaches(events, seconds, hours, idle_states):
     """Return the instant at which a request's clock has run ``seconds`` of working time.
 
     Walks the running stretches of the history (as ``elapsed_business_seconds`` counts them)
@@ -350,7 +335,7 @@ def clock_reaches(events, seconds, hours, paused_states=PAUSED_STATES,
     """
     if seconds < 0:
         raise ValueError("A clock cannot reach a negative amount of working time.")
-    idle = frozenset(paused_states) | frozenset(stop_states)
+    idle = frozenset(idle_states)
     target = timedelta(seconds=seconds)
     used = _ZERO
     steps = _state_changes(events)

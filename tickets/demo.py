@@ -17,7 +17,7 @@ from sqlalchemy import func
 
 from . import budget, intake, lifecycle, localtime, people, queues, settings, sla_clocks
 from .extensions import db
-from .models import OPEN_STATES, OutboxMessage, Team, User, utcnow
+from .models import CLOSED_STATES, IN_WORK_STATES, OutboxMessage, Team, User, utcnow
 
 DEMO_PASSWORD = "datadesk"
 
@@ -832,10 +832,10 @@ class _Seeder:
             worker = self.rng.choice(self.leads)
         else:
             candidates = self._members(team, "analyst")
-            if final in ("in_progress", "blocked"):
+            if final in IN_WORK_STATES:
                 candidates = [a for a in candidates if self.wip.get(a.id, 0) < WIP_LIMIT]
             worker = self.rng.choice(candidates or self.leads)
-        if final in ("in_progress", "blocked"):
+        if final in IN_WORK_STATES:
             self.wip[worker.id] = self.wip.get(worker.id, 0) + 1
         return worker
 
@@ -851,7 +851,7 @@ class _Seeder:
             return (self.now + timedelta(days=row.deadline_in)).date()
         if self.rng.random() < 0.25:
             return None
-        if final in OPEN_STATES:
+        if final not in CLOSED_STATES:
             return (self.now + timedelta(days=self.rng.randint(5, 35))).date()
         return (created + timedelta(days=self.rng.randint(7, 30))).date()
 

@@ -24,7 +24,8 @@ from . import (budget, forecast, lifecycle, localtime, mail, queues, settings, s
                wip)
 from .auth import visible_requests
 from .extensions import db
-from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
+from .models import (OPEN_STATES, STATES, WAITING_ON_REQUESTER_STATES, Event, OutboxMessage,
+                     Request, Team, User)
 
 LIST_LIMIT = 10
 LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries
@@ -105,7 +106,7 @@ def requester_context(user, now, values):
     loads = (joinedload(Request.team), joinedload(Request.requester))
     waiting, waiting_total = _capped(
         db.select(Request).where(Request.requester_id == user.id,
-                                 Request.state.in_(("needs_info", "delivered")))
+                                 Request.state.in_(WAITING_ON_REQUESTER_STATES))
         .options(*loads).order_by(Request.updated_at))
     questions = _latest_texts([r.id for r in waiting if r.state == "needs_info"], "ask")
     open_requests, open_total = _capped(
@@ -166,7 +167,7 @@ def analyst_context(user, now, values):
     the_queue = queues.analyst_queue(user, now, values=values)
     up_next = queues.load(the_queue.up_next[:LIST_LIMIT])
     due_soon, due_total = _capped(
-        db.select(Request).where(theirs, Request.state.in_(OPEN_STATES - {"delivered"}),
+        db.select(Request).where(theirs, Request.state.in_(OPEN_STATES),
                                  Request.deadline >= local_today,
                                  Request.deadline <= local_today + timedelta(days=7))
         .options(joinedload(Request.team)).order_by(Request.deadline, Request.id))

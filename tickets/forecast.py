@@ -42,17 +42,13 @@ from sqlalchemy import and_, case, func
 
 from . import localtime, queues, settings
 from .extensions import db
-from .models import OPEN_STATES, Request, Team
+from .models import COMMITTED_STATES, IN_WORK_STATES, OPEN_STATES, Request, Team
 
 HISTORY_WEEKS = 8
 TRIALS = 2000
 MAX_WEEKS = 104  # two years: beyond this a forecast says "more than 2 years"
 PERCENTILES = (0.50, 0.85, 0.95)
-WORKING_STATES = ("in_progress", "blocked")
-BACKLOG_STATES = ("accepted", *WORKING_STATES)
-FORECAST_STATES = ("submitted", *BACKLOG_STATES)
-# What a backlog clearance counts: every open request not delivered yet.
-CLEARANCE_STATES = tuple(sorted(OPEN_STATES - {"delivered"}))
+FORECAST_STATES = COMMITTED_STATES | {"submitted"}
 MULTIPLIER_RANGE = (10, 1000)  # the what-if's throughput, in percent of the recent one
 
 
@@ -271,8 +267,8 @@ def _history_phrase(name, samples):
 
 def _ahead(request, counts, places):
     """(work ahead of ``request``, the sentence's ending saying what it is)."""
-    working = sum(counts.get(state, 0) for state in WORKING_STATES)
-    if request.state in WORKING_STATES:
+    working = sum(counts.get(state, 0) for state in IN_WORK_STATES)
+    if request.state in IN_WORK_STATES:
         ending = ("; it is being worked on now." if request.state == "in_progress"
                   else "; it is being worked on but blocked, which may delay it.")
         return 0, ending
@@ -303,7 +299,7 @@ def for_requests(requests, now, values=None, places=None):
     values = values or settings.current()
     team_ids = {req.team_id for req in candidates}
     throughput = throughput_by_team(team_ids, now, HISTORY_WEEKS, values)
-    teams = _team_counts(team_ids, BACKLOG_STATES)
+    teams = _team_counts(team_ids, COMMITTED_STATES)
     if places is None:
         places = queues.positions(candidates, now, values)
     today = localtime.local_today(now, values)
@@ -412,7 +408,7 @@ def backlog_clearance(team_id, now, values=None, *, multiplier=1.0, team_ids=Non
     """
     values = values or settings.current()
     wanted = [team_id] if team_id is not None else team_ids
-    teams = _team_counts(wanted, CLEARANCE_STATES)
+    teams = _team_counts(wanted, OPEN_STATES)
     throughput = throughput_by_team(list(teams), now, weeks, values)
     today = localtime.local_today(now, values)
     working_days = settings.business_hours(values).weekdays

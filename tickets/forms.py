@@ -22,11 +22,11 @@ from wtforms import (
 from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
-from .models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES, Team,
-                     name_key)
+from .models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES,
+                     SLA_CLASSES, Team, name_key)
 from .people import PASSWORD_LENGTH, password_problem
 from .settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE, MAX_HOLIDAYS, SLA_HOURS_RANGE,
-                       SLA_CLASSES, WIP_LIMIT_RANGE, timezones, working_day_error)
+                       WEEKDAY_NAMES, WIP_LIMIT_RANGE, timezones, working_day_error)
 
 MAX_WATCHERS = 20
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -602,8 +602,7 @@ def number_in(low, high, message):
     return NumberRange(min=low, max=high, message=message)
 
 
-WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"),
-                   (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
+WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
 
 
 def sla_hours(form, field):
@@ -655,7 +654,7 @@ class SettingsForm(DatadeskForm):
         description="A delivery nobody confirms or reopens is resolved after this many days.",
         validators=[number_in(*AUTO_RESOLVE_RANGE, "Enter a whole number of days from 1 to 365.")])
 
-    SLA_CLASSES = ("high", "standard", "low")
+    SLA_CLASSES = tuple(SLA_CLASSES)  # the settings page has a row of targets per class
 
     @classmethod
     def for_people(cls, teams, analysts):
@@ -779,8 +778,7 @@ class SlaClassForm(DatadeskForm):
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     sla_class = SelectField(
         "SLA class", validate_choice=False,
-        choices=options([("", "Follow priority"), *((name, name.capitalize())
-                                                    for name in SLA_CLASSES)]),
+        choices=options([("", "Follow priority"), *SLA_CLASSES.items()]),
         description="Follow priority: the class the priority rule gives (see Help).")
     reason = TextAreaField("Reason", filters=[_strip],
                            description="Recorded on the timeline, where the requester sees it.",
@@ -846,9 +844,6 @@ class ChangeKindForm(DatadeskForm):
 
 # --- Mail preferences (issue 4) -------------------------------------------------------------
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
 class PreferencesForm(DatadeskForm):
     """A user's own mail preferences: the weekly digest, its day, and event notifications."""
 
@@ -860,8 +855,8 @@ class PreferencesForm(DatadeskForm):
     def __init__(self, *args, default_weekday=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.digest_weekday.choices = options(
-            [("", f"The team's default ({WEEKDAYS[default_weekday]})")]
-            + [(str(day), name) for day, name in enumerate(WEEKDAYS)])
+            [("", f"The team's default ({WEEKDAY_NAMES[default_weekday]})")]
+            + [(str(day), name) for day, name in enumerate(WEEKDAY_NAMES)])
 
     def validate_digest_weekday(self, field):
         if field.data not in ("", *map(str, range(7))):

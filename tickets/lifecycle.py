@@ -12,15 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import signals, wip
 from .extensions import db
-from .models import CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event, Watcher, utcnow
-
-# States in which the request has not been delivered yet: where it can still be declined,
-# marked duplicate or cancelled. (DESIGN.md says "open states"; a delivered request is
-# confirmed or reopened instead.)
-BEFORE_DELIVERY = frozenset(
-    {"submitted", "needs_info", "waitlisted", "accepted", "in_progress", "blocked"}
-)
-
+from .models import (CLOSED_STATES, DECLINE_REASONS, IMPACTS, OPEN_STATES, SIZES, Event, Watcher,
+                     utcnow)
 
 @dataclass(frozen=True)
 class Transition:
@@ -86,13 +79,13 @@ TRANSITIONS = {
         Transition("reopen", "Reopen", frozenset({"delivered"}), "in_progress",
                    frozenset({"requester"}), ("note",), "outline-warning",
                    "The delivery does not answer the request; say what is missing."),
-        Transition("decline", "Decline", BEFORE_DELIVERY, "declined",
+        Transition("decline", "Decline", OPEN_STATES, "declined",
                    frozenset({"team_analyst", "lead"}), ("reason", "note"), "outline-danger",
                    "Close it without doing it, with a reason the requester will see."),
-        Transition("mark_duplicate", "Mark duplicate", BEFORE_DELIVERY, "duplicate",
+        Transition("mark_duplicate", "Mark duplicate", OPEN_STATES, "duplicate",
                    frozenset({"team_analyst", "lead"}), ("original",), "outline-secondary",
                    "Another request asks for the same; its requester and watchers follow that one."),
-        Transition("cancel", "Cancel", BEFORE_DELIVERY, "cancelled",
+        Transition("cancel", "Cancel", OPEN_STATES, "cancelled",
                    frozenset({"requester", "lead"}), (), "outline-danger",
                    "Withdraw the request: it is no longer needed."),
         # A requester's edit of a field triage decided on (intake.AFTER_TRIAGE, "requeue"):

@@ -37,8 +37,21 @@ STATES = {
     "duplicate": "Duplicate",
     "cancelled": "Cancelled",
 }
+# The counting words of DESIGN.md (Lifecycle), the same on every page, digest and report.
+# Backlog: open and not started (needs_info only ever waits before work starts).
+BACKLOG_STATES = frozenset({"submitted", "needs_info", "waitlisted", "accepted"})
+# In work: being worked on (blocked still counts toward WIP).
+IN_WORK_STATES = frozenset({"in_progress", "blocked"})
+# Open: before delivery; only an open request can still be declined, merged or cancelled.
+OPEN_STATES = BACKLOG_STATES | IN_WORK_STATES
+# Closed: finished one way or another. Delivered is neither open nor closed.
 CLOSED_STATES = frozenset({"resolved", "declined", "duplicate", "cancelled"})
-OPEN_STATES = frozenset(STATES) - CLOSED_STATES
+# Committed: accepted by the team and not delivered yet: its queue and its work in progress.
+COMMITTED_STATES = frozenset({"accepted"}) | IN_WORK_STATES
+# Paused: the SLA clocks stop while the team waits on the requester or the budget.
+PAUSED_STATES = frozenset({"needs_info", "waitlisted"})
+# Waiting on the requester: a question to answer, or a delivery to confirm or reopen.
+WAITING_ON_REQUESTER_STATES = frozenset({"needs_info", "delivered"})
 
 KINDS = {
     "ad_hoc": ("Ad-hoc", "A one-off pull, report or answer"),
@@ -71,6 +84,9 @@ SIZES = {
     "L": ("Large", "1 to 2 weeks"),
     "XL": ("Extra large", "more than 2 weeks"),
 }
+
+# SLA classes (DESIGN.md, SLA), each with its own targets in the settings; highest first.
+SLA_CLASSES = {"high": "High", "standard": "Standard", "low": "Low"}
 
 # Event notifications a user can choose to receive by e-mail (issue 4).
 NOTIFICATIONS = {
@@ -334,8 +350,8 @@ class Request(db.Model):
     )
 
     @property
-    def is_open(self):
-        return self.state in OPEN_STATES
+    def is_closed(self):
+        return self.state in CLOSED_STATES
 
     @property
     def state_label(self):

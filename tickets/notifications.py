@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from . import mail, signals
 from .extensions import db
-from .models import OutboxMessage, Request
+from .models import OPEN_STATES, PAUSED_STATES, OutboxMessage, Request
 
 BATCH_WINDOW = timedelta(minutes=3)
 
@@ -119,7 +119,7 @@ def sla_at_risk(now):
     queued = 0
     rows = db.session.scalars(
         db.select(Request)
-        .where(Request.state.in_(("accepted", "in_progress", "blocked", "submitted")),
+        .where(Request.state.in_(sorted(OPEN_STATES - PAUSED_STATES)),
                Request.assignee_id.is_not(None), Request.sla_at_risk_at <= now,
                Request.sla_due_at > now)
         .options(db.joinedload(Request.assignee))).all()

@@ -28,11 +28,8 @@ from sqlalchemy.orm import joinedload
 
 from . import lifecycle, localtime, priority, sla_clocks
 from .extensions import db
-from .models import Event, Request, Team
+from .models import COMMITTED_STATES, IN_WORK_STATES, OPEN_STATES, Event, Request, Team
 
-# States whose requests make the leads' backlog: waiting in a queue, or being worked.
-BACKLOG_STATES = ("accepted", "in_progress", "blocked")
-WORKING_STATES = ("in_progress", "blocked")
 MAX_POSITION = 1000
 # SLA statuses a queue can be filtered by (sla_clocks.status_condition knows each).
 SLA_FILTERS = ("on_track", "at_risk", "breached", "paused")
@@ -279,7 +276,7 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
     now = localtime.local_now(now, values)
     working = db.session.scalars(
         db.select(Request).where(Request.assignee_id == user.id,
-                                 Request.state.in_(WORKING_STATES))
+                                 Request.state.in_(IN_WORK_STATES))
         .options(joinedload(Request.team), joinedload(Request.requester),
                  joinedload(Request.assignee))).all()
     working_entries = sorted(
@@ -306,15 +303,15 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     have no queue position), then the accepted requests merged across teams (see the module's
     docstring), each with its position in its team's queue. Filters: ``team`` (id),
     ``analyst`` (assignee id, or "none" for nobody), ``kind``, ``sla`` (SLA status), ``state``
-    (one of BACKLOG_STATES; None: all three). One SQL statement: the filters apply in Python,
+    (one of COMMITTED_STATES; None: all three). One SQL statement: the filters apply in Python,
     since positions need every accepted request of each team anyway.
     """
     now = localtime.local_now(now, values)
-    rows = _load_rows(Request.state.in_(BACKLOG_STATES), now, with_sla=True)
+    rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
     queued = merge(_rank_teams(rows, now).values())
     working = sorted((Entry(row=row, explanation=priority.explain(row, now),
                             sla_status=row.sla_status)
-                      for row in rows if row.state in WORKING_STATES), key=_by_score)
+                      for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 
     def matches(entry, skip=None):
         row = entry.row
@@ -351,12 +348,12 @@ def teams_by_id(team_ids):
 def can_override(request, user):
     """Leads move requests in the queue, while the request is open and not yet delivered."""
     return (user is not None and user.role == "lead"
-            and request.state in lifecycle.BEFORE_DELIVERY)
+            and request.state in OPEN_STATES)
 
 
 def check_in_queue(request):
     """Raise InvalidTransition when ``request`` is delivered or closed: no longer in a queue."""
-    if request.state not in lifecycle.BEFORE_DELIVERY:
+    if request.state not in OPEN_STATES:
         raise lifecycle.InvalidTransition(
             f"This request is {request.state_label.lower()}: it is no longer in a queue.")
 
@@ -406,7 +403,7 @@ def detail_context(request, user, now, values=None):
     """Extra template values for the request page: queue position and rank override."""
     # Work already started has no place to move to: the form shows where a position matters
     # (waiting requests), or where one is set and might be cleared.
-    shown = request.state not in WORKING_STATES or request.rank_override is not None
+    shown = request.state not in IN_WORK_STATES or request.rank_override is not None
     return {
         "queue_place": place(request, now, values),
         "can_override": can_override(request, user) and shown,

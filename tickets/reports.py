@@ -31,8 +31,9 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from . import localtime, settings, sla_clocks
 from .extensions import db
-from .models import CLOSED_STATES, DECLINE_REASONS, KINDS, OPEN_STATES, STATES, Event, Request
+from .models import CLOSED_STATES, DECLINE_REASONS, KINDS, SLA_CLASSES, STATES, Event, Request
 from .models import Team
+from .queries import MAX_ID
 
 DEFAULT_WEEKS = 12  # the range shown when none is chosen
 MAX_DAYS = 366 * 5  # the longest range a chart may cover
@@ -41,10 +42,10 @@ MAX_DAYS = 366 * 5  # the longest range a chart may cover
 # stay representable in every timezone.
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2199, 12, 31)
-LARGEST_ID = 2**31 - 1  # ids beyond a PostgreSQL integer are no id at all
 
-# The open states in the order work flows through them (the x categories of ageing_wip).
-FLOW_STATES = tuple(state for state in STATES if state in OPEN_STATES)
+# The states not closed yet, in the order work flows through them (the x categories of
+# ageing_wip): the open ones and delivered.
+FLOW_STATES = tuple(state for state in STATES if state not in CLOSED_STATES)
 PERCENTILES = {"p50": 0.5, "p85": 0.85, "p95": 0.95}
 # Lead and cycle time buckets in days: [low, high), the last one open-ended.
 TIME_BUCKETS = ((0, 1), (1, 2), (2, 5), (5, 10), (10, 20), (20, 40), (40, None))
@@ -142,7 +143,7 @@ def _date_arg(args, name):
 def _id_arg(args, name):
     value = _arg(args, name)
     if (not value.isascii() or not value.isdigit() or len(value) > 10
-            or not 1 <= int(value) <= LARGEST_ID):
+            or not 1 <= int(value) <= MAX_ID):
         return None
     return int(value)
 
@@ -706,7 +707,7 @@ def _target_seconds(which, values):
     """SQL: the target in business seconds of the request's SLA class for ``which`` clock."""
     return case(*((Request.sla_class == sla_class,
                    getattr(settings.sla_target(sla_class, values), f"{which}_seconds"))
-                  for sla_class in settings.SLA_CLASSES))
+                  for sla_class in SLA_CLASSES))
 
 
 @chart("sla_attainment")
@@ -748,7 +749,7 @@ def sla_attainment(filters, now):
             weekly = totals[measure, sla_class] = [[0, 0] for _ in labels]
         weekly[week][0] += int(met or 0)
         weekly[week][1] += count
-        line = table.setdefault((week, settings.SLA_CLASSES.index(sla_class), names[team_id]),
+        line = table.setdefault((week, list(SLA_CLASSES).index(sla_class), names[team_id]),
                                 [0, 0, 0, 0])
         offset = 0 if measure == "first_response" else 2
         line[offset] += int(met or 0)
@@ -756,12 +757,12 @@ def sla_attainment(filters, now):
     series = []
     for measure, measure_label in (("first_response", "First response"),
                                    ("resolution", "Resolution")):
-        for sla_class in settings.SLA_CLASSES:
+        for sla_class in SLA_CLASSES:
             weekly = totals.get((measure, sla_class))
             if weekly is None:
                 continue
             series.append(Series(
-                f"{measure_label}, {sla_clocks.SLA_CLASS_LABELS[sla_class].lower()}",
+                f"{measure_label}, {SLA_CLASSES[sla_class].lower()}",
                 [round(100 * met / total, 1) if total else None for met, total in weekly],
                 {"measure": measure, "sla_class": sla_class}))
     return Chart(
@@ -772,7 +773,7 @@ def sla_attainment(filters, now):
         type="line", labels=labels, series=series,
         columns=["Week of", "SLA class", "Team", "First responses met", "First responses",
                  "Deliveries met", "Deliveries"],
-        rows=[[labels[week], sla_clocks.SLA_CLASS_LABELS[settings.SLA_CLASSES[class_index]], team,
+        rows=[[labels[week], list(SLA_CLASSES.values())[class_index], team,
                *counts] for (week, class_index, team), counts in sorted(table.items())],
         x_label="Week of", y_label="Within target (%)")
 

@@ -15,9 +15,7 @@ from datetime import date, datetime, time, timedelta
 from . import signals
 from .business_hours import BusinessHours, SlaTarget
 from .extensions import db
-from .models import Setting, SettingChange, Team, User
-
-SLA_CLASSES = ("high", "standard", "low")
+from .models import SLA_CLASSES, Setting, SettingChange, Team, User
 
 DEFAULTS = {
     "wip_limit_default": 3,
@@ -63,7 +61,8 @@ MIN_WORKING_DAY_MINUTES = 60
 MAX_HOLIDAYS = 500
 HOLIDAY_YEARS = range(2000, 2200)
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# ``date.weekday()`` numbers (0 is Monday) in words: working days, the digest day.
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -391,9 +390,10 @@ def format_value(key, value):
     if value is None:
         return "\u2014"
     if key == "digest_weekday" and _is_int(value) and 0 <= value <= 6:
-        return WEEKDAY_NAMES[value]
+        return WEEKDAY_NAMES[value][:3]
     if key == "working_days" and isinstance(value, list):
-        return ", ".join(WEEKDAY_NAMES[day] for day in value if _is_int(day) and 0 <= day <= 6)
+        return ", ".join(WEEKDAY_NAMES[day][:3] for day in value
+                         if _is_int(day) and 0 <= day <= 6)
     if key == "holidays" and isinstance(value, list):
         if not value:
             return "none"

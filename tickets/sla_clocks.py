@@ -47,7 +47,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import business_hours, lifecycle, localtime, priority, settings, signals
 from .extensions import db
-from .models import CLOSED_STATES, OPEN_STATES, STATES, Event, Request
+from .models import (CLOSED_STATES, OPEN_STATES, PAUSED_STATES, SLA_CLASSES, STATES, Event,
+                     Request)
 
 # Cost-of-delay points (impact + urgency + sponsor) from which a request gets each class.
 HIGH_FROM = 12
@@ -55,7 +56,6 @@ STANDARD_FROM = 6
 # A running clock is at risk once it has used this share of its target.
 AT_RISK_RATIO = 0.75
 
-SLA_CLASS_LABELS = {"high": "High", "standard": "Standard", "low": "Low"}
 SLA_STATUS_LABELS = {
     "on_track": "On track",
     "at_risk": "At risk",
@@ -64,9 +64,10 @@ SLA_STATUS_LABELS = {
     "stopped": "Stopped",
 }
 
-PAUSED_STATES = frozenset(business_hours.PAUSED_STATES)
-STOPPED_STATES = frozenset(business_hours.RESOLUTION_STOP_STATES)
-RUNNING_STATES = frozenset(OPEN_STATES) - PAUSED_STATES - STOPPED_STATES
+# The clocks run while a request is open and not paused; delivery and closing stop them.
+STOPPED_STATES = frozenset(STATES) - OPEN_STATES
+RUNNING_STATES = OPEN_STATES - PAUSED_STATES
+IDLE_STATES = PAUSED_STATES | STOPPED_STATES
 
 FROZEN_PAST = datetime(2000, 1, 1, tzinfo=UTC)
 FROZEN_FUTURE = datetime(2200, 1, 1, tzinfo=UTC)
@@ -150,12 +151,14 @@ def _state_changed_at(events):
 
 def _measure(events, state, name, target_seconds, now, hours):
     """Measure the clock ``name`` of a request in ``state``, which is not stopped."""
-    at_risk_at = business_hours.clock_reaches(events, AT_RISK_RATIO * target_seconds, hours)
-    due_at = business_hours.clock_reaches(events, target_seconds, hours)
+    at_risk_at = business_hours.clock_reaches(events, AT_RISK_RATIO * target_seconds, hours,
+                                              IDLE_STATES)
+    due_at = business_hours.clock_reaches(events, target_seconds, hours, IDLE_STATES)
     if state not in PAUSED_STATES:
         return _Clock(name, target_seconds, at_risk_at, due_at, None, None)
     paused_at = _state_changed_at(events)
-    time_left = target_seconds - business_hours.elapsed_business_seconds(events, now, hours)
+    time_left = target_seconds - business_hours.elapsed_business_seconds(events, now, hours,
+                                                                          IDLE_STATES)
     if due_at is not None and due_at < paused_at:
         frozen = "breached"
     elif at_risk_at is not None:
@@ -191,14 +194,14 @@ def _recompute(request, now, values, hours):
     if request.first_response_at is None and responded_at is not None:
         fields["first_response_at"] = responded_at
         fields["first_response_seconds"] = business_hours.first_response_elapsed(
-            events, request.requester_id, responded_at, hours)
+            events, request.requester_id, responded_at, hours, IDLE_STATES)
     delivered_at = max((event.created_at for event in events
                         if event.kind == "transition" and event.action == "deliver"),
                        default=None)
     if delivered_at is not None and request.delivered_at != delivered_at:
         fields["delivered_at"] = delivered_at
-        fields["resolution_seconds"] = business_hours.resolution_elapsed(events, delivered_at,
-                                                                         hours)
+        fields["resolution_seconds"] = business_hours.elapsed_business_seconds(
+            events, delivered_at, hours, IDLE_STATES)
 
     fields["sla_at_risk_at"] = fields["sla_due_at"] = None
     if request.state not in STOPPED_STATES:
@@ -414,7 +417,7 @@ def set_class(request, sla_class, actor, reason, now, expected_version=None):
     if request.state in STOPPED_STATES:
         raise SlaClassError("sla_class", "The clocks of this request have stopped; its SLA "
                                          "class can no longer change.")
-    if sla_class is not None and sla_class not in SLA_CLASS_LABELS:
+    if sla_class is not None and sla_class not in SLA_CLASSES:
         raise SlaClassError("sla_class", "Choose high, standard, low or follow priority.")
     reason = (reason or "").strip()
     if not reason:
@@ -501,7 +504,7 @@ def panel(request, now, values):
                 due_local = localtime.local_now(view.due_at, values)
         rows.append(ClockRow(name.capitalize(), hours_target, view, due_local, taken,
                              taken_text, stopped_at, is_met, note))
-    return {"sla_class_label": SLA_CLASS_LABELS[request.sla_class],
+    return {"sla_class_label": SLA_CLASSES[request.sla_class],
             "is_set": request.sla_class_is_set,
             "is_fixed": _triaged_before(request.events, now),
             "rows": rows, "timezone": hours.timezone}

@@ -15,14 +15,13 @@ from . import budget, settings, sla_clocks
 from .auth import can_change_kind
 from .extensions import db
 from .lifecycle import (
-    BEFORE_DELIVERY,
     ConcurrentChange,
     InvalidTransition,
     MissingInput,
     NotAllowed,
     flush_or_conflict,
 )
-from .models import KINDS, Event, Request, User, team_memberships
+from .models import KINDS, OPEN_STATES, Event, Request, User, team_memberships
 
 # The triage page's sections, in page order: key -> (label for analysts, label for leads).
 SECTIONS = {
@@ -132,7 +131,7 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
         raise ConcurrentChange(
             "Someone else changed this request while you were looking at it "
             f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again.")
-    if request.state not in BEFORE_DELIVERY:
+    if request.state not in OPEN_STATES:
         raise InvalidTransition(
             f"This request is now {request.state_label.lower()}, so its kind can no longer "
             "change. Nothing was changed.")

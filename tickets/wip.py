@@ -16,15 +16,13 @@ from collections import namedtuple
 
 from . import settings
 from .extensions import db
-from .models import Request, User
-
-WIP_STATES = ("in_progress", "blocked")
+from .models import IN_WORK_STATES, Request, User
 
 WipStatus = namedtuple("WipStatus", "count limit")
 
 
 def _wip_filter():
-    return Request.state.in_(WIP_STATES)
+    return Request.state.in_(IN_WORK_STATES)
 
 
 def wip_count(user):

@@ -5,8 +5,9 @@ from flask_login import current_user, login_required
 
 from .. import mail, people
 from ..extensions import csrf, db
-from ..forms import WEEKDAYS, ChangePasswordForm, PreferencesForm
+from ..forms import ChangePasswordForm, PreferencesForm
 from ..models import NOTIFICATIONS, User, utcnow
+from ..queries import MAX_ID
 from ..sessions import revoke_sessions
 from .auth import count_as_failed_attempt
 from .helpers import keep_this_browser_logged_in
@@ -37,7 +38,7 @@ def _saved_preferences():
 
 def _preferences_page(form, password_form, status):
     return render_template("mail/preferences.html", form=form, password_form=password_form,
-                           notifications=notifications_for(current_user), weekdays=WEEKDAYS), status
+                           notifications=notifications_for(current_user)), status
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
@@ -151,7 +152,7 @@ def _previewed_user():
     wanted = request.args.get("user", type=int) or current_user.id
     if wanted != current_user.id and current_user.role not in ("lead", "admin"):
         abort(403)
-    user = db.session.get(User, wanted) if 0 < wanted <= 2**31 - 1 else None
+    user = db.session.get(User, wanted) if 0 < wanted <= MAX_ID else None
     if user is None:
         abort(404)
     return user

@@ -8,7 +8,7 @@ from .. import lifecycle, localtime, queues, settings, sla_clocks, wip
 from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import OverrideForm
-from ..models import KINDS, STATES, Request, Team, User, utcnow
+from ..models import COMMITTED_STATES, KINDS, STATES, Request, Team, User, utcnow
 from ..queries import MAX_ID
 from .reports import csv_response
 from .requests import _render_detail  # the one way to render a request page
@@ -103,7 +103,8 @@ def _queue_csv(found, now, values):
     return csv_response(f"queue_{day}.csv", QUEUE_CSV_COLUMNS, lines())
 
 
-BACKLOG_STATE_CHOICES = {state: STATES[state] for state in queues.BACKLOG_STATES}
+BACKLOG_STATE_CHOICES = {state: label for state, label in STATES.items()
+                         if state in COMMITTED_STATES}
 
 
 @bp.route("/backlog")
@@ -150,7 +151,7 @@ def _backlog_csv(entries, now, values):
     details = db.select(Request.id, Request.title, Team.name, assignee.name).join(
         Team, Request.team_id == Team.id).outerjoin(
         assignee, Request.assignee_id == assignee.id).where(
-        Request.state.in_(queues.BACKLOG_STATES)).execution_options(yield_per=1000)
+        Request.state.in_(COMMITTED_STATES)).execution_options(yield_per=1000)
     link = url_for("requests.detail", request_id=0, _external=True)[:-1]
 
     def lines():

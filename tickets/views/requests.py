@@ -205,7 +205,7 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         can_edit=can_edit(req, current_user), can_comment=can_comment(req, current_user),
         original=original, duplicates=duplicates, describe_change=intake.describe_change,
         field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, localtime.local_now(now, values)) if req.is_open else None,
+        score=priority.explain(req, localtime.local_now(now, values)) if not req.is_closed else None,
         wip=claim_wip,
     ), status
 

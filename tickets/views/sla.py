@@ -6,7 +6,7 @@ from .. import lifecycle, sla_clocks
 from ..auth import get_visible_request_or_404, roles_required
 from ..extensions import db
 from ..forms import SlaClassForm
-from ..models import utcnow
+from ..models import SLA_CLASSES, utcnow
 from . import requests as request_pages
 
 bp = Blueprint("sla", __name__)
@@ -48,7 +48,7 @@ def set_class(request_id):
         db.session.rollback()
         flash(str(conflict), "warning")
         return request_pages._render_detail(request_id, status=409)
-    label = sla_clocks.SLA_CLASS_LABELS[req.sla_class]
+    label = SLA_CLASSES[req.sla_class]
     flash(f"The SLA class is now {label.lower()}"
           + (", following the priority." if not req.sla_class_is_set else "."), "success")
     return redirect(url_for("requests.detail", request_id=req.id, _anchor="h-sla"))
