@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
+from .lifecycle import TRANSITIONS
 from .models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES,
                      SLA_CLASSES, Team, name_key)
 from .people import PASSWORD_LENGTH, password_problem
@@ -478,23 +479,23 @@ class AssignForm(TransitionForm):
             raise ValidationError("Choose who works on the request.")
 
 
-TRANSITION_FORMS = {
+# The form of each ``form`` key of the lifecycle table (lifecycle.Transition.form).
+FORMS_BY_KEY = {
     "accept": AcceptForm,
-    "approve": AcceptForm,
     "ask": AskForm,
     "answer": AnswerForm,
-    "claim": TransitionForm,
+    "plain": TransitionForm,
     "assign": AssignForm,
     "block": BlockForm,
-    "unblock": TransitionForm,
-    "unclaim": TransitionForm,
     "deliver": DeliverForm,
     "confirm": ConfirmForm,
     "reopen": ReopenForm,
     "decline": DeclineForm,
-    "mark_duplicate": DuplicateForm,
-    "cancel": OptionalNoteTransitionForm,
+    "duplicate": DuplicateForm,
+    "optional_note": OptionalNoteTransitionForm,
 }
+# {transition name: form class} of every action a person takes on the web.
+TRANSITION_FORMS = {t.name: FORMS_BY_KEY[t.form] for t in TRANSITIONS.values() if t.form}
 
 
 # --- Administration -------------------------------------------------------------------

@@ -9,19 +9,11 @@ kinds of notification they get (models.NOTIFICATIONS); an unsubscribe link is in
 """
 from datetime import timedelta
 
-from . import mail, signals
+from . import lifecycle, mail, signals
 from .extensions import db
 from .models import OPEN_STATES, PAUSED_STATES, OutboxMessage, Request
 
 BATCH_WINDOW = timedelta(minutes=3)
-
-# transition name -> (notification kind, who is told: "requester" or "assignee")
-ON_TRANSITION = {
-    "ask": ("question", "requester"),
-    "deliver": ("delivered", "requester"),
-    "assign": ("assigned", "assignee"),
-    "release": ("released", "requester"),
-}
 
 HEADLINES = {
     "question": "The data team has a question about your request",
@@ -39,8 +31,9 @@ def wants(user, kind):
 
 @signals.request_transitioned.connect
 def on_transition(request, event, now):
-    """Queue the notification a transition calls for, if its recipient wants it."""
-    rule = ON_TRANSITION.get(event.action)
+    """Queue the notification a transition calls for (its row's ``notify``), if its recipient
+    wants it."""
+    rule = lifecycle.TRANSITIONS[event.action].notify
     if rule is None:
         return None
     kind, who = rule

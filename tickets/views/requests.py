@@ -177,9 +177,9 @@ def _render_detail(request_id, bound_forms=None, open_action=None, comment_form=
         form = (bound_forms or {}).get(t.name) or TRANSITION_FORMS[t.name](
             formdata=None, version=req.version, prefix=t.name)
         form.version.data = req.version
-        if t.name == "assign" and t.name not in (bound_forms or {}):
+        if "assignee" in t.needs and t.name not in (bound_forms or {}):
             form.set_choices(wip.assignable_people(values))
-        if t.name in ("accept", "approve") and t.name not in (bound_forms or {}):
+        if "priority" in t.needs and t.name not in (bound_forms or {}):
             form.prefill(req)  # the priority inputs start from the requester's values
         forms[t.name] = form
     claim_wip = wip.wip_status(current_user, values) if "claim" in forms else None
@@ -257,22 +257,22 @@ def act(request_id, name):
         flash(str(conflict), "warning")
         return _render_detail(request_id, status=409)
     form = form_class(prefix=name)
-    if name == "assign":
+    if "assignee" in t.needs:
         form.set_choices(wip.assignable_people())
     if not form.validate_on_submit():
         return _render_detail(request_id, {name: form}, open_action=name, status=400)
 
     inputs = {key: form[key].data for key in ("note", "size", "url", "reason", "rating")
               if key in form}
-    if name in ("accept", "approve"):
+    if "priority" in t.needs:
         inputs.update(form.priority_inputs())
-    if name == "mark_duplicate":
+    if "original" in t.needs:
         inputs["original"] = db.session.scalars(db.select(Request).where(
             id_matches(Request.id, form.original.data), visible_requests(current_user))).first()
         if inputs["original"] is None:
             form.original.errors.append(f"There is no request #{form.original.data} that you can see.")
             return _render_detail(request_id, {name: form}, open_action=name, status=400)
-    if name == "assign":
+    if "assignee" in t.needs:
         inputs["assignee"] = db.session.get(User, int(form.assignee.data))
     try:
         lifecycle.transition(req, name, current_user, expected_version=form.version.data, **inputs)
@@ -292,32 +292,10 @@ def act(request_id, name):
         return _render_detail(request_id, status=409)
     target = request.form.get("next", "")
     if is_safe_next(target):
-        flash(f"#{req.id} {req.title}: {_done_message(name, req)}", "success")
+        flash(f"#{req.id} {req.title}: {lifecycle.done_message(t, req)}", "success")
         return redirect(target)
-    flash(_done_message(name, req), "success")
+    flash(lifecycle.done_message(t, req), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
-
-
-def _done_message(name, req):
-    if name == "assign":
-        return f"Assigned to {req.assignee.name}; they are working on it now."
-    messages = {
-        "accept": "Accepted into the backlog.",
-        "approve": "Approved over budget and accepted.",
-        "ask": "Your question is sent to the requester.",
-        "answer": "Thank you: your answer is sent to the data team.",
-        "claim": "You are working on it now.",
-        "block": "Marked blocked.",
-        "unblock": "Back in progress.",
-        "unclaim": "Put back in the team's backlog.",
-        "deliver": "Delivered. The requester is asked to confirm.",
-        "confirm": "Thank you: the request is resolved.",
-        "reopen": "Reopened: the analyst will look at what is missing.",
-        "decline": "Declined; the requester sees your explanation.",
-        "mark_duplicate": f"Marked as a duplicate of #{req.duplicate_of_id}.",
-        "cancel": "The request is cancelled.",
-    }
-    return messages.get(name, "Done.")
 
 
 @bp.route("/help")

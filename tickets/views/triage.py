@@ -65,7 +65,7 @@ def _row_forms(req, actions):
     forms = {}
     for t in actions:
         form = TRANSITION_FORMS[t.name](formdata=None, version=req.version, prefix=t.name)
-        if t.name in ("accept", "approve"):
+        if "priority" in t.needs:
             form.prefill(req)
         forms[t.name] = _with_unique_ids(form, f"r{req.id}")
     return forms
