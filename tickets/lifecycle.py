@@ -2,8 +2,9 @@
 
 Every transition checks who may take it from the request's current state, changes the request
 and writes its immutable event in the caller's transaction (this module flushes, the caller
-commits). A request's ``version`` column makes each change conditional on nobody else having
-changed the request since it was read, so two people racing resolve to exactly one winner.
+commits), then announces it (``signals.request_transitioned``) for the rules that react. A
+request's ``version`` column makes each change conditional on nobody else having changed the
+request since it was read, so two people racing resolve to exactly one winner.
 """
 from dataclasses import dataclass, field
 from datetime import timedelta

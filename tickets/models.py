@@ -482,8 +482,6 @@ append_only(SettingChange, "setting changes")
 
 # --- Mail (issue 4) -------------------------------------------------------------------------
 
-OUTBOX_STATUSES = ("pending", "sent")
-
 
 class OutboxMessage(db.Model):
     """One e-mail to send, written in the same transaction as the change that caused it.
