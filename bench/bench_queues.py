@@ -7,7 +7,7 @@ teams (one without an embedded analyst, so its requests go to the central queue)
 2 leads, 150 requesters and N requests with their event histories: most closed, a few thousand
 accepted and waiting, about 75 in progress or blocked (within the analysts' WIP limits), some
 waiting for triage, and a few dozen moved by a lead. SLA fields are computed by
-``clocks.refresh_all`` as the app would. Then it requests each page repeatedly through the app
+``sla_clocks.refresh_all`` as the app would. Then it requests each page repeatedly through the app
 and prints the median and p95 server time and the SQL statements per page, at a tenth of N and
 at N, so any growth of the statement count with the data shows.
 """
@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from bench.common import measure, pick, wipe
-from tickets import clocks, create_app, people
+from tickets import create_app, people, sla_clocks
 from tickets.extensions import db
 from tickets.models import FORMATS, Event, Request, Team, User, utcnow
 
@@ -164,7 +164,7 @@ def build(app, n_requests, seed=11, n_requesters=150):
                                  text="Needed for the quarterly review.",
                                  data={"position": [None, position]}, created_at=now))
         db.session.commit()
-        clocks.refresh_all(now)
+        sla_clocks.refresh_all(now)
         db.session.commit()
         # A requester with a request waiting in a queue, so My requests shows positions.
         requester = db.session.scalar(

@@ -10,7 +10,7 @@ answers, claims, blocks, deliveries, reopens, closure, comments), inserted in bu
 The stored SLA fields of delivered requests (first response and resolution) are filled as the
 app would from those histories (business seconds approximated as a quarter of wall time, the
 share of a week that is working time); open requests get their clocks from
-``clocks.refresh_all``. ``--reuse`` skips the build and uses the database as it is.
+``sla_clocks.refresh_all``. ``--reuse`` skips the build and uses the database as it is.
 
 Then it calls each chart function ``repeat`` times in a fresh session for a one-year and a
 five-year range ending today, for a lead (no filter) and for one team, and prints the median
@@ -26,7 +26,7 @@ from datetime import timedelta
 from sqlalchemy import event, insert, text
 
 from bench.common import pick, wipe
-from tickets import clocks, create_app, people, reports
+from tickets import create_app, people, reports, sla_clocks
 from tickets.extensions import db
 from tickets.models import FORMATS, Event, Request, utcnow
 from tickets.reports.stats import percentile
@@ -220,7 +220,7 @@ def build(app, n_requests, seed=7):
                 flush()
         flush()
         db.session.commit()
-        clocks.refresh_all(now)
+        sla_clocks.refresh_all(now)
         db.session.commit()
         return {"events": count, "team": teams[0].id}
 

@@ -107,7 +107,8 @@ def test_requester_digest_shows_what_waits_on_them_their_teams_requests_and_deli
     send_digest(app, d["rita"])
 
     received = digest_to(smtp_server, "rita@example.com")
-    assert received["Subject"].strip() == "Your Datadesk week: 2 waiting on you, 3 open, 1 delivered"
+    # Open is before delivery (DESIGN.md): the delivered dashboard waits on her, it is not open.
+    assert received["Subject"].strip() == "Your Datadesk week: 2 waiting on you, 2 open, 1 delivered"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text, html = parts(received)
     for body in (text, html):
@@ -193,7 +194,8 @@ def test_lead_digest_shows_backlog_trend_throughput_lead_time_budgets_and_waitli
     assert "WAITLISTED OVER BUDGET (1)" in text and "Over the budget" in text
     assert f"http://127.0.0.1:5000/requests/{waiting}" in text
     oldest = text.split("OLDEST OPEN REQUESTS")[1]
-    assert oldest.index("Old one") < oldest.index("Delivered A")
+    assert oldest.index("Old one") < oldest.index("Takes the place")
+    assert "Delivered A" not in oldest  # delivered is not open (DESIGN.md)
     assert f'href="http://127.0.0.1:5000/requests/{old}"' in html
 
 

@@ -5,7 +5,7 @@ from flask import get_flashed_messages
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Forbidden
 
-from tickets import clocks, intake, lifecycle, people, settings
+from tickets import intake, lifecycle, people, settings, sla_clocks
 from tickets.errors import CHANGED_MEANWHILE, Refusal, run_action
 from tickets.extensions import db
 from tickets.forms.admin import TeamForm
@@ -119,7 +119,7 @@ def test_something_else_than_a_refusal_is_not_caught(app, page):
     (lifecycle.ConcurrentChange("Changed."), 409, {}),
     (lifecycle.LimitReached("At the limit."), 409, {}),
     (lifecycle.MissingInput("note", "Write a note."), 400, {"note": "Write a note."}),
-    (clocks.SlaClassError("reason", "Say why."), 400, {"reason": "Say why."}),
+    (sla_clocks.SlaClassError("reason", "Say why."), 400, {"reason": "Say why."}),
     (settings.SettingError("timezone", "Choose one."), 400, {"timezone": "Choose one."}),
     (intake.FieldsLocked({"team_id": "Fixed.", "kind": "Set."}), 400,
      {"team_id": "Fixed.", "kind": "Set."}),

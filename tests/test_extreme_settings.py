@@ -9,8 +9,8 @@ import pytest
 
 from tickets import settings
 from tickets.extensions import db
-from tickets.models import Request, Setting, SettingChange
-from tickets.sla import HORIZON, BusinessHours, add_business_seconds, business_seconds_between
+from tickets.business_hours import HORIZON, BusinessHours, add_business_seconds, business_seconds_between
+from tickets.models import SLA_CLASSES, Request, Setting, SettingChange
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -219,7 +219,7 @@ def test_settings_stored_before_they_had_ranges_never_break_a_page(app, auth, or
     every due date lies past the horizon, and the pages still answer."""
     legacy = {"working_days": [6], "work_start": "09:00", "work_end": "09:01",
               "sla_targets": {sla_class: {"first_response_hours": 9998, "resolution_hours": 9999}
-                              for sla_class in settings.SLA_CLASSES}}
+                              for sla_class in SLA_CLASSES}}
     with app.app_context():
         for key, value in legacy.items():
             db.session.add(Setting(key=key, value=value))

@@ -11,7 +11,8 @@ import pytest
 
 from tickets import intake, lifecycle
 from tickets.extensions import db
-from tickets.models import CLOSED_STATES, STATES, Event, ImmutableEventError, Request, User
+from tickets.models import (CLOSED_STATES, NOTIFICATIONS, STATES, Event, ImmutableEventError,
+                            Request, User)
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
 
@@ -163,6 +164,18 @@ def test_the_table_names_only_known_states():
         assert t.sources <= set(STATES)
         assert t.target is None or t.target in STATES
     assert set(STEPS) == set(lifecycle.TRANSITIONS)
+
+
+def test_each_row_says_everything_about_its_transition():
+    """Timeline words, a form for every action, and notifications users can choose."""
+    from tickets.forms.transitions import FORMS_BY_KEY
+
+    for t in lifecycle.TRANSITIONS.values():
+        assert t.done and lifecycle.DONE[t.name] == t.done, t.name
+        assert t.is_action == (t.form is not None), t.name
+        assert t.form is None or t.form in FORMS_BY_KEY, t.name
+        assert t.notify is None or (t.notify[0] in NOTIFICATIONS
+                                    and t.notify[1] in ("requester", "assignee")), t.name
 
 
 # --- Every allowed transition ------------------------------------------------------------

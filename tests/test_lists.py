@@ -123,6 +123,19 @@ def test_state_filter(client, auth, desk, states, query, expected):
     assert {names[i] for i in ids(client.get(f"/requests/mine?{query}"))} == expected
 
 
+def test_a_delivered_request_is_neither_open_nor_closed(client, auth, make, desk):
+    """DESIGN.md: open is before delivery; a delivery waits on its requester's confirmation."""
+    requester, analyst = desk["requester"], desk["analyst"]
+    delivered = make.request(requester, desk["marketing"], title="Delivered")
+    make.act(delivered, "accept", analyst, size="S")
+    make.act(delivered, "claim", analyst)
+    make.act(delivered, "deliver", analyst, url="https://bi.example.com/1", note="Here.")
+    auth.login(requester)
+    for query, shown in (("", False), ("state=open", False), ("state=closed", False),
+                         ("state=delivered", True), ("state=any", True)):
+        assert (delivered in ids(client.get(f"/requests/mine?{query}"))) is shown, query
+
+
 def test_the_chosen_state_stays_selected_in_the_filter_form(client, auth, desk, states):
     auth.login(desk["requester"])
     html = client.get("/requests/mine?state=closed").get_data(as_text=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import counting_sql
-from tickets import limits, reports
+from tickets import localtime, reports
 from tickets.models import STATES, utcnow
 
 
@@ -69,7 +69,7 @@ def charts(monkeypatch):
 
 def today(app):
     with app.app_context():
-        return limits.local_date(utcnow())
+        return localtime.local_today(utcnow())
 
 
 def field_value(html, name):

@@ -8,7 +8,7 @@ from flask_sqlalchemy.record_queries import get_recorded_queries
 from tickets import settings
 from tickets.extensions import db
 from tickets.models import ImmutableEventError, Setting, SettingChange, Team, User
-from tickets.sla import BusinessHours, SlaTarget
+from tickets.business_hours import BusinessHours, SlaTarget
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -336,7 +336,7 @@ def test_the_page_costs_the_same_sql_statements_whatever_the_data_size(
     assert small <= 9
 
 
-# --- Holidays (issue 3; their effect on clocks is in test_clocks.py) ------------------------
+# --- Holidays (issue 3; their effect on clocks is in test_sla_clocks.py) ------------------------
 
 def test_holidays_are_part_of_the_business_hours(app, org):
     with app.app_context():

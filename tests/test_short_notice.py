@@ -1,7 +1,8 @@
 """Lead time and ad-hoc budget on the intake form (DESIGN.md, Limits).
 
-The short-notice cutoff and the weekly ad-hoc usage are computed by tickets.limits; the flag is
-stored on the request by tickets.intake; the form, lists and request page show them.
+The short-notice cutoff and the weekly ad-hoc usage are computed by tickets.lead_time and
+tickets.budget; the flag is stored on the request by tickets.intake; the form, lists and request
+page show them.
 """
 import copy
 import re
@@ -11,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import intake_fields, AuthActions
-from tickets import intake, limits, settings
+from tickets import budget, intake, lead_time, localtime, settings
+from tickets.business_hours import BusinessHours
 from tickets.extensions import db
 from tickets.models import Request, Team, User, utcnow
-from tickets.sla import BusinessHours
 
 MONDAY = date(2026, 11, 23)
 
@@ -27,7 +28,7 @@ def values(**changes):
 
 # --- The cutoff -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("today, lead_time, cutoff", [
+@pytest.mark.parametrize("today, days, cutoff", [
     (MONDAY, 5, date(2026, 11, 30)),               # Tue..Fri and the next Monday
     (date(2026, 11, 26), 5, date(2026, 12, 3)),    # Thursday: across the weekend
     (date(2026, 11, 27), 1, date(2026, 11, 30)),   # Friday: the next working day is Monday
@@ -37,40 +38,34 @@ def values(**changes):
     (MONDAY, 10, date(2026, 12, 7)),               # two weekends
     (MONDAY, 0, MONDAY),                           # no lead time: nothing is short notice
 ])
-def test_the_cutoff_counts_working_days_after_today(today, lead_time, cutoff):
-    assert limits.short_notice_cutoff(today, values(lead_time_business_days=lead_time)) == cutoff
+def test_the_cutoff_counts_working_days_after_today(today, days, cutoff):
+    assert lead_time.short_notice_cutoff(today, values(lead_time_business_days=days)) == cutoff
 
 
 def test_the_cutoff_skips_holidays():
     calendar = BusinessHours("UTC", holidays={date(2026, 12, 24), date(2026, 12, 25)})
     # Wednesday 23 Dec: Thu 24 and Fri 25 are holidays, then Mon 28, Tue 29, Wed 30.
-    assert limits.short_notice_cutoff(date(2026, 12, 23), values(lead_time_business_days=3),
+    assert lead_time.short_notice_cutoff(date(2026, 12, 23), values(lead_time_business_days=3),
                                       calendar) == date(2026, 12, 30)
     # A holiday on a weekend changes nothing.
     weekend = BusinessHours("UTC", holidays={date(2026, 11, 28)})
-    assert limits.short_notice_cutoff(MONDAY, values(), weekend) == date(2026, 11, 30)
+    assert lead_time.short_notice_cutoff(MONDAY, values(), weekend) == date(2026, 11, 30)
 
 
 def test_the_cutoff_follows_the_working_days_of_the_settings():
     six_days = values(working_days=[0, 1, 2, 3, 4, 5], lead_time_business_days=5)
-    assert limits.short_notice_cutoff(MONDAY, six_days) == date(2026, 11, 28)
+    assert lead_time.short_notice_cutoff(MONDAY, six_days) == date(2026, 11, 28)
 
 
 def test_a_deadline_before_the_cutoff_is_short_notice_and_one_on_it_is_not():
     five = values(lead_time_business_days=5)
     cutoff = date(2026, 11, 30)
-    assert limits.is_short_notice(cutoff - timedelta(days=1), MONDAY, five)
-    assert limits.is_short_notice(MONDAY, MONDAY, five)
-    assert not limits.is_short_notice(cutoff, MONDAY, five)
-    assert not limits.is_short_notice(cutoff + timedelta(days=1), MONDAY, five)
-    assert not limits.is_short_notice(None, MONDAY, five)
-    assert not limits.is_short_notice(MONDAY, MONDAY, values(lead_time_business_days=0))
-
-
-def test_today_is_the_date_in_the_settings_timezone():
-    late_sunday_utc = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
-    assert limits.local_date(late_sunday_utc, values()) == date(2026, 11, 22)
-    assert limits.local_date(late_sunday_utc, values(timezone="Pacific/Auckland")) == MONDAY
+    assert lead_time.is_short_notice(cutoff - timedelta(days=1), MONDAY, five)
+    assert lead_time.is_short_notice(MONDAY, MONDAY, five)
+    assert not lead_time.is_short_notice(cutoff, MONDAY, five)
+    assert not lead_time.is_short_notice(cutoff + timedelta(days=1), MONDAY, five)
+    assert not lead_time.is_short_notice(None, MONDAY, five)
+    assert not lead_time.is_short_notice(MONDAY, MONDAY, values(lead_time_business_days=0))
 
 
 # --- Stored on the request ------------------------------------------------------------------
@@ -199,7 +194,7 @@ def test_a_short_notice_deadline_is_accepted_by_the_form_and_flagged(app, desk, 
 def test_the_form_shows_the_cutoff_under_the_deadline(app, rita):
     with app.app_context():
         now = utcnow()
-        cutoff = limits.short_notice_cutoff(limits.local_date(now))
+        cutoff = lead_time.short_notice_cutoff(localtime.local_today(now))
     html = html_of(rita, "/requests/new")
     expected = f"Deadlines before {cutoff.strftime('%a %-d %b %Y')} are short notice: " \
                "the team may not make it."
@@ -210,15 +205,15 @@ def test_the_form_shows_the_cutoff_under_the_deadline(app, rita):
 
 # --- The ad-hoc budget ----------------------------------------------------------------------
 
-def set_budget(app, team, budget):
+def set_budget(app, team, weekly):
     with app.app_context():
-        settings.set_team_budget(db.session.get(Team, team), budget, None, utcnow())
+        settings.set_team_budget(db.session.get(Team, team), weekly, None, utcnow())
         db.session.commit()
 
 
 def usage(app, team, now):
     with app.app_context():
-        return limits.ad_hoc_usage(db.session.get(Team, team), now)
+        return budget.ad_hoc_usage(db.session.get(Team, team), now)
 
 
 def test_usage_counts_ad_hoc_requests_of_the_current_iso_week(app, make, desk):
@@ -238,9 +233,9 @@ def test_usage_counts_ad_hoc_requests_of_the_current_iso_week(app, make, desk):
     assert usage(app, desk.marketing, datetime(2026, 11, 29, 23, tzinfo=UTC)) == (3, 5)
     assert usage(app, desk.finance, wednesday) == (1, None)
     with app.app_context():
-        assert limits.ad_hoc_usage_by_team([desk.marketing, desk.finance, 999], wednesday) == \
+        assert budget.ad_hoc_usage_by_team([desk.marketing, desk.finance, 999], wednesday) == \
             {desk.marketing: 2, desk.finance: 1, 999: 0}
-        assert limits.ad_hoc_usage_by_team([], wednesday) == {}
+        assert budget.ad_hoc_usage_by_team([], wednesday) == {}
 
 
 def test_cancelled_and_duplicate_requests_do_not_count_but_declined_ones_do(app, make, desk):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import AuthActions, intake_fields
-from tickets import cli, intake, limits, lifecycle, settings, triage
+from tickets import budget, cli, intake, lifecycle, settings, triage
 from tickets.extensions import db
 from tickets.models import Event, Request, Team, User, utcnow
 
@@ -32,9 +32,9 @@ def desk(make, app):
     return desk
 
 
-def set_budget(app, team_id, budget):
+def set_budget(app, team_id, weekly):
     with app.app_context():
-        settings.set_team_budget(db.session.get(Team, team_id), budget, None, utcnow())
+        settings.set_team_budget(db.session.get(Team, team_id), weekly, None, utcnow())
         db.session.commit()
 
 
@@ -64,14 +64,14 @@ def transitions(app, request_id):
 
 def release(app, now):
     with app.app_context():
-        released = [r.id for r in limits.release_waitlisted(now)]
+        released = [r.id for r in budget.release_waitlisted(now)]
         db.session.commit()
         return released
 
 
 def usage(app, team_id, now):
     with app.app_context():
-        return limits.ad_hoc_usage(db.session.get(Team, team_id), now)
+        return budget.ad_hoc_usage(db.session.get(Team, team_id), now)
 
 
 def act(app, request_id, name, actor_id, now, **inputs):

@@ -3,7 +3,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from . import limits, people
+from . import budget, people
 from .extensions import db
 from .models import ROLES, Team, User, name_key, utcnow
 
@@ -138,7 +138,7 @@ budgets_cli = AppGroup("budgets", help="Teams' weekly ad-hoc budgets.")
 def release_budgets():
     """Release waitlisted requests to triage, in priority order, where this week's budget has
     room (run at the start of each week; running it again releases nothing more)."""
-    released = limits.release_waitlisted(utcnow())
+    released = budget.release_waitlisted(utcnow())
     db.session.commit()
     for request in released:
         click.echo(f"Released #{request.id} ({request.team.name}): {request.title}")

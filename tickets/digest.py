@@ -21,9 +21,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import clocks, forecast, lifecycle, limits, mail, queues, settings, triage
+from . import (budget, forecast, lifecycle, localtime, mail, queues, settings, sla_clocks, triage,
+               wip)
 from .extensions import db
-from .models import OPEN_STATES, STATES, Event, OutboxMessage, Request, Team, User
+from .models import (OPEN_STATES, STATES, WAITING_ON_REQUESTER_STATES, Event, OutboxMessage,
+                     Request, Team, User)
 from .policy import allowed, visible_requests
 from .reports.stats import percentile
 
@@ -54,11 +56,10 @@ class Week:
 
 def week_of(now, values):
     """The ISO week ``now`` falls in, in the settings' timezone."""
-    zone = settings.business_hours(values).tzinfo
-    local = now.astimezone(zone)
-    year, number, weekday = local.isocalendar()
-    monday = local.date() - timedelta(days=weekday - 1)
-    return Week(year, number, monday, datetime.combine(monday, time(0), tzinfo=zone))
+    today = localtime.local_today(now, values)
+    year, number, weekday = today.isocalendar()
+    monday = today - timedelta(days=weekday - 1)
+    return Week(year, number, monday, localtime.at(monday, time(0), values))
 
 
 def idempotency_key(user, week):
@@ -69,9 +70,8 @@ def idempotency_key(user, week):
 def moment(user, week, values):
     """When ``user``'s digest of ``week`` is due: their day at the settings' time, local."""
     day = user.digest_weekday if user.digest_weekday is not None else values["digest_weekday"]
-    return datetime.combine(week.monday + timedelta(days=day),
-                            time.fromisoformat(values["digest_time"]),
-                            tzinfo=settings.business_hours(values).tzinfo)
+    return localtime.at(week.monday + timedelta(days=day),
+                        time.fromisoformat(values["digest_time"]), values)
 
 
 def _link(path):
@@ -100,7 +100,7 @@ def requester_context(user, now, values):
     loads = (joinedload(Request.team), joinedload(Request.requester))
     waiting, waiting_total = _capped(
         db.select(Request).where(Request.requester_id == user.id,
-                                 Request.state.in_(("needs_info", "delivered")))
+                                 Request.state.in_(WAITING_ON_REQUESTER_STATES))
         .options(*loads).order_by(Request.updated_at))
     questions = _latest_texts([r.id for r in waiting if r.state == "needs_info"], "ask")
     open_requests, open_total = _capped(
@@ -147,34 +147,34 @@ def _sla_rows(condition, now, values):
     rows, total = _capped(
         db.select(Request).where(condition).options(joinedload(Request.team))
         .order_by(Request.sla_due_at, Request.id))
-    return [{"req": r, "link": _request_link(r.id), "sla": clocks.status(r, now, values)}
+    return [{"req": r, "link": _request_link(r.id), "sla": sla_clocks.status(r, now, values)}
             for r in rows], total
 
 
 def analyst_context(user, now, values):
     """What an analyst needs: their queue in order, deadlines in the next 7 days, SLA at risk
     and breached, triage waiting for them, and their WIP against its limit."""
-    local_today = limits.local_date(now, values)
+    local_today = localtime.local_today(now, values)
     # Theirs: assigned to them, in their teams' backlog, or waiting in their triage queue.
     theirs = or_(Request.assignee_id == user.id, queues.queue_condition(user),
                  triage.pending_condition(user))
     the_queue = queues.analyst_queue(user, now, values=values)
     up_next = queues.load(the_queue.up_next[:LIST_LIMIT])
     due_soon, due_total = _capped(
-        db.select(Request).where(theirs, Request.state.in_(OPEN_STATES - {"delivered"}),
+        db.select(Request).where(theirs, Request.state.in_(OPEN_STATES),
                                  Request.deadline >= local_today,
                                  Request.deadline <= local_today + timedelta(days=7))
         .options(joinedload(Request.team)).order_by(Request.deadline, Request.id))
     at_risk, at_risk_total = _sla_rows(
-        and_(theirs, clocks.status_condition("at_risk", now)), now, values)
+        and_(theirs, sla_clocks.status_condition("at_risk", now)), now, values)
     breached, breached_total = _sla_rows(
-        and_(theirs, clocks.status_condition("breached", now)), now, values)
+        and_(theirs, sla_clocks.status_condition("breached", now)), now, values)
     triage_rows, triage_total = _capped(
         db.select(Request).where(triage.pending_condition(user))
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
-    wip = limits.wip_status(user, values)
+    own_wip = wip.wip_status(user, values)
     return {
-        "wip": wip,
+        "wip": own_wip,
         "working": [{"req": e.request, "link": _request_link(e.id),
                      "score": e.explanation.total, "state": STATES[e.request.state]}
                     for e in the_queue.working],
@@ -240,7 +240,7 @@ def lead_context(user, now, values):
         db.select(Request).where(Request.state.in_(OPEN_STATES), Request.created_at <= now)
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id), limit=5)
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
-    budgets = limits.budget_status_by_team([t.id for t in teams], now, values)
+    budgets = budget.budget_status_by_team([t.id for t in teams], now, values)
     waitlisted, waitlisted_total = _capped(
         db.select(Request).where(Request.state == "waitlisted")
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))

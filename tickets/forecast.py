@@ -36,25 +36,21 @@ import math
 import random
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from itertools import accumulate
 
 from sqlalchemy import and_, case, func
 
-from . import queues, settings
+from . import localtime, queues, settings
 from .extensions import db
-from .models import OPEN_STATES, Request, Team
+from .models import COMMITTED_STATES, IN_WORK_STATES, OPEN_STATES, Request, Team
 from .reports.stats import percentile
 
 HISTORY_WEEKS = 8
 TRIALS = 2000
 MAX_WEEKS = 104  # two years: beyond this a forecast says "more than 2 years"
 PERCENTILES = (0.50, 0.85, 0.95)
-WORKING_STATES = ("in_progress", "blocked")
-BACKLOG_STATES = ("accepted", *WORKING_STATES)
-FORECAST_STATES = ("submitted", *BACKLOG_STATES)
-# What a backlog clearance counts: every open request not delivered yet.
-CLEARANCE_STATES = tuple(sorted(OPEN_STATES - {"delivered"}))
+FORECAST_STATES = COMMITTED_STATES | {"submitted"}
 MULTIPLIER_RANGE = (10, 1000)  # the what-if's throughput, in percent of the recent one
 
 
@@ -198,24 +194,18 @@ def _build(simulation, today, working_days, explanation, position):
                     position=position, day_texts=day_texts)
 
 
-def _zone_and_today(now, values):
-    hours = settings.business_hours(values)
-    return hours.tzinfo, now.astimezone(hours.tzinfo).date()
-
-
 def week_key(now, values):
     """The ISO week of ``now`` in the settings' timezone, e.g. '2026-W48' (seeds use it)."""
-    _, today = _zone_and_today(now, values)
-    year, number, _ = today.isocalendar()
+    year, number, _ = localtime.local_today(now, values).isocalendar()
     return f"{year}-W{number:02d}"
 
 
 def _week_bounds(now, values, weeks):
     """Monday 00:00 (local) of each of the last ``weeks`` full weeks and of this week, oldest
     first: ``weeks + 1`` aware instants, so DST changes fall where the calendar puts them."""
-    zone, today = _zone_and_today(now, values)
+    today = localtime.local_today(now, values)
     monday = today - timedelta(days=today.weekday())
-    return [datetime.combine(monday - timedelta(weeks=n), time(0), tzinfo=zone)
+    return [localtime.at(monday - timedelta(weeks=n), time(0), values)
             for n in range(weeks, -1, -1)]
 
 
@@ -271,8 +261,8 @@ def _history_phrase(name, samples):
 
 def _ahead(request, counts, places):
     """(work ahead of ``request``, the sentence's ending saying what it is)."""
-    working = sum(counts.get(state, 0) for state in WORKING_STATES)
-    if request.state in WORKING_STATES:
+    working = sum(counts.get(state, 0) for state in IN_WORK_STATES)
+    if request.state in IN_WORK_STATES:
         ending = ("; it is being worked on now." if request.state == "in_progress"
                   else "; it is being worked on but blocked, which may delay it.")
         return 0, ending
@@ -303,10 +293,10 @@ def for_requests(requests, now, values=None, places=None):
     values = values or settings.current()
     team_ids = {req.team_id for req in candidates}
     throughput = throughput_by_team(team_ids, now, HISTORY_WEEKS, values)
-    teams = _team_counts(team_ids, BACKLOG_STATES)
+    teams = _team_counts(team_ids, COMMITTED_STATES)
     if places is None:
         places = queues.positions(candidates, now, values)
-    _, today = _zone_and_today(now, values)
+    today = localtime.local_today(now, values)
     working_days = settings.business_hours(values).weekdays
     key = week_key(now, values)
     found = {}
@@ -412,9 +402,9 @@ def backlog_clearance(team_id, now, values=None, *, multiplier=1.0, team_ids=Non
     """
     values = values or settings.current()
     wanted = [team_id] if team_id is not None else team_ids
-    teams = _team_counts(wanted, CLEARANCE_STATES)
+    teams = _team_counts(wanted, OPEN_STATES)
     throughput = throughput_by_team(list(teams), now, weeks, values)
-    _, today = _zone_and_today(now, values)
+    today = localtime.local_today(now, values)
     working_days = settings.business_hours(values).weekdays
     key = week_key(now, values)
     rows = []

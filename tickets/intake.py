@@ -5,7 +5,7 @@ Each function changes the session and flushes; the caller commits. Every change 
 from dataclasses import dataclass
 from typing import Callable
 
-from . import clocks, lifecycle, limits, settings, triage
+from . import budget, lead_time, lifecycle, localtime, settings, sla_clocks, triage
 from .errors import Refusal
 from .extensions import db
 from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
@@ -140,38 +140,35 @@ def requeue_note(rules):
     return f"{words} changed by the requester: back to triage"
 
 
-def _today(now, today):
-    return today if today is not None else limits.local_date(now)
-
-
 def submit_request(requester, fields, watchers=(), now=None, today=None):
     """Create a request from intake ``fields`` (a dict of INTAKE_FIELDS) and its 'created' event.
 
     ``today`` (default: the date of ``now`` in the settings' timezone) decides whether the
-    deadline is short notice (limits.is_short_notice).
+    deadline is short notice (lead_time.is_short_notice).
 
     The request goes to its team's triage queue, or to the central one when the team has no
     embedded analyst (recorded in the created event's data as {"routed": "team"|"central"}).
     An ad-hoc request takes a place in its team's weekly budget, or is waitlisted when the budget
-    is used up (limits.admit).
+    is used up (budget.admit).
     """
     now = now or utcnow()
     if fields["kind"] == "ad_hoc":
         # Lock the team before inserting: the insert takes a key-share lock on the team's row,
         # and two submissions holding that and then both asking for the row lock would deadlock.
-        limits.lock_team(fields["team_id"])
+        budget.lock_team(fields["team_id"])
     routed = triage.route(fields["team_id"])
+    if today is None:
+        today = localtime.local_today(now)
     request = Request(requester=requester, state="submitted", created_at=now, updated_at=now,
-                      is_short_notice=limits.is_short_notice(fields["deadline"],
-                                                             _today(now, today)),
+                      is_short_notice=lead_time.is_short_notice(fields["deadline"], today),
                       is_central=routed == "central",
                       **{name: fields[name] for name in INTAKE_FIELDS})
     request.watchers = [Watcher(email=email) for email in watchers]
     db.session.add(request)
     record_created(request, requester, now, data={"routed": routed})
     db.session.flush()
-    limits.admit(request, now)
-    clocks.refresh(request, now)
+    budget.admit(request, now)
+    sla_clocks.refresh(request, now)
     return request
 
 
@@ -182,12 +179,12 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     A changed deadline recomputes the short-notice flag from ``today`` (default: the date of
     ``now`` in the settings' timezone); an unchanged one keeps it, as the notice given then.
     A changed team routes the request again; a changed kind moves it in or out of the ad-hoc
-    budget (limits.kind_changed). Return the event, or None when nothing changed.
+    budget (budget.kind_changed). Return the event, or None when nothing changed.
 
     Once the request is triaged, a requester's changes follow AFTER_TRIAGE (``edit_rules``):
     a change of a REFUSE field raises FieldsLocked and changes nothing; a change of a REQUEUE
     field is saved and sends the request back to triage (the ``retriage`` transition, its
-    budget checked again by limits.readmit).
+    budget checked again by budget.readmit).
     """
     now = now or utcnow()
     values = settings.current()
@@ -204,11 +201,11 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
         raise FieldsLocked(refused)
     requeued = [rule for rule in touched.values() if rule.rule == REQUEUE]
     old_team = request.team
-    held_place = limits.counts_this_week(request, now, values)
+    held_place = budget.counts_this_week(request, now, values)
     if requeued:
         # Both teams' budgets change: lock them first, in one order (as submissions do).
         for team_id in sorted({request.team_id, fields.get("team_id", request.team_id)}):
-            limits.lock_team(team_id)
+            budget.lock_team(team_id)
     changes = {}
     # Lazy loads below must not flush half an edit: one UPDATE, checked by flush_or_conflict.
     with db.session.no_autoflush:
@@ -230,9 +227,9 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     if not changes:
         return None
     if "deadline" in changes:
-        request.is_short_notice = limits.is_short_notice(
-            request.deadline, today if today is not None else limits.local_date(now, values),
-            values)
+        if today is None:
+            today = localtime.local_today(now, values)
+        request.is_short_notice = lead_time.is_short_notice(request.deadline, today, values)
     if "team" in changes:
         with db.session.no_autoflush:  # one UPDATE, checked by flush_or_conflict
             request.is_central = triage.route(request.team_id) == "central"
@@ -243,13 +240,13 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     flush_or_conflict(request)
     if requeued:
         lifecycle.transition(request, "retriage", actor, now, note=requeue_note(requeued))
-        limits.readmit(request, old_team, held_place, now, values)
+        budget.readmit(request, old_team, held_place, now, values)
     else:
         if "team" in changes:
-            limits.team_changed(old_team, held_place, now, values)
+            budget.team_changed(old_team, held_place, now, values)
         if "kind" in changes:
-            limits.kind_changed(request, old_kind, now, values)
-    clocks.refresh(request, now)
+            budget.kind_changed(request, old_kind, now, values)
+    sla_clocks.refresh(request, now)
     return event
 
 
@@ -260,7 +257,7 @@ def add_comment(request, actor, text, now=None):
                   created_at=now)
     db.session.add(event)
     db.session.flush()
-    clocks.refresh(request, now)
+    sla_clocks.refresh(request, now)
     return event
 
 

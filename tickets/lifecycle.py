@@ -2,28 +2,32 @@
 
 Every transition checks who may take it from the request's current state, changes the request
 and writes its immutable event in the caller's transaction (this module flushes, the caller
-commits). A request's ``version`` column makes each change conditional on nobody else having
-changed the request since it was read, so two people racing resolve to exactly one winner.
+commits), then announces it (``signals.request_transitioned``) for the rules that react. A
+request's ``version`` column makes each change conditional on nobody else having changed the
+request since it was read, so two people racing resolve to exactly one winner.
 """
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import clocks, limits, notifications
+from . import signals, wip
 from .errors import CHANGED_MEANWHILE, Refusal
 from .extensions import db
-from .models import (BEFORE_DELIVERY, CLOSED_STATES, DECLINE_REASONS, IMPACTS, SIZES, Event,
-                     Watcher, utcnow)
+from .models import (CLOSED_STATES, DECLINE_REASONS, IMPACTS, OPEN_STATES, SIZES, Event, Watcher,
+                     utcnow)
 from .policy import WORKER_ROLES, allowed
-
 
 @dataclass(frozen=True)
 class Transition:
-    """One row of the lifecycle table."""
+    """One row of the lifecycle table: everything a transition is, in one place.
+
+    Adding a transition is adding a row (and, if it needs inputs no form asks for yet, a form
+    for its ``form`` key in the view layer's ``forms.transitions.FORMS_BY_KEY``).
+    """
 
     name: str
-    label: str
+    label: str  # the action's button, and how error messages name it
     sources: frozenset
     target: str | None  # None: back to the state the request was in before (answer)
     actors: frozenset  # who: relations of policy.relations (requester, team_analyst, ...)
@@ -32,8 +36,14 @@ class Transition:
     needs: tuple = field(default=())
     style: str = "secondary"
     help: str = ""
-    # False: taken by another operation (an edit), never offered as an action on the page.
+    # False: taken by another operation (an edit) or by the system, never offered on the page.
     is_action: bool = True
+    done: str = ""  # what the timeline says the actor did: "<name> accepted the request"
+    # What the actor is told once it is done; ``{request...}`` fields are filled in.
+    done_message: str = "Done."
+    # The notification it sends: (kind of models.NOTIFICATIONS, "requester" or "assignee").
+    notify: tuple | None = None
+    form: str | None = None  # which form asks for its inputs (forms.transitions.FORMS_BY_KEY)
 
 
 TRANSITIONS = {
@@ -41,63 +51,112 @@ TRANSITIONS = {
     for t in [
         Transition("accept", "Accept", frozenset({"submitted"}), "accepted",
                    frozenset({"team_analyst", "lead"}), ("size", "priority"), "primary",
-                   "Take it into the team's backlog, with a size estimate."),
+                   "Take it into the team's backlog, with a size estimate.",
+                   done="accepted the request", done_message="Accepted into the backlog.",
+                   form="accept"),
         Transition("waitlist", "Waitlist", frozenset({"submitted"}), "waitlisted",
-                   frozenset({"system"}), ("note",)),
+                   frozenset({"system"}), ("note",), is_action=False,
+                   done="waitlisted the request"),
         Transition("approve", "Approve over budget", frozenset({"waitlisted"}), "accepted",
                    frozenset({"lead"}), ("size", "priority"), "primary",
-                   "Accept it although the team's ad-hoc budget is used up."),
+                   "Accept it although the team's ad-hoc budget is used up.",
+                   done="approved the request over budget",
+                   done_message="Approved over budget and accepted.", form="accept"),
         # DESIGN.md says a released request is accepted; but nobody sized it or set its
         # priority inputs, so it goes back to submitted, to be triaged like any new request.
         Transition("release", "Release", frozenset({"waitlisted"}), "submitted",
-                   frozenset({"system"})),
+                   frozenset({"system"}), is_action=False,
+                   done="released the request from the waitlist",
+                   notify=("released", "requester")),
         Transition("ask", "Ask for info", frozenset({"submitted", "accepted"}), "needs_info",
                    frozenset({"team_analyst", "lead"}), ("note",), "outline-primary",
-                   "Ask the requester a question; the SLA clock pauses until they answer."),
+                   "Ask the requester a question; the SLA clock pauses until they answer.",
+                   done="asked for more information",
+                   done_message="Your question is sent to the requester.",
+                   notify=("question", "requester"), form="ask"),
         Transition("answer", "Answer", frozenset({"needs_info"}), None,
                    frozenset({"requester"}), ("note",), "primary",
-                   "Answer the data team's question so work can go on."),
+                   "Answer the data team's question so work can go on.", done="answered",
+                   done_message="Thank you: your answer is sent to the data team.",
+                   form="answer"),
         Transition("claim", "Claim", frozenset({"accepted"}), "in_progress",
                    frozenset({"team_analyst", "lead"}), (), "primary",
-                   "Start working on it yourself."),
+                   "Start working on it yourself.", done="claimed the request",
+                   done_message="You are working on it now.", form="plain"),
         Transition("assign", "Assign", frozenset({"accepted"}), "in_progress",
                    frozenset({"lead"}), ("assignee",), "outline-primary",
-                   "Give it to an analyst, who starts working on it."),
+                   "Give it to an analyst, who starts working on it.",
+                   done="assigned the request",
+                   done_message="Assigned to {request.assignee.name}; they are working on it "
+                                "now.",
+                   notify=("assigned", "assignee"), form="assign"),
         Transition("block", "Mark blocked", frozenset({"in_progress"}), "blocked",
                    frozenset({"assignee", "lead"}), ("note",), "outline-warning",
-                   "Something outside your control stops the work; say what."),
+                   "Something outside your control stops the work; say what.",
+                   done="marked the request blocked", done_message="Marked blocked.",
+                   form="block"),
         Transition("unblock", "Unblock", frozenset({"blocked"}), "in_progress",
-                   frozenset({"assignee", "lead"}), (), "outline-primary"),
+                   frozenset({"assignee", "lead"}), (), "outline-primary",
+                   done="unblocked the request", done_message="Back in progress.",
+                   form="plain"),
         Transition("unclaim", "Unclaim", frozenset({"in_progress"}), "accepted",
                    frozenset({"assignee", "lead"}), (), "outline-secondary",
-                   "Put it back in the team's backlog for someone else."),
+                   "Put it back in the team's backlog for someone else.",
+                   done="put the request back in the backlog",
+                   done_message="Put back in the team's backlog.", form="plain"),
         Transition("deliver", "Deliver", frozenset({"in_progress"}), "delivered",
                    frozenset({"assignee", "lead"}), ("url", "note"), "success",
-                   "Hand over the result: a link to it and a note on how to read it."),
+                   "Hand over the result: a link to it and a note on how to read it.",
+                   done="delivered",
+                   done_message="Delivered. The requester is asked to confirm.",
+                   notify=("delivered", "requester"), form="deliver"),
         Transition("confirm", "Confirm delivery", frozenset({"delivered"}), "resolved",
                    frozenset({"requester"}), (), "success",
-                   "It answers what you asked: close the request."),
+                   "It answers what you asked: close the request.",
+                   done="confirmed the delivery",
+                   done_message="Thank you: the request is resolved.", form="confirm"),
         Transition("auto_resolve", "Resolve automatically", frozenset({"delivered"}), "resolved",
-                   frozenset({"system"}), ("note",)),
+                   frozenset({"system"}), ("note",), is_action=False,
+                   done="resolved the request (no answer after delivery)"),
         Transition("reopen", "Reopen", frozenset({"delivered"}), "in_progress",
                    frozenset({"requester"}), ("note",), "outline-warning",
-                   "The delivery does not answer the request; say what is missing."),
-        Transition("decline", "Decline", BEFORE_DELIVERY, "declined",
+                   "The delivery does not answer the request; say what is missing.",
+                   done="reopened the request",
+                   done_message="Reopened: the analyst will look at what is missing.",
+                   form="reopen"),
+        Transition("decline", "Decline", OPEN_STATES, "declined",
                    frozenset({"team_analyst", "lead"}), ("reason", "note"), "outline-danger",
-                   "Close it without doing it, with a reason the requester will see."),
-        Transition("mark_duplicate", "Mark duplicate", BEFORE_DELIVERY, "duplicate",
+                   "Close it without doing it, with a reason the requester will see.",
+                   done="declined the request",
+                   done_message="Declined; the requester sees your explanation.",
+                   form="decline"),
+        Transition("mark_duplicate", "Mark duplicate", OPEN_STATES, "duplicate",
                    frozenset({"team_analyst", "lead"}), ("original",), "outline-secondary",
-                   "Another request asks for the same; its requester and watchers follow that one."),
-        Transition("cancel", "Cancel", BEFORE_DELIVERY, "cancelled",
+                   "Another request asks for the same; its requester and watchers follow that one.",
+                   done="marked the request as a duplicate",
+                   done_message="Marked as a duplicate of #{request.duplicate_of_id}.",
+                   form="duplicate"),
+        Transition("cancel", "Cancel", OPEN_STATES, "cancelled",
                    frozenset({"requester", "lead"}), (), "outline-danger",
-                   "Withdraw the request: it is no longer needed."),
+                   "Withdraw the request: it is no longer needed.",
+                   done="cancelled the request", done_message="The request is cancelled.",
+                   form="optional_note"),
         # A requester's edit of a field triage decided on (intake.AFTER_TRIAGE, "requeue"):
         # the triage no longer holds, so it is triaged again, by its (new) team. The caller
-        # checks the ad-hoc budget again (limits.readmit).
+        # checks the ad-hoc budget again (budget.readmit).
         Transition("retriage", "Back to triage", frozenset({"accepted", "needs_info"}),
-                   "submitted", frozenset({"requester"}), ("note",), is_action=False),
+                   "submitted", frozenset({"requester"}), ("note",), is_action=False,
+                   done="sent the request back to triage"),
     ]
 }
+
+# How the timeline says what each transition did (templates read it as DONE).
+DONE = {name: t.done for name, t in TRANSITIONS.items()}
+
+
+def done_message(t, request):
+    """What the actor is told once transition ``t`` is done on ``request``."""
+    return t.done_message.format(request=request)
 
 
 class TransitionError(Refusal):
@@ -165,7 +224,9 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     ``impact``, ``is_exec_sponsored`` and ``exec_sponsor`` are the priority inputs of accept and
     approve (None keeps the request's value); the event records [old, new] of those changed.
     ``claim`` and ``assign`` are refused with LimitReached when the analyst who would work on
-    the request is at their WIP limit (see ``limits``); on LimitReached the caller rolls back.
+    the request is at their WIP limit (see ``wip``); on LimitReached the caller rolls back.
+    Once the change is flushed it is announced (``signals.request_transitioned``): the SLA
+    clocks, notifications and the ad-hoc budget react to it.
     """
     now = now or utcnow()
     t = TRANSITIONS.get(name)
@@ -193,10 +254,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if worker is not None:
         # Before any change to the request: this locks the worker's row and queries, and a
         # query autoflushes.
-        limits.check_wip(worker, actor)
-    # Before any change to the request too (it may read the settings, and a query autoflushes).
-    freed_budget = (name in ("cancel", "mark_duplicate")
-                    and limits.counts_this_week(request, now))
+        _refuse_over_limit(wip.check_wip(worker, actor))
     if url and len(url) > 500:
         raise MissingInput("url", "Keep the link under 500 characters.")
     if url and not url.lower().startswith(("http://", "https://")):
@@ -267,12 +325,15 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     db.session.add(event)
     flush_or_conflict(request)
     if worker is not None:
-        limits.recheck_wip(worker, actor)
-    clocks.refresh(request, now)
-    notifications.on_transition(request, event, now)
-    if freed_budget:
-        limits.place_freed(request.team, now)
+        _refuse_over_limit(wip.recheck_wip(worker, actor))
+    signals.request_transitioned.send(request, event=event, now=now)
     return event
+
+
+def _refuse_over_limit(problem):
+    """Raise LimitReached with ``problem``, the WIP check's refusal (None: no refusal)."""
+    if problem:
+        raise LimitReached(problem)
 
 
 def auto_resolve_due(now, settings_values=None):
@@ -360,22 +421,6 @@ def _move_watchers(duplicate, original):
         if email not in following:
             original.watchers.append(Watcher(email=email))
             following.add(email)
-
-
-# How the timeline says what a transition did, and how error messages name it.
-DONE = {
-    "accept": "accepted the request", "waitlist": "waitlisted the request",
-    "approve": "approved the request over budget", "release": "released the request from the waitlist",
-    "ask": "asked for more information", "answer": "answered",
-    "claim": "claimed the request", "assign": "assigned the request",
-    "block": "marked the request blocked",
-    "unblock": "unblocked the request", "unclaim": "put the request back in the backlog",
-    "deliver": "delivered", "confirm": "confirmed the delivery",
-    "auto_resolve": "resolved the request (no answer after delivery)",
-    "reopen": "reopened the request", "decline": "declined the request",
-    "mark_duplicate": "marked the request as a duplicate", "cancel": "cancelled the request",
-    "retriage": "sent the request back to triage",
-}
 
 
 # What happens next, in the requester's words, for each state (shown on the request page).

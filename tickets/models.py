@@ -37,14 +37,21 @@ STATES = {
     "duplicate": "Duplicate",
     "cancelled": "Cancelled",
 }
+# The counting words of DESIGN.md (Lifecycle), the same on every page, digest and report.
+# Backlog: open and not started (needs_info only ever waits before work starts).
+BACKLOG_STATES = frozenset({"submitted", "needs_info", "waitlisted", "accepted"})
+# In work: being worked on (blocked still counts toward WIP).
+IN_WORK_STATES = frozenset({"in_progress", "blocked"})
+# Open: before delivery; only an open request can still be declined, merged or cancelled.
+OPEN_STATES = BACKLOG_STATES | IN_WORK_STATES
+# Closed: finished one way or another. Delivered is neither open nor closed.
 CLOSED_STATES = frozenset({"resolved", "declined", "duplicate", "cancelled"})
-OPEN_STATES = frozenset(STATES) - CLOSED_STATES
-# States in which the request has not been delivered yet: where it can still be declined,
-# marked duplicate or cancelled. (DESIGN.md says "open states"; a delivered request is
-# confirmed or reopened instead.)
-BEFORE_DELIVERY = frozenset(
-    {"submitted", "needs_info", "waitlisted", "accepted", "in_progress", "blocked"}
-)
+# Committed: accepted by the team and not delivered yet: its queue and its work in progress.
+COMMITTED_STATES = frozenset({"accepted"}) | IN_WORK_STATES
+# Paused: the SLA clocks stop while the team waits on the requester or the budget.
+PAUSED_STATES = frozenset({"needs_info", "waitlisted"})
+# Waiting on the requester: a question to answer, or a delivery to confirm or reopen.
+WAITING_ON_REQUESTER_STATES = frozenset({"needs_info", "delivered"})
 
 KINDS = {
     "ad_hoc": ("Ad-hoc", "A one-off pull, report or answer"),
@@ -77,6 +84,9 @@ SIZES = {
     "L": ("Large", "1 to 2 weeks"),
     "XL": ("Extra large", "more than 2 weeks"),
 }
+
+# SLA classes (DESIGN.md, SLA), each with its own targets in the settings; highest first.
+SLA_CLASSES = {"high": "High", "standard": "Standard", "low": "Low"}
 
 # Event notifications a user can choose to receive by e-mail (issue 4).
 NOTIFICATIONS = {
@@ -275,7 +285,7 @@ class Request(db.Model):
     is_exec_sponsored = db.Column(db.Boolean, nullable=False, default=False)
     exec_sponsor = db.Column(db.String(120), nullable=False, default="")
     is_confidential = db.Column(db.Boolean, nullable=False, default=False)
-    # The deadline was closer than the lead time when submitted or last edited (limits.py).
+    # The deadline was closer than the lead time when submitted or last edited (lead_time.py).
     is_short_notice = db.Column(db.Boolean, nullable=False, default=False,
                                 server_default=db.false())
 
@@ -297,7 +307,7 @@ class Request(db.Model):
     # A lead's override of the queue position (1 is the top); the reason is its event's text.
     rank_override = db.Column(db.Integer)
 
-    # SLA (clocks.py): the class follows from the priority unless a lead set it.
+    # SLA (sla_clocks.py): the class follows from the priority unless a lead set it.
     sla_class = db.Column(db.String(10), nullable=False, default="standard",
                           server_default="standard")
     sla_class_is_set = db.Column(db.Boolean, nullable=False, default=False,
@@ -308,7 +318,7 @@ class Request(db.Model):
     delivered_at = db.Column(UTCDateTime)
     resolution_seconds = db.Column(db.Float)
     # The instants the running clocks reach at-risk and breached, so SQL can filter by SLA
-    # status; frozen states are encoded by clocks.py (see there). None: no clock runs.
+    # status; frozen states are encoded by sla_clocks.py (see there). None: no clock runs.
     sla_at_risk_at = db.Column(UTCDateTime)
     sla_due_at = db.Column(UTCDateTime)
 
@@ -340,8 +350,8 @@ class Request(db.Model):
     )
 
     @property
-    def is_open(self):
-        return self.state in OPEN_STATES
+    def is_closed(self):
+        return self.state in CLOSED_STATES
 
     @property
     def state_label(self):
@@ -471,8 +481,6 @@ append_only(SettingChange, "setting changes")
 
 
 # --- Mail (issue 4) -------------------------------------------------------------------------
-
-OUTBOX_STATUSES = ("pending", "sent")
 
 
 class OutboxMessage(db.Model):

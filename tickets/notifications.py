@@ -1,7 +1,7 @@
 """Event notifications by e-mail: who is told what, batched per recipient and request.
 
 A notification is queued in the outbox in the same transaction as the change that causes it
-(``on_transition`` is called by the lifecycle). Several events on one request for one recipient
+(``on_transition`` receives every transition: ``signals.request_transitioned``). Several events on one request for one recipient
 within ``BATCH_WINDOW`` make one mail: while the first message has not been sent (nor tried), a
 later event joins it and its text is rendered again with every event, so a burst of changes
 sends one message a few minutes after it started. Each recipient's preferences decide which
@@ -9,19 +9,11 @@ kinds of notification they get (models.NOTIFICATIONS); an unsubscribe link is in
 """
 from datetime import timedelta
 
-from . import mail
+from . import lifecycle, mail, signals
 from .extensions import db
-from .models import OutboxMessage, Request
+from .models import OPEN_STATES, PAUSED_STATES, OutboxMessage, Request
 
 BATCH_WINDOW = timedelta(minutes=3)
-
-# transition name -> (notification kind, who is told: "requester" or "assignee")
-ON_TRANSITION = {
-    "ask": ("question", "requester"),
-    "deliver": ("delivered", "requester"),
-    "assign": ("assigned", "assignee"),
-    "release": ("released", "requester"),
-}
 
 HEADLINES = {
     "question": "The data team has a question about your request",
@@ -37,9 +29,11 @@ def wants(user, kind):
     return user is not None and user.is_active and kind in (user.notifications or ())
 
 
+@signals.request_transitioned.connect
 def on_transition(request, event, now):
-    """Queue the notification a transition calls for, if its recipient wants it."""
-    rule = ON_TRANSITION.get(event.action)
+    """Queue the notification a transition calls for (its row's ``notify``), if its recipient
+    wants it."""
+    rule = lifecycle.TRANSITIONS[event.action].notify
     if rule is None:
         return None
     kind, who = rule
@@ -118,7 +112,7 @@ def sla_at_risk(now):
     queued = 0
     rows = db.session.scalars(
         db.select(Request)
-        .where(Request.state.in_(("accepted", "in_progress", "blocked", "submitted")),
+        .where(Request.state.in_(sorted(OPEN_STATES - PAUSED_STATES)),
                Request.assignee_id.is_not(None), Request.sla_at_risk_at <= now,
                Request.sla_due_at > now)
         .options(db.joinedload(Request.assignee))).all()

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, false, or_, true
 
 from .extensions import db
-from .models import BEFORE_DELIVERY, ROLES, Request, Watcher
+from .models import BACKLOG_STATES, OPEN_STATES, ROLES, Request, Watcher
 from .queries import id_matches
 
 EVERYONE = frozenset(ROLES)
@@ -55,17 +55,15 @@ ROLE_RULES = {
 # Who may be given a request to work on.
 WORKER_ROLES = tuple(sorted(ROLE_RULES["work"]))
 
-# Where a requester may still edit their request: work has not started.
-EDITABLE_BY_REQUESTER = frozenset({"submitted", "needs_info", "waitlisted", "accepted"})
-
 # Who triages a request: its team's analysts, and leads.
 TRIAGERS = frozenset({"team_analyst", "lead"})
 
 
 def _edits(request, found):
-    """Requesters edit their own request until work starts; leads edit any open request."""
-    return request.is_open and ("lead" in found or (
-        "requester" in found and request.state in EDITABLE_BY_REQUESTER))
+    """Requesters edit their own request until work starts (the backlog states); leads edit
+    any request not closed."""
+    return not request.is_closed and ("lead" in found or (
+        "requester" in found and request.state in BACKLOG_STATES))
 
 
 # action -> rule(request, relations): when the action applies to one request (seeing it is
@@ -73,12 +71,12 @@ def _edits(request, found):
 REQUEST_RULES = {
     "see": lambda request, found: True,
     "edit": _edits,
-    "comment": lambda request, found: request.is_open,
-    "change_kind": lambda request, found: (request.state in BEFORE_DELIVERY
+    "comment": lambda request, found: not request.is_closed,
+    "change_kind": lambda request, found: (request.state in OPEN_STATES
                                            and bool(TRIAGERS & found)),
     "edit_triaged_fields": lambda request, found: bool(TRIAGERS & found),
-    "override": lambda request, found: "lead" in found and request.state in BEFORE_DELIVERY,
-    "set_sla_class": lambda request, found: "lead" in found and request.state in BEFORE_DELIVERY,
+    "override": lambda request, found: "lead" in found and request.state in OPEN_STATES,
+    "set_sla_class": lambda request, found: "lead" in found and request.state in OPEN_STATES,
 }
 
 

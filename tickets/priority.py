@@ -34,8 +34,8 @@ ageing
 Every queue and request page shows these parts, for example
 ``impact 8 + urgency 5 (due in 3 days) + sponsor 2, / size M (3) + ageing 1.2 = 6.2``.
 
-The constants below are the defaults; they are read on every call, so settings may replace
-them. The functions only read the attributes ``business_impact``, ``deadline``,
+The constants below are the rule itself: no setting changes them, and the help page reads them
+(``urgency_table``), so it follows any change made here. The functions only read the attributes ``business_impact``, ``deadline``,
 ``is_exec_sponsored``, ``size``, ``created_at`` (and ``id`` for ranking) of a request, so any
 object with those attributes works.
 """

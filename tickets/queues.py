@@ -26,16 +26,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, false, or_
 from sqlalchemy.orm import joinedload
 
-from . import clocks, lifecycle, priority, settings
+from . import lifecycle, localtime, priority, sla_clocks
 from .extensions import db
-from .models import Event, Request, Team
+from .models import COMMITTED_STATES, IN_WORK_STATES, OPEN_STATES, Event, Request, Team
 from .policy import allowed, served_requests
 
-# States whose requests make the leads' backlog: waiting in a queue, or being worked.
-BACKLOG_STATES = ("accepted", "in_progress", "blocked")
-WORKING_STATES = ("in_progress", "blocked")
 MAX_POSITION = 1000
-# SLA statuses a queue can be filtered by (clocks.status_condition knows each).
+# SLA statuses a queue can be filtered by (sla_clocks.status_condition knows each).
 SLA_FILTERS = ("on_track", "at_risk", "breached", "paused")
 
 # What ranking and filtering read of each request: the score's inputs and the filters' columns.
@@ -109,11 +106,6 @@ class Place:
         return f"Position {self.position} of {self.total} in {self.team_name}\u2019s queue"
 
 
-def local_now(now, values=None):
-    """``now`` in the settings' timezone, the clock scores count the deadline's days with."""
-    return now.astimezone(settings.business_hours(values).tzinfo)
-
-
 def ordinal(number):
     """1st, 2nd, 3rd, 4th, 11th, 21st..."""
     if 10 <= number % 100 <= 20:
@@ -132,7 +124,7 @@ def position_text(position, total):
 
 def _sla_column(now):
     """A SQL column giving each open request's SLA status (None when no clock applies)."""
-    whens = [(clocks.status_condition(status, now), status) for status in SLA_FILTERS]
+    whens = [(sla_clocks.status_condition(status, now), status) for status in SLA_FILTERS]
     return case(*whens, else_=None).label("sla_status")
 
 
@@ -222,7 +214,7 @@ def positions(requests, now, values=None):
     team_ids = {req.team_id for req in requests if req.state == "accepted"}
     if not team_ids:
         return {}
-    now = local_now(now, values)
+    now = localtime.local_now(now, values)
     rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)), now)
     wanted = {req.id for req in requests}
     return {entry.id: (entry.position, entry.total)
@@ -284,10 +276,10 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
     accepted requests of ``queue_condition(user)``, merged across teams; ``team`` (an id) and
     ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements.
     """
-    now = local_now(now, values)
+    now = localtime.local_now(now, values)
     working = db.session.scalars(
         db.select(Request).where(Request.assignee_id == user.id,
-                                 Request.state.in_(WORKING_STATES))
+                                 Request.state.in_(IN_WORK_STATES))
         .options(joinedload(Request.team), joinedload(Request.requester),
                  joinedload(Request.assignee))).all()
     working_entries = sorted(
@@ -314,15 +306,15 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     have no queue position), then the accepted requests merged across teams (see the module's
     docstring), each with its position in its team's queue. Filters: ``team`` (id),
     ``analyst`` (assignee id, or "none" for nobody), ``kind``, ``sla`` (SLA status), ``state``
-    (one of BACKLOG_STATES; None: all three). One SQL statement: the filters apply in Python,
+    (one of COMMITTED_STATES; None: all three). One SQL statement: the filters apply in Python,
     since positions need every accepted request of each team anyway.
     """
-    now = local_now(now, values)
-    rows = _load_rows(Request.state.in_(BACKLOG_STATES), now, with_sla=True)
+    now = localtime.local_now(now, values)
+    rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
     queued = merge(_rank_teams(rows, now).values())
     working = sorted((Entry(row=row, explanation=priority.explain(row, now),
                             sla_status=row.sla_status)
-                      for row in rows if row.state in WORKING_STATES), key=_by_score)
+                      for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 
     def matches(entry, skip=None):
         row = entry.row
@@ -363,7 +355,7 @@ def can_override(request, user):
 
 def check_in_queue(request):
     """Raise InvalidTransition when ``request`` is delivered or closed: no longer in a queue."""
-    if request.state not in lifecycle.BEFORE_DELIVERY:
+    if request.state not in OPEN_STATES:
         raise lifecycle.InvalidTransition(
             f"This request is {request.state_label.lower()}: it is no longer in a queue.")
 
@@ -413,7 +405,7 @@ def detail_context(request, user, now, values=None):
     """Extra template values for the request page: queue position and rank override."""
     # Work already started has no place to move to: the form shows where a position matters
     # (waiting requests), or where one is set and might be cleared.
-    shown = request.state not in WORKING_STATES or request.rank_override is not None
+    shown = request.state not in IN_WORK_STATES or request.rank_override is not None
     return {
         "queue_place": place(request, now, values),
         "can_override": can_override(request, user) and shown,

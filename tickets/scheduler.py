@@ -62,9 +62,9 @@ def _auto_resolve(now):
 
 
 def _release_waitlisted(now):
-    from . import limits
+    from . import budget
 
-    return f"{len(limits.release_waitlisted(now))} waitlisted request(s) released"
+    return f"{len(budget.release_waitlisted(now))} waitlisted request(s) released"
 
 
 # In the order of the start-up round: every job that queues mail (notifications, digests)

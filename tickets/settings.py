@@ -12,13 +12,12 @@ import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
+from . import signals
+from .business_hours import BusinessHours, SlaTarget
 from .errors import Refusal
 from .extensions import db
-from .models import Setting, SettingChange, Team, User
+from .models import SLA_CLASSES, Setting, SettingChange, Team, User
 from .policy import allowed
-from .sla import BusinessHours, SlaTarget
-
-SLA_CLASSES = ("high", "standard", "low")
 
 DEFAULTS = {
     "wip_limit_default": 3,
@@ -52,10 +51,6 @@ LABELS = {
     "digest_time": "Weekly digest time",
 }
 
-# Settings that move SLA clocks: changing one recomputes every open request's clocks.
-CLOCK_SETTINGS = ("timezone", "working_days", "work_start", "work_end", "holidays",
-                  "sla_targets")
-
 # Bounds shared with the settings form, so the page and this module refuse the same values.
 WIP_LIMIT_RANGE = (1, 50)
 BUDGET_RANGE = (0, 1000)
@@ -68,7 +63,8 @@ MIN_WORKING_DAY_MINUTES = 60
 MAX_HOLIDAYS = 500
 HOLIDAY_YEARS = range(2000, 2200)
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# ``date.weekday()`` numbers (0 is Monday) in words: working days, the digest day.
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -237,9 +233,9 @@ def update(changes, actor, now):
     """Validate and store ``changes`` ({key: value}); audit each key whose value really changed.
 
     All values are checked before anything is written, including that the working day ends
-    after it starts. A change to the business hours, holidays or SLA targets recomputes every
-    open request's SLA clocks in the same transaction (``clocks.refresh_all``). Returns the
-    new ``SettingChange`` rows (none when nothing changed).
+    after it starts. Announces the changed keys (``signals.settings_changed``): a change to the
+    business hours, holidays or SLA targets recomputes every open request's SLA clocks in the
+    same transaction. Returns the new ``SettingChange`` rows (none when nothing changed).
     """
     before = current()
     after = dict(before)
@@ -264,10 +260,9 @@ def update(changes, actor, now):
         row.updated_by_id = _actor_id(actor)
         recorded.append(_record(key, before[key], after[key], actor, now))
     db.session.flush()
-    if any(change.key in CLOCK_SETTINGS for change in recorded):
-        from . import clocks  # clocks reads the settings: imported here, not at the top
-
-        clocks.refresh_all(now, after)
+    if recorded:
+        signals.settings_changed.send(keys=frozenset(change.key for change in recorded),
+                                      values=after, now=now)
     return recorded
 
 
@@ -327,7 +322,7 @@ def wip_limit_for(user, values=None):
 
 
 def business_hours(values=None):
-    """Return the working calendar of the settings as an ``sla.BusinessHours``."""
+    """Return the working calendar of the settings as an ``business_hours.BusinessHours``."""
     values = values or current()
     return _calendar(values["timezone"], tuple(values["working_days"]), values["work_start"],
                      values["work_end"], tuple(values.get("holidays", ())))
@@ -343,7 +338,7 @@ def _calendar(timezone, working_days, work_start, work_end, holidays):
 
 
 def sla_target(sla_class, values=None):
-    """Return the targets of ``sla_class`` (high, standard or low) as an ``sla.SlaTarget``."""
+    """Return the targets of ``sla_class`` (high, standard or low) as an ``business_hours.SlaTarget``."""
     if sla_class not in SLA_CLASSES:
         raise KeyError(sla_class)
     targets = (values or current())["sla_targets"][sla_class]
@@ -397,9 +392,10 @@ def format_value(key, value):
     if value is None:
         return "\u2014"
     if key == "digest_weekday" and _is_int(value) and 0 <= value <= 6:
-        return WEEKDAY_NAMES[value]
+        return WEEKDAY_NAMES[value][:3]
     if key == "working_days" and isinstance(value, list):
-        return ", ".join(WEEKDAY_NAMES[day] for day in value if _is_int(day) and 0 <= day <= 6)
+        return ", ".join(WEEKDAY_NAMES[day][:3] for day in value
+                         if _is_int(day) and 0 <= day <= 6)
     if key == "holidays" and isinstance(value, list):
         if not value:
             return "none"

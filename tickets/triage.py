@@ -6,22 +6,21 @@ which every analyst and lead sees (``Request.is_central``). Confidential request
 only to their requester, assignee and leads (DESIGN.md, Roles), central or not.
 
 The triage page shows, oldest first: the requests of the user's teams, the central queue, and
-for leads the ad-hoc requests waitlisted over their team's budget (``limits`` waitlists and
+for leads the ad-hoc requests waitlisted over their team's budget (``budget`` waitlists and
 releases them). Each function here changes the session and flushes; the caller commits.
 """
 from sqlalchemy import and_, case, exists, false, func, or_
 
-from . import clocks, limits, settings
+from . import budget, settings, sla_clocks
 from .extensions import db
 from .lifecycle import (
-    BEFORE_DELIVERY,
     ConcurrentChange,
     InvalidTransition,
     MissingInput,
     NotAllowed,
     flush_or_conflict,
 )
-from .models import KINDS, Event, Request, User, team_memberships
+from .models import KINDS, OPEN_STATES, Event, Request, User, team_memberships
 from .policy import allowed, served_requests
 
 # The triage page's sections, in page order: key -> (label for analysts, label for leads).
@@ -100,15 +99,15 @@ def over_budget(requests, now, settings_values=None):
     for the usage of their teams, none when no team has a budget)."""
     requests = list(requests)
     teams = {r.team_id: r.team for r in requests if r.team.weekly_ad_hoc_budget is not None}
-    used = limits.ad_hoc_usage_by_team(teams, now, settings_values) if teams else {}
+    used = budget.ad_hoc_usage_by_team(teams, now, settings_values) if teams else {}
     reasons = {}
     for request in requests:
         team = request.team
         if request.state == "waitlisted":
-            reasons[request.id] = "Waitlisted: " + limits.budget_line(team, used.get(team.id, 0))
-        elif (team.id in teams and limits.is_over_budget(team, used[team.id])
-              and limits.counts_this_week(request, now, settings_values)):
-            reasons[request.id] = limits.budget_line(team, used[team.id])
+            reasons[request.id] = "Waitlisted: " + budget.budget_line(team, used.get(team.id, 0))
+        elif (team.id in teams and budget.is_over_budget(team, used[team.id])
+              and budget.counts_this_week(request, now, settings_values)):
+            reasons[request.id] = budget.budget_line(team, used[team.id])
     return reasons
 
 
@@ -119,7 +118,7 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
     event with data {"changes": {"kind": [old, new]}} and ``note`` as its text; return it.
 
     Leaving ad-hoc gives the request's place in the weekly budget back; becoming ad-hoc takes
-    one without waitlisting it (limits.kind_changed). Raises ConcurrentChange when the request
+    one without waitlisting it (budget.kind_changed). Raises ConcurrentChange when the request
     changed since ``expected_version``, InvalidTransition once it is delivered or closed,
     NotAllowed for anyone else than its triaging analysts and leads, and MissingInput("kind")
     for an unknown or unchanged kind.
@@ -128,7 +127,7 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
         raise ConcurrentChange(
             "Someone else changed this request while you were looking at it "
             f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again.")
-    if request.state not in BEFORE_DELIVERY:
+    if request.state not in OPEN_STATES:
         raise InvalidTransition(
             f"This request is now {request.state_label.lower()}, so its kind can no longer "
             "change. Nothing was changed.")
@@ -146,8 +145,8 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
                   data={"changes": {"kind": [old_kind, kind]}}, created_at=now)
     db.session.add(event)
     flush_or_conflict(request)
-    limits.kind_changed(request, old_kind, now, values)
-    clocks.refresh(request, now)
+    budget.kind_changed(request, old_kind, now, values)
+    sla_clocks.refresh(request, now)
     return event
 
 

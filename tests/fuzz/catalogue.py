@@ -16,7 +16,8 @@ from tickets.forms.requests import CommentForm, RequestForm
 from tickets.forms.settings import SettingsForm
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
-from tickets.models import DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES
+from tickets.models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES,
+                            SLA_CLASSES)
 
 from .strategies import MISSING, future_date, printable
 from .world import ANONYMOUS, ROLES as ROLES_ALL
@@ -377,10 +378,10 @@ RANK = Form(
 
 SLA_CLASS = Form(
     "sla_class", "sla.set_class", "/requests/<int:request_id>/sla-class", ("lead",),
-    fields=(Field("sla_class", "select", choices=("", *settings.SLA_CLASSES)),
+    fields=(Field("sla_class", "select", choices=("", *SLA_CLASSES)),
             Field("reason", "textarea", 2000), version(), PATH_ID),
     valid=lambda context: st.fixed_dictionaries({
-        "sla_class": st.sampled_from(("", *settings.SLA_CLASSES)), "reason": paragraph(),
+        "sla_class": st.sampled_from(("", *SLA_CLASSES)), "reason": paragraph(),
         "version": current_version(context), "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/sla-class"), build=_any_state, prefix="sla",
     form_class=SlaClassForm)
@@ -447,7 +448,7 @@ EDIT_USER = Form(
 
 TIMEZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Chatham",
              "Pacific/Kiritimati", "America/St_Johns", "Australia/Lord_Howe")
-SLA_FIELDS = tuple(f"sla_{sla_class}_{target}" for sla_class in settings.SLA_CLASSES
+SLA_FIELDS = tuple(f"sla_{sla_class}_{target}" for sla_class in SLA_CLASSES
                    for target in ("first_response", "resolution"))
 
 
@@ -499,7 +500,7 @@ def settings_answers(draw, context):
         "auto_resolve_days": str(draw(st.integers(*settings.AUTO_RESOLVE_RANGE))),
     }
     shortest, longest = settings.SLA_HOURS_RANGE
-    for sla_class in settings.SLA_CLASSES:
+    for sla_class in SLA_CLASSES:
         first = draw(st.integers(longest // 2 if extreme else shortest, longest - 1))
         values[f"sla_{sla_class}_first_response"] = str(first)
         values[f"sla_{sla_class}_resolution"] = str(draw(st.integers(first + 1, longest)))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tickets import lifecycle, mail
 from tickets.extensions import db
-from tickets.models import Request, Team, User
+from tickets.models import OPEN_STATES, Request, Team, User
 
 # Who plays each role (the analyst is embedded in Marketing; Finance has no analyst, so its
 # requests go to the central triage queue).
@@ -114,7 +114,7 @@ class Context:
             return
         with self.app.app_context():
             state = db.session.get(Request, self.request_id).state
-        if state in lifecycle.BEFORE_DELIVERY:
+        if state in OPEN_STATES:
             self.make.act(self.request_id, "cancel", self.world.lead)
 
     # --- values strategies read -------------------------------------------------------------

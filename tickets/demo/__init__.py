@@ -14,7 +14,7 @@ and the plan of the demo's requests), ``histories`` (scheduling and playing them
 """
 from datetime import timezone
 
-from .. import clocks
+from .. import sla_clocks
 from ..extensions import db
 from ..models import OutboxMessage, User, utcnow
 from .histories import Seeder
@@ -33,7 +33,7 @@ def seed_demo(now=None):
     Seeder(now).run()
     db.session.flush()
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
-    clocks.refresh_all(now)
+    sla_clocks.refresh_all(now)
     # The seeder replays weeks of history: nobody is told about it by mail.
     db.session.execute(db.delete(OutboxMessage))
     return True

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func
 
-from .. import intake, lifecycle, limits, people, queues, settings
+from .. import budget, intake, lifecycle, localtime, people, queues, settings
 from ..extensions import db
-from ..models import OPEN_STATES, Team, User
+from ..models import CLOSED_STATES, IN_WORK_STATES, Team, User
 from .stories import ACTORS, PLAN, STORIES, THIS_WEEK, Planned
 from .teams import DEMO_BUDGETS, DEMO_PASSWORD, SELF_SERVE, TEAM_LISTS, TEAMS, USERS
 from .texts import (CANCEL_NOTES, COMMENTS, DECLINE_NOTES, RATINGS, REDELIVERY_NOTES,
@@ -83,16 +83,16 @@ class Seeder:
         rule (those over Customer Support's budget are waitlisted), and release what has room
         (as the weekly job would)."""
         lead = self.users["lead@example.com"]
-        for name, budget in DEMO_BUDGETS.items():
-            settings.set_team_budget(self.teams[name], budget, lead, joined)
-        start = max(limits.week_start(self.now), self.now - timedelta(days=2))
+        for name, weekly in DEMO_BUDGETS.items():
+            settings.set_team_budget(self.teams[name], weekly, lead, joined)
+        start = max(localtime.week_start(self.now), self.now - timedelta(days=2))
         at = start
         for row in THIS_WEEK:
             item = self._plan(row)
             at = _between(at, self.now, self.rng.uniform(0.2, 0.5))
             item.times = [at]
             self._play(item)
-        limits.release_waitlisted(self.now)
+        budget.release_waitlisted(self.now)
         # A lead's reason to move one request to the top of its team's queue.
         queues.override_rank(self.requests_by_key["win_loss"], lead, 1,
                              "The CRO presents win/loss at Friday's board meeting.",
@@ -185,10 +185,10 @@ class Seeder:
             worker = self.rng.choice(self.leads)
         else:
             candidates = self._members(team, "analyst")
-            if final in ("in_progress", "blocked"):
+            if final in IN_WORK_STATES:
                 candidates = [a for a in candidates if self.wip.get(a.id, 0) < WIP_LIMIT]
             worker = self.rng.choice(candidates or self.leads)
-        if final in ("in_progress", "blocked"):
+        if final in IN_WORK_STATES:
             self.wip[worker.id] = self.wip.get(worker.id, 0) + 1
         return worker
 
@@ -204,7 +204,7 @@ class Seeder:
             return (self.now + timedelta(days=row.deadline_in)).date()
         if self.rng.random() < 0.25:
             return None
-        if final in OPEN_STATES:
+        if final not in CLOSED_STATES:
             return (self.now + timedelta(days=self.rng.randint(5, 35))).date()
         return (created + timedelta(days=self.rng.randint(7, 30))).date()
 

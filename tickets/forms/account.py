@@ -6,7 +6,8 @@ from wtforms.validators import Length, ValidationError
 
 from ..models import NOTIFICATIONS
 from ..people import PASSWORD_LENGTH, password_problem
-from .base import WEEKDAYS, DatadeskForm, options, required, strip
+from ..settings import WEEKDAY_NAMES
+from .base import DatadeskForm, options, required, strip
 
 
 class LoginForm(FlaskForm):
@@ -32,8 +33,8 @@ class PreferencesForm(DatadeskForm):
     def __init__(self, *args, default_weekday=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.digest_weekday.choices = options(
-            [("", f"The team's default ({WEEKDAYS[default_weekday]})")]
-            + [(str(day), name) for day, name in enumerate(WEEKDAYS)])
+            [("", f"The team's default ({WEEKDAY_NAMES[default_weekday]})")]
+            + [(str(day), name) for day, name in enumerate(WEEKDAY_NAMES)])
 
     def validate_digest_weekday(self, field):
         if field.data not in ("", *map(str, range(7))):

@@ -6,13 +6,14 @@ from datetime import date, time
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
+from ..models import SLA_CLASSES
 from ..settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE,
-                        MAX_HOLIDAYS, SLA_HOURS_RANGE, WIP_LIMIT_RANGE, timezones,
+                        MAX_HOLIDAYS, SLA_HOURS_RANGE, WEEKDAY_NAMES, WIP_LIMIT_RANGE, timezones,
                         working_day_error)
-from .base import WEEKDAYS, DatadeskForm, NumberField, int_or_none, number_in, options, strip
+from .base import DatadeskForm, NumberField, int_or_none, number_in, options, strip
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-WEEKDAY_CHOICES = list(enumerate(WEEKDAYS))
+WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
 
 
 def sla_hours(form, field):
@@ -64,7 +65,7 @@ class SettingsForm(DatadeskForm):
         description="A delivery nobody confirms or reopens is resolved after this many days.",
         validators=[number_in(*AUTO_RESOLVE_RANGE, "Enter a whole number of days from 1 to 365.")])
 
-    SLA_CLASSES = ("high", "standard", "low")
+    SLA_CLASSES = tuple(SLA_CLASSES)  # the settings page has a row of targets per class
 
     @classmethod
     def for_people(cls, teams, analysts):

@@ -3,6 +3,7 @@ to catch concurrent changes."""
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
 
+from ..lifecycle import TRANSITIONS
 from ..models import DECLINE_REASONS, IMPACTS, SIZES
 from .base import DatadeskForm, int_or_none, options, required, strip, version_field, web_link
 
@@ -155,7 +156,7 @@ class AssignForm(TransitionForm):
                                        "blocked, of their limit.")
 
     def set_choices(self, people):
-        """``people``: (user, WipStatus) pairs, as ``limits.assignable_people`` returns them."""
+        """``people``: (user, WipStatus) pairs, as ``wip.assignable_people`` returns them."""
         self.assignee.choices = [("", "Choose an analyst\u2026")] + [
             (str(user.id), f"{user.name} ({wip.count} of {wip.limit})") for user, wip in people]
 
@@ -164,20 +165,20 @@ class AssignForm(TransitionForm):
             raise ValidationError("Choose who works on the request.")
 
 
-TRANSITION_FORMS = {
+# The form of each ``form`` key of the lifecycle table (lifecycle.Transition.form).
+FORMS_BY_KEY = {
     "accept": AcceptForm,
-    "approve": AcceptForm,
     "ask": AskForm,
     "answer": AnswerForm,
-    "claim": TransitionForm,
+    "plain": TransitionForm,
     "assign": AssignForm,
     "block": BlockForm,
-    "unblock": TransitionForm,
-    "unclaim": TransitionForm,
     "deliver": DeliverForm,
     "confirm": ConfirmForm,
     "reopen": ReopenForm,
     "decline": DeclineForm,
-    "mark_duplicate": DuplicateForm,
-    "cancel": OptionalNoteTransitionForm,
+    "duplicate": DuplicateForm,
+    "optional_note": OptionalNoteTransitionForm,
 }
+# {transition name: form class} of every action a person takes on the web.
+TRANSITION_FORMS = {t.name: FORMS_BY_KEY[t.form] for t in TRANSITIONS.values() if t.form}

@@ -3,8 +3,7 @@ kind, its SLA class and its place in the team's queue."""
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
-from ..models import KINDS
-from ..settings import SLA_CLASSES
+from ..models import KINDS, SLA_CLASSES
 from .base import DatadeskForm, NumberField, number_in, options, required, strip, version_field
 
 
@@ -36,8 +35,7 @@ class SlaClassForm(DatadeskForm):
     version = version_field()
     sla_class = SelectField(
         "SLA class", validate_choice=False,
-        choices=options([("", "Follow priority"), *((name, name.capitalize())
-                                                    for name in SLA_CLASSES)]),
+        choices=options([("", "Follow priority"), *SLA_CLASSES.items()]),
         description="Follow priority: the class the priority rule gives (see Help).")
     reason = TextAreaField("Reason", filters=[strip],
                            description="Recorded on the timeline, where the requester sees it.",

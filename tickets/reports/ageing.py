@@ -1,7 +1,7 @@
 """Ageing work in progress: every open request as a dot, by state and age, coloured by SLA."""
 from sqlalchemy import case, func, select
 
-from .. import clocks, settings
+from .. import settings, sla_clocks
 from ..extensions import db
 from ..models import STATES, Request
 from .charts import Series, chart
@@ -21,9 +21,9 @@ def _jitter(request_id):
 
 
 def _sla_status_column(now):
-    return case(*((clocks.status_condition(status, now), status)
+    return case(*((sla_clocks.status_condition(status, now), status)
                   for status in ("breached", "at_risk", "on_track")),
-                (Request.state.in_(clocks.PAUSED_STATES), "paused"), else_="stopped")
+                (Request.state.in_(sla_clocks.PAUSED_STATES), "paused"), else_="stopped")
 
 
 @chart("ageing_wip", "Ageing work in progress",
@@ -54,13 +54,13 @@ def ageing_wip(spec, filters, now):
         x = round(FLOW_STATES.index(row.state) + _jitter(row.id), 3)
         points[row.sla].append({"x": x, "y": age, "id": row.id})
         table.append([row.id, "(confidential)" if row.is_confidential else row.title,
-                      STATES[row.state], age, clocks.SLA_STATUS_LABELS[row.sla]])
+                      STATES[row.state], age, sla_clocks.SLA_STATUS_LABELS[row.sla]])
     how = spec.how_to_read
     if notes["capped"]:
         how += f" Showing the {len(rows):,} oldest of {total:,}."
     return spec.chart(
         how_to_read=how, type="scatter", labels=[STATES[state] for state in FLOW_STATES],
-        series=[Series(clocks.SLA_STATUS_LABELS[status], points[status], {"status": status})
+        series=[Series(sla_clocks.SLA_STATUS_LABELS[status], points[status], {"status": status})
                 for status in SLA_STATUS_ORDER if points[status]],
         columns=["Request", "Title", "State", "Age (days)", "SLA"], rows=table,
         x_label="State", y_label="Age (days)", notes=notes)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import false
 
 from ..models import KINDS, Request
+from ..queries import MAX_ID
 
 DEFAULT_WEEKS = 12  # the range shown when none is chosen
 MAX_DAYS = 366 * 5  # the longest range a chart may cover
@@ -13,7 +14,6 @@ MAX_DAYS = 366 * 5  # the longest range a chart may cover
 # stay representable in every timezone.
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2199, 12, 31)
-LARGEST_ID = 2**31 - 1  # ids beyond a PostgreSQL integer are no id at all
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _date_arg(args, name):
 def _id_arg(args, name):
     value = _arg(args, name)
     if (not value.isascii() or not value.isdigit() or len(value) > 10
-            or not 1 <= int(value) <= LARGEST_ID):
+            or not 1 <= int(value) <= MAX_ID):
         return None
     return int(value)
 

@@ -5,14 +5,15 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from .. import settings
 from ..extensions import db
-from ..models import OPEN_STATES, STATES, Event, Request
+from ..models import CLOSED_STATES, STATES, Event, Request
 from .charts import Series, chart
 from .filters import conditions
 from .periods import period_of
 from .series import running
 
-# The open states in the order work flows through them (also the x categories of ageing_wip).
-FLOW_STATES = tuple(state for state in STATES if state in OPEN_STATES)
+# The states not closed yet (the open ones and delivered), in the order work flows through
+# them (also the x categories of ageing_wip).
+FLOW_STATES = tuple(state for state in STATES if state not in CLOSED_STATES)
 
 
 @chart("cumulative_flow", "Cumulative flow",

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Float, and_, case, cast, extract, func, liter
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from .. import settings
+from .. import localtime
 
 
 class Epoch(FunctionElement):
@@ -122,8 +122,8 @@ class Period:
 
 def period_of(filters, now, values):
     """The local days of ``filters``' range up to today, in the settings' timezone."""
-    zone = settings.business_hours(values).tzinfo
-    today = now.astimezone(zone).date()
+    zone = localtime.zone(values)
+    today = localtime.local_today(now, values)
     last = min(filters.end, today)
     days = max(0, (last - filters.start).days + 1)
     start_at = datetime.combine(filters.start, time(0), tzinfo=zone).astimezone(UTC)

@@ -1,9 +1,9 @@
 """SLA attainment: the share of first responses and deliveries within their class's target."""
 from sqlalchemy import case, func, literal, select, union_all
 
-from .. import clocks, settings
+from .. import settings
 from ..extensions import db
-from ..models import Request
+from ..models import SLA_CLASSES, Request
 from .charts import Series, chart
 from .filters import conditions
 from .periods import period_of
@@ -14,7 +14,7 @@ def _target_seconds(which, values):
     """SQL: the target in business seconds of the request's SLA class for ``which`` clock."""
     return case(*((Request.sla_class == sla_class,
                    getattr(settings.sla_target(sla_class, values), f"{which}_seconds"))
-                  for sla_class in settings.SLA_CLASSES))
+                  for sla_class in SLA_CLASSES))
 
 
 @chart("sla_attainment", "SLA attainment",
@@ -58,7 +58,7 @@ def sla_attainment(spec, filters, now):
             weekly = totals[measure, sla_class] = [[0, 0] for _ in labels]
         weekly[week][0] += int(met or 0)
         weekly[week][1] += count
-        line = table.setdefault((week, settings.SLA_CLASSES.index(sla_class), names[team_id]),
+        line = table.setdefault((week, list(SLA_CLASSES).index(sla_class), names[team_id]),
                                 [0, 0, 0, 0])
         offset = 0 if measure == "first_response" else 2
         line[offset] += int(met or 0)
@@ -66,18 +66,18 @@ def sla_attainment(spec, filters, now):
     series = []
     for measure, measure_label in (("first_response", "First response"),
                                    ("resolution", "Resolution")):
-        for sla_class in settings.SLA_CLASSES:
+        for sla_class in SLA_CLASSES:
             weekly = totals.get((measure, sla_class))
             if weekly is None:
                 continue
             series.append(Series(
-                f"{measure_label}, {clocks.SLA_CLASS_LABELS[sla_class].lower()}",
+                f"{measure_label}, {SLA_CLASSES[sla_class].lower()}",
                 [round(100 * met / total, 1) if total else None for met, total in weekly],
                 {"measure": measure, "sla_class": sla_class}))
     return spec.chart(
         type="line", labels=labels, series=series,
         columns=["Week of", "SLA class", "Team", "First responses met", "First responses",
                  "Deliveries met", "Deliveries"],
-        rows=[[labels[week], clocks.SLA_CLASS_LABELS[settings.SLA_CLASSES[class_index]], team,
+        rows=[[labels[week], list(SLA_CLASSES.values())[class_index], team,
                *counts] for (week, class_index, team), counts in sorted(table.items())],
         x_label="Week of", y_label="Within target (%)")

@@ -6,9 +6,9 @@ from .. import mail, people
 from ..errors import run_action
 from ..extensions import csrf, db
 from ..forms.account import ChangePasswordForm, PreferencesForm
-from ..forms.base import WEEKDAYS
 from ..models import NOTIFICATIONS, User, utcnow
 from ..policy import allowed
+from ..queries import MAX_ID
 from ..sessions import revoke_sessions
 from .auth import count_as_failed_attempt
 from .helpers import keep_this_browser_logged_in
@@ -39,7 +39,7 @@ def _saved_preferences():
 
 def _preferences_page(form, password_form, status):
     return render_template("mail/preferences.html", form=form, password_form=password_form,
-                           notifications=notifications_for(current_user), weekdays=WEEKDAYS), status
+                           notifications=notifications_for(current_user)), status
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
@@ -161,7 +161,7 @@ def _previewed_user():
     wanted = request.args.get("user", type=int) or current_user.id
     if wanted != current_user.id and not allowed(current_user, "preview_any_digest"):
         abort(403)
-    user = db.session.get(User, wanted) if 0 < wanted <= 2**31 - 1 else None
+    user = db.session.get(User, wanted) if 0 < wanted <= MAX_ID else None
     if user is None:
         abort(404)
     return user

@@ -4,11 +4,11 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased
 
-from .. import clocks, lifecycle, limits, queues, settings
+from .. import lifecycle, localtime, queues, settings, sla_clocks, wip
 from ..errors import run_action
 from ..extensions import db
 from ..forms.triage import OverrideForm
-from ..models import KINDS, STATES, Request, Team, User, utcnow
+from ..models import COMMITTED_STATES, KINDS, STATES, Request, Team, User, utcnow
 from ..policy import WORKER_ROLES, get_visible_request_or_404, require
 from ..queries import MAX_ID
 from .reports import csv_response
@@ -69,12 +69,12 @@ def queue():
     claim = lifecycle.TRANSITIONS["claim"]
     return render_template(
         "queue/queue.html", found=found, page=page, filters=filters, teams=teams,
-        wip=limits.wip_status(current_user, values), now=now,
-        sla_views={entry.id: clocks.status(entry.request, now, values)
+        wip=wip.wip_status(current_user, values), now=now,
+        sla_views={entry.id: sla_clocks.status(entry.request, now, values)
                    for entry in [*found.working, *page.items]},
         can_claim={entry.id: lifecycle.may_take(claim, entry.request, current_user)
                    for entry in page.items},
-        sla_labels=clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
+        sla_labels=sla_clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
     )
 
 
@@ -97,14 +97,15 @@ def _queue_csv(found, now, values):
                 yield [section, entry.position, entry.total, req.id, req.title,
                        req.state_label, req.kind_label, req.team.name,
                        round(entry.explanation.total, 2), req.deadline,
-                       clocks.SLA_STATUS_LABELS[clocks.status(req, now, values).status],
+                       sla_clocks.SLA_STATUS_LABELS[sla_clocks.status(req, now, values).status],
                        f"{link}{req.id}"]
 
-    day = limits.local_date(now, values).isoformat()
+    day = localtime.local_today(now, values).isoformat()
     return csv_response(f"queue_{day}.csv", QUEUE_CSV_COLUMNS, lines())
 
 
-BACKLOG_STATE_CHOICES = {state: STATES[state] for state in queues.BACKLOG_STATES}
+BACKLOG_STATE_CHOICES = {state: label for state, label in STATES.items()
+                         if state in COMMITTED_STATES}
 
 
 @bp.route("/backlog")
@@ -131,8 +132,8 @@ def backlog():
     return render_template(
         "queue/backlog.html", found=found, page=page, filters=filters, teams=teams,
         analysts=analysts, now=now, states=BACKLOG_STATE_CHOICES,
-        sla_views={entry.id: clocks.status(entry.request, now, values) for entry in page.items},
-        sla_labels=clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
+        sla_views={entry.id: sla_clocks.status(entry.request, now, values) for entry in page.items},
+        sla_labels=sla_clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
     )
 
 
@@ -151,7 +152,7 @@ def _backlog_csv(entries, now, values):
     details = db.select(Request.id, Request.title, Team.name, assignee.name).join(
         Team, Request.team_id == Team.id).outerjoin(
         assignee, Request.assignee_id == assignee.id).where(
-        Request.state.in_(queues.BACKLOG_STATES)).execution_options(yield_per=1000)
+        Request.state.in_(COMMITTED_STATES)).execution_options(yield_per=1000)
     link = url_for("requests.detail", request_id=0, _external=True)[:-1]
 
     def lines():
@@ -163,9 +164,9 @@ def _backlog_csv(entries, now, values):
             yield [entry.position, entry.total, row.id, detail[1], STATES[row.state],
                    KINDS[row.kind][0], detail[2], detail[3], round(entry.explanation.total, 2),
                    entry.explanation.days_waited, row.deadline,
-                   clocks.SLA_STATUS_LABELS.get(entry.sla_status, ""), f"{link}{row.id}"]
+                   sla_clocks.SLA_STATUS_LABELS.get(entry.sla_status, ""), f"{link}{row.id}"]
 
-    filename = f"backlog_{limits.local_date(now, values).isoformat()}.csv"
+    filename = f"backlog_{localtime.local_today(now, values).isoformat()}.csv"
     return csv_response(filename, BACKLOG_CSV_COLUMNS, lines())
 
 

@@ -21,7 +21,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
 from flask_login import current_user
 
-from .. import limits, reports
+from .. import localtime, reports
 from ..extensions import db
 from ..forms.reports import ReportFiltersForm
 from ..models import KINDS, Team, User, utcnow
@@ -93,7 +93,7 @@ def _read_filters():
 
     Three SQL statements: the settings (today's date), the teams and the analysts.
     """
-    today = limits.local_date(utcnow())
+    today = localtime.local_today(utcnow())
     filters = reports.parse_filters(request.args, today, current_user)
     teams = _teams_for(current_user)
     analysts = db.session.scalars(db.select(User).where(

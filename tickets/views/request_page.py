@@ -3,13 +3,14 @@ to it (a form with errors, a refusal, a conflict)."""
 from flask import render_template
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
-from ..policy import allowed, get_visible_request_or_404, visible_requests
+from .. import (forecast, intake, lifecycle, localtime, priority, queues, settings, sla_clocks,
+               triage, wip)
 from ..extensions import db
 from ..forms.requests import CommentForm
 from ..forms.transitions import TRANSITION_FORMS
 from ..forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from ..models import Event, Request, utcnow
+from ..policy import allowed, get_visible_request_or_404, visible_requests
 
 # The names the page's forms are sent back under, besides the transitions' own names.
 COMMENT, KIND, SLA_CLASS, RANK = "comment", "kind", "sla_class", "rank"
@@ -35,7 +36,7 @@ def render_request_page(request_id, viewer, forms=None, status=200):
     transitions = lifecycle.available_transitions(req, viewer)
     action_forms = {t.name: sent.get(t.name) or transition_form(t.name, req, values)
                     for t in transitions}
-    sla = clocks.detail_context(req, viewer, now, values)
+    sla = sla_clocks.detail_context(req, viewer, now, values)
     queue = queues.detail_context(req, viewer, now, values)
     decisions = triage.detail_context(req, viewer, now)
     page_forms = {
@@ -61,8 +62,8 @@ def render_request_page(request_id, viewer, forms=None, status=200):
         can_edit=allowed(viewer, "edit", req), can_comment=allowed(viewer, "comment", req),
         original=_original(req, viewer), duplicates=_duplicates(req, viewer),
         describe_change=intake.describe_change, field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, queues.local_now(now, values)) if req.is_open else None,
-        wip=limits.wip_status(viewer, values) if "claim" in action_forms else None,
+        score=priority.explain(req, localtime.local_now(now, values)) if not req.is_closed else None,
+        wip=wip.wip_status(viewer, values) if "claim" in action_forms else None,
     ), status
 
 
@@ -71,9 +72,10 @@ def transition_form(name, req, values):
     (the triage page offers some of them too)."""
     form = TRANSITION_FORMS[name](formdata=None, prefix=name)
     form.version.data = req.version
-    if name == "assign":
-        form.set_choices(limits.assignable_people(values))
-    if name in ("accept", "approve"):
+    needs = lifecycle.TRANSITIONS[name].needs
+    if "assignee" in needs:
+        form.set_choices(wip.assignable_people(values))
+    if "priority" in needs:
         form.prefill(req)  # the priority inputs start from the requester's values
     return form
 

@@ -14,7 +14,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import clocks, forecast, intake, lifecycle, limits, priority, queues, settings, triage
+from .. import (budget, forecast, intake, lead_time, lifecycle, localtime, priority, queues,
+               settings, sla_clocks, triage, wip)
 from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, RequestForm
@@ -42,11 +43,6 @@ SORTS = {
 }
 
 
-def _today():
-    """Today in the team's timezone (settings), the same day the short-notice rule uses."""
-    return limits.local_date(utcnow())
-
-
 def _active_teams():
     return db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
 
@@ -70,7 +66,7 @@ def index():
 def new():
     """The intake form."""
     teams = _active_teams()
-    form = RequestForm(today=_today(), teams=teams)
+    form = RequestForm(today=localtime.local_today(utcnow()), teams=teams)
     if request.method == "GET":
         home = next((team for team in current_user.teams if team.is_active), None)
         if home is not None:
@@ -94,8 +90,8 @@ def _render_form(form, editing, teams, lock_notes=None):
     under each field triage decided on, what changing it does (``lock_notes``)."""
     values = settings.current()
     now = utcnow()
-    cutoff = limits.short_notice_cutoff(limits.local_date(now, values), values)
-    lines = limits.budget_lines(teams, now, values)
+    cutoff = lead_time.short_notice_cutoff(localtime.local_today(now, values), values)
+    lines = budget.budget_lines(teams, now, values)
     return render_template("requests/form.html", form=form, editing=editing, cutoff=cutoff,
                            budget_lines={str(key): line for key, line in lines.items() if line},
                            budget_line=lines.get(form.team_id.data, ""),
@@ -113,7 +109,7 @@ def edit(request_id):
     if req.team not in teams:
         teams.append(req.team)
     rules = intake.edit_rules(req, current_user)
-    form = RequestForm(obj=req, today=_today(), teams=teams, read_only=intake.read_only(rules))
+    form = RequestForm(obj=req, today=localtime.local_today(utcnow()), teams=teams, read_only=intake.read_only(rules))
     if not form.watchers.raw_data:
         # Shown as they are; a post without the field (not an emptied one) changes nothing.
         form.watchers.data = "\n".join(req.watcher_emails)
@@ -203,17 +199,18 @@ def act(request_id, name):
     if not possible:
         return render_request_page(request_id, current_user, status=possible.status)
     form = form_class(prefix=name)
-    if name == "assign":
-        form.set_choices(limits.assignable_people())
+    if "assignee" in t.needs:
+        form.set_choices(wip.assignable_people())
     if form.validate_on_submit():
         target = request.form.get("next", "")
         back = target if is_safe_next(target) else None
         done = run_action(
             lambda: lifecycle.transition(req, name, current_user,
                                          expected_version=form.version.data,
-                                         **_transition_inputs(name, form)),
+                                         **_transition_inputs(t, form)),
             form=form,
-            success=lambda _: (f"#{req.id} {req.title}: " if back else "") + _done_message(name, req))
+            success=lambda _: ((f"#{req.id} {req.title}: " if back else "")
+                               + lifecycle.done_message(t, req)))
         if done:
             return redirect(back or url_for("requests.detail", request_id=req.id))
         status = done.status
@@ -222,43 +219,21 @@ def act(request_id, name):
     return render_request_page(request_id, current_user, {name: form}, status=status)
 
 
-def _transition_inputs(name, form):
-    """The inputs of ``lifecycle.transition`` from the validated ``form`` of transition ``name``."""
+def _transition_inputs(t, form):
+    """The inputs of ``lifecycle.transition`` from the validated ``form`` of transition ``t``."""
     inputs = {key: form[key].data for key in ("note", "size", "url", "reason", "rating")
               if key in form}
-    if name in ("accept", "approve"):
+    if "priority" in t.needs:
         inputs.update(form.priority_inputs())
-    if name == "mark_duplicate":
+    if "original" in t.needs:
         inputs["original"] = db.session.scalars(db.select(Request).where(
             id_matches(Request.id, form.original.data), visible_requests(current_user))).first()
         if inputs["original"] is None:
             raise lifecycle.MissingInput(
                 "original", f"There is no request #{form.original.data} that you can see.")
-    if name == "assign":
+    if "assignee" in t.needs:
         inputs["assignee"] = db.session.get(User, int(form.assignee.data))
     return inputs
-
-
-def _done_message(name, req):
-    if name == "assign":
-        return f"Assigned to {req.assignee.name}; they are working on it now."
-    messages = {
-        "accept": "Accepted into the backlog.",
-        "approve": "Approved over budget and accepted.",
-        "ask": "Your question is sent to the requester.",
-        "answer": "Thank you: your answer is sent to the data team.",
-        "claim": "You are working on it now.",
-        "block": "Marked blocked.",
-        "unblock": "Back in progress.",
-        "unclaim": "Put back in the team's backlog.",
-        "deliver": "Delivered. The requester is asked to confirm.",
-        "confirm": "Thank you: the request is resolved.",
-        "reopen": "Reopened: the analyst will look at what is missing.",
-        "decline": "Declined; the requester sees your explanation.",
-        "mark_duplicate": f"Marked as a duplicate of #{req.duplicate_of_id}.",
-        "cancel": "The request is cancelled.",
-    }
-    return messages.get(name, "Done.")
 
 
 @bp.route("/help")
@@ -267,8 +242,8 @@ def help_page():
     return render_template(
         "requests/help.html", priority=priority, next_step=lifecycle.NEXT_STEP,
         after_triage=intake.AFTER_TRIAGE, rule_words=intake.RULE_WORDS,
-        sla_rules={"classes": clocks.class_table(),
-                   "at_risk_percent": round(clocks.sla.AT_RISK_RATIO * 100)},
+        sla_rules={"classes": sla_clocks.class_table(),
+                   "at_risk_percent": round(sla_clocks.AT_RISK_RATIO * 100)},
         forecast_rules={"weeks": forecast.HISTORY_WEEKS, "trials": forecast.TRIALS,
                         "max_years": forecast.MAX_WEEKS // 52})
 
@@ -365,7 +340,7 @@ def _requests_csv(query, scope):
                    row.is_confidential, _utc_minutes(row.created_at),
                    _utc_minutes(row.updated_at), f"{link}{row[0]}"]
 
-    filename = f"requests-{scope}_{_today().isoformat()}.csv"
+    filename = f"requests-{scope}_{localtime.local_today(utcnow()).isoformat()}.csv"
     return csv_response(filename, LIST_CSV_COLUMNS, lines())
 
 

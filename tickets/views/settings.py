@@ -51,8 +51,7 @@ def index():
     history = [(change, *settings.describe(change, subject_teams, subject_users))
                for change in page.items]
     return render_template("settings/index.html", form=form, teams=teams, analysts=analysts,
-                           values=values, page=page, history=history,
-                           weekdays=settings.WEEKDAY_NAMES), status
+                           values=values, page=page, history=history), status
 
 
 def _save(form, teams, analysts, now):

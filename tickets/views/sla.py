@@ -2,12 +2,12 @@
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from .. import clocks
+from .. import sla_clocks
 from ..errors import run_action
 from ..forms.triage import SlaClassForm
-from ..models import utcnow
-from .request_page import SLA_CLASS, render_request_page
+from ..models import SLA_CLASSES, utcnow
 from ..policy import get_visible_request_or_404, require
+from .request_page import SLA_CLASS, render_request_page
 
 bp = Blueprint("sla", __name__)
 
@@ -20,9 +20,9 @@ def set_class(request_id):
     form = SlaClassForm(prefix="sla")
     if form.validate_on_submit():
         done = run_action(
-            lambda: clocks.set_class(req, form.sla_class.data or None, current_user,
-                                     form.reason.data, utcnow(),
-                                     expected_version=form.version.data),
+            lambda: sla_clocks.set_class(req, form.sla_class.data or None, current_user,
+                                         form.reason.data, utcnow(),
+                                         expected_version=form.version.data),
             form=form, success=lambda _: _class_message(req))
         if done:
             return redirect(url_for("requests.detail", request_id=req.id, _anchor="h-sla"))
@@ -33,6 +33,6 @@ def set_class(request_id):
 
 
 def _class_message(req):
-    label = clocks.SLA_CLASS_LABELS[req.sla_class]
+    label = SLA_CLASSES[req.sla_class]
     return (f"The SLA class is now {label.lower()}"
             + (", following the priority." if not req.sla_class_is_set else "."))

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from .. import clocks, lifecycle, limits, settings, triage
+from .. import lifecycle, localtime, settings, sla_clocks, triage
 from ..errors import run_action
 from ..extensions import db
 from ..forms.triage import ChangeKindForm
@@ -92,7 +92,7 @@ def index():
         kind_form = (_with_unique_ids(ChangeKindForm.for_request(req), f"r{req.id}")
                      if allowed(current_user, "change_kind", req) else None)
         rows.append(Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
-                        clocks.status(req, now, values), actions, _row_forms(req, actions, values),
+                        sla_clocks.status(req, now, values), actions, _row_forms(req, actions, values),
                         kind_form))
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     return render_template(
@@ -115,10 +115,10 @@ def _triage_csv(query, section, now, values):
             yield [req.id, req.title, req.team.name, req.requester.name, req.kind_label,
                    req.state_label, req.created_at, triage.age_text(req.created_at, now),
                    req.deadline, req.is_short_notice,
-                   clocks.SLA_STATUS_LABELS[clocks.status(req, now, values).status],
+                   sla_clocks.SLA_STATUS_LABELS[sla_clocks.status(req, now, values).status],
                    f"{link}{req.id}"]
 
-    day = limits.local_date(now, values).isoformat()
+    day = localtime.local_today(now, values).isoformat()
     return csv_response(f"triage_{section}_{day}.csv", TRIAGE_CSV_COLUMNS, lines())
 
 

@@ -17,10 +17,10 @@ SLA class
     "follow priority" returns it to the rule, computed at that moment and fixed again.
 First response and resolution
     Stored when they happen: ``first_response_at`` / ``first_response_seconds`` once, at the
-    first response (``sla.first_response_at``); ``delivered_at`` / ``resolution_seconds`` at
-    each delivery, a re-delivery after a reopen overwriting them. Seconds are business
-    seconds from submission with pauses excluded, in the calendar of the moment they happen
-    (a later change of business hours does not rewrite them).
+    first response (``business_hours.first_response_at``); ``delivered_at`` /
+    ``resolution_seconds`` at each delivery, a re-delivery after a reopen overwriting them.
+    Seconds are business seconds from submission with pauses excluded, in the calendar of the
+    moment they happen (a later change of business hours does not rewrite them).
 At-risk and due instants
     ``sla_at_risk_at`` and ``sla_due_at`` are the UTC instants at which the running clock
     reaches 75% of its target and the target, so SQL can select by status
@@ -45,17 +45,19 @@ from sqlalchemy import and_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import lifecycle, priority, settings, sla
+from . import business_hours, lifecycle, localtime, priority, settings, signals
 from .errors import Refusal
 from .extensions import db
-from .models import CLOSED_STATES, OPEN_STATES, STATES, Event, Request
+from .models import (CLOSED_STATES, OPEN_STATES, PAUSED_STATES, SLA_CLASSES, STATES, Event,
+                     Request)
 from .policy import allowed
 
 # Cost-of-delay points (impact + urgency + sponsor) from which a request gets each class.
 HIGH_FROM = 12
 STANDARD_FROM = 6
+# A running clock is at risk once it has used this share of its target.
+AT_RISK_RATIO = 0.75
 
-SLA_CLASS_LABELS = {"high": "High", "standard": "Standard", "low": "Low"}
 SLA_STATUS_LABELS = {
     "on_track": "On track",
     "at_risk": "At risk",
@@ -64,15 +66,20 @@ SLA_STATUS_LABELS = {
     "stopped": "Stopped",
 }
 
-PAUSED_STATES = frozenset(sla.PAUSED_STATES)
-STOPPED_STATES = frozenset(sla.RESOLUTION_STOP_STATES)
-RUNNING_STATES = frozenset(OPEN_STATES) - PAUSED_STATES - STOPPED_STATES
+# The clocks run while a request is open and not paused; delivery and closing stop them.
+STOPPED_STATES = frozenset(STATES) - OPEN_STATES
+RUNNING_STATES = OPEN_STATES - PAUSED_STATES
+IDLE_STATES = PAUSED_STATES | STOPPED_STATES
 
 FROZEN_PAST = datetime(2000, 1, 1, tzinfo=UTC)
 FROZEN_FUTURE = datetime(2200, 1, 1, tzinfo=UTC)
 
 FIRST_RESPONSE = "first response"
 RESOLUTION = "resolution"
+
+# Settings that move the clocks: changing one recomputes every open request's clocks.
+CLOCK_SETTINGS = frozenset({"timezone", "working_days", "work_start", "work_end", "holidays",
+                            "sla_targets"})
 
 PAUSE_REASONS = {
     "needs_info": "Paused while waiting for the requester",
@@ -145,12 +152,14 @@ def _state_changed_at(events):
 
 def _measure(events, state, name, target_seconds, now, hours):
     """Measure the clock ``name`` of a request in ``state``, which is not stopped."""
-    at_risk_at = sla.clock_reaches(events, sla.AT_RISK_RATIO * target_seconds, hours)
-    due_at = sla.clock_reaches(events, target_seconds, hours)
+    at_risk_at = business_hours.clock_reaches(events, AT_RISK_RATIO * target_seconds, hours,
+                                              IDLE_STATES)
+    due_at = business_hours.clock_reaches(events, target_seconds, hours, IDLE_STATES)
     if state not in PAUSED_STATES:
         return _Clock(name, target_seconds, at_risk_at, due_at, None, None)
     paused_at = _state_changed_at(events)
-    time_left = target_seconds - sla.elapsed_business_seconds(events, now, hours)
+    time_left = target_seconds - business_hours.elapsed_business_seconds(events, now, hours,
+                                                                          IDLE_STATES)
     if due_at is not None and due_at < paused_at:
         frozen = "breached"
     elif at_risk_at is not None:
@@ -169,7 +178,7 @@ def _stored_instants(clock):
         return FROZEN_PAST, FROZEN_PAST + min(left, timedelta(0))
     if clock.frozen_status == "at_risk":
         return FROZEN_PAST, FROZEN_FUTURE + left
-    to_risk = left - timedelta(seconds=(1 - sla.AT_RISK_RATIO) * clock.target_seconds)
+    to_risk = left - timedelta(seconds=(1 - AT_RISK_RATIO) * clock.target_seconds)
     return FROZEN_FUTURE + max(to_risk, timedelta(0)), FROZEN_FUTURE + left
 
 
@@ -180,19 +189,20 @@ def _recompute(request, now, values, hours):
     events = request.events
     fields = {}
     if not request.sla_class_is_set and not _triaged_before(events, now):
-        fields["sla_class"] = sla_class_for(request, now.astimezone(hours.tzinfo))
+        fields["sla_class"] = sla_class_for(request, localtime.local_now(now, values))
 
-    responded_at = sla.first_response_at(events, request.requester_id)
+    responded_at = business_hours.first_response_at(events, request.requester_id)
     if request.first_response_at is None and responded_at is not None:
         fields["first_response_at"] = responded_at
-        fields["first_response_seconds"] = sla.first_response_elapsed(
-            events, request.requester_id, responded_at, hours)
+        fields["first_response_seconds"] = business_hours.first_response_elapsed(
+            events, request.requester_id, responded_at, hours, IDLE_STATES)
     delivered_at = max((event.created_at for event in events
                         if event.kind == "transition" and event.action == "deliver"),
                        default=None)
     if delivered_at is not None and request.delivered_at != delivered_at:
         fields["delivered_at"] = delivered_at
-        fields["resolution_seconds"] = sla.resolution_elapsed(events, delivered_at, hours)
+        fields["resolution_seconds"] = business_hours.elapsed_business_seconds(
+            events, delivered_at, hours, IDLE_STATES)
 
     fields["sla_at_risk_at"] = fields["sla_due_at"] = None
     if request.state not in STOPPED_STATES:
@@ -232,6 +242,19 @@ def refresh(request, now, values=None):
     fields = _recompute(request, now, values, settings.business_hours(values))
     if fields:
         _store(request, fields)
+
+
+@signals.request_transitioned.connect
+def _refresh_after_transition(request, event, now, **_):
+    """A transition moves the clocks: recompute them."""
+    refresh(request, now)
+
+
+@signals.settings_changed.connect
+def _refresh_after_settings(sender, keys, values, now, **_):
+    """New business hours, holidays or targets move every open request's clocks."""
+    if keys & CLOCK_SETTINGS:
+        refresh_all(now, values)
 
 
 def refresh_all(now, values=None, chunk_size=500):
@@ -289,8 +312,8 @@ def _compare(at_risk_at, due_at, now):
 
 def _time_left(due_at, now, hours):
     if now <= due_at:
-        return sla.business_seconds_between(now, due_at, hours)
-    return -sla.business_seconds_between(due_at, now, hours)
+        return business_hours.business_seconds_between(now, due_at, hours)
+    return -business_hours.business_seconds_between(due_at, now, hours)
 
 
 def duration(seconds, day_seconds, short=False):
@@ -395,14 +418,13 @@ def set_class(request, sla_class, actor, reason, now, expected_version=None):
     if request.state in STOPPED_STATES:
         raise SlaClassError("sla_class", "The clocks of this request have stopped; its SLA "
                                          "class can no longer change.")
-    if sla_class is not None and sla_class not in SLA_CLASS_LABELS:
+    if sla_class is not None and sla_class not in SLA_CLASSES:
         raise SlaClassError("sla_class", "Choose high, standard, low or follow priority.")
     reason = (reason or "").strip()
     if not reason:
         raise SlaClassError("reason", "Say why the class changes: the requester sees it.")
     values = settings.current()
-    hours = settings.business_hours(values)
-    new_class = sla_class or sla_class_for(request, now.astimezone(hours.tzinfo))
+    new_class = sla_class or sla_class_for(request, localtime.local_now(now, values))
     old_class, was_set = request.sla_class, request.sla_class_is_set
     if (new_class, sla_class is not None) == (old_class, was_set):
         raise SlaClassError("sla_class", "That is the class it has already.")
@@ -438,9 +460,9 @@ class ClockRow:
 def _live_view(request, clock, now, hours):
     day_seconds = hours.day_length.total_seconds()
     if clock.frozen_status is None and clock.due_at is None:
-        # Due past sla.HORIZON: only settings stored before they had ranges get here.
+        # Due past business_hours.HORIZON: only settings stored before they had ranges get here.
         return SlaView("on_track", clock.name, None, None,
-                       f"On track: not due before {sla.HORIZON.year}", "on track")
+                       f"On track: not due before {business_hours.HORIZON.year}", "on track")
     if clock.frozen_status is not None:
         text, short = _words("paused", clock.name, clock.frozen_time_left, day_seconds,
                              request.state, clock.frozen_status)
@@ -469,7 +491,7 @@ def panel(request, now, values):
             is_met = taken <= hours_target * 3600
             taken_text = duration(taken, day_seconds)
             at = request.first_response_at if name == FIRST_RESPONSE else request.delivered_at
-            stopped_at = at.astimezone(hours.tzinfo) if at else None
+            stopped_at = localtime.local_now(at, values) if at else None
         elif stopped or request.state in STOPPED_STATES:
             taken = None
             note = (f"Stopped: the request was {STATES[request.state].lower()}"
@@ -480,10 +502,10 @@ def panel(request, now, values):
                              hours)
             view = _live_view(request, clock, now, hours)
             if view.due_at is not None:
-                due_local = view.due_at.astimezone(hours.tzinfo)
+                due_local = localtime.local_now(view.due_at, values)
         rows.append(ClockRow(name.capitalize(), hours_target, view, due_local, taken,
                              taken_text, stopped_at, is_met, note))
-    return {"sla_class_label": SLA_CLASS_LABELS[request.sla_class],
+    return {"sla_class_label": SLA_CLASSES[request.sla_class],
             "is_set": request.sla_class_is_set,
             "is_fixed": _triaged_before(request.events, now),
             "rows": rows, "timezone": hours.timezone}

@@ -1,175 +1,34 @@
-"""Work-in-progress limits (DESIGN.md, Limits): how many requests an analyst may hold at once.
+"""Weekly ad-hoc budgets and the waitlist (DESIGN.md, Limits).
 
-An analyst's WIP is the number of requests assigned to them that are in progress or blocked
-(blocked still counts). Claiming a request, or a lead assigning one, is refused once the
-analyst's WIP has reached their limit (``settings.wip_limit_for``).
+A team's usage this week is the number of its ad-hoc requests that took a place in its budget
+(``budget_counted_at``) from Monday 00:00 in the settings' timezone up to ``now``, in every
+state except cancelled and duplicate (withdrawn or folded into another request, they cost the
+team nothing; declined and delivered ones count, since they were asks of that week). A request
+takes its place when it is submitted, or when it leaves the waitlist (a lead approves it, or
+it is released); a waitlisted request holds none. A request changed to another kind gives its
+place back, and one changed to ad-hoc takes one (``kind_changed``). The budget is the team's
+``weekly_ad_hoc_budget``; None means no limit (usage is still counted, for the reports).
 
-Races: two claims by the same analyst at the same moment must not both pass the check.
-``check_wip`` first locks the analyst's users row (``SELECT ... FOR UPDATE``), which serialises
-claims per analyst on PostgreSQL (READ COMMITTED would otherwise let both transactions count the
-same committed rows). SQLite has no row locks (the clause is not rendered) but serialises
-writers; its SELECTs however run before the write transaction begins, so both counts may be
-stale there. ``recheck_wip``, called after the change is flushed inside the write transaction,
-catches that case: it counts again, and the caller's rollback undoes the change.
+Races: ``lock_team`` locks the team's row (``SELECT ... FOR UPDATE``) before counting, which
+serialises the submissions of one team on PostgreSQL. SQLite has no row locks, but
+``admit`` counts after the new request is flushed: that INSERT holds SQLite's single write
+lock, so a concurrent submission's count waits for (and sees) the earlier one's commit.
 """
-from collections import namedtuple
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import case, func
 
-from . import lifecycle, priority, settings
+from . import lifecycle, localtime, priority, settings, signals
 from .extensions import db
-from .models import Request, Team, User
-from .policy import WORKER_ROLES
-
-WIP_STATES = ("in_progress", "blocked")
-
-WipStatus = namedtuple("WipStatus", "count limit")
-
-
-def _wip_filter():
-    return Request.state.in_(WIP_STATES)
-
-
-def wip_count(user):
-    """Return how many requests ``user`` has in progress or blocked (one SQL statement)."""
-    return db.session.scalar(
-        db.select(db.func.count()).select_from(Request)
-        .where(Request.assignee_id == user.id, _wip_filter()))
-
-
-def wip_counts(user_ids):
-    """Return {user id: WIP} for many users in one grouped SQL statement (0 when none)."""
-    user_ids = list(user_ids)
-    counts = dict.fromkeys(user_ids, 0)
-    if user_ids:
-        rows = db.session.execute(
-            db.select(Request.assignee_id, db.func.count()).where(
-                Request.assignee_id.in_(user_ids), _wip_filter())
-            .group_by(Request.assignee_id))
-        counts.update({user_id: count for user_id, count in rows})
-    return counts
-
-
-def wip_status(user, values=None):
-    """Return ``user``'s WipStatus(count, limit), e.g. (2, 3) shown as "2 of 3 in progress"."""
-    return WipStatus(wip_count(user), settings.wip_limit_for(user, values))
-
-
-def assignable_people(values=None):
-    """Return (user, WipStatus) of every active analyst and lead, by name, for a lead choosing
-    whom to assign: two SQL statements (people, their WIP grouped; plus the settings when
-    ``values`` is None), whatever their number."""
-    people = db.session.scalars(db.select(User).where(
-        User.is_active, User.role.in_(WORKER_ROLES)).order_by(User.name, User.id)).all()
-    counts = wip_counts(user.id for user in people)
-    values = values or settings.current()
-    return [(user, WipStatus(counts[user.id], settings.wip_limit_for(user, values)))
-            for user in people]
-
-
-def _message(user, actor, count, limit):
-    if actor is not None and actor.id == user.id:
-        return (f"You have {count} of {limit} requests in progress or blocked; "
-                "finish or unclaim one first.")
-    return (f"{user.name} has {count} of {limit} requests in progress or blocked; "
-            "choose someone else, or ask them to finish or unclaim one first.")
-
-
-def _lock(user):
-    """Lock ``user``'s row until the transaction ends (PostgreSQL; nothing on SQLite)."""
-    db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())
-
-
-def check_wip(user, actor=None):
-    """Raise LimitReached if ``user`` may not take one more request; lock them meanwhile.
-
-    ``actor`` is who asks (the analyst claiming, or the lead assigning): the message speaks to
-    them.
-    """
-    _lock(user)
-    count, limit = wip_status(user)
-    if count >= limit:
-        raise lifecycle.LimitReached(_message(user, actor, count, limit))
-
-
-def recheck_wip(user, actor=None):
-    """After the change is flushed: raise LimitReached if ``user`` is now over their limit."""
-    count, limit = wip_status(user)
-    if count > limit:
-        raise lifecycle.LimitReached(_message(user, actor, limit, limit))
-
-
-# --- Lead time (DESIGN.md, Limits) ----------------------------------------------------------
-#
-# A deadline closer than N business days (setting ``lead_time_business_days``) is short notice.
-# The cutoff is the N-th working day after today on the business-hours calendar (working
-# weekdays, holidays skipped); a deadline before the cutoff is short notice, one on or after it
-# is not. With N = 0 the cutoff is today itself, so no deadline is short notice. The flag is
-# stored on the request when it is submitted and recomputed when an edit changes the deadline
-# (from the date of the edit): it records how much notice the team was given.
-
-
-def local_date(now, settings_values=None):
-    """Return the date of the aware datetime ``now`` in the settings' timezone."""
-    return now.astimezone(settings.business_hours(settings_values).tzinfo).date()
-
-
-def short_notice_cutoff(today, settings_values=None, calendar=None):
-    """Return the date ``lead_time_business_days`` working days after ``today``.
-
-    ``calendar`` (an ``sla.BusinessHours``) defaults to the settings' business hours; pass one
-    to count with holidays.
-    """
-    values = settings_values or settings.current()
-    calendar = calendar or settings.business_hours(values)
-    remaining = values["lead_time_business_days"]
-    day = today
-    while remaining > 0:
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            remaining -= 1
-    return day
-
-
-def is_short_notice(deadline, today, settings_values=None, calendar=None):
-    """Tell whether ``deadline`` (a date, or None) falls before the short-notice cutoff."""
-    if deadline is None:
-        return False
-    return deadline < short_notice_cutoff(today, settings_values, calendar)
-
-
-# --- Ad-hoc budget (DESIGN.md, Limits) ------------------------------------------------------
-#
-# A team's usage this week is the number of its ad-hoc requests that took a place in its budget
-# (``budget_counted_at``) from Monday 00:00 in the settings' timezone up to ``now``, in every
-# state except cancelled and duplicate (withdrawn or folded into another request, they cost the
-# team nothing; declined and delivered ones count, since they were asks of that week). A request
-# takes its place when it is submitted, or when it leaves the waitlist (a lead approves it, or
-# it is released); a waitlisted request holds none. A request changed to another kind gives its
-# place back, and one changed to ad-hoc takes one (``kind_changed``). The budget is the team's
-# ``weekly_ad_hoc_budget``; None means no limit (usage is still counted, for the reports).
-#
-# Races: ``lock_team`` locks the team's row (``SELECT ... FOR UPDATE``) before counting, which
-# serialises the submissions of one team on PostgreSQL. SQLite has no row locks, but
-# ``admit`` counts after the new request is flushed: that INSERT holds SQLite's single write
-# lock, so a concurrent submission's count waits for (and sees) the earlier one's commit.
+from .models import Request, Team
 
 UNCOUNTED_STATES = ("cancelled", "duplicate")
-
-
-def week_start(now, settings_values=None):
-    """Return Monday 00:00 of ``now``'s ISO week in the settings' timezone, as aware UTC."""
-    zone = settings.business_hours(settings_values).tzinfo
-    local = now.astimezone(zone).date()
-    monday = local - timedelta(days=local.weekday())
-    return datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _counted_this_week(now, settings_values, whole_week=False):
     # Up to ``now`` to report usage as it was then; the whole week to decide on a place, since
     # a concurrent submission may have taken one a moment "after" this one's ``now``.
-    start = week_start(now, settings_values)
+    start = localtime.week_start(now, settings_values)
     end = Request.budget_counted_at < start + timedelta(days=7) if whole_week else \
         Request.budget_counted_at <= now
     return (Request.kind == "ad_hoc", Request.state.not_in(UNCOUNTED_STATES),
@@ -186,7 +45,7 @@ def counts_this_week(request, now, settings_values=None):
 def _holds_place(kind, counted_at, state, now, settings_values):
     if kind != "ad_hoc" or counted_at is None or state in UNCOUNTED_STATES:
         return False
-    return week_start(now, settings_values) <= counted_at <= now
+    return localtime.week_start(now, settings_values) <= counted_at <= now
 
 
 def lock_team(team_id):
@@ -289,7 +148,7 @@ def release_waitlisted(now, team_ids=None, settings_values=None):
     if team_ids is not None:
         query = query.where(Request.team_id.in_(list(team_ids)))
     # Rank in the team's timezone: urgency counts days from the local date (priority.py).
-    local_now = now.astimezone(settings.business_hours(values).tzinfo)
+    local_now = localtime.local_now(now, values)
     released = []
     for team_id in sorted(db.session.scalars(query)):
         lock_team(team_id)
@@ -315,6 +174,15 @@ def place_freed(team, now, settings_values=None):
     if team.weekly_ad_hoc_budget is None:
         return []
     return release_waitlisted(now, team_ids=[team.id], settings_values=settings_values)
+
+
+@signals.request_transitioned.connect
+def _give_place_back(request, event, now, **_):
+    """A request cancelled or marked duplicate gives back the place it held this week: the
+    team's next waitlisted request takes it."""
+    if event.to_state in UNCOUNTED_STATES and _holds_place(
+            request.kind, request.budget_counted_at, event.from_state, now, None):
+        place_freed(request.team, now)
 
 
 def kind_changed(request, old_kind, now, settings_values):

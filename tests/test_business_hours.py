@@ -1,4 +1,5 @@
-"""SLA clocks in business hours (tickets/sla.py): pure functions, no app and no database.
+"""Business hours and clocks over a history (tickets/business_hours.py): pure functions, no app
+and no database.
 
 Histories are lists of SimpleNamespace events shaped like tickets.models.Event. Dates are in
 2026: Europe/Berlin moves to summer time on Sunday 29 March and back on Sunday 25 October;
@@ -12,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.purity import imported_top_level_modules
-from tickets import sla
-from tickets.sla import (
+from tickets import business_hours
+from tickets.business_hours import (
     BusinessHours,
     SlaTarget,
     add_business_seconds,
@@ -21,9 +22,9 @@ from tickets.sla import (
     elapsed_business_seconds,
     first_response_at,
     first_response_elapsed,
-    resolution_elapsed,
-    sla_status,
 )
+from tickets.sla_clocks import IDLE_STATES as IDLE  # the SLA's: paused and stopped states
+from tickets.sla_clocks import STOPPED_STATES
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -90,17 +91,8 @@ def edit(at, actor_id):
 
 
 def test_module_imports_only_the_standard_library():
-    imported = imported_top_level_modules(sla.__file__)
+    imported = imported_top_level_modules(business_hours.__file__)
     assert imported <= sys.stdlib_module_names, imported - sys.stdlib_module_names
-
-
-def test_state_names_agree_with_the_models():
-    from tickets.models import CLOSED_STATES, STATES
-
-    assert frozenset(sla.CLOSED_STATES) == CLOSED_STATES
-    assert set(sla.RESOLUTION_STOP_STATES) == CLOSED_STATES | {"delivered"}
-    assert set(sla.PAUSED_STATES) == {"needs_info", "waitlisted"}
-    assert set(sla.PAUSED_STATES) <= set(STATES)
 
 
 # --- BusinessHours ------------------------------------------------------------------------
@@ -402,11 +394,11 @@ def test_counting_then_adding_lands_at_or_before_the_end(hours):
 
 def test_the_clock_runs_from_submission_in_working_hours():
     events = [created(berlin("2026-02-06", 16))]
-    assert elapsed_business_seconds(events, berlin("2026-02-09", 10), BERLIN) == 2 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-09", 10), BERLIN, IDLE) == 2 * HOUR
 
 
 def test_a_history_without_events_has_no_time():
-    assert elapsed_business_seconds([], berlin("2026-02-09", 10), BERLIN) == 0
+    assert elapsed_business_seconds([], berlin("2026-02-09", 10), BERLIN, IDLE) == 0
 
 
 def test_the_clock_does_not_run_while_waiting_for_the_requester():
@@ -415,9 +407,9 @@ def test_the_clock_does_not_run_while_waiting_for_the_requester():
         moved("submitted", "needs_info", berlin("2026-02-02", 10)),
         moved("needs_info", "submitted", berlin("2026-02-03", 10), REQUESTER),
     ]
-    assert elapsed_business_seconds(events, berlin("2026-02-02", 15), BERLIN) == 1 * HOUR
-    assert elapsed_business_seconds(events, berlin("2026-02-03", 9), BERLIN) == 1 * HOUR
-    assert elapsed_business_seconds(events, berlin("2026-02-03", 12), BERLIN) == 3 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-02", 15), BERLIN, IDLE) == 1 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-03", 9), BERLIN, IDLE) == 1 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-03", 12), BERLIN, IDLE) == 3 * HOUR
 
 
 def test_the_clock_does_not_run_while_waitlisted():
@@ -427,17 +419,17 @@ def test_the_clock_does_not_run_while_waitlisted():
         moved("submitted", "waitlisted", at, None),  # same instant: order of the history decides
         moved("waitlisted", "accepted", berlin("2026-02-04", 9), None),
     ]
-    assert elapsed_business_seconds(events, berlin("2026-02-03", 17), BERLIN) == 0
-    assert elapsed_business_seconds(events, berlin("2026-02-04", 11), BERLIN) == 2 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-03", 17), BERLIN, IDLE) == 0
+    assert elapsed_business_seconds(events, berlin("2026-02-04", 11), BERLIN, IDLE) == 2 * HOUR
 
 
-def test_paused_states_can_be_chosen():
+def test_the_idle_states_are_the_callers_choice():
     events = [
         created(berlin("2026-02-02", 9)),
         moved("submitted", "needs_info", berlin("2026-02-02", 10)),
     ]
     assert elapsed_business_seconds(events, berlin("2026-02-02", 12), BERLIN,
-                                    paused_states=()) == 3 * HOUR
+                                    STOPPED_STATES) == 3 * HOUR
 
 
 def test_delivery_stops_the_resolution_clock():
@@ -449,7 +441,7 @@ def test_delivery_stops_the_resolution_clock():
         moved("blocked", "in_progress", berlin("2026-02-02", 12, 30)),
         moved("in_progress", "delivered", berlin("2026-02-02", 13)),
     ]
-    assert resolution_elapsed(events, berlin("2026-02-04", 12), BERLIN) == 4 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-04", 12), BERLIN, IDLE) == 4 * HOUR
 
 
 def test_a_reopen_after_delivery_resumes_the_resolution_clock():
@@ -462,22 +454,22 @@ def test_a_reopen_after_delivery_resumes_the_resolution_clock():
         moved("in_progress", "delivered", berlin("2026-02-03", 12)),
         moved("delivered", "resolved", berlin("2026-02-04", 9), REQUESTER),
     ]
-    assert resolution_elapsed(events, berlin("2026-02-03", 8), BERLIN) == 4 * HOUR
-    assert resolution_elapsed(events, berlin("2026-02-03", 11), BERLIN) == 6 * HOUR
-    assert resolution_elapsed(events, berlin("2026-02-20", 11), BERLIN) == 7 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-03", 8), BERLIN, IDLE) == 4 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-03", 11), BERLIN, IDLE) == 6 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-20", 11), BERLIN, IDLE) == 7 * HOUR
 
 
 @pytest.mark.parametrize("closed", ["resolved", "declined", "duplicate", "cancelled"])
 def test_closing_stops_the_clock(closed):
     events = [created(berlin("2026-02-02", 9)),
               moved("submitted", closed, berlin("2026-02-02", 12))]
-    assert elapsed_business_seconds(events, berlin("2026-02-09", 12), BERLIN) == 3 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-09", 12), BERLIN, IDLE) == 3 * HOUR
 
 
 def test_events_after_now_are_not_counted_yet():
     events = [created(berlin("2026-02-02", 9)),
               moved("submitted", "needs_info", berlin("2026-02-02", 14))]
-    assert elapsed_business_seconds(events, berlin("2026-02-02", 12), BERLIN) == 3 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-02", 12), BERLIN, IDLE) == 3 * HOUR
 
 
 def test_events_are_taken_in_time_order():
@@ -486,19 +478,19 @@ def test_events_are_taken_in_time_order():
         created(berlin("2026-02-02", 9)),
         moved("submitted", "needs_info", berlin("2026-02-02", 10)),
     ]
-    assert elapsed_business_seconds(events, berlin("2026-02-03", 12), BERLIN) == 3 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-03", 12), BERLIN, IDLE) == 3 * HOUR
 
 
 def test_comments_and_edits_do_not_move_the_clock():
     events = [created(berlin("2026-02-02", 9)), comment(berlin("2026-02-02", 10), ANALYST),
               edit(berlin("2026-02-02", 11), REQUESTER)]
-    assert elapsed_business_seconds(events, berlin("2026-02-02", 12), BERLIN) == 3 * HOUR
+    assert elapsed_business_seconds(events, berlin("2026-02-02", 12), BERLIN, IDLE) == 3 * HOUR
 
 
 def test_the_clock_refuses_a_naive_now():
     with pytest.raises(ValueError, match="timezone-aware"):
         elapsed_business_seconds([created(berlin("2026-02-02", 9))], datetime(2026, 2, 2, 12),
-                                 BERLIN)
+                                 BERLIN, IDLE)
 
 
 # --- First response -----------------------------------------------------------------------
@@ -536,9 +528,9 @@ def test_the_first_response_clock_stops_at_the_response():
     events = [created(berlin("2026-02-02", 9)),
               moved("submitted", "accepted", berlin("2026-02-02", 11, 30), ANALYST)]
     assert first_response_elapsed(events, REQUESTER, berlin("2026-02-02", 10),
-                                  BERLIN) == 1 * HOUR
+                                  BERLIN, IDLE) == 1 * HOUR
     assert first_response_elapsed(events, REQUESTER, berlin("2026-02-09", 10),
-                                  BERLIN) == 2.5 * HOUR
+                                  BERLIN, IDLE) == 2.5 * HOUR
 
 
 def test_the_first_response_clock_is_paused_while_waitlisted():
@@ -549,17 +541,17 @@ def test_the_first_response_clock_is_paused_while_waitlisted():
         comment(berlin("2026-02-03", 11), LEAD),
     ]
     assert first_response_elapsed(events, REQUESTER, berlin("2026-02-05", 9),
-                                  BERLIN) == 2 * HOUR
+                                  BERLIN, IDLE) == 2 * HOUR
 
 
 def test_cancelling_before_any_response_stops_the_first_response_clock():
     events = [created(berlin("2026-02-02", 9)),
               moved("submitted", "cancelled", berlin("2026-02-02", 10), REQUESTER)]
     assert first_response_elapsed(events, REQUESTER, berlin("2026-02-05", 9),
-                                  BERLIN) == 1 * HOUR
+                                  BERLIN, IDLE) == 1 * HOUR
 
 
-# --- Targets and status -------------------------------------------------------------------
+# --- Targets ------------------------------------------------------------------------------
 
 
 def test_targets_are_business_hours():
@@ -575,43 +567,12 @@ def test_targets_must_be_positive_hours(value):
         SlaTarget(first_response_hours=4, resolution_hours=value)
 
 
-TARGET = 8 * HOUR  # at risk from 6 hours (75%)
-
-
-@pytest.mark.parametrize("elapsed, status, time_left", [
-    (0, "on_track", 8 * HOUR),
-    (6 * HOUR - 1, "on_track", 2 * HOUR + 1),
-    (6 * HOUR, "at_risk", 2 * HOUR),
-    (8 * HOUR - 1, "at_risk", 1),
-    (8 * HOUR, "at_risk", 0),
-    (8 * HOUR + 1, "breached", -1),
-    (20 * HOUR, "breached", -12 * HOUR),
-])
-def test_status_at_the_thresholds(elapsed, status, time_left):
-    assert sla_status(elapsed, TARGET) == (status, time_left)
-    assert sla_status(elapsed, TARGET).status in sla.SLA_STATUSES
-
-
-def test_the_at_risk_ratio_can_be_chosen():
-    assert sla_status(4 * HOUR, TARGET, at_risk_ratio=0.5).status == "at_risk"
-    assert sla_status(4 * HOUR - 1, TARGET, at_risk_ratio=0.5).status == "on_track"
-    assert sla_status(8 * HOUR, TARGET, at_risk_ratio=1).status == "at_risk"
-
-
-@pytest.mark.parametrize("elapsed, target, ratio", [
-    (0, 0, 0.75), (0, -1, 0.75), (-1, TARGET, 0.75), (0, TARGET, 0), (0, TARGET, 1.5),
-])
-def test_status_refuses_impossible_inputs(elapsed, target, ratio):
-    with pytest.raises(ValueError):
-        sla_status(elapsed, target, at_risk_ratio=ratio)
-
-
-def test_a_request_three_quarters_through_its_first_response_target_is_at_risk():
+def test_a_first_response_target_left_on_friday_is_due_on_monday_morning():
     target = SlaTarget(first_response_hours=4, resolution_hours=40)
     events = [created(berlin("2026-02-06", 15))]  # Friday afternoon
     now = berlin("2026-02-09", 10)  # Monday morning: 3 business hours later
-    elapsed = first_response_elapsed(events, REQUESTER, now, BERLIN)
-    status = sla_status(elapsed, target.first_response_seconds)
-    assert status == ("at_risk", 1 * HOUR)
-    due = add_business_seconds(now, status.time_left, BERLIN)
+    time_left = target.first_response_seconds - first_response_elapsed(events, REQUESTER, now,
+                                                                        BERLIN, IDLE)
+    assert time_left == 1 * HOUR
+    due = add_business_seconds(now, time_left, BERLIN)
     assert due == berlin("2026-02-09", 11)

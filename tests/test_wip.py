@@ -5,9 +5,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from tickets import limits, lifecycle
+from tickets import lifecycle
+from tickets import wip as wip_limits
 from tickets.extensions import db
 from tickets.models import Event, Request, User
+from tickets.wip import wip_count
 
 
 @pytest.fixture
@@ -58,7 +60,7 @@ def attempt(app, request_id, name, actor, **inputs):
 
 def wip(app, user_id):
     with app.app_context():
-        return limits.wip_count(db.session.get(User, user_id))
+        return wip_count(db.session.get(User, user_id))
 
 
 # --- Claim --------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ def test_a_stale_count_is_caught_after_the_change_and_rolled_back(app, make, des
     analyst past their limit is refused once it is written, and nothing of it stays."""
     claimed(make, desk, desk.analyst, 3)
     request_id = accepted(make, desk)
-    monkeypatch.setattr(limits, "check_wip", lambda user, actor=None: None)  # a stale "room left"
+    monkeypatch.setattr(wip_limits, "check_wip", lambda user, actor=None: None)  # a stale "room left"
     error = attempt(app, request_id, "claim", desk.analyst)
     assert isinstance(error, lifecycle.LimitReached)
     assert "3 of 3" in str(error)

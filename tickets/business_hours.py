@@ -1,4 +1,4 @@
-"""SLA clocks in business hours: working time, due dates, and on-track / at-risk / breached.
+"""Business hours: working time in a team's calendar, and SLA clocks over a request's history.
 
 Pure functions of a calendar, a request's events and a clock (``now``): no Flask, no database.
 Follows the SLA section of ../shared/DESIGN.md:
@@ -6,37 +6,26 @@ Follows the SLA section of ../shared/DESIGN.md:
 - Targets are in business hours of one calendar (``BusinessHours``): a timezone, working
   weekdays, opening hours and holidays. Working time is counted in that timezone, so weekends,
   holidays and DST changes fall where the team sees them, whatever the UTC date.
-- A request's clock runs only while it is in a state that is neither paused (``needs_info``,
-  ``waitlisted``) nor stopped (delivered or closed for the resolution clock); a reopened delivery
-  starts it again from where it stopped.
+- A request's clock runs only while its state is not one of the ``idle_states`` its caller
+  gives: ``sla_clocks`` passes the paused states (``needs_info``, ``waitlisted``) and the
+  stopped ones (delivered, closed), so a reopened delivery starts it again where it stopped.
 - First response (``first_response_at``) is the first comment or transition by a person other
   than the requester. System actions (waitlisting, releasing, auto-resolving) and the requester's
   own comments, answers, edits and cancellation are not a response from the data team.
-- Status (``sla_status``): ``on_track`` while less than ``at_risk_ratio`` (75%) of the target is
-  used, ``at_risk`` from 75% up to and including the target itself, ``breached`` once the elapsed
-  time is past the target; ``time_left`` is negative by how much it is past.
 
-Datetimes must be timezone-aware; results are aware UTC datetimes and seconds as floats
-(microsecond precision). All times of a request's life are compared as instants, never as wall
-clock readings.
+Where a running clock stands against its target (on track, at risk, breached) is
+``sla_clocks``'s business. Datetimes must be timezone-aware; results are aware UTC datetimes and
+seconds as floats (microsecond precision). All times of a request's life are compared as
+instants, never as wall clock readings.
 """
 import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-# Mirror of the lifecycle in DESIGN.md (tickets.models holds the same names; kept here so this
-# module stays free of the database layer, and a test checks the two agree).
-PAUSED_STATES = ("needs_info", "waitlisted")
-CLOSED_STATES = ("resolved", "declined", "duplicate", "cancelled")
-RESOLUTION_STOP_STATES = ("delivered", *CLOSED_STATES)
 
 # Event kinds that are the data team's answer to a request when a person other than the
 # requester writes them (see first_response_at).
 RESPONSE_KINDS = ("transition", "comment")
-
-AT_RISK_RATIO = 0.75
 
 _ZERO = timedelta(0)
 _WEEK = 7
@@ -283,17 +272,16 @@ def _state_changes(events):
     return steps
 
 
-def elapsed_business_seconds(events, now, hours, paused_states=PAUSED_STATES,
-                             stop_states=RESOLUTION_STOP_STATES):
+def elapsed_business_seconds(events, now, hours, idle_states):
     """Return the working seconds a request's clock has run up to ``now``.
 
     ``events`` are the request's events (``kind``, ``to_state``, ``created_at``); only
     'created' and 'transition' events move the clock, and events after ``now`` are ignored.
-    The clock runs while the request is in a state that is neither in ``paused_states`` nor
-    in ``stop_states``; leaving a stop state (a reopen after delivery) runs it again.
+    The clock runs while the request is in a state not in ``idle_states`` (paused or stopped);
+    leaving an idle state (an answer, a reopen after delivery) runs it again.
     """
     now = _require_aware(now, "now")
-    idle = frozenset(paused_states) | frozenset(stop_states)
+    idle = frozenset(idle_states)
     total = _ZERO
     state = since = None
     for at, to_state in _state_changes(events):
@@ -324,27 +312,46 @@ def first_response_at(events, requester_id):
     return min(responses, default=None)
 
 
-def first_response_elapsed(events, requester_id, now, hours):
+def first_response_elapsed(events, requester_id, now, hours, idle_states):
     """Return the working seconds to first response: up to the response, or ``now`` while none.
 
-    Paused while waitlisted; a request closed before anyone responded (cancelled by its
-    requester) stops the clock.
+    The clock idles as ``elapsed_business_seconds`` says: with the SLA's idle states it pauses
+    while waitlisted, and a request closed before anyone responded (cancelled by its requester)
+    stops it.
     """
     now = _require_aware(now, "now")
     responded_at = first_response_at(events, requester_id)
     until = now if responded_at is None else min(now, responded_at)
-    return elapsed_business_seconds(events, until, hours)
+    return elapsed_business_seconds(events, until, hours, idle_states)
 
 
-def resolution_elapsed(events, now, hours):
-    """Return the working seconds on the resolution clock: from submission until delivery.
+def clock_reaches(events, seconds, hours, idle_states):
+    """Return the instant at which a request's clock has run ``seconds`` of working time.
 
-    Paused in needs_info and waitlisted, stopped by delivery or closing, resumed by a reopen.
+    Walks the running stretches of the history (as ``elapsed_business_seconds`` counts them)
+    and returns the earliest instant at which the running total reaches ``seconds``. When the
+    clock still runs after the last event, that last stretch is open-ended, so the answer may
+    lie in the future. None when the clock is paused or stopped before it gets there.
     """
-    return elapsed_business_seconds(events, now, hours)
+    if seconds < 0:
+        raise ValueError("A clock cannot reach a negative amount of working time.")
+    idle = frozenset(idle_states)
+    target = timedelta(seconds=seconds)
+    used = _ZERO
+    steps = _state_changes(events)
+    for index, (at, state) in enumerate(steps):
+        if state in idle:
+            continue
+        if index + 1 == len(steps):
+            return add_business_seconds(at, (target - used).total_seconds(), hours)
+        span = _business_time(at, steps[index + 1][0], hours)
+        if used + span >= target:
+            return add_business_seconds(at, (target - used).total_seconds(), hours)
+        used += span
+    return None
 
 
-# --- Targets and status -------------------------------------------------------------------
+# --- Targets ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -368,63 +375,3 @@ class SlaTarget:
     @property
     def resolution_seconds(self):
         return self.resolution_hours * 3600
-
-
-class SlaStatus(NamedTuple):
-    """Where a clock stands against its target."""
-
-    status: str  # on_track, at_risk, breached
-    time_left: float  # business seconds; negative by how much the target is past
-
-
-SLA_STATUSES = ("on_track", "at_risk", "breached")
-
-
-def sla_status(elapsed_seconds, target_seconds, at_risk_ratio=AT_RISK_RATIO):
-    """Classify ``elapsed_seconds`` of business time against ``target_seconds``.
-
-    ``breached`` when elapsed is past the target (time left below zero); ``at_risk`` from
-    ``at_risk_ratio`` of the target up to and including the target (time left 0 is still
-    met); ``on_track`` below that.
-    """
-    if not target_seconds > 0:
-        raise ValueError("An SLA target must be a positive number of seconds.")
-    if elapsed_seconds < 0:
-        raise ValueError("Elapsed time cannot be negative.")
-    if not 0 < at_risk_ratio <= 1:
-        raise ValueError("The at-risk ratio must be above 0 and at most 1.")
-    time_left = target_seconds - elapsed_seconds
-    if time_left < 0:
-        status = "breached"
-    elif elapsed_seconds >= at_risk_ratio * target_seconds:
-        status = "at_risk"
-    else:
-        status = "on_track"
-    return SlaStatus(status, time_left)
-
-
-def clock_reaches(events, seconds, hours, paused_states=PAUSED_STATES,
-                  stop_states=RESOLUTION_STOP_STATES):
-    """Return the instant at which a request's clock has run ``seconds`` of working time.
-
-    Walks the running stretches of the history (as ``elapsed_business_seconds`` counts them)
-    and returns the earliest instant at which the running total reaches ``seconds``. When the
-    clock still runs after the last event, that last stretch is open-ended, so the answer may
-    lie in the future. None when the clock is paused or stopped before it gets there.
-    """
-    if seconds < 0:
-        raise ValueError("A clock cannot reach a negative amount of working time.")
-    idle = frozenset(paused_states) | frozenset(stop_states)
-    target = timedelta(seconds=seconds)
-    used = _ZERO
-    steps = _state_changes(events)
-    for index, (at, state) in enumerate(steps):
-        if state in idle:
-            continue
-        if index + 1 == len(steps):
-            return add_business_seconds(at, (target - used).total_seconds(), hours)
-        span = _business_time(at, steps[index + 1][0], hours)
-        if used + span >= target:
-            return add_business_seconds(at, (target - used).total_seconds(), hours)
-        used += span
-    return None

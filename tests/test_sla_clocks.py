@@ -1,4 +1,4 @@
-"""SLA clocks stored on requests (tickets/clocks.py): the class, first response and resolution
+"""SLA clocks stored on requests (tickets/sla_clocks.py): the class, first response and resolution
 stored when they happen, at-risk and due instants, frozen clocks, status filters, a lead's
 class, holidays and recomputation after a settings change.
 
@@ -13,9 +13,9 @@ from flask import render_template_string
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
 from tests.conftest import intake_fields
-from tickets import clocks, intake, lifecycle, limits, settings, sla
+from tickets import business_hours, intake, lead_time, lifecycle, settings, sla_clocks
 from tickets.extensions import db
-from tickets.models import Event, Request, SettingChange, User
+from tickets.models import CLOSED_STATES, Event, Request, SettingChange, User
 
 HOUR = 3600
 
@@ -90,7 +90,7 @@ class Story:
     def status(self, request_id, now):
         with self.app.app_context():
             values = settings.current()
-            return clocks.status(db.session.get(Request, request_id), now, values)
+            return sla_clocks.status(db.session.get(Request, request_id), now, values)
 
     def events(self, request_id):
         with self.app.app_context():
@@ -106,7 +106,13 @@ def story(app, desk):
     return Story(app, desk)
 
 
-CALENDAR = sla.BusinessHours("UTC")
+CALENDAR = business_hours.BusinessHours("UTC")
+
+
+def test_clocks_pause_while_waiting_and_stop_once_delivered_or_closed():
+    assert sla_clocks.PAUSED_STATES == {"needs_info", "waitlisted"}
+    assert sla_clocks.STOPPED_STATES == CLOSED_STATES | {"delivered"}
+    assert sla_clocks.RUNNING_STATES == {"submitted", "accepted", "in_progress", "blocked"}
 
 
 # --- Stored first response and resolution --------------------------------------------------
@@ -171,9 +177,10 @@ def test_stored_times_agree_with_the_clock_arithmetic_of_sla(story, desk):
     story.step(rid, "deliver", desk.analyst, at(NEXT_WED, 14, 45), url="https://x.example.com",
                note="Done")
     events, req = story.events(rid), story.load(rid)
-    assert req.first_response_seconds == sla.first_response_elapsed(
-        events, req.requester_id, at(NEXT_TUE, 10, 5), CALENDAR)
-    assert req.resolution_seconds == sla.resolution_elapsed(events, at(NEXT_WED, 14, 45), CALENDAR)
+    assert req.first_response_seconds == business_hours.first_response_elapsed(
+        events, req.requester_id, at(NEXT_TUE, 10, 5), CALENDAR, sla_clocks.IDLE_STATES)
+    assert req.resolution_seconds == business_hours.elapsed_business_seconds(
+        events, at(NEXT_WED, 14, 45), CALENDAR, sla_clocks.IDLE_STATES)
 
 
 # --- At-risk and due instants ----------------------------------------------------------
@@ -182,15 +189,16 @@ def test_first_response_instants_are_where_sla_says_the_clock_turns(story):
     rid = story.submit(at(MON, 9))  # standard: first response within 8 business hours
     req = story.load(rid)
     assert req.sla_class == "standard"
-    assert req.sla_at_risk_at == sla.add_business_seconds(at(MON, 9), 0.75 * 8 * HOUR, CALENDAR)
+    assert req.sla_at_risk_at == business_hours.add_business_seconds(at(MON, 9), 0.75 * 8 * HOUR,
+                                                                     CALENDAR)
     assert (req.sla_at_risk_at, req.sla_due_at) == (at(MON, 15), at(MON, 17))
 
     events = story.events(rid)
     target = 8 * HOUR
     for now, expected in [(at(MON, 14, 59, 59), "on_track"), (at(MON, 15), "at_risk"),
                           (at(MON, 17), "at_risk"), (at(TUE, 9, 0, 1), "breached")]:
-        elapsed = sla.first_response_elapsed(events, req.requester_id, now, CALENDAR)
-        assert sla.sla_status(elapsed, target).status == expected
+        elapsed = business_hours.first_response_elapsed(events, req.requester_id, now, CALENDAR,
+                                                        sla_clocks.IDLE_STATES)
         view = story.status(rid, now)
         assert view.status == expected
         assert view.clock == "first response"
@@ -215,7 +223,8 @@ def test_after_the_first_response_the_resolution_clock_counts_from_submission(st
     story.step(rid, "accept", desk.analyst, at(MON, 10), size="M")
     req = story.load(rid)
     # Standard resolution: 80 business hours = ten working days, the same clock since 09:00.
-    assert req.sla_due_at == sla.add_business_seconds(at(MON, 9), 80 * HOUR, CALENDAR)
+    assert req.sla_due_at == business_hours.add_business_seconds(at(MON, 9), 80 * HOUR,
+                                                                 CALENDAR)
     assert req.sla_due_at == at(4, 17)  # Friday 4 December, 17:00
     view = story.status(rid, at(MON, 11))
     assert (view.status, view.clock, view.time_left) == ("on_track", "resolution", 78 * HOUR)
@@ -230,7 +239,7 @@ def test_status_reads_the_stored_fields_without_any_query(app, story):
         req = db.session.get(Request, rid)
         req.sla_due_at  # loaded
         before = len(get_recorded_queries())
-        view = clocks.status(req, at(MON, 16), values)
+        view = sla_clocks.status(req, at(MON, 16), values)
         assert len(get_recorded_queries()) == before
     assert (view.status, view.time_left) == ("at_risk", HOUR)
     assert view.text == "At risk: 1 h left on first response"
@@ -252,11 +261,12 @@ def test_a_paused_clock_keeps_the_status_and_time_left_it_had_when_it_paused(
         assert (view.status, view.frozen_status, view.clock) == ("paused", frozen, "first response")
         assert view.time_left == pytest.approx(time_left)
         assert view.due_at is None
-        assert view.text.startswith(f"Paused while waitlisted ({clocks.SLA_STATUS_LABELS[frozen].lower()})")
+        was = sla_clocks.SLA_STATUS_LABELS[frozen].lower()
+        assert view.text.startswith(f"Paused while waitlisted ({was})")
         with app.app_context():
             def selected(status, **kwargs):
                 return db.session.scalars(db.select(Request.id).where(
-                    clocks.status_condition(status, now, **kwargs))).all()
+                    sla_clocks.status_condition(status, now, **kwargs))).all()
             assert selected("paused") == [rid]
             assert selected(frozen) == []  # the running statuses leave paused requests out
             assert selected(frozen, include_paused=True) == [rid]
@@ -275,7 +285,8 @@ def test_answering_a_question_resumes_the_clock_where_it_stopped(story, desk):
                            "resolution")
     story.step(rid, "answer", desk.requester, at(NEXT_MON, 9), note="All")
     req = story.load(rid)
-    assert req.sla_due_at == sla.add_business_seconds(at(NEXT_MON, 9), 78 * HOUR, CALENDAR)
+    assert req.sla_due_at == business_hours.add_business_seconds(at(NEXT_MON, 9), 78 * HOUR,
+                                                                 CALENDAR)
     assert story.status(rid, at(NEXT_MON, 10)).time_left == 77 * HOUR
 
 
@@ -312,19 +323,19 @@ def test_status_condition_selects_exactly_the_requests_of_each_status(app, story
         for now, statuses in expected.items():
             for status in ("on_track", "at_risk", "breached", "paused"):
                 selected = set(db.session.scalars(db.select(Request.id).where(
-                    clocks.status_condition(status, now))))
+                    sla_clocks.status_condition(status, now))))
                 want = statuses.get(status, set()) | ({ids.paused} if status == "paused" else set())
                 assert selected == want, (now, status)
                 # The SQL and the Python status of every request agree.
                 assert selected == {r.id for r in requests
-                                    if clocks.status(r, now, values).status == status}
-        assert {clocks.status(r, at(MON, 15), values).status for r in requests
+                                    if sla_clocks.status(r, now, values).status == status}
+        assert {sla_clocks.status(r, at(MON, 15), values).status for r in requests
                 if r.id in (ids.delivered, ids.closed)} == {"stopped"}
 
 
 def test_an_unknown_status_is_refused(app):
     with pytest.raises(ValueError):
-        clocks.status_condition("late", at(MON, 9))
+        sla_clocks.status_condition("late", at(MON, 9))
 
 
 # --- The class -------------------------------------------------------------------------
@@ -342,7 +353,7 @@ def test_the_class_follows_from_the_cost_of_delay(story, fields, expected):
     rid = story.submit(at(MON, 9), **fields)
     req = story.load(rid)
     assert (req.sla_class, req.sla_class_is_set) == (expected, False)
-    assert clocks.sla_class_for(req, at(MON, 9)) == expected
+    assert sla_clocks.sla_class_for(req, at(MON, 9)) == expected
 
 
 def test_the_class_targets_set_the_instants(story):
@@ -527,7 +538,7 @@ def test_a_paused_request_says_it_waits_for_the_requester(auth, make, desk):
 ])
 def test_the_sla_badge_shows_the_time_in_words_and_the_full_text_as_title(app, status, look,
                                                                            text):
-    view = clocks.SlaView(status, "first response", 0, None, "The full sentence", text)
+    view = sla_clocks.SlaView(status, "first response", 0, None, "The full sentence", text)
     with app.test_request_context():
         html = render_template_string(
             '{% from "_macros.html" import sla_badge %}{{ sla_badge(view) }}', view=view)
@@ -538,12 +549,12 @@ def test_the_sla_badge_shows_the_time_in_words_and_the_full_text_as_title(app, s
 
 def test_durations_are_in_working_days_hours_and_minutes():
     day = 8 * HOUR
-    assert clocks.duration(3 * HOUR + 20 * 60, day) == "3 h 20 min"
-    assert clocks.duration(3 * HOUR + 20 * 60, day, short=True) == "3 h"
-    assert clocks.duration(-(2 * day + 4 * HOUR + 59), day, short=True) == "2 d 4 h"
-    assert clocks.duration(2 * day, day, short=True) == "2 d"
-    assert clocks.duration(25 * 60, day, short=True) == "25 min"
-    assert clocks.duration(30, day) == "less than a minute"
+    assert sla_clocks.duration(3 * HOUR + 20 * 60, day) == "3 h 20 min"
+    assert sla_clocks.duration(3 * HOUR + 20 * 60, day, short=True) == "3 h"
+    assert sla_clocks.duration(-(2 * day + 4 * HOUR + 59), day, short=True) == "2 d 4 h"
+    assert sla_clocks.duration(2 * day, day, short=True) == "2 d"
+    assert sla_clocks.duration(25 * 60, day, short=True) == "25 min"
+    assert sla_clocks.duration(30, day) == "less than a minute"
 
 
 def test_the_help_page_explains_the_class_thresholds(client):
@@ -613,12 +624,12 @@ def test_a_holiday_moves_the_clock_and_the_short_notice_cutoff(app, story):
     assert before.sla_due_at == at(NEXT_MON, 16)  # 1 h on Friday, 7 h on Monday
     with app.app_context():
         values = settings.current()
-        assert limits.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 4)
+        assert lead_time.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 4)
         settings.update({"holidays": ["2026-11-30"]}, None, at(FRI, 16, 30))
         db.session.commit()
         values = settings.current()
         assert settings.business_hours(values).holidays == frozenset({date(2026, 11, 30)})
-        assert limits.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 7)
+        assert lead_time.short_notice_cutoff(date(2026, 11, 27), values) == date(2026, 12, 7)
     assert story.load(before.id).sla_due_at == at(NEXT_TUE, 16)  # recomputed at once
     later = story.load(story.submit(at(FRI, 16)))
     assert later.sla_due_at == at(NEXT_TUE, 16)
@@ -663,12 +674,12 @@ def test_refresh_all_reads_open_requests_in_chunks_and_counts_the_changed_ones(a
     ids = [story.submit(at(MON, 9)) for _ in range(5)]
     with app.app_context():
         # Nothing to do: every clock is up to date.
-        assert clocks.refresh_all(at(MON, 10), chunk_size=2) == 0
+        assert sla_clocks.refresh_all(at(MON, 10), chunk_size=2) == 0
         db.session.execute(db.update(Request).values(sla_due_at=None, sla_at_risk_at=None)
                            .execution_options(synchronize_session=False))
         db.session.commit()
         before = len(get_recorded_queries())
-        assert clocks.refresh_all(at(MON, 10), chunk_size=2) == 5
+        assert sla_clocks.refresh_all(at(MON, 10), chunk_size=2) == 5
         db.session.commit()
         # settings, then three chunks of requests with their events, one closing empty
         # chunk, and one UPDATE per changed request.

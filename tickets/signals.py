@@ -1,0 +1,25 @@
+"""What one domain rule announces so that others react to it without importing it back.
+
+``request_transitioned``
+    Sent by ``lifecycle.transition`` once a transition and its event are flushed, with the
+    request as sender and ``event`` and ``now``. Receivers: ``sla_clocks`` refreshes the
+    request's clocks, ``notifications`` queues the mail the transition calls for, ``budget``
+    releases the team's next waitlisted request when the transition gave a place back.
+``settings_changed``
+    Sent by ``settings.update`` after the changes are flushed, with ``keys`` (the settings that
+    changed), ``values`` (all settings, new) and ``now``. Receiver: ``sla_clocks`` recomputes
+    every open request's clocks when a key moves them.
+
+Receivers run in the sender's transaction, one after the other in no set order, so none may
+depend on another having run; an exception propagates to the sender's caller, which rolls
+back. A receiver connects when its module is imported: the ``tickets`` package imports them
+all, so they are connected wherever the domain runs (the app, a command, a test).
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+request_transitioned = _signals.signal(
+    "request-transitioned", doc="A request moved by a transition (sender: the request).")
+settings_changed = _signals.signal(
+    "settings-changed", doc="Settings were changed (keys, values, now).")
