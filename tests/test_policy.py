@@ -294,13 +294,6 @@ def test_nobody_logged_in_may_do_anything(action):
     assert not policy.allowed(AnonymousUserMixin(), action)
 
 
-def test_the_model_says_who_sees_everything_as_the_policy_does(app, make):
-    with app.app_context():
-        for role in ROLES:
-            user = db.session.get(User, make.user(role))
-            assert user.sees_everything is policy.allowed(user, "see_all"), role
-
-
 def test_only_workers_may_be_given_requests():
     assert set(lifecycle.WORKER_ROLES) == set(policy.WORKER_ROLES) == policy.ROLE_RULES["work"]
 

@@ -624,13 +624,13 @@ def test_each_chart_runs_the_same_number_of_statements_for_5_and_for_50_requests
 
 # --- Filters from the URL -----------------------------------------------------------------
 
-LEAD = SimpleNamespace(sees_everything=True, team_ids=[])
-ANALYST = SimpleNamespace(sees_everything=False, team_ids=[4, 2])
+LEAD = None  # the team ids of a reader who sees every team
+ANALYST = [4, 2]
 TODAY = date(2026, 11, 25)
 
 
-def parse(user=LEAD, **args):
-    return reports.parse_filters(MultiDict(args), TODAY, user)
+def parse(team_ids=LEAD, **args):
+    return reports.parse_filters(MultiDict(args), TODAY, team_ids)
 
 
 def test_parse_filters_defaults_to_the_last_twelve_weeks_and_everything():
@@ -676,7 +676,7 @@ def test_parse_filters_keeps_analysts_to_their_teams():
     assert parse(ANALYST, team="3").team_id is None
     assert parse(ANALYST).team_ids == (2, 4)
     assert parse(LEAD, team="3").team_ids is None
-    assert parse(SimpleNamespace(sees_everything=False, team_ids=[])).team_ids == ()
+    assert parse([]).team_ids == ()
 
 
 def test_filters_query_leaves_out_what_is_not_set():

@@ -246,11 +246,6 @@ class User(UserMixin, db.Model):
         return self.role == "requester"
 
     @property
-    def sees_everything(self):
-        """Leads and admins see every request (DESIGN.md, Roles)."""
-        return self.role in ("lead", "admin")
-
-    @property
     def team_ids(self):
         return [team.id for team in self.teams]
 

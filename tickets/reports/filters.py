@@ -58,14 +58,14 @@ def _id_arg(args, name):
     return int(value)
 
 
-def parse_filters(args, today, user):
-    """Read Filters from URL arguments (start, end, team, analyst, kind) for ``user``.
+def parse_filters(args, today, team_ids=None):
+    """Read Filters from URL arguments (start, end, team, analyst, kind) for a reader of
+    ``team_ids`` (None: every team, as policy's "see_all" gives leads and admins).
 
     Never raises: a missing or bad value falls back to its default (the last DEFAULT_WEEKS
     weeks up to ``today``, no team, no analyst, every kind); a reversed range is put the right
-    way round, a range longer than MAX_DAYS keeps its last MAX_DAYS days. Leads and admins see
-    every team; anyone else only their own teams (``team_ids``), and a team outside them is
-    ignored.
+    way round, a range longer than MAX_DAYS keeps its last MAX_DAYS days. A team outside
+    ``team_ids`` is ignored.
     """
     start, end = _date_arg(args, "start"), _date_arg(args, "end")
     end = end or today
@@ -75,9 +75,8 @@ def parse_filters(args, today, user):
     if (end - start).days + 1 > MAX_DAYS:
         start = end - timedelta(days=MAX_DAYS - 1)
     team_id = _id_arg(args, "team")
-    team_ids = None
-    if not getattr(user, "sees_everything", False):
-        team_ids = tuple(sorted(getattr(user, "team_ids", ())))
+    if team_ids is not None:
+        team_ids = tuple(sorted(team_ids))
         if team_id not in team_ids:
             team_id = None
     kind = _arg(args, "kind")

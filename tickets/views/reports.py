@@ -94,7 +94,9 @@ def _read_filters():
     Three SQL statements: the settings (today's date), the teams and the analysts.
     """
     today = localtime.local_today(utcnow())
-    filters = reports.parse_filters(request.args, today, current_user)
+    sees_everything = allowed(current_user, "see_all")
+    filters = reports.parse_filters(request.args, today,
+                                    None if sees_everything else current_user.team_ids)
     teams = _teams_for(current_user)
     analysts = db.session.scalars(db.select(User).where(
         User.role.in_(WORKER_ROLES)).order_by(User.name)).all()
@@ -104,7 +106,7 @@ def _read_filters():
     if filters.analyst_id is not None and filters.analyst_id not in {p.id for p in analysts}:
         filters = replace(filters, analyst_id=None)
     form = ReportFiltersForm(filters, today=today, teams=teams, analysts=analysts,
-                             sees_everything=allowed(current_user, "see_all"))
+                             sees_everything=sees_everything)
     form.explain(request.args, filters)
     return form, filters
 
