@@ -27,10 +27,10 @@ def _sla_status_column(now):
 
 
 @chart("ageing_wip", "Ageing work in progress",
-       "Each dot is an open request: the higher, the older; dots above the p85 line of past "
-       "cycle times are at risk of taking longer than most.")
+       "Each dot is a request not closed yet (open or delivered): the higher, the older; dots "
+       "above the p85 line of past cycle times are at risk of taking longer than most.")
 def ageing_wip(spec, filters, now):
-    """Every open request now as a point: x its state (FLOW_STATES index, with a jitter), y its
+    """Every request not closed now as a point: x its state (FLOW_STATES index, with a jitter), y its
     age in days, coloured by SLA status. The date range chooses the deliveries whose cycle time
     percentiles (first start of work to delivery) give the p50/p85/p95 lines. At most
     AGEING_CAP points, the oldest; the notes say how many there are in all."""

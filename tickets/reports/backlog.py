@@ -11,10 +11,10 @@ from .series import running, team_names, weekly_counts
 
 
 @chart("backlog_by_team", "Backlog by team",
-       "Each line is a team's open requests (submitted and not closed) at the end of each "
+       "Each line is a team's requests not closed yet (open or delivered) at the end of each "
        "week; a rising line is demand outgrowing delivery.")
 def backlog_by_team(spec, filters, now):
-    """Open requests (submitted, not closed yet) per team at the end of each week: +1 in the
+    """Requests not closed yet (open or delivered) per team at the end of each week: +1 in the
     week a request was submitted, -1 in the week it closed, summed up week by week from the
     requests open when the range starts."""
     period = period_of(filters, now, settings.current())

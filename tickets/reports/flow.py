@@ -17,10 +17,10 @@ FLOW_STATES = tuple(state for state in STATES if state not in CLOSED_STATES)
 
 
 @chart("cumulative_flow", "Cumulative flow",
-       "Each band is the number of open requests in a state at the end of each day; a "
+       "Each band is the number of requests in a state at the end of each day; a "
        "widening band is work piling up there (closed requests are left out).")
 def cumulative_flow(spec, filters, now):
-    """How many requests were in each open state at the end of each day of the range.
+    """How many requests were in each state not closed at the end of each day of the range.
 
     Exact for any past day, from the event history, each event read once: a 'created' event
     is +1 in its ``to_state`` (where the request starts: submitted), a 'transition' event -1 in
