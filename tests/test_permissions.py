@@ -1,18 +1,8 @@
 """Who may see and do what (DESIGN.md, Roles), as tables: one row per page or action, one column
 per person.
 
-The people ("the cast"), around one request of the Marketing team:
-
-owner          the requester who submitted it (a Marketing requester)
-teammate       another Marketing requester
-outsider       a Finance requester
-team_analyst   an analyst embedded in Marketing
-other_analyst  an analyst embedded in Finance
-assignee       an analyst embedded in Marketing who claimed the request (in states before a
-               claim nobody is assigned, and this analyst is just another Marketing analyst)
-lead           a lead of the data team (in no team)
-admin          an administrator (in no team)
-watcher        a Finance requester whose e-mail address watches the request
+The people ("the cast", tests/cast.py), around one request of the Marketing team: one column per
+person.
 
 A request the person may not see answers 404, exactly as a request that does not exist; an action
 on a request they may see but not take answers 403; nothing changes in either case.
@@ -21,78 +11,13 @@ import re
 
 import pytest
 
-from tests.conftest import AuthActions
-from tickets import intake, lifecycle
+from tests.cast import CLAIMED_STATES, DELIVERY, Cast
+from tickets import lifecycle
 from tickets.extensions import db
 from tickets.models import Event, Request, User
 
 CAST = ("owner", "teammate", "outsider", "team_analyst", "other_analyst", "assignee", "lead",
         "admin", "watcher")
-WATCHER_EMAIL = "watcher@example.com"
-DELIVERY = {"url": "https://bi.example.com/dashboards/churn", "note": "Filter by region at the top."}
-
-# How a fresh request reaches each state: (transition, who takes it, inputs).
-STEPS = {
-    "submitted": [],
-    "needs_info": [("ask", "team_analyst", {"note": "Which regions do you need?"})],
-    "waitlisted": [("waitlist", None, {"note": "Marketing's ad-hoc budget is used up."})],
-    "accepted": [("accept", "team_analyst", {"size": "M"})],
-}
-STEPS["in_progress"] = STEPS["accepted"] + [("claim", "assignee", {})]
-STEPS["blocked"] = STEPS["in_progress"] + [("block", "assignee", {"note": "No access to CRM."})]
-STEPS["delivered"] = STEPS["in_progress"] + [("deliver", "assignee", DELIVERY)]
-STEPS["resolved"] = STEPS["delivered"] + [("confirm", "owner", {})]
-CLAIMED_STATES = {"in_progress", "blocked", "delivered", "resolved"}
-
-
-class Cast:
-    """Two teams, one person per column of the tables, and their logged-in browsers."""
-
-    def __init__(self, app, make):
-        self.app, self.make = app, make
-        self.marketing = make.team("Marketing")
-        self.finance = make.team("Finance")
-        self.ids = {
-            "owner": make.user("requester", teams=[self.marketing], name="Olivia Owner"),
-            "teammate": make.user("requester", teams=[self.marketing]),
-            "outsider": make.user("requester", teams=[self.finance]),
-            "team_analyst": make.user("analyst", teams=[self.marketing]),
-            "other_analyst": make.user("analyst", teams=[self.finance]),
-            "assignee": make.user("analyst", teams=[self.marketing]),
-            "lead": make.user("lead"),
-            "admin": make.user("admin"),
-            "watcher": make.user("requester", teams=[self.finance], email=WATCHER_EMAIL),
-        }
-        # The tables put one analyst on many requests at once; their WIP limit is not under test.
-        make.wip_limit(self.ids["assignee"], 50)
-        self._browsers = {}
-
-    def request(self, state="submitted", *, confidential=False, requester="owner", team=None,
-                **fields):
-        """A request of ``requester`` (Marketing by default), watched by the watcher, in ``state``.
-
-        A confidential request is marked so by the lead after the steps, which is how an analyst
-        ends up assigned to one (only leads may claim a confidential request).
-        """
-        request_id = self.make.request(self.ids[requester], team or self.marketing,
-                                       watchers=[WATCHER_EMAIL], **fields)
-        for name, actor, inputs in STEPS[state]:
-            self.make.act(request_id, name, self.ids[actor] if actor else None, **inputs)
-        if confidential:
-            with self.app.app_context():
-                req = db.session.get(Request, request_id)
-                intake.edit_request(req, db.session.get(User, self.ids["lead"]),
-                                    {"is_confidential": True})
-                db.session.commit()
-        return request_id
-
-    def browser(self, role):
-        """A test client logged in as ``role`` (one per role, reused)."""
-        if role not in self._browsers:
-            actions = AuthActions(self.app.test_client(), self.app)
-            actions.login(self.ids[role])
-            self._browsers[role] = actions
-        return self._browsers[role]
 
 
 @pytest.fixture

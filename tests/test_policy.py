@@ -1,19 +1,8 @@
 """The policy (tickets/policy.py) as one table: person (a role and a relation to the request) x
 request x action -> allowed, asked of the real functions about real rows.
 
-The people, around requests of the Marketing team (and of Ops, which has no embedded analyst,
-so its requests go to the central triage queue):
-
-owner          the requester who submitted the request (a requester of Marketing and Ops)
-teammate       another requester of Marketing and Ops
-outsider       a requester of Finance
-watcher        a requester of Finance whose e-mail address watches the request
-team_analyst   an analyst embedded in Marketing
-other_analyst  an analyst embedded in Finance
-assignee       an analyst embedded in Marketing who claimed the request (before a claim nobody
-               is assigned, and this analyst is just another Marketing analyst)
-lead           a lead of the data team (in no team)
-admin          an administrator (in no team)
+The people (tests/cast.py), around requests of the Marketing team (and of Ops, which has no
+embedded analyst, so its requests go to the central triage queue): one column per person.
 
 A cell is Y (allowed) or . (refused). Transitions (accept, claim, ...) are decided by their row
 of the lifecycle table (where they start from) and the policy (who takes them):
@@ -25,24 +14,14 @@ from datetime import date, timedelta
 import pytest
 from flask_login import AnonymousUserMixin
 
+from tests.cast import Cast
 from tests.conftest import AuthActions
-from tickets import digest, intake, lifecycle, people, policy, settings
+from tickets import digest, lifecycle, people, policy, settings
 from tickets.extensions import db
 from tickets.models import ROLES, Request, Team, User, utcnow
 
 PEOPLE = ("owner", "teammate", "outsider", "watcher", "team_analyst", "other_analyst",
           "assignee", "lead", "admin")
-WATCHER_EMAIL = "watcher@example.com"
-DELIVERY = {"url": "https://bi.example.com/dashboards/churn", "note": "Filter by region."}
-
-# How a fresh request reaches each state: (transition, who takes it, inputs).
-STEPS = {
-    "submitted": [],
-    "accepted": [("accept", "team_analyst", {"size": "M"})],
-}
-STEPS["in_progress"] = STEPS["accepted"] + [("claim", "assignee", {})]
-STEPS["delivered"] = STEPS["in_progress"] + [("deliver", "assignee", DELIVERY)]
-STEPS["resolved"] = STEPS["delivered"] + [("confirm", "owner", {})]
 
 # Each request of the table: its state, whether a lead marked it confidential after the steps,
 # and its team.
@@ -152,45 +131,15 @@ def cells(row):
     return {person: mark == "Y" for person, mark in zip(PEOPLE, marks)}
 
 
-class World:
-    """Three teams, one person per column of the table."""
-
-    def __init__(self, app, make):
-        self.app, self.make = app, make
-        self.teams = {"marketing": make.team("Marketing"), "finance": make.team("Finance"),
-                      "ops": make.team("Ops")}
-        marketing, finance, ops = (self.teams[name] for name in ("marketing", "finance", "ops"))
-        self.ids = {
-            "owner": make.user("requester", teams=[marketing, ops]),
-            "teammate": make.user("requester", teams=[marketing, ops]),
-            "outsider": make.user("requester", teams=[finance]),
-            "watcher": make.user("requester", teams=[finance], email=WATCHER_EMAIL),
-            "team_analyst": make.user("analyst", teams=[marketing]),
-            "other_analyst": make.user("analyst", teams=[finance]),
-            "assignee": make.user("analyst", teams=[marketing]),
-            "lead": make.user("lead"),
-            "admin": make.user("admin"),
-        }
-
-    def request(self, name):
-        """Build request ``name`` of REQUESTS; return its id."""
-        state, confidential, team = REQUESTS[name]
-        request_id = self.make.request(self.ids["owner"], self.teams[team],
-                                       watchers=[WATCHER_EMAIL])
-        for action, actor, inputs in STEPS[state]:
-            self.make.act(request_id, action, self.ids[actor], **inputs)
-        if confidential:
-            with self.app.app_context():
-                req = db.session.get(Request, request_id)
-                intake.edit_request(req, db.session.get(User, self.ids["lead"]),
-                                    {"is_confidential": True})
-                db.session.commit()
-        return request_id
-
-
 @pytest.fixture
 def world(app, make):
-    return World(app, make)
+    return Cast(app, make, central=True)
+
+
+def build(world, name):
+    """Build request ``name`` of REQUESTS; return its id."""
+    state, confidential, team = REQUESTS[name]
+    return world.request(state, confidential=confidential, team=world.teams[team])
 
 
 def decide(user, action, req):
@@ -208,7 +157,7 @@ def _selects(condition, req):
 
 @pytest.mark.parametrize("name", list(TABLE))
 def test_who_may_do_what_on_each_request(app, world, name):
-    request_id = world.request(name)
+    request_id = build(world, name)
     with app.app_context():
         req = db.session.get(Request, request_id)
         assert req.state == REQUESTS[name][0]
@@ -228,7 +177,7 @@ def test_every_rule_about_one_request_is_in_the_table():
 
 
 def test_each_person_holds_the_relations_their_column_names(app, world):
-    request_id = world.request("in progress")
+    request_id = build(world, "in progress")
     with app.app_context():
         req = db.session.get(Request, request_id)
         found = {person: set(policy.relations(req, db.session.get(User, world.ids[person])))
