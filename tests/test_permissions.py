@@ -25,12 +25,6 @@ def cast(app, make):
     return Cast(app, make)
 
 
-def table(row):
-    """Turn a row of statuses, in CAST order, into {role: status}."""
-    assert len(row) == len(CAST)
-    return dict(zip(CAST, row))
-
-
 def without_tokens(response):
     """A page's HTML with its (time-stamped) CSRF tokens blanked out."""
     return re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(as_text=True))
