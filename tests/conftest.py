@@ -152,6 +152,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def settings_page_form(**overrides):
+    """The /settings page's fields as a browser posts them with every default kept (no holidays
+    field: a post without it leaves the holidays alone), with ``overrides`` applied."""
+    data = {"wip_limit_default": "3", "lead_time_business_days": "5", "timezone": "UTC",
+            "working_days": ["0", "1", "2", "3", "4"], "work_start": "09:00",
+            "work_end": "17:00",
+            "sla_high_first_response": "4", "sla_high_resolution": "40",
+            "sla_standard_first_response": "8", "sla_standard_resolution": "80",
+            "sla_low_first_response": "16", "sla_low_resolution": "160"}
+    data.update(overrides)
+    return data
+
+
 def intake_fields(team, **changes):
     """A complete set of intake fields for ``team`` (no deadline), with ``changes`` applied."""
     fields = {

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 from wtforms import TextAreaField
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, settings_page_form
 from tests.test_intake import answers
 from tickets.forms.base import DatadeskForm, NumberField, is_one_line
 from tickets.extensions import db
@@ -518,14 +518,9 @@ def test_the_admin_and_settings_forms_missing_any_field_are_never_a_server_error
               "teams": str(desk["marketing"]), "password": "long-enough-1", "is_active": "y"}
     sweep(auth, "/admin/users/new", person)
     sweep(auth, f"/admin/users/{desk['requester']}/edit", person)
-    sweep(auth, "/settings", {
-        "wip_limit_default": "3", "lead_time_business_days": "5", "timezone": "UTC",
-        "working_days": "0", "work_start": "09:00", "work_end": "17:00",
-        "sla_high_first_response": "4", "sla_high_resolution": "40",
-        "sla_standard_first_response": "8", "sla_standard_resolution": "80",
-        "sla_low_first_response": "16", "sla_low_resolution": "160", "holidays": "2026-12-25",
-        "digest_weekday": "0", "digest_time": "08:00", "auto_resolve_days": "7",
-        f"budget_{desk['marketing']}": "5", f"wip_{desk['analyst']}": "2"})
+    sweep(auth, "/settings", settings_page_form(
+        working_days="0", holidays="2026-12-25", digest_weekday="0", digest_time="08:00",
+        auto_resolve_days="7", **{f"budget_{desk['marketing']}": "5", f"wip_{desk['analyst']}": "2"}))
 
 
 # --- Files and JSON where a form is expected ------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time
 import pytest
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
+from tests.conftest import settings_page_form
 from tickets import settings
 from tickets.extensions import db
 from tickets.models import ImmutableEventError, Setting, SettingChange, Team, User
@@ -33,16 +34,6 @@ def changes(app):
             db.select(SettingChange).order_by(SettingChange.id))]
 
 
-def page_form(**overrides):
-    """The settings page's fields as a browser posts them with every default kept."""
-    data = {"wip_limit_default": "3", "lead_time_business_days": "5", "timezone": "UTC",
-            "working_days": ["0", "1", "2", "3", "4"], "work_start": "09:00",
-            "work_end": "17:00",
-            "sla_high_first_response": "4", "sla_high_resolution": "40",
-            "sla_standard_first_response": "8", "sla_standard_resolution": "80",
-            "sla_low_first_response": "16", "sla_low_resolution": "160"}
-    data.update(overrides)
-    return data
 
 
 # --- The domain module --------------------------------------------------------------------
@@ -206,7 +197,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 def test_requesters_and_analysts_may_not_see_or_change_settings(app, client, auth, org, role):
     auth.login(org[role])
     assert client.get("/settings").status_code == 403
-    assert auth.post("/settings", data=page_form(wip_limit_default="9")).status_code == 403
+    assert auth.post("/settings", data=settings_page_form(wip_limit_default="9")).status_code == 403
     assert changes(app) == []
 
 
@@ -223,7 +214,7 @@ def test_leads_and_admins_see_the_settings_page(client, auth, org, role):
 
 def test_a_change_without_the_csrf_token_is_refused(app, client, auth, org):
     auth.login(org["lead"])
-    response = client.post("/settings", data=page_form(wip_limit_default="9"))
+    response = client.post("/settings", data=settings_page_form(wip_limit_default="9"))
     assert response.status_code == 400
     assert changes(app) == []
 
@@ -231,7 +222,7 @@ def test_a_change_without_the_csrf_token_is_refused(app, client, auth, org):
 def test_saving_the_page_changes_and_audits_in_one_go(app, client, auth, org):
     auth.login(org["lead"])
     m, a = org["marketing"], org["analyst"]
-    response = auth.post("/settings", data=page_form(
+    response = auth.post("/settings", data=settings_page_form(
         wip_limit_default="4", timezone="Europe/Paris", sla_low_resolution="200",
         **{f"budget_{m}": "5", f"wip_{a}": "2"}))
     assert response.status_code == 302
@@ -248,7 +239,7 @@ def test_saving_the_page_changes_and_audits_in_one_go(app, client, auth, org):
     assert "Weekly ad-hoc budget: Marketing" in html and "WIP limit: Ana Analyst" in html
     assert html.count('class="setting-change"') == 5
     # Saving the same values again changes nothing.
-    auth.post("/settings", data=page_form(
+    auth.post("/settings", data=settings_page_form(
         wip_limit_default="4", timezone="Europe/Paris", sla_low_resolution="200",
         **{f"budget_{m}": "5", f"wip_{a}": "2"}))
     assert len(changes(app)) == 5
@@ -275,7 +266,7 @@ def test_saving_the_page_changes_and_audits_in_one_go(app, client, auth, org):
 def test_bad_input_is_explained_next_to_its_field_and_kept(app, client, auth, org, errors,
                                                            overrides, expected):
     auth.login(org["lead"])
-    response = auth.post("/settings", data=page_form(**overrides))
+    response = auth.post("/settings", data=settings_page_form(**overrides))
     assert response.status_code == 400
     assert errors(response) == expected
     html = response.get_data(as_text=True)
@@ -288,7 +279,7 @@ def test_bad_input_is_explained_next_to_its_field_and_kept(app, client, auth, or
 def test_bad_budgets_and_wip_limits_are_explained_and_nothing_is_saved(app, auth, org, errors):
     auth.login(org["lead"])
     m, f, a = org["marketing"], org["finance"], org["analyst"]
-    response = auth.post("/settings", data=page_form(
+    response = auth.post("/settings", data=settings_page_form(
         wip_limit_default="4", **{f"budget_{m}": "1001", f"budget_{f}": "x" * 5000,
                                   f"wip_{a}": "0"}))
     assert response.status_code == 400
@@ -355,7 +346,7 @@ def test_a_post_without_the_holidays_field_leaves_them_alone(app, auth, org):
         settings.update({"holidays": ["2026-12-25"]}, None, NOW)
         db.session.commit()
     auth.login(org["lead"])
-    assert auth.post("/settings", page_form(wip_limit_default="4")).status_code == 302
+    assert auth.post("/settings", settings_page_form(wip_limit_default="4")).status_code == 302
     with app.app_context():
         assert settings.get("holidays") == ["2026-12-25"]
         assert settings.get("wip_limit_default") == 4
@@ -366,7 +357,7 @@ def test_clearing_the_holidays_textarea_removes_them_and_is_audited(app, auth, o
         settings.update({"holidays": ["2026-12-25"]}, None, NOW)
         db.session.commit()
     auth.login(org["lead"])
-    assert auth.post("/settings", page_form(holidays="")).status_code == 302
+    assert auth.post("/settings", settings_page_form(holidays="")).status_code == 302
     assert changes(app)[-1] == ("holidays", ["2026-12-25"], [], org["lead"])
 
 

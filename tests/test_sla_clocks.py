@@ -12,7 +12,7 @@ import pytest
 from flask import render_template_string
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
-from tests.conftest import intake_fields
+from tests.conftest import intake_fields, settings_page_form
 from tickets import business_hours, intake, lead_time, lifecycle, settings, sla_clocks
 from tickets.extensions import db
 from tickets.models import CLOSED_STATES, Event, Request, SettingChange, User
@@ -566,14 +566,8 @@ def test_the_help_page_explains_the_class_thresholds(client):
 # --- Holidays --------------------------------------------------------------------------
 
 def page_form(**overrides):
-    data = {"wip_limit_default": "3", "lead_time_business_days": "5", "timezone": "UTC",
-            "working_days": ["0", "1", "2", "3", "4"], "work_start": "09:00",
-            "work_end": "17:00",
-            "sla_high_first_response": "4", "sla_high_resolution": "40",
-            "sla_standard_first_response": "8", "sla_standard_resolution": "80",
-            "sla_low_first_response": "16", "sla_low_resolution": "160", "holidays": ""}
-    data.update(overrides)
-    return data
+    """The settings page as posted with its holidays field (empty unless overridden)."""
+    return settings_page_form(**{"holidays": "", **overrides})
 
 
 def test_holidays_are_saved_sorted_and_deduplicated_and_audited(app, auth, desk):
