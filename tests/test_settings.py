@@ -34,8 +34,6 @@ def changes(app):
             db.select(SettingChange).order_by(SettingChange.id))]
 
 
-
-
 # --- The domain module --------------------------------------------------------------------
 
 def test_every_setting_has_its_default_until_changed(app):
