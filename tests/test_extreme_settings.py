@@ -2,11 +2,11 @@
 business-hours arithmetic stays fast and in range at the extremes the ranges allow and beyond
 (issue 10: Sunday only, a one-minute day and 9999-hour targets took minutes or overflowed)."""
 import random
-import time as timer
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from tests.conftest import settings_page_form
 from tickets import settings
 from tickets.extensions import db
 from tickets.business_hours import HORIZON, BusinessHours, add_business_seconds, business_seconds_between
@@ -30,17 +30,30 @@ def org(make):
 
 
 def settings_page(**overrides):
-    """The settings page as a browser posts it, the defaults kept but for ``overrides``."""
-    data = {"wip_limit_default": "3", "lead_time_business_days": "5", "timezone": "UTC",
-            "working_days": ["0", "1", "2", "3", "4"], "work_start": "09:00",
-            "work_end": "17:00", "digest_weekday": "0", "digest_time": "08:00",
-            "auto_resolve_days": "7"}
-    for sla_class, (first, resolution) in {"high": (4, 40), "standard": (8, 80),
-                                           "low": (16, 160)}.items():
-        data[f"sla_{sla_class}_first_response"] = str(first)
-        data[f"sla_{sla_class}_resolution"] = str(resolution)
-    data.update(overrides)
-    return data
+    """The settings page as a browser posts it, the digest and auto-resolve fields included."""
+    return settings_page_form(**{"digest_weekday": "0", "digest_time": "08:00",
+                                 "auto_resolve_days": "7", **overrides})
+
+
+# Far below the 14,000 days to the horizon that a day-by-day walk would step through.
+STEP_BOUND = 1000
+
+
+@pytest.fixture
+def calendar_steps(monkeypatch):
+    """Count the calendar's day-level steps (``is_working_day`` and ``window`` calls): the work
+    that a day-by-day walk would multiply by the days of a 40-year span. A count, not a clock,
+    so a busy machine cannot make it fail."""
+    steps = {"count": 0}
+    for name in ("is_working_day", "window"):
+        original = getattr(BusinessHours, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            steps["count"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(BusinessHours, name, counted)
+    return steps
 
 
 def audit_rows(app):
@@ -120,28 +133,27 @@ def test_the_settings_module_refuses_the_same_ranges_as_the_page(app, org, key, 
     assert audit_rows(app) == 0
 
 
-def test_the_slowest_calendar_allowed_saves_and_recomputes_clocks_in_well_under_a_second(
-        app, auth, org):
+def test_the_slowest_calendar_allowed_saves_and_recomputes_clocks_in_a_few_steps(
+        app, auth, org, calendar_steps):
     """Sunday only, the shortest day (an hour), the longest targets (2000 hours): every due
-    date is about 40 years out, and still computed in milliseconds."""
+    date is about 40 years out (some 14,000 days), and still computed in a few hundred
+    calendar steps, not one per day."""
     auth.login(org["lead"])
     targets = {f"sla_{sla_class}_{clock}": hours for sla_class in ("high", "standard", "low")
                for clock, hours in (("first_response", "1999"), ("resolution", "2000"))}
-    started = timer.perf_counter()
     response = auth.post("/settings", data=settings_page(
         working_days=["6"], work_start="09:00", work_end="10:00",
         holidays="\n".join(f"{year}-12-27" for year in range(2026, 2060)), **targets))
-    elapsed = timer.perf_counter() - started
     assert response.status_code == 302
-    assert elapsed < 0.5, f"the save took {elapsed:.2f} s"
+    assert calendar_steps["count"] < STEP_BOUND
     with app.app_context():
         running = db.session.scalars(db.select(Request).where(Request.state == "accepted")).one()
         assert running.sla_due_at is not None
         assert running.sla_due_at.year > 2060
-    started = timer.perf_counter()
+    calendar_steps["count"] = 0
     page = auth.client.get(f"/requests/{org['requests'][0]}")
     assert page.status_code == 200
-    assert timer.perf_counter() - started < 0.5
+    assert calendar_steps["count"] < STEP_BOUND
 
 
 # --- Business-hours arithmetic at the extremes -----------------------------------------------------
@@ -150,10 +162,10 @@ ONE_MINUTE_SUNDAYS = BusinessHours("UTC", weekdays={6}, start=time(9), end=time(
 
 
 @pytest.mark.parametrize("target_hours", [4000, 9999, 10**9])
-def test_adding_huge_targets_to_one_minute_sundays_is_fast_and_never_overflows(target_hours):
-    started = timer.perf_counter()
+def test_adding_huge_targets_to_one_minute_sundays_takes_few_steps_and_never_overflows(
+        target_hours, calendar_steps):
     assert add_business_seconds(MONDAY, target_hours * 3600, ONE_MINUTE_SUNDAYS) is None
-    assert timer.perf_counter() - started < 0.2
+    assert calendar_steps["count"] < STEP_BOUND
 
 
 def test_time_that_runs_out_before_the_horizon_is_found_on_one_minute_sundays():
