@@ -19,7 +19,7 @@ CHARTJS = Path(__file__).resolve().parents[2] / "static" / "vendor" / "chartjs" 
 def _chartjs_installed():
     if not CHARTJS.exists():
         pytest.fail("static/vendor/chartjs/chart.umd.js is missing: run `python3 app.py test` "
-                    "(it fetches Chart.js) instead of pytest alone")
+                    "(it installs Chart.js with npm ci) instead of pytest alone")
 
 
 def drawn_charts(page):
