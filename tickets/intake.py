@@ -8,7 +8,7 @@ from typing import Callable
 from . import budget, lead_time, lifecycle, localtime, settings, sla_clocks, triage
 from .errors import Refusal
 from .extensions import db
-from .lifecycle import ConcurrentChange, flush_or_conflict, record_created
+from .lifecycle import flush_or_conflict, record_created
 from .models import FORMATS, IMPACTS, KINDS, Event, Request, Team, Watcher, utcnow
 from .policy import allowed
 
@@ -189,10 +189,10 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     now = now or utcnow()
     values = settings.current()
     old_kind = request.kind
-    if expected_version is not None and expected_version != request.version:
-        raise ConcurrentChange(
-            "Someone else changed this request while you were editing it. "
-            "Your changes were not saved; here is the current version, with your text kept below.")
+    lifecycle.check_version(
+        request, expected_version,
+        "Someone else changed this request while you were editing it. "
+        "Your changes were not saved; here is the current version, with your text kept below.")
     rules = edit_rules(request, actor)
     touched = {name: rule for name, rule in rules.items()
                if name in fields and rule.covers(getattr(request, name), fields[name])}

@@ -232,11 +232,7 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     t = TRANSITIONS.get(name)
     if t is None:
         raise InvalidTransition(f"There is no action called {name!r}.")
-    if expected_version is not None and expected_version != request.version:
-        raise ConcurrentChange(
-            "Someone else changed this request while you were looking at it "
-            f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again."
-        )
+    check_version(request, expected_version)
     check_possible(request, t)
     if not allowed(actor, t, request):
         raise NotAllowed(f"You may not {t.label.lower()} this request.")
@@ -376,6 +372,16 @@ def _set_priority(request, impact, is_exec_sponsored, exec_sponsor):
             setattr(request, field_name, new)
             changes[key] = [old, new]
     return changes
+
+
+def check_version(request, expected_version, message=None):
+    """Raise ConcurrentChange when ``request`` changed since the version the person saw
+    (``expected_version``; None checks nothing). ``message`` says what to do next; by default,
+    review the request in its current state."""
+    if expected_version is not None and expected_version != request.version:
+        raise ConcurrentChange(message or (
+            "Someone else changed this request while you were looking at it "
+            f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again."))
 
 
 def flush_or_conflict(request):

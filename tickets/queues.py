@@ -372,10 +372,10 @@ def override_rank(request, actor, position, reason, now, expected_version=None):
     """
     if not allowed(actor, "override"):
         raise lifecycle.NotAllowed("Only a lead may move a request in the queue.")
-    if expected_version is not None and expected_version != request.version:
-        raise lifecycle.ConcurrentChange(
-            "Someone else changed this request while you were looking at it. Nothing was "
-            "changed; review it and try again.")
+    lifecycle.check_version(
+        request, expected_version,
+        "Someone else changed this request while you were looking at it. Nothing was "
+        "changed; review it and try again.")
     check_in_queue(request)
     if position is not None and (isinstance(position, bool) or not isinstance(position, int)
                                  or not 1 <= position <= MAX_POSITION):

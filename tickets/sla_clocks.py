@@ -411,10 +411,10 @@ def set_class(request, sla_class, actor, reason, now, expected_version=None):
     """
     if not allowed(actor, "set_sla_class"):
         raise lifecycle.NotAllowed("Only leads set the SLA class of a request.")
-    if expected_version is not None and expected_version != request.version:
-        raise lifecycle.ConcurrentChange(
-            "Someone else changed this request while you were looking at it. Nothing was "
-            "changed; review the SLA panel and try again.")
+    lifecycle.check_version(
+        request, expected_version,
+        "Someone else changed this request while you were looking at it. Nothing was "
+        "changed; review the SLA panel and try again.")
     if request.state in STOPPED_STATES:
         raise SlaClassError("sla_class", "The clocks of this request have stopped; its SLA "
                                          "class can no longer change.")

@@ -14,10 +14,10 @@ from sqlalchemy import and_, case, exists, false, func, or_
 from . import budget, settings, sla_clocks
 from .extensions import db
 from .lifecycle import (
-    ConcurrentChange,
     InvalidTransition,
     MissingInput,
     NotAllowed,
+    check_version,
     flush_or_conflict,
 )
 from .models import KINDS, OPEN_STATES, Event, Request, User, team_memberships
@@ -123,10 +123,7 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
     NotAllowed for anyone else than its triaging analysts and leads, and MissingInput("kind")
     for an unknown or unchanged kind.
     """
-    if expected_version is not None and expected_version != request.version:
-        raise ConcurrentChange(
-            "Someone else changed this request while you were looking at it "
-            f"(it is now {request.state_label.lower()}). Nothing was changed; review it and try again.")
+    check_version(request, expected_version)
     if request.state not in OPEN_STATES:
         raise InvalidTransition(
             f"This request is now {request.state_label.lower()}, so its kind can no longer "
