@@ -94,6 +94,7 @@ def _drop_everything():
         db.drop_all()
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            connection.execute(text("DROP TABLE IF EXISTS search_fts"))  # search's FTS5 index
 
 
 @pytest.fixture(scope="session")

@@ -221,6 +221,12 @@ ROLE_TABLE = {
     "edit_triaged_fields":  ".         Y       Y    .",
     "override":             ".         .       Y    .",
     "set_sla_class":        ".         .       Y    .",
+    # Reuse (issue 12).
+    "search":               "Y         Y       Y    Y",
+    "see_catalogue":        "Y         Y       Y    Y",
+    "edit_catalogue":       ".         Y       Y    .",
+    "record_gap":           ".         Y       Y    .",
+    "manage_gap_categories": ".        .       Y    .",
 }
 TABLE_ROLES = ("requester", "analyst", "lead", "admin")
 

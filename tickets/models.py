@@ -546,3 +546,225 @@ class JobRun(db.Model):
 
     def __repr__(self):
         return f"<JobRun {self.job} {self.period}>"
+
+
+# The catalogue (DESIGN.md, Reuse; issue 12): what the data team delivered or maintains.
+ASSET_KINDS = {
+    "dashboard": "Dashboard",
+    "dataset": "Dataset or extract",
+    "table": "Database table or view",
+    "report": "Report",
+    "document": "Document or analysis",
+}
+ASSET_STATUSES = {"active": "Active", "deprecated": "Deprecated"}
+# The asset kind a delivery in each request format most likely is (prefills the catalogue tick).
+FORMAT_ASSET_KINDS = {
+    "spreadsheet": "dataset", "dashboard": "dashboard", "analysis": "document",
+    "table": "table", "answer": "report", "presentation": "document",
+}
+# How an asset came to answer a request: delivered for it, pointed at by a self-serve decline,
+# or linked by hand afterwards.
+ASSET_LINK_KINDS = {"delivered": "Delivered for it", "pointed": "Pointed to instead",
+                    "linked": "Linked"}
+# Where a platform gap was recorded.
+GAP_CONTEXTS = {"decline": "Self-serve decline", "delivery": "Delivery"}
+# The platform-gap taxonomy a new installation starts with (leads edit it).
+DEFAULT_GAP_CATEGORIES = [
+    ("Data not available", "The data exists nowhere the requester can reach it."),
+    ("No access", "The data exists, but the requester has no access to it."),
+    ("Does not know the tool", "The requester does not know how to use the tool that answers it."),
+    ("Data not trusted", "The requester does not trust the data they can reach."),
+    ("Documentation missing", "Nothing tells the requester where the answer is or how to read it."),
+    ("Other", "Something else was missing; the note says what."),
+]
+
+
+class Asset(db.Model):
+    """Something the data team delivered or maintains: a dashboard, dataset, table, report or
+    document, with a link, an owning team, a status and the date it was last verified."""
+
+    __tablename__ = "assets"
+
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200), nullable=False)
+    url = db.Column(db.String(500), nullable=False)
+    kind = db.Column(db.String(20), nullable=False, default="dashboard")
+    team_id = db.Column(db.ForeignKey("teams.id"), nullable=False, index=True)
+    description = db.Column(db.Text, nullable=False, default="")
+    # Lower-case tags, each between commas (",churn,retention,"), so one LIKE finds a tag.
+    tags = db.Column(db.String(400), nullable=False, default="")
+    status = db.Column(db.String(12), nullable=False, default="active", index=True)
+    last_verified_on = db.Column(db.Date)
+    created_by_id = db.Column(db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    version = db.Column(db.Integer, nullable=False)
+
+    team = db.relationship("Team")
+    created_by = db.relationship("User")
+    links = db.relationship("AssetLink", back_populates="asset", cascade="all, delete-orphan",
+                            passive_deletes=True, order_by="AssetLink.id")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        db.CheckConstraint("status IN ('active', 'deprecated')", name="asset_status"),
+        db.CheckConstraint(
+            "kind IN ('dashboard', 'dataset', 'table', 'report', 'document')", name="asset_kind"),
+    )
+
+    @property
+    def kind_label(self):
+        return ASSET_KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self):
+        return ASSET_STATUSES.get(self.status, self.status)
+
+    @property
+    def is_deprecated(self):
+        return self.status == "deprecated"
+
+    @property
+    def tag_list(self):
+        return [tag for tag in self.tags.split(",") if tag]
+
+    def __repr__(self):
+        return f"<Asset #{self.id} {self.title!r}>"
+
+
+class AssetLink(db.Model):
+    """An asset answered a request: delivered for it, pointed to instead of doing it, or linked
+    afterwards."""
+
+    __tablename__ = "asset_links"
+
+    id = db.Column(db.Integer, primary_key=True)
+    asset_id = db.Column(db.ForeignKey("assets.id", ondelete="CASCADE"), nullable=False)
+    request_id = db.Column(db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
+    how = db.Column(db.String(12), nullable=False, default="delivered")
+    linked_by_id = db.Column(db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    asset = db.relationship("Asset", back_populates="links")
+    request = db.relationship("Request")
+    linked_by = db.relationship("User")
+
+    __table_args__ = (
+        db.UniqueConstraint("asset_id", "request_id", name="uq_asset_links_asset_request"),
+    )
+
+
+class SearchDocument(db.Model):
+    """The searchable text of one request or asset (search.py keeps it current on every write).
+
+    The full-text index over it is the database's own: an FTS5 table ``search_fts`` (external
+    content, kept in step by triggers) on SQLite, a generated ``tsvector`` column ``document``
+    with a GIN index on PostgreSQL; both are created by the migration, not by this model.
+    """
+
+    __tablename__ = "search_documents"
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(10), nullable=False)  # request, asset
+    ref_id = db.Column(db.Integer, nullable=False)
+    title = db.Column(db.Text, nullable=False, default="")
+    body = db.Column(db.Text, nullable=False, default="")
+
+    __table_args__ = (
+        db.UniqueConstraint("kind", "ref_id", name="uq_search_documents_kind_ref"),
+        db.CheckConstraint("kind IN ('request', 'asset')", name="search_document_kind"),
+    )
+
+
+class Deflection(db.Model):
+    """A would-be request that ended before submission: the requester found an asset or a
+    delivered request that answers it (DESIGN.md, Reuse). ``resubmitted_request_id``: the
+    similar request the same person submitted within 7 days, which makes it no true deflection.
+    """
+
+    __tablename__ = "deflections"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    team_id = db.Column(db.ForeignKey("teams.id"), index=True)
+    asset_id = db.Column(db.ForeignKey("assets.id", ondelete="SET NULL"), index=True)
+    answer_request_id = db.Column(db.ForeignKey("requests.id", ondelete="SET NULL"))
+    text = db.Column(db.Text, nullable=False, default="")
+    resubmitted_request_id = db.Column(db.ForeignKey("requests.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+    user = db.relationship("User")
+    team = db.relationship("Team")
+    asset = db.relationship("Asset")
+    answer_request = db.relationship("Request", foreign_keys=[answer_request_id])
+    resubmitted_request = db.relationship("Request", foreign_keys=[resubmitted_request_id])
+
+    @property
+    def is_true(self):
+        return self.resubmitted_request_id is None
+
+
+class SearchMiss(db.Model):
+    """A search that found nothing: what people look for and cannot find (a catalogue gap)."""
+
+    __tablename__ = "search_misses"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    team_id = db.Column(db.ForeignKey("teams.id"))
+    query = db.Column(db.String(200), nullable=False)
+    # The query as compared (search.normalise): lower-case words in order, to group misses.
+    query_key = db.Column(db.String(200), nullable=False, index=True)
+    source = db.Column(db.String(10), nullable=False, default="search")  # search, intake
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+
+class GapCategory(db.Model):
+    """One entry of the lead-editable platform-gap taxonomy."""
+
+    __tablename__ = "gap_categories"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False)
+    name_key = db.Column(db.String(80), nullable=False, unique=True)
+    description = db.Column(db.String(300), nullable=False, default="")
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    @validates("name")
+    def _keep_name_key(self, key, value):
+        self.name_key = name_key(value)
+        return value
+
+    def __repr__(self):
+        return f"<GapCategory {self.name}>"
+
+
+class PlatformGap(db.Model):
+    """What was missing for the requester to do a request themselves, recorded by the analyst
+    on a self-serve decline or a delivery, with the analyst hours it cost."""
+
+    __tablename__ = "platform_gaps"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
+    team_id = db.Column(db.ForeignKey("teams.id"), nullable=False, index=True)
+    category_id = db.Column(db.ForeignKey("gap_categories.id"), nullable=False, index=True)
+    note = db.Column(db.Text, nullable=False, default="")
+    hours = db.Column(db.Float, nullable=False, default=0)
+    context = db.Column(db.String(10), nullable=False)  # decline, delivery
+    recorded_by_id = db.Column(db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+    request = db.relationship("Request")
+    team = db.relationship("Team")
+    category = db.relationship("GapCategory")
+    recorded_by = db.relationship("User")
+
+    __table_args__ = (
+        db.CheckConstraint("hours >= 0 AND hours <= 10000", name="gap_hours"),
+        db.CheckConstraint("context IN ('decline', 'delivery')", name="gap_context"),
+    )

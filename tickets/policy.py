@@ -20,10 +20,11 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import BACKLOG_STATES, OPEN_STATES, ROLES, Request, Watcher
+from .models import BACKLOG_STATES, OPEN_STATES, ROLES, Asset, AssetLink, Request, Watcher
 from .queries import id_matches
 
 EVERYONE = frozenset(ROLES)
@@ -50,6 +51,13 @@ ROLE_RULES = {
     "edit_triaged_fields": frozenset({"analyst", "lead"}),  # without going back to triage
     "override": frozenset({"lead"}),  # a request's place in its team's queue
     "set_sla_class": frozenset({"lead"}),
+    # Reuse (issue 12): everyone searches and reads the catalogue (what they may see of it);
+    # the data team adds, edits, deprecates and verifies assets and records platform gaps.
+    "search": EVERYONE,
+    "see_catalogue": EVERYONE,
+    "edit_catalogue": frozenset({"analyst", "lead"}),
+    "record_gap": frozenset({"analyst", "lead"}),
+    "manage_gap_categories": frozenset({"lead"}),
 }
 
 # Who may be given a request to work on.
@@ -144,8 +152,9 @@ def can(action, request=None):
     return allowed(current_user, action, request)
 
 
-def visible_requests(user):
-    """Return a SQL condition selecting the requests ``user`` may see (DESIGN.md, Roles).
+def visible_requests(user, of=Request):
+    """Return a SQL condition selecting the requests ``user`` may see (DESIGN.md, Roles);
+    ``of`` is the Request entity to test (an alias, inside another query of requests).
 
     Leads and admins see everything. Others see their own requests, those assigned to them,
     and the non-confidential requests of their teams or that they watch; analysts also see the
@@ -155,17 +164,17 @@ def visible_requests(user):
         return false()
     if allowed(user, "see_all"):
         return true()
-    not_confidential = Request.is_confidential.is_(False)
-    conditions = [Request.requester_id == user.id, Request.assignee_id == user.id]
+    not_confidential = of.is_confidential.is_(False)
+    conditions = [of.requester_id == user.id, of.assignee_id == user.id]
     team_ids = user.team_ids
     if team_ids:
-        conditions.append(and_(Request.team_id.in_(team_ids), not_confidential))
+        conditions.append(and_(of.team_id.in_(team_ids), not_confidential))
     conditions.append(
         and_(not_confidential,
-             Request.watchers.any(Watcher.email == user.email))
+             of.watchers.any(Watcher.email == user.email))
     )
     if allowed(user, "triage"):
-        conditions.append(and_(not_confidential, Request.is_central.is_(True)))
+        conditions.append(and_(not_confidential, of.is_central.is_(True)))
     return or_(*conditions)
 
 
@@ -181,6 +190,33 @@ def served_requests(user):
     team_ids = user.team_ids
     mine = Request.team_id.in_(team_ids) if team_ids else false()
     return and_(Request.is_confidential.is_(False), or_(Request.is_central.is_(True), mine))
+
+
+def visible_assets(user, of=Asset):
+    """Return a SQL condition selecting the catalogue assets ``user`` may see.
+
+    An asset follows the requests it answered: it is visible to whoever may see at least one
+    of them, so an asset delivered for a confidential request, or for another team's request,
+    stays as hidden as that request. An asset that answered no request (catalogued directly by
+    the data team) is for everyone. Leads and admins see every asset.
+    """
+    if user is None or not user.is_authenticated:
+        return false()
+    if allowed(user, "see_all"):
+        return true()
+    answered = aliased(Request)
+    return or_(~of.links.any(),
+               of.links.any(AssetLink.request_id.in_(
+                   select(answered.id).where(visible_requests(user, answered)))))
+
+
+def sees_asset(user, asset):
+    """``visible_assets`` in Python, for one loaded asset (its links and their requests)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if allowed(user, "see_all") or not asset.links:
+        return True
+    return any(allowed(user, "see", link.request) for link in asset.links)
 
 
 def get_visible_request_or_404(request_id, user, *options):

@@ -1,0 +1,441 @@
+"""Full-text search over requests and catalogue assets, with the databases' own engines.
+
+Each request and asset has one ``SearchDocument`` (title, and a body: a request's data needed,
+usage, levers, comments and delivery notes; an asset's description, kind and tags). A session
+hook keeps the documents current on every write: whatever creates, edits or deletes a request,
+an asset or a comment, in the app, a command or a test, changes the document in the same
+transaction. The index over the documents is the database's: SQLite FTS5 ranked by bm25,
+PostgreSQL ``tsvector`` with a GIN index ranked by ``ts_rank_cd`` (the migration creates both).
+
+User text never reaches the engines' query syntax: ``terms`` keeps words only (letters and
+digits of any script), drops common words and caps their number, and each term is quoted
+(FTS5) or passed as a bound parameter to ``plainto_tsquery`` (PostgreSQL), so operators,
+quotes, parentheses, ``*`` or 10,000 characters are plain words or nothing, never an error.
+Terms are OR-ed and ranked, so a paraphrase that shares a few words still finds its target;
+documents matching more (and rarer) terms come first.
+
+Visibility is part of every query (``policy.visible_requests`` / ``policy.visible_assets``):
+nothing a person may not see is ranked, counted or shown.
+"""
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+from sqlalchemy import and_, bindparam, case, event as sa_event, func, literal_column, or_, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, selectinload
+
+from .extensions import db
+from .models import (ASSET_KINDS, Asset, Event, Request, SearchDocument, SearchMiss,
+                     utcnow)
+from .policy import visible_assets, visible_requests
+
+# A query longer than this is cut (and the person told so).
+MAX_QUERY_CHARS = 500
+# Terms searched at most: the first ones typed (intake text is long; a search box is short).
+MAX_TERMS = 16
+PER_PAGE = 20
+MAX_PAGE = 50
+
+# Words that say nothing about which data is meant: dropped from queries (both engines alike).
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+get got had has have having he her here hers him his how i if in into is it its itself just
+me more most my no nor not now of off on once only or other our ours out over own please same
+she should so some such than that the their theirs them then there these they this those
+through to too under until up us very want was we were what when where which while who whom
+why will with would you your yours need needs needed like know show give find see data
+""".split())
+
+REQUEST_FIELDS = ("data_needed", "usage", "lever_result", "lever_expected_shape",
+                  "lever_extraction", "lever_decision")
+ASSET_FIELDS = ("title", "description", "tags", "kind")
+# The events whose text is part of a request's document: comments and delivery notes.
+_INDEXED_ACTIONS = ("deliver",)
+
+# Highlight markers the engines put around matched words; escaped text never contains them.
+_START, _STOP = "\x02", "\x03"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_WORD = re.compile(r"\w+")
+
+
+def terms(text, limit=MAX_TERMS):
+    """The searchable words of ``text``: case-folded, without common words, each once, in the
+    order typed, at most ``limit`` of them. Digits count as words; a lone letter does not."""
+    found = []
+    for word in _WORD.findall((text or "")[:MAX_QUERY_CHARS * 20].casefold()):
+        word = word.strip("_")
+        if not word or word in STOPWORDS or word in found:
+            continue
+        if len(word) < 2 and word.isascii() and not word.isdigit():
+            continue
+        found.append(word[:60])
+        if len(found) == limit:
+            break
+    return found
+
+
+def normalise(text):
+    """``text`` as compared when grouping searches: its words, lower-case, in order."""
+    return " ".join(_WORD.findall((text or "").casefold()))[:200]
+
+
+# --- keeping the documents current -------------------------------------------------------------
+
+def _clean(text):
+    return _CONTROL.sub(" ", text or "")
+
+
+def request_document(request_id, connection):
+    """(title, body) of request ``request_id``'s document, read through ``connection``; None
+    when the request does not exist."""
+    row = connection.execute(
+        select(Request.title, *(getattr(Request, name) for name in REQUEST_FIELDS))
+        .where(Request.id == request_id)).first()
+    if row is None:
+        return None
+    notes = connection.execute(
+        select(Event.text).where(Event.request_id == request_id,
+                                 or_(Event.kind == "comment", Event.action.in_(_INDEXED_ACTIONS)))
+        .order_by(Event.id)).scalars().all()
+    return _clean(row[0]), _clean(" ".join([*row[1:], *notes]))
+
+
+def asset_document(asset_id, connection):
+    """(title, body) of asset ``asset_id``'s document; None when it does not exist."""
+    row = connection.execute(select(Asset.title, Asset.description, Asset.tags, Asset.kind)
+                             .where(Asset.id == asset_id)).first()
+    if row is None:
+        return None
+    title, description, tags, kind = row
+    return _clean(title), _clean(" ".join([description, tags.replace(",", " "),
+                                           ASSET_KINDS.get(kind, kind)]))
+
+
+_DOCUMENT_OF = {"request": request_document, "asset": asset_document}
+
+
+def reindex(connection, kind, ids):
+    """Write the documents of the ``kind`` rows ``ids`` afresh (delete those gone)."""
+    table = SearchDocument.__table__
+    for ref_id in sorted(ids):
+        connection.execute(table.delete().where(table.c.kind == kind, table.c.ref_id == ref_id))
+        document = _DOCUMENT_OF[kind](ref_id, connection)
+        if document is not None:
+            connection.execute(table.insert().values(kind=kind, ref_id=ref_id,
+                                                     title=document[0], body=document[1]))
+
+
+def rebuild(connection=None):
+    """Index every request and asset again (after bulk loads that bypass the ORM); return the
+    number of documents."""
+    connection = connection or db.session.connection()
+    connection.execute(SearchDocument.__table__.delete())
+    count = 0
+    for kind, model in (("request", Request), ("asset", Asset)):
+        ids = connection.execute(select(model.id).order_by(model.id)).scalars().all()
+        reindex(connection, kind, ids)
+        count += len(ids)
+    return count
+
+
+def _changed(obj, names):
+    state = sa_inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _collect(session, flush_context, instances):
+    """Note which requests and assets this flush changes in a way their documents show."""
+    pending = session.info.setdefault("search_pending", {"request": set(), "asset": set()})
+    for obj in session.new:
+        if isinstance(obj, Request):
+            pending["request"].add(obj)
+        elif isinstance(obj, Asset):
+            pending["asset"].add(obj)
+        elif isinstance(obj, Event) and (obj.kind == "comment"
+                                         or obj.action in _INDEXED_ACTIONS):
+            pending["request"].add(obj.request if obj.request is not None else obj.request_id)
+    for obj in session.dirty:
+        if isinstance(obj, Request) and _changed(obj, ("title", *REQUEST_FIELDS)):
+            pending["request"].add(obj)
+        elif isinstance(obj, Asset) and _changed(obj, ASSET_FIELDS):
+            pending["asset"].add(obj)
+    for obj in session.deleted:
+        if isinstance(obj, Request):
+            pending["request"].add(obj.id)
+        elif isinstance(obj, Asset):
+            pending["asset"].add(obj.id)
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _write(session, flush_context):
+    """Rewrite the documents noted before the flush, in the flush's transaction."""
+    pending = session.info.pop("search_pending", None)
+    if not pending:
+        return
+    connection = session.connection()
+    for kind, found in pending.items():
+        ids = {item if isinstance(item, int) else item.id for item in found}
+        reindex(connection, kind, {ref_id for ref_id in ids if ref_id is not None})
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop("search_pending", None)
+
+
+# --- querying -----------------------------------------------------------------------------------
+
+def _dialect():
+    return db.session.get_bind().dialect.name
+
+
+@dataclass
+class Match:
+    """How a query is matched and ranked on this database (built by ``_match``)."""
+
+    condition: object  # the WHERE condition selecting matching documents
+    rank: object  # lower is better
+    source: object  # what to select from (the FTS table joined to the documents, or them)
+
+
+def _match(words, prefix=False):
+    """The engine's condition and rank for ``words`` (OR-ed; the last one as a prefix when the
+    person is still typing it)."""
+    if _dialect() == "postgresql":
+        document = literal_column("search_documents.document")
+        parts = [func.plainto_tsquery("english", bindparam(f"term_{i}", word))
+                 for i, word in enumerate(words)]
+        if prefix and words[-1].isalnum():
+            # A prefix query needs to_tsquery: the word is letters and digits only, quoted.
+            parts[-1] = func.to_tsquery("english", bindparam(
+                "prefix_term", f"'{words[-1]}':*"))
+        query = parts[0]
+        for part in parts[1:]:
+            query = query.op("||")(part)
+        return Match(condition=document.op("@@")(query),
+                     rank=-func.ts_rank_cd(document, query, 1),
+                     source=SearchDocument.__table__)
+    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
+    if prefix:
+        quoted[-1] += "*"
+    fts = literal_column("search_fts")
+    source = SearchDocument.__table__.join(
+        db.table("search_fts", db.column("rowid")),
+        literal_column("search_fts.rowid") == SearchDocument.id)
+    return Match(condition=fts.op("MATCH")(bindparam("fts_query", " OR ".join(quoted))),
+                 rank=func.bm25(fts, 10.0, 1.0), source=source)
+
+
+@dataclass
+class Hit:
+    """One result: a request or an asset, its title and a snippet with the matched words
+    marked (HTML, escaped)."""
+
+    kind: str  # request, asset
+    id: int
+    item: object  # the Request or Asset
+    title: Markup
+    snippet: Markup
+    rank: float = 0.0
+
+
+@dataclass
+class Results:
+    """A page of search results."""
+
+    query: str
+    terms: list
+    hits: list = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    per_page: int = PER_PAGE
+    notice: str = ""  # e.g. the query was cut
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+def _marked(text):
+    """Escape ``text`` and turn the engine's markers into <mark> elements."""
+    html = str(escape(text or ""))
+    html = html.replace(_START, "<mark>").replace(_STOP, "</mark>")
+    if html.count("<mark>") != html.count("</mark>"):
+        html = html.replace("<mark>", "").replace("</mark>", "")
+    return Markup(html)
+
+
+def _snippets(match, ids, words):
+    """{document id: (title, snippet)} with matched words marked, for ``ids`` only."""
+    if not ids:
+        return {}
+    if _dialect() == "postgresql":
+        options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=28, MinWords=10, MaxFragments=2"
+        rows = db.session.execute(
+            select(SearchDocument.id,
+                   func.ts_headline("english", SearchDocument.title,
+                                    _or_query(words), f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"),
+                   func.ts_headline("english", SearchDocument.body, _or_query(words), options))
+            .where(SearchDocument.id.in_(ids)))
+        return {row[0]: (row[1], row[2]) for row in rows}
+    fts = literal_column("search_fts")
+    rows = db.session.execute(
+        select(literal_column("search_fts.rowid"),
+               func.highlight(fts, 0, _START, _STOP),
+               func.snippet(fts, 1, _START, _STOP, "\u2026", 24))
+        .select_from(match.source)
+        .where(match.condition, literal_column("search_fts.rowid").in_(ids)),
+        {"fts_query": match.condition.right.value})
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def _or_query(words):
+    parts = [func.plainto_tsquery("english", bindparam(f"hl_{i}", word))
+             for i, word in enumerate(words)]
+    query = parts[0]
+    for part in parts[1:]:
+        query = query.op("||")(part)
+    return query
+
+
+def _scoped(query, user, types, request_condition=None, asset_condition=None):
+    """``query`` narrowed to the documents ``user`` may see, of ``types`` (request, asset),
+    with extra conditions on the requests and assets."""
+    parts = []
+    if "request" in types:
+        parts.append(and_(SearchDocument.kind == "request", visible_requests(user),
+                          *([request_condition] if request_condition is not None else [])))
+    if "asset" in types:
+        parts.append(and_(SearchDocument.kind == "asset", visible_assets(user),
+                          *([asset_condition] if asset_condition is not None else [])))
+    return (query.outerjoin(Request, and_(SearchDocument.kind == "request",
+                                          Request.id == SearchDocument.ref_id))
+            .outerjoin(Asset, and_(SearchDocument.kind == "asset",
+                                   Asset.id == SearchDocument.ref_id))
+            .where(or_(*parts)))
+
+
+def _ranked(user, words, *, types, request_condition=None, asset_condition=None, limit,
+            offset=0, prefix=False, count=False):
+    """[(document id, kind, ref id, rank)] best first, and the total when ``count``."""
+    match = _match(words, prefix)
+    # Deprecated assets stay findable, after the active ones that match as well.
+    # (Ranks are negative, lower is better: a smaller factor moves a row down.)
+    rank = match.rank * case((Asset.status == "deprecated", 0.6), else_=1.0)
+    base = _scoped(select(SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
+                          rank.label("rank")).select_from(match.source),
+                   user, types, request_condition, asset_condition).where(match.condition)
+    rows = db.session.execute(base.order_by(rank, SearchDocument.id).limit(limit)
+                              .offset(offset)).all()
+    total = None
+    if count:
+        total = db.session.scalar(
+            _scoped(select(func.count()).select_from(match.source), user, types,
+                    request_condition, asset_condition).where(match.condition))
+    return match, rows, total
+
+
+def _load(rows):
+    """{(kind, id): Request or Asset} for ranked rows, each kind in one query."""
+    ids = {"request": [r.ref_id for r in rows if r.kind == "request"],
+           "asset": [r.ref_id for r in rows if r.kind == "asset"]}
+    found = {}
+    if ids["request"]:
+        for item in db.session.scalars(select(Request).where(Request.id.in_(ids["request"]))
+                                       .options(selectinload(Request.team),
+                                                selectinload(Request.assignee))):
+            found["request", item.id] = item
+    if ids["asset"]:
+        for item in db.session.scalars(select(Asset).where(Asset.id.in_(ids["asset"]))
+                                       .options(selectinload(Asset.team))):
+            found["asset", item.id] = item
+    return found
+
+
+def _hits(match, rows, words):
+    items = _load(rows)
+    marked = _snippets(match, [row.id for row in rows], words)
+    hits = []
+    for row in rows:
+        item = items.get((row.kind, row.ref_id))
+        if item is None:
+            continue
+        title, snippet = marked.get(row.id, (item.title, ""))
+        hits.append(Hit(kind=row.kind, id=row.ref_id, item=item, title=_marked(title),
+                        snippet=_marked(snippet), rank=float(row.rank or 0)))
+    return hits
+
+
+def search(user, text, *, types=("request", "asset"), request_condition=None,
+           asset_condition=None, page=1, per_page=PER_PAGE):
+    """One page of what ``user`` may see matching ``text``, best first (Results).
+
+    ``types`` narrows to requests or assets; ``request_condition`` and ``asset_condition`` are
+    extra SQL conditions (the page's filters). An empty or wordless query finds nothing and
+    says why in ``notice``.
+    """
+    text = text or ""
+    notice = ""
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        notice = f"Only the first {MAX_QUERY_CHARS} characters were searched."
+    words = terms(text)
+    results = Results(query=text, terms=words, page=page, per_page=per_page, notice=notice)
+    if not words:
+        results.notice = ("Type a few words about the data you are looking for."
+                          if not text.strip() else
+                          "Those words are too common to search for: add a more specific one.")
+        return results
+    page = max(1, min(int(page), MAX_PAGE))
+    results.page = page
+    match, rows, total = _ranked(user, words, types=types, request_condition=request_condition,
+                                 asset_condition=asset_condition, limit=per_page,
+                                 offset=(page - 1) * per_page, count=True)
+    results.total = total or 0
+    results.hits = _hits(match, rows, words)
+    return results
+
+
+def similar(user, text, *, types=("request", "asset"), request_condition=None,
+            asset_condition=None, exclude_request_id=None, limit=5, prefix=False):
+    """Up to ``limit`` things ``user`` may see most like ``text`` (a title and a description),
+    best first, as Hits: the intake suggestions and the triage neighbours."""
+    words = terms(text)
+    if not words:
+        return []
+    if exclude_request_id is not None:
+        keep = Request.id != exclude_request_id
+        request_condition = keep if request_condition is None else and_(request_condition, keep)
+    match, rows, _ = _ranked(user, words, types=types, request_condition=request_condition,
+                             asset_condition=asset_condition, limit=limit, prefix=prefix)
+    return _hits(match, rows, words)
+
+
+def record_miss(user, text, source="search", now=None):
+    """Remember that ``user`` searched for ``text`` and found nothing (a catalogue gap)."""
+    key = normalise(text)
+    if not key:
+        return None
+    team_ids = user.team_ids
+    miss = SearchMiss(user_id=user.id, team_id=team_ids[0] if team_ids else None,
+                      query=(text or "").strip()[:200], query_key=key, source=source,
+                      created_at=now or utcnow())
+    db.session.add(miss)
+    return miss
+
+
+def answers_condition():
+    """The requests that can answer someone else's question: delivered or resolved ones."""
+    return Request.state.in_(("delivered", "resolved"))
+
+
+def active_assets_condition():
+    """Catalogue assets worth suggesting: active ones."""
+    return Asset.status == "active"
+
+
+__all__ = ["Hit", "Results", "answers_condition", "active_assets_condition",
+           "normalise", "rebuild", "record_miss", "reindex", "search", "similar", "terms"]
