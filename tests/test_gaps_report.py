@@ -110,6 +110,13 @@ def test_the_page_shows_the_ranking_with_notes_escaped(client, auth, desk):
     assert "Other" not in table  # recorded before the range
 
 
+def test_a_note_written_twice_is_quoted_once(client, auth, desk, app):
+    record(app, desk["m_request"], desk["lead"], "Data not trusted", "Numbers differ", 1,
+           "decline", at(24))
+    auth.login(desk["lead"])
+    assert chart(client, "ranking")["rows"][-1][-1] == "Numbers differ"
+
+
 def test_per_team_stacks_each_teams_hours_by_category(client, auth, desk):
     auth.login(desk["lead"])
     data = chart(client, "by_team")

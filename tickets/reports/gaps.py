@@ -129,7 +129,7 @@ def _categories_in_order(rows):
 
 
 def _latest_notes(filters, period, category_ids):
-    """{category id: [latest notes]}: one statement (a window function numbers each
+    """{category id: [latest distinct notes]}: one statement (a window function numbers each
     category's notes, newest first). Notes come only from requests the viewer may see."""
     if not category_ids:
         return {}
@@ -144,10 +144,13 @@ def _latest_notes(filters, period, category_ids):
             visible_requests(filters.viewer))
     numbered = query.subquery("numbered")
     notes = {}
+    # A few more than shown, so a note written twice is quoted once.
     for category_id, note, _ in db.session.execute(
-            select(numbered).where(numbered.c.n <= NOTES_SHOWN)
+            select(numbered).where(numbered.c.n <= NOTES_SHOWN * 3)
             .order_by(numbered.c.category_id, numbered.c.n)):
-        notes.setdefault(category_id, []).append(note)
+        quoted = notes.setdefault(category_id, [])
+        if len(quoted) < NOTES_SHOWN and note not in quoted:
+            quoted.append(note)
     return notes
 
 
