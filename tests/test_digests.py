@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tickets import digest, intake, lifecycle, mail, scheduler, settings
+from tickets import digest, gaps, intake, lifecycle, mail, scheduler, settings
 from tickets.extensions import db
-from tickets.models import JobRun, OutboxMessage, Request, Team, User, utcnow
+from tickets.models import GapCategory, JobRun, OutboxMessage, Request, Team, User, utcnow
 from tests.conftest import count_sql, intake_fields
 from tests.smtp import raw_header
 
@@ -218,6 +218,76 @@ def test_building_a_digest_costs_the_same_statements_with_more_requests(app, des
     add(30, 100)
     many = count_sql(app, build_all)[0]
     assert few == many
+
+
+def record_gaps(app, desk, gaps_to_record):
+    """The default taxonomy, and gaps (category, hours, note, when) on a Marketing request."""
+    with app.app_context():
+        gaps.add_defaults()
+        db.session.commit()
+    request_id = submit(app, desk["rita"], desk["marketing"], MONDAY - timedelta(days=30),
+                        title="Needs a gap")
+    with app.app_context():
+        for category, hours, note, when in gaps_to_record:
+            category_id = db.session.scalar(
+                db.select(GapCategory.id).where(GapCategory.name == category))
+            gaps.record(db.session.get(Request, request_id), db.session.get(User, desk["ana"]),
+                        category_id, note, hours, "delivery", when)
+        db.session.commit()
+
+
+def test_lead_digest_lists_the_weeks_top_platform_gaps_by_hours(app, desk):
+    day = timedelta(days=1)
+    record_gaps(app, desk, [
+        ("No access", 4, "Needs CRM access", MONDAY - 6 * day),
+        ("No access", 16, "Salesforce again", MONDAY - 2 * day),
+        ("No access", 1, "", MONDAY - day),  # the example is the latest note written
+        ("Does not know the tool", 60, "Looker <b>training</b>\nwould do", MONDAY - 3 * day),
+        ("Data not trusted", 2.5, "", MONDAY - 3 * day),
+        ("Documentation missing", 1, "No data dictionary", MONDAY - 4 * day),
+        ("Other", 0.5, "Odd one", MONDAY - 5 * day),
+        ("Data not available", 0.2, "Sixth: not listed", MONDAY - 5 * day),
+        ("Other", 500, "Last month: not this week", MONDAY - 10 * day),
+    ])
+    with app.app_context():
+        _, text, html = digest.build(db.session.get(User, desk["lee"]), MONDAY)
+    section = text.split("TOP PLATFORM GAPS THIS WEEK")[1].split("Platform gaps:")[0]
+    assert [line for line in section.splitlines()[1:] if line] == [
+        "* Does not know the tool: 1 gap, 60 hours",
+        '  "Looker <b>training</b> would do"',
+        "* No access: 3 gaps, 21 hours",
+        '  "Salesforce again"',
+        "* Data not trusted: 1 gap, 2.5 hours",
+        "* Documentation missing: 1 gap, 1 hour",
+        '  "No data dictionary"',
+        "* Other: 1 gap, 0.5 hours",
+        '  "Odd one"',
+    ]
+    assert "Platform gaps: http://127.0.0.1:5000/reports/platform-gaps?start=2026-11-17" in text
+    assert "Top platform gaps this week" in html
+    assert "Looker &lt;b&gt;training&lt;/b&gt; would do" in html and "<b>training" not in html
+    assert 'href="http://127.0.0.1:5000/reports/platform-gaps?start=2026-11-17"' in html
+    assert "Sixth" not in html and "Last month" not in html
+
+
+def test_lead_digest_says_when_no_gap_was_recorded(app, desk):
+    with app.app_context():
+        _, text, html = digest.build(db.session.get(User, desk["lee"]), MONDAY)
+    assert "No platform gap was recorded this week." in text
+    assert "No platform gap was recorded this week." in html
+
+
+def test_the_lead_digest_costs_the_same_statements_with_more_gaps(app, desk):
+    def build():
+        digest.build(db.session.get(User, desk["lee"]), MONDAY)
+
+    record_gaps(app, desk, [("No access", 1, "one", MONDAY - timedelta(days=1))])
+    few = count_sql(app, build)[0]
+    record_gaps(app, desk, [(category, n, f"note {n}", MONDAY - timedelta(hours=n + 1))
+                            for n, category in enumerate(
+                                ["No access", "Other", "Data not trusted", "Data not available",
+                                 "Does not know the tool", "Documentation missing"] * 5)])
+    assert count_sql(app, build)[0] == few
 
 
 # --- Exactly once, on the right day -----------------------------------------------------------

@@ -21,8 +21,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import (budget, forecast, lifecycle, localtime, mail, queues, settings, sla_clocks, triage,
-               wip)
+from . import (budget, forecast, gaps, lifecycle, localtime, mail, queues, settings, sla_clocks,
+               triage, wip)
 from .extensions import db
 from .models import (OPEN_STATES, STATES, WAITING_ON_REQUESTER_STATES, Event, OutboxMessage,
                      Request, Team, User)
@@ -31,6 +31,7 @@ from .reports.stats import percentile
 
 LIST_LIMIT = 10
 LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries
+TOP_GAPS = 5  # the platform gaps of the week a lead's digest lists, most analyst hours first
 ROLES_WITH_DIGEST = ("requester", "analyst", "lead", "admin")
 TEMPLATES = {"requester": "requester", "analyst": "analyst", "lead": "lead", "admin": "lead"}
 
@@ -215,7 +216,8 @@ def _attainment(pairs, values):
 
 def lead_context(user, now, values):
     """What a lead needs: backlog size and its change over the week, throughput, lead time
-    percentiles, oldest open requests, SLA attainment, ad-hoc budget use, the waitlist."""
+    percentiles, oldest open requests, SLA attainment, ad-hoc budget use, the waitlist, and
+    the platform gaps of the last 7 days that cost the most analyst hours."""
     week_ago = now - timedelta(days=7)
     backlog_now, backlog_then = db.session.execute(db.select(
         func.sum(db.case((_open_at(now), 1), else_=0)),
@@ -241,6 +243,7 @@ def lead_context(user, now, values):
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id), limit=5)
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     budgets = budget.budget_status_by_team([t.id for t in teams], now, values)
+    gaps_from = localtime.local_today(now, values) - timedelta(days=6)  # the report's 7 days
     waitlisted, waitlisted_total = _capped(
         db.select(Request).where(Request.state == "waitlisted")
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
@@ -258,6 +261,9 @@ def lead_context(user, now, values):
                     if t.weekly_ad_hoc_budget is not None or budgets[t.id] != (0, 0)],
         "waitlisted": [{"req": r, "link": _request_link(r.id)} for r in waitlisted],
         "waitlisted_total": waitlisted_total,
+        # One statement: the categories and an example note each.
+        "top_gaps": gaps.top_gaps(week_ago, now, TOP_GAPS),
+        "gaps_link": _link(f"/reports/platform-gaps?start={gaps_from.isoformat()}"),
         "backlog_link": _link("/backlog"),
         # Admins get this digest too, and do not triage: they get the list instead.
         "triage_link": _link("/triage?section=waitlisted" if allowed(user, "triage")

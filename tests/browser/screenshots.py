@@ -8,6 +8,7 @@ free port and saves PNGs (default: /tmp/datadesk-screenshots). Not part of the t
 import sys
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -16,10 +17,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, log_in
-from tickets import create_app
+from tickets import create_app, gaps
 from tickets.demo import DEMO_PASSWORD, seed_demo
 from tickets.extensions import db
-from tickets.models import Event, Request, User
+from tickets.models import Event, Request, User, utcnow
 
 
 def _shoot_reports(page, path):
@@ -30,6 +31,47 @@ def _shoot_reports(page, path):
     page.screenshot(path=path, full_page=True)
 
 
+# Notes the gaps of the screenshots' data say (the demo data records no gap).
+GAP_NOTES = {
+    "No access": ["Needs read access to the CRM opportunities table.",
+                  "Could have run it in Looker with finance-model access."],
+    "Does not know the tool": ["Did not know the dashboard's date filter.",
+                               "A 20-minute Looker walkthrough would have done."],
+    "Data not available": ["Web sessions are not in the warehouse yet."],
+    "Data not trusted": ["Numbers differed from the finance report, so they asked us."],
+    "Documentation missing": ["No data dictionary for the billing tables."],
+}
+
+
+def _seed_gaps(now):
+    """Record platform gaps on the demo's delivered and declined requests of the last weeks,
+    most of them of two categories, so the gaps report has something to rank."""
+    lead = db.session.scalar(select(User).where(User.email == "lead@example.com"))
+    done = db.session.scalars(select(Request).where(
+        Request.state.in_(("delivered", "resolved", "declined"))).order_by(Request.id)
+        .limit(60)).all()
+    names = [name for name in GAP_NOTES for _ in range(len(GAP_NOTES[name]) * 2)]
+    categories = {c.name: c.id for c in gaps.active_categories()}
+    for n, request_ in enumerate(done):
+        name = names[n % len(names)]
+        context = "decline" if request_.state == "declined" else "delivery"
+        gaps.record(request_, lead, categories[name], GAP_NOTES[name][n % len(GAP_NOTES[name])],
+                    None if n % 3 else 2 + n % 7, context, now - timedelta(days=(n * 37) % 80))
+
+
+def _shoot_gaps(page, out, suffix):
+    """The gaps report once its charts are drawn, and the taxonomy with a refused name."""
+    page.goto("/reports/platform-gaps")
+    page.wait_for_function("() => [...document.querySelectorAll('canvas[data-chart-url]')]"
+                           ".every(c => c.dataset.chartDrawn === 'true')")
+    page.screenshot(path=out / f"platform-gaps-report{suffix}.png", full_page=True)
+    page.goto("/settings/platform-gaps")
+    page.screenshot(path=out / f"platform-gap-categories{suffix}.png", full_page=True)
+    page.get_by_label("Name").fill("no ACCESS")
+    page.get_by_role("button", name="Add category").click()
+    page.screenshot(path=out / f"platform-gap-categories-error{suffix}.png", full_page=True)
+
+
 def main(out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -38,6 +80,7 @@ def main(out_dir):
         with app.app_context():
             upgrade()
             seed_demo()
+            _seed_gaps(utcnow())
             db.session.commit()
             requester = db.session.scalar(select(User).where(User.email == "requester@example.com"))
             # The requester's request with the longest history makes the best timeline shot.
@@ -120,6 +163,10 @@ def main(out_dir):
             page.screenshot(path=out / "help.png", full_page=True)
             page.goto("/reports/forecast")
             page.screenshot(path=out / "forecast-lead.png", full_page=True)
+            _shoot_gaps(page, out, "")
+            page.set_viewport_size({"width": 390, "height": 900})
+            _shoot_gaps(page, out, "-mobile")
+            page.set_viewport_size({"width": 1280, "height": 900})
             with app.app_context():
                 queued = db.session.scalar(select(Request.id).where(
                     Request.state == "accepted").limit(1))
