@@ -261,7 +261,7 @@ def assets_of_request(request_id, user):
 # An asset nobody checked for this long may no longer show what it says (flagged to the team).
 STALE_AFTER_DAYS = 90
 LIST_SORTS = {"verified": "Recently verified", "title": "Title", "used": "Most used"}
-LIST_STATUSES = {"active": "Active", "deprecated": "Deprecated", "any": "Active and deprecated"}
+LIST_STATUSES = {"active": "Active", "deprecated": "Deprecated", "any": "Any status"}
 
 
 def filter_condition(*, kind=None, team_id=None, status="active", tag=None, stale_on=None):
@@ -331,16 +331,17 @@ def use_counts(user, asset_ids):
     return counts
 
 
-def export_rows(user, condition, sort="verified"):
-    """The rows of the catalogue's CSV, in one statement read 500 rows at a time: (id, title,
-    kind, team name, status, tags, last verified, uses, url) of what ``listing`` selects."""
+def export_query(user, condition, sort="verified"):
+    """The statement of the catalogue's CSV, to run while the file streams (500 rows at a
+    time): (id, title, kind, team name, status, tags, last verified, uses, url) of what
+    ``listing`` selects."""
     uses = _uses(user)
     query = (db.select(Asset.id, Asset.title, Asset.kind, Team.name, Asset.status, Asset.tags,
                        Asset.last_verified_on, func.coalesce(uses.c.uses, 0), Asset.url)
              .select_from(Asset).join(Team, Team.id == Asset.team_id)
              .outerjoin(uses, uses.c.asset_id == Asset.id)
              .where(visible_assets(user), condition))
-    return db.session.execute(_ordered(query, sort, uses).execution_options(yield_per=500))
+    return _ordered(query, sort, uses).execution_options(yield_per=500)
 
 
 def days_since_verified(asset, today):

@@ -108,7 +108,7 @@ def index():
         rows = [_row(hit.item, counts, today, hit.title, hit.snippet) for hit in results.hits]
     else:
         if as_csv:
-            return _csv(catalogue.export_rows(current_user, condition, filters["sort"]), today)
+            return _csv(catalogue.export_query(current_user, condition, filters["sort"]), today)
         page = paginate(catalogue.listing(current_user, condition, filters["sort"]), PAGE_SIZE)
         counts = catalogue.use_counts(current_user, [asset.id for asset in page.items])
         rows = [_row(asset, counts, today) for asset in page.items]
@@ -127,11 +127,11 @@ def _row(asset, counts, today, title=None, snippet=""):
                title=title if title is not None else asset.title, snippet=snippet)
 
 
-def _csv(rows, today):
+def _csv(query, today):
     page_link = url_for("catalogue.detail", asset_id=0, _external=True)[:-1]
 
     def lines():
-        for row in rows:
+        for row in db.session.execute(query):
             yield [row[0], row.title, ASSET_KINDS[row.kind], row[3], ASSET_STATUSES[row.status],
                    ", ".join(tag for tag in row.tags.split(",") if tag), row.last_verified_on,
                    row[7], row.url, f"{page_link}{row[0]}"]
