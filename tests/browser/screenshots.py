@@ -78,6 +78,8 @@ def _shoot_catalogue(page, out, suffix):
     page.screenshot(path=out / f"catalogue{suffix}.png", full_page=True)
     page.goto("/catalogue?status=any&sort=used")
     page.screenshot(path=out / f"catalogue-any{suffix}.png", full_page=True)
+    page.goto("/catalogue?q=churn+per+region&status=any")
+    page.screenshot(path=out / f"catalogue-search{suffix}.png", full_page=True)
     page.locator(".asset-title").first.click()
     page.screenshot(path=out / f"catalogue-asset{suffix}.png", full_page=True)
     page.goto("/catalogue/new")
