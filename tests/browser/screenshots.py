@@ -70,6 +70,63 @@ def _shoot_gaps(page, out, suffix):
     page.get_by_label("Name").fill("no ACCESS")
     page.get_by_role("button", name="Add category").click()
     page.screenshot(path=out / f"platform-gap-categories-error{suffix}.png", full_page=True)
+# What the catalogue shots show when the demo data holds no asset yet.
+SAMPLE_ASSETS = [
+    ("Weekly churn by region", "dashboard", "churn, retention, weekly", 3,
+     "Churned accounts per region per week since January 2024.\nRefreshed every Monday at 06:00."),
+    ("Marketing spend and attributed revenue", "dataset", "marketing, spend, revenue", 40,
+     "Daily spend per channel joined to the revenue attributed to it (last touch)."),
+    ("Customer table (warehouse)", "table", "customers, warehouse", 120,
+     "One row per customer account, with its plan, region and signup date."),
+    ("Quarterly board report: growth", "report", "board, growth, quarterly", 15,
+     "The figures behind the growth section of the board pack."),
+    ("How we count active users", "document", "active users, definitions", 200,
+     "The definition of an active user, and why it changed in 2023."),
+    ("Old churn extract (2022)", "dataset", "churn", 400,
+     "Superseded by the weekly churn dashboard."),
+]
+
+
+def _ensure_assets():
+    """Add the sample assets when the catalogue is empty (in an app context)."""
+    from datetime import timedelta
+
+    from tickets import catalogue
+    from tickets.models import Asset, Team, utcnow
+
+    if db.session.scalar(select(Asset.id).limit(1)) is not None:
+        return
+    lead = db.session.scalar(select(User).where(User.email == "lead@example.com"))
+    teams = db.session.scalars(select(Team).where(Team.is_active).order_by(Team.name)).all()
+    linked = db.session.scalars(select(Request).where(
+        Request.state.in_(("delivered", "resolved"))).limit(3)).all()
+    now = utcnow()
+    for number, (title, kind, tags, age, description) in enumerate(SAMPLE_ASSETS):
+        asset = catalogue.add_asset(
+            lead, title=title, url=f"https://bi.example.com/{kind}/{number}", kind=kind,
+            team_id=teams[number % len(teams)].id, description=description, tags=tags,
+            last_verified_on=now.date() - timedelta(days=age), now=now,
+            status="deprecated" if title.startswith("Old") else "active")
+        for req in linked[:max(0, 3 - number)]:
+            catalogue.link(asset, req, lead, how="delivered")
+    db.session.flush()
+
+
+def _shoot_catalogue(page, out, suffix):
+    """The catalogue, an asset's page and the asset form with errors, as the lead sees them."""
+    page.goto("/catalogue")
+    page.screenshot(path=out / f"catalogue{suffix}.png", full_page=True)
+    page.goto("/catalogue?status=any&sort=used")
+    page.screenshot(path=out / f"catalogue-any{suffix}.png", full_page=True)
+    page.goto("/catalogue?q=churn+per+region&status=any")
+    page.screenshot(path=out / f"catalogue-search{suffix}.png", full_page=True)
+    page.locator(".asset-title").first.click()
+    page.screenshot(path=out / f"catalogue-asset{suffix}.png", full_page=True)
+    page.goto("/catalogue/new")
+    page.get_by_label("Title").fill("Revenue by channel")
+    page.get_by_label("Link").fill("javascript:alert(1)")
+    page.get_by_role("button", name="Add to the catalogue").click()
+    page.screenshot(path=out / f"catalogue-form-errors{suffix}.png", full_page=True)
 
 
 def main(out_dir):
@@ -81,6 +138,7 @@ def main(out_dir):
             upgrade()
             seed_demo()
             _seed_gaps(utcnow())
+            _ensure_assets()
             db.session.commit()
             requester = db.session.scalar(select(User).where(User.email == "requester@example.com"))
             # The requester's request with the longest history makes the best timeline shot.
@@ -131,6 +189,11 @@ def main(out_dir):
                     page.goto(f"/requests/{triaged.id}/edit")
                     page.screenshot(path=out / f"edit-after-triage{suffix}.png", full_page=True)
                     ctx.close()
+                ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+                page = ctx.new_page()
+                log_in(page, "lead@example.com", DEMO_PASSWORD)
+                _shoot_catalogue(page, out, suffix)
+                ctx.close()
             # Failed log-ins for one account until it is throttled: the 429 page says how long.
             ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
             page = ctx.new_page()

@@ -3,21 +3,24 @@ needs, and what a person would validly send. test_catalogue.py checks that every
 the app and every field of every form class is here, so a new form cannot escape the fuzzer.
 """
 from dataclasses import dataclass, field as dataclass_field
-from datetime import date
+from datetime import date, timedelta
 from typing import Callable
 from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tickets import lifecycle, settings
+from tickets import catalogue, lifecycle, settings
+from tickets.extensions import db
 from tickets.forms.account import ChangePasswordForm, LoginForm, PreferencesForm
+from tickets.forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
 from tickets.forms.admin import TeamForm, UserForm
 from tickets.forms.requests import CommentForm, RequestForm
 from tickets.forms.settings import SettingsForm
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
-from tickets.models import (DECLINE_REASONS, FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES,
-                            SLA_CLASSES)
+from tickets.models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, DECLINE_REASONS,
+                            FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES, SLA_CLASSES,
+                            Asset, Request, User)
 
 from .strategies import MISSING, future_date, printable
 from .world import ANONYMOUS, ROLES as ROLES_ALL
@@ -525,8 +528,98 @@ SETTINGS = Form(
     valid=settings_answers, path=lambda context, values: "/settings", build=_request_with_clocks,
     form_class=SettingsForm, dynamic_fields=("budget_", "wip_"))
 
+# --- The catalogue ---------------------------------------------------------------------------
+
+ASSET_FIELDS = (Field("title", "text", 200), Field("url", "url", 500),
+                Field("kind", "select", choices=tuple(ASSET_KINDS)),
+                Field("team_id", "id", choices=lambda c: c.active_team_ids()),
+                Field("description", "textarea", 10000), Field("tags", "text", 400),
+                Field("status", "select", choices=tuple(ASSET_STATUSES)),
+                Field("last_verified_on", "date"))
+
+
+@st.composite
+def asset_answers(draw, context):
+    """An asset as the data team describes it."""
+    return {
+        "title": draw(line(120)),
+        "url": draw(st.sampled_from(("https://bi.example.com/churn", "http://wiki.example.com/x",
+                                     "https://example.com/a?b=c#d"))),
+        "kind": draw(st.sampled_from(tuple(ASSET_KINDS))),
+        "team_id": draw(st.sampled_from(context.active_team_ids())),
+        "description": draw(st.one_of(st.just(""), paragraph())),
+        "tags": draw(st.one_of(st.just(""), line(60))),
+        "status": draw(st.sampled_from(tuple(ASSET_STATUSES))),
+        "last_verified_on": (context.today - timedelta(days=draw(st.integers(0, 900)))).isoformat(),
+    }
+
+
+def _new_asset(context, draw=None):
+    """The subject: an asset of Marketing, answering one of the world's requester's requests."""
+    request_id = context.make.request(context.world.requester, context.world.marketing)
+    with context.app.app_context():
+        asset = catalogue.add_asset(
+            db.session.get(User, context.world.analyst), title="Weekly churn dashboard",
+            url="https://bi.example.com/churn", kind="dashboard",
+            team_id=context.world.marketing, request=db.session.get(Request, request_id))
+        db.session.commit()
+        context.asset_id = asset.id
+        context.version = db.session.get(Asset, asset.id).version
+    return context.asset_id
+
+
+def asset_path(template):
+    return lambda context, values: template.format(id=url_part(values, "<id>"))
+
+
+def _with_asset(strategy):
+    return lambda context: with_path_id(strategy(context), context, lambda c: c.asset_id)
+
+
+ASSET_EDITORS = ("analyst", "lead")
+
+NEW_ASSET = Form(
+    "new_asset", "catalogue.new", "/catalogue/new", ASSET_EDITORS, fields=ASSET_FIELDS,
+    valid=asset_answers, path=lambda context, values: "/catalogue/new", form_class=AssetForm)
+
+EDIT_ASSET = Form(
+    "edit_asset", "catalogue.edit", "/catalogue/<int:asset_id>/edit", ASSET_EDITORS,
+    fields=ASSET_FIELDS + (version(), PATH_ID),
+    valid=_with_asset(lambda context: asset_answers(context).map(
+        lambda values: {**values, "version": context.version_offset(0)})),
+    path=asset_path("/catalogue/{id}/edit"), build=_new_asset, form_class=EditAssetForm)
+
+VERIFY_ASSET = Form(
+    "verify_asset", "catalogue.verify", "/catalogue/<int:asset_id>/verify", ASSET_EDITORS,
+    fields=(version(), PATH_ID),
+    valid=_with_asset(lambda context: st.fixed_dictionaries({"version": current_version(context)})),
+    path=asset_path("/catalogue/{id}/verify"), build=_new_asset, prefix="verify",
+    form_class=VerifyForm)
+
+ASSET_STATUS = Form(
+    "asset_status", "catalogue.set_status", "/catalogue/<int:asset_id>/status", ASSET_EDITORS,
+    fields=(Field("status", "select", choices=tuple(ASSET_STATUSES)), Field("reason", "text", 300),
+            version(), PATH_ID),
+    valid=_with_asset(lambda context: st.fixed_dictionaries({
+        "status": st.just("deprecated"), "reason": line(120),
+        "version": current_version(context)})),
+    path=asset_path("/catalogue/{id}/status"), build=_new_asset, prefix="status",
+    form_class=StatusForm)
+
+LINK_ASSET = Form(
+    "link_asset", "catalogue.link", "/catalogue/<int:asset_id>/link", ASSET_EDITORS,
+    fields=(Field("request_id", "id", choices=lambda c: (str(c.other_id),)),
+            Field("how", "select", choices=tuple(ASSET_LINK_KINDS)), version(), PATH_ID),
+    valid=_with_asset(lambda context: st.fixed_dictionaries({
+        "request_id": st.just(str(context.other_id)),
+        "how": st.sampled_from(tuple(ASSET_LINK_KINDS)), "version": current_version(context)})),
+    path=asset_path("/catalogue/{id}/link"),
+    build=lambda context, draw: (_new_asset(context), context.other_request()),
+    prefix="link", form_class=LinkForm)
+
 FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
-         CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS)
+         CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
+         NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET)
 
 # POST routes the fuzzer does not post to, and why.
 EXCLUDED = {
