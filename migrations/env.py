@@ -93,6 +93,9 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The full-text index is each engine's own (tickets/search.py): not the models' business.
+    from tickets.search import is_schema_object
+    conf_args.setdefault("include_object", is_schema_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
