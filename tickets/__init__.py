@@ -130,6 +130,8 @@ def register_blueprints(app):
     app.register_blueprint(reports_views.bp)
     from .views import forecast as forecast_views
     app.register_blueprint(forecast_views.bp)
+    from .views import search as search_views
+    app.register_blueprint(search_views.bp)
 
 
 def register_rate_limits(app):
