@@ -197,7 +197,7 @@ def test_the_kind_state_and_team_filters(app, make, desk):
 
 
 @pytest.mark.parametrize("query, field, message", [
-    ("type=everything", "type", "showing requests and catalogue"),
+    ("type=everything", "type", "showing everything"),
     ("kind=nonsense", "kind", "showing any kind"),
     ("state=%00", "state", "showing any state"),
     ("team=abc", "team", "showing all teams"),

@@ -15,7 +15,7 @@ from ..queries import MAX_ID
 from .base import options
 
 # What the type filter shows: (search.search types, label).
-TYPES = {"": (("request", "asset"), "Requests and catalogue"),
+TYPES = {"": (("request", "asset"), "Everything"),
          "requests": (("request",), "Requests"),
          "assets": (("asset",), "Catalogue assets")}
 # The most a query argument is read: search.search takes MAX_QUERY_CHARS and says it cut.
