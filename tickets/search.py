@@ -21,8 +21,9 @@ import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import (and_, bindparam, case, event as sa_event, false, func, literal_column, or_,
-                        select)
+from sqlalchemy import (and_, bindparam, case, event as sa_event, false, func, literal_column,
+                        or_, select)
+from sqlalchemy import text as sql_text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, joinedload
 
@@ -200,35 +201,116 @@ class Match:
 
     condition: object  # the WHERE condition selecting matching documents
     rank: object  # lower is better
-    source: object  # what to select from (the FTS table joined to the documents, or them)
+    source: object  # what to select from: the FTS table, or the documents
+    id_column: object  # the document id in ``source``
+    fts_query: str = ""  # SQLite: the MATCH expression (snippets repeat it)
+
+
+# A term found in more than this share of the documents (and in more than RARE_MIN of them)
+# is common: it ranks the documents but does not select them on its own. Without this, a
+# query with one everyday word ("monthly", "customers") ranks half the index on every call.
+COMMON_SHARE = 0.02
+RARE_MIN = 1000
+# When every word is common, the newest documents holding all of them are ranked, at most this
+# many: ranking tens of thousands of everyday matches costs more than it tells.
+COMMON_CANDIDATES = 2000
+
+
+def _common(words, prefix):
+    """The words of ``words`` too common to select documents by (see COMMON_SHARE), from the
+    engine's own statistics: PostgreSQL's lexeme frequencies (pg_stats, kept by ANALYZE),
+    SQLite's document counts, each counted only up to the threshold."""
+    if _dialect() == "postgresql":
+        rows = db.session.execute(sql_text(
+            "SELECT w, (SELECT s.freqs[array_position(s.elems, (ts_lexize('english_stem', w))[1])]"
+            " FROM (SELECT most_common_elems::text::text[] AS elems,"
+            " most_common_elem_freqs AS freqs FROM pg_stats"
+            " WHERE schemaname = current_schema() AND tablename = 'search_documents'"
+            " AND attname = 'document') s) FROM unnest(CAST(:words AS text[])) AS w"),
+            {"words": list(words)}).all()
+        documents = db.session.scalar(select(func.max(SearchDocument.id))) or 0
+        if documents * COMMON_SHARE <= RARE_MIN:
+            return set()
+        return {word for word, share in rows if share is not None and share > COMMON_SHARE}
+    documents = db.session.scalar(select(func.max(SearchDocument.id))) or 0
+    cap = int(documents * COMMON_SHARE)
+    if cap <= RARE_MIN:
+        return set()
+    counts = select(*(
+        select(func.count()).select_from(
+            select(literal_column("1")).select_from(db.table("search_fts"))
+            .where(literal_column("search_fts").op("MATCH")(
+                bindparam(f"df_{i}", _quoted(word, prefix and i == len(words) - 1))))
+            .limit(cap + 1).subquery()).scalar_subquery()
+        for i, word in enumerate(words)))
+    found = db.session.execute(counts).one()
+    return {word for word, count in zip(words, found) if count > cap}
+
+
+def _quoted(word, prefix=False):
+    return '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
 def _match(words, prefix=False):
-    """The engine's condition and rank for ``words`` (OR-ed; the last one as a prefix when the
-    person is still typing it)."""
+    """The engine's condition and rank for ``words``: every word ranks (OR-ed, the last one as a
+    prefix when the person is still typing it); the rare words select, or, when every word is
+    common, documents with all of them."""
+    common = _common(words, prefix)
+    rare = [word for word in words if word not in common]
+    last = len(words) - 1
     if _dialect() == "postgresql":
         document = literal_column("search_documents.document")
-        parts = [func.plainto_tsquery("english", bindparam(f"term_{i}", word))
-                 for i, word in enumerate(words)]
-        if prefix and words[-1].isalnum():
-            # A prefix query needs to_tsquery: the word is letters and digits only, quoted.
-            parts[-1] = func.to_tsquery("english", bindparam(
-                "prefix_term", f"'{words[-1]}':*"))
-        query = parts[0]
-        for part in parts[1:]:
-            query = query.op("||")(part)
-        return Match(condition=document.op("@@")(query),
-                     rank=-func.ts_rank_cd(document, query, 1),
-                     source=SearchDocument.__table__)
-    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
-    if prefix:
-        quoted[-1] += "*"
+
+        def one(i, word):
+            if prefix and i == last and word.isalnum():
+                # A prefix query needs to_tsquery: the word is letters and digits only, quoted.
+                return func.to_tsquery("english", bindparam(f"term_{i}", f"'{word}':*"))
+            return func.plainto_tsquery("english", bindparam(f"term_{i}", word))
+
+        def joined(parts, operator):
+            query = parts[0]
+            for part in parts[1:]:
+                query = query.op(operator)(part)
+            return query
+
+        parts = [one(i, word) for i, word in enumerate(words)]
+        ranking = joined(parts, "||")
+        if not common:
+            condition = document.op("@@")(ranking)
+        elif rare:
+            condition = document.op("@@")(
+                joined([part for part, word in zip(parts, words) if word in rare], "||"))
+        else:
+            condition = document.op("@@")(joined(parts, "&&"))
+            floor = db.session.scalar(
+                select(SearchDocument.id).where(condition).order_by(SearchDocument.id.desc())
+                .offset(COMMON_CANDIDATES - 1).limit(1))
+            if floor is not None:
+                condition = and_(condition, SearchDocument.id >= floor)
+        return Match(condition=condition, rank=-func.ts_rank_cd(document, ranking, 1),
+                     source=SearchDocument.__table__, id_column=SearchDocument.id)
+    quoted = [_quoted(word, prefix and i == last) for i, word in enumerate(words)]
+    ranking = " OR ".join(quoted)
+    if not common:
+        expression = ranking
+    elif rare:
+        # bm25 scores every phrase of the expression: the common words still rank.
+        chosen = " OR ".join(q for q, word in zip(quoted, words) if word in rare)
+        expression = f"({chosen}) AND ({ranking})"
+    else:
+        expression = " AND ".join(quoted)
     fts = literal_column("search_fts")
-    source = SearchDocument.__table__.join(
-        db.table("search_fts", db.column("rowid")),
-        literal_column("search_fts.rowid") == SearchDocument.id)
-    return Match(condition=fts.op("MATCH")(bindparam("fts_query", " OR ".join(quoted))),
-                 rank=func.bm25(fts, 10.0, 1.0), source=source)
+    rowid = literal_column("search_fts.rowid")
+    source = db.table("search_fts")
+    condition = fts.op("MATCH")(bindparam("fts_query", expression))
+    if common and not rare:
+        floor = db.session.scalar(
+            select(rowid).select_from(source).where(condition).order_by(rowid.desc())
+            .offset(COMMON_CANDIDATES - 1).limit(1))
+        if floor is not None:
+            condition = and_(condition, rowid >= floor)
+    return Match(condition=condition, rank=func.bm25(fts, 10.0, 1.0), source=source,
+                 id_column=rowid, fts_query=expression)
 
 
 @dataclass
@@ -289,9 +371,9 @@ def _snippets(match, ids, words):
         select(literal_column("search_fts.rowid"),
                func.highlight(fts, 0, _START, _STOP),
                func.snippet(fts, 1, _START, _STOP, "\u2026", 24))
-        .select_from(match.source)
-        .where(match.condition, literal_column("search_fts.rowid").in_(ids)),
-        {"fts_query": match.condition.right.value})
+        .select_from(db.table("search_fts"))
+        .where(fts.op("MATCH")(bindparam("fts_query")), literal_column("search_fts.rowid").in_(ids)),
+        {"fts_query": match.fts_query})
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
@@ -321,30 +403,42 @@ def _scoped(query, user, types, request_condition=None, asset_condition=None):
             .where(or_(*parts)))
 
 
-def _ranked(user, words, *, types, request_condition=None, asset_condition=None, limit,
-            offset=0, prefix=False):
-    """(match, [(document id, kind, ref id, rank)] best first)."""
-    match = _match(words, prefix)
+def _candidates(match, user, types, request_condition, asset_condition):
+    """(scoped, rank): ``scoped(columns)`` selects ``columns`` of the documents ``match`` finds
+    that ``user`` may see, of ``types``; ``rank`` orders them, best first."""
+    # The matching documents and their rank first, from the index alone (materialised, so no
+    # planner walks the requests and asks the index row by row), then who may see them.
+    candidates = (select(match.id_column.label("doc_id"), match.rank.label("score"))
+                  .select_from(match.source).where(match.condition)
+                  .cte("candidates").prefix_with("MATERIALIZED"))
     # Deprecated assets stay findable, after the active ones that match as well.
     # (Ranks are negative, lower is better: a smaller factor moves a row down.)
-    rank = match.rank * case((Asset.status == "deprecated", 0.6), else_=1.0)
-    base = _scoped(select(SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
-                          rank.label("rank")).select_from(match.source),
-                   user, types, request_condition, asset_condition).where(match.condition)
-    rows = db.session.execute(base.order_by(rank, SearchDocument.id).limit(limit)
-                              .offset(offset)).all()
-    return match, rows
+    rank = candidates.c.score * case((Asset.status == "deprecated", 0.6), else_=1.0)
+
+    def scoped(columns):
+        return _scoped(select(*columns).select_from(candidates).join(
+            SearchDocument, SearchDocument.id == candidates.c.doc_id),
+            user, types, request_condition, asset_condition)
+
+    return scoped, rank
 
 
-def _counted(user, words, *, types, request_condition=None, asset_condition=None):
-    """{kind: number of matching documents ``user`` may see}, for ``types``, in one statement."""
-    match = _match(words)
-    rows = db.session.execute(
-        _scoped(select(SearchDocument.kind, func.count()).select_from(match.source), user,
-                types, request_condition, asset_condition)
-        .where(match.condition).group_by(SearchDocument.kind)).all()
+def _ranked(user, match, *, types, request_condition=None, asset_condition=None, limit,
+            offset=0):
+    """[(document id, kind, ref id, rank)] best first."""
+    scoped, rank = _candidates(match, user, types, request_condition, asset_condition)
+    return db.session.execute(
+        scoped([SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
+                rank.label("rank")])
+        .order_by(rank, SearchDocument.id).limit(limit).offset(offset)).all()
+
+
+def _counted(user, match, *, types, request_condition=None, asset_condition=None):
+    """{kind: matching documents ``user`` may see}, for each of ``types``, in one statement."""
+    scoped, _ = _candidates(match, user, types, request_condition, asset_condition)
     found = dict.fromkeys(types, 0)
-    found.update({kind: count for kind, count in rows})
+    found.update(db.session.execute(
+        scoped([SearchDocument.kind, func.count()]).group_by(SearchDocument.kind)).all())
     return found
 
 
@@ -386,7 +480,7 @@ def search(user, text, *, types=("request", "asset"), request_condition=None,
     ``types`` narrows to requests or assets; ``request_condition`` and ``asset_condition`` are
     extra SQL conditions (the page's filters). ``count_types`` (default ``types``) are the
     kinds counted in ``Results.counts`` (a page's "requests 12 · assets 3"), in the same
-    statement as the total. ``page`` is capped to the pages there are (and MAX_PAGE); any value
+    statement as the total. ``page`` is capped to the pages there are (and MAX_PAGE); a value
     that is not a whole number is page 1. An empty or wordless query finds nothing and says why
     in ``notice``.
     """
@@ -402,18 +496,18 @@ def search(user, text, *, types=("request", "asset"), request_condition=None,
                           if not text.strip() else
                           "Those words are too common to search for: add a more specific one.")
         return results
+    match = _match(words)
     counted = tuple(count_types or types)
-    results.counts = _counted(user, words, types=tuple(dict.fromkeys((*types, *counted))),
-                              request_condition=request_condition,
-                              asset_condition=asset_condition)
-    results.total = sum(results.counts.get(kind, 0) for kind in types)
-    results.counts = {kind: results.counts.get(kind, 0) for kind in counted}
+    counts = _counted(user, match, types=tuple(dict.fromkeys((*types, *counted))),
+                      request_condition=request_condition, asset_condition=asset_condition)
+    results.total = sum(counts.get(kind, 0) for kind in types)
+    results.counts = {kind: counts.get(kind, 0) for kind in counted}
     results.page = min(_page_number(page), results.pages, MAX_PAGE)
     if results.total == 0:
         return results
-    match, rows = _ranked(user, words, types=types, request_condition=request_condition,
-                          asset_condition=asset_condition, limit=per_page,
-                          offset=(results.page - 1) * per_page)
+    rows = _ranked(user, match, types=types, request_condition=request_condition,
+                   asset_condition=asset_condition, limit=per_page,
+                   offset=(results.page - 1) * per_page)
     results.hits = _hits(match, rows, words)
     return results
 
@@ -435,8 +529,9 @@ def similar(user, text, *, types=("request", "asset"), request_condition=None,
     if exclude_request_id is not None:
         keep = Request.id != exclude_request_id
         request_condition = keep if request_condition is None else and_(request_condition, keep)
-    match, rows = _ranked(user, words, types=types, request_condition=request_condition,
-                          asset_condition=asset_condition, limit=limit, prefix=prefix)
+    match = _match(words, prefix)
+    rows = _ranked(user, match, types=types, request_condition=request_condition,
+                   asset_condition=asset_condition, limit=limit)
     return _hits(match, rows, words)
 
 

@@ -1,0 +1,75 @@
+"""The search engine under the search box: which words are searched, and how the engines keep
+everyday words from costing a full ranking of the index (tickets/search.py)."""
+import pytest
+from sqlalchemy import text
+
+from tickets import search
+from tickets.extensions import db
+from tickets.models import User
+
+
+def test_terms_keep_words_of_any_script_and_drop_syntax():
+    assert search.terms('NEAR( "churn" * AND (region') == ["near", "churn", "region"]
+    assert search.terms("売上 по регионам مبيعات") == ["売上", "по", "регионам", "مبيعات"]
+    assert search.terms("the of and a") == []
+    assert search.terms("Q3 2025 a b") == ["q3", "2025"]
+
+
+def test_terms_are_capped_and_unique():
+    words = search.terms(" ".join(f"word{i} word{i}" for i in range(100)))
+    assert words == [f"word{i}" for i in range(search.MAX_TERMS)]
+
+
+def test_normalise_groups_the_same_words():
+    assert search.normalise("  Supplier   LEAD-times? ") == search.normalise("supplier lead times")
+
+
+@pytest.fixture
+def everyday(app, make, monkeypatch):
+    """Twelve requests that all say "monthly", one of them also "zebra"; any word in more than
+    a third of the documents counts as common."""
+    monkeypatch.setattr(search, "RARE_MIN", 0)
+    monkeypatch.setattr(search, "COMMON_SHARE", 0.3)
+    team = make.team()
+    lead = make.user("lead")
+    requester = make.user(teams=[team])
+    ids = [make.request(requester, team, title=f"Monthly figures {i}",
+                        data_needed="monthly numbers for the board")
+           for i in range(11)]
+    ids.append(make.request(requester, team, title="Monthly zebra count",
+                            data_needed="monthly numbers of zebras"))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE search_documents"))  # the statistics the engine reads
+            db.session.commit()
+    return lead, ids
+
+
+def test_a_rare_word_selects_and_the_common_ones_only_rank(app, everyday):
+    lead, ids = everyday
+    with app.app_context():
+        user = db.session.get(User, lead)
+        assert search._common(["monthly", "zebra"], False) == {"monthly"}
+        results = search.search(user, "monthly zebra")
+        assert [hit.id for hit in results.hits] == [ids[-1]]
+        assert results.total == 1
+
+
+def test_only_common_words_rank_the_newest_documents_holding_all_of_them(app, everyday,
+                                                                        monkeypatch):
+    lead, ids = everyday
+    monkeypatch.setattr(search, "COMMON_CANDIDATES", 3)
+    with app.app_context():
+        user = db.session.get(User, lead)
+        results = search.search(user, "monthly numbers")
+        assert results.total == 3
+        assert sorted(hit.id for hit in results.hits) == ids[-3:]
+
+
+def test_small_indexes_never_prune(app, make):
+    team = make.team()
+    requester = make.user(teams=[team])
+    for i in range(3):
+        make.request(requester, team, title=f"Monthly figures {i}")
+    with app.app_context():
+        assert search._common(["monthly", "figures"], False) == set()
