@@ -134,6 +134,8 @@ def register_blueprints(app):
     app.register_blueprint(gaps_views.bp)
     from .views import catalogue as catalogue_views
     app.register_blueprint(catalogue_views.bp)
+    from .views import search as search_views
+    app.register_blueprint(search_views.bp)
 
 
 def register_rate_limits(app):

@@ -21,16 +21,17 @@ import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import (and_, bindparam, case, event as sa_event, func, literal_column, or_,
-                        select)
+from sqlalchemy import (and_, bindparam, case, event as sa_event, false, func, literal_column,
+                        or_, select)
 from sqlalchemy import text as sql_text
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from .extensions import db
-from .models import (ASSET_KINDS, Asset, Event, Request, SearchDocument, SearchMiss,
-                     utcnow)
+from .models import (ASSET_KINDS, CLOSED_STATES, KINDS, OPEN_STATES, Asset, Event, Request,
+                     SearchDocument, SearchMiss, utcnow)
 from .policy import visible_assets, visible_requests
+from .queries import id_matches
 
 # A query longer than this is cut (and the person told so).
 MAX_QUERY_CHARS = 500
@@ -353,6 +354,7 @@ class Results:
     page: int = 1
     per_page: int = PER_PAGE
     notice: str = ""  # e.g. the query was cut
+    counts: dict = field(default_factory=dict)  # {kind: matching documents}, kinds counted
 
     @property
     def pages(self):
@@ -418,10 +420,9 @@ def _scoped(query, user, types, request_condition=None, asset_condition=None):
             .where(or_(*parts)))
 
 
-def _ranked(user, words, *, types, request_condition=None, asset_condition=None, limit,
-            offset=0, prefix=False, count=False):
-    """[(document id, kind, ref id, rank)] best first, and the total when ``count``."""
-    match = _match(words, prefix)
+def _candidates(match, user, types, request_condition, asset_condition):
+    """(scoped, rank): ``scoped(columns)`` selects ``columns`` of the documents ``match`` finds
+    that ``user`` may see, of ``types``; ``rank`` orders them, best first."""
     # The matching documents and their rank first, from the index alone (materialised, so no
     # planner walks the requests and asks the index row by row), then who may see them.
     candidates = (select(match.id_column.label("doc_id"), match.rank.label("score"))
@@ -436,30 +437,42 @@ def _ranked(user, words, *, types, request_condition=None, asset_condition=None,
             SearchDocument, SearchDocument.id == candidates.c.doc_id),
             user, types, request_condition, asset_condition)
 
-    rows = db.session.execute(
+    return scoped, rank
+
+
+def _ranked(user, match, *, types, request_condition=None, asset_condition=None, limit,
+            offset=0):
+    """[(document id, kind, ref id, rank)] best first."""
+    scoped, rank = _candidates(match, user, types, request_condition, asset_condition)
+    return db.session.execute(
         scoped([SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
                 rank.label("rank")])
         .order_by(rank, SearchDocument.id).limit(limit).offset(offset)).all()
-    total = None
-    if count:
-        total = db.session.scalar(scoped([func.count()]))
-    return match, rows, total
+
+
+def _counted(user, match, *, types, request_condition=None, asset_condition=None):
+    """{kind: matching documents ``user`` may see}, for each of ``types``, in one statement."""
+    scoped, _ = _candidates(match, user, types, request_condition, asset_condition)
+    found = dict.fromkeys(types, 0)
+    found.update(db.session.execute(
+        scoped([SearchDocument.kind, func.count()]).group_by(SearchDocument.kind)).all())
+    return found
 
 
 def _load(rows):
-    """{(kind, id): Request or Asset} for ranked rows, each kind in one query."""
+    """{(kind, id): Request or Asset} for ranked rows: one query per kind, each with its team
+    (and a request's assignee) joined, run even when the page has none of that kind, so a page
+    costs the same statements whatever mix of requests and assets it shows."""
     ids = {"request": [r.ref_id for r in rows if r.kind == "request"],
            "asset": [r.ref_id for r in rows if r.kind == "asset"]}
     found = {}
-    if ids["request"]:
-        for item in db.session.scalars(select(Request).where(Request.id.in_(ids["request"]))
-                                       .options(selectinload(Request.team),
-                                                selectinload(Request.assignee))):
-            found["request", item.id] = item
-    if ids["asset"]:
-        for item in db.session.scalars(select(Asset).where(Asset.id.in_(ids["asset"]))
-                                       .options(selectinload(Asset.team))):
-            found["asset", item.id] = item
+    for item in db.session.scalars(select(Request).where(Request.id.in_(ids["request"]))
+                                   .options(joinedload(Request.team),
+                                            joinedload(Request.assignee))):
+        found["request", item.id] = item
+    for item in db.session.scalars(select(Asset).where(Asset.id.in_(ids["asset"]))
+                                   .options(joinedload(Asset.team))):
+        found["asset", item.id] = item
     return found
 
 
@@ -478,12 +491,15 @@ def _hits(match, rows, words):
 
 
 def search(user, text, *, types=("request", "asset"), request_condition=None,
-           asset_condition=None, page=1, per_page=PER_PAGE):
+           asset_condition=None, page=1, per_page=PER_PAGE, count_types=None):
     """One page of what ``user`` may see matching ``text``, best first (Results).
 
     ``types`` narrows to requests or assets; ``request_condition`` and ``asset_condition`` are
-    extra SQL conditions (the page's filters). An empty or wordless query finds nothing and
-    says why in ``notice``.
+    extra SQL conditions (the page's filters). ``count_types`` (default ``types``) are the
+    kinds counted in ``Results.counts`` (a page's "requests 12 · assets 3"), in the same
+    statement as the total. ``page`` is capped to the pages there are (and MAX_PAGE); a value
+    that is not a whole number is page 1. An empty or wordless query finds nothing and says why
+    in ``notice``.
     """
     text = text or ""
     notice = ""
@@ -491,20 +507,33 @@ def search(user, text, *, types=("request", "asset"), request_condition=None,
         text = text[:MAX_QUERY_CHARS]
         notice = f"Only the first {MAX_QUERY_CHARS} characters were searched."
     words = terms(text)
-    results = Results(query=text, terms=words, page=page, per_page=per_page, notice=notice)
+    results = Results(query=text, terms=words, page=1, per_page=per_page, notice=notice)
     if not words:
         results.notice = ("Type a few words about the data you are looking for."
                           if not text.strip() else
                           "Those words are too common to search for: add a more specific one.")
         return results
-    page = max(1, min(int(page), MAX_PAGE))
-    results.page = page
-    match, rows, total = _ranked(user, words, types=types, request_condition=request_condition,
-                                 asset_condition=asset_condition, limit=per_page,
-                                 offset=(page - 1) * per_page, count=True)
-    results.total = total or 0
+    match = _match(words)
+    counted = tuple(count_types or types)
+    counts = _counted(user, match, types=tuple(dict.fromkeys((*types, *counted))),
+                      request_condition=request_condition, asset_condition=asset_condition)
+    results.total = sum(counts.get(kind, 0) for kind in types)
+    results.counts = {kind: counts.get(kind, 0) for kind in counted}
+    results.page = min(_page_number(page), results.pages, MAX_PAGE)
+    if results.total == 0:
+        return results
+    rows = _ranked(user, match, types=types, request_condition=request_condition,
+                   asset_condition=asset_condition, limit=per_page,
+                   offset=(results.page - 1) * per_page)
     results.hits = _hits(match, rows, words)
     return results
+
+
+def _page_number(page):
+    try:
+        return max(1, int(page))
+    except (TypeError, ValueError, OverflowError):
+        return 1
 
 
 def similar(user, text, *, types=("request", "asset"), request_condition=None,
@@ -517,8 +546,9 @@ def similar(user, text, *, types=("request", "asset"), request_condition=None,
     if exclude_request_id is not None:
         keep = Request.id != exclude_request_id
         request_condition = keep if request_condition is None else and_(request_condition, keep)
-    match, rows, _ = _ranked(user, words, types=types, request_condition=request_condition,
-                             asset_condition=asset_condition, limit=limit, prefix=prefix)
+    match = _match(words, prefix)
+    rows = _ranked(user, match, types=types, request_condition=request_condition,
+                   asset_condition=asset_condition, limit=limit)
     return _hits(match, rows, words)
 
 
@@ -535,6 +565,32 @@ def record_miss(user, text, source="search", now=None):
     return miss
 
 
+# The state filters of the search page: the counting words of DESIGN.md (Lifecycle).
+STATE_GROUPS = {"open": ("Open", OPEN_STATES), "delivered": ("Delivered", frozenset({"delivered"})),
+                "closed": ("Closed", CLOSED_STATES)}
+
+
+def filter_conditions(*, kind=None, state_group=None, team_id=None):
+    """(request condition, asset condition) of the search page's filters; None for no filter.
+
+    ``kind`` (of KINDS) and ``state_group`` (of STATE_GROUPS) are about requests only, so
+    either of them leaves no asset; ``team_id`` is a request's team and an asset's owning team.
+    Unknown values are the caller's to refuse; here they match nothing.
+    """
+    requests, assets = [], []
+    if kind is not None:
+        requests.append(Request.kind == kind if kind in KINDS else false())
+        assets.append(false())
+    if state_group is not None:
+        states = STATE_GROUPS.get(state_group, (None, ()))[1]
+        requests.append(Request.state.in_(sorted(states)) if states else false())
+        assets.append(false())
+    if team_id is not None:
+        requests.append(id_matches(Request.team_id, team_id))
+        assets.append(id_matches(Asset.team_id, team_id))
+    return (and_(*requests) if requests else None), (and_(*assets) if assets else None)
+
+
 def answers_condition():
     """The requests that can answer someone else's question: delivered or resolved ones."""
     return Request.state.in_(("delivered", "resolved"))
@@ -545,5 +601,6 @@ def active_assets_condition():
     return Asset.status == "active"
 
 
-__all__ = ["Hit", "Results", "answers_condition", "active_assets_condition",
-           "normalise", "rebuild", "record_miss", "reindex", "search", "similar", "terms"]
+__all__ = ["Hit", "Results", "STATE_GROUPS", "answers_condition", "active_assets_condition",
+           "filter_conditions", "normalise", "rebuild", "record_miss", "reindex", "search",
+           "similar", "terms"]
