@@ -5,7 +5,7 @@ Each function changes the session and flushes; the caller commits. Every change 
 from dataclasses import dataclass
 from typing import Callable
 
-from . import budget, lead_time, lifecycle, localtime, settings, sla_clocks, triage
+from . import budget, deflections, lead_time, lifecycle, localtime, settings, sla_clocks, triage
 from .errors import Refusal
 from .extensions import db
 from .lifecycle import flush_or_conflict, record_created
@@ -149,7 +149,8 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
     The request goes to its team's triage queue, or to the central one when the team has no
     embedded analyst (recorded in the created event's data as {"routed": "team"|"central"}).
     An ad-hoc request takes a place in its team's weekly budget, or is waitlisted when the budget
-    is used up (budget.admit).
+    is used up (budget.admit). The requester's recent deflections it asks again stop counting
+    as true ones (deflections.undo_if_resubmitted).
     """
     now = now or utcnow()
     if fields["kind"] == "ad_hoc":
@@ -169,6 +170,7 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
     db.session.flush()
     budget.admit(request, now)
     sla_clocks.refresh(request, now)
+    deflections.undo_if_resubmitted(request, now)
     return request
 
 

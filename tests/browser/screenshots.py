@@ -127,6 +127,86 @@ def _shoot_catalogue(page, out, suffix):
     page.get_by_label("Link").fill("javascript:alert(1)")
     page.get_by_role("button", name="Add to the catalogue").click()
     page.screenshot(path=out / f"catalogue-form-errors{suffix}.png", full_page=True)
+def _fill_intake(page, title, data_needed):
+    """Fill every field of the intake form (the title and data needed as given)."""
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("What data do you need?").fill(data_needed)
+    for label, text in (("How will you use it?", "Weekly channel review."),
+                        ("Which result are you trying to influence?", "Return on ad spend."),
+                        ("What do you expect the data to look like?", "Search beats social."),
+                        ("How will you read the answer from it?", "Rank the campaigns."),
+                        ("Which decision or action will it drive?", "Move the budget.")):
+        page.get_by_label(label).fill(text)
+    page.get_by_label("No hard deadline").check()
+
+
+def _shoot_deflection(browser, base, app, out):
+    """The intake form's suggestions (laptop, phone; the no-JS check step), the deflection
+    page, and /reports/deflection over a few weeks of made-up deflections and misses."""
+    title, data_needed = "Return on ad spend by campaign", "Spend and revenue per campaign."
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "requester@example.com", DEMO_PASSWORD)
+        page.goto("/requests/new")
+        page.get_by_label("Title").fill(title)
+        page.get_by_label("What data do you need?").fill(data_needed)
+        page.locator("#suggestions [data-suggestion]").first.wait_for(timeout=10_000)
+        page.locator("#suggestions").scroll_into_view_if_needed()
+        page.screenshot(path=out / f"intake-suggestions{suffix}.png", full_page=True)
+        ctx.close()
+    ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900},
+                              java_script_enabled=False)
+    page = ctx.new_page()
+    log_in(page, "requester@example.com", DEMO_PASSWORD)
+    page.goto("/requests/new")
+    _fill_intake(page, title, data_needed)
+    page.get_by_role("button", name="Submit request").click()
+    page.screenshot(path=out / "intake-check-step-nojs.png", full_page=True)
+    page.get_by_role("button", name="This answers my question").first.click()
+    page.screenshot(path=out / "intake-deflected.png", full_page=True)
+    ctx.close()
+    with app.app_context():
+        _made_up_deflections()
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        page.goto("/reports/deflection")
+        page.wait_for_function("() => document.querySelector('canvas[data-chart-url]')"
+                               ".dataset.chartDrawn === 'true'")
+        page.screenshot(path=out / f"reports-deflection{suffix}.png", full_page=True)
+        ctx.close()
+
+
+def _made_up_deflections():
+    """A few weeks of deflections (some asked again) and searches that found nothing."""
+    import random
+    from datetime import timedelta
+
+    from tickets import deflections, search
+    from tickets.models import utcnow
+
+    rng = random.Random(12)
+    now = utcnow()
+    people = db.session.scalars(select(User).where(User.role == "requester")).all()
+    answers = db.session.scalars(select(Request).where(
+        Request.state.in_(("delivered", "resolved")), ~Request.is_confidential).limit(8)).all()
+    for day in range(80):
+        for _ in range(rng.randint(0, 3)):
+            person, answer = rng.choice(people), rng.choice(answers)
+            if answer.team_id not in person.team_ids:
+                continue
+            at = now - timedelta(days=day, hours=rng.randint(0, 8))
+            found = deflections.record(person, "request", answer.id, team_id=answer.team_id,
+                                       text=answer.title, now=at)
+            if rng.random() < 0.3:
+                found.resubmitted_request_id = answer.id
+    for text in ["nps by store", "churn cohort", "nps by store", "warehouse stock levels",
+                 "churn cohort", "nps by store", "payroll by department"]:
+        search.record_miss(rng.choice(people), text, rng.choice(("search", "intake")),
+                           now - timedelta(days=rng.randint(0, 30)))
+    db.session.commit()
 
 
 def main(out_dir):
@@ -291,6 +371,7 @@ def main(out_dir):
                 page.wait_for_timeout(400)
                 page.screenshot(path=out / "analyst-accept.png", full_page=True)
             ctx.close()
+            _shoot_deflection(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

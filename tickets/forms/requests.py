@@ -1,10 +1,15 @@
-"""The forms of a request's own page and intake: the intake form (new and edit) and comments."""
+"""The forms of a request's own page and intake: the intake form (new and edit), the
+"this answers my question" of its suggestions, and comments."""
 from datetime import date
 
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+import re
+
+from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import Length, ValidationError
 
 from ..models import FORMATS, IMPACTS, KINDS
+from ..queries import MAX_ID
 from .base import (DatadeskForm, OptionalDateField, int_or_none, normalise_email, options,
                    parse_emails, required, strip)
 
@@ -150,6 +155,51 @@ class RequestForm(DatadeskForm):
         if len(addresses) > MAX_WATCHERS:
             raise ValidationError(f"Add at most {MAX_WATCHERS} people.")
         self.watcher_list = addresses
+
+
+class IntakeForm(RequestForm):
+    """The intake form of a new request: the request's fields, and the fingerprint of the text
+    whose suggestions the requester has seen (``deflections.draft_key``), so that a second
+    post of the same text submits instead of showing them again."""
+
+    suggestions_seen = HiddenField()
+
+
+_ANSWER = re.compile(r"(asset|request):(\d{1,10})")
+
+
+class DeflectForm(DatadeskForm):
+    """"This answers my question" on a suggestion: which asset or request answers it, and the
+    draft as typed (the intake form posts itself here, so its own fields come along). The text
+    is kept cut to the intake form's limits, not judged by them: the draft ends either way."""
+
+    answer = StringField(validators=[required(
+        "Choose an asset or a request that answers your question.")])
+    title = TextAreaField(filters=[strip])
+    data_needed = TextAreaField(filters=[strip])
+    team_id = StringField()
+
+    def validate_answer(self, field):
+        match = _ANSWER.fullmatch(field.data or "")
+        if match is None or not 0 < int(match.group(2)) <= MAX_ID:
+            raise ValidationError("Choose an asset or a request that answers your question.")
+
+    @property
+    def chosen(self):
+        """(kind, id) of the answer, once validated."""
+        kind, ref_id = self.answer.data.split(":")
+        return kind, int(ref_id)
+
+    @property
+    def team(self):
+        """The team id chosen on the form, None when there is none."""
+        value = int_or_none(self.team_id.data)
+        return value if value is not None and 0 < value <= MAX_ID else None
+
+    @property
+    def text(self):
+        """The draft's title and data needed, within the intake form's limits."""
+        return ((self.title.data or "")[:200], (self.data_needed.data or "")[:5000])
 
 
 class CommentForm(DatadeskForm):

@@ -21,11 +21,12 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
 from flask_login import current_user
 
-from .. import localtime, reports
+from .. import deflections, localtime, reports
 from ..extensions import db
 from ..forms.reports import ReportFiltersForm
 from ..models import KINDS, Team, User, utcnow
 from ..policy import WORKER_ROLES, allowed, require
+from ..reports import deflection
 
 bp = Blueprint("reports", __name__)
 
@@ -192,3 +193,49 @@ def chart_table(key):
     template = "reports/_table.html" if request.args.get("fragment") else "reports/table.html"
     return render_template(template, chart=chart, key=key, args=reports.filters_query(filters),
                            scope_note=_scope_note(form, filters))
+
+
+# --- Deflection ---------------------------------------------------------------------------------
+
+# The deflection page's tables: what each export is called and computes.
+DEFLECTION_TABLES = {
+    "weeks": lambda filters, now: deflection.weeks(filters, now),
+    "answers": lambda filters, now: deflection.answers(filters, now, current_user),
+    "misses": lambda filters, now: deflection.misses(filters, now),
+}
+
+
+@bp.route("/reports/deflection")
+@require("view_reports")
+def deflection_page():
+    """Deflection, counted honestly: per week the requests received, raw and true deflections
+    and the true deflection rate (a chart drawn by reports.js from the weeks' JSON), what
+    deflects most, and what people looked for and did not find. Range and team filters."""
+    form, filters = _read_filters()
+    now = utcnow()
+    tables = {name: compute(filters, now) for name, compute in DEFLECTION_TABLES.items()}
+    quick = []
+    for code, label, weeks in QUICK_RANGES:
+        start = form.today - timedelta(weeks=weeks) + timedelta(days=1)
+        quick.append({"code": code, "label": label, "start": start.isoformat(),
+                      "is_current": filters.start == start and filters.end == form.today})
+    args = reports.filters_query(replace(filters, analyst_id=None, kind=None))
+    return render_template(
+        "reports/deflection.html", form=form, filters=filters, quick=quick, args=args,
+        tables=tables, formula=deflection.FORMULA, reask_days=deflections.REASK_DAYS,
+        scope_note=_scope_note(form, replace(filters, analyst_id=None, kind=None)),
+        has_no_team=not allowed(current_user, "see_all") and not current_user.team_ids)
+
+
+@bp.route("/reports/deflection/<any(weeks, answers, misses):table>.<any(csv, json):fmt>")
+@require("view_reports")
+def deflection_export(table, fmt):
+    """One table of the deflection page as CSV or JSON, for the URL's range and team."""
+    _, filters = _read_filters()
+    chart = DEFLECTION_TABLES[table](filters, utcnow())
+    if fmt == "json":
+        response = jsonify(chart.as_json())
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    filename = f"deflection-{table}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
+    return csv_response(filename, chart.columns, chart.rows)

@@ -5,23 +5,27 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import (budget, forecast, intake, lead_time, lifecycle, localtime, priority, queues,
-               settings, sla_clocks, triage, wip)
+from .. import (budget, deflections, forecast, intake, lead_time, lifecycle, localtime, priority,
+               queues, settings, sla_clocks, triage, wip)
 from ..errors import run_action
 from ..extensions import db
-from ..forms.requests import CommentForm, RequestForm
+from ..forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
 from ..forms.transitions import TRANSITION_FORMS
-from ..models import CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Request, Team, User, utcnow
-from ..policy import WORKER_ROLES, allowed, get_visible_request_or_404, visible_requests
+from ..models import (CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Asset, Deflection, Request,
+                      Team, User, utcnow)
+from ..policy import (WORKER_ROLES, allowed, get_visible_request_or_404, visible_assets,
+                      visible_requests)
 from ..queries import contains_text, id_matches
 from .helpers import is_safe_next, paginate, text_arg
 from .reports import csv_response
@@ -64,17 +68,29 @@ def index():
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 def new():
-    """The intake form."""
+    """The intake form, with what may already answer it.
+
+    While the requester types, suggest.js shows the suggestions (``similar_json``) and marks
+    the form as checked. Without it, a valid post whose text has suggestions the requester has
+    not seen shows them above the filled form ("check before you submit", every field kept)
+    and the button becomes "Submit anyway"; the next post of the same text submits. A draft
+    with nothing to suggest submits at once, and is remembered as an intake miss.
+    """
     teams = _active_teams()
-    form = RequestForm(today=localtime.local_today(utcnow()), teams=teams)
+    form = IntakeForm(today=localtime.local_today(utcnow()), teams=teams)
     if request.method == "GET":
         home = next((team for team in current_user.teams if team.is_active), None)
         if home is not None:
             form.team_id.data = home.id
     if form.validate_on_submit():
+        found = deflections.suggestions(current_user, form.title.data, form.data_needed.data)
+        key = deflections.draft_key(form.title.data, form.data_needed.data)
+        if found and form.suggestions_seen.data != key:
+            form.suggestions_seen.data = key
+            return _render_form(form, None, teams, suggestions=_suggestions(found),
+                                checking=True)
         done = run_action(
-            lambda: intake.submit_request(current_user, _intake_fields(form),
-                                          watchers=form.watcher_list),
+            lambda: _submit(form, is_miss=not found),
             form=form, success=lambda created: (
                 triage.submitted_message(created),
                 "info" if created.state == "waitlisted" else "success"))
@@ -84,10 +100,20 @@ def new():
     return _render_form(form, None, teams), status
 
 
-def _render_form(form, editing, teams, lock_notes=None):
+def _submit(form, is_miss):
+    """Submit the intake ``form``; a draft nothing answered is an intake miss."""
+    created = intake.submit_request(current_user, _intake_fields(form),
+                                    watchers=form.watcher_list)
+    if is_miss:
+        deflections.record_intake_miss(current_user, form.title.data, created.created_at)
+    return created
+
+
+def _render_form(form, editing, teams, lock_notes=None, suggestions=(), checking=False):
     """The intake form with its limits: the short-notice cutoff and each team's ad-hoc budget
     line (two SQL statements: the settings and the grouped usage, whatever the teams), and
-    under each field triage decided on, what changing it does (``lock_notes``)."""
+    under each field triage decided on, what changing it does (``lock_notes``); on a new
+    request, the ``suggestions`` of the "check before you submit" step when ``checking``."""
     values = settings.current()
     now = utcnow()
     cutoff = lead_time.short_notice_cutoff(localtime.local_today(now, values), values)
@@ -95,7 +121,103 @@ def _render_form(form, editing, teams, lock_notes=None):
     return render_template("requests/form.html", form=form, editing=editing, cutoff=cutoff,
                            budget_lines={str(key): line for key, line in lines.items() if line},
                            budget_line=lines.get(form.team_id.data, ""),
-                           lock_notes=lock_notes or {})
+                           lock_notes=lock_notes or {}, suggestions=suggestions,
+                           checking=checking)
+
+
+# --- Suggestions and deflections ----------------------------------------------------------
+
+@bp.route("/requests/similar.json")
+@login_required
+def similar_json():
+    """The intake form's suggestions for the text typed so far (``?title=&data_needed=``):
+    up to five active assets and delivered requests the person may see, as data and as the
+    panel's HTML, and ``checked``, the fingerprint that marks the form as checked."""
+    title = text_arg("title", 200)
+    data_needed = text_arg("data_needed", 5000)
+    found = _suggestions(deflections.suggestions(current_user, title, data_needed))
+    response = jsonify(
+        results=[{key: str(value) if key.endswith("_html") else value
+                  for key, value in item.items()} for item in found],
+        html=render_template("requests/_suggestions.html", suggestions=found),
+        checked=deflections.draft_key(title, data_needed))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _suggestions(hits):
+    """The intake form's suggestions from search Hits (see ``_suggestion``)."""
+    today = localtime.local_today(utcnow())
+    return [_suggestion(hit.kind, hit.item, today, hit.title, hit.snippet) for hit in hits]
+
+
+def _suggestion(kind, item, today, title_html=None, snippet_html=None):
+    """One asset or request as the intake form suggests it: kind, id, title and snippet
+    (escaped HTML, matched words marked), a label ("Dashboard · Marketing", "Request #12 ·
+    Marketing · delivered 3 Nov") and the link that opens it (an asset's own http(s) link, a
+    request's page)."""
+    if kind == "asset":
+        label = f"{item.kind_label} \u00b7 {item.team.name}"
+        url = item.url if item.url.lower().startswith(("https://", "http://")) else ""
+    else:
+        label = f"Request #{item.id} \u00b7 {item.team.name}"
+        if item.delivered_at is not None:
+            day = localtime.local_today(item.delivered_at)
+            label += (f" \u00b7 delivered {day.day} {day:%b}"
+                      + ("" if day.year == today.year else f" {day.year}"))
+        url = url_for("requests.detail", request_id=item.id)
+    return {"kind": kind, "id": item.id,
+            "title_html": title_html if title_html is not None else escape(item.title),
+            "snippet_html": snippet_html if snippet_html is not None else Markup(""),
+            "label": label, "url": url}
+
+
+@bp.route("/requests/deflect", methods=["POST"])
+@login_required
+def deflect():
+    """"This answers my question": record a deflection and end the draft without submitting
+    it. The intake form posts itself here, so a refusal (nothing by that id that the person
+    may see) shows the form again with everything kept (400)."""
+    form = DeflectForm()
+    if form.validate_on_submit():
+        kind, ref_id = form.chosen
+        done = run_action(lambda: deflections.record(
+            current_user, kind, ref_id, team_id=form.team,
+            text=deflections.draft_text(*form.text), now=utcnow()))
+        if done:
+            return redirect(url_for("requests.deflected", deflection_id=done.result.id))
+    elif "csrf_token" in form.errors:
+        flash("The form expired; please send it again.", "danger")
+    else:
+        flash(" ".join(next(iter(form.errors.values()))), "danger")
+    teams = _active_teams()
+    return _render_form(IntakeForm(today=localtime.local_today(utcnow()), teams=teams), None,
+                        teams), 400
+
+
+@bp.route("/requests/deflected/<int:deflection_id>")
+@login_required
+def deflected(deflection_id):
+    """The end of a deflected draft: glad it helped, and the link to what answered it (only
+    for the person who recorded it, and while they may still see it)."""
+    deflection = db.session.scalar(db.select(Deflection).where(
+        Deflection.id == deflection_id, Deflection.user_id == current_user.id))
+    if deflection is None:
+        abort(404)
+    answer = None
+    if deflection.asset_id is not None:
+        item = db.session.scalar(db.select(Asset).where(
+            Asset.id == deflection.asset_id, visible_assets(current_user))
+            .options(joinedload(Asset.team)))
+        kind = "asset"
+    else:
+        item = db.session.scalar(db.select(Request).where(
+            Request.id == deflection.answer_request_id, visible_requests(current_user))
+            .options(joinedload(Request.team)))
+        kind = "request"
+    if item is not None:
+        answer = _suggestion(kind, item, localtime.local_today(utcnow()))
+    return render_template("requests/deflected.html", deflection=deflection, answer=answer)
 
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
