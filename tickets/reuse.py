@@ -19,7 +19,7 @@ from .errors import Refusal
 from .extensions import db
 from .models import OPEN_STATES, Asset, Request
 from .policy import allowed, sees_asset, visible_assets, visible_requests
-from .queries import MAX_ID
+from .queries import id_matches
 
 # What each picker finds: the requests and assets it offers, and what to call them.
 PURPOSES = {
@@ -29,9 +29,9 @@ PURPOSES = {
 }
 CANDIDATES = 5
 
-_PICK = re.compile(r"^\s*(request|asset):(\d{1,12})\s*$")
+_PICK = re.compile(r"^\s*(request|asset):(\d{1,20})\s*$")
 # A request number typed: "12", "#12", or "#12 Weekly churn" (a picked label kept as text).
-_NUMBER = re.compile(r"^\s*#?\s*(\d{1,12})\s*$|^\s*#(\d{1,12})\b")
+_NUMBER = re.compile(r"^\s*#?\s*(\d{1,20})\s*$|^\s*#(\d{1,20})\b")
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,14 @@ class ReuseRefusal(Refusal):
 
 def parse_pick(value):
     """The Pick in a picker's value ("request:12", "asset:7"), a typed number ("12", "#12",
-    "#12 Weekly churn": a request), or None."""
+    "#12 Weekly churn": a request), or None. The id may be out of the database's range:
+    lookups go through ``queries.id_matches``."""
     value = value if isinstance(value, str) else ""
     found = _PICK.match(value)
     if found:
-        pick = Pick(found.group(1), int(found.group(2)))
-    else:
-        found = _NUMBER.match(value)
-        if not found:
-            return None
-        pick = Pick("request", int(found.group(1) or found.group(2)))
-    return pick if 0 < pick.id <= MAX_ID else None
+        return Pick(found.group(1), int(found.group(2)))
+    found = _NUMBER.match(value)
+    return Pick("request", int(found.group(1) or found.group(2))) if found else None
 
 
 def resolve_pick(user, request, purpose, *, text="", ref="", choice="", field):
@@ -150,7 +147,7 @@ def mark_duplicate(request, actor, now, *, expected_version, original, note=""):
     may see; return the event."""
     _check_may(request, "mark_duplicate", actor, expected_version)
     found = db.session.scalars(db.select(Request).where(
-        Request.id == original.id, visible_requests(actor))).first()
+        id_matches(Request.id, original.id), visible_requests(actor))).first()
     if found is None:
         raise ReuseRefusal(f"There is no request #{original.id} that you can see.", "original")
     if found.id != request.id and found.state != "duplicate" and found.state not in OPEN_STATES:
@@ -199,7 +196,7 @@ def _answer(request, actor, answer):
                 "hidden from them): point them at something they can open.", "answer")
         return asset
     found = db.session.scalars(db.select(Request).where(
-        Request.id == answer.id, visible_requests(actor))).first()
+        id_matches(Request.id, answer.id), visible_requests(actor))).first()
     if found is None:
         raise ReuseRefusal(f"There is no request #{answer.id} that you can see.", "answer")
     if found.id == request.id:
@@ -279,10 +276,10 @@ def prefill_pick(user, value, purpose):
         return None
     if pick.kind == "request":
         found = db.session.scalars(db.select(Request).where(
-            Request.id == pick.id, visible_requests(user))).first()
+            id_matches(Request.id, pick.id), visible_requests(user))).first()
         text = found and f"#{found.id} {found.title}"
     else:
         found = db.session.scalars(db.select(Asset).where(
-            Asset.id == pick.id, visible_assets(user))).first()
+            id_matches(Asset.id, pick.id), visible_assets(user))).first()
         text = found and found.title
     return (f"{pick.kind}:{pick.id}", text) if found is not None else None

@@ -146,21 +146,21 @@ class GapMixin:
                 "hours": self.gap_hours.data}
 
     def check_gap(self):
-        """Validate the gap's inputs when the gap applies; return whether they are good."""
-        good = True
-        if self.gap_category.data is None:
-            self.gap_category.errors = [*self.gap_category.errors,
-                                        "Choose what was missing for the requester to do it "
-                                        "themselves."]
-            good = False
-        hours = self.gap_hours
-        if hours.raw_data and hours.raw_data[0].strip() and hours.data is None:
-            hours.errors = [*hours.errors, "Give the analyst hours as a number."]
-            good = False
-        elif hours.data is not None and not 0 <= hours.data <= gaps.MAX_HOURS:
-            hours.errors = [*hours.errors, f"Give between 0 and {gaps.MAX_HOURS:,} hours."]
-            good = False
-        return good
+        """Require the gap's category when the gap applies; return whether it is given."""
+        if self.gap_category.data is not None:
+            return True
+        self.gap_category.errors = [*self.gap_category.errors,
+                                    "Choose what was missing for the requester to do it "
+                                    "themselves."]
+        return False
+
+    def validate_gap_hours(self, field):
+        """Hours typed must be a number in range (empty: the default), gap or not: what is
+        typed is kept, so garbage would stay on the page."""
+        if field.raw_data and field.raw_data[0].strip() and field.data is None:
+            raise ValidationError("Give the analyst hours as a number.")
+        if field.data is not None and not 0 <= field.data <= gaps.MAX_HOURS:
+            raise ValidationError(f"Give between 0 and {gaps.MAX_HOURS:,} hours.")
 
 
 def gap_fields(hours_hint):
