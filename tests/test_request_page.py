@@ -65,7 +65,7 @@ INVALID = [
     case("decline", "submitted", "analyst", {"reason": "", "note": "kept explanation"},
          "decline-reason", "Choose why the request is declined.", "kept explanation"),
     case("mark_duplicate", "submitted", "analyst", {"original": "abc", "note": "kept dup note"},
-         "mark_duplicate-original", "Not a valid integer value", "kept dup note"),
+         "mark_duplicate-original", "Nothing you can see matches \u201cabc\u201d", "kept dup note"),
     case("cancel", "submitted", "requester", {"note": LONG}, "cancel-note",
          "Keep it under 10,000 characters.", LONG),
     case("comment", "submitted", "requester", {"text": LONG}, "text",

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import AuthActions, intake_fields
-from tickets import intake, triage
+from tickets import catalogue, intake, triage
 from tickets.extensions import db
-from tickets.models import Event, Request, User, utcnow
+from tickets.models import Event, GapCategory, Request, User, utcnow
 
 
 @pytest.fixture
@@ -355,14 +355,27 @@ def test_ask_from_triage(app, make, desk):
     assert events(app, request_id, "transition")[-1].text == "Which regions do you mean?"
 
 
-def test_decline_as_self_serve_from_triage_needs_the_link(app, make, desk, errors):
+def test_decline_as_self_serve_from_triage_needs_what_answers_it_and_the_gap(app, make, desk,
+                                                                               errors):
     request_id = make.request(desk.rita, desk.marketing)
+    with app.app_context():
+        asset = catalogue.add_asset(None, title="Churn dashboard", kind="dashboard",
+                                    url="https://bi.example.com/dashboards/churn",
+                                    team_id=desk.marketing).id
+        # The migration's categories are there until the first test empties the tables.
+        category = db.session.scalars(db.select(GapCategory)).first() or GapCategory(
+            name="No access")
+        db.session.add(category)
+        db.session.commit()
+        category = category.id
     priya = login(app, desk.priya)
-    missing = triage_post(priya, request_id, "decline", reason="self_serve", note="Use it.")
+    missing = triage_post(priya, request_id, "decline", reason="self_serve", note="Use it.",
+                          gap_category="")
     assert missing.status_code == 400
-    assert errors(missing)["decline-url"] == "Link to the existing dashboard or dataset that answers it."
+    assert set(errors(missing)) == {"decline-answer", "decline-gap_category"}
     done = triage_post(priya, request_id, "decline", reason="self_serve", note="Use it.",
-                       url="https://bi.example.com/dashboards/churn")
+                       answer="Churn dashboard", answer_ref=f"asset:{asset}",
+                       gap_category=category, gap_hours="1")
     assert done.headers["Location"] == "/triage"
     after = make.get(Request, request_id)
     assert (after.state, after.decline_reason, after.delivered_url) == (

@@ -216,7 +216,7 @@ def available_transitions(request, user):
 
 def transition(request, name, actor, now=None, *, note="", size=None, url=None, reason=None,
                original=None, rating=None, assignee=None, expected_version=None, impact=None,
-               is_exec_sponsored=None, exec_sponsor=None):
+               is_exec_sponsored=None, exec_sponsor=None, asset_id=None, answer=None):
     """Move ``request`` by the transition ``name`` and record its event; return the event.
 
     ``actor`` is a User, or None for the system. ``expected_version`` is the version the actor
@@ -225,6 +225,9 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     approve (None keeps the request's value); the event records [old, new] of those changed.
     ``claim`` and ``assign`` are refused with LimitReached when the analyst who would work on
     the request is at their WIP limit (see ``wip``); on LimitReached the caller rolls back.
+    ``asset_id`` (deliver: the catalogue asset delivered) and ``answer`` (a self-serve decline:
+    {"kind": "asset" or "request", "id": ...}, what answers it) are recorded on the event; the
+    catalogue and the gaps are ``reuse``'s work, in the same transaction.
     Once the change is flushed it is announced (``signals.request_transitioned``): the SLA
     clocks, notifications and the ad-hoc budget react to it.
     """
@@ -251,10 +254,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         # Before any change to the request: this locks the worker's row and queries, and a
         # query autoflushes.
         _refuse_over_limit(wip.check_wip(worker, actor))
-    if url and len(url) > 500:
-        raise MissingInput("url", "Keep the link under 500 characters.")
-    if url and not url.lower().startswith(("http://", "https://")):
-        raise MissingInput("url", "Enter a full link starting with https://")
+    if url:
+        check_url(url)
     if rating is not None and (name != "confirm" or rating not in range(1, 6)):
         # Only the requester rates the outcome, when confirming, on the 1-5 scale.
         raise MissingInput("rating", "Choose a rating from 1 to 5 when confirming the delivery.")
@@ -266,10 +267,11 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         data["size"] = [request.size, size]
         request.size = size
     if "url" in t.needs:
-        if not url:
-            raise MissingInput("url", "Give the link to what you delivered.")
+        check_url(url)
         request.delivered_url = url
         data["url"] = url
+        if asset_id is not None:
+            data["asset_id"] = asset_id
     if "reason" in t.needs:
         if reason not in DECLINE_REASONS:
             raise MissingInput("reason", "Choose why the request is declined.")
@@ -280,6 +282,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         if url:
             request.delivered_url = url
             data["url"] = url
+        if answer is not None and reason == "self_serve":
+            data["answer"] = {"kind": answer["kind"], "id": answer["id"]}
     if "original" in t.needs:
         _check_original(request, original)
         # Move the followers before changing the request: their lazy loads autoflush, and a
@@ -324,6 +328,17 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         _refuse_over_limit(wip.recheck_wip(worker, actor))
     signals.request_transitioned.send(request, event=event, now=now)
     return event
+
+
+def check_url(url):
+    """Refuse a missing delivery link, or one that is not a full http(s) address under 500
+    characters (MissingInput on "url")."""
+    if not url:
+        raise MissingInput("url", "Give the link to what you delivered.")
+    if len(url) > 500:
+        raise MissingInput("url", "Keep the link under 500 characters.")
+    if not url.lower().startswith(("http://", "https://")):
+        raise MissingInput("url", "Enter a full link starting with https://")
 
 
 def _refuse_over_limit(problem):

@@ -11,7 +11,7 @@ releases them). Each function here changes the session and flushes; the caller c
 """
 from sqlalchemy import and_, case, exists, false, func, or_
 
-from . import budget, settings, sla_clocks
+from . import budget, reuse, settings, sla_clocks
 from .extensions import db
 from .lifecycle import (
     InvalidTransition,
@@ -148,14 +148,16 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
 
 
 def detail_context(request, user, now):
-    """What the request page shows of triage: whether ``user`` may change the kind, and why a
-    waitlisted request waits (the last waitlist note; the events are loaded)."""
+    """What the request page shows of triage: whether ``user`` may change the kind, why a
+    waitlisted request waits (the last waitlist note; the events are loaded), and its
+    neighbours for those who triage it (``reuse.neighbours``: possible duplicates, and what
+    already answers it)."""
     waitlist_reason = ""
     if request.state == "waitlisted":
         notes = [e.text for e in request.events if e.kind == "transition" and e.action == "waitlist"]
         waitlist_reason = notes[-1] if notes else ""
     return {"can_change_kind": allowed(user, "change_kind", request),
-            "waitlist_reason": waitlist_reason}
+            "waitlist_reason": waitlist_reason, "neighbours": reuse.neighbours(request, user)}
 
 
 

@@ -209,6 +209,33 @@ def _made_up_deflections():
     db.session.commit()
 
 
+def _shoot_reuse_actions(browser, base, app, out):
+    """The triage panel's neighbours on a submitted request, and the deliver form open on a
+    request in progress (a lead may deliver any), at a laptop's and a phone's width."""
+    with app.app_context():
+        submitted = db.session.scalar(select(Request.id).where(
+            Request.state == "submitted").order_by(Request.id).limit(1))
+        working = db.session.scalar(select(Request.id).where(
+            Request.state == "in_progress").order_by(Request.id).limit(1))
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        if submitted:
+            page.goto(f"/requests/{submitted}")
+            page.locator(".neighbours").scroll_into_view_if_needed()
+            page.screenshot(path=out / f"request-neighbours{suffix}.png", full_page=True)
+            page.locator(".neighbours").screenshot(path=out / f"neighbours{suffix}.png")
+        if working:
+            page.goto(f"/requests/{working}")
+            page.wait_for_load_state()
+            page.get_by_role("button", name="Deliver…").click()
+            page.get_by_label("The requester could have done this themselves").check()
+            page.wait_for_timeout(400)
+            page.locator("#action-deliver").screenshot(path=out / f"deliver-form{suffix}.png")
+        ctx.close()
+
+
 def main(out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -372,6 +399,7 @@ def main(out_dir):
                 page.screenshot(path=out / "analyst-accept.png", full_page=True)
             ctx.close()
             _shoot_deflection(browser, base, app, out)
+            _shoot_reuse_actions(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

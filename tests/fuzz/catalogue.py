@@ -261,6 +261,13 @@ ACTOR_ROLES = {"team_analyst": "analyst", "assignee": "analyst", "lead": "lead",
                "requester": "requester"}
 
 NOTE = Field("note", "textarea", 10000)
+# A search picker's inputs (forms.transitions.PickerMixin): the text typed, the pick the script
+# makes, the candidate chosen after words came back.
+PICKER = lambda name: (Field(name, "text", 500), Field(f"{name}_ref", "text", 40, hidden=True),  # noqa: E731
+                       Field(f"{name}_choice", "text", 40))
+# A platform gap's inputs (forms.transitions.GapMixin).
+GAP = (Field("gap_category", "select", choices=("",)), Field("gap_note", "textarea", 2000),
+       Field("gap_hours", "number"))
 NEXT = Field("next", "next", hidden=True, prefixed=False)
 
 
@@ -296,27 +303,57 @@ TRANSITION_INPUTS = {
     "block": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
     "unblock": ((), lambda c, draw: {}),
     "unclaim": ((), lambda c, draw: {}),
-    "deliver": ((Field("url", "url", 500), NOTE),
-                lambda c, draw: {"url": draw(LINKS), "note": draw(paragraph())}),
+    "deliver": ((Field("url", "url", 500), NOTE,
+                 Field("catalogue", "select", choices=("new", "existing", "none")),
+                 Field("asset_title", "text", 200), Field("asset_kind", "select",
+                                                          choices=tuple(ASSET_KINDS)),
+                 Field("asset_description", "textarea", 5000), Field("asset_tags", "text", 400),
+                 *PICKER("existing_asset"), Field("has_gap", "boolean"), *GAP),
+                lambda c, draw: _deliver(draw)),
     "confirm": ((Field("rating", "select", choices=RATINGS), NOTE),
                 lambda c, draw: {"rating": draw(st.sampled_from((*RATINGS, MISSING))),
                                  "note": _optional_note(draw)}),
     "reopen": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
     "decline": ((Field("reason", "select", choices=("", *DECLINE_REASONS)),
-                 Field("url", "url", 500), NOTE),
-                lambda c, draw: _decline(draw)),
-    "mark_duplicate": ((Field("original", "id", choices=lambda c: (str(c.other_id),)), NOTE),
-                       lambda c, draw: {"original": str(c.other_id), "note": _optional_note(draw)}),
+                 *PICKER("answer"), *GAP, NOTE),
+                lambda c, draw: _decline(c, draw)),
+    "mark_duplicate": ((*PICKER("original"), NOTE),
+                       lambda c, draw: {**_picked("original", "request", c.other_id, draw),
+                                        "note": _optional_note(draw)}),
     "cancel": ((NOTE,), lambda c, draw: {"note": _optional_note(draw)}),
 }
 TRANSITION_INPUTS["approve"] = TRANSITION_INPUTS["accept"]
 
 
-def _decline(draw):
+def _decline(context, draw):
+    # A self-serve decline needs what answers it: a delivered request or an asset, which the
+    # world does not have; the other reasons go through.
     reason = draw(st.sampled_from(tuple(DECLINE_REASONS)))
-    url = "https://bi.example.com/dash/7" if reason == "self_serve" else draw(
-        st.sampled_from(("", "https://bi.example.com/dash/7")))
-    return {"reason": reason, "url": url, "note": draw(paragraph())}
+    values = {"reason": reason, "note": draw(paragraph()), "gap_category": "",
+              "gap_note": "", "gap_hours": draw(st.sampled_from(("", "1", "2.5")))}
+    values.update(_picked("answer", "request", context.other_id, draw) if reason == "self_serve"
+                  else {"answer": "", "answer_ref": "", "answer_choice": MISSING})
+    return values
+
+
+def _deliver(draw):
+    choice = draw(st.sampled_from(("new", "none", MISSING)))
+    values = {"url": draw(LINKS), "note": draw(paragraph()), "catalogue": choice,
+              "asset_title": draw(line(60)), "asset_kind": draw(st.sampled_from(tuple(ASSET_KINDS))),
+              "asset_description": _optional_note(draw),
+              "asset_tags": draw(st.sampled_from(("", "churn, retention", "finance"))),
+              "existing_asset": "", "existing_asset_ref": "", "existing_asset_choice": MISSING,
+              "has_gap": MISSING, "gap_category": "", "gap_note": "", "gap_hours": "4"}
+    return values
+
+
+def _picked(name, kind, ref_id, draw):
+    """A picker's inputs as the page sends them: the pick with its label, or a number typed."""
+    if draw(st.booleans()):
+        return {name: f"#{ref_id} {draw(line(30))}", f"{name}_ref": f"{kind}:{ref_id}",
+                f"{name}_choice": MISSING}
+    return {name: draw(st.sampled_from((f"#{ref_id}", str(ref_id)))), f"{name}_ref": "",
+            f"{name}_choice": MISSING}
 
 
 def _transition_form(name):
@@ -329,7 +366,7 @@ def _transition_form(name):
         # Now and then a request that has moved on: the page that offered the action is stale.
         stale = draw(st.integers(0, 9)) == 9
         context.request_in("resolved" if stale else draw(st.sampled_from(states)))
-        if name == "mark_duplicate":
+        if name in ("mark_duplicate", "decline"):
             context.other_request()
 
     @st.composite

@@ -1,11 +1,21 @@
 """One form per lifecycle transition (TRANSITION_FORMS); each carries the version the user saw,
 to catch concurrent changes."""
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
 
+from .. import gaps
 from ..lifecycle import TRANSITIONS
-from ..models import DECLINE_REASONS, IMPACTS, SIZES
-from .base import DatadeskForm, int_or_none, options, required, strip, version_field, web_link
+from ..models import ASSET_KINDS, DECLINE_REASONS, IMPACTS, SIZES
+from .base import (DatadeskForm, NumberField, int_or_none, options, required, strip,
+                   version_field, web_link)
+
+# What a delivery does in the catalogue.
+CATALOGUE_CHOICES = {
+    "new": "Add it to the catalogue",
+    "existing": "It is an existing asset of the catalogue",
+    "none": "Leave it out (a one-off answer nobody else will need)",
+}
 
 
 class TransitionForm(DatadeskForm):
@@ -92,16 +102,155 @@ class BlockForm(NoteTransitionForm):
                          validators=[required("Say what is blocking the work."), Length(max=10000)])
 
 
-class DeliverForm(TransitionForm):
+class PickerMixin:
+    """The inputs of a search picker named ``<name>``: the text typed (the field refusals name),
+    ``<name>_ref`` the pick the script makes ("request:12", "asset:7"), and ``<name>_choice``
+    the candidate chosen when words came back without a pick (``candidates``, set by the view).
+    """
+
+    candidates = ()
+
+    def check_picked(self, name, message):
+        """Refuse picker ``name`` when nothing at all was typed, picked or chosen (``message``);
+        return whether something was."""
+        if any(self[key].data for key in (name, f"{name}_ref", f"{name}_choice")):
+            return True
+        self[name].errors = [*self[name].errors, message]
+        return False
+
+    def picker_inputs(self, name):
+        """The keyword inputs of ``reuse.resolve_pick`` for picker ``name``."""
+        return {"text": self[name].data or "", "ref": self[f"{name}_ref"].data or "",
+                "choice": self[f"{name}_choice"].data or "", "field": name}
+
+
+def picker_fields(label, description):
+    """The three fields of a picker (see PickerMixin): text, pick, candidate chosen."""
+    return (StringField(label, filters=[strip], description=description,
+                        validators=[Length(max=500, message="Keep it under 500 characters.")]),
+            HiddenField(filters=[strip], validators=[Length(max=40)]),
+            StringField(filters=[strip], validators=[Length(max=40)]))
+
+
+class GapMixin:
+    """The platform gap's inputs: category (the view sets the choices), note, analyst hours."""
+
+    def set_gap_choices(self, categories):
+        """``categories``: the taxonomy's active GapCategory rows (gaps.active_categories)."""
+        self.gap_category.choices = [("", "Choose what was missing\u2026")] + [
+            (str(category.id), category.name) for category in categories]
+
+    def gap_inputs(self):
+        """The gap for ``reuse``: {"category_id", "note", "hours"} (None hours: the default)."""
+        return {"category_id": self.gap_category.data, "note": self.gap_note.data,
+                "hours": self.gap_hours.data}
+
+    def check_gap(self):
+        """Require the gap's category when the gap applies; return whether it is given."""
+        if self.gap_category.data is not None:
+            return True
+        self.gap_category.errors = [*self.gap_category.errors,
+                                    "Choose what was missing for the requester to do it "
+                                    "themselves."]
+        return False
+
+    def validate_gap_hours(self, field):
+        """Hours typed must be a number in range (empty: the default), gap or not: what is
+        typed is kept, so garbage would stay on the page."""
+        if field.raw_data and field.raw_data[0].strip() and field.data is None:
+            raise ValidationError("Give the analyst hours as a number.")
+        if field.data is not None and not 0 <= field.data <= gaps.MAX_HOURS:
+            raise ValidationError(f"Give between 0 and {gaps.MAX_HOURS:,} hours.")
+
+
+def gap_fields(hours_hint):
+    """The three fields of a platform gap (see GapMixin)."""
+    return (SelectField("What was missing?", choices=[], coerce=int_or_none, validate_choice=False,
+                        description="What the requester lacked to do it themselves."),
+            TextAreaField("About the gap (optional)", filters=[strip],
+                          validators=[Length(max=2000, message="Keep it under 2,000 characters.")]),
+            NumberField("Analyst hours it cost", whole=False, description=hours_hint))
+
+
+class DeliverForm(PickerMixin, GapMixin, TransitionForm):
+    """Deliver: the link and note; the catalogue (a new asset prefilled from the request, an
+    existing asset, or neither); and optionally the platform gap the requester ran into."""
+
     url = StringField("Link to the deliverable", filters=[strip],
-                      description="Where the requester finds it: dashboard, file, document or table.",
-                      validators=[required("Give the link to what you delivered."),
-                                  web_link, URL(require_tld=False, message="Enter a full link starting with https://"),
-                                  Length(max=500)])
+                      description="Where the requester finds it: dashboard, file, document or "
+                                  "table. For an existing asset, empty means its link.",
+                      validators=[Optional(), web_link,
+                                  URL(require_tld=False, message="Enter a full link starting with https://"),
+                                  Length(max=500, message="Keep the link under 500 characters.")])
     note = TextAreaField("Delivery note", filters=[strip],
                          description="How to read it, caveats, and what it does not answer.",
                          validators=[required("Write a short note on how to use the delivery."),
                                      Length(max=10000)])
+    catalogue = RadioField("The catalogue", default="new", validate_choice=False,
+                           choices=options(CATALOGUE_CHOICES.items()))
+    asset_title = StringField("Title in the catalogue", filters=[strip],
+                              validators=[Length(max=200, message="Keep the title under 200 characters.")])
+    asset_kind = SelectField("Kind of asset", choices=options(ASSET_KINDS.items()),
+                             validate_choice=False)
+    asset_description = TextAreaField("Description", filters=[strip],
+                                      description="What it shows, so others find it and know it answers them.",
+                                      validators=[Length(max=5000, message="Keep it under 5,000 characters.")])
+    asset_tags = StringField("Tags (optional)", filters=[strip],
+                             description="Words people would search for, separated by commas.",
+                             validators=[Length(max=400, message="Keep the tags under 400 characters.")])
+    existing_asset, existing_asset_ref, existing_asset_choice = picker_fields(
+        "Existing asset", "Type words from its title and pick it.")
+    has_gap = BooleanField("The requester could have done this themselves")
+    gap_category, gap_note, gap_hours = gap_fields(
+        "Prefilled from the size estimate; what this delivery cost the team.")
+
+    def prefill(self, prefilled, hours):
+        """Propose the catalogue entry (``catalogue.prefill_from_request``) and the gap's hours
+        (on a form not posted)."""
+        self.asset_title.data = prefilled["title"]
+        self.asset_kind.data = prefilled["kind"]
+        self.asset_description.data = prefilled["description"]
+        self.asset_tags.data = prefilled["tags"]
+        self.gap_hours.data = hours
+        return self
+
+    def validate(self, extra_validators=None):
+        """Validate the fields, then the inputs of the choices made (catalogue, gap)."""
+        valid = super().validate(extra_validators)
+        choice = self.catalogue_choice()
+        if choice not in CATALOGUE_CHOICES:
+            self.catalogue.errors = [*self.catalogue.errors, "Choose what to do in the catalogue."]
+            valid = False
+        if choice == "new":
+            if not self.asset_title.data:
+                self.asset_title.errors = [*self.asset_title.errors,
+                                           "Give the asset a title."]
+                valid = False
+            if self.asset_kind.data not in ASSET_KINDS:
+                self.asset_kind.errors = [*self.asset_kind.errors,
+                                          "Choose what kind of asset it is."]
+                valid = False
+        if choice == "existing" and not self.check_picked(
+                "existing_asset", "Find the existing asset: type words from its title."):
+            valid = False
+        if choice != "existing" and not self.url.data and not self.url.errors:
+            self.url.errors = [*self.url.errors, "Give the link to what you delivered."]
+            valid = False
+        if self.has_gap.data and not self.check_gap():
+            valid = False
+        return valid
+
+    def catalogue_choice(self):
+        """What the delivery does in the catalogue (CATALOGUE_CHOICES). The page always sends
+        a choice ("new" is checked at first); a post without one catalogues nothing."""
+        return self.catalogue.data if self.catalogue.raw_data else "none"
+
+    def add_to_catalogue(self):
+        """The new asset's inputs for ``reuse.deliver`` when one is added, else None."""
+        if self.catalogue_choice() != "new":
+            return None
+        return {"title": self.asset_title.data, "kind": self.asset_kind.data,
+                "description": self.asset_description.data, "tags": self.asset_tags.data}
 
 
 class ConfirmForm(TransitionForm):
@@ -122,30 +271,55 @@ class ReopenForm(NoteTransitionForm):
                                      Length(max=10000)])
 
 
-class DeclineForm(TransitionForm):
+class DeclineForm(PickerMixin, GapMixin, TransitionForm):
+    """Decline with a reason; as self-serve, what answers it (picked) and the platform gap."""
+
     reason = SelectField("Reason", choices=options([("", "Choose a reason\u2026"), *DECLINE_REASONS.items()]),
                          validate_choice=False)
-    url = StringField("Link to the existing asset", filters=[strip],
-                      description="Required when a dashboard or dataset already answers it.",
-                      validators=[Optional(), web_link, URL(require_tld=False, message="Enter a full link starting with https://"),
-                                  Length(max=500)])
+    answer, answer_ref, answer_choice = picker_fields(
+        "What answers it", "Self-serve: an asset of the catalogue or a delivered request the "
+                           "requester may see. Type words from its title and pick it.")
+    gap_category, gap_note, gap_hours = gap_fields(
+        "Self-serve: the time it took to find and explain the answer.")
     note = TextAreaField("Explanation to the requester", filters=[strip],
                          validators=[required("Explain the decision to the requester."),
                                      Length(max=10000)])
+
+    def prefill(self, hours):
+        """Prefill the gap's hours (on a form not posted)."""
+        self.gap_hours.data = hours
+        return self
 
     def validate_reason(self, field):
         if field.data not in DECLINE_REASONS:
             raise ValidationError("Choose why the request is declined.")
 
-    def validate_url(self, field):
-        if self.reason.data == "self_serve" and not field.data:
-            raise ValidationError("Link to the dashboard or dataset the requester can use.")
+    def validate(self, extra_validators=None):
+        """Validate the fields, then the self-serve inputs: a platform gap."""
+        valid = super().validate(extra_validators)
+        if self.is_self_serve():
+            picked = self.check_picked("answer", "Find what answers it: type words from the "
+                                                 "asset's or delivered request's title.")
+            valid = self.check_gap() and picked and valid
+        return valid
+
+    def is_self_serve(self):
+        """Whether the request is declined as self-serve (an answer and a gap are needed)."""
+        return self.reason.data == "self_serve"
 
 
-class DuplicateForm(TransitionForm):
-    original = IntegerField("Number of the original request",
-                            validators=[InputRequired("Give the number of the original request.")])
+class DuplicateForm(PickerMixin, TransitionForm):
+    """Mark a duplicate: the original, chosen with the picker (or its number typed)."""
+
+    original, original_ref, original_choice = picker_fields(
+        "Original request", "Type words from its title and pick it, or its number (#12).")
     note = TextAreaField("Note (optional)", filters=[strip], validators=[Length(max=10000)])
+
+    def validate(self, extra_validators=None):
+        """Validate the fields; something must be typed or picked as the original."""
+        valid = super().validate(extra_validators)
+        return self.check_picked("original", "Find the original request: type words from its "
+                                             "title, or its number.") and valid
 
 
 class AssignForm(TransitionForm):

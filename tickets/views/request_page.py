@@ -1,10 +1,10 @@
 """The request page: one renderer for the page itself and for every action on it that comes back
 to it (a form with errors, a refusal, a conflict)."""
-from flask import render_template
+from flask import g, render_template
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import (forecast, intake, lifecycle, localtime, priority, queues, settings, sla_clocks,
-               triage, wip)
+from .. import (catalogue, forecast, gaps, intake, lifecycle, localtime, priority, queues,
+               settings, sla_clocks, triage, wip)
 from ..extensions import db
 from ..forms.requests import CommentForm
 from ..forms.transitions import TRANSITION_FORMS
@@ -16,13 +16,15 @@ from ..policy import allowed, get_visible_request_or_404, visible_requests
 COMMENT, KIND, SLA_CLASS, RANK = "comment", "kind", "sla_class", "rank"
 
 
-def render_request_page(request_id, viewer, forms=None, status=200):
+def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
     """Render the page of request ``request_id`` as ``viewer`` sees it (404 if they may not).
 
     ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK: each
     shows in its place with its errors and the input as sent, open, even where the page would
     not offer it any more. A conflict (409) shows fresh forms instead: the request changed, so
-    what was sent is out of date. Returns (page, status) for a view to return.
+    what was sent is out of date. ``picks`` preselect a picker of a fresh form, open: {"mark_duplicate"
+    or "decline": (value, text)} (a neighbour's "mark as duplicate of this"). Returns (page,
+    status) for a view to return.
     """
     sent = {} if status == 409 else dict(forms or {})
     req = get_visible_request_or_404(
@@ -36,6 +38,7 @@ def render_request_page(request_id, viewer, forms=None, status=200):
     transitions = lifecycle.available_transitions(req, viewer)
     action_forms = {t.name: sent.get(t.name) or transition_form(t.name, req, values)
                     for t in transitions}
+    picked = _apply_picks(action_forms, {} if sent else (picks or {}))
     sla = sla_clocks.detail_context(req, viewer, now, values)
     queue = queues.detail_context(req, viewer, now, values)
     decisions = triage.detail_context(req, viewer, now)
@@ -53,7 +56,8 @@ def render_request_page(request_id, viewer, forms=None, status=200):
             form.version.data = req.version  # what the page shows is what a form acts on
     return render_template(
         "requests/detail.html", req=req, transitions=transitions, forms=action_forms,
-        open_action=next((name for name in action_forms if name in sent), None),
+        open_action=next((name for name in action_forms if name in sent), picked),
+        neighbours=decisions["neighbours"], assets=catalogue.assets_of_request(req.id, viewer),
         **page_forms,
         sla_panel=sla["sla_panel"], queue_place=queue["queue_place"],
         waitlist_reason=decisions["waitlist_reason"],
@@ -72,12 +76,42 @@ def transition_form(name, req, values):
     (the triage page offers some of them too)."""
     form = TRANSITION_FORMS[name](formdata=None, prefix=name)
     form.version.data = req.version
-    needs = lifecycle.TRANSITIONS[name].needs
-    if "assignee" in needs:
-        form.set_choices(wip.assignable_people(values))
-    if "priority" in needs:
+    prepare_form(form, name, values)
+    if "priority" in lifecycle.TRANSITIONS[name].needs:
         form.prefill(req)  # the priority inputs start from the requester's values
+    elif name == "deliver":
+        form.prefill(catalogue.prefill_from_request(req), gaps.default_hours(req, "delivery"))
+    elif name == "decline":
+        form.prefill(gaps.default_hours(req, "decline"))
     return form
+
+
+def prepare_form(form, name, values=None):
+    """Give the form of transition ``name`` the choices it offers (posted or not): the
+    assignable people, the platform-gap categories (read once per page)."""
+    if "assignee" in lifecycle.TRANSITIONS[name].needs:
+        form.set_choices(wip.assignable_people(values))
+    if hasattr(form, "set_gap_choices"):
+        if "gap_categories" not in g:
+            g.gap_categories = gaps.active_categories()
+        form.set_gap_choices(g.gap_categories)
+    return form
+
+
+def _apply_picks(forms, picks):
+    """Preselect the pickers of ``picks`` on the fresh ``forms``; return the action to open."""
+    opened = None
+    for name, (value, text) in picks.items():
+        form = forms.get(name)
+        if form is None:
+            continue
+        if name == "mark_duplicate":
+            form.original_ref.data, form.original.data = value, text
+        elif name == "decline":
+            form.reason.data = "self_serve"
+            form.answer_ref.data, form.answer.data = value, text
+        opened = name
+    return opened
 
 
 def _sla_class_form(req):

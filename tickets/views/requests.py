@@ -17,7 +17,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import (budget, deflections, forecast, intake, lead_time, lifecycle, localtime, priority,
-               queues, settings, sla_clocks, triage, wip)
+               queues, reuse, settings, sla_clocks, triage)
 from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
@@ -29,7 +29,7 @@ from ..policy import (WORKER_ROLES, allowed, get_visible_request_or_404, visible
 from ..queries import contains_text, id_matches
 from .helpers import is_safe_next, paginate, text_arg
 from .reports import csv_response
-from .request_page import COMMENT, render_request_page
+from .request_page import COMMENT, prepare_form, render_request_page
 
 bp = Blueprint("requests", __name__)
 
@@ -277,8 +277,22 @@ def _intake_fields(form):
 @bp.route("/requests/<int:request_id>")
 @login_required
 def detail(request_id):
-    """A request: its fields, its state, the actions this user may take, and its timeline."""
-    return render_request_page(request_id, current_user)
+    """A request: its fields, its state, the actions this user may take, and its timeline.
+
+    ``?duplicate_of=request:12`` or ``?self_serve=asset:7`` (a neighbour's links) open the
+    duplicate or decline form with that pick made.
+    """
+    picks = {}
+    for name, arg, purpose in PICK_ARGS:
+        if request.args.get(arg):
+            found = reuse.prefill_pick(current_user, request.args[arg], purpose)
+            if found is not None:
+                picks[name] = found
+    return render_request_page(request_id, current_user, picks=picks)
+
+
+# The address arguments that preselect a picker: (transition, argument, picker purpose).
+PICK_ARGS = (("mark_duplicate", "duplicate_of", "duplicate"), ("decline", "self_serve", "answer"))
 
 
 @bp.route("/requests/<int:request_id>/comments", methods=["POST"])
@@ -320,39 +334,68 @@ def act(request_id, name):
     possible = run_action(lambda: lifecycle.check_possible(req, t), commit=False)
     if not possible:
         return render_request_page(request_id, current_user, status=possible.status)
-    form = form_class(prefix=name)
-    if "assignee" in t.needs:
-        form.set_choices(wip.assignable_people())
+    form = prepare_form(form_class(prefix=name), name)
     if form.validate_on_submit():
         target = request.form.get("next", "")
         back = target if is_safe_next(target) else None
         done = run_action(
-            lambda: lifecycle.transition(req, name, current_user,
-                                         expected_version=form.version.data,
-                                         **_transition_inputs(t, form)),
-            form=form,
+            lambda: _take(t, req, form), form=form, field_of=_field_of(t),
             success=lambda _: ((f"#{req.id} {req.title}: " if back else "")
                                + lifecycle.done_message(t, req)))
         if done:
             return redirect(back or url_for("requests.detail", request_id=req.id))
         status = done.status
+        # Words typed without a pick: what they may mean, to choose from.
+        form.candidates = getattr(done.refusal, "candidates", form.candidates)
     else:
         status = 400
     return render_request_page(request_id, current_user, {name: form}, status=status)
 
 
+# The deliver form's names for the catalogue's inputs (catalogue.add_asset's refusals).
+ASSET_FIELDS = {"title": "asset_title", "kind": "asset_kind", "description": "asset_description",
+                "tags": "asset_tags"}
+
+
+def _field_of(t):
+    return (lambda field: ASSET_FIELDS.get(field, field)) if t.name == "deliver" else None
+
+
+def _take(t, req, form):
+    """Take transition ``t`` on ``req`` with the validated ``form``'s inputs: deliver, decline
+    and mark duplicate through ``reuse`` (pickers, catalogue, platform gaps), the others
+    through the lifecycle."""
+    now, version = utcnow(), form.version.data
+    if t.name == "deliver":
+        existing = None
+        if form.catalogue_choice() == "existing":
+            existing = reuse.resolve_pick(current_user, req, "asset",
+                                          **form.picker_inputs("existing_asset"))
+        return reuse.deliver(req, current_user, now, expected_version=version, url=form.url.data,
+                             note=form.note.data, add_to_catalogue=form.add_to_catalogue(),
+                             existing_asset=existing,
+                             gap=form.gap_inputs() if form.has_gap.data else None)
+    if t.name == "decline":
+        answer = gap = None
+        if form.is_self_serve():
+            answer = reuse.resolve_pick(current_user, req, "answer", **form.picker_inputs("answer"))
+            gap = form.gap_inputs()
+        return reuse.decline(req, current_user, now, expected_version=version,
+                             reason=form.reason.data, note=form.note.data, answer=answer, gap=gap)
+    if t.name == "mark_duplicate":
+        original = reuse.resolve_pick(current_user, req, "duplicate",
+                                      **form.picker_inputs("original"))
+        return reuse.mark_duplicate(req, current_user, now, expected_version=version,
+                                    original=original, note=form.note.data)
+    return lifecycle.transition(req, t.name, current_user, now, expected_version=version,
+                                **_transition_inputs(t, form))
+
+
 def _transition_inputs(t, form):
     """The inputs of ``lifecycle.transition`` from the validated ``form`` of transition ``t``."""
-    inputs = {key: form[key].data for key in ("note", "size", "url", "reason", "rating")
-              if key in form}
+    inputs = {key: form[key].data for key in ("note", "size", "rating") if key in form}
     if "priority" in t.needs:
         inputs.update(form.priority_inputs())
-    if "original" in t.needs:
-        inputs["original"] = db.session.scalars(db.select(Request).where(
-            id_matches(Request.id, form.original.data), visible_requests(current_user))).first()
-        if inputs["original"] is None:
-            raise lifecycle.MissingInput(
-                "original", f"There is no request #{form.original.data} that you can see.")
     if "assignee" in t.needs:
         inputs["assignee"] = db.session.get(User, int(form.assignee.data))
     return inputs
