@@ -431,6 +431,16 @@ def test_the_answer_picker_lists_delivered_and_resolved_requests_and_active_asse
     assert ("request", shelf.delivered) not in picked(body)
 
 
+def test_the_answer_picker_narrows_to_one_kind_when_asked(app, desk, shelf):
+    client = login(app, desk.priya).client
+    _, body = pick(client, q="churn", **{"for": "answer"}, kinds="asset")
+    assert set(picked(body)) == {("asset", shelf.active)}
+    _, body = pick(client, q="churn", **{"for": "answer"}, kinds="request")
+    assert set(picked(body)) == {("request", shelf.delivered), ("request", shelf.resolved)}
+    _, body = pick(client, q="churn", **{"for": "answer"}, kinds="nonsense")
+    assert ("asset", shelf.active) in picked(body)
+
+
 def test_a_picked_row_carries_what_the_picker_shows_and_submits(app, desk, shelf):
     _, body = pick(login(app, desk.priya).client, q="churn dash", **{"for": "answer"})
     rows = {(row["kind"], row["id"]): row for row in body["results"]}

@@ -11,6 +11,7 @@
 //                        (delivered or resolved requests and active catalogue assets): the
 //                        `for` of /search/pick.json.
 //   data-picker-request  optional: the id of the request being acted on, never offered.
+//   data-picker-kinds    optional, answers only: "asset" or "request" offers only that kind.
 //   data-picker-target   the id of the hidden input that receives the choice (several ids,
 //                        separated by spaces, all receive it).
 //   data-picker-value    optional: "ref" (default) puts "request:<id>" or "asset:<id>" in the
@@ -141,6 +142,7 @@
       if (!text) { show([], ""); return; }
       var params = new URLSearchParams({ "for": input.dataset.picker, q: text });
       if (input.dataset.pickerRequest) { params.set("request", input.dataset.pickerRequest); }
+      if (input.dataset.pickerKinds) { params.set("kinds", input.dataset.pickerKinds); }
       controller = window.AbortController ? new AbortController() : null;
       status.textContent = "Searching…";
       fetch(ENDPOINT + "?" + params.toString(), {

@@ -56,7 +56,8 @@ def index():
 def pick():
     """Up to PICK_LIMIT requests or assets for a picker, as JSON: open requests for a
     duplicate (``for=duplicate``), delivered requests and active assets for an answer
-    (``for=answer``), never the request being acted on (``request=<id>``)."""
+    (``for=answer``; ``kinds=asset`` or ``kinds=request`` narrows it), never the request being
+    acted on (``request=<id>``)."""
     purpose = request.args.get("for", "")
     if purpose not in PICKERS:
         return _bad_pick("Say what to pick: for=duplicate or for=answer.", 400)
@@ -73,7 +74,9 @@ def pick():
                               exclude_request_id=int(exclude) if exclude else None,
                               limit=PICK_LIMIT, prefix=True)
     else:
-        hits = search.similar(current_user, text,
+        kinds = request.args.get("kinds", "")
+        types = (kinds,) if kinds in ("asset", "request") else ("request", "asset")
+        hits = search.similar(current_user, text, types=types,
                               request_condition=search.answers_condition(),
                               asset_condition=search.active_assets_condition(),
                               exclude_request_id=int(exclude) if exclude else None,
