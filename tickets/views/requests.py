@@ -346,7 +346,8 @@ def act(request_id, name):
             return redirect(back or url_for("requests.detail", request_id=req.id))
         status = done.status
         # Words typed without a pick: what they may mean, to choose from.
-        form.candidates = getattr(done.refusal, "candidates", form.candidates)
+        if getattr(done.refusal, "candidates", None):
+            form.candidates = done.refusal.candidates
     else:
         status = 400
     return render_request_page(request_id, current_user, {name: form}, status=status)
