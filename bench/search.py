@@ -21,7 +21,8 @@ seeds the demo (tickets/demo). Then:
    search.py's own document builders; on any difference the index is rebuilt by
    ``search.rebuild``). It then times ``GET /search?q=`` through the Flask test client, logged
    in as a requester and as the lead, over the relevance set's search queries (median and p95,
-   after a warm-up); when the app has no /search page it times ``search.search`` in a fresh app
+   after a warm-up; each timed series stops after --budget seconds, over a shuffled sample,
+   and says so); when the app has no /search page it times ``search.search`` in a fresh app
    context per call instead, and says so. The intake suggestion is timed as ``search.similar``
    with the intake arguments, called directly (there is no suggestion endpoint to call). The
    relevance figures are measured again with the demo items among the noise.
@@ -241,6 +242,30 @@ ASSET_TITLES = {
 STATES = {"submitted": 6, "accepted": 5, "in_progress": 5, "needs_info": 2, "blocked": 2,
           "delivered": 6, "resolved": 55, "declined": 8, "cancelled": 6, "duplicate": 3,
           "waitlisted": 2}
+DATA_NEEDED = (
+    "{Metric} per {dim} and {dim2} for {scope}, by month for the last year.",
+    "Weekly {metric} for {scope}, split by {dim}.",
+    "A list of {dim2}s with their {metric} since January, for {scope}.",
+    "{Metric} for {scope} compared with the same period a year ago, by {dim}.",
+    "Daily {metric} by {dim} over the last 90 days; {scope} only.",
+    "The raw numbers behind {metric} for {scope}, one row per {dim2}.",
+)
+USAGE = ("For the {meeting}.", "We review it in the {meeting}.", "Input to the {meeting} deck.",
+         "Our leads need it before the {meeting}.", "To prepare the {meeting}.")
+SHAPE = ("One row per {dim} and month; I expect {scope} to stand out.", "A trend line per {dim}.",
+         "About a dozen {dim}s, most of them close to each other.",
+         "A table sorted by {metric}, highest first.")
+EXTRACTION = ("Compare each {dim} with the company average.",
+              "Spot the {dim}s that moved most since last quarter.",
+              "Check whether {scope} differs from the rest.", "Rank the {dim2}s by {metric}.")
+DECISION = ("Whether to {action}.", "We will {action} if {scope} lags behind.",
+            "Decide if we {action}.")
+ASSET_DESCRIPTIONS = (
+    "{Metric} per {dim} and {dim2}, refreshed every night. Covers {scope}; used in the {meeting}.",
+    "Weekly {metric} by {dim} for {scope}.",
+    "Source table for {metric}: one row per {dim2} and day.",
+    "{Metric} trends with a filter for {dim}; built for the {meeting}.",
+)
 COMMENT_TEXTS = ("Any update on this? The {meeting} is next week.",
                  "Adding context: we only need {scope}, not the whole company.",
                  "Could you split this by {dim} as well?",
@@ -272,15 +297,12 @@ class Noise:
         rng = self.rng
         return {
             "title": rng.choice(TITLE_PATTERNS).format(**w)[:200],
-            "data_needed": "{Metric} per {dim} and {dim2} for {scope}, by month for the last "
-                           "year. Please include the totals and how {metric} is defined."
-                           .format(**w),
-            "usage": "For the {meeting}.".format(**w),
+            "data_needed": rng.choice(DATA_NEEDED).format(**w),
+            "usage": rng.choice(USAGE).format(**w),
             "lever_result": "{Metric}.".format(**w),
-            "lever_expected_shape": "One row per {dim} and month; I expect {scope} to stand out."
-                                    .format(**w),
-            "lever_extraction": "Compare each {dim} with the company average.".format(**w),
-            "lever_decision": "Whether to {action}.".format(**w),
+            "lever_expected_shape": rng.choice(SHAPE).format(**w),
+            "lever_extraction": rng.choice(EXTRACTION).format(**w),
+            "lever_decision": rng.choice(DECISION).format(**w),
         }, w
 
     def asset(self, team):
@@ -291,8 +313,7 @@ class Noise:
         tags = sorted({_slug(w["metric"]).replace("_", " "), w["dim"], _slug(team).replace("_", " ")})
         return {
             "title": rng.choice(ASSET_TITLES[kind]).format(**w)[:200], "kind": kind,
-            "description": "{Metric} per {dim} and {dim2}, refreshed every night. Covers {scope}; "
-                           "used in the {meeting}.".format(**w),
+            "description": rng.choice(ASSET_DESCRIPTIONS).format(**w),
             "tags": "," + ",".join(tags) + ",",
         }, w
 
@@ -448,48 +469,52 @@ def has_search_page(app):
     return any(rule.rule == "/search" for rule in app.url_map.iter_rules())
 
 
-def time_search(app, email, queries, repeat):
-    """Milliseconds of each /search call (or, without the page, each ``search.search`` in a
-    fresh app context), ``repeat`` rounds over ``queries`` after a warm-up round."""
-    timings = []
+def _timed(call, items, repeat, budget):
+    """Milliseconds of ``call(item)`` over ``repeat`` rounds of ``items``, after a warm-up on the
+    first five, stopping when ``budget`` seconds are spent; (timings, whether it stopped)."""
+    for item in items[:5]:
+        call(item)
+    timings, started = [], time.perf_counter()
+    for _ in range(repeat):
+        for item in items:
+            if time.perf_counter() - started > budget:
+                return timings, True
+            before = time.perf_counter()
+            call(item)
+            timings.append((time.perf_counter() - before) * 1000)
+    return timings, False
+
+
+def time_search(app, email, queries, repeat, budget):
+    """Timings of /search (or, without the page, of ``search.search`` in a fresh app context,
+    as one page request has) over ``queries``, as ``email``."""
     if has_search_page(app):
         client = _logged_in(app, email)
-        for round_ in range(repeat + 1):
-            for query in queries:
-                started = time.perf_counter()
-                response = client.get("/search", query_string={"q": query})
-                elapsed = (time.perf_counter() - started) * 1000
-                assert response.status_code == 200, (query, response.status_code)
-                if round_:
-                    timings.append(elapsed)
-        return timings
-    user_id = _user_id(app, email)
-    for round_ in range(repeat + 1):
-        for query in queries:
-            started = time.perf_counter()
+
+        def call(query):
+            response = client.get("/search", query_string={"q": query})
+            assert response.status_code == 200, (query, response.status_code)
+    else:
+        user_id = _user_id(app, email)
+
+        def call(query):
             with app.app_context():
                 search.search(db.session.get(User, user_id), query)
-            if round_:
-                timings.append((time.perf_counter() - started) * 1000)
-    return timings
+    return _timed(call, queries, repeat, budget)
 
 
-def time_suggest(app, email, texts, repeat, prefix=False):
-    """Milliseconds of each intake suggestion call (``search.similar`` with the intake
-    arguments, in a fresh app context, as one JSON call would)."""
+def time_suggest(app, email, texts, repeat, budget, prefix=False):
+    """Timings of the intake suggestion call (``search.similar`` with the intake arguments, in
+    a fresh app context, as one JSON call would have) over ``texts``, as ``email``."""
     user_id = _user_id(app, email)
-    timings = []
-    for round_ in range(repeat + 1):
-        for text in texts:
-            started = time.perf_counter()
-            with app.app_context():
-                search.similar(db.session.get(User, user_id), text, types=("request", "asset"),
-                               request_condition=search.answers_condition(),
-                               asset_condition=search.active_assets_condition(), limit=TOP,
-                               prefix=prefix)
-            if round_:
-                timings.append((time.perf_counter() - started) * 1000)
-    return timings
+
+    def call(text):
+        with app.app_context():
+            search.similar(db.session.get(User, user_id), text, types=("request", "asset"),
+                           request_condition=search.answers_condition(),
+                           asset_condition=search.active_assets_condition(), limit=TOP,
+                           prefix=prefix)
+    return _timed(call, texts, repeat, budget)
 
 
 def _user_id(app, email):
@@ -520,6 +545,8 @@ def main():
     parser.add_argument("--requests", type=int, default=100000)
     parser.add_argument("--assets", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds over the queries")
+    parser.add_argument("--budget", type=float, default=150,
+                        help="seconds at most for each timed series (then it stops early)")
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     args = parser.parse_args()
@@ -555,22 +582,28 @@ def main():
 
         texts = [q["query"] for q in queries if q["mode"] == "search"]
         intake = [intake_text(q) for q in queries if q["mode"] == "intake"]
-        # Sixty-odd queries: the search ones, and the intake titles typed into the search box.
+        # Sixty-odd queries: the search ones, and the intake titles typed into the search box,
+        # in a fixed shuffled order (a time budget then cuts a sample, not the last ones).
         texts += [q["title"] for q in queries if q["mode"] == "intake"][:max(0, 60 - len(texts))]
+        random.Random(5).shuffle(texts)
+        suggest_texts = intake + texts
+        random.Random(6).shuffle(suggest_texts)
         timed = "GET /search" if has_search_page(app) else "search.search (no /search page)"
         search_timings = {}
         for who in (REQUESTER, LEAD):
-            search_timings[who] = time_search(app, who, texts, args.repeat)
+            search_timings[who], cut = time_search(app, who, texts, args.repeat, args.budget)
             median, p95 = _summary(search_timings[who])
             print(f"{timed} as {who}: median {median:.1f} ms, p95 {p95:.1f} ms "
-                  f"({len(search_timings[who])} calls over {len(texts)} queries)")
-        suggest = time_suggest(app, REQUESTER, intake + texts, args.repeat)
+                  f"({len(search_timings[who])} calls over {len(texts)} queries"
+                  f"{'; stopped at the time budget' if cut else ''})")
+        suggest, cut = time_suggest(app, REQUESTER, suggest_texts, args.repeat, args.budget)
         suggest_median, suggest_p95 = _summary(suggest)
         print(f"search.similar (intake suggestions, called directly) as {REQUESTER}: median "
-              f"{suggest_median:.1f} ms, p95 {suggest_p95:.1f} ms ({len(suggest)} calls)")
-        typing = time_suggest(app, REQUESTER, intake, args.repeat, prefix=True)
+              f"{suggest_median:.1f} ms, p95 {suggest_p95:.1f} ms ({len(suggest)} calls"
+              f"{'; stopped at the time budget' if cut else ''})")
+        typing, cut = time_suggest(app, REQUESTER, intake, 1, args.budget / 2, prefix=True)
         print("  the same with prefix=True (last word still being typed): median "
-              "{:.1f} ms, p95 {:.1f} ms".format(*_summary(typing)))
+              "{:.1f} ms, p95 {:.1f} ms ({} calls)".format(*_summary(typing), len(typing)))
         search_median, search_p95 = _summary(search_timings[REQUESTER] + search_timings[LEAD])
         with app.app_context():
             db.engine.dispose()
@@ -586,7 +619,8 @@ def main():
         "scale_intake_recall_at_5": round(scale["intake"]["recall_at_5"], 3),
         "scale_intake_mrr": round(scale["intake"]["mrr"], 3),
         "search_median_ms": round(search_median, 1), "search_p95_ms": round(search_p95, 1),
-        "search_timed": timed,
+        "search_timed": timed, "search_calls": sum(map(len, search_timings.values())),
+        "suggest_calls": len(suggest),
         "search_requester_median_ms": round(_summary(search_timings[REQUESTER])[0], 1),
         "search_lead_median_ms": round(_summary(search_timings[LEAD])[0], 1),
         "suggest_median_ms": round(suggest_median, 1), "suggest_p95_ms": round(suggest_p95, 1),
