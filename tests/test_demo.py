@@ -1,9 +1,15 @@
-"""The demo data a newcomer sees: every state, real histories, the documented log-ins, idempotent."""
+"""The demo data a newcomer sees: every state, real histories, the documented log-ins, a
+catalogue that answers its requests, idempotent."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
-from tickets import lifecycle
+from tickets import lifecycle, search
 from tickets.extensions import db
-from tickets.models import STATES, Event, Request, Team, User
+from tickets.models import (ASSET_KINDS, STATES, Asset, AssetLink, Deflection, Event,
+                            GapCategory, PlatformGap, Request, SearchDocument, SearchMiss, Team,
+                            User, utcnow)
+from tickets.policy import visible_assets
 
 
 def test_seed_demo_loads_every_state_and_prints_the_logins(app, runner):
@@ -21,15 +27,16 @@ def test_seed_demo_loads_every_state_and_prints_the_logins(app, runner):
 
 def test_seed_demo_twice_adds_nothing(app, runner):
     runner.invoke(args=["seed-demo"])
+    models = (Team, User, Request, Event, Asset, AssetLink, SearchDocument, Deflection,
+              SearchMiss, GapCategory, PlatformGap)
     with app.app_context():
-        before = [db.session.scalar(select(func.count()).select_from(model))
-                  for model in (Team, User, Request, Event)]
+        before = [db.session.scalar(select(func.count()).select_from(model)) for model in models]
+        assert all(before)
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert "already present" in second.output
     with app.app_context():
-        after = [db.session.scalar(select(func.count()).select_from(model))
-                 for model in (Team, User, Request, Event)]
+        after = [db.session.scalar(select(func.count()).select_from(model)) for model in models]
     assert after == before
 
 
@@ -58,3 +65,93 @@ def test_every_demo_request_replays_to_its_state(app, runner):
             assert lifecycle.replay_state(req.events) == req.state, req.id
             times = [event.created_at for event in req.events]
             assert times == sorted(times), req.id
+
+
+def _user(email):
+    return db.session.scalars(select(User).where(User.email == email)).one()
+
+
+def test_demo_catalogue_is_believable(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        assets = db.session.scalars(select(Asset)).all()
+        today = utcnow().date()
+        assert 40 <= len(assets) <= 60
+        assert {asset.kind for asset in assets} == set(ASSET_KINDS)
+        assert {asset.team.name for asset in assets} == {name for name in db.session.scalars(
+            select(Team.name))}
+        assert len({asset.title for asset in assets}) == len(assets)
+        for asset in assets:
+            assert asset.url.startswith("https://") and ".example.com/" in asset.url
+            assert 2 <= len(asset.tag_list) <= 5 and asset.description
+            assert asset.last_verified_on <= today
+        deprecated = [asset for asset in assets if asset.is_deprecated]
+        assert 6 <= len(deprecated) <= 10
+        assert all("Deprecated: " in asset.description for asset in deprecated)
+        stale = [a for a in assets if today - a.last_verified_on > timedelta(days=90)]
+        assert 5 <= len(stale) < len(assets) / 2
+        # Every asset is searchable: the ORM kept its search document.
+        assert db.session.scalar(select(func.count()).select_from(SearchDocument)
+                                 .where(SearchDocument.kind == "asset")) == len(assets)
+
+
+def test_demo_assets_answer_the_requests_they_were_made_for(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        links = db.session.scalars(select(AssetLink)).all()
+        by_how = {how: [link for link in links if link.how == how]
+                  for how in ("delivered", "pointed", "linked")}
+        assert len(by_how["delivered"]) >= 12
+        for link in by_how["delivered"]:
+            assert link.request.state in ("delivered", "resolved")
+            assert link.asset.created_at <= link.created_at
+        assert by_how["pointed"]
+        assert all(link.request.decline_reason == "self_serve" for link in by_how["pointed"])
+        assert {link.request.is_confidential for link in by_how["linked"]} == {True}
+
+
+def test_demo_restricted_assets_are_hidden_from_other_teams(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        restricted = {link.asset.title for link in db.session.scalars(select(AssetLink))
+                      if link.request.is_confidential}
+        assert restricted
+        marketing = _user("requester@example.com")
+        seen = set(db.session.scalars(select(Asset.title).where(visible_assets(marketing))))
+        assert seen and not seen & restricted
+        found = search.search(marketing, "pay equity salary bands compensation")
+        assert not {hit.item.title for hit in found.hits} & restricted
+        lead = search.search(_user("lead@example.com"), "pay equity salary bands compensation")
+        assert restricted <= {hit.item.title for hit in lead.hits}
+
+
+def test_demo_deflections_misses_and_platform_gaps(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        now = utcnow()
+        deflections = db.session.scalars(select(Deflection)).all()
+        assert len(deflections) >= 12
+        assert all(now - timedelta(weeks=6) <= d.created_at <= now for d in deflections)
+        assert all(d.asset_id or d.answer_request_id for d in deflections)
+        again = [d for d in deflections if not d.is_true]
+        assert 2 <= len(again) < len(deflections) / 2
+        for deflection in again:  # the same person asked anyway, within the week
+            resubmitted = deflection.resubmitted_request
+            assert resubmitted.requester_id == deflection.user_id
+            assert timedelta(0) < resubmitted.created_at - deflection.created_at <= timedelta(days=7)
+
+        misses = db.session.scalars(select(SearchMiss)).all()
+        keys = {miss.query_key for miss in misses}
+        assert len(misses) >= 12 and 3 <= len(keys) < len(misses)
+        lead = _user("lead@example.com")
+        for key in keys:  # each is a real gap: nothing in the demo matches it
+            assert search.search(lead, key).total == 0, key
+
+        gaps = db.session.scalars(select(PlatformGap)).all()
+        assert {gap.context for gap in gaps} == {"decline", "delivery"}
+        for gap in gaps:
+            assert gap.hours > 0 and gap.note and gap.recorded_by is not None
+            if gap.context == "decline":
+                assert gap.request.decline_reason == "self_serve"
+            else:
+                assert gap.request.state in ("delivered", "resolved")

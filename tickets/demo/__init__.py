@@ -10,13 +10,16 @@ commits.
 
 The modules: ``teams`` (the teams, people and budgets), ``texts`` (the hand-written request
 templates and what people write at each step), ``stories`` (the steps a request goes through,
-and the plan of the demo's requests), ``histories`` (scheduling and playing them).
+and the plan of the demo's requests), ``histories`` (scheduling and playing them),
+``catalogue`` (the assets that answered them, deflections, searches that found nothing and
+platform gaps).
 """
 from datetime import timezone
 
 from .. import sla_clocks
 from ..extensions import db
 from ..models import OutboxMessage, User, utcnow
+from .catalogue import seed_catalogue
 from .histories import Seeder
 from .teams import DEMO_PASSWORD
 
@@ -32,6 +35,8 @@ def seed_demo(now=None):
         now = now.replace(tzinfo=timezone.utc)
     Seeder(now).run()
     db.session.flush()
+    # The catalogue answers the requests just played: its assets link to them.
+    seed_catalogue(now)
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
     sla_clocks.refresh_all(now)
     # The seeder replays weeks of history: nobody is told about it by mail.
