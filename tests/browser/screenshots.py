@@ -8,7 +8,6 @@ free port and saves PNGs (default: /tmp/datadesk-screenshots). Not part of the t
 import sys
 import tempfile
 import threading
-from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -17,10 +16,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, log_in
-from tickets import create_app, gaps
+from tickets import create_app
 from tickets.demo import DEMO_PASSWORD, seed_demo
 from tickets.extensions import db
-from tickets.models import Event, Request, User, utcnow
+from tickets.models import Event, Request, User
 
 
 def _shoot_reports(page, path):
@@ -29,34 +28,6 @@ def _shoot_reports(page, path):
     page.wait_for_function("() => [...document.querySelectorAll('canvas[data-chart-url]')]"
                            ".every(c => c.dataset.chartDrawn === 'true')")
     page.screenshot(path=path, full_page=True)
-
-
-# Notes the gaps of the screenshots' data say (the demo data records no gap).
-GAP_NOTES = {
-    "No access": ["Needs read access to the CRM opportunities table.",
-                  "Could have run it in Looker with finance-model access."],
-    "Does not know the tool": ["Did not know the dashboard's date filter.",
-                               "A 20-minute Looker walkthrough would have done."],
-    "Data not available": ["Web sessions are not in the warehouse yet."],
-    "Data not trusted": ["Numbers differed from the finance report, so they asked us."],
-    "Documentation missing": ["No data dictionary for the billing tables."],
-}
-
-
-def _seed_gaps(now):
-    """Record platform gaps on the demo's delivered and declined requests of the last weeks,
-    most of them of two categories, so the gaps report has something to rank."""
-    lead = db.session.scalar(select(User).where(User.email == "lead@example.com"))
-    done = db.session.scalars(select(Request).where(
-        Request.state.in_(("delivered", "resolved", "declined"))).order_by(Request.id)
-        .limit(60)).all()
-    names = [name for name in GAP_NOTES for _ in range(len(GAP_NOTES[name]) * 2)]
-    categories = {c.name: c.id for c in gaps.active_categories()}
-    for n, request_ in enumerate(done):
-        name = names[n % len(names)]
-        context = "decline" if request_.state == "declined" else "delivery"
-        gaps.record(request_, lead, categories[name], GAP_NOTES[name][n % len(GAP_NOTES[name])],
-                    None if n % 3 else 2 + n % 7, context, now - timedelta(days=(n * 37) % 80))
 
 
 def _shoot_gaps(page, out, suffix):
@@ -70,48 +41,6 @@ def _shoot_gaps(page, out, suffix):
     page.get_by_label("Name").fill("no ACCESS")
     page.get_by_role("button", name="Add category").click()
     page.screenshot(path=out / f"platform-gap-categories-error{suffix}.png", full_page=True)
-# What the catalogue shots show when the demo data holds no asset yet.
-SAMPLE_ASSETS = [
-    ("Weekly churn by region", "dashboard", "churn, retention, weekly", 3,
-     "Churned accounts per region per week since January 2024.\nRefreshed every Monday at 06:00."),
-    ("Marketing spend and attributed revenue", "dataset", "marketing, spend, revenue", 40,
-     "Daily spend per channel joined to the revenue attributed to it (last touch)."),
-    ("Customer table (warehouse)", "table", "customers, warehouse", 120,
-     "One row per customer account, with its plan, region and signup date."),
-    ("Quarterly board report: growth", "report", "board, growth, quarterly", 15,
-     "The figures behind the growth section of the board pack."),
-    ("How we count active users", "document", "active users, definitions", 200,
-     "The definition of an active user, and why it changed in 2023."),
-    ("Old churn extract (2022)", "dataset", "churn", 400,
-     "Superseded by the weekly churn dashboard."),
-]
-
-
-def _ensure_assets():
-    """Add the sample assets when the catalogue is empty (in an app context)."""
-    from datetime import timedelta
-
-    from tickets import catalogue
-    from tickets.models import Asset, Team, utcnow
-
-    if db.session.scalar(select(Asset.id).limit(1)) is not None:
-        return
-    lead = db.session.scalar(select(User).where(User.email == "lead@example.com"))
-    teams = db.session.scalars(select(Team).where(Team.is_active).order_by(Team.name)).all()
-    linked = db.session.scalars(select(Request).where(
-        Request.state.in_(("delivered", "resolved"))).limit(3)).all()
-    now = utcnow()
-    for number, (title, kind, tags, age, description) in enumerate(SAMPLE_ASSETS):
-        asset = catalogue.add_asset(
-            lead, title=title, url=f"https://bi.example.com/{kind}/{number}", kind=kind,
-            team_id=teams[number % len(teams)].id, description=description, tags=tags,
-            last_verified_on=now.date() - timedelta(days=age), now=now,
-            status="deprecated" if title.startswith("Old") else "active")
-        for req in linked[:max(0, 3 - number)]:
-            catalogue.link(asset, req, lead, how="delivered")
-    db.session.flush()
-
-
 def _shoot_catalogue(page, out, suffix):
     """The catalogue, an asset's page and the asset form with errors, as the lead sees them."""
     page.goto("/catalogue")
@@ -142,7 +71,7 @@ def _fill_intake(page, title, data_needed):
 
 def _shoot_deflection(browser, base, app, out):
     """The intake form's suggestions (laptop, phone; the no-JS check step), the deflection
-    page, and /reports/deflection over a few weeks of made-up deflections and misses."""
+    page, and /reports/deflection over the demo's deflections and misses."""
     title, data_needed = "Return on ad spend by campaign", "Spend and revenue per campaign."
     for width, suffix in [(1280, ""), (390, "-mobile")]:
         ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
@@ -166,8 +95,6 @@ def _shoot_deflection(browser, base, app, out):
     page.get_by_role("button", name="This answers my question").first.click()
     page.screenshot(path=out / "intake-deflected.png", full_page=True)
     ctx.close()
-    with app.app_context():
-        _made_up_deflections()
     for width, suffix in [(1280, ""), (390, "-mobile")]:
         ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
         page = ctx.new_page()
@@ -177,36 +104,6 @@ def _shoot_deflection(browser, base, app, out):
                                ".dataset.chartDrawn === 'true'")
         page.screenshot(path=out / f"reports-deflection{suffix}.png", full_page=True)
         ctx.close()
-
-
-def _made_up_deflections():
-    """A few weeks of deflections (some asked again) and searches that found nothing."""
-    import random
-    from datetime import timedelta
-
-    from tickets import deflections, search
-    from tickets.models import utcnow
-
-    rng = random.Random(12)
-    now = utcnow()
-    people = db.session.scalars(select(User).where(User.role == "requester")).all()
-    answers = db.session.scalars(select(Request).where(
-        Request.state.in_(("delivered", "resolved")), ~Request.is_confidential).limit(8)).all()
-    for day in range(80):
-        for _ in range(rng.randint(0, 3)):
-            person, answer = rng.choice(people), rng.choice(answers)
-            if answer.team_id not in person.team_ids:
-                continue
-            at = now - timedelta(days=day, hours=rng.randint(0, 8))
-            found = deflections.record(person, "request", answer.id, team_id=answer.team_id,
-                                       text=answer.title, now=at)
-            if rng.random() < 0.3:
-                found.resubmitted_request_id = answer.id
-    for text in ["nps by store", "churn cohort", "nps by store", "warehouse stock levels",
-                 "churn cohort", "nps by store", "payroll by department"]:
-        search.record_miss(rng.choice(people), text, rng.choice(("search", "intake")),
-                           now - timedelta(days=rng.randint(0, 30)))
-    db.session.commit()
 
 
 def _shoot_reuse_actions(browser, base, app, out):
@@ -244,8 +141,6 @@ def main(out_dir):
         with app.app_context():
             upgrade()
             seed_demo()
-            _seed_gaps(utcnow())
-            _ensure_assets()
             db.session.commit()
             requester = db.session.scalar(select(User).where(User.email == "requester@example.com"))
             # The requester's request with the longest history makes the best timeline shot.
