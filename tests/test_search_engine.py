@@ -1,11 +1,11 @@
 """The search engine under the search box: which words are searched, and how the engines keep
 everyday words from costing a full ranking of the index (tickets/search.py)."""
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from tickets import search
+from tickets import catalogue, policy, search
 from tickets.extensions import db
-from tickets.models import User
+from tickets.models import Asset, Request, User
 
 
 def test_terms_keep_words_of_any_script_and_drop_syntax():
@@ -73,3 +73,28 @@ def test_small_indexes_never_prune(app, make):
         make.request(requester, team, title=f"Monthly figures {i}")
     with app.app_context():
         assert search._common(["monthly", "figures"], False) == set()
+
+
+def test_pointing_a_self_serve_decline_at_an_asset_shares_it_and_delivering_hides_it(app, make):
+    marketing, finance = make.team(), make.team()
+    rita = make.user(teams=[marketing])
+    fred = make.user(teams=[finance])
+    lead = make.user("lead")
+    declined = make.request(fred, finance, is_confidential=True)
+    delivered_for = make.request(fred, finance)
+    with app.app_context():
+        boss = db.session.get(User, lead)
+        shared = catalogue.add_asset(boss, title="Company KPIs", url="https://bi.example.com/kpi",
+                                     kind="dashboard", team_id=finance)
+        made = catalogue.add_asset(boss, title="Finance close pack", url="https://bi.example.com/c",
+                                   kind="report", team_id=finance)
+        catalogue.link(shared, db.session.get(Request, declined), boss, how="pointed")
+        catalogue.link(made, db.session.get(Request, delivered_for), boss, how="delivered")
+        db.session.commit()
+        viewer = db.session.get(User, rita)
+        seen = set(db.session.scalars(select(Asset.id).where(policy.visible_assets(viewer))))
+        assert seen == {shared.id}
+        assert policy.sees_asset(viewer, db.session.get(Asset, shared.id))
+        assert not policy.sees_asset(viewer, db.session.get(Asset, made.id))
+        assert [hit.id for hit in search.search(viewer, "company kpis finance close").hits] == [shared.id]
+
