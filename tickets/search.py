@@ -17,6 +17,7 @@ documents matching more (and rarer) terms come first.
 Visibility is part of every query (``policy.visible_requests`` / ``policy.visible_assets``):
 nothing a person may not see is ranked, counted or shown.
 """
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -233,22 +234,38 @@ RARE_MIN = 1000
 COMMON_CANDIDATES = 2000
 
 
-def _common(words, prefix):
-    """The words of ``words`` too common to select documents by (see COMMON_SHARE), from the
-    engine's own statistics: PostgreSQL's lexeme frequencies (pg_stats, kept by ANALYZE),
-    SQLite's document counts, each counted only up to the threshold."""
-    if _dialect() == "postgresql":
-        rows = db.session.execute(sql_text(
+def _shares(words):
+    """PostgreSQL: {word: the share of documents holding it}, from the lexeme frequencies
+    ANALYZE keeps in pg_stats; None for a word not among the most common (a rare one)."""
+    return dict(db.session.execute(sql_text(
             "SELECT w, (SELECT s.freqs[array_position(s.elems, (ts_lexize('english_stem', w))[1])]"
             " FROM (SELECT most_common_elems::text::text[] AS elems,"
             " most_common_elem_freqs AS freqs FROM pg_stats"
             " WHERE schemaname = current_schema() AND tablename = 'search_documents'"
             " AND attname = 'document') s) FROM unnest(CAST(:words AS text[])) AS w"),
-            {"words": list(words)}).all()
+            {"words": list(words)}).all())
+
+
+def _rarity(shares):
+    """{word: weight} growing as the word gets rarer (an inverse document frequency): what
+    bm25 gives SQLite and ts_rank lacks. A word the statistics do not list is rarer than the
+    rarest listed one."""
+    listed = [share for share in shares.values() if share]
+    floor = min(listed) / 2 if listed else 0.001
+    return {word: math.log(1 / min(max(share or floor, 1e-6), 1.0)) + 0.1
+            for word, share in shares.items()}
+
+
+def _common(words, prefix, shares=None):
+    """The words of ``words`` too common to select documents by (see COMMON_SHARE), from the
+    engine's own statistics: PostgreSQL's lexeme frequencies (``shares``, see ``_shares``),
+    SQLite's document counts, each counted only up to the threshold."""
+    if shares is not None:
         documents = db.session.scalar(select(func.max(SearchDocument.id))) or 0
         if documents * COMMON_SHARE <= RARE_MIN:
             return set()
-        return {word for word, share in rows if share is not None and share > COMMON_SHARE}
+        return {word for word, share in shares.items() if share is not None
+                and share > COMMON_SHARE}
     documents = db.session.scalar(select(func.max(SearchDocument.id))) or 0
     cap = int(documents * COMMON_SHARE)
     if cap <= RARE_MIN:
@@ -272,10 +289,12 @@ def _match(words, prefix=False):
     """The engine's condition and rank for ``words``: every word ranks (OR-ed, the last one as a
     prefix when the person is still typing it); the rare words select, or, when every word is
     common, documents with all of them."""
-    common = _common(words, prefix)
+    postgresql = _dialect() == "postgresql"
+    shares = _shares(words) if postgresql else None
+    common = _common(words, prefix, shares)
     rare = [word for word in words if word not in common]
     last = len(words) - 1
-    if _dialect() == "postgresql":
+    if postgresql:
         document = literal_column("search_documents.document")
 
         def one(i, word):
@@ -304,8 +323,15 @@ def _match(words, prefix=False):
                 .offset(COMMON_CANDIDATES - 1).limit(1))
             if floor is not None:
                 condition = and_(condition, SearchDocument.id >= floor)
-        return Match(condition=condition, rank=-func.ts_rank_cd(document, ranking, 1),
-                     source=SearchDocument.__table__, id_column=SearchDocument.id)
+        # Each word's match weighed by its rarity, as bm25 does: a rare word found counts for
+        # more than an everyday one ("MRR by month" is about MRR, not about months).
+        weights = _rarity(shares)
+        rank = None
+        for i, (part, word) in enumerate(zip(parts, words)):
+            term = bindparam(f"weight_{i}", weights[word]) * func.ts_rank(document, part, 1)
+            rank = term if rank is None else rank + term
+        return Match(condition=condition, rank=-rank, source=SearchDocument.__table__,
+                     id_column=SearchDocument.id)
     quoted = [_quoted(word, prefix and i == last) for i, word in enumerate(words)]
     ranking = " OR ".join(quoted)
     if not common:
