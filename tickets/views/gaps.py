@@ -197,5 +197,10 @@ def chart_table(key):
     chart = spec(filters, utcnow())
     if request.args.get("fragment"):
         return render_template("reports/_table.html", chart=chart)
-    return render_template("gaps/table.html", chart=chart, key=key,
-                           args=gap_filters_query(filters), scope_note=_scope_note(form, filters))
+    args = gap_filters_query(filters)
+    return render_template(
+        "reports/table.html", chart=chart, key=key, args=args,
+        scope_note=_scope_note(form, filters),
+        parent=("Platform gaps", url_for("gaps.report", **args)),
+        csv_url=url_for("gaps.chart_csv", key=key, **args),
+        json_url=url_for("gaps.chart_json", key=key, **args))
