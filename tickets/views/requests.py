@@ -345,8 +345,10 @@ def act(request_id, name):
         if done:
             return redirect(back or url_for("requests.detail", request_id=req.id))
         status = done.status
-        # Words typed without a pick: what they may mean, to choose from.
-        form.candidates = getattr(done.refusal, "candidates", form.candidates)
+        # Words typed without a pick: what they may mean, to choose from (forms with a picker
+        # only: the others have no candidates to show).
+        if hasattr(done.refusal, "candidates"):
+            form.candidates = done.refusal.candidates
     else:
         status = 400
     return render_request_page(request_id, current_user, {name: form}, status=status)
