@@ -102,6 +102,9 @@ class BlockForm(NoteTransitionForm):
                          validators=[required("Say what is blocking the work."), Length(max=10000)])
 
 
+PICK_AGAIN = "Pick it again: the page sent a choice that cannot be read."
+
+
 class PickerMixin:
     """The inputs of a search picker named ``<name>``: the text typed (the field refusals name),
     ``<name>_ref`` the pick the script makes ("request:12", "asset:7"), and ``<name>_choice``
@@ -109,6 +112,18 @@ class PickerMixin:
     """
 
     candidates = ()
+
+    def validate(self, extra_validators=None):
+        """Validate the fields; an error on a picker's pick or chosen candidate (inputs the
+        page does not show as such: only a tampered post gets one) shows on its text field."""
+        valid = super().validate(extra_validators)
+        for name in [key for key in self._fields if f"{key}_ref" in self._fields]:
+            parts = (self[f"{name}_ref"], self[f"{name}_choice"])
+            if any(part.errors for part in parts):
+                for part in parts:
+                    part.errors = []
+                self[name].errors = [*self[name].errors, PICK_AGAIN]
+        return valid
 
     def check_picked(self, name, message):
         """Refuse picker ``name`` when nothing at all was typed, picked or chosen (``message``);
