@@ -114,15 +114,14 @@ class PickerMixin:
     candidates = ()
 
     def validate(self, extra_validators=None):
-        """Validate the fields; an error on a picker's pick or chosen candidate (inputs the
-        page does not show as such: only a tampered post gets one) shows on its text field."""
+        """Validate the fields; an error on a picker's chosen candidate (shown only as radio
+        buttons, without errors: only a tampered post gets one) is said on its text field,
+        unless that has an error of its own to fix first. (The pick is a hidden input, whose
+        errors the page shows as every hidden input's.)"""
         valid = super().validate(extra_validators)
-        for name in [key for key in self._fields if f"{key}_ref" in self._fields]:
-            parts = (self[f"{name}_ref"], self[f"{name}_choice"])
-            if any(part.errors for part in parts):
-                for part in parts:
-                    part.errors = []
-                self[name].errors = [*self[name].errors, PICK_AGAIN]
+        for name in [key for key in self._fields if f"{key}_choice" in self._fields]:
+            if self[f"{name}_choice"].errors and not self[name].errors:
+                self[name].errors = [PICK_AGAIN]
         return valid
 
     def check_picked(self, name, message):
