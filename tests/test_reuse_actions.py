@@ -444,6 +444,22 @@ def test_mark_duplicate_with_nothing_typed_asks_for_the_original(app, make, desk
     assert errors(response)["mark_duplicate-original"].startswith("Find the original request")
 
 
+@pytest.mark.parametrize("choice", ["request:1\x08", "request:" + "1" * 40],
+                         ids=["control-character", "too-long"])
+def test_a_tampered_choice_of_candidates_is_refused_on_the_picker_the_page_shows(
+        app, make, desk, errors, choice):
+    # Found by the fuzz suite: the error sat on the candidates' radio buttons, which show no
+    # errors (and only when there are candidates), so nothing said what was wrong.
+    original = make.request(desk.rob, desk.marketing)
+    request_id = make.request(desk.rita, desk.marketing)
+    response = login(app, desk.priya).act(request_id, "mark_duplicate", original=f"#{original}",
+                                          original_choice=choice)
+    assert response.status_code == 400
+    assert errors(response) == {
+        "mark_duplicate-original": "Pick it again: the page sent a choice that cannot be read."}
+    assert make.state(request_id) == "submitted"
+
+
 def test_mark_duplicate_refuses_an_invisible_closed_or_duplicate_original(app, make, desk,
                                                                          errors):
     finance = make.request(desk.fred, desk.finance)  # Priya serves Marketing only

@@ -108,3 +108,18 @@ def test_panel_form_without_a_version_asks_to_reload(app, make, auth, desk, erro
     assert errors(response)[f"{prefix}-version"] == (
         "This form is out of date: reload the page and send it again.")
     assert stored(app, make, request_id) == before
+
+
+def test_action_without_a_picker_sent_from_a_page_someone_else_changed_says_so(app, make, auth,
+                                                                                 desk):
+    # Found by the fuzz suite: the refusal of a form without a search picker (ask, block,
+    # reopen...) failed with a 500 while the view looked for the picker's candidates.
+    request_id = desk.context.request_in("accepted")
+    before = stored(app, make, request_id)
+    auth.login(desk.world.analyst)
+    response = auth.act(request_id, "ask", version=before[1] - 1, note="Which regions?")
+    assert response.status_code == 409
+    assert message(response) == ("Someone else changed this request while you were looking at "
+                                 "it (it is now accepted). Nothing was changed; review it and "
+                                 "try again.")
+    assert stored(app, make, request_id) == before

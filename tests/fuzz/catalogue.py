@@ -9,18 +9,19 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tickets import catalogue, lifecycle, settings
+from tickets import catalogue, deflections, gaps, lifecycle, settings
 from tickets.extensions import db
 from tickets.forms.account import ChangePasswordForm, LoginForm, PreferencesForm
 from tickets.forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
 from tickets.forms.admin import TeamForm, UserForm
-from tickets.forms.requests import CommentForm, RequestForm
+from tickets.forms.gaps import CategoryActionForm, CategoryForm
+from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
 from tickets.forms.settings import SettingsForm
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
-from tickets.models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, DECLINE_REASONS,
-                            FORMATS, IMPACTS, KINDS, NOTIFICATIONS, ROLES, SIZES, SLA_CLASSES,
-                            Asset, Request, User)
+from tickets.models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES,
+                            DEFAULT_GAP_CATEGORIES, DECLINE_REASONS, FORMATS, IMPACTS, KINDS,
+                            NOTIFICATIONS, ROLES, SIZES, SLA_CLASSES, Asset, Request, User)
 
 from .strategies import MISSING, future_date, printable
 from .world import ANONYMOUS, ROLES as ROLES_ALL
@@ -33,7 +34,8 @@ class Field:
 
     name: str
     # text, textarea, select, multi, boolean, number, integer, id, multi_id, date, time, email,
-    # emails, url, password, version, next, holidays, token (strategies.bad_value knows each)
+    # emails, url, password, version, next, holidays, token, ref (strategies.bad_value knows
+    # each)
     kind: str
     max_length: int | None = None
     choices: tuple | Callable = ()  # the valid options (select, multi), or context -> options
@@ -219,10 +221,49 @@ UNSUBSCRIBE = Form(
 
 # --- Requests ---------------------------------------------------------------------------------
 
+# Words of the world's answers (Context.answers): a draft that uses them has suggestions.
+ANSWERED_WORDS = ("Weekly churn by region", "churn dashboard", "Churn", "churned customers")
+
+
+@st.composite
+def new_request_answers(draw, context):
+    """A new request as typed, its words now and then those of something that answers it; the
+    fingerprint of its suggestions is posted when the requester has seen them (the check step
+    put it in the form, or suggest.js did), or not at all."""
+    values = draw(intake_answers(context))
+    if draw(st.booleans()):
+        values["title"] = draw(st.sampled_from(ANSWERED_WORDS)) + draw(
+            st.sampled_from(("", " for Q3", " — please")))
+    seen = draw(st.sampled_from(("key", "none", "other")))
+    values["suggestions_seen"] = {
+        "key": deflections.draft_key(values["title"], values["data_needed"]),
+        "none": MISSING, "other": "0123456789abcdef"}[seen]
+    return values
+
+
 NEW_REQUEST = Form(
     "new_request", "requests.new", "/requests/new", ROLES_ALL,
-    fields=INTAKE_FIELDS, valid=intake_answers, path=lambda context, values: "/requests/new",
-    form_class=RequestForm)
+    fields=INTAKE_FIELDS + (Field("suggestions_seen", "text", 16, hidden=True),),
+    valid=new_request_answers, path=lambda context, values: "/requests/new",
+    build=lambda context, draw: context.answers(), form_class=IntakeForm,
+    # 200: a draft with suggestions the requester has not seen shows them (the check step)
+    # and submits nothing; the next post of the same text submits.
+    success=(302, 200))
+
+# "This answers my question" on a suggestion: the intake form posts itself here with the
+# button's answer (the form's other fields come along and are ignored).
+DEFLECT = Form(
+    "deflect", "requests.deflect", "/requests/deflect", ROLES_ALL,
+    fields=(Field("answer", "ref", choices=lambda c: c.answer_refs(),
+                  similar=lambda c: c.non_answer_refs(), hidden=True),
+            Field("title", "textarea", 200), Field("data_needed", "textarea", 5000),
+            Field("team_id", "id", choices=lambda c: c.active_team_ids())),
+    valid=lambda context: st.fixed_dictionaries({
+        "answer": st.sampled_from(context.answer_refs()),
+        "title": st.one_of(st.just(""), line(120)), "data_needed": paragraph(),
+        "team_id": st.sampled_from(("", *context.active_team_ids()))}),
+    path=lambda context, values: "/requests/deflect",
+    build=lambda context, draw: context.answers(), form_class=DeflectForm)
 
 def _edit_subject(context, draw):
     """A request its requester may still edit, one in work (which only a lead may edit), or
@@ -266,7 +307,8 @@ NOTE = Field("note", "textarea", 10000)
 PICKER = lambda name: (Field(name, "text", 500), Field(f"{name}_ref", "text", 40, hidden=True),  # noqa: E731
                        Field(f"{name}_choice", "text", 40))
 # A platform gap's inputs (forms.transitions.GapMixin).
-GAP = (Field("gap_category", "select", choices=("",)), Field("gap_note", "textarea", 2000),
+GAP = (Field("gap_category", "select", choices=lambda c: ("", *c.gap_category_ids())),
+       Field("gap_note", "textarea", 2000),
        Field("gap_hours", "number"))
 NEXT = Field("next", "next", hidden=True, prefixed=False)
 
@@ -309,7 +351,7 @@ TRANSITION_INPUTS = {
                                                           choices=tuple(ASSET_KINDS)),
                  Field("asset_description", "textarea", 5000), Field("asset_tags", "text", 400),
                  *PICKER("existing_asset"), Field("has_gap", "boolean"), *GAP),
-                lambda c, draw: _deliver(draw)),
+                lambda c, draw: _deliver(c, draw)),
     "confirm": ((Field("rating", "select", choices=RATINGS), NOTE),
                 lambda c, draw: {"rating": draw(st.sampled_from((*RATINGS, MISSING))),
                                  "note": _optional_note(draw)}),
@@ -325,18 +367,35 @@ TRANSITION_INPUTS = {
 TRANSITION_INPUTS["approve"] = TRANSITION_INPUTS["accept"]
 
 
+def _gap(context, draw):
+    """A platform gap's inputs: a category of the taxonomy, a note, hours (empty: the default)."""
+    return {"gap_category": draw(st.sampled_from(context.gap_category_ids())),
+            "gap_note": _optional_note(draw),
+            "gap_hours": draw(st.sampled_from(("", "0", "1", "2.5", "16")))}
+
+
 def _decline(context, draw):
-    # A self-serve decline needs what answers it: a delivered request or an asset, which the
-    # world does not have; the other reasons go through.
+    # A self-serve decline picks what answers it (the world's delivered request or its asset,
+    # which the requester may see; now and then the original, which is not delivered: refused)
+    # and records a platform gap; the other reasons need neither.
     reason = draw(st.sampled_from(tuple(DECLINE_REASONS)))
     values = {"reason": reason, "note": draw(paragraph()), "gap_category": "",
               "gap_note": "", "gap_hours": draw(st.sampled_from(("", "1", "2.5")))}
-    values.update(_picked("answer", "request", context.other_id, draw) if reason == "self_serve"
-                  else {"answer": "", "answer_ref": "", "answer_choice": MISSING})
+    if reason == "self_serve":
+        world = context.answers()
+        kind, ref_id = draw(st.sampled_from((("request", world.answer_request),
+                                             ("asset", world.answer_asset),
+                                             ("request", context.other_id))))
+        values.update(_picked("answer", kind, ref_id, draw) if kind == "request"
+                      else {"answer": "Churn dashboard", "answer_ref": f"asset:{ref_id}",
+                            "answer_choice": MISSING})
+        values.update(_gap(context, draw))
+    else:
+        values.update({"answer": "", "answer_ref": "", "answer_choice": MISSING})
     return values
 
 
-def _deliver(draw):
+def _deliver(context, draw):
     choice = draw(st.sampled_from(("new", "none", MISSING)))
     values = {"url": draw(LINKS), "note": draw(paragraph()), "catalogue": choice,
               "asset_title": draw(line(60)), "asset_kind": draw(st.sampled_from(tuple(ASSET_KINDS))),
@@ -344,6 +403,8 @@ def _deliver(draw):
               "asset_tags": draw(st.sampled_from(("", "churn, retention", "finance"))),
               "existing_asset": "", "existing_asset_ref": "", "existing_asset_choice": MISSING,
               "has_gap": MISSING, "gap_category": "", "gap_note": "", "gap_hours": "4"}
+    if draw(st.booleans()):  # the requester could have done it themselves
+        values.update({"has_gap": "y", **_gap(context, draw)})
     return values
 
 
@@ -654,9 +715,66 @@ LINK_ASSET = Form(
     build=lambda context, draw: (_new_asset(context), context.other_request()),
     prefix="link", form_class=LinkForm)
 
+# --- Platform gaps: the taxonomy ------------------------------------------------------------
+
+CATEGORY_FIELDS = (
+    Field("name", "text", gaps.NAME_LENGTH,
+          similar=lambda c: tuple(name for name, _ in DEFAULT_GAP_CATEGORIES)),
+    Field("description", "text", gaps.DESCRIPTION_LENGTH))
+
+
+def category_answers(context):
+    """A category as a lead names it: any name, or one the taxonomy has already."""
+    return st.fixed_dictionaries({
+        "name": st.one_of(line(60), st.sampled_from(
+            tuple(name for name, _ in DEFAULT_GAP_CATEGORIES))),
+        "description": st.one_of(st.just(""), line(200))})
+
+
+def _category(context, draw):
+    """The subject: a category in use or not, offered or retired, or the only one offered."""
+    context.new_category(draw(st.sampled_from(("active", "active", "retired", "in_use", "last"))))
+
+
+def category_path(template):
+    return lambda context, values: template.format(id=url_part(values, "<id>"),
+                                                   action=url_part(values, "<action>"))
+
+
+CATEGORY_MANAGERS = ("lead",)
+
+CATEGORY_ADD = Form(
+    "category_add", "gaps.categories", "/settings/platform-gaps", CATEGORY_MANAGERS,
+    fields=CATEGORY_FIELDS, valid=category_answers,
+    path=lambda context, values: "/settings/platform-gaps",
+    build=lambda context, draw: context.new_category(), form_class=CategoryForm)
+
+CATEGORY_EDIT = Form(
+    "category_edit", "gaps.edit_category", "/settings/platform-gaps/<int:category_id>/edit",
+    CATEGORY_MANAGERS, fields=CATEGORY_FIELDS + (PATH_ID,),
+    valid=lambda context: with_path_id(category_answers(context), context,
+                                       lambda c: c.category_id),
+    path=category_path("/settings/platform-gaps/{id}/edit"), build=_category,
+    form_class=CategoryForm)
+
+# A row's buttons; a refused one (deleting a category in use, retiring the last one offered)
+# also goes back to the list, where its message shows.
+CATEGORY_ACTIONS = ("up", "down", "retire", "reactivate", "delete")
+
+CATEGORY_ACTION = Form(
+    "category_action", "gaps.category_action",
+    "/settings/platform-gaps/<int:category_id>/<action>", CATEGORY_MANAGERS,
+    fields=(PATH_ID, Field("<action>", "select", choices=CATEGORY_ACTIONS, hidden=True,
+                           in_path=True)),
+    valid=lambda context: st.fixed_dictionaries({
+        "<id>": st.just(str(context.category_id)), "<action>": st.sampled_from(CATEGORY_ACTIONS)}),
+    path=category_path("/settings/platform-gaps/{id}/{action}"), build=_category,
+    form_class=CategoryActionForm)
+
 FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
-         NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET)
+         NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,
+         CATEGORY_EDIT, CATEGORY_ACTION)
 
 # POST routes the fuzzer does not post to, and why.
 EXCLUDED = {

@@ -48,6 +48,12 @@ DATES = ("0000-01-01", "0001-01-01", "1900-02-29", "1970-01-01", "2026-02-30", "
 IDS = ("0", "-1", "2147483647", "2147483648", "9223372036854775807", "9223372036854775808",
        str(10**30), "1.0", "1e3", "abc", "", " ", "None", "null", "[]")
 
+# References to an asset or a request ("asset:7") that name nothing, or nothing well-formed.
+REFS = ("asset:0", "request:0", "asset:-1", "request:2147483648", "asset:99999999999",
+        "request:1.0", "asset:", ":1", "request", "team:1", "asset:\u0661", "asset:1 ",
+        " request:1", "asset::1", "asset:1,request:2", "asset:0x1", "ASSET:1", "request:1e3",
+        "asset:" + "9" * 400, "request:%s" % 2**64)
+
 # Times of day as typed.
 TIMES = ("24:00", "23:59", "00:00", "9:00", "09:00:00", "25:61", "09:60", "0900", "09h00",
          "09:00\n", "12:00 PM", "-1:00")
@@ -176,6 +182,11 @@ def bad_value(field, context):
                                                st.sampled_from(CONTROLS), text(0, 12)),
                                      max_size=600).map("\n".join),
         "token": lambda: st.one_of(text(1, 40), huge(), st.sampled_from(context.tokens_bad())),
+        # An answer's reference: malformed, naming nothing, or (``similar``) naming something
+        # that exists but answers nothing; or a valid one with its case changed.
+        "ref": lambda: st.one_of(st.sampled_from(REFS),
+                                 st.sampled_from(field.names(context) or REFS),
+                                 case_variant(field.options(context))),
     }[kind]
     # Left out is as likely as any other way to be wrong: views must not rely on a field's presence.
     return st.one_of(st.just(MISSING), specific(), generic_bad())

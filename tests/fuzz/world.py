@@ -10,9 +10,9 @@ from types import SimpleNamespace
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from tickets import lifecycle, mail
+from tickets import catalogue, gaps, lifecycle, mail
 from tickets.extensions import db
-from tickets.models import OPEN_STATES, Request, Team, User
+from tickets.models import OPEN_STATES, GapCategory, Request, Team, User
 
 # Who plays each role (the analyst is embedded in Marketing; Finance has no analyst, so its
 # requests go to the central triage queue).
@@ -76,6 +76,7 @@ class Context:
         self.app, self.make, self.world = app, make, world
         self.today = date.today()
         self.request_id = self.other_id = self.team_id = self.user_id = None
+        self.category_id = None
         self.version = None
         self.teams, self.users = world.teams, world.users
 
@@ -105,6 +106,82 @@ class Context:
     def new_user(self):
         self.user_id = self.make.user("requester", teams=[self.world.marketing])
         return self.user_id
+
+    def answers(self):
+        """What answers questions in the world, made on first use and kept for the whole test
+        (a deflection or a suggestion changes none of it): a delivered request of Marketing
+        and an active asset that answered it; and what cannot answer anything: a request not
+        delivered yet and a deprecated asset. Returns the world, which holds their ids
+        (``answer_request``, ``answer_asset``, ``undelivered``, ``deprecated_asset``)."""
+        world = self.world
+        if getattr(world, "answer_request", None) is not None:
+            return world
+        delivered = self.make.request(
+            world.requester, world.marketing, title="Weekly churn by region",
+            data_needed="Churned customers per region and week, for the retention review.")
+        for name, who, inputs in STEPS["delivered"]:
+            self.make.act(delivered, name, getattr(world, who), **inputs)
+        undelivered = self.make.request(world.requester, world.marketing,
+                                        title="Churn forecast by region")
+        with self.app.app_context():
+            analyst = db.session.get(User, world.analyst)
+            assets = [catalogue.add_asset(
+                analyst, title=title, url="https://bi.example.com/churn", kind="dashboard",
+                team_id=world.marketing, status=status, request=db.session.get(Request, answered))
+                for title, status, answered in (
+                    ("Churn dashboard", "active", delivered),
+                    ("Old churn dashboard", "deprecated", undelivered))]
+            db.session.commit()
+            world.answer_asset, world.deprecated_asset = (asset.id for asset in assets)
+        world.answer_request, world.undelivered = delivered, undelivered
+        return world
+
+    def answer_refs(self):
+        """The answers a suggestion's "This answers my question" posts ("asset:7")."""
+        world = self.answers()
+        return (f"request:{world.answer_request}", f"asset:{world.answer_asset}")
+
+    def non_answer_refs(self):
+        """Things that exist but answer nothing: a request not delivered, a deprecated asset."""
+        world = self.answers()
+        return (f"request:{world.undelivered}", f"asset:{world.deprecated_asset}")
+
+    def gap_category_ids(self):
+        """The ids of the platform-gap categories offered: the default taxonomy (the emptied
+        test database lacks the migration's), made on first use and read once per world."""
+        world = self.world
+        if getattr(world, "gap_category_ids", None) is None:
+            with self.app.app_context():
+                gaps.add_defaults()
+                db.session.commit()
+                world.gap_category_ids = tuple(str(category.id)
+                                               for category in gaps.active_categories())
+        return world.gap_category_ids
+
+    def new_category(self, state="active"):
+        """Make the subject: a platform-gap category (after the default taxonomy, which the
+        emptied test database lacks) that is ``active``, ``retired``, ``in_use`` (a gap was
+        recorded under it) or ``last`` (the only active one)."""
+        world = self.world
+        gap_request = (self.make.request(world.requester, world.marketing)
+                       if state == "in_use" else None)
+        with self.app.app_context():
+            gaps.add_defaults()
+            last = db.session.scalar(select(db.func.max(GapCategory.id))) or 0
+            category = gaps.add_category(None, f"Subject category {last + 1}",
+                                         "Made for one example.")
+            if state == "retired":
+                category.is_active = False
+            elif state == "last":
+                for other in gaps.active_categories():
+                    other.is_active = other is category
+            elif state == "in_use":
+                gaps.record(db.session.get(Request, gap_request),
+                            db.session.get(User, world.analyst), category.id,
+                            "Made for one example.", 1, "delivery")
+            db.session.commit()
+            self.category_id = category.id
+        return self.category_id
 
     def retire(self):
         """Close the subject if it is still open (a lead cancels it): fuzzed claims never meet

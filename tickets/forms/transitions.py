@@ -102,6 +102,9 @@ class BlockForm(NoteTransitionForm):
                          validators=[required("Say what is blocking the work."), Length(max=10000)])
 
 
+PICK_AGAIN = "Pick it again: the page sent a choice that cannot be read."
+
+
 class PickerMixin:
     """The inputs of a search picker named ``<name>``: the text typed (the field refusals name),
     ``<name>_ref`` the pick the script makes ("request:12", "asset:7"), and ``<name>_choice``
@@ -109,6 +112,17 @@ class PickerMixin:
     """
 
     candidates = ()
+
+    def validate(self, extra_validators=None):
+        """Validate the fields; an error on a picker's chosen candidate (shown only as radio
+        buttons, without errors: only a tampered post gets one) is said on its text field,
+        unless that has an error of its own to fix first. (The pick is a hidden input, whose
+        errors the page shows as every hidden input's.)"""
+        valid = super().validate(extra_validators)
+        for name in [key for key in self._fields if f"{key}_choice" in self._fields]:
+            if self[f"{name}_choice"].errors and not self[name].errors:
+                self[name].errors = [PICK_AGAIN]
+        return valid
 
     def check_picked(self, name, message):
         """Refuse picker ``name`` when nothing at all was typed, picked or chosen (``message``);

@@ -345,8 +345,9 @@ def act(request_id, name):
         if done:
             return redirect(back or url_for("requests.detail", request_id=req.id))
         status = done.status
-        # Words typed without a pick: what they may mean, to choose from.
-        if getattr(done.refusal, "candidates", None):
+        # Words typed without a pick: what they may mean, to choose from (forms with a picker
+        # only: the others have no candidates to show).
+        if hasattr(done.refusal, "candidates"):
             form.candidates = done.refusal.candidates
     else:
         status = 400
