@@ -7,6 +7,8 @@ import threading
 import time
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from tickets import mail
 from tickets.extensions import db
 from tickets.models import OutboxMessage, utcnow
@@ -218,6 +220,26 @@ def test_a_lease_is_proportionate_to_the_messages_taken():
     # Under a provider's rate cap each message also waits for its turn.
     assert mail.lease(2, {"MAIL_TIMEOUT": 10, "MAIL_MAX_PER_MINUTE": 6}) == timedelta(
         seconds=10 * 3 + 2 * (10 + 10))
+
+
+def test_a_batch_never_takes_more_than_its_size_whatever_the_statistics_say(app):
+    with app.app_context():
+        for n in range(600):
+            mail.queue_message(f"user{n}@example.com", "Digest", "Text", "<p>HTML</p>",
+                               kind="digest", now=NOW)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # Statistics of a long outbox, kept after it emptied. With the demo's statistics
+            # PostgreSQL once planned the batch's subquery to be rescanned for every row, each
+            # rescan skipping the rows the last one locked, and a batch took them all (seen
+            # after tests/test_bench_search.py; this table alone did not reproduce it).
+            db.session.execute(text("ANALYZE"))
+        db.session.execute(db.delete(OutboxMessage))
+        db.session.commit()
+    ids = [queue(app, recipient=f"user{n}@example.com") for n in range(30)]
+    with app.app_context():
+        taken = mail._take(NOW, 5, mail.lease(5, app.config), mail.sender_name())
+    assert taken == ids[:5]
 
 
 def test_a_sender_takes_a_small_batch_locked_in_its_name_for_that_batchs_lease(app):

@@ -240,9 +240,13 @@ def _take(now, limit, held_for, sender):
            .limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
+    # Materialised: picked once. As a plain subquery PostgreSQL may rescan it for each row
+    # (its plan depends on the table's statistics), and every rescan skips the rows the last
+    # one locked: a batch then takes far more than ``limit`` messages.
+    due = due.cte("due").prefix_with("MATERIALIZED")
     taken = db.session.execute(
         db.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()), free)
+        .where(OutboxMessage.id.in_(db.select(due.c.id)), free)
         .values(locked_until=now + held_for, locked_by=sender)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False))
