@@ -127,6 +127,8 @@ def _shoot_reuse_actions(browser, base, app, out):
             page.goto(f"/requests/{working}")
             page.wait_for_load_state()
             page.get_by_role("button", name="Deliver…").click()
+            page.locator("#action-deliver").wait_for(state="visible")
+            page.wait_for_timeout(400)  # the panel's opening animation moves the tick box
             page.get_by_label("The requester could have done this themselves").check()
             page.wait_for_timeout(400)
             page.locator("#action-deliver").screenshot(path=out / f"deliver-form{suffix}.png")
