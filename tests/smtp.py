@@ -25,13 +25,17 @@ class SmtpServer:
     """
 
     def __init__(self, smtputf8=True):
-        self.port = free_port()
         self.messages = []
         self.envelopes = []
         self.refuse = set()
         self._lock = threading.Lock()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port,
-                                      enable_SMTPUTF8=smtputf8)
+        self._smtputf8 = smtputf8
+        self._listen_on(free_port())
+
+    def _listen_on(self, port):
+        self.port = port
+        self._controller = Controller(self, hostname="127.0.0.1", port=port,
+                                      enable_SMTPUTF8=self._smtputf8)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -46,8 +50,18 @@ class SmtpServer:
             self.messages.append(parsed)
         return "250 OK"
 
-    def start(self):
-        self._controller.start()
+    def start(self, attempts=5):
+        """Start listening; another process (an xdist worker) may take the free port between
+        choosing it and binding it, so a taken port is exchanged for another, a few times."""
+        for attempt in range(attempts):
+            try:
+                self._controller.start()
+                return self
+            except (OSError, RuntimeError):
+                self._controller.loop.close()  # a failed start leaves its event loop open
+                if attempt == attempts - 1:
+                    raise
+                self._listen_on(free_port())
         return self
 
     def stop(self):

@@ -1,5 +1,6 @@
 """The outbox: messages are rows first, sent over real SMTP, never lost, never sent twice."""
 import os
+import smtplib
 import socket
 import subprocess
 import sys
@@ -366,3 +367,20 @@ def test_outbox_commands_show_status_retry_and_drain(app, runner, smtp_down):
     drained = runner.invoke(args=["outbox", "drain"])
     assert drained.exit_code == 0 and "sent 1, failed 0." in drained.output
     assert "pending: 0" in runner.invoke(args=["outbox", "status"]).output
+
+
+def test_the_tests_smtp_server_moves_to_another_port_when_its_port_was_taken():
+    server = SmtpServer()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", server.port))
+    taken.listen()
+    try:
+        server.start()
+        try:
+            assert server.port != taken.getsockname()[1]
+            with smtplib.SMTP("127.0.0.1", server.port, timeout=5) as client:
+                assert client.noop()[0] == 250
+        finally:
+            server.stop()
+    finally:
+        taken.close()
