@@ -311,6 +311,28 @@ def test_two_runs_in_the_same_week_queue_one_digest_per_recipient(app, desk):
         assert digest.queue_due(MONDAY + timedelta(days=7)) == 5
 
 
+def test_a_digest_that_fails_to_build_holds_back_nobody_else_and_is_retried(app, desk,
+                                                                           monkeypatch, caplog):
+    build = digest.build
+
+    def fails_for_fred(user, now, values=None):
+        if user.email == "fred@example.com":
+            raise ValueError("a title the mail package refuses")
+        return build(user, now, values)
+
+    monkeypatch.setattr(digest, "build", fails_for_fred)
+    with app.app_context():
+        assert digest.queue_due(MONDAY) == 4
+        db.session.commit()
+    assert "fred@example.com" not in outbox_digests(app)
+    assert "could not be queued" in caplog.text
+    monkeypatch.setattr(digest, "build", build)
+    with app.app_context():  # the next run queues it, and only it
+        assert digest.queue_due(MONDAY + timedelta(hours=1)) == 1
+        db.session.commit()
+    assert outbox_digests(app).count("fred@example.com") == 1
+
+
 def test_two_scheduler_processes_never_queue_two_digests(app, desk):
     job = scheduled("digests")
     with app.app_context():

@@ -15,6 +15,7 @@ has them all; the lead's five oldest open requests), but for what an analyst is 
 down by their WIP limit), and the figures come from grouped statements, so building one costs
 the same number of SQL statements whatever the data.
 """
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -28,6 +29,8 @@ from .models import (OPEN_STATES, STATES, WAITING_ON_REQUESTER_STATES, Event, Ou
                      Request, Team, User)
 from .policy import allowed, visible_requests
 from .reports.stats import percentile
+
+log = logging.getLogger(__name__)
 
 LIST_LIMIT = 10
 LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries
@@ -376,8 +379,19 @@ def due_recipients(now, values=None):
 
 def queue_due(now, values=None):
     """Queue every digest due at ``now`` (a scheduled job; the caller commits); return how
-    many were queued. Safe to run at any time and any number of times."""
+    many were queued. Safe to run at any time and any number of times.
+
+    Each digest is built in a savepoint: one that fails (a bug, bad data) is logged and left
+    for the next run, and never keeps everyone else's digest from being queued.
+    """
     values = values or settings.current()
-    return sum(queue_digest(user, now, values) is not None
-               for user in due_recipients(now, values))
+    queued = 0
+    for user in due_recipients(now, values):
+        try:
+            with db.session.begin_nested():
+                queued += queue_digest(user, now, values) is not None
+        except Exception:
+            log.exception("The digest of user %s could not be queued; the next run retries it",
+                          user.id)
+    return queued
 
