@@ -7,7 +7,7 @@ query, so nothing a person may not see is ranked, counted or shown. Any text is 
 bad filters are not used and say so; a search that finds nothing is remembered as a catalogue
 gap (``search.record_miss``).
 """
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import search
@@ -108,26 +108,9 @@ def _picked(hit):
         label = f"{item.kind_label} · {item.team.name}"
         if item.is_deprecated:
             label += " · Deprecated"
-        url = catalogue_url(item.id)
+        url = url_for("catalogue.detail", asset_id=item.id)
         state, state_label = item.status, item.status_label
     return {"kind": hit.kind, "id": hit.id, "value": f"{hit.kind}:{hit.id}",
             "title": item.title, "title_html": str(hit.title),
             "snippet_html": str(hit.snippet), "label": label, "url": url,
             "state": state, "state_label": state_label}
-
-
-def catalogue_url(asset_id=None):
-    """The catalogue's page, or one asset's page below it (/catalogue/<id>): where
-    ``catalogue.index`` is mounted, or its documented path while that blueprint is not."""
-    if "catalogue.index" in current_app.view_functions:
-        base = url_for("catalogue.index")
-    else:
-        base = request.script_root + "/catalogue"
-    return base if asset_id is None else f"{base.rstrip('/')}/{asset_id}"
-
-
-@bp.app_context_processor
-def header():
-    """The header's catalogue link (the search box needs nothing)."""
-    return {"catalogue_link": catalogue_url}
-
