@@ -221,7 +221,9 @@ class Match:
     rank: object  # lower is better
     source: object  # what to select from: the FTS table, or the documents
     id_column: object  # the document id in ``source``
-    fts_query: str = ""  # SQLite: the MATCH expression (snippets repeat it)
+    # The words as the engine's query (snippets mark what it matches): PostgreSQL's OR-ed
+    # tsquery, SQLite's MATCH expression.
+    query: object = None
 
 
 # A term found in more than this share of the documents (and in more than RARE_MIN of them)
@@ -260,16 +262,13 @@ def _common(words, prefix, shares=None):
     """The words of ``words`` too common to select documents by (see COMMON_SHARE), from the
     engine's own statistics: PostgreSQL's lexeme frequencies (``shares``, see ``_shares``),
     SQLite's document counts, each counted only up to the threshold."""
-    if shares is not None:
-        documents = db.session.scalar(select(func.max(SearchDocument.id))) or 0
-        if documents * COMMON_SHARE <= RARE_MIN:
-            return set()
-        return {word for word, share in shares.items() if share is not None
-                and share > COMMON_SHARE}
     documents = db.session.scalar(select(func.max(SearchDocument.id))) or 0
     cap = int(documents * COMMON_SHARE)
     if cap <= RARE_MIN:
         return set()
+    if shares is not None:
+        return {word for word, share in shares.items() if share is not None
+                and share > COMMON_SHARE}
     counts = select(*(
         select(func.count()).select_from(
             select(literal_column("1")).select_from(db.table("search_fts"))
@@ -331,7 +330,7 @@ def _match(words, prefix=False):
             term = bindparam(f"weight_{i}", weights[word]) * func.ts_rank(document, part, 1)
             rank = term if rank is None else rank + term
         return Match(condition=condition, rank=-rank, source=SearchDocument.__table__,
-                     id_column=SearchDocument.id)
+                     id_column=SearchDocument.id, query=ranking)
     quoted = [_quoted(word, prefix and i == last) for i, word in enumerate(words)]
     ranking = " OR ".join(quoted)
     if not common:
@@ -353,7 +352,7 @@ def _match(words, prefix=False):
         if floor is not None:
             condition = and_(condition, rowid >= floor)
     return Match(condition=condition, rank=func.bm25(fts, 10.0, 1.0), source=source,
-                 id_column=rowid, fts_query=expression)
+                 id_column=rowid, query=expression)
 
 
 @dataclass
@@ -396,7 +395,7 @@ def _marked(text):
     return Markup(html)
 
 
-def _snippets(match, ids, words):
+def _snippets(match, ids):
     """{document id: (title, snippet)} with matched words marked, for ``ids`` only (asked even
     for none, so a page costs the same statements whether or not it found anything)."""
     if _dialect() == "postgresql":
@@ -404,8 +403,9 @@ def _snippets(match, ids, words):
         rows = db.session.execute(
             select(SearchDocument.id,
                    func.ts_headline("english", SearchDocument.title,
-                                    _or_query(words), f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"),
-                   func.ts_headline("english", SearchDocument.body, _or_query(words), options))
+                                    match.query,
+                                    f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"),
+                   func.ts_headline("english", SearchDocument.body, match.query, options))
             .where(SearchDocument.id.in_(ids)))
         return {row[0]: (row[1], row[2]) for row in rows}
     fts = literal_column("search_fts")
@@ -415,17 +415,8 @@ def _snippets(match, ids, words):
                func.snippet(fts, 1, _START, _STOP, "\u2026", 24))
         .select_from(db.table("search_fts"))
         .where(fts.op("MATCH")(bindparam("fts_query")), literal_column("search_fts.rowid").in_(ids)),
-        {"fts_query": match.fts_query})
+        {"fts_query": match.query})
     return {row[0]: (row[1], row[2]) for row in rows}
-
-
-def _or_query(words):
-    parts = [func.plainto_tsquery("english", bindparam(f"hl_{i}", word))
-             for i, word in enumerate(words)]
-    query = parts[0]
-    for part in parts[1:]:
-        query = query.op("||")(part)
-    return query
 
 
 def _scoped(query, user, types, request_condition=None, asset_condition=None):
@@ -501,9 +492,9 @@ def _load(rows):
     return found
 
 
-def _hits(match, rows, words):
+def _hits(match, rows):
     items = _load(rows)
-    marked = _snippets(match, [row.id for row in rows], words)
+    marked = _snippets(match, [row.id for row in rows])
     hits = []
     for row in rows:
         item = items.get((row.kind, row.ref_id))
@@ -550,7 +541,7 @@ def search(user, text, *, types=("request", "asset"), request_condition=None,
     rows = _ranked(user, match, types=types, request_condition=request_condition,
                    asset_condition=asset_condition, limit=per_page,
                    offset=(results.page - 1) * per_page)
-    results.hits = _hits(match, rows, words)
+    results.hits = _hits(match, rows)
     return results
 
 
@@ -574,7 +565,7 @@ def similar(user, text, *, types=("request", "asset"), request_condition=None,
     match = _match(words, prefix)
     rows = _ranked(user, match, types=types, request_condition=request_condition,
                    asset_condition=asset_condition, limit=limit)
-    return _hits(match, rows, words)
+    return _hits(match, rows)
 
 
 def record_miss(user, text, source="search", now=None):
