@@ -192,6 +192,15 @@ def intake_fields(team, **changes):
     return fields
 
 
+def intake_form(team, **changes):
+    """The intake form as a browser posts it (``intake_fields`` as text, unticked boxes left
+    out, a deadline 30 days away), with ``changes`` applied."""
+    data = {key: str(value) for key, value in intake_fields(team).items()
+            if value not in (None, False)}
+    data.update(deadline=(date.today() + timedelta(days=30)).isoformat(), **changes)
+    return data
+
+
 class Factory:
     """Builds data through the domain modules, each call in its own committed transaction."""
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.cast import Cast
+from tests.conftest import intake_form
 from tickets.extensions import db
 from tickets.models import Asset, AssetLink, Deflection, Request, SearchMiss
 
@@ -40,20 +41,9 @@ def count(app, model, *conditions):
 
 
 def answers(team, **changes):
-    """A complete, valid intake form as a browser posts it, with ``changes`` applied."""
-    data = {
-        "title": "Weekly churn by region", "team_id": str(team),
-        "data_needed": "Churned accounts per region per week since January.",
-        "format": "spreadsheet", "usage": "Reviewed in the Monday growth meeting.",
-        "lever_result": "Retention in the south region.",
-        "lever_expected_shape": "Churn around 3% a week, higher in the south.",
-        "lever_extraction": "Compare regions week over week.",
-        "lever_decision": "Move retention budget to the worst region.",
-        "deadline": IN_A_MONTH, "kind": "ad_hoc", "business_impact": "3",
-        "exec_sponsor": "", "watchers": "ana@example.com",
-    }
-    data.update(changes)
-    return data
+    """A complete, valid intake form as a browser posts it, watched by Ana, with ``changes``
+    applied."""
+    return intake_form(team, **{"watchers": "ana@example.com", **changes})
 
 
 def suggested(browser, title="", data_needed=""):

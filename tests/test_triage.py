@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import AuthActions, intake_fields
+from tests.conftest import AuthActions, intake_fields, intake_form
 from tickets import catalogue, intake, triage
 from tickets.extensions import db
 from tickets.models import Event, GapCategory, Request, User, utcnow
@@ -103,19 +103,11 @@ def test_inactive_analysts_and_leads_do_not_count_as_embedded(app, make, desk):
     assert make.get(Request, make.request(desk.nadia, desk.people)).is_central is False
 
 
-def form_answers(team, **changes):
-    """The intake form as a browser posts it."""
-    data = {key: str(value) for key, value in intake_fields(team).items()
-            if value not in (None, False)}
-    data.update(deadline=(date.today() + timedelta(days=30)).isoformat(), **changes)
-    return data
-
-
 def test_the_requester_is_told_who_triages_it(app, desk):
     rita, nadia = login(app, desk.rita), login(app, desk.nadia)
-    team = rita.post("/requests/new", form_answers(desk.marketing), follow_redirects=True)
+    team = rita.post("/requests/new", intake_form(desk.marketing), follow_redirects=True)
     assert "analysts will triage it." in html(team)
-    central = nadia.post("/requests/new", form_answers(desk.people), follow_redirects=True)
+    central = nadia.post("/requests/new", intake_form(desk.people), follow_redirects=True)
     assert "People has no embedded analyst, so the central data team will triage it." in \
         html(central)
 
