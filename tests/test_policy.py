@@ -84,6 +84,7 @@ TABLE = {
         "confirm":                   "Y    .    .    .     .    .    .    .    .",
         "reopen":                    "Y    .    .    .     .    .    .    .    .",
         "cancel":                    ".    .    .    .     .    .    .    .    .",
+        "answer_follow_up":          ".    .    .    .     .    .    .    .    .",
     },
     "resolved": {
         "see":                       "Y    Y    .    Y     Y    .    Y    Y    Y",
@@ -91,6 +92,8 @@ TABLE = {
         "comment":                   ".    .    .    .     .    .    .    .    .",
         "change_kind":               ".    .    .    .     .    .    .    .    .",
         "reopen":                    ".    .    .    .     .    .    .    .    .",
+        # Whoever may see it, by rule; who is asked is the follow-up's (answers_follow_up).
+        "answer_follow_up":          "Y    Y    .    Y     Y    .    Y    Y    Y",
     },
     "confidential": {
         "see":                       "Y    .    .    .     .    .    .    Y    Y",
@@ -227,6 +230,9 @@ ROLE_TABLE = {
     "edit_catalogue":       ".         Y       Y    .",
     "record_gap":           ".         Y       Y    .",
     "manage_gap_categories": ".        .       Y    .",
+    # Outcomes (issue 13).
+    "answer_follow_up":     "Y         Y       Y    Y",
+    "view_impact":          ".         .       Y    Y",
 }
 TABLE_ROLES = ("requester", "analyst", "lead", "admin")
 

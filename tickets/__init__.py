@@ -15,7 +15,7 @@ from .extensions import bootstrap, csrf, db, limiter_of, login_manager, migrate,
 
 # Rules that react to another's signal (signals.py) connect when their module is imported:
 # importing them with the package connects them wherever the domain runs (app, CLI, tests).
-from . import budget, notifications, search, sla_clocks  # noqa: F401
+from . import budget, notifications, outcomes, search, sla_clocks  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 

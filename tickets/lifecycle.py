@@ -7,11 +7,11 @@ request's ``version`` column makes each change conditional on nobody else having
 request since it was read, so two people racing resolve to exactly one winner.
 """
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import signals, wip
+from . import localtime, signals, wip
 from .errors import CHANGED_MEANWHILE, Refusal
 from .extensions import db
 from .models import (CLOSED_STATES, DECLINE_REASONS, IMPACTS, OPEN_STATES, SIZES, Event, Watcher,
@@ -216,7 +216,8 @@ def available_transitions(request, user):
 
 def transition(request, name, actor, now=None, *, note="", size=None, url=None, reason=None,
                original=None, rating=None, assignee=None, expected_version=None, impact=None,
-               is_exec_sponsored=None, exec_sponsor=None, asset_id=None, answer=None):
+               is_exec_sponsored=None, exec_sponsor=None, asset_id=None, answer=None,
+               know_by=None):
     """Move ``request`` by the transition ``name`` and record its event; return the event.
 
     ``actor`` is a User, or None for the system. ``expected_version`` is the version the actor
@@ -227,7 +228,9 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     the request is at their WIP limit (see ``wip``); on LimitReached the caller rolls back.
     ``asset_id`` (deliver: the catalogue asset delivered) and ``answer`` (a self-serve decline:
     {"kind": "asset" or "request", "id": ...}, what answers it) are recorded on the event; the
-    catalogue and the gaps are ``reuse``'s work, in the same transaction.
+    catalogue and the gaps are ``reuse``'s work, in the same transaction. ``know_by`` (confirm:
+    the day the requester will know whether the data was used) is recorded on the event, for
+    ``outcomes`` to schedule the follow-up on.
     Once the change is flushed it is announced (``signals.request_transitioned``): the SLA
     clocks, notifications and the ad-hoc budget react to it.
     """
@@ -259,6 +262,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if rating is not None and (name != "confirm" or rating not in range(1, 6)):
         # Only the requester rates the outcome, when confirming, on the 1-5 scale.
         raise MissingInput("rating", "Choose a rating from 1 to 5 when confirming the delivery.")
+    if know_by is not None:
+        data["know_by"] = check_know_by(know_by, name, now).isoformat()
     if "note" in t.needs and not note:
         raise MissingInput("note", "Please write a few words: this step needs an explanation.")
     if "size" in t.needs:
@@ -339,6 +344,22 @@ def check_url(url):
         raise MissingInput("url", "Keep the link under 500 characters.")
     if not url.lower().startswith(("http://", "https://")):
         raise MissingInput("url", "Enter a full link starting with https://")
+
+
+KNOW_BY_MAX_DAYS = 366
+
+
+def check_know_by(know_by, name, now):
+    """Refuse a "will know by" day unless confirming, and one not after today or more than a
+    year ahead (MissingInput on "know_by"); return the day."""
+    if name != "confirm" or not isinstance(know_by, date) or isinstance(know_by, datetime):
+        raise MissingInput("know_by", "Give the day you will know whether the data was used.")
+    today = localtime.local_today(now)
+    if know_by <= today:
+        raise MissingInput("know_by", "Choose a day after today.")
+    if know_by > today + timedelta(days=KNOW_BY_MAX_DAYS):
+        raise MissingInput("know_by", "Choose a day within a year.")
+    return know_by
 
 
 def _refuse_over_limit(problem):

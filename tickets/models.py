@@ -768,3 +768,110 @@ class PlatformGap(db.Model):
         db.CheckConstraint("hours >= 0 AND hours <= 10000", name="gap_hours"),
         db.CheckConstraint("context IN ('decline', 'delivery')", name="gap_context"),
     )
+
+
+# --- Outcomes (DESIGN.md, Outcomes; issue 13) -----------------------------------------------
+
+# What became of a delivery, as its requester answers the follow-up. "Used" is the first two:
+# the data drove a decision, to act or not to act.
+OUTCOMES = {
+    "acted": "Acted on it",
+    "decided_not_to_act": "Informed a decision not to act",
+    "not_yet": "Not used yet",
+    "not_used": "Not used",
+}
+USED_OUTCOMES = frozenset({"acted", "decided_not_to_act"})
+# Why a delivery was not used (the answer "not used" needs one).
+NOT_USED_REASONS = {
+    "too_late": "It came too late for the decision",
+    "not_what_was_needed": "It did not answer the question we had",
+    "decided_otherwise": "The decision was made another way, or was dropped",
+    "hard_to_use": "Hard to understand or to use",
+    "data_doubts": "We did not trust the numbers",
+    "other": "Other",
+}
+# A follow-up's steps: scheduled (waits for its moment), asked (the mail went), reminded (the
+# one reminder went), answered (an outcome is recorded), unanswerable (nobody left to ask).
+FOLLOW_UP_STATUSES = {
+    "scheduled": "Scheduled",
+    "asked": "Waiting for an answer",
+    "reminded": "Reminded, waiting for an answer",
+    "answered": "Answered",
+    "unanswerable": "Nobody to ask",
+}
+# A follow-up that waits on its recipient (DESIGN.md: waiting on the requester).
+WAITING_FOLLOW_UP_STATUSES = frozenset({"asked", "reminded"})
+
+
+class FollowUp(db.Model):
+    """The question, after a request is resolved, whether what was delivered was used.
+
+    One per resolved request, created with the resolution (``outcomes``), asked at ``due_at``
+    by mail and in the app, reminded once, then left. The latest answer is kept here for the
+    impact ledger; every answer is also an immutable ``outcome`` event on the request, so its
+    history stays on the timeline.
+    """
+
+    __tablename__ = "follow_ups"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False,
+                           unique=True)
+    # Who is asked: the requester, or a watcher of the team when the requester left.
+    recipient_id = db.Column(db.ForeignKey("users.id"), nullable=False, index=True)
+    status = db.Column(db.String(20), nullable=False, default="scheduled")
+    # The day the requester said they would know by (at confirmation); None: the default of
+    # the settings for the request's kind.
+    know_by = db.Column(db.Date)
+    due_at = db.Column(UTCDateTime, nullable=False)
+    asked_at = db.Column(UTCDateTime)
+    reminded_at = db.Column(UTCDateTime)
+    # A secret part of the answer links: a new one (handing over to another recipient) voids
+    # the links sent before.
+    link_nonce = db.Column(db.String(32), nullable=False,
+                           default=lambda: secrets.token_urlsafe(16))
+    # The latest answer (the events keep every one).
+    outcome = db.Column(db.String(20))
+    decision = db.Column(db.Text, nullable=False, default="")
+    not_used_reason = db.Column(db.String(30))
+    note = db.Column(db.Text, nullable=False, default="")
+    answered_at = db.Column(UTCDateTime)
+    answered_by_id = db.Column(db.ForeignKey("users.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    request = db.relationship("Request", backref=db.backref("follow_up", uselist=False,
+                                                            passive_deletes=True))
+    recipient = db.relationship("User", foreign_keys=[recipient_id])
+    answered_by = db.relationship("User", foreign_keys=[answered_by_id])
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('scheduled', 'asked', 'reminded', 'answered', "
+                           "'unanswerable')", name="status"),
+        db.CheckConstraint("outcome IS NULL OR outcome IN ('acted', 'decided_not_to_act', "
+                           "'not_yet', 'not_used')", name="outcome"),
+        db.Index("ix_follow_ups_status_due", "status", "due_at"),
+        db.Index("ix_follow_ups_answered_at", "answered_at"),
+    )
+
+    @property
+    def is_waiting(self):
+        return self.status in WAITING_FOLLOW_UP_STATUSES
+
+    @property
+    def is_used(self):
+        return self.outcome in USED_OUTCOMES
+
+    @property
+    def status_label(self):
+        return FOLLOW_UP_STATUSES[self.status]
+
+    @property
+    def outcome_label(self):
+        return OUTCOMES.get(self.outcome, "")
+
+    @property
+    def reason_label(self):
+        return NOT_USED_REASONS.get(self.not_used_reason, "")
+
+    def __repr__(self):
+        return f"<FollowUp #{self.request_id} {self.status}>"

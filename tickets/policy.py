@@ -58,6 +58,10 @@ ROLE_RULES = {
     "edit_catalogue": frozenset({"analyst", "lead"}),
     "record_gap": frozenset({"analyst", "lead"}),
     "manage_gap_categories": frozenset({"lead"}),
+    # Outcomes (issue 13): whoever is asked answers a follow-up (the requester, or the watcher
+    # it was handed to); leads read the impact ledger (admins see everything).
+    "answer_follow_up": EVERYONE,
+    "view_impact": frozenset({"lead", "admin"}),
 }
 
 # Who may be given a request to work on.
@@ -85,7 +89,17 @@ REQUEST_RULES = {
     "edit_triaged_fields": lambda request, found: bool(TRIAGERS & found),
     "override": lambda request, found: "lead" in found and request.state in OPEN_STATES,
     "set_sla_class": lambda request, found: "lead" in found and request.state in OPEN_STATES,
+    # Who is asked is the follow-up's (answers_follow_up); only a resolved request has one.
+    "answer_follow_up": lambda request, found: request.state == "resolved",
 }
+
+
+def answers_follow_up(user, follow_up):
+    """Tell whether ``user`` may answer ``follow_up``: the person it asks (the requester, or
+    the watcher it was handed to), active, who can still see the request."""
+    return (user is not None and getattr(user, "is_authenticated", False) and user.is_active
+            and user.id == follow_up.recipient_id
+            and allowed(user, "answer_follow_up", follow_up.request))
 
 
 def relations(request, user):

@@ -31,8 +31,16 @@ ageing
     request due in more than 30 days or without a deadline (at most (8 + 1 + 2) / 3 = 3.7),
     but not past a small High request due within a week ((6 + 5) / 1 = 11).
 
+track record (optional, off unless a lead switches it on: ``track_record_in_priority``)
+    The requesting team's used share of its last answered follow-ups (``outcomes``) scales the
+    cost of delay: ``0.5 + 0.5 x used share``, so a team that used everything it asked for
+    keeps its points and one that used nothing has them halved; ageing is untouched, so
+    nothing starves. A team with fewer than TRACK_RECORD_MIN_ANSWERS answers keeps its points
+    (too few to judge), and the explanation says so.
+
 Every queue and request page shows these parts, for example
-``impact 8 + urgency 5 (due in 3 days) + sponsor 2, / size M (3) + ageing 1.2 = 6.2``.
+``impact 8 + urgency 5 (due in 3 days) + sponsor 2, / size M (3) + ageing 1.2 = 6.2``, or with
+the track record ``(impact 8 + urgency 5) x track record 0.8 (used 6 of 10), / size M ...``.
 
 The constants below are the rule itself: no setting changes them, and the help page reads them
 (``urgency_table``), so it follows any change made here. The functions only read the attributes ``business_impact``, ``deadline``,
@@ -68,6 +76,35 @@ UNSIZED_AS = "M"  # the size a request counts as until triage sets one
 AGEING_PER_DAY = 0.1
 AGEING_CAP = 5
 
+TRACK_RECORD_MIN_ANSWERS = 3
+TRACK_RECORD_FLOOR = 0.5  # the factor of a team that used none of its last deliveries
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """A team's last answered follow-ups (``outcomes.track_records``): how many, how many used."""
+
+    used: int
+    answered: int
+
+    @property
+    def share(self):
+        """The used share, or None without answers."""
+        return self.used / self.answered if self.answered else None
+
+    @property
+    def text(self):
+        if not self.answered:
+            return "no follow-up answered yet"
+        return f"used {self.used} of its last {self.answered} deliveries ({self.share:.0%})"
+
+    @property
+    def factor(self):
+        """The factor on the cost of delay (1 with too few answers to judge)."""
+        if self.answered < TRACK_RECORD_MIN_ANSWERS:
+            return 1.0
+        return TRACK_RECORD_FLOOR + (1 - TRACK_RECORD_FLOOR) * self.share
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -84,6 +121,9 @@ class Explanation:
     total: float
     days_left: int | None  # until the deadline, negative when overdue; None without one
     days_waited: int  # full days since the request was created
+    # The team's track record when a lead switched it into the score; None: not part of it.
+    track_record: TrackRecord | None = None
+    record_factor: float = 1.0
 
     @property
     def cost_of_delay(self):
@@ -97,16 +137,28 @@ class Explanation:
                  f"urgency {_points(self.urgency)} ({self.urgency_reason})"]
         if self.sponsor:
             parts.append(f"sponsor {_points(self.sponsor)}")
+        cost = " + ".join(parts)
+        if self.track_record is not None:
+            record = self.track_record
+            if record.answered < TRACK_RECORD_MIN_ANSWERS:
+                note = (f"{record.text}: too few to weigh" if record.answered
+                        else "no follow-up answered yet: not weighed")
+            else:
+                note = record.text.replace(" of its last", " of", 1).replace(" deliveries", "")
+            cost = f"({cost}) \u00d7 track record {self.record_factor:.2f} ({note})"
         if self.is_size_assumed:
             size = f"size not set, counted as {self.size_label} ({_points(self.size_weight)})"
         else:
             size = f"size {self.size_label} ({_points(self.size_weight)})"
-        return (f"{' + '.join(parts)}, / {size} + ageing {self.ageing:.1f} "
+        return (f"{cost}, / {size} + ageing {self.ageing:.1f} "
                 f"= {self.total:.1f}")
 
 
-def explain(request, now):
-    """Return the parts of ``request``'s priority score at ``now`` (an aware datetime)."""
+def explain(request, now, track_record=None):
+    """Return the parts of ``request``'s priority score at ``now`` (an aware datetime).
+
+    ``track_record`` (a TrackRecord of the request's team) is given only when a lead switched
+    the track record into the score; it scales the cost of delay by its ``factor``."""
     _check_aware(now)
     try:
         impact = IMPACT_POINTS[request.business_impact]
@@ -121,11 +173,13 @@ def explain(request, now):
         raise ValueError(f"unknown size {request.size!r}") from None
     days_waited = max(0, (now - request.created_at) // timedelta(days=1))
     ageing = min(AGEING_CAP, AGEING_PER_DAY * days_waited)
-    total = (impact + urgency + sponsor) / size_weight + ageing
+    factor = track_record.factor if track_record is not None else 1.0
+    total = (impact + urgency + sponsor) * factor / size_weight + ageing
     return Explanation(
         impact=impact, urgency=urgency, urgency_reason=reason, sponsor=sponsor,
         size_label=size_label, size_weight=size_weight, is_size_assumed=request.size is None,
         ageing=ageing, total=total, days_left=days_left, days_waited=days_waited,
+        track_record=track_record, record_factor=factor,
     )
 
 

@@ -16,7 +16,7 @@ from . import signals
 from .business_hours import BusinessHours, SlaTarget
 from .errors import Refusal
 from .extensions import db
-from .models import SLA_CLASSES, Setting, SettingChange, Team, User
+from .models import KINDS, SLA_CLASSES, Setting, SettingChange, Team, User
 from .policy import allowed
 
 DEFAULTS = {
@@ -35,6 +35,12 @@ DEFAULTS = {
     "holidays": [],
     "digest_weekday": 0,
     "digest_time": "08:00",
+    # Outcomes (issue 13): business days after resolution before the requester is asked
+    # whether the delivery was used, per kind (the requester may name their own day), the
+    # days before the one reminder, and whether the team's track record weighs on priority.
+    "follow_up_business_days": {"ad_hoc": 5, "project": 20, "data_issue": 5},
+    "follow_up_reminder_days": 5,
+    "track_record_in_priority": False,
 }
 
 LABELS = {
@@ -49,6 +55,9 @@ LABELS = {
     "holidays": "Holidays",
     "digest_weekday": "Weekly digest day",
     "digest_time": "Weekly digest time",
+    "follow_up_business_days": "Follow-up after (business days)",
+    "follow_up_reminder_days": "Follow-up reminder after (days)",
+    "track_record_in_priority": "Track record in the priority score",
 }
 
 # Bounds shared with the settings form, so the page and this module refuse the same values.
@@ -56,6 +65,8 @@ WIP_LIMIT_RANGE = (1, 50)
 BUDGET_RANGE = (0, 1000)
 LEAD_TIME_RANGE = (0, 60)
 AUTO_RESOLVE_RANGE = (1, 365)
+FOLLOW_UP_DAYS_RANGE = (1, 250)  # business days: about a year
+REMINDER_DAYS_RANGE = (1, 60)
 # SLA targets in business hours: at most about a year of working days. With the shortest
 # working day (an hour) on one day a week that is 2000 weeks, so due dates stay in reach.
 SLA_HOURS_RANGE = (1, 2000)
@@ -198,7 +209,24 @@ def validate(key, value):
         return _whole(key, value, 0, 6, "The digest day")
     if key == "digest_time":
         return _clock(key, value, "The digest time")
+    if key == "follow_up_business_days":
+        return _follow_up_days(key, value)
+    if key == "follow_up_reminder_days":
+        return _whole(key, value, *REMINDER_DAYS_RANGE, "The days before the reminder")
+    if key == "track_record_in_priority":
+        if not isinstance(value, bool):
+            raise SettingError(key, "Say yes or no.")
+        return value
     raise SettingError(key, f"There is no setting called {key!r}.")
+
+
+def _follow_up_days(key, value):
+    """Business days before the follow-up, one whole number per request kind."""
+    if not isinstance(value, dict) or set(value) != set(KINDS):
+        raise SettingError(key, "Follow-up days need the kinds " + ", ".join(KINDS) + ".")
+    return {kind: _whole(key, value[kind], *FOLLOW_UP_DAYS_RANGE,
+                         f"The follow-up days of {KINDS[kind][0].lower()} requests")
+            for kind in KINDS}
 
 
 def get(key):
@@ -401,6 +429,11 @@ def format_value(key, value):
             return "none"
         shown = ", ".join(str(day) for day in value[:6])
         return shown + (f" \u2026 ({len(value)} dates)" if len(value) > 6 else "")
+    if key == "follow_up_business_days" and isinstance(value, dict):
+        return "; ".join(f"{KINDS[kind][0]}: {days}" for kind, days in value.items()
+                         if kind in KINDS)
+    if key == "track_record_in_priority" and isinstance(value, bool):
+        return "on" if value else "off"
     if key == "sla_targets" and isinstance(value, dict):
         return "; ".join(
             f"{name}: {target.get('first_response_hours')} h / {target.get('resolution_hours')} h"

@@ -4,7 +4,8 @@
     Sent by ``lifecycle.transition`` once a transition and its event are flushed, with the
     request as sender and ``event`` and ``now``. Receivers: ``sla_clocks`` refreshes the
     request's clocks, ``notifications`` queues the mail the transition calls for, ``budget``
-    releases the team's next waitlisted request when the transition gave a place back.
+    releases the team's next waitlisted request when the transition gave a place back,
+    ``outcomes`` schedules the follow-up of a resolution.
 ``settings_changed``
     Sent by ``settings.update`` after the changes are flushed, with ``keys`` (the settings that
     changed), ``values`` (all settings, new) and ``now``. Receiver: ``sla_clocks`` recomputes
