@@ -36,7 +36,7 @@ from . import localtime, mail, settings, signals
 from .errors import Refusal
 from .extensions import db
 from .models import (NOT_USED_REASONS, OUTCOMES, USED_OUTCOMES, WAITING_FOLLOW_UP_STATUSES,
-                     Event, FollowUp, Request, User, Watcher, team_memberships, utcnow)
+                     Event, FollowUp, Request, User, Watcher, team_memberships)
 from .policy import answers_follow_up
 from .priority import TrackRecord
 
