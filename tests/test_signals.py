@@ -17,5 +17,5 @@ def test_importing_the_package_connects_every_receiver():
                          check=True, cwd=ROOT).stdout
     assert out.strip() == str(
         ["tickets.budget._give_place_back", "tickets.notifications.on_transition",
-         "tickets.sla_clocks._refresh_after_transition"]) + " " + str(
+         "tickets.outcomes.on_transition", "tickets.sla_clocks._refresh_after_transition"]) + " " + str(
         ["tickets.sla_clocks._refresh_after_settings"])
