@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tickets import intake, lifecycle, mail, outcomes, scheduler
+from tickets import cli, intake, lifecycle, mail, outcomes, scheduler
 from tickets.extensions import db
 from tickets.models import Event, FollowUp, OutboxMessage, User, utcnow
 from tests.conftest import intake_fields
@@ -454,6 +454,9 @@ def test_the_scheduler_asks_follow_ups_daily_before_it_sends_the_outbox():
     assert job.every == timedelta(days=1)
     assert "whether delivered data was used" in job.help
     assert "follow_ups" in scheduler.__doc__
+    # `flask scheduler` says so when it starts.
+    assert [cli._every(job.every) for job in scheduler.JOBS] == [
+        "every 5 min", "every 15 min", "hourly", "hourly", "daily", "every 1 min"]
 
 
 def test_the_daily_job_asks_once_a_day_and_reminds_later(app, world, smtp_server):
