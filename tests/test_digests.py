@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tickets import digest, gaps, intake, lifecycle, mail, scheduler, settings
+from tickets import digest, gaps, intake, lifecycle, mail, outcomes, scheduler, settings
 from tickets.extensions import db
-from tickets.models import GapCategory, JobRun, OutboxMessage, Request, Team, User, utcnow
+from tickets.models import (FollowUp, GapCategory, JobRun, OutboxMessage, Request, Team, User,
+                            utcnow)
 from tests.conftest import count_sql, intake_fields
 from tests.smtp import raw_header
 
@@ -213,11 +214,195 @@ def test_building_a_digest_costs_the_same_statements_with_more_requests(app, des
                 act(app, request_id, "accept", desk["ana"], MONDAY - timedelta(days=2),
                     size="S")
 
+    def add_follow_ups(count):
+        # Of Rita's requests delivered by Ana: waiting (asked, reminded) and answered this
+        # week (used, not used), for all three digests' outcome sections.
+        for n in range(count):
+            for step, answer in (("ask", None), ("reminder", None), ("ask", "acted"),
+                                 ("ask", "not_used")):
+                followed_up(app, desk, f"F{n} {step} {answer}", MONDAY - timedelta(days=1),
+                            step=step, answer=answer,
+                            reason="too_late" if answer == "not_used" else None)
+
     add(3, 0)
+    add_follow_ups(1)
     few = count_sql(app, build_all)[0]
     add(30, 100)
+    add_follow_ups(4)
     many = count_sql(app, build_all)[0]
     assert few == many
+
+
+# --- Outcomes in the digests (issue 13) --------------------------------------------------------
+
+def followed_up(app, desk, title, at, *, step=None, answer=None, analyst="ana",
+                requester="rita", team="marketing", **answer_fields):
+    """A request of ``requester`` that ``analyst`` delivered and that was resolved a month
+    before ``at``; its follow-up asked (``step`` "ask") or asked and reminded ("reminder"),
+    and answered ``answer`` at ``at``. Return the request's id."""
+    start = at - timedelta(days=30)
+    request_id = submit(app, desk[requester], desk[team], start, title=title, **{
+        key: answer_fields.pop(key) for key in ("lever_result", "lever_decision")
+        if key in answer_fields})
+    act(app, request_id, "accept", desk[analyst], start, size="S")
+    act(app, request_id, "claim", desk[analyst], start + timedelta(hours=1))
+    act(app, request_id, "deliver", desk[analyst], start + timedelta(hours=2),
+        url="https://bi.example.com/x", note="done")
+    act(app, request_id, "confirm", desk[requester], start + timedelta(hours=3))
+    with app.app_context():
+        follow_up = db.session.scalar(
+            db.select(FollowUp).where(FollowUp.request_id == request_id))
+        values = settings.current()
+        for number, name in enumerate(("ask", "reminder")[:("ask", "reminder").index(step) + 1]
+                                      if step else ()):
+            outcomes.send_one(follow_up, name, start + timedelta(days=10 + 5 * number), values,
+                              outcomes.SendResult())
+        if answer:
+            outcomes.record(follow_up, follow_up.recipient, at, outcome=answer, **answer_fields)
+        db.session.commit()
+    return request_id
+
+
+def test_requester_digest_lists_the_follow_ups_waiting_for_their_answer(app, desk, smtp_server):
+    d, day = desk, timedelta(days=1)
+    long_lever = "Retention in the south region, " + "week after week " * 20
+    asked = followed_up(app, d, "Churn by region", MONDAY - 3 * day, step="ask",
+                        lever_result=long_lever, lever_decision="<b>Move</b> the budget")
+    reminded = followed_up(app, d, "Campaign ROI", MONDAY - 2 * day, step="reminder")
+    followed_up(app, d, "Answered already", MONDAY - 2 * day, step="ask", answer="not_yet")
+    followed_up(app, d, "Not asked yet", MONDAY - 2 * day)
+    followed_up(app, d, "Fred's question", MONDAY - 2 * day, step="ask", requester="fred",
+                team="finance", analyst="fay")
+    question = submit(app, d["rita"], d["marketing"], MONDAY - 4 * day, title="Which regions")
+    act(app, question, "ask", d["ana"], MONDAY - 3 * day, note="Which regions count?")
+
+    send_digest(app, d["rita"])
+
+    received = digest_to(smtp_server, "rita@example.com")
+    # The two follow-ups wait on her as much as the question does.
+    assert received["Subject"].strip() == "Your Datadesk week: 3 waiting on you, 1 open, 0 delivered"
+    text, html = parts(received)
+    section = text.split("FOLLOW-UPS WAITING FOR YOU (2)")[1].split("OPEN REQUESTS")[0]
+    lines = [line.strip() for line in section.splitlines() if line.strip()]
+    assert lines[1:] == [
+        f"* #{asked} Churn by region (Marketing)",
+        # Cut at a word, within digest.SHORT characters.
+        "Meant to influence: Retention in the south region, week after week week after week "
+        "week after week week after week week after week week after week week after\u2026",
+        "Meant to drive: <b>Move</b> the budget",
+        f"Answer: http://127.0.0.1:5000/requests/{asked}#outcome",
+        f"* #{reminded} Campaign ROI (Marketing), reminded",
+        "Meant to influence: Retention in the south region.",
+        "Meant to drive: Move retention budget to the worst region.",
+        f"Answer: http://127.0.0.1:5000/requests/{reminded}#outcome",
+    ]
+    assert "Follow-ups waiting for you" in html
+    assert f'href="http://127.0.0.1:5000/requests/{asked}#outcome"' in html
+    assert "&lt;b&gt;Move&lt;/b&gt; the budget" in html and "<b>Move" not in html
+    for body in (text, html):
+        assert "Answered already" not in body and "Not asked yet" not in body
+        assert "Fred's question" not in body and "Fred&#39;s question" not in body
+
+
+def test_a_requester_without_follow_ups_waiting_gets_no_such_section(app, desk):
+    followed_up(app, desk, "Answered already", MONDAY - timedelta(days=1), step="ask",
+                answer="acted")
+    with app.app_context():
+        subject, text, html = digest.build(db.session.get(User, desk["rita"]), MONDAY)
+    assert subject == "Your Datadesk week: 0 open, 0 delivered"
+    assert "FOLLOW-UPS" not in text and "Follow-ups waiting" not in html
+
+
+def test_analyst_digest_says_what_became_of_their_deliveries(app, desk, smtp_server):
+    d, day = desk, timedelta(days=1)
+    acted = followed_up(app, d, "Churn by region", MONDAY - 2 * day, step="ask",
+                        answer="acted", decision="Moved the budget north",
+                        note="Saved <i>a quarter</i>")
+    not_used = followed_up(app, d, "Campaign ROI", MONDAY - 3 * day, step="reminder",
+                           answer="not_used", reason="too_late")
+    followed_up(app, d, "Earlier this quarter", MONDAY - 20 * day, step="ask",
+                answer="decided_not_to_act")
+    followed_up(app, d, "Long ago", MONDAY - 100 * day, step="ask", answer="acted")
+    followed_up(app, d, "Still waiting", MONDAY - 2 * day, step="ask")
+    followed_up(app, d, "Fay's delivery", MONDAY - 1 * day, step="ask", answer="acted",
+                requester="fred", team="finance", analyst="fay")
+
+    send_digest(app, d["ana"])
+
+    text, html = parts(digest_to(smtp_server, "ana@example.com"))
+    section = text.split("WHAT BECAME OF YOUR DELIVERIES (2)")[1].split("Your queue:")[0]
+    lines = [line.strip() for line in section.splitlines() if line.strip()]
+    assert lines[1:] == [
+        f"* #{acted} Churn by region (Marketing): Acted on it",
+        "Decision: Moved the budget north",
+        '"Saved <i>a quarter</i>"',
+        f"http://127.0.0.1:5000/requests/{acted}#outcome",
+        f"* #{not_used} Campaign ROI (Marketing): Not used: It came too late for the decision",
+        f"http://127.0.0.1:5000/requests/{not_used}#outcome",
+        # Churn, Campaign ROI and Earlier this quarter; Long ago is over 90 days old.
+        "Your track: used 2 of 3 answered in the last 90 days (67%).",
+    ]
+    assert "What became of your deliveries" in html
+    assert "Saved &lt;i&gt;a quarter&lt;/i&gt;" in html and "<i>a quarter" not in html
+    assert f'href="http://127.0.0.1:5000/requests/{not_used}#outcome"' in html
+    assert "used 2 of 3 answered in the last 90 days (67%)" in html
+    for body in (text, html):
+        assert "Fay" not in body and "Still waiting" not in body and "Long ago" not in body
+
+
+def test_an_analyst_without_answers_is_told_so(app, desk):
+    with app.app_context():
+        _, text, html = digest.build(db.session.get(User, desk["fay"]), MONDAY)
+    for body in (text, html):
+        assert "No answer about your deliveries this week." in body
+        assert "no follow-up about your deliveries was answered in the last 90 days" in body
+
+
+def test_lead_digest_sums_up_the_weeks_impact(app, desk, smtp_server):
+    d, day = desk, timedelta(days=1)
+    for n, (answer, reason) in enumerate([
+            ("acted", None), ("decided_not_to_act", None), ("not_yet", None),
+            ("not_used", "too_late"), ("not_used", "too_late"), ("not_used", "hard_to_use"),
+            ("not_used", "other"), ("not_used", "data_doubts")]):
+        followed_up(app, d, f"Answered {n}", MONDAY - (1 + n % 5) * day, step="ask",
+                    answer=answer, reason=reason)
+    followed_up(app, d, "Last month", MONDAY - 10 * day, step="ask", answer="acted")
+    followed_up(app, d, "Waiting", MONDAY - day, step="ask")
+    followed_up(app, d, "Waiting too", MONDAY - day, step="reminder", requester="fred",
+                team="finance", analyst="fay")
+    followed_up(app, d, "Not asked yet", MONDAY - day)
+
+    send_digest(app, d["lee"])
+
+    text, html = parts(digest_to(smtp_server, "lee@example.com"))
+    section = text.split("IMPACT THIS WEEK (follow-ups answered in the last 7 days)")[1]
+    lines = [line.strip() for line in section.split("TOP PLATFORM GAPS")[0].splitlines()
+             if line.strip()]
+    assert lines == [
+        "Answered: 8, of which used (acted on it or informed a decision): 2 (25%)",
+        "* Acted on it: 1",
+        "* Informed a decision not to act: 1",
+        "* Not used yet: 1",
+        "* Not used: 5",
+        # The three reasons given most; ties in the order of their names.
+        "It came too late for the decision: 2",
+        "Hard to understand or to use: 1",
+        "Other: 1",
+        "Waiting for an answer: 2",
+        "Impact ledger: http://127.0.0.1:5000/reports/impact",
+    ]
+    assert "Impact this week" in html and "25%" in html
+    assert 'href="http://127.0.0.1:5000/reports/impact"' in html
+    assert "It came too late for the decision" in html
+    assert "We did not trust the numbers" not in html
+
+
+def test_lead_digest_says_when_no_follow_up_was_answered(app, desk):
+    with app.app_context():
+        _, text, html = digest.build(db.session.get(User, desk["lee"]), MONDAY)
+    for body in (text, html):
+        assert "No follow-up was answered this week." in body
+    assert "Waiting for an answer: 0" in text
 
 
 def record_gaps(app, desk, gaps_to_record):
@@ -406,6 +591,7 @@ def test_at_start_digests_are_queued_before_the_outbox_is_sent_in_the_same_round
     assert order.index("digests") < order.index("drain_outbox")
     assert order.index("sla_at_risk") < order.index("drain_outbox")  # notifications too
     assert order.index("release_waitlisted") < order.index("drain_outbox")
+    assert order.index("follow_ups") < order.index("drain_outbox")
     # The digests the round queued went out in that round, not a minute later.
     assert sorted(m["To"] for m in smtp_server.messages) == [
         "ana@example.com", "fay@example.com", "fred@example.com", "lee@example.com",

@@ -255,7 +255,7 @@ def test_a_sender_takes_a_small_batch_locked_in_its_name_for_that_batchs_lease(a
     assert row(app, ids[-1]).locked_until is None
 
 
-def test_notifications_go_before_a_burst_of_digests_queued_earlier(app, smtp_server):
+def test_notifications_and_follow_ups_go_before_a_burst_of_digests_queued_earlier(app, smtp_server):
     with app.app_context():
         for n in range(500):
             mail.queue_message(f"reader{n}@example.com", "Your weekly Datadesk digest", "text",
@@ -263,16 +263,18 @@ def test_notifications_go_before_a_burst_of_digests_queued_earlier(app, smtp_ser
         db.session.commit()
     notification = queue(app, recipient="rita@example.com", kind="notification",
                          subject="[Datadesk #7] Your request is delivered")
+    follow_up = queue(app, recipient="fred@example.com", kind="follow_up",
+                      subject="[Datadesk #8] Was the data used? Churn")
 
     result = drain(app, limit=5)
 
     assert result.sent == 5
-    assert "rita@example.com" in [m["To"] for m in smtp_server.messages]
-    assert row(app, notification).status == "sent"
+    assert {"rita@example.com", "fred@example.com"} <= {m["To"] for m in smtp_server.messages}
+    assert row(app, notification).status == "sent" and row(app, follow_up).status == "sent"
     with app.app_context():
         lanes = dict(db.session.execute(db.select(OutboxMessage.kind, OutboxMessage.priority)
                                         .group_by(OutboxMessage.kind, OutboxMessage.priority)).all())
-    assert lanes == {"notification": 0, "digest": 1}
+    assert lanes == {"notification": 0, "follow_up": 0, "digest": 1}
 
 
 def test_one_drain_sends_far_more_than_a_hundred_messages(app, smtp_server):

@@ -1,4 +1,5 @@
-"""``flask`` commands: demo data, user management, weekly ad-hoc budgets and the mail outbox."""
+"""``flask`` commands: demo data, user management, weekly ad-hoc budgets, the mail outbox,
+digests and follow-ups."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -207,11 +208,80 @@ def send_digests(dry_run, email, force):
         click.echo(f"error: {result.error} (queued mail stays in the outbox)", err=True)
 
 
+followups_cli = AppGroup("followups", help="Follow-ups: was the delivered data used?")
+
+
+def _follow_up_line(follow_up, step, now):
+    """What ``send`` would do about ``follow_up``'s ``step``, in one line (for --dry-run)."""
+    from . import outcomes
+
+    request = follow_up.request
+    what = "ask" if step == "ask" else "remind"
+    recipient = follow_up.recipient
+    if not recipient.is_active:
+        other = outcomes.stand_in(request)
+        if other is None:
+            return (f"#{request.id} {request.title}: {recipient.email} left and nobody else "
+                    "can be asked: it would be marked unanswerable")
+        return (f"#{request.id} {request.title}: {recipient.email} left: {what} "
+                f"{other.email} instead (a watcher)")
+    early = " (before its day: --force)" if step == "ask" and follow_up.due_at > now else ""
+    return f"#{request.id} {request.title}: {what} {recipient.email}{early}"
+
+
+@followups_cli.command("send")
+@click.option("--dry-run", is_flag=True,
+              help="Show who would be asked or reminded about which request; change nothing.")
+@click.option("--force", is_flag=True,
+              help="Ask the scheduled follow-ups now, even before their day. Each ask and each "
+                   "reminder still goes once.")
+def send_follow_ups(dry_run, force):
+    """Ask the follow-ups that are due and remind those asked long enough ago, then send the
+    outbox (the scheduler does this daily).
+
+    Each follow-up is asked once and reminded once, whatever runs at the same time (the
+    scheduler, this command twice, --force): each mail has its own key in the outbox.
+    """
+    from . import mail, outcomes, settings
+
+    now = utcnow()
+    if dry_run:
+        found = outcomes.due(now, settings.current(), force)
+        for follow_up, step in found:
+            click.echo(_follow_up_line(follow_up, step, now))
+        asks = sum(step == "ask" for _, step in found)
+        click.echo(f"{asks} follow-up(s) would be asked, {len(found) - asks} reminded "
+                   "(dry run: nothing queued).")
+        db.session.rollback()
+        return
+    result = outcomes.send_due(now, force=force)
+    db.session.commit()
+    if result.skipped:
+        click.echo(f"{result.skipped} follow-up(s) left alone: asked, reminded or answered by "
+                   "another run meanwhile.")
+    sent = mail.drain(now)
+    click.echo(f"{result.text}; sent {sent.sent}, failed {sent.failed}.")
+    if sent.error:
+        click.echo(f"error: {sent.error} (queued mail stays in the outbox)", err=True)
+
+
+def _every(interval):
+    """A job's interval in words: "every 5 min", "hourly", "daily"."""
+    minutes = int(interval.total_seconds() // 60)
+    if minutes == 24 * 60:
+        return "daily"
+    if minutes == 60:
+        return "hourly"
+    if minutes % 60 == 0:
+        return f"every {minutes // 60} h"
+    return f"every {minutes} min"
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command():
-    """Run the scheduled jobs (digests, outbox, SLA checks, auto-resolve, budget release) in
-    this one process, until stopped. Run exactly one per installation, next to the web server."""
+    """Run the scheduled jobs (digests, follow-ups, outbox, SLA checks, auto-resolve, budget
+    release) in this one process, until stopped. Run exactly one per installation, next to the web server."""
     import logging
 
     from flask import current_app
@@ -220,7 +290,7 @@ def scheduler_command():
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     click.echo("Datadesk scheduler: " + ", ".join(
-        f"{job.name} every {int(job.every.total_seconds() // 60)} min" for job in scheduler.JOBS))
+        f"{job.name} {_every(job.every)}" for job in scheduler.JOBS))
     scheduler.start(current_app._get_current_object())
 
 
@@ -231,4 +301,5 @@ def register(app: Flask):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(digests_cli)
+    app.cli.add_command(followups_cli)
     app.cli.add_command(scheduler_command)

@@ -10,6 +10,11 @@ settings' timezone; a run after a missed moment catches up once. The one way to 
 is a deliberate resend to one named person (``force``), under a key of its own
 (``digest:<user id>:<ISO week>:forced:<n>``).
 
+Outcomes (issue 13) appear in all three: the requester's follow-ups waiting for their answer
+(counted among what waits on them), what became of an analyst's deliveries this week and their
+own track over ``TRACK_DAYS``, and the lead's impact of the week (answers, used share, reasons
+for not using, follow-ups still waiting).
+
 The lists of requests are capped (``LIST_LIMIT``, with "and N more" and a link to the page that
 has them all; the lead's five oldest open requests), but for what an analyst is working on (held
 down by their WIP limit), and the figures come from grouped statements, so building one costs
@@ -22,11 +27,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import (budget, forecast, gaps, lifecycle, localtime, mail, queues, settings, sla_clocks,
-               triage, wip)
+from . import (budget, forecast, gaps, lifecycle, localtime, mail, outcomes, queues, settings,
+               sla_clocks, triage, wip)
 from .extensions import db
-from .models import (OPEN_STATES, STATES, WAITING_ON_REQUESTER_STATES, Event, OutboxMessage,
-                     Request, Team, User)
+from .models import (NOT_USED_REASONS, OPEN_STATES, OUTCOMES, STATES, USED_OUTCOMES,
+                     WAITING_FOLLOW_UP_STATUSES, WAITING_ON_REQUESTER_STATES, Event, FollowUp,
+                     OutboxMessage, Request, Team, User)
 from .policy import allowed, visible_requests
 from .reports.stats import percentile
 
@@ -35,6 +41,9 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 10
 LEAD_TIME_WEEKS = 4  # lead-time percentiles look at this many weeks of deliveries
 TOP_GAPS = 5  # the platform gaps of the week a lead's digest lists, most analyst hours first
+TRACK_DAYS = 90  # an analyst's own track: the answers about their deliveries of these days
+TOP_REASONS = 3  # the reasons for not using a delivery the lead's impact summary names
+SHORT = 140  # a lever or an answer's text in a digest: at most this many characters
 ROLES_WITH_DIGEST = ("requester", "analyst", "lead", "admin")
 TEMPLATES = {"requester": "requester", "analyst": "analyst", "lead": "lead", "admin": "lead"}
 
@@ -86,6 +95,23 @@ def _request_link(request_id):
     return _link(f"/requests/{request_id}")
 
 
+def _short(text, limit=SHORT):
+    """``text`` on one line, cut at a word before ``limit`` characters (with an ellipsis)."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "\u2026"
+
+
+def _outcome_link(request_id):
+    return _link(f"/requests/{request_id}#outcome")
+
+
+def _share(part, whole):
+    """``part`` of ``whole`` as a whole percentage, or None when ``whole`` is 0."""
+    return round(100 * part / whole) if whole else None
+
+
 def _capped(query, limit=LIST_LIMIT):
     """Return (first ``limit`` rows, total) of ``query``: two statements."""
     total = db.session.scalar(db.select(func.count()).select_from(query.order_by(None).subquery()))
@@ -116,7 +142,17 @@ def requester_context(user, now, values):
         db.select(Request).where(mine_or_teams, Request.delivered_at >= week.starts_at,
                                  Request.delivered_at <= now)
         .options(*loads).order_by(Request.delivered_at.desc()))
+    follow_ups, follow_ups_total = _capped(
+        db.select(FollowUp).where(outcomes.waiting_condition(user))
+        .options(joinedload(FollowUp.request).joinedload(Request.team))
+        .order_by(FollowUp.asked_at, FollowUp.id))
     return {
+        "follow_ups": [{"req": f.request, "link": _outcome_link(f.request_id),
+                        "result": _short(f.request.lever_result),
+                        "decision": _short(f.request.lever_decision),
+                        "asked_at": f.asked_at, "is_reminded": f.status == "reminded"}
+                       for f in follow_ups],
+        "follow_ups_total": follow_ups_total,
         "waiting": [{"req": r, "link": _request_link(r.id), "question": questions.get(r.id, ""),
                      "what": ("Answer the data team's question" if r.state == "needs_info"
                               else "Check the delivery, then confirm it or reopen it")}
@@ -178,6 +214,7 @@ def analyst_context(user, now, values):
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
     own_wip = wip.wip_status(user, values)
     return {
+        **_deliveries_context(user, now),
         "wip": own_wip,
         "working": [{"req": e.request, "link": _request_link(e.id),
                      "score": e.explanation.total, "state": STATES[e.request.state]}
@@ -193,6 +230,37 @@ def analyst_context(user, now, values):
         "triage": [{"req": r, "link": _request_link(r.id)} for r in triage_rows],
         "triage_total": triage_total,
         "queue_link": _link("/queue"), "triage_link": _link("/triage"),
+    }
+
+
+def _answer_row(follow_up):
+    """An answer to a follow-up, as the digests list it."""
+    return {"req": follow_up.request, "link": _outcome_link(follow_up.request_id),
+            "outcome": follow_up.outcome_label, "is_used": follow_up.is_used,
+            "decision": _short(follow_up.decision), "reason": follow_up.reason_label,
+            "note": _short(follow_up.note), "answered_at": follow_up.answered_at}
+
+
+def _deliveries_context(user, now):
+    """What became of ``user``'s deliveries (they were the assignee): the answers recorded in
+    the last 7 days, and their track over TRACK_DAYS. Three statements."""
+    theirs = FollowUp.request.has(Request.assignee_id == user.id)
+    answers, answers_total = _capped(
+        db.select(FollowUp).where(theirs, FollowUp.answered_at > now - timedelta(days=7),
+                                  FollowUp.answered_at <= now)
+        .options(joinedload(FollowUp.request).joinedload(Request.team))
+        .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc()))
+    used = func.sum(db.case((FollowUp.outcome.in_(sorted(USED_OUTCOMES)), 1), else_=0))
+    track_used, track_answered = db.session.execute(
+        db.select(used, func.count()).select_from(FollowUp)
+        .where(theirs, FollowUp.answered_at > now - timedelta(days=TRACK_DAYS),
+               FollowUp.answered_at <= now)).one()
+    track_used, track_answered = int(track_used or 0), int(track_answered or 0)
+    return {
+        "answers": [_answer_row(f) for f in answers],
+        "answers_total": answers_total,
+        "track": {"used": track_used, "answered": track_answered, "days": TRACK_DAYS,
+                  "share": _share(track_used, track_answered)},
     }
 
 
@@ -251,6 +319,7 @@ def lead_context(user, now, values):
         db.select(Request).where(Request.state == "waitlisted")
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
     return {
+        "impact": impact_summary(week_ago, now),
         "backlog": backlog_now, "backlog_change": backlog_now - backlog_then,
         "throughput": len(this_week),
         "lead_time_p50": percentile(lead_days, 0.5),
@@ -274,6 +343,36 @@ def lead_context(user, now, values):
     }
 
 
+def impact_summary(start, end):
+    """The answers to follow-ups recorded in (``start``, ``end``]: how many, the used share,
+    how many acted, decided not to act, not used yet and not used (with the TOP_REASONS most
+    given reasons), and how many follow-ups wait for an answer now. Two statements."""
+    rows = db.session.execute(
+        db.select(FollowUp.outcome, FollowUp.not_used_reason, func.count())
+        .where(FollowUp.answered_at > start, FollowUp.answered_at <= end)
+        .group_by(FollowUp.outcome, FollowUp.not_used_reason)).all()
+    waiting = db.session.scalar(
+        db.select(func.count()).select_from(FollowUp)
+        .where(FollowUp.status.in_(sorted(WAITING_FOLLOW_UP_STATUSES))))
+    by_outcome = dict.fromkeys(OUTCOMES, 0)
+    reasons = {}
+    for outcome, reason, count in rows:
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + count
+        if outcome == "not_used":
+            label = NOT_USED_REASONS.get(reason, "No reason given")
+            reasons[label] = reasons.get(label, 0) + count
+    answered = sum(by_outcome.values())
+    used = sum(by_outcome[outcome] for outcome in USED_OUTCOMES)
+    top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
+    return {"answered": answered, "used": used, "used_share": _share(used, answered),
+            "acted": by_outcome["acted"], "decided_not_to_act": by_outcome["decided_not_to_act"],
+            "not_yet": by_outcome["not_yet"], "not_used": by_outcome["not_used"],
+            "outcomes": [{"outcome": outcome, "label": label, "count": by_outcome[outcome]}
+                         for outcome, label in OUTCOMES.items()],
+            "top_reasons": [{"reason": label, "count": count} for label, count in top],
+            "waiting": waiting, "link": _link("/reports/impact")}
+
+
 CONTEXTS = {"requester": requester_context, "analyst": analyst_context, "lead": lead_context,
             "admin": lead_context}
 
@@ -285,7 +384,9 @@ def _plural(count, word):
 def subject(user, context):
     """The digest's subject line: the numbers that matter most to this role."""
     if user.role == "requester":
-        parts = [f"{context['waiting_total']} waiting on you"] if context["waiting_total"] else []
+        # Follow-ups to answer wait on them as much as questions and deliveries to confirm.
+        waiting = context["waiting_total"] + context["follow_ups_total"]
+        parts = [f"{waiting} waiting on you"] if waiting else []
         parts.append(f"{context['open_total']} open")
         parts.append(f"{context['delivered_total']} delivered")
         return "Your Datadesk week: " + ", ".join(parts)

@@ -46,13 +46,15 @@ FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
 BATCH_SIZE = 20  # messages a sender takes (locks) at a time
 CONNECT_ROUNDS = 3  # connect, STARTTLS, log in: each may take up to MAIL_TIMEOUT
-# The outbox's lanes: lower goes first, so a burst of digests never delays a notification.
+# The outbox's lanes: lower goes first, so a burst of digests never delays a notification or a
+# follow-up's question (kinds "notification", "follow_up": the default lane).
 PRIORITIES = {"digest": 1}
 DEFAULT_PRIORITY = 0
 
 
 def priority_of(kind):
-    """The lane of a message of ``kind``: digests (1) wait behind everything else (0)."""
+    """The lane of a message of ``kind``: digests (1) wait behind everything else (0):
+    notifications and follow-ups."""
     return PRIORITIES.get(kind, DEFAULT_PRIORITY)
 
 

@@ -31,6 +31,7 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload
 
 from . import localtime, mail, settings, signals
 from .errors import Refusal
@@ -277,14 +278,18 @@ def due(now, values=None, force=False):
     """[(follow-up, step)] due at ``now``: those to ask (all scheduled ones with ``force``) and
     those to remind. Two statements."""
     values = values or settings.current()
+    # What asking reads, loaded here: then a sender's first statement for each follow-up is
+    # its outbox INSERT, which on SQLite waits for a concurrent sender's lock instead of
+    # failing as a read transaction turned writer would ("database is locked").
+    loads = (joinedload(FollowUp.recipient), joinedload(FollowUp.request))
     asks = db.session.scalars(
         select(FollowUp).where(FollowUp.status == "scheduled",
                                *(() if force else (FollowUp.due_at <= now,)))
-        .order_by(FollowUp.due_at, FollowUp.id)).all()
+        .options(*loads).order_by(FollowUp.due_at, FollowUp.id)).all()
     remind_before = now - timedelta(days=values["follow_up_reminder_days"])
     reminders = db.session.scalars(
         select(FollowUp).where(FollowUp.status == "asked", FollowUp.asked_at <= remind_before)
-        .order_by(FollowUp.asked_at, FollowUp.id)).all()
+        .options(*loads).order_by(FollowUp.asked_at, FollowUp.id)).all()
     return [(f, "ask") for f in asks] + [(f, "reminder") for f in reminders]
 
 

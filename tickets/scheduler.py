@@ -4,9 +4,12 @@ Web workers never run jobs: several gunicorn workers would each run them. ``flas
 runs every job once at start, one after another in the order of ``JOBS`` (the jobs that queue
 mail before the one that sends it, so what the start-up round queues goes out in that round),
 then each at its interval. Each job is safe to run again: what it produces carries its own key
-(a digest per recipient and ISO week, a notification per at-risk instant), and it picks only
-the work that is due. So a run missed while the process was down is caught up once at start,
-never skipped and never doubled.
+(a digest per recipient and ISO week, a notification per at-risk instant, a follow-up's ask
+and its one reminder), and it picks only the work that is due. So a run missed while the
+process was down is caught up once at start, never skipped and never doubled.
+
+``follow_ups`` runs daily (and at start): a follow-up is due at the start of a working day and
+the daily run asks it on that day or the next; `flask followups send` asks at once.
 
 Each run of a job for one period (its start rounded down to the interval) is a ``JobRun`` row:
 the unique (job, period) stops two scheduler processes from both running it, and the row keeps
@@ -55,6 +58,12 @@ def _digests(now):
     return f"{digest.queue_due(now)} digest(s) queued"
 
 
+def _follow_ups(now):
+    from . import outcomes
+
+    return outcomes.send_due(now).text
+
+
 def _auto_resolve(now):
     from . import lifecycle
 
@@ -67,8 +76,8 @@ def _release_waitlisted(now):
     return f"{len(budget.release_waitlisted(now))} waitlisted request(s) released"
 
 
-# In the order of the start-up round: every job that queues mail (notifications, digests)
-# before the one that sends it.
+# In the order of the start-up round: every job that queues mail (notifications, digests,
+# follow-ups) before the one that sends it.
 JOBS = [
     Job("sla_at_risk", timedelta(minutes=5), _sla_at_risk,
         "Tell assignees about requests that went at risk of missing their SLA."),
@@ -78,6 +87,9 @@ JOBS = [
         "Resolve deliveries nobody confirmed or reopened within the settings' days."),
     Job("release_waitlisted", timedelta(hours=1), _release_waitlisted,
         "Release waitlisted ad-hoc requests when a new week's budget has room."),
+    Job("follow_ups", timedelta(days=1), _follow_ups,
+        "Ask requesters whether delivered data was used, once when the follow-up is due and "
+        "once more as a reminder."),
     Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
 ]
 
