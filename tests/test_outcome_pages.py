@@ -12,7 +12,7 @@ import pytest
 from tests.fuzz.world import differences, snapshot
 from tickets import localtime, outcomes
 from tickets.extensions import db
-from tickets.models import Event, FollowUp, Request, utcnow
+from tickets.models import Event, FollowUp, utcnow
 
 DELIVERY = {"url": "https://bi.example.com/churn", "note": "Filter by region."}
 
