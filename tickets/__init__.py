@@ -136,6 +136,8 @@ def register_blueprints(app):
     app.register_blueprint(catalogue_views.bp)
     from .views import search as search_views
     app.register_blueprint(search_views.bp)
+    from .views import outcomes as outcomes_views
+    app.register_blueprint(outcomes_views.bp)
 
 
 def register_rate_limits(app):
@@ -247,6 +249,7 @@ def register_template_helpers(app):
             "STATES": models.STATES, "KINDS": models.KINDS, "FORMATS": models.FORMATS,
             "IMPACTS": models.IMPACTS, "SIZES": models.SIZES, "ROLES": models.ROLES,
             "DECLINE_REASONS": models.DECLINE_REASONS, "DONE": lifecycle.DONE, "NEXT_STEP": lifecycle.NEXT_STEP, "url_with": url_with,
+            "OUTCOMES": models.OUTCOMES, "NOT_USED_REASONS": models.NOT_USED_REASONS,
             "can": policy.can,
         }
 

@@ -135,6 +135,69 @@ def _shoot_reuse_actions(browser, base, app, out):
         ctx.close()
 
 
+def _shoot_follow_ups(browser, base, app, out):
+    """Follow-ups as a requester meets them: a mail's answer link opened without logging in
+    (the page, "not used" without a reason, the thanks, the link used again, a forged one),
+    then logged in: the prompt on My requests, /follow-ups, the request page's card with its
+    answer form open (waiting) and with the answer given, at a laptop's and a phone's width."""
+    from tickets import outcomes
+    from tickets.models import FollowUp, utcnow
+
+    app.config["BASE_URL"] = base  # the mail's links point at this server
+    with app.app_context():
+        # Resolved demo requests without a follow-up get one (demo data made before issue 13).
+        for resolved in db.session.scalars(select(Request).where(
+                Request.state == "resolved", ~Request.follow_up.has()).order_by(Request.id)):
+            outcomes.schedule(resolved, utcnow())
+        outcomes.send_due(utcnow(), force=True)  # ask every scheduled follow-up now
+        db.session.commit()
+        waiting = db.session.scalars(
+            select(FollowUp).join(User, User.id == FollowUp.recipient_id)
+            .where(FollowUp.answered_at.is_(None), User.is_active)
+            .order_by(FollowUp.recipient_id, FollowUp.id)).all()
+        # Per width: one follow-up answered by its link, another of the same person left
+        # waiting (its form shows open).
+        by_person = {}
+        for follow_up in waiting:
+            by_person.setdefault(follow_up.recipient.email, []).append(
+                (follow_up.request_id, outcomes.link_url(follow_up, "not_used"),
+                 outcomes.link_url(follow_up, "acted")))
+        people = [(email, found) for email, found in by_person.items() if len(found) >= 2]
+    if not people:
+        print("Nobody with two unanswered follow-ups: follow-up shots skipped")
+        return
+    # One person per width (a second person's, when there is one, for the phone).
+    for (width, suffix), (email, found) in zip([(1280, ""), (390, "-mobile")], people):
+        (request_id, not_used, acted), (other_id, _, _) = found[0], found[1]
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        page.goto(not_used)
+        page.screenshot(path=out / f"follow-up-link{suffix}.png", full_page=True)
+        page.get_by_role("button", name="Record my answer").click()
+        page.screenshot(path=out / f"follow-up-link-error{suffix}.png", full_page=True)
+        page.get_by_label("Why was it not used?").select_option("too_late")
+        page.get_by_role("button", name="Record my answer").click()
+        page.screenshot(path=out / f"follow-up-thanks{suffix}.png", full_page=True)
+        page.goto(acted)
+        page.screenshot(path=out / f"follow-up-link-used{suffix}.png", full_page=True)
+        page.goto(acted[:-4] + "abcd")
+        page.screenshot(path=out / f"follow-up-link-forged{suffix}.png", full_page=True)
+        log_in(page, email, DEMO_PASSWORD)
+        page.goto("/requests/mine")
+        page.screenshot(path=out / f"follow-ups-prompt{suffix}.png")
+        page.goto("/follow-ups")
+        page.screenshot(path=out / f"follow-ups{suffix}.png", full_page=True)
+        page.goto(f"/requests/{other_id}")
+        page.locator("#outcome").screenshot(path=out / f"request-outcome-form{suffix}.png")
+        page.goto(f"/requests/{request_id}")
+        page.wait_for_load_state()
+        page.get_by_role("button", name="Change the answer…").click()
+        page.wait_for_timeout(400)
+        page.locator("#outcome").screenshot(path=out / f"request-outcome{suffix}.png")
+        page.screenshot(path=out / f"request-outcome-page{suffix}.png", full_page=True)
+        ctx.close()
+
+
 def main(out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -297,6 +360,7 @@ def main(out_dir):
             ctx.close()
             _shoot_deflection(browser, base, app, out)
             _shoot_reuse_actions(browser, base, app, out)
+            _shoot_follow_ups(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

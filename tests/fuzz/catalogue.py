@@ -9,19 +9,21 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tickets import catalogue, deflections, gaps, lifecycle, settings
+from tickets import catalogue, deflections, gaps, lifecycle, outcomes, settings
 from tickets.extensions import db
 from tickets.forms.account import ChangePasswordForm, LoginForm, PreferencesForm
 from tickets.forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
 from tickets.forms.admin import TeamForm, UserForm
 from tickets.forms.gaps import CategoryActionForm, CategoryForm
+from tickets.forms.outcomes import AnswerLinkForm, OutcomeForm
 from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
 from tickets.forms.settings import SettingsForm
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from tickets.models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES,
                             DEFAULT_GAP_CATEGORIES, DECLINE_REASONS, FORMATS, IMPACTS, KINDS,
-                            NOTIFICATIONS, ROLES, SIZES, SLA_CLASSES, Asset, Request, User)
+                            NOT_USED_REASONS, NOTIFICATIONS, OUTCOMES, ROLES, SIZES, SLA_CLASSES,
+                            Asset, FollowUp, Request, User)
 
 from .strategies import MISSING, future_date, printable
 from .world import ANONYMOUS, ROLES as ROLES_ALL
@@ -352,9 +354,12 @@ TRANSITION_INPUTS = {
                  Field("asset_description", "textarea", 5000), Field("asset_tags", "text", 400),
                  *PICKER("existing_asset"), Field("has_gap", "boolean"), *GAP),
                 lambda c, draw: _deliver(c, draw)),
-    "confirm": ((Field("rating", "select", choices=RATINGS), NOTE),
+    "confirm": ((Field("rating", "select", choices=RATINGS), NOTE, Field("know_by", "date")),
                 lambda c, draw: {"rating": draw(st.sampled_from((*RATINGS, MISSING))),
-                                 "note": _optional_note(draw)}),
+                                 "note": _optional_note(draw),
+                                 # Empty (the kind's default), or a day from tomorrow on.
+                                 "know_by": draw(st.one_of(st.just(""), st.integers(2, 300).map(
+                                     lambda days: c.future(days))))}),
     "reopen": ((NOTE,), lambda c, draw: {"note": draw(paragraph())}),
     "decline": ((Field("reason", "select", choices=("", *DECLINE_REASONS)),
                  *PICKER("answer"), *GAP, NOTE),
@@ -486,6 +491,54 @@ SLA_CLASS = Form(
         "version": current_version(context), "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/sla-class"), build=_any_state, prefix="sla",
     form_class=SlaClassForm)
+
+# --- Follow-ups: answers to "was the data used?" -------------------------------------------------
+
+def _resolved_follow_up(context, draw=None):
+    """The subject: a request its requester confirmed, with its follow-up (scheduled), and the
+    answer links its mail would carry (``context.answer_links``: outcome -> token)."""
+    context.request_in("resolved")
+    with context.app.app_context():
+        follow_up = db.session.scalar(
+            db.select(FollowUp).where(FollowUp.request_id == context.request_id))
+        context.answer_links = {outcome: outcomes.link_token(follow_up, outcome)
+                                for outcome in OUTCOMES}
+
+
+@st.composite
+def outcome_answers(draw, full):
+    """An answer as the person asked gives it: a reason only with "not used" (the select is
+    sent anyway, empty or not); on the request page the decision and a note too."""
+    outcome = draw(st.sampled_from(tuple(OUTCOMES)))
+    values = {"outcome": outcome,
+              "reason": draw(st.sampled_from(tuple(NOT_USED_REASONS))) if outcome == "not_used"
+              else draw(st.sampled_from(("", MISSING)))}
+    if full:
+        values.update(decision=draw(st.one_of(st.just(""), paragraph())),
+                      note=_optional_note(draw))
+    return values
+
+
+OUTCOME_FIELDS = (Field("outcome", "select", choices=tuple(OUTCOMES)),
+                  Field("reason", "select", choices=("", *NOT_USED_REASONS)))
+
+# The one-click link of the follow-up mail: no log-in; its page answers 200 (thanks).
+ANSWER_LINK = Form(
+    "answer_link", "outcomes.record_link_answer", "/follow-ups/answer/<token>", (ANONYMOUS,),
+    fields=(*OUTCOME_FIELDS, Field("<token>", "token", hidden=True, in_path=True)),
+    valid=lambda context: outcome_answers(False).flatmap(
+        lambda values: st.sampled_from(tuple(context.answer_links.values())).map(
+            lambda link: {**values, "<token>": link})),
+    path=lambda context, values: "/follow-ups/answer/" + url_part(values, "<token>"),
+    build=_resolved_follow_up, form_class=AnswerLinkForm, success=(200,))
+
+ANSWER_OUTCOME = Form(
+    "answer_outcome", "outcomes.answer", "/requests/<int:request_id>/outcome", ("requester",),
+    fields=(*OUTCOME_FIELDS, Field("decision", "textarea", outcomes.DECISION_MAX),
+            Field("note", "textarea", outcomes.NOTE_MAX), PATH_ID),
+    valid=lambda context: with_path_id(outcome_answers(True), context, lambda c: c.request_id),
+    path=request_path("/requests/{id}/outcome"), build=_resolved_follow_up, prefix="outcome",
+    form_class=OutcomeForm)
 
 # --- Administration ----------------------------------------------------------------------------
 
@@ -774,7 +827,7 @@ CATEGORY_ACTION = Form(
 FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
          NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,
-         CATEGORY_EDIT, CATEGORY_ACTION)
+         CATEGORY_EDIT, CATEGORY_ACTION, ANSWER_LINK, ANSWER_OUTCOME)
 
 # POST routes the fuzzer does not post to, and why.
 EXCLUDED = {

@@ -7,8 +7,8 @@ from wtforms.validators import URL, InputRequired, Length, Optional, ValidationE
 from .. import gaps
 from ..lifecycle import TRANSITIONS
 from ..models import ASSET_KINDS, DECLINE_REASONS, IMPACTS, SIZES
-from .base import (DatadeskForm, NumberField, int_or_none, options, required, strip,
-                   version_field, web_link)
+from .base import (DatadeskForm, NumberField, OptionalDateField, int_or_none, options,
+                   required, strip, version_field, web_link)
 
 # What a delivery does in the catalogue.
 CATALOGUE_CHOICES = {
@@ -273,10 +273,22 @@ class ConfirmForm(TransitionForm):
                                                  (2, "2"), (1, "1 \u2014 not useful")]),
                         validators=[Optional()])
     note = TextAreaField("Feedback (optional)", filters=[strip], validators=[Length(max=10000)])
+    know_by = OptionalDateField(
+        "When will you know whether it was used? (optional)", validators=[Optional()],
+        description="We then ask you whether the data was used, and what was decided. Leave it "
+                    "empty to be asked after the usual number of business days.")
 
     def validate_rating(self, field):
         if field.raw_data and field.raw_data[0] and field.data not in range(1, 6):
             raise ValidationError("Choose a rating from 1 to 5.")
+
+    def describe_default(self, days, kind_label):
+        """Say what leaving the day empty means for a request of ``kind_label``: asked
+        ``days`` business days after confirming (the settings' follow_up_business_days)."""
+        self.know_by.description = (
+            "We then ask you whether the data was used, and what was decided. Leave it empty "
+            f"to be asked {days} business day{'' if days == 1 else 's'} after confirming (the "
+            f"usual for {kind_label.lower()} requests).")
 
 
 class ReopenForm(NoteTransitionForm):

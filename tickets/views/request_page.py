@@ -6,20 +6,21 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import (catalogue, forecast, gaps, intake, lifecycle, localtime, priority, queues,
                settings, sla_clocks, triage, wip)
 from ..extensions import db
+from ..forms.outcomes import OutcomeForm
 from ..forms.requests import CommentForm
 from ..forms.transitions import TRANSITION_FORMS
 from ..forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
-from ..models import Event, Request, utcnow
-from ..policy import allowed, get_visible_request_or_404, visible_requests
+from ..models import Event, FollowUp, Request, utcnow
+from ..policy import allowed, answers_follow_up, get_visible_request_or_404, visible_requests
 
 # The names the page's forms are sent back under, besides the transitions' own names.
-COMMENT, KIND, SLA_CLASS, RANK = "comment", "kind", "sla_class", "rank"
+COMMENT, KIND, SLA_CLASS, RANK, OUTCOME = "comment", "kind", "sla_class", "rank", "outcome"
 
 
 def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
     """Render the page of request ``request_id`` as ``viewer`` sees it (404 if they may not).
 
-    ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK: each
+    ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK, OUTCOME: each
     shows in its place with its errors and the input as sent, open, even where the page would
     not offer it any more. A conflict (409) shows fresh forms instead: the request changed, so
     what was sent is out of date. ``picks`` preselect a picker of a fresh form, open: {"mark_duplicate"
@@ -32,6 +33,8 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
         joinedload(Request.team), joinedload(Request.requester), joinedload(Request.assignee),
         selectinload(Request.watchers),
         selectinload(Request.events).joinedload(Event.actor),
+        joinedload(Request.follow_up).joinedload(FollowUp.recipient),
+        joinedload(Request.follow_up).joinedload(FollowUp.answered_by),
     )
     now = utcnow()
     values = settings.current()  # read once: every panel below takes it
@@ -39,6 +42,9 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
     action_forms = {t.name: sent.get(t.name) or transition_form(t.name, req, values)
                     for t in transitions}
     picked = _apply_picks(action_forms, {} if sent else (picks or {}))
+    if "confirm" in action_forms:
+        action_forms["confirm"].describe_default(values["follow_up_business_days"][req.kind],
+                                                 req.kind_label)
     sla = sla_clocks.detail_context(req, viewer, now, values)
     queue = queues.detail_context(req, viewer, now, values)
     decisions = triage.detail_context(req, viewer, now)
@@ -51,6 +57,7 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
         "override_form": sent.get(RANK) or (_override_form(req)
                                             if queue["can_override"] else None),
     }
+    outcome = _outcome_context(req, viewer, sent.get(OUTCOME), values)
     for form in [*action_forms.values(), *page_forms.values()]:
         if form is not None and "version" in form:
             form.version.data = req.version  # what the page shows is what a form acts on
@@ -68,7 +75,25 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
         describe_change=intake.describe_change, field_labels=intake.FIELD_LABELS,
         score=priority.explain(req, localtime.local_now(now, values)) if not req.is_closed else None,
         wip=wip.wip_status(viewer, values) if "claim" in action_forms else None,
+        **outcome,
     ), status
+
+
+def _outcome_context(req, viewer, sent, values):
+    """The follow-up card: the follow-up of a resolved request, the local day it is (or was)
+    asked, and for the person asked the answer form (``sent`` back with its errors, open; else
+    fresh, from the latest answer)."""
+    follow_up = req.follow_up if req.state == "resolved" else None
+    if follow_up is None:
+        return {"follow_up": None, "outcome_form": None, "outcome_open": False,
+                "follow_up_day": None}
+    form = None
+    if answers_follow_up(viewer, follow_up):
+        form = sent or OutcomeForm(formdata=None, prefix=OUTCOME).prefill(follow_up)
+    return {"follow_up": follow_up, "outcome_form": form,
+            "outcome_open": form is not None and (sent is not None or follow_up.is_waiting),
+            "follow_up_day": localtime.local_today(follow_up.asked_at or follow_up.due_at,
+                                                   values)}
 
 
 def transition_form(name, req, values):

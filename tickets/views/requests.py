@@ -395,7 +395,7 @@ def _take(t, req, form):
 
 def _transition_inputs(t, form):
     """The inputs of ``lifecycle.transition`` from the validated ``form`` of transition ``t``."""
-    inputs = {key: form[key].data for key in ("note", "size", "rating") if key in form}
+    inputs = {key: form[key].data for key in ("note", "size", "rating", "know_by") if key in form}
     if "priority" in t.needs:
         inputs.update(form.priority_inputs())
     if "assignee" in t.needs:
