@@ -118,7 +118,7 @@ def test_triage_says_what_the_record_does_to_the_score_once_switched_on(app, mak
     page = html(login(app, desk.analyst).client.get("/triage"))
     weights = re.findall(r'<span class="track-record-weight">([^<]*)</span>', page)
     assert sorted(weights) == ["priority score \u00d7 0.75",
-                               "too few answers to weigh in the priority score"]
+                               "too few answers to weigh in the score yet"]
 
 
 def test_triage_costs_the_same_statements_for_one_team_or_three(app, make, desk, statements):
@@ -313,11 +313,14 @@ def test_the_settings_page_changes_the_outcome_settings_and_lists_the_changes(ap
         assert settings.get("track_record_in_priority") is False
 
 
+DAYS_ERROR = "Enter the business days before the follow-up: a whole number from 1 to 250."
+
+
 @pytest.mark.parametrize("field, value, message", [
-    ("follow_up_days_ad_hoc", "0", "Enter a whole number of business days from 1 to 250."),
-    ("follow_up_days_project", "251", "Enter a whole number of business days from 1 to 250."),
-    ("follow_up_days_data_issue", "2.5", "Enter a whole number of business days from 1 to 250."),
-    ("follow_up_days_project", "", "Enter a whole number of business days from 1 to 250."),
+    ("follow_up_days_ad_hoc", "0", DAYS_ERROR),
+    ("follow_up_days_project", "251", DAYS_ERROR),
+    ("follow_up_days_data_issue", "2.5", DAYS_ERROR),
+    ("follow_up_days_project", "", DAYS_ERROR),
     ("follow_up_reminder_days", "61", "Enter a whole number of days from 1 to 60."),
     ("follow_up_reminder_days", "soon", "Enter a whole number of days from 1 to 60."),
 ])

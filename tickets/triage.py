@@ -143,7 +143,7 @@ def track_record_line(team, record, values):
     weight = ""
     if values.get("track_record_in_priority"):
         if record.answered < priority.TRACK_RECORD_MIN_ANSWERS:
-            weight = "too few answers to weigh in the priority score"
+            weight = "too few answers to weigh in the score yet"
         else:
             weight = f"priority score \u00d7 {record.factor:.2f}"
     return TrackRecordLine(team_id=team.id, record=record, text=text, weight=weight)

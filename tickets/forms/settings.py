@@ -36,7 +36,8 @@ def _follow_up_field(kind):
     low, high = FOLLOW_UP_DAYS_RANGE
     return NumberField(
         f"{KINDS[kind][0]} requests", validators=[number_in(
-            low, high, f"Enter a whole number of business days from {low} to {high}.")])
+            low, high, f"Enter the business days before the follow-up: a whole number from {low} to "
+                       f"{high}.")])
 
 
 class SettingsForm(DatadeskForm):
