@@ -501,7 +501,7 @@ def test_triage_costs_the_same_sql_statements_for_3_and_40_requests(app, make, d
     populate(37)
     large = cost()
     assert small == large
-    assert max(large.values()) <= 9
+    assert max(large.values()) <= 10  # one of them: the track records of every team shown
 
 
 def test_age_in_words():

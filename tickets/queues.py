@@ -18,6 +18,11 @@ page for any one team, and otherwise the list is in score order.
 
 Functions that depend on time take ``now`` (aware UTC). Scores are computed with ``now`` in the
 settings' timezone, whose date the urgency counts from (see ``priority``).
+
+When a lead switched the track record into the score (``track_record_in_priority``), every
+score here, shown or used for ordering, includes the requesting team's track record
+(``outcomes.track_records``: one more SQL statement per call, only then); its explanation says
+so. Otherwise scores are exactly ``priority.explain``'s without it.
 """
 import heapq
 from collections import defaultdict
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, false, or_
 from sqlalchemy.orm import joinedload
 
-from . import lifecycle, localtime, priority, sla_clocks
+from . import lifecycle, localtime, outcomes, priority, settings, sla_clocks
 from .extensions import db
 from .models import COMMITTED_STATES, IN_WORK_STATES, OPEN_STATES, Event, Request, Team
 from .policy import allowed, served_requests
@@ -136,8 +141,31 @@ def _load_rows(condition, now, with_sla=False):
     return db.session.execute(db.select(*columns).where(condition)).all()
 
 
-def _rank_teams(rows, now):
-    """Rank the accepted ``rows`` per team: {team id: [Entry, ...] in queue order}."""
+def track_records(team_ids, now, values):
+    """{team id: TrackRecord} of ``team_ids`` when the settings ``values`` weigh the track
+    record in the score (one SQL statement), else None: scores leave it out."""
+    if not values.get("track_record_in_priority"):
+        return None
+    return outcomes.track_records(team_ids, now)
+
+
+def _explain(request, now, records):
+    """``request``'s score explained, with its team's track record when ``records`` has it."""
+    record = records.get(request.team_id) if records is not None else None
+    return priority.explain(request, now, track_record=record)
+
+
+def explain(request, now, values=None):
+    """The priority score of one request as its queue computes it (the request page): with
+    its team's track record when the settings weigh it. ``now`` is aware UTC."""
+    values = values if values is not None else settings.current()
+    records = track_records([request.team_id], now, values)
+    return _explain(request, localtime.local_now(now, values), records)
+
+
+def _rank_teams(rows, now, records=None):
+    """Rank the accepted ``rows`` per team: {team id: [Entry, ...] in queue order}, each score
+    with its team's track record when ``records`` (from ``track_records``) is given."""
     by_team = defaultdict(list)
     for row in rows:
         if row.state == "accepted":
@@ -146,7 +174,7 @@ def _rank_teams(rows, now):
     for team_id, team_rows in by_team.items():
         overrides = {row.id: row.rank_override for row in team_rows
                      if row.rank_override is not None}
-        explained = {row.id: priority.explain(row, now) for row in team_rows}
+        explained = {row.id: _explain(row, now, records) for row in team_rows}
         ordered = priority.rank(team_rows, now, overrides,
                                 scores={key: value.total for key, value in explained.items()})
         total = len(ordered)
@@ -209,16 +237,19 @@ def override_reasons(request_ids):
 def positions(requests, now, values=None):
     """Return {request id: (position, total)} of the accepted ``requests`` in their team's queue.
 
-    One SQL statement for every team concerned (plus the settings when ``values`` is None).
+    One SQL statement for every team concerned (plus the settings when ``values`` is None, and
+    the track records when the settings weigh them).
     """
     team_ids = {req.team_id for req in requests if req.state == "accepted"}
     if not team_ids:
         return {}
+    values = values if values is not None else settings.current()
+    records = track_records(team_ids, now, values)
     now = localtime.local_now(now, values)
     rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)), now)
     wanted = {req.id for req in requests}
     return {entry.id: (entry.position, entry.total)
-            for queue in _rank_teams(rows, now).values() for entry in queue
+            for queue in _rank_teams(rows, now, records).values() for entry in queue
             if entry.id in wanted}
 
 
@@ -274,22 +305,26 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
     ``user``, by score (delivered requests await the requester, they are not work).
     ``up_next`` holds Entries (rows, not loaded: call ``load`` for the page shown) of the
     accepted requests of ``queue_condition(user)``, merged across teams; ``team`` (an id) and
-    ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements.
+    ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements (four when the settings
+    weigh the track record; plus the settings when ``values`` is None).
     """
-    now = localtime.local_now(now, values)
+    values = values if values is not None else settings.current()
+    utc_now, now = now, localtime.local_now(now, values)
     working = db.session.scalars(
         db.select(Request).where(Request.assignee_id == user.id,
                                  Request.state.in_(IN_WORK_STATES))
         .options(joinedload(Request.team), joinedload(Request.requester),
                  joinedload(Request.assignee))).all()
-    working_entries = sorted(
-        (Entry(row=req, explanation=priority.explain(req, now), request=req) for req in working),
-        key=_by_score)
     # Whole teams are loaded so positions count every accepted request of the team.
     teams = db.select(Request.team_id).where(queue_condition(user)).scalar_subquery()
     rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(teams)), now,
                       with_sla=True)
-    queues = _rank_teams(rows, now)
+    records = track_records({req.team_id for req in working} | {row.team_id for row in rows},
+                            utc_now, values)
+    working_entries = sorted(
+        (Entry(row=req, explanation=_explain(req, now, records), request=req)
+         for req in working), key=_by_score)
+    queues = _rank_teams(rows, now, records)
     team_ids = sorted(set(user.team_ids) | set(queues))
     up_next = [entry for entry in merge(queues.values()) if _shown_to(user, entry)
                and (team is None or entry.row.team_id == team)
@@ -306,13 +341,16 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     have no queue position), then the accepted requests merged across teams (see the module's
     docstring), each with its position in its team's queue. Filters: ``team`` (id),
     ``analyst`` (assignee id, or "none" for nobody), ``kind``, ``sla`` (SLA status), ``state``
-    (one of COMMITTED_STATES; None: all three). One SQL statement: the filters apply in Python,
-    since positions need every accepted request of each team anyway.
+    (one of COMMITTED_STATES; None: all three). One SQL statement (two when the settings weigh
+    the track record): the filters apply in Python, since positions need every accepted request
+    of each team anyway.
     """
-    now = localtime.local_now(now, values)
+    values = values if values is not None else settings.current()
+    utc_now, now = now, localtime.local_now(now, values)
     rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
-    queued = merge(_rank_teams(rows, now).values())
-    working = sorted((Entry(row=row, explanation=priority.explain(row, now),
+    records = track_records({row.team_id for row in rows}, utc_now, values)
+    queued = merge(_rank_teams(rows, now, records).values())
+    working = sorted((Entry(row=row, explanation=_explain(row, now, records),
                             sla_status=row.sla_status)
                       for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 

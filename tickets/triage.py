@@ -7,11 +7,17 @@ only to their requester, assignee and leads (DESIGN.md, Roles), central or not.
 
 The triage page shows, oldest first: the requests of the user's teams, the central queue, and
 for leads the ad-hoc requests waitlisted over their team's budget (``budget`` waitlists and
-releases them). Each function here changes the session and flushes; the caller commits.
+releases them). Each row, and the request page of those who triage, shows the requesting
+team's **track record** (``outcomes.track_records``): information for weighing a request of a
+team that rarely uses what it asks for, and, when a lead switched it on, a factor of the
+priority score (``priority``). Each function here changes the session and flushes; the caller
+commits.
 """
+from dataclasses import dataclass
+
 from sqlalchemy import and_, case, exists, false, func, or_
 
-from . import budget, reuse, settings, sla_clocks
+from . import budget, outcomes, priority, reuse, settings, sla_clocks
 from .extensions import db
 from .lifecycle import (
     InvalidTransition,
@@ -111,6 +117,47 @@ def over_budget(requests, now, settings_values=None):
     return reasons
 
 
+# --- Track records ---------------------------------------------------------------------------
+
+TRACK_RECORD_HELP = (f"The used share of the team's last {outcomes.TRACK_RECORD_SIZE} answered "
+                     "follow-ups (answered within a year; \u201cnot used yet\u201d counts as not "
+                     "used).")
+
+
+@dataclass(frozen=True)
+class TrackRecordLine:
+    """A team's track record as triage shows it: a line, and what it does to the score."""
+
+    team_id: int
+    record: priority.TrackRecord
+    text: str  # "Marketing used 6 of its last 8 deliveries (75%)"
+    weight: str  # what it does to the priority score; "" while it is not part of the score
+    help: str = TRACK_RECORD_HELP
+
+
+def track_record_line(team, record, values):
+    """The line of ``team``'s ``record`` (a priority.TrackRecord), with what it does to the
+    priority score when the settings ``values`` weigh it."""
+    text = (f"{team.name} {record.text}" if record.answered
+            else "No follow-up answered yet")
+    weight = ""
+    if values.get("track_record_in_priority"):
+        if record.answered < priority.TRACK_RECORD_MIN_ANSWERS:
+            weight = "too few answers to weigh in the score yet"
+        else:
+            weight = f"priority score \u00d7 {record.factor:.2f}"
+    return TrackRecordLine(team_id=team.id, record=record, text=text, weight=weight)
+
+
+def track_record_lines(requests, now, values):
+    """{team id: TrackRecordLine} of the teams of ``requests`` (their ``team`` loaded): one SQL
+    statement whatever their number, none without requests."""
+    teams = {req.team_id: req.team for req in requests}
+    records = outcomes.track_records(teams, now)
+    return {team_id: track_record_line(teams[team_id], record, values)
+            for team_id, record in records.items()}
+
+
 # --- Changing the kind ------------------------------------------------------------------------
 
 def change_kind(request, actor, kind, now, expected_version=None, note=""):
@@ -147,17 +194,23 @@ def change_kind(request, actor, kind, now, expected_version=None, note=""):
     return event
 
 
-def detail_context(request, user, now):
+def detail_context(request, user, now, values=None):
     """What the request page shows of triage: whether ``user`` may change the kind, why a
-    waitlisted request waits (the last waitlist note; the events are loaded), and its
-    neighbours for those who triage it (``reuse.neighbours``: possible duplicates, and what
-    already answers it)."""
+    waitlisted request waits (the last waitlist note; the events are loaded), its neighbours
+    for those who triage it (``reuse.neighbours``: possible duplicates, and what already
+    answers it), and for analysts and leads its team's track record (one SQL statement; the
+    request's team is loaded)."""
     waitlist_reason = ""
     if request.state == "waitlisted":
         notes = [e.text for e in request.events if e.kind == "transition" and e.action == "waitlist"]
         waitlist_reason = notes[-1] if notes else ""
+    track_record = None
+    if allowed(user, "triage"):
+        values = values if values is not None else settings.current()
+        track_record = track_record_lines([request], now, values)[request.team_id]
     return {"can_change_kind": allowed(user, "change_kind", request),
-            "waitlist_reason": waitlist_reason, "neighbours": reuse.neighbours(request, user)}
+            "waitlist_reason": waitlist_reason, "neighbours": reuse.neighbours(request, user),
+            "track_record": track_record}
 
 
 

@@ -56,6 +56,35 @@ def _shoot_catalogue(page, out, suffix):
     page.get_by_label("Link").fill("javascript:alert(1)")
     page.get_by_role("button", name="Add to the catalogue").click()
     page.screenshot(path=out / f"catalogue-form-errors{suffix}.png", full_page=True)
+def _shoot_track_record(browser, base, out):
+    """Triage with each team's track record (analyst; lead with the ledger links), a submitted
+    request's track record card, and the settings' Outcomes section with field errors, at
+    laptop and phone widths."""
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "analyst@example.com", DEMO_PASSWORD)
+        page.goto("/triage")
+        page.screenshot(path=out / f"triage-track-record{suffix}.png", full_page=True)
+        page.locator(".triage-row a").first.click()
+        page.screenshot(path=out / f"request-track-record{suffix}.png", full_page=True)
+        ctx.close()
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        page.goto("/triage")
+        page.screenshot(path=out / f"triage-track-record-lead{suffix}.png", full_page=True)
+        page.goto("/settings")
+        outcomes_card = page.locator("section[aria-labelledby='s-outcomes']")
+        outcomes_card.screenshot(path=out / f"settings-outcomes{suffix}.png")
+        page.get_by_label("Project requests").fill("0")
+        page.get_by_label("Reminder after (days)").fill("soon")
+        page.get_by_role("button", name="Save settings").click()
+        page.screenshot(path=out / f"settings-outcomes-errors-page{suffix}.png")
+        outcomes_card.screenshot(path=out / f"settings-outcomes-errors{suffix}.png")
+        ctx.close()
+
+
 def _fill_intake(page, title, data_needed):
     """Fill every field of the intake form (the title and data needed as given)."""
     page.get_by_label("Title").fill(title)
@@ -361,6 +390,7 @@ def main(out_dir):
             _shoot_deflection(browser, base, app, out)
             _shoot_reuse_actions(browser, base, app, out)
             _shoot_follow_ups(browser, base, app, out)
+            _shoot_track_record(browser, base, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

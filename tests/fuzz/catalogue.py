@@ -621,6 +621,9 @@ def settings_fields(context):
             Field("holidays", "holidays"),
             Field("digest_weekday", "select", choices=tuple(map(str, range(7)))),
             Field("digest_time", "time"), Field("auto_resolve_days", "number"),
+            *(Field(f"follow_up_days_{kind}", "number") for kind in KINDS),
+            Field("follow_up_reminder_days", "number"),
+            Field("track_record_in_priority", "boolean"),
             *(Field(f"budget_{team_id}", "number") for team_id, _, _ in context.teams),
             *(Field(f"wip_{user_id}", "number") for user_id in _workers(context)))
 
@@ -652,6 +655,10 @@ def settings_answers(draw, context):
         "digest_weekday": str(draw(st.integers(0, 6))),
         "digest_time": _clock(draw(st.integers(0, 24 * 60 - 1))),
         "auto_resolve_days": str(draw(st.integers(*settings.AUTO_RESOLVE_RANGE))),
+        **{f"follow_up_days_{kind}": str(draw(st.integers(*settings.FOLLOW_UP_DAYS_RANGE)))
+           for kind in KINDS},
+        "follow_up_reminder_days": str(draw(st.integers(*settings.REMINDER_DAYS_RANGE))),
+        "track_record_in_priority": draw(ticked()),
     }
     shortest, longest = settings.SLA_HOURS_RANGE
     for sla_class in SLA_CLASSES:

@@ -1,15 +1,16 @@
 """The /settings form: WIP and lead-time policy, business hours, SLA targets, holidays, the
-digest, and per install one budget field per team and one WIP field per analyst."""
+digest, outcomes (follow-up days, the reminder, the track record in the score), and per install
+one budget field per team and one WIP field per analyst."""
 import re
 from datetime import date, time
 
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
-from ..models import SLA_CLASSES
-from ..settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, HOLIDAY_YEARS, LEAD_TIME_RANGE,
-                        MAX_HOLIDAYS, SLA_HOURS_RANGE, WEEKDAY_NAMES, WIP_LIMIT_RANGE, timezones,
-                        working_day_error)
+from ..models import KINDS, SLA_CLASSES
+from ..settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, FOLLOW_UP_DAYS_RANGE, HOLIDAY_YEARS,
+                        LEAD_TIME_RANGE, MAX_HOLIDAYS, REMINDER_DAYS_RANGE, SLA_HOURS_RANGE,
+                        WEEKDAY_NAMES, WIP_LIMIT_RANGE, timezones, working_day_error)
 from .base import DatadeskForm, NumberField, int_or_none, number_in, options, strip
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -29,6 +30,14 @@ def _sla_fields(sla_class):
                         validators=[sla_hours]),
             NumberField(f"{label}: resolution (business hours)", whole=False,
                         validators=[sla_hours]))
+
+
+def _follow_up_field(kind):
+    low, high = FOLLOW_UP_DAYS_RANGE
+    return NumberField(
+        f"{KINDS[kind][0]} requests", validators=[number_in(
+            low, high, f"Enter the business days before the follow-up: a whole number from {low} to "
+                       f"{high}.")])
 
 
 class SettingsForm(DatadeskForm):
@@ -64,8 +73,24 @@ class SettingsForm(DatadeskForm):
         "Auto-resolve after (days)",
         description="A delivery nobody confirms or reopens is resolved after this many days.",
         validators=[number_in(*AUTO_RESOLVE_RANGE, "Enter a whole number of days from 1 to 365.")])
+    # Outcomes: business days after resolution before the requester is asked, per kind.
+    follow_up_days_ad_hoc = _follow_up_field("ad_hoc")
+    follow_up_days_project = _follow_up_field("project")
+    follow_up_days_data_issue = _follow_up_field("data_issue")
+    follow_up_reminder_days = NumberField(
+        "Reminder after (days)",
+        description="One reminder this many days after the question, then it stops.",
+        validators=[number_in(*REMINDER_DAYS_RANGE, "Enter a whole number of days from "
+                                                    f"{REMINDER_DAYS_RANGE[0]} to "
+                                                    f"{REMINDER_DAYS_RANGE[1]}.")])
+    track_record_in_priority = BooleanField(
+        "Weigh the team's track record in the priority score",
+        description="A team that used little of what it asked for lately gets a lower score "
+                    "(down to half the points of impact, urgency and sponsor); every score it "
+                    "changes says so, and triage shows the track record either way.")
 
     SLA_CLASSES = tuple(SLA_CLASSES)  # the settings page has a row of targets per class
+    FOLLOW_UP_KINDS = tuple(KINDS)  # ... and a follow-up field per kind
 
     @classmethod
     def for_people(cls, teams, analysts):
@@ -161,6 +186,10 @@ class SettingsForm(DatadeskForm):
                 valid = False
         return valid
 
+    def follow_up_business_days(self):
+        """The follow-up days per kind as the settings store them."""
+        return {kind: self[f"follow_up_days_{kind}"].data for kind in self.FOLLOW_UP_KINDS}
+
     def sla_targets(self):
         """The SLA targets as the settings store them."""
         return {sla_class: {"first_response_hours": self[f"sla_{sla_class}_first_response"].data,
@@ -173,7 +202,10 @@ class SettingsForm(DatadeskForm):
         data = {key: values[key] for key in ("wip_limit_default", "lead_time_business_days",
                                              "timezone", "working_days", "work_start",
                                              "work_end", "digest_weekday", "digest_time",
-                                             "auto_resolve_days")}
+                                             "auto_resolve_days", "follow_up_reminder_days",
+                                             "track_record_in_priority")}
+        for kind, days in values["follow_up_business_days"].items():
+            data[f"follow_up_days_{kind}"] = days
         for sla_class, target in values["sla_targets"].items():
             data[f"sla_{sla_class}_first_response"] = target["first_response_hours"]
             data[f"sla_{sla_class}_resolution"] = target["resolution_hours"]

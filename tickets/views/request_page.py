@@ -3,8 +3,8 @@ to it (a form with errors, a refusal, a conflict)."""
 from flask import g, render_template
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import (catalogue, forecast, gaps, intake, lifecycle, localtime, priority, queues,
-               settings, sla_clocks, triage, wip)
+from .. import (catalogue, forecast, gaps, intake, lifecycle, queues, settings, sla_clocks,
+               triage, wip)
 from ..extensions import db
 from ..forms.outcomes import OutcomeForm
 from ..forms.requests import CommentForm
@@ -47,7 +47,7 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
                                                  req.kind_label)
     sla = sla_clocks.detail_context(req, viewer, now, values)
     queue = queues.detail_context(req, viewer, now, values)
-    decisions = triage.detail_context(req, viewer, now)
+    decisions = triage.detail_context(req, viewer, now, values)
     page_forms = {
         "comment_form": sent.get(COMMENT) or CommentForm(formdata=None),
         "kind_form": sent.get(KIND) or (ChangeKindForm.for_request(req)
@@ -67,13 +67,13 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
         neighbours=decisions["neighbours"], assets=catalogue.assets_of_request(req.id, viewer),
         **page_forms,
         sla_panel=sla["sla_panel"], queue_place=queue["queue_place"],
-        waitlist_reason=decisions["waitlist_reason"],
+        waitlist_reason=decisions["waitlist_reason"], track_record=decisions["track_record"],
         # The forecast counts the work ahead from the queue place just found, not a second ranking.
         **forecast.detail_context(req, viewer, now, values, place=queue["queue_place"]),
         can_edit=allowed(viewer, "edit", req), can_comment=allowed(viewer, "comment", req),
         original=_original(req, viewer), duplicates=_duplicates(req, viewer),
         describe_change=intake.describe_change, field_labels=intake.FIELD_LABELS,
-        score=priority.explain(req, localtime.local_now(now, values)) if not req.is_closed else None,
+        score=queues.explain(req, now, values) if not req.is_closed else None,
         wip=wip.wip_status(viewer, values) if "claim" in action_forms else None,
         **outcome,
     ), status

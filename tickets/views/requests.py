@@ -1,4 +1,6 @@
 """Requests: the intake form, the request page with its timeline and actions, and the lists."""
+from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import (
     Blueprint,
@@ -16,8 +18,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import (budget, deflections, forecast, intake, lead_time, lifecycle, localtime, priority,
-               queues, reuse, settings, sla_clocks, triage)
+from .. import (budget, deflections, forecast, intake, lead_time, lifecycle, localtime, outcomes,
+               priority, queues, reuse, settings, sla_clocks, triage)
 from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
@@ -412,7 +414,20 @@ def help_page():
         sla_rules={"classes": sla_clocks.class_table(),
                    "at_risk_percent": round(sla_clocks.AT_RISK_RATIO * 100)},
         forecast_rules={"weeks": forecast.HISTORY_WEEKS, "trials": forecast.TRIALS,
-                        "max_years": forecast.MAX_WEEKS // 52})
+                        "max_years": forecast.MAX_WEEKS // 52},
+        track_record_rules={"size": outcomes.TRACK_RECORD_SIZE,
+                            "min_answers": priority.TRACK_RECORD_MIN_ANSWERS,
+                            "floor": priority.TRACK_RECORD_FLOOR,
+                            "slope": 1 - priority.TRACK_RECORD_FLOOR,
+                            "is_on": settings.get("track_record_in_priority"),
+                            "example": _track_record_example(utcnow())})
+
+
+def _track_record_example(now):
+    """A score with a track record, computed by the live rule, for the help page."""
+    example = SimpleNamespace(business_impact=4, deadline=None, is_exec_sponsored=False,
+                              size="M", created_at=now - timedelta(days=4))
+    return priority.explain(example, now, priority.TrackRecord(used=5, answered=10)).text
 
 
 # --- Lists ---------------------------------------------------------------------------------

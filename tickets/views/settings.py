@@ -1,5 +1,6 @@
 """Settings for leads and admins: WIP and lead-time policy, business hours and holidays, SLA
-targets, team ad-hoc budgets and analysts' WIP limits, with the list of recent changes."""
+targets, outcomes' follow-ups and the track record in the score, team ad-hoc budgets and
+analysts' WIP limits, with the list of recent changes."""
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -16,7 +17,8 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 # The form field that shows a domain error about a setting (they are checked twice, so this
 # is only reached if the form and the domain module ever disagree).
-ERROR_FIELDS = {"sla_targets": "sla_high_first_response"}
+ERROR_FIELDS = {"sla_targets": "sla_high_first_response",
+                "follow_up_business_days": "follow_up_days_ad_hoc"}
 
 
 def _error_field(key):
@@ -68,6 +70,9 @@ def _save(form, teams, analysts, now):
         "digest_weekday": form.digest_weekday.data,
         "digest_time": form.digest_time.data,
         "auto_resolve_days": form.auto_resolve_days.data,
+        "follow_up_business_days": form.follow_up_business_days(),
+        "follow_up_reminder_days": form.follow_up_reminder_days.data,
+        "track_record_in_priority": bool(form.track_record_in_priority.data),
     }
     if form.holidays.raw_data:  # a post without the field leaves the holidays alone
         chosen["holidays"] = [day.isoformat() for day in form.holiday_dates]

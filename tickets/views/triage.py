@@ -33,6 +33,7 @@ class Row:
     actions: list
     forms: dict
     kind_form: ChangeKindForm | None
+    track_record: triage.TrackRecordLine | None = None
 
 
 def _filters():
@@ -85,6 +86,7 @@ def index():
         return _triage_csv(query, section, now, values)
     page = paginate(query, current_app.config["PAGE_SIZE"])
     reasons = triage.over_budget(page.items, now, values)
+    records = triage.track_record_lines(page.items, now, values)  # one statement for all teams
     rows = []
     for req in page.items:
         actions = [t for t in lifecycle.available_transitions(req, current_user)
@@ -93,7 +95,7 @@ def index():
                      if allowed(current_user, "change_kind", req) else None)
         rows.append(Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
                         sla_clocks.status(req, now, values), actions, _row_forms(req, actions, values),
-                        kind_form))
+                        kind_form, records[req.team_id]))
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     return render_template(
         "triage/index.html", rows=rows, page=page, section=section, counts=counts,
