@@ -3,8 +3,8 @@ to it (a form with errors, a refusal, a conflict)."""
 from flask import g, render_template
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import (catalogue, forecast, gaps, intake, lifecycle, queues, settings, sla_clocks,
-               triage, wip)
+from .. import (catalogue, forecast, gaps, intake, lifecycle, localtime, queues, settings,
+               sla_clocks, triage, wip)
 from ..extensions import db
 from ..forms.outcomes import OutcomeForm
 from ..forms.requests import CommentForm
@@ -20,8 +20,8 @@ COMMENT, KIND, SLA_CLASS, RANK, OUTCOME = "comment", "kind", "sla_class", "rank"
 def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
     """Render the page of request ``request_id`` as ``viewer`` sees it (404 if they may not).
 
-    ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK, OUTCOME: each
-    shows in its place with its errors and the input as sent, open, even where the page would
+    ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK,
+    OUTCOME: each shows in its place with its errors and the input as sent, open, even where the page would
     not offer it any more. A conflict (409) shows fresh forms instead: the request changed, so
     what was sent is out of date. ``picks`` preselect a picker of a fresh form, open: {"mark_duplicate"
     or "decline": (value, text)} (a neighbour's "mark as duplicate of this"). Returns (page,
