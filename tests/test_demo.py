@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tickets import lifecycle, search
+from tickets import lifecycle, outcomes, search
 from tickets.extensions import db
-from tickets.models import (ASSET_KINDS, STATES, Asset, AssetLink, Deflection, Event,
-                            GapCategory, PlatformGap, Request, SearchDocument, SearchMiss, Team,
-                            User, utcnow)
+from tickets.models import (ASSET_KINDS, NOT_USED_REASONS, OUTCOMES, STATES, Asset, AssetLink,
+                            Deflection, Event, FollowUp, GapCategory, OutboxMessage, PlatformGap,
+                            Request, SearchDocument, SearchMiss, Team, User, utcnow)
 from tickets.policy import visible_assets
 
 
@@ -28,7 +28,7 @@ def test_seed_demo_loads_every_state_and_prints_the_logins(app, runner):
 def test_seed_demo_twice_adds_nothing(app, runner):
     runner.invoke(args=["seed-demo"])
     models = (Team, User, Request, Event, Asset, AssetLink, SearchDocument, Deflection,
-              SearchMiss, GapCategory, PlatformGap)
+              SearchMiss, GapCategory, PlatformGap, FollowUp)
     with app.app_context():
         before = [db.session.scalar(select(func.count()).select_from(model)) for model in models]
         assert all(before)
@@ -155,3 +155,108 @@ def test_demo_deflections_misses_and_platform_gaps(app, runner):
                 assert gap.request.decline_reason == "self_serve"
             else:
                 assert gap.request.state in ("delivered", "resolved")
+
+
+def _follow_ups():
+    return db.session.scalars(select(FollowUp).order_by(FollowUp.id)).all()
+
+
+def test_demo_follow_ups_cover_every_step_and_outcome(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        now = utcnow()
+        follow_ups = _follow_ups()
+        resolved = db.session.scalars(select(Request).where(Request.state == "resolved")).all()
+        # Every resolution scheduled its follow-up (the signal), at a back-dated moment.
+        assert {f.request_id for f in follow_ups} == {r.id for r in resolved}
+        assert len(follow_ups) >= 25
+        by_status = {}
+        for f in follow_ups:
+            by_status.setdefault(f.status, []).append(f)
+        assert set(by_status) == {"scheduled", "asked", "reminded", "answered", "unanswerable"}
+        assert all(f.due_at > now for f in by_status["scheduled"])
+        due = [f for f in follow_ups if f.due_at <= now]
+        assert all(f.status != "scheduled" for f in due)  # the daily job asked every due one
+        answered = by_status["answered"]
+        assert 0.45 <= len(answered) / len(due) <= 0.75
+        assert {f.outcome for f in answered} == set(OUTCOMES)
+        reasons = {f.not_used_reason for f in answered if f.outcome == "not_used"}
+        assert len(reasons) >= 3 and reasons <= set(NOT_USED_REASONS)
+        for f in by_status["reminded"]:
+            assert f.asked_at < f.reminded_at <= now and f.answered_at is None
+        # Decisions in the requesters' words, tied to the levers.
+        decisions = [f.decision for f in answered if f.outcome in ("acted", "decided_not_to_act")]
+        assert "Kept the current pricing: the churn uplift was within noise." in decisions
+        assert sum(1 for d in decisions if d) >= 8
+        # Some requesters said when they would know: the follow-up waits for that day.
+        known = [f for f in follow_ups if f.know_by]
+        assert any(f.status == "scheduled" for f in known)
+        assert any(f.status == "answered" for f in known)
+        for f in known:
+            assert f.due_at.date() == f.know_by
+        # The person who left: one follow-up handed to a colleague watching, one to nobody.
+        gone = _user("jonas.weber@example.com")
+        assert not gone.is_active
+        mine = [f for f in follow_ups if f.request.requester_id == gone.id]
+        assert {f.status for f in mine} == {"reminded", "unanswerable"}
+        handed = next(f for f in mine if f.status == "reminded")
+        assert handed.recipient.email == "ben.carter@example.com"
+        # The seeder's mail never goes out.
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_demo_outcome_events_replay_to_each_follow_up(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        twice = 0
+        for f in _follow_ups():
+            events = outcomes.history(f.request_id)
+            steps = [e.data["step"] for e in db.session.scalars(
+                select(Event).where(Event.request_id == f.request_id, Event.kind == "follow_up")
+                .order_by(Event.id))]
+            resolved = max(e.created_at for e in f.request.events if e.to_state == "resolved")
+            if f.status == "scheduled":
+                assert not events and not steps
+                continue
+            if f.status == "unanswerable":
+                assert steps == ["unanswerable"] and not events
+                continue
+            assert "asked" in steps and resolved < f.asked_at
+            if f.status != "answered":
+                assert not events and f.outcome is None
+                continue
+            last = events[-1]
+            assert last.data["follow_up_id"] == f.id
+            assert (last.data["outcome"], last.data.get("decision", ""), last.data.get("reason"),
+                    last.text, last.created_at, last.actor_id) == (
+                f.outcome, f.decision, f.not_used_reason, f.note, f.answered_at,
+                f.answered_by_id)
+            assert all(f.asked_at < e.created_at for e in events)
+            for before, after in zip(events, events[1:]):
+                assert before.created_at < after.created_at
+                assert after.data["previous"] == before.data["outcome"]
+            twice += len(events) > 1
+        assert twice >= 2  # answers changed later: the history stays on the timeline
+
+
+def test_demo_requester_has_a_follow_up_waiting_and_one_answered(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        requester = _user("requester@example.com")
+        assert outcomes.waiting_count(requester) >= 1
+        mine = [f for f in _follow_ups() if f.recipient_id == requester.id]
+        assert any(f.status == "answered" and f.decision for f in mine)
+        # An asset of the catalogue answered a request whose outcome is known.
+        answered = {f.request_id for f in _follow_ups() if f.status == "answered"}
+        assert any(link.request_id in answered for link in db.session.scalars(
+            select(AssetLink).where(AssetLink.how == "delivered")))
+
+
+def test_demo_teams_have_different_track_records(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        teams = {team.name: team.id for team in db.session.scalars(select(Team))}
+        records = outcomes.track_records(teams.values(), utcnow())
+        marketing, sales = records[teams["Marketing"]], records[teams["Sales"]]
+        assert marketing.answered >= 4 and marketing.share >= 0.75
+        assert sales.answered >= 5 and sales.share <= 0.3

@@ -12,7 +12,8 @@ The modules: ``teams`` (the teams, people and budgets), ``texts`` (the hand-writ
 templates and what people write at each step), ``stories`` (the steps a request goes through,
 and the plan of the demo's requests), ``histories`` (scheduling and playing them),
 ``catalogue`` (the assets that answered them, deflections, searches that found nothing and
-platform gaps).
+platform gaps), ``outcomes`` (what became of the deliveries: follow-ups asked, reminded and
+answered).
 """
 from datetime import timezone
 
@@ -21,6 +22,7 @@ from ..extensions import db
 from ..models import OutboxMessage, User, utcnow
 from .catalogue import seed_catalogue
 from .histories import Seeder
+from .outcomes import seed_outcomes
 from .teams import DEMO_PASSWORD
 
 __all__ = ["DEMO_PASSWORD", "seed_demo"]
@@ -33,10 +35,14 @@ def seed_demo(now=None):
     now = now or utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
-    Seeder(now).run()
+    seeder = Seeder(now)
+    seeder.run()
     db.session.flush()
     # The catalogue answers the requests just played: its assets link to them.
     seed_catalogue(now)
+    # The weeks since the first follow-up was due: asked, reminded, answered (through the mail
+    # the outbox holds until it is cleared below).
+    seed_outcomes(now, seeder.played)
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
     sla_clocks.refresh_all(now)
     # The seeder replays weeks of history: nobody is told about it by mail.

@@ -10,7 +10,7 @@ from .. import budget, intake, lifecycle, localtime, people, queues, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, IN_WORK_STATES, Team, User
 from .stories import ACTORS, PLAN, STORIES, THIS_WEEK, Planned
-from .teams import DEMO_BUDGETS, DEMO_PASSWORD, SELF_SERVE, TEAM_LISTS, TEAMS, USERS
+from .teams import DEMO_BUDGETS, DEMO_PASSWORD, LEFT, SELF_SERVE, TEAM_LISTS, TEAMS, USERS
 from .texts import (CANCEL_NOTES, COMMENTS, DECLINE_NOTES, RATINGS, REDELIVERY_NOTES,
                     REOPEN_NOTES, TEMPLATES, TEXTS, UNBLOCK_NOTES, UNCLAIM_NOTES, Template)
 
@@ -66,6 +66,7 @@ class Seeder:
         self.wip = {}
         self.planned_by_key = {}
         self.requests_by_key = {}
+        self.played = []  # (item, request), in the order they were played
 
     def run(self):
         """Create the teams and people, play every planned history, then this week's."""
@@ -121,7 +122,8 @@ class Seeder:
         self.leads = [user for user in self.users.values() if user.role == "lead"]
 
     def _members(self, team, role):
-        return [user for user in self.users.values() if user.role == role and team in user.teams]
+        return [user for user in self.users.values()
+                if user.role == role and team in user.teams and user.email not in LEFT]
 
     # -- planning
 
@@ -149,11 +151,13 @@ class Seeder:
         impact = min(5, max(1, template.impact + rng.choice((-1, 0, 0, 0, 1))))
         sponsored = bool(template.sponsor) and rng.random() < 0.7
         watchers = [] if template.confidential else self._watchers(team, requester)
+        if row.watchers is not None:
+            watchers = list(row.watchers)
 
         if row.original:
             times = self._times_after(original.times[0], len(steps))
         else:
-            times = self._timeline(steps, size, final)
+            times = self._timeline(steps, size, final, row.ago)
         fields = {
             "title": texts["title"], "team_id": team.id, "data_needed": texts["data_needed"],
             "format": template.format, "usage": texts["usage"],
@@ -208,7 +212,7 @@ class Seeder:
             return (self.now + timedelta(days=self.rng.randint(5, 35))).date()
         return (created + timedelta(days=self.rng.randint(7, 30))).date()
 
-    def _timeline(self, steps, size, final):
+    def _timeline(self, steps, size, final, ago=None):
         """Creation and step times: working hours, ending a while ago, never after now."""
         gaps, delivered = [], False
         for step in steps:
@@ -219,7 +223,7 @@ class Seeder:
             else:
                 hours = GAP_HOURS["say" if name.startswith("say_") else name]
             gaps.append(timedelta(hours=self.rng.uniform(*hours)))
-        ago = RECENCY_DAYS.get(final, CLOSED_RECENCY_DAYS)
+        ago = ago or RECENCY_DAYS.get(final, CLOSED_RECENCY_DAYS)
         end = self.now - timedelta(days=self.rng.uniform(*ago))
         start = max(end - sum(gaps, timedelta()), self.now - HISTORY)
         for attempt in range(1, 100):
@@ -244,6 +248,7 @@ class Seeder:
                                         now=item.times[0])
         if item.row.key:
             self.requests_by_key[item.row.key] = request
+        self.played.append((item, request))
         deliveries = 0
         for step, at in zip(item.steps, item.times[1:]):
             name, _, arg = step.partition(":")
@@ -257,11 +262,12 @@ class Seeder:
             else:
                 if name == "deliver":
                     deliveries += 1
-                inputs = self._inputs(item, request, name, arg, deliveries)
+                inputs = self._inputs(item, request, name, arg, deliveries, at)
                 lifecycle.transition(request, name, actor, now=at, **inputs)
 
-    def _inputs(self, item, request, name, arg, deliveries):
-        """The note, size, link, reason, original or rating that the step ``name`` takes."""
+    def _inputs(self, item, request, name, arg, deliveries, at):
+        """The note, size, link, reason, original, rating or "know by" day that the step
+        ``name`` (at ``at``) takes."""
         rng, texts, team = self.rng, item.texts, item.team.name
         if name == "accept":
             return {"size": item.size}
@@ -281,7 +287,10 @@ class Seeder:
             note = texts["delivery"] if deliveries == 1 else rng.choice(REDELIVERY_NOTES)
             return {"url": url, "note": note}
         if name == "confirm":
-            return {"rating": rng.choice(RATINGS)}
+            inputs = {"rating": rng.choice(RATINGS)}
+            if item.row.know_by:
+                inputs["know_by"] = localtime.local_today(at) + timedelta(days=item.row.know_by)
+            return inputs
         if name == "reopen":
             return {"note": rng.choice(REOPEN_NOTES)}
         if name == "decline":

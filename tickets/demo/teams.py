@@ -33,7 +33,12 @@ USERS = (
     ("Ben Carter", "ben.carter@example.com", "requester", ("Sales",)),
     ("Chloé Dubois", "chloe.dubois@example.com", "requester", ("Sales",)),
     ("Nadia Haddad", "nadia.haddad@example.com", "requester", ("People",)),
+    ("Jonas Weber", "jonas.weber@example.com", "requester", ("Sales",)),
 )
+
+# People who left the company: their account is disabled once their requests are played (their
+# follow-ups go to a colleague watching, or nobody); the demo's random choices never pick them.
+LEFT = frozenset({"jonas.weber@example.com"})
 
 # Distribution lists that sometimes watch a team's requests.
 TEAM_LISTS = {

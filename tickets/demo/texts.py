@@ -375,6 +375,160 @@ TEMPLATES = {
         blocked="The applicant tracking system's API needs a paid add-on; waiting for budget approval.",
         delivery="Dashboard live, refreshed nightly from the applicant tracking system.",
     ),
+    # Requests of the outcome stories (stories.PLAN's last rows): what became of deliveries.
+    "channel_mix": Template(
+        team="Marketing", kind="ad_hoc", format="analysis", impact=4, size="M",
+        fillers=("Q1 planning", "the DACH launch", "the enterprise campaign"),
+        title="Paid social against paid search: cost per paying customer for {x}",
+        data_needed="Spend, sign-ups and paying customers from paid social and paid search over "
+                    "the last two quarters, by audience and week, for {x}.",
+        usage="To split next quarter's paid budget between social and search for {x}.",
+        result="Cost of acquiring a paying customer through paid channels.",
+        shape="One row per channel, audience and week; I expect search to be cheaper per paying "
+              "customer and social to bring more sign-ups.",
+        extraction="The cost per paying customer of each channel against the 45 EUR target, and "
+                   "how it moves when spend goes up.",
+        decision="How much of the paid-social budget moves to search (or back) for {x}.",
+        question="Should trials that converted after 60 days count as paying customers of the "
+                 "campaign?",
+        answer="Up to 90 days, please; enterprise trials take longer to convert.",
+        blocked="The paid-social platform's conversion export is delayed; waiting for the agency.",
+        delivery="Analysis linked: search costs 38 EUR per paying customer, paid social 71 EUR. "
+                 "Social's returns flatten above 12k EUR a month (page 3).",
+    ),
+    "price_change": Template(
+        team="Finance", kind="ad_hoc", format="analysis", impact=4, size="M",
+        sponsor="Maria Chen (CFO)",
+        fillers=("Team plan", "annual plan", "add-on"),
+        title="Churn after the {x} price change",
+        data_needed="Monthly churn and downgrades of {x} customers for six months before and "
+                    "three months after the price change, against customers whose price stayed.",
+        usage="The pricing committee decides whether the new {x} price stays.",
+        result="Net revenue retention.",
+        shape="Churn per month for both groups; I'd expect a small rise right after the change.",
+        extraction="Whether churn rose more than normal month-to-month variation after the change.",
+        decision="Keep the new {x} price, or roll it back for existing customers.",
+        question="Should customers who moved to another plan count as churned?",
+        answer="No, count them as downgrades, separately.",
+        blocked="The billing history before the migration is in the old system; waiting for the "
+                "export.",
+        delivery="Analysis linked: churn went from 1.9% to 2.2% a month, inside the range of the "
+                 "last 18 months; downgrades didn't move.",
+    ),
+    "discount_analysis": Template(
+        team="Sales", kind="ad_hoc", format="spreadsheet", impact=3, size="M",
+        sponsor="Sarah Lindqvist (VP Sales)",
+        fillers=("mid-market renewals", "new enterprise deals", "multi-year contracts"),
+        title="Discounts and win rates for {x}",
+        data_needed="Closed deals ({x}) of the last four quarters with list price, discount, "
+                    "approver, stage durations and outcome.",
+        usage="Sales leadership reviews the discount approval rules before the next quarter.",
+        result="Average selling price against list.",
+        shape="Win rate per discount band (0-10%, 10-20%, over 20%); I expect little gain above 20%.",
+        extraction="The discount band above which win rates stop improving.",
+        decision="Lower the discount a rep can give without approval for {x}.",
+        question="Should deals with free months count those months as discount?",
+        answer="Yes, convert them to a percentage of the first-year value.",
+        blocked="Discount approvals live in a spreadsheet sales ops keeps; waiting for a copy.",
+        delivery="Sheet linked: win rates rise up to 15% discount and are flat above it.",
+    ),
+    "territory_plan": Template(
+        team="Sales", kind="ad_hoc", format="spreadsheet", impact=3, size="M",
+        fillers=("the Benelux", "the UK and Ireland", "the Nordics"),
+        title="Account potential by territory for {x}",
+        data_needed="Accounts in {x} with employees, industry, current spend and open pipeline, "
+                    "grouped by the proposed territories.",
+        usage="Redrawing the territories of {x} before the new year.",
+        result="Pipeline per account executive.",
+        shape="One row per territory with account count, spend and pipeline; territories should "
+              "be within 20% of each other.",
+        extraction="Which territories are too large or too small against the average.",
+        decision="Move accounts between account executives in {x} so territories are balanced.",
+        question="Should strategic accounts managed by the VP count in a territory?",
+        answer="Leave them out; they stay with the VP.",
+        blocked="The firmographic data provider's export is late this month.",
+        delivery="Sheet linked: one tab per territory, and a tab with the proposed moves.",
+    ),
+}
+
+# What requesters answer when asked whether a delivery was used (demo.outcomes), by template
+# and answer ("not_used:<reason>" for a reason): (decision, note), in the requester's voice.
+# The decision is tied to the lever the request stated; "{x}" is the request's filler.
+OUTCOME_TEXTS = {
+    "campaign_roi": {
+        "not_yet": ("", "The Q1 plan is only settled next month; we'll use it then."),
+        "acted": ("We moved 20% of the paid-social budget to search for Q1, and cut display to "
+                  "retargeting only.",
+                  "Display was twice the target per paying customer; the write-up made the case "
+                  "in the planning meeting without any debate."),
+    },
+    "channel_mix": {
+        "acted": ("We moved 20% of the paid-social budget to search for {x}.",
+                  "The saturation point on page 3 set the cap: social stays at 12k EUR a month."),
+        "decided_not_to_act": ("Kept the paid split as it was for {x}: the difference was "
+                               "smaller than in our other markets.",
+                               "Saved us from a reshuffle we had planned on gut feeling."),
+    },
+    "lead_source_issue": {
+        "acted": ("Re-imported the {x} lists before the quarterly pipeline review.",
+                  "The review showed the right sources for the first time since the migration."),
+    },
+    "newsletter_dashboard": {
+        "acted": ("Dropped the events section and moved the send to Tuesday mornings.",
+                  "Clicks went up about a point in the first three issues."),
+    },
+    "cloud_costs": {
+        "acted": ("Agreed cost-saving targets with the owners of the three fastest-growing "
+                  "{x}s; staging now shuts down at night.",
+                  "About 14k EUR a month less from January, by our estimate."),
+    },
+    "revenue_bridge": {
+        "acted": ("Proposed extra investment in the two product lines with the strongest "
+                  "expansion for the next budget round.",
+                  "The bridge went into the {x} unchanged; the board asked no follow-up "
+                  "questions on revenue."),
+    },
+    "price_change": {
+        "decided_not_to_act": ("Kept the current pricing: the churn uplift was within noise.",
+                               "The pricing committee closed the topic in ten minutes."),
+    },
+    "feature_adoption": {
+        "decided_not_to_act": ("We did not fund a second iteration of {x}: most of the retention "
+                               "gap was selection, not the feature.",
+                               "The team moved to the billing redesign instead."),
+    },
+    "response_time_issue": {
+        "acted": ("Sent corrected SLA figures for last month to the enterprise customers with an "
+                  "SLA.",
+                  "Two customers had raised the numbers in their quarterly reviews; both "
+                  "accepted the correction."),
+    },
+    "contact_reasons": {
+        "not_yet": ("", "The help-centre sprint starts next month; the ranking is its backlog."),
+    },
+    "attrition": {
+        "acted": ("Put this year's retention budget into manager training for the two "
+                  "departments with the highest regretted attrition.",
+                  "First sessions are booked for January."),
+    },
+    "pipeline_forecast": {
+        "not_used:too_late": ("", "Planning was done by the time it arrived; we went with last "
+                                  "quarter's coverage numbers."),
+    },
+    "discount_analysis": {
+        "not_used:not_what_was_needed": ("", "We needed it per rep, not per segment: the "
+                                             "question was who discounts too much."),
+        "decided_not_to_act": ("Kept the approval threshold at 20% for {x}.",
+                               "The flat win rate above 15% was interesting, but the reps "
+                               "pushed back and leadership didn't want a fight before "
+                               "quarter-end."),
+    },
+    "territory_plan": {
+        "not_used:decided_otherwise": ("", "The VP redrew {x} herself at the offsite before we "
+                                           "looked at the sheet."),
+        "not_used:hard_to_use": ("", "Too many tabs to take into a meeting; we needed one page "
+                                     "with the proposed moves."),
+    },
 }
 
 # What people say at each step.
