@@ -376,6 +376,8 @@ def test_confirming_with_a_know_by_day_schedules_the_follow_up_on_it(app, make, 
         event = db.session.scalars(db.select(Event).where(
             Event.request_id == request_id, Event.action == "confirm")).one()
         assert event.data["know_by"] == day.isoformat()
+    page = auth.client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert f"Will know whether it was used by {day:%a %-d %b %Y}" in page
 
 
 @pytest.mark.parametrize("day, message", [

@@ -1,4 +1,5 @@
 """Small helpers shared by views and templates: formatting, URLs, pagination, log-in sessions."""
+from datetime import date
 from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, request, session, url_for
@@ -27,9 +28,14 @@ def format_datetime(value):
 
 
 def format_date(value):
-    """Show a date as 'Mon 23 Nov 2026'."""
+    """Show a date (or an ISO date string, as events record them) as 'Mon 23 Nov 2026'."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     return value.strftime("%a %-d %b %Y")
 
 
