@@ -38,7 +38,7 @@ from .errors import Refusal
 from .extensions import db
 from .models import (NOT_USED_REASONS, OUTCOMES, USED_OUTCOMES, WAITING_FOLLOW_UP_STATUSES,
                      Event, FollowUp, Request, User, Watcher, team_memberships)
-from .policy import answers_follow_up
+from .policy import answers_follow_up, visible_requests
 from .priority import TrackRecord
 
 log = logging.getLogger(__name__)
@@ -246,9 +246,11 @@ def waiting_condition(user):
 
 
 def waiting_count(user):
-    """How many follow-ups wait for ``user``'s answer (one statement)."""
+    """How many follow-ups wait for ``user``'s answer, of requests they may still see (the
+    list /follow-ups shows); one statement."""
     return db.session.scalar(select(func.count()).select_from(FollowUp)
-                             .where(waiting_condition(user)))
+                             .join(Request, Request.id == FollowUp.request_id)
+                             .where(waiting_condition(user), visible_requests(user)))
 
 
 # --- Asking ---------------------------------------------------------------------------------
