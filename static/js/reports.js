@@ -150,7 +150,7 @@
     var many = data.series.length > MAX_LEGEND;
     var dates = count > 0 && data.labels.every(function (label) { return ISO_DATE.test(label); });
     var longest = data.labels.reduce(function (top, label) { return Math.max(top, String(label).length); }, 0);
-    // Categories (teams, outcomes) are never skipped: many or long ones lie along a taller
+    // Categories (teams, how requests closed) are never skipped: many or long ones lie along a taller
     // chart as horizontal bars, one readable line each.
     var horizontal = drawBars && !dates && (count > 12 || longest > 14);
     if (horizontal) { box.style.height = Math.max(288, count * 22 + 90) + "px"; }
