@@ -299,7 +299,7 @@ def test_leads_and_admins_read_the_ledger_analysts_and_requesters_are_refused(
                  "/reports/impact/weeks/table"):
         assert client.get(f"{path}?{RANGE}").status_code == status, path
     nav = client.get("/requests/mine").get_data(as_text=True)
-    assert ('href="/reports/impact">Impact</a>' in nav) == (role in ("lead", "admin"))
+    assert ('href="/reports/impact">Impact ledger</a>' in nav) == (role in ("lead", "admin"))
 
 
 def test_the_reports_pages_link_to_the_ledger_for_leads(client, auth, desk):
@@ -307,7 +307,7 @@ def test_the_reports_pages_link_to_the_ledger_for_leads(client, auth, desk):
     assert "Impact ledger: was the data used?" in client.get("/reports").get_data(as_text=True)
     for path in ("/reports", "/reports/platform-gaps", "/reports/deflection"):
         html = client.get(path).get_data(as_text=True)
-        assert 'href="/reports/impact">Impact</a>' in html, path  # the navigation
+        assert 'href="/reports/impact">Impact ledger</a>' in html, path  # the navigation
     html = page(client).get_data(as_text=True)
     assert 'href="/reports?' in html
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, log_in
-from tickets import create_app
+from tickets import create_app, outcomes
 from tickets.demo import DEMO_PASSWORD, seed_demo
 from tickets.extensions import db
-from tickets.models import Event, Request, User
+from tickets.models import Event, FollowUp, Request, User, utcnow
 
 
 def _shoot_reports(page, path):
@@ -56,6 +56,50 @@ def _shoot_catalogue(page, out, suffix):
     page.get_by_label("Link").fill("javascript:alert(1)")
     page.get_by_role("button", name="Add to the catalogue").click()
     page.screenshot(path=out / f"catalogue-form-errors{suffix}.png", full_page=True)
+def _answer_some_follow_ups(app):
+    """Ask every follow-up of the demo and answer some, unless the demo has answers already,
+    so the impact ledger shows what it is for (not used, unanswered, decisions)."""
+    now = utcnow()
+    with app.app_context():
+        if db.session.scalar(select(FollowUp.id).where(FollowUp.answered_at.is_not(None))):
+            return
+        outcomes.send_due(now, force=True)
+        db.session.commit()
+        answers = [{"outcome": "acted", "decision": "Moved a third of the budget to search"},
+                   {"outcome": "acted"}, {"outcome": "not_yet"},
+                   {"outcome": "decided_not_to_act", "decision": "Kept the current pricing"},
+                   {"outcome": "not_used", "reason": "too_late",
+                    "note": "The quarterly review happened the week before."},
+                   None, {"outcome": "not_used", "reason": "hard_to_use"}]
+        asked = db.session.scalars(select(FollowUp).where(FollowUp.status == "asked")
+                                   .order_by(FollowUp.id)).all()
+        for n, follow_up in enumerate(asked):
+            answer = answers[n % len(answers)]
+            if answer:
+                outcomes.record(follow_up, follow_up.recipient, now, **answer)
+        db.session.commit()
+
+
+def _shoot_impact(browser, base, app, out):
+    """The impact ledger as a lead reads it (laptop and phone; rows by format), over the
+    demo's follow-ups (answered here when the demo has none)."""
+    _answer_some_follow_ups(app)
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        for path, name in (("/reports/impact", "impact-ledger"),
+                           ("/reports/impact?group=format",
+                            "impact-ledger-by-format")):
+            page.goto(path)
+            page.wait_for_function("() => [...document.querySelectorAll('canvas[data-chart-url]')]"
+                                   ".every(c => c.dataset.chartDrawn === 'true')")
+            page.screenshot(path=out / f"{name}{suffix}.png", full_page=True)
+        page.goto("/reports/impact?group=analyst&format=pdf")
+        page.screenshot(path=out / f"impact-ledger-bad-filters{suffix}.png", full_page=True)
+        ctx.close()
+
+
 def _fill_intake(page, title, data_needed):
     """Fill every field of the intake form (the title and data needed as given)."""
     page.get_by_label("Title").fill(title)
@@ -297,6 +341,7 @@ def main(out_dir):
             ctx.close()
             _shoot_deflection(browser, base, app, out)
             _shoot_reuse_actions(browser, base, app, out)
+            _shoot_impact(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")
