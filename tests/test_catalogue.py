@@ -557,3 +557,91 @@ def test_the_request_page_card_lists_the_assets_it_may_show(app, desk, add, make
         assert 'rel="noopener noreferrer"' in html
         assert app.jinja_env.get_template("catalogue/_request_assets.html").render(
             assets=[]).strip() == ""
+
+
+# --- What became of what an asset answered (issue 13) ----------------------------------------
+
+@pytest.fixture
+def answered(app, desk, add, make):
+    """An asset that answered five resolved requests whose requesters said what became of
+    them (acted, acted, decided not to act, not used: too late; one not answered), and a
+    sixth, confidential, of another requester (acted): only leads and its requester see it."""
+    from tests.test_impact import World, at
+
+    world = World(app, make)
+    analyst = desk["analyst"]
+    other = make.user("requester", teams=[desk["marketing"]], name="Otto Other")
+    ids = [world.resolved(desk["requester"], desk["marketing"], analyst, at(2 + n),
+                          title=f"Churn question {n}") for n in range(5)]
+    secret = world.resolved(other, desk["marketing"], desk["lead"], at(8), title="Secret churn",
+                            is_confidential=True)
+    world.send(at(10))
+    for request_id, answer, day in (
+            (ids[0], {"outcome": "acted", "decision": "Raised the <b>retention</b> budget"}, 11),
+            (ids[1], {"outcome": "acted", "decision": "Called the churned accounts"}, 12),
+            (ids[2], {"outcome": "decided_not_to_act", "decision": "Kept prices"}, 13),
+            (ids[3], {"outcome": "not_used", "reason": "too_late"}, 14),
+            (secret, {"outcome": "acted", "decision": "Closed the office"}, 15)):
+        world.answer(request_id, at(day), **answer)
+    asset = add("Churn explorer", requests=[*ids, secret])
+    return {"asset": asset, "ids": ids, "secret": secret}
+
+
+def outcome_counts(html):
+    return {outcome: int(count) for outcome, count in re.findall(
+        r'data-outcome="(\w+)">.*?<span class="fw-semibold">(\d+)</span>', html)}
+
+
+def test_an_asset_page_says_how_many_requests_it_answered_and_their_outcomes(
+        auth, desk, answered):
+    auth.login(desk["requester"])
+    html = auth.client.get(f"/catalogue/{answered['asset']}").get_data(as_text=True)
+    assert "Answered 5 requests" in html
+    assert outcome_counts(html) == {"acted": 2, "decided_not_to_act": 1, "not_yet": 0,
+                                    "not_used": 1}
+    decisions = html.split('class="list-unstyled mb-0 latest-decisions"')[1].split("</ul>")[0]
+    order = [int(n) for n in re.findall(r'href="/requests/(\d+)"', decisions)]
+    assert order == [answered["ids"][3], answered["ids"][2], answered["ids"][1],
+                     answered["ids"][0]]
+    assert "Not used: it came too late for the decision" in decisions
+    assert "Raised the &lt;b&gt;retention&lt;/b&gt; budget" in decisions  # escaped
+    assert "Closed the office" not in html  # the confidential request stays hidden
+
+
+def test_a_lead_sees_every_outcome_and_the_latest_five_decisions(auth, desk, answered):
+    auth.login(desk["lead"])
+    html = auth.client.get(f"/catalogue/{answered['asset']}").get_data(as_text=True)
+    assert "Answered 6 requests" in html
+    assert outcome_counts(html)["acted"] == 3
+    decisions = html.split('class="list-unstyled mb-0 latest-decisions"')[1].split("</ul>")[0]
+    assert re.findall(r'href="/requests/(\d+)"', decisions)[0] == str(answered["secret"])
+    assert len(re.findall(r"<li ", decisions)) == catalogue.LATEST_DECISIONS == 5
+
+
+def test_an_asset_without_answers_says_so(auth, desk, add, make):
+    asset = add("Fresh dashboard", requests=[make.request(desk["requester"], desk["marketing"])])
+    auth.login(desk["requester"])
+    html = auth.client.get(f"/catalogue/{asset}").get_data(as_text=True)
+    assert "Answered 1 request<" in html and "No requester has said yet" in html
+    empty = add("Unlinked dashboard")
+    html = auth.client.get(f"/catalogue/{empty}").get_data(as_text=True)
+    assert "Answered 0 requests" in html and "None that you can see yet." in html
+
+
+def test_the_outcomes_cost_two_statements_whatever_the_number_of_requests(
+        app, desk, answered, add, make):
+    from tests.conftest import count_sql
+
+    def cost(asset_id, role):
+        def run():
+            user = db.session.get(User, desk[role])
+            asset = db.session.get(Asset, asset_id)
+            return catalogue.outcomes_of(asset, user)
+        return count_sql(app, run)
+
+    small = add("Small", requests=answered["ids"][:1])
+    for role in ("requester", "lead"):
+        few, _ = cost(small, role)
+        many, found = cost(answered["asset"], role)
+        assert many == few, role
+        assert found.answered >= 5

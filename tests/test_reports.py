@@ -159,7 +159,7 @@ LATER = at(30, 12)
 def test_the_registry_holds_the_nine_charts_in_page_order():
     assert list(reports.CHARTS) == [
         "cumulative_flow", "backlog_by_team", "demand_by_team", "ageing_wip", "throughput",
-        "lead_time", "sla_attainment", "ad_hoc_vs_planned", "outcomes"]
+        "lead_time", "sla_attainment", "ad_hoc_vs_planned", "closures"]
 
 
 def test_every_chart_is_plain_json_with_a_title_a_way_to_read_it_and_a_table(
@@ -506,7 +506,7 @@ def test_sla_attainment_uses_each_class_target(app, story, desk):
                              "First response, standard": [100.0, None]}
 
 
-# --- Ad-hoc vs planned, outcomes ----------------------------------------------------------
+# --- Ad-hoc vs planned, how requests closed -----------------------------------------------
 
 def test_ad_hoc_vs_planned_shows_deliveries_by_kind_against_the_budget(app, history, desk):
     with app.app_context():
@@ -519,8 +519,8 @@ def test_ad_hoc_vs_planned_shows_deliveries_by_kind_against_the_budget(app, hist
     assert chart.notes == {"weeks": 2.0}
 
 
-def test_outcomes_show_closed_requests_by_outcome_and_the_reopen_rate(app, history):
-    chart = draw(app, "outcomes", weeks(), LATER)
+def test_closures_show_closed_requests_by_how_they_ended_and_the_reopen_rate(app, history):
+    chart = draw(app, "closures", weeks(), LATER)
     counts = dict(zip(chart.labels, chart.series[0].data))
     assert counts == {
         "Resolved": 2, "Declined: self-serve": 1,
@@ -552,8 +552,8 @@ def test_every_filter_narrows_the_charts(app, history, desk):
     assert series(flow)["Needs info"] == [0] * 9
     demand = draw(app, "demand_by_team", weeks(kind="data_issue"), LATER)
     assert series(demand) == {"Finance": [0, 1]}
-    outcomes = draw(app, "outcomes", weeks(analyst_id=desk.analyst), LATER)
-    assert outcomes.notes == {"closed": 1, "delivered": 1, "reopened": 1, "reopen_rate": 1.0}
+    closures = draw(app, "closures", weeks(analyst_id=desk.analyst), LATER)
+    assert closures.notes == {"closed": 1, "delivered": 1, "reopened": 1, "reopen_rate": 1.0}
     ageing = draw(app, "ageing_wip", weeks(team_id=desk.marketing), at(12))
     assert ageing.rows == [] and ageing.notes["total"] == 0
 

@@ -165,7 +165,8 @@ def test_without_javascript_each_card_shows_its_charts_title_and_how_to_read_it(
                       "demand_by_team": "Demand by team",
                       "ageing_wip": "Ageing work in progress", "throughput": "Throughput",
                       "lead_time": "Lead and cycle time", "sla_attainment": "SLA attainment",
-                      "ad_hoc_vs_planned": "Ad-hoc and planned work", "outcomes": "Outcomes"}
+                      "ad_hoc_vs_planned": "Ad-hoc and planned work",
+                      "closures": "How requests closed"}
     with app.app_context():
         drawn = [reports.CHARTS[key](reports.Filters.default(today(app)), utcnow())
                  for key in titles]

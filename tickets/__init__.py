@@ -132,6 +132,8 @@ def register_blueprints(app):
     app.register_blueprint(forecast_views.bp)
     from .views import gaps as gaps_views
     app.register_blueprint(gaps_views.bp)
+    from .views import impact as impact_views
+    app.register_blueprint(impact_views.bp)
     from .views import catalogue as catalogue_views
     app.register_blueprint(catalogue_views.bp)
     from .views import search as search_views

@@ -5,6 +5,7 @@ linking a delivery or a self-serve decline to an existing asset, or directly by 
 lead. Who sees an asset follows the requests it answered (``policy.visible_assets``).
 """
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, true
@@ -13,8 +14,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict, Refusal
 from .extensions import db
-from .models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, FORMAT_ASSET_KINDS, Asset,
-                     AssetLink, Request, Team, utcnow)
+from .models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, FORMAT_ASSET_KINDS,
+                     NOT_USED_REASONS, OUTCOMES, USED_OUTCOMES, Asset, AssetLink, FollowUp,
+                     Request, Team, utcnow)
 from .policy import allowed, visible_assets, visible_requests
 from .queries import MAX_ID, id_matches
 
@@ -365,3 +367,73 @@ def links_seen_by(asset, user):
         .where(AssetLink.asset_id == asset.id, visible_requests(user))
         .options(joinedload(AssetLink.request).joinedload(Request.team))
         .order_by(AssetLink.created_at.desc(), AssetLink.id.desc())).all()
+
+
+# --- What became of it (DESIGN.md, Outcomes) --------------------------------------------------
+
+LATEST_DECISIONS = 5  # the latest answers quoted on an asset's page
+
+
+@dataclass
+class AssetOutcomes:
+    """The requests an asset answered (that a person may see) and what became of them: their
+    count, the follow-up answers by outcome, and the latest answers (newest first)."""
+
+    answered: int
+    counts: dict  # {outcome: requests whose latest answer it is}, every outcome
+    latest: list  # [LatestDecision]
+
+    @property
+    def answers(self):
+        return sum(self.counts.values())
+
+    @property
+    def used(self):
+        return sum(self.counts[outcome] for outcome in USED_OUTCOMES)
+
+
+@dataclass
+class LatestDecision:
+    """One request's latest follow-up answer, as the asset page quotes it."""
+
+    request_id: int
+    title: str
+    outcome: str
+    decision: str
+    reason: str
+    answered_at: object
+
+    @property
+    def outcome_label(self):
+        return OUTCOMES[self.outcome]
+
+    @property
+    def reason_label(self):
+        return NOT_USED_REASONS.get(self.reason, "")
+
+
+def outcomes_of(asset, user):
+    """What became of the requests ``asset`` answered that ``user`` may see: two statements
+    (the counts, grouped; the latest answers), whatever the number of requests."""
+    answered = aliased(Request)
+    seen = and_(AssetLink.asset_id == asset.id, visible_requests(user, answered))
+    counts = dict.fromkeys(OUTCOMES, 0)
+    total = 0
+    for outcome, count in db.session.execute(
+            db.select(FollowUp.outcome, func.count(func.distinct(answered.id)))
+            .select_from(AssetLink).join(answered, answered.id == AssetLink.request_id)
+            .outerjoin(FollowUp, FollowUp.request_id == answered.id)
+            .where(seen).group_by(FollowUp.outcome)):
+        total += count
+        if outcome in counts:
+            counts[outcome] += count
+    latest = [LatestDecision(*row) for row in db.session.execute(
+        db.select(answered.id, answered.title, FollowUp.outcome, FollowUp.decision,
+                  FollowUp.not_used_reason, FollowUp.answered_at)
+        .select_from(AssetLink).join(answered, answered.id == AssetLink.request_id)
+        .join(FollowUp, FollowUp.request_id == answered.id)
+        .where(seen, FollowUp.outcome.is_not(None))
+        .distinct()
+        .order_by(FollowUp.answered_at.desc(), answered.id.desc())
+        .limit(LATEST_DECISIONS))]
+    return AssetOutcomes(total, counts, latest)

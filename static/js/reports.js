@@ -50,10 +50,13 @@
     return "rgba(" + (n >> 16) + ", " + ((n >> 8) & 255) + ", " + (n & 255) + ", " + alpha + ")";
   }
 
-  // A colour for series ``index`` (its SLA status or state when it has one), at ``alpha``.
+  // A colour for series ``index`` (its SLA status, state or outcome when it has one), at
+  // ``alpha``; a series drawn as a line over bars (``line``) is the used share's colour.
   function colour(series, index, alpha) {
     var fixed = (series.status && paletteColour("sla-" + series.status)) ||
-      (series.state && paletteColour("state-" + series.state));
+      (series.state && paletteColour("state-" + series.state)) ||
+      (series.outcome && paletteColour("outcome-" + series.outcome)) ||
+      (series.line && paletteColour("outcome-used"));
     if (fixed) { return rgba(fixed, alpha); }
     if (index < SERIES_COLOURS.length) { return rgba(SERIES_COLOURS[index], alpha); }
     var hue = Math.round((index * 137.508) % 360);
@@ -150,18 +153,31 @@
     var many = data.series.length > MAX_LEGEND;
     var dates = count > 0 && data.labels.every(function (label) { return ISO_DATE.test(label); });
     var longest = data.labels.reduce(function (top, label) { return Math.max(top, String(label).length); }, 0);
-    // Categories (teams, outcomes) are never skipped: many or long ones lie along a taller
+    // Categories (teams, how requests closed) are never skipped: many or long ones lie along a taller
     // chart as horizontal bars, one readable line each.
     var horizontal = drawBars && !dates && (count > 12 || longest > 14);
     if (horizontal) { box.style.height = Math.max(288, count * 22 + 90) + "px"; }
+    // A series marked ``line`` (a share in %, e.g. the used share of the impact ledger) is
+    // drawn as a line over the bars, on its own axis at the right, 0 to 100.
+    var shares = data.series.filter(function (series) { return series.line; });
+    var stackedSeries = data.series.filter(function (series) { return !series.line; });
     var datasets = data.series.map(function (series, index) {
+      if (series.line) {
+        return {
+          type: "line", label: series.name, data: series.data, yAxisID: "share", order: 0,
+          borderColor: colour(series, index, 1), backgroundColor: colour(series, index, 1),
+          borderWidth: 2, fill: false, spanGaps: true, tension: 0,
+          pointRadius: count > MAX_BARS ? 0 : 3, pointHoverRadius: 5
+        };
+      }
       return {
         label: series.name,
         data: series.data,
+        order: 1,
         borderColor: colour(series, index, 1),
         backgroundColor: colour(series, index, drawBars ? 0.85 : (area ? 0.55 : 1)),
         borderWidth: drawBars ? 0 : 1.5,
-        fill: area ? (index === 0 ? "origin" : "-1") : false,
+        fill: area ? (stackedSeries.indexOf(series) === 0 ? "origin" : "-1") : false,
         pointRadius: drawBars || count > MAX_BARS ? 0 : 2,
         pointHoverRadius: 4,
         tension: 0
@@ -172,7 +188,13 @@
       ticks: dates ? { autoSkip: true, autoSkipPadding: 16, maxRotation: 0, callback: dateTick(data.labels) }
         : { autoSkip: false, maxRotation: horizontal ? 0 : 45 } });
     var value = axis(data.y_label, { stacked: stacked, beginAtZero: true,
-      ticks: allWhole(data.series) ? { precision: 0 } : {} });
+      ticks: allWhole(stackedSeries) ? { precision: 0 } : {} });
+    var scales = horizontal ? { x: value, y: category } : { x: category, y: value };
+    if (shares.length && !horizontal) {
+      scales.share = axis(shares[0].name, { position: "right", min: 0, max: 100,
+        grid: { drawOnChartArea: false },
+        ticks: { callback: function (tick) { return tick + (shares[0].unit || ""); } } });
+    }
     return {
       type: drawBars ? "bar" : "line",
       data: { labels: data.labels, datasets: datasets },
@@ -184,7 +206,7 @@
             labels: { boxWidth: 12, boxHeight: 12 } },
           filler: { propagate: true }
         },
-        scales: horizontal ? { x: value, y: category } : { x: category, y: value }
+        scales: scales
       }
     };
   }

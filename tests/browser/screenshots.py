@@ -16,10 +16,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, log_in
-from tickets import create_app
+from tickets import create_app, outcomes
 from tickets.demo import DEMO_PASSWORD, seed_demo
 from tickets.extensions import db
-from tickets.models import Event, Request, User
+from tickets.models import Event, FollowUp, Request, User, utcnow
 
 
 def _shoot_reports(page, path):
@@ -82,6 +82,22 @@ def _shoot_track_record(browser, base, out):
         page.get_by_role("button", name="Save settings").click()
         page.screenshot(path=out / f"settings-outcomes-errors-page{suffix}.png")
         outcomes_card.screenshot(path=out / f"settings-outcomes-errors{suffix}.png")
+def _shoot_impact(browser, base, app, out):
+    """The impact ledger as a lead reads it (laptop and phone; rows by format), over the
+    demo's follow-ups."""
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        for path, name in (("/reports/impact", "impact-ledger"),
+                           ("/reports/impact?group=format",
+                            "impact-ledger-by-format")):
+            page.goto(path)
+            page.wait_for_function("() => [...document.querySelectorAll('canvas[data-chart-url]')]"
+                                   ".every(c => c.dataset.chartDrawn === 'true')")
+            page.screenshot(path=out / f"{name}{suffix}.png", full_page=True)
+        page.goto("/reports/impact?group=analyst&format=pdf")
+        page.screenshot(path=out / f"impact-ledger-bad-filters{suffix}.png", full_page=True)
         ctx.close()
 
 
@@ -169,15 +185,8 @@ def _shoot_follow_ups(browser, base, app, out):
     (the page, "not used" without a reason, the thanks, the link used again, a forged one),
     then logged in: the prompt on My requests, /follow-ups, the request page's card with its
     answer form open (waiting) and with the answer given, at a laptop's and a phone's width."""
-    from tickets import outcomes
-    from tickets.models import FollowUp, utcnow
-
     app.config["BASE_URL"] = base  # the mail's links point at this server
     with app.app_context():
-        # Resolved demo requests without a follow-up get one (demo data made before issue 13).
-        for resolved in db.session.scalars(select(Request).where(
-                Request.state == "resolved", ~Request.follow_up.has()).order_by(Request.id)):
-            outcomes.schedule(resolved, utcnow())
         outcomes.send_due(utcnow(), force=True)  # ask every scheduled follow-up now
         db.session.commit()
         waiting = db.session.scalars(
@@ -391,6 +400,7 @@ def main(out_dir):
             _shoot_reuse_actions(browser, base, app, out)
             _shoot_follow_ups(browser, base, app, out)
             _shoot_track_record(browser, base, out)
+            _shoot_impact(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

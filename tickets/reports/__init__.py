@@ -21,12 +21,15 @@ The modules:
 - one module per family of charts: ``flow`` (cumulative flow), ``backlog`` (backlog and demand
   by team), ``ageing`` (ageing work in progress), ``delivery`` (throughput, lead and cycle
   time), ``sla_attainment``, ``ad_hoc`` (ad-hoc and planned work against the budget) and
-  ``outcomes``.
+  ``closures`` (how requests closed).
+
+The impact ledger (``impact``: what became of deliveries, DESIGN.md Outcomes) has a page of its
+own, /reports/impact, for leads.
 
 To add a chart: write ``@chart(key, title, how_to_read) def compute(spec, filters, now)`` in its
 family's module, returning ``spec.chart(...)``, and list it in ``CHARTS`` below.
 """
-from . import ad_hoc, ageing, backlog, delivery, flow, outcomes, sla_attainment
+from . import ad_hoc, ageing, backlog, closures, delivery, flow, sla_attainment
 from .charts import Chart, ChartSpec, Series, chart
 from .filters import MAX_DAYS, Filters, filters_query, parse_filters
 from .flow import FLOW_STATES
@@ -35,7 +38,7 @@ from .flow import FLOW_STATES
 CHARTS = {spec.key: spec for spec in (
     flow.cumulative_flow, backlog.backlog_by_team, backlog.demand_by_team, ageing.ageing_wip,
     delivery.throughput, delivery.lead_time, sla_attainment.sla_attainment,
-    ad_hoc.ad_hoc_vs_planned, outcomes.outcomes)}
+    ad_hoc.ad_hoc_vs_planned, closures.closures)}
 
 __all__ = ["CHARTS", "FLOW_STATES", "MAX_DAYS", "Chart", "ChartSpec", "Filters", "Series",
            "chart", "filters_query", "parse_filters"]

@@ -12,7 +12,7 @@ from .. import catalogue, localtime, search
 from ..errors import run_action
 from ..extensions import db
 from ..forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
-from ..models import ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, Asset, Team, utcnow
+from ..models import ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, OUTCOMES, Asset, Team, utcnow
 from ..policy import allowed, require
 from ..queries import MAX_ID
 from .helpers import paginate, text_arg
@@ -176,6 +176,7 @@ def _render_detail(asset, status=200, **forms):
         forms.setdefault("link_form", LinkForm(prefix="link", formdata=None, data=version))
     return render_template(
         "catalogue/detail.html", asset=asset, links=catalogue.links_seen_by(asset, current_user),
+        outcomes=catalogue.outcomes_of(asset, current_user), outcome_labels=OUTCOMES,
         days=catalogue.days_since_verified(asset, today),
         is_stale=catalogue.needs_verifying(asset, today), link_kinds=ASSET_LINK_KINDS,
         stale_after=catalogue.STALE_AFTER_DAYS, **forms), status

@@ -1,4 +1,9 @@
-"""Outcomes: how the requests closed in the range ended, and how often deliveries reopen."""
+"""How requests closed: how the requests closed in the range ended (resolved, declined per
+reason, duplicate, cancelled), and how often deliveries reopen.
+
+(Not to be confused with a follow-up's *outcome*, DESIGN.md: what became of a delivery; the
+impact ledger, ``impact``, reports those.)
+"""
 from sqlalchemy import case, func, select
 
 from .. import settings
@@ -19,13 +24,13 @@ def _short_reason(reason):
     return SHORT_REASONS.get(reason, SHORT_REASONS["other"])
 
 
-@chart("outcomes", "Outcomes",
-       "Each bar is the requests closed in the range with that outcome; many \u201cself-serve\u201d "
-       "declines mean people need to find what exists.")
-def outcomes(spec, filters, now):
-    """Requests closed in the range by outcome: resolved, declined per reason (so self-serve
-    answers show), duplicate, cancelled; plus the reopen rate: of the requests delivered in
-    the range, the share reopened at least once."""
+@chart("closures", "How requests closed",
+       "Each bar is the requests closed in the range that ended that way; many "
+       "\u201cself-serve\u201d declines mean people need to find what exists.")
+def closures(spec, filters, now):
+    """Requests closed in the range by how they ended: resolved, declined per reason (so
+    self-serve answers show), duplicate, cancelled; plus the reopen rate: of the requests
+    delivered in the range, the share reopened at least once."""
     period = period_of(filters, now, settings.current())
     narrowing = conditions(filters)
     counts = {("resolved", None): 0, **{("declined", reason): 0 for reason in DECLINE_REASONS},
@@ -52,10 +57,10 @@ def outcomes(spec, filters, now):
     return spec.chart(
         type="bar", labels=labels,
         series=[Series("Requests closed", list(counts.values()))],
-        columns=["Outcome", "Requests", "Share"],
+        columns=["How it closed", "Requests", "Share"],
         rows=[*([label, count, round(count / closed, 3) if closed else None]
                 for label, count in zip(labels, counts.values())),
               ["Reopened at least once (share of delivered)", reopened, rate]],
-        x_label="Outcome", y_label="Requests closed",
+        x_label="How it closed", y_label="Requests closed",
         notes={"closed": closed, "delivered": delivered, "reopened": reopened,
                "reopen_rate": rate})
