@@ -322,7 +322,7 @@ def test_the_page_costs_the_same_sql_statements_whatever_the_data_size(
     small = cost()
     grow(20)
     assert cost() == small
-    assert small <= 9
+    assert small <= 10  # one of them: the navigation's count of follow-ups waiting
 
 
 # --- Holidays (issue 3; their effect on clocks is in test_sla_clocks.py) ------------------------
