@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from datetime import time as clock_time
 from datetime import timedelta
 
-from sqlalchemy import and_, event, func, or_, select, true, update
+from sqlalchemy import and_, func, or_, select, true, update
 
 from bench.bench_queues import build
+from bench.common import StatementCounter
 from tickets import create_app, digest, queues, settings, triage
 from tickets.policy import visible_requests
 from tickets.extensions import db
@@ -30,24 +31,6 @@ from tickets.models import OPEN_STATES, OutboxMessage, Request, User, utcnow
 from tickets.reports.stats import percentile
 
 N_REQUESTERS = 473  # with 25 analysts and 2 leads: 500 people
-
-
-class StatementCounter:
-    """Count the SQL statements sent on an engine while attached."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.count = 0
-
-    def _count(self, *args):
-        self.count += 1
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def digest_moment_passed(values):

@@ -26,10 +26,10 @@ import random
 import time
 from datetime import timedelta
 
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 
 from bench.bench_reports import build
-from bench.common import measure, pick
+from bench.common import StatementCounter, measure, pick
 from tickets import create_app, digest, outcomes, settings
 from tickets.extensions import db
 from tickets.models import (NOT_USED_REASONS, Event, FollowUp, OutboxMessage, Request, Team,
@@ -97,29 +97,12 @@ def add_follow_ups(app, seed=11):
         return {"follow_ups": len(follow_ups), "events": len(events)}
 
 
-class Statements:
-    """Count the SQL statements sent on an engine while attached."""
-
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def _count(self, *args):
-        self.count += 1
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-
 def timed(app, function, repeat):
     """(median ms, p95 ms, statements of one call) of ``function()`` in a fresh session."""
     timings, statements = [], 0
     for round_ in range(repeat + 1):
         with app.app_context():
-            with Statements(db.engine) as counted:
+            with StatementCounter(db.engine) as counted:
                 started = time.perf_counter()
                 function()
                 elapsed = (time.perf_counter() - started) * 1000
@@ -151,7 +134,7 @@ def time_send(app, due_count):
     results = {}
     for label in ("first", "again"):
         with app.app_context():
-            with Statements(db.engine) as counted:
+            with StatementCounter(db.engine) as counted:
                 started = time.perf_counter()
                 sent = outcomes.send_due(now)
                 db.session.commit()

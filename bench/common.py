@@ -5,10 +5,28 @@ from pathlib import Path
 from flask import request_finished
 from flask_migrate import upgrade
 from flask_sqlalchemy.record_queries import get_recorded_queries
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tickets.extensions import db
 from tickets.reports.stats import percentile
+
+
+class StatementCounter:
+    """Count the SQL statements sent on an engine while attached."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+
+    def _count(self, *args):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def pick(rng, weights):

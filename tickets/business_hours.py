@@ -101,6 +101,16 @@ class BusinessHours:
         """Tell whether the local date ``day`` is a working day (weekday and not a holiday)."""
         return day.weekday() in self.weekdays and day not in self.holidays
 
+    def working_days_after(self, day, count):
+        """Return the local date ``count`` working days after ``day`` (``day`` itself when
+        ``count`` is 0): weekends and holidays are skipped."""
+        remaining = count
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
     def window(self, day):
         """Return the opening and closing instants of local date ``day``, in UTC."""
         opens = datetime.combine(day, self.start, tzinfo=self._zone).astimezone(UTC)

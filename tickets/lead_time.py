@@ -7,8 +7,6 @@ is not. With N = 0 the cutoff is today itself, so no deadline is short notice. T
 stored on the request when it is submitted and recomputed when an edit changes the deadline
 (from the date of the edit): it records how much notice the team was given.
 """
-from datetime import timedelta
-
 from . import settings
 
 
@@ -20,13 +18,7 @@ def short_notice_cutoff(today, settings_values=None, calendar=None):
     """
     values = settings_values or settings.current()
     calendar = calendar or settings.business_hours(values)
-    remaining = values["lead_time_business_days"]
-    day = today
-    while remaining > 0:
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            remaining -= 1
-    return day
+    return calendar.working_days_after(today, values["lead_time_business_days"])
 
 
 def is_short_notice(deadline, today, settings_values=None, calendar=None):

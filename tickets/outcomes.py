@@ -68,22 +68,11 @@ class LinkRefused(Refusal):
 
 # --- Scheduling ---------------------------------------------------------------------------
 
-def add_business_days(day, days, values):
-    """The local date ``days`` working days after ``day`` (weekends and holidays skipped)."""
-    hours = settings.business_hours(values)
-    left = days
-    while left > 0:
-        day += timedelta(days=1)
-        if hours.is_working_day(day):
-            left -= 1
-    return day
-
-
 def due_moment(request, resolved_at, know_by, values):
     """When the follow-up of ``request`` resolved at ``resolved_at`` is asked: the start of the
     working day on ``know_by``, or the kind's business days after resolution."""
-    day = know_by or add_business_days(localtime.local_today(resolved_at, values),
-                                       values["follow_up_business_days"][request.kind], values)
+    day = know_by or settings.business_hours(values).working_days_after(
+        localtime.local_today(resolved_at, values), values["follow_up_business_days"][request.kind])
     return localtime.at(day, time.fromisoformat(values["work_start"]), values)
 
 
