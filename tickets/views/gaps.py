@@ -20,7 +20,7 @@ from ..forms.gaps import CategoryActionForm, CategoryForm, GapFiltersForm
 from ..models import GapCategory, Team, utcnow
 from ..policy import allowed, require
 from ..reports.gaps import GAP_CHARTS, gap_filters_query, parse_gap_filters, ranking, tidy_hours
-from .reports import QUICK_RANGES, csv_response
+from .reports import QUICK_RANGES, choice_label, csv_response, scope_note
 
 bp = Blueprint("gaps", __name__)
 
@@ -123,15 +123,11 @@ def _read_filters():
 
 
 def _scope_note(form, filters):
-    """One line saying what the report covers, e.g. 'Marketing · Declines · 1 Sep – 23 Nov'."""
-    def label(field):
-        return {choice.value: choice.label for choice in field.choices}.get(field.data, "")
-
-    base = filters.base
-    return " · ".join(part for part in (
-        label(form.team) if base.team_id else form.team.choices[0].label,
-        label(form.context) if filters.context else "",
-        f"{base.start.strftime('%-d %b %Y')} – {base.end.strftime('%-d %b %Y')}") if part)
+    """What the report covers, e.g. 'Marketing · Declines · 1 Sep – 23 Nov'."""
+    return scope_note(filters.base,
+                      choice_label(form.team) if filters.base.team_id
+                      else form.team.choices[0].label,
+                      choice_label(form.context) if filters.context else "")
 
 
 def _chart_or_404(key):

@@ -21,7 +21,7 @@ from ..forms.impact import ImpactFiltersForm
 from ..models import FORMATS, KINDS, Team, utcnow
 from ..policy import require
 from ..reports import impact as ledger_report
-from .reports import QUICK_RANGES, csv_response
+from .reports import QUICK_RANGES, choice_label, csv_response, scope_note
 
 bp = Blueprint("impact", __name__)
 
@@ -43,16 +43,11 @@ def _read_filters():
 
 
 def _scope_note(form, filters):
-    """One line saying what the ledger covers, e.g. 'Marketing · Dashboard · 1 Sep – 23 Nov'."""
-    def label(field):
-        return {choice.value: choice.label for choice in field.choices}.get(field.data, "")
-
+    """What the ledger covers, e.g. 'Marketing · Dashboard · 1 Sep – 23 Nov'."""
     base = filters.base
-    return " · ".join(part for part in (
-        label(form.team) if base.team_id else "All teams",
-        KINDS[base.kind][0] if base.kind else "",
-        FORMATS[filters.format] if filters.format else "",
-        f"{base.start.strftime('%-d %b %Y')} – {base.end.strftime('%-d %b %Y')}") if part)
+    return scope_note(base, choice_label(form.team) if base.team_id else "All teams",
+                      KINDS[base.kind][0] if base.kind else "",
+                      FORMATS[filters.format] if filters.format else "")
 
 
 def _status(form):

@@ -149,18 +149,24 @@ def index():
         has_no_team=not allowed(current_user, "see_all") and not current_user.team_ids)
 
 
-def _scope_note(form, filters):
-    """One line saying what the charts cover, e.g. 'Marketing · Ad-hoc · 1 Sep – 23 Nov 2026'."""
-    def label(field):
-        return {choice.value: choice.label for choice in field.choices}.get(field.data, "")
+def choice_label(field):
+    """The label of a select field's chosen value ("" when none is chosen)."""
+    return {choice.value: choice.label for choice in field.choices}.get(field.data, "")
 
-    parts = [label(form.team) if filters.team_id else form.team.choices[0].label]
-    if filters.analyst_id:
-        parts.append(label(form.analyst))
-    if filters.kind:
-        parts.append(KINDS[filters.kind][0])
-    parts.append(f"{filters.start.strftime('%-d %b %Y')} – {filters.end.strftime('%-d %b %Y')}")
-    return " · ".join(part for part in parts if part)
+
+def scope_note(base, *parts):
+    """One line saying what a report covers: its ``parts`` that are set, then the range of
+    ``base`` (the reports' Filters), e.g. 'Marketing · Ad-hoc · 1 Sep 2026 – 23 Nov 2026'."""
+    return " · ".join(part for part in (
+        *parts, f"{base.start.strftime('%-d %b %Y')} – {base.end.strftime('%-d %b %Y')}") if part)
+
+
+def _scope_note(form, filters):
+    """What the charts cover: the team (or all), the analyst, the kind, the range."""
+    return scope_note(filters,
+                      choice_label(form.team) if filters.team_id else form.team.choices[0].label,
+                      choice_label(form.analyst) if filters.analyst_id else "",
+                      KINDS[filters.kind][0] if filters.kind else "")
 
 
 @bp.route("/reports/<key>.json")
