@@ -340,6 +340,8 @@ class Request(db.Model):
         db.Index("ix_requests_state_team", "state", "team_id"),
         db.Index("ix_requests_team_budget", "team_id", "budget_counted_at"),
         db.Index("ix_requests_state_due", "state", "sla_due_at"),
+        # The requests resolved (or closed otherwise) in a range: the impact ledger, closures.
+        db.Index("ix_requests_state_closed", "state", "closed_at"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )
