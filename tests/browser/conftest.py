@@ -17,10 +17,28 @@ def chromium_path():
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def _buffered(app):
+    """``app`` with every response body read whole before it is sent.
+
+    When a browser moves on while a static file is still being sent (a font, say), the dev
+    server's write fails and it never closes the file it was streaming: a ResourceWarning,
+    which this suite turns into an error of whatever test runs at that moment. A body in
+    memory leaves no file open.
+    """
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """Serve the test app in a background thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
