@@ -155,11 +155,15 @@ def _explain(request, now, records):
     return priority.explain(request, now, track_record=record)
 
 
-def explain(request, now, values=None):
+def explain(request, now, values=None, record=None):
     """The priority score of one request as its queue computes it (the request page): with
-    its team's track record when the settings weigh it. ``now`` is aware UTC."""
+    its team's track record when the settings weigh it. ``now`` is aware UTC; ``record`` is
+    the team's TrackRecord when the caller loaded it already (else one statement loads it)."""
     values = values if values is not None else settings.current()
-    records = track_records([request.team_id], now, values)
+    if record is not None and values.get("track_record_in_priority"):
+        records = {request.team_id: record}
+    else:
+        records = track_records([request.team_id], now, values)
     return _explain(request, localtime.local_now(now, values), records)
 
 

@@ -73,7 +73,10 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
         can_edit=allowed(viewer, "edit", req), can_comment=allowed(viewer, "comment", req),
         original=_original(req, viewer), duplicates=_duplicates(req, viewer),
         describe_change=intake.describe_change, field_labels=intake.FIELD_LABELS,
-        score=queues.explain(req, now, values) if not req.is_closed else None,
+        # The triage card's track record, when it loaded one, serves the score too.
+        score=(queues.explain(req, now, values, record=getattr(decisions["track_record"],
+                                                                "record", None))
+               if not req.is_closed else None),
         wip=wip.wip_status(viewer, values) if "claim" in action_forms else None,
         **outcome,
     ), status
