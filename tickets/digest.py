@@ -250,7 +250,7 @@ def _deliveries_context(user, now):
                                   FollowUp.answered_at <= now)
         .options(joinedload(FollowUp.request).joinedload(Request.team))
         .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc()))
-    used = func.sum(db.case((FollowUp.outcome.in_(sorted(USED_OUTCOMES)), 1), else_=0))
+    used = outcomes.used_count(FollowUp.outcome)
     track_used, track_answered = db.session.execute(
         db.select(used, func.count()).select_from(FollowUp)
         .where(theirs, FollowUp.answered_at > now - timedelta(days=TRACK_DAYS),

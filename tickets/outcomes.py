@@ -397,6 +397,11 @@ def render(follow_up, step, values=None):
 
 # --- Track records ------------------------------------------------------------------------
 
+def used_count(outcome):
+    """SQL: how many of the rows' ``outcome`` (a column of outcomes) are used ones."""
+    return func.sum(db.case((outcome.in_(sorted(USED_OUTCOMES)), 1), else_=0))
+
+
 def track_records(team_ids, now):
     """{team id: TrackRecord} over each team's last TRACK_RECORD_SIZE answered follow-ups of
     the last TRACK_RECORD_DAYS ("not used yet" counts as not used). One statement."""
@@ -413,13 +418,13 @@ def track_records(team_ids, now):
                FollowUp.answered_at > now - timedelta(days=TRACK_RECORD_DAYS),
                FollowUp.answered_at <= now)
         .subquery())
-    used = func.sum(db.case((ranked.c.outcome.in_(sorted(USED_OUTCOMES)), 1), else_=0))
+    used = used_count(ranked.c.outcome)
     rows = db.session.execute(
         select(ranked.c.team_id, func.count(), used)
         .where(ranked.c.n <= TRACK_RECORD_SIZE).group_by(ranked.c.team_id))
     records = {team_id: TrackRecord(used=0, answered=0) for team_id in team_ids}
-    for team_id, answered, used_count in rows:
-        records[team_id] = TrackRecord(used=int(used_count or 0), answered=int(answered))
+    for team_id, answered, used_answers in rows:
+        records[team_id] = TrackRecord(used=int(used_answers or 0), answered=int(answered))
     return records
 
 
