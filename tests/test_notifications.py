@@ -137,7 +137,7 @@ def test_the_preferences_page_saves_choices_with_field_errors_for_bad_input(app,
         # Requesters are offered only the notifications about their own requests; the others
         # (assignments, SLA risks) keep their value for the day the person does the work.
         assert (user.is_digest_enabled, user.digest_weekday, user.notifications) == (
-            False, 4, ["delivered", "assigned", "sla_at_risk"])
+            False, 4, ["answered", "assigned", "delivered", "reopened", "sla_at_risk"])
     assert "A request is assigned to you" not in page.get_data(as_text=True)
 
     bad = auth.post("/preferences", {"digest_weekday": "9", "notifications": ["spam"]})

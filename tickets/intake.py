@@ -5,7 +5,7 @@ Each function changes the session and flushes; the caller commits. Every change 
 from dataclasses import dataclass
 from typing import Callable
 
-from . import budget, deflections, lead_time, lifecycle, localtime, settings, sla_clocks, triage
+from . import budget, deflections, lead_time, lifecycle, localtime, settings, signals, sla_clocks, triage
 from .errors import Refusal
 from .extensions import db
 from .lifecycle import flush_or_conflict, record_created
@@ -252,14 +252,15 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
     return event
 
 
-def add_comment(request, actor, text, now=None):
-    """Add a comment to the request's timeline."""
+def add_comment(request, actor, text, now=None, mentioned=()):
+    """Add a comment to the request's timeline and announce it (signals.comment_added)."""
     now = now or utcnow()
     event = Event(request=request, actor=actor, kind="comment", text=text.strip(), data={},
                   created_at=now)
     db.session.add(event)
     db.session.flush()
     sla_clocks.refresh(request, now)
+    signals.comment_added.send(request, event=event, mentioned=tuple(mentioned), now=now)
     return event
 
 

@@ -88,13 +88,20 @@ SIZES = {
 # SLA classes (DESIGN.md, SLA), each with its own targets in the settings; highest first.
 SLA_CLASSES = {"high": "High", "standard": "Standard", "low": "Low"}
 
-# Event notifications a user can choose to receive by e-mail (issue 4).
+# Event notifications a user can choose to receive (issue 4; every kind of issue 14).
 NOTIFICATIONS = {
+    "accepted": "Your request is accepted, with its forecast",
+    "declined": "Your request is declined",
     "question": "The data team asks you a question about your request",
-    "delivered": "Your request is delivered and waits for your confirmation",
+    "answered": "The requester answers your question",
+    "comment": "Someone comments on a request you follow",
+    "mention": "Someone mentions you in a comment",
     "assigned": "A request is assigned to you",
-    "sla_at_risk": "A request you work on is at risk of missing its SLA",
+    "delivered": "Your request is delivered and waits for your confirmation",
+    "reopened": "A request you delivered is reopened",
+    "waitlisted": "Your request is waitlisted: its team's ad-hoc budget is spent",
     "released": "Your waitlisted request is released from the waitlist",
+    "sla_at_risk": "A request you work on is at risk of missing its SLA",
 }
 
 DECLINE_REASONS = {

@@ -16,7 +16,14 @@ from .models import OPEN_STATES, PAUSED_STATES, OutboxMessage, Request
 BATCH_WINDOW = timedelta(minutes=3)
 
 HEADLINES = {
+    "accepted": "Your request is accepted",
+    "declined": "Your request is declined",
     "question": "The data team has a question about your request",
+    "answered": "The requester answered your question",
+    "comment": "A new comment on a request",
+    "mention": "You are mentioned in a comment",
+    "reopened": "A delivered request is reopened",
+    "waitlisted": "Your request is waitlisted",
     "delivered": "Your request is delivered: please check and confirm it",
     "assigned": "A request is assigned to you",
     "sla_at_risk": "A request you work on is at risk of missing its SLA",

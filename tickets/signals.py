@@ -6,6 +6,10 @@
     request's clocks, ``notifications`` queues the mail the transition calls for, ``budget``
     releases the team's next waitlisted request when the transition gave a place back,
     ``outcomes`` schedules the follow-up of a resolution.
+``comment_added``
+    Sent by ``intake.add_comment`` once a comment's event is flushed, with the request as
+    sender and ``event``, ``mentioned`` (the users the comment mentions, who may all see the
+    request) and ``now``. Receiver: ``notifications`` tells the people concerned.
 ``settings_changed``
     Sent by ``settings.update`` after the changes are flushed, with ``keys`` (the settings that
     changed), ``values`` (all settings, new) and ``now``. Receiver: ``sla_clocks`` recomputes
@@ -22,5 +26,7 @@ _signals = Namespace()
 
 request_transitioned = _signals.signal(
     "request-transitioned", doc="A request moved by a transition (sender: the request).")
+comment_added = _signals.signal(
+    "comment-added", doc="A comment was added (sender: the request; event, mentioned, now).")
 settings_changed = _signals.signal(
     "settings-changed", doc="Settings were changed (keys, values, now).")

@@ -109,7 +109,8 @@ def log_out_everywhere():
 
 
 # Notifications that concern someone who only asks for data (the others are about work).
-REQUESTER_NOTIFICATIONS = ("question", "delivered", "released")
+REQUESTER_NOTIFICATIONS = ("accepted", "declined", "question", "comment", "mention", "delivered",
+                           "waitlisted", "released")
 
 
 def notifications_for(user):
