@@ -182,15 +182,19 @@ def test_lead_digest_shows_backlog_trend_throughput_lead_time_budgets_and_waitli
     send_digest(app, d["lee"])
 
     received = digest_to(smtp_server, "lee@example.com")
-    # Open now: Old one, two delivered (open until confirmed), the two new ones = 5; a week
-    # ago: Old one and the two then in progress = 3.
-    assert received["Subject"].strip() == "Datadesk weekly: backlog 5 (+2), 2 delivered"
+    # Open (before delivery, issue 14) now: Old one and the two new ones = 3 (the two
+    # delivered wait for confirmation: neither open nor closed); a week ago: Old one and the
+    # two then in progress = 3.
+    assert received["Subject"].strip() == "Datadesk weekly: 3 open (+0), 2 delivered"
     text, html = parts(received)
     # Lead times 6 and 7 days; percentiles interpolated between ranks (percentile_cont):
     # median 6 + 0.5 x (7 - 6) = 6.5, 85th 6 + 0.85 x (7 - 6) = 6.85, shown to one decimal
     # as 6.8 (the float nearest 6.85 is 6.8499...).
     assert "median 6.5 days, 85th percentile 6.8 days (2 deliveries" in text
     assert "Delivery on time:       100% of 2" in text
+    assert ("Open (before delivery): 3 (+0 over 7 days): 3 in the backlog (not started), "
+            "0 in work (in progress or blocked)") in text
+    assert "Delivered (to confirm): 2 (neither open nor closed)" in text
     assert "Marketing: 1 of 1, 1 waitlisted" in text
     assert "WAITLISTED OVER BUDGET (1)" in text and "Over the budget" in text
     assert f"http://127.0.0.1:5000/requests/{waiting}" in text

@@ -27,10 +27,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import (budget, forecast, gaps, lifecycle, localtime, mail, outcomes, queues, settings,
+from . import (budget, counts, forecast, gaps, lifecycle, localtime, mail, outcomes, queues, settings,
                sla_clocks, triage, wip)
 from .extensions import db
-from .models import (NOT_USED_REASONS, OPEN_STATES, OUTCOMES, STATES, USED_OUTCOMES,
+from .models import (NOT_USED_REASONS, OUTCOMES, STATES, USED_OUTCOMES,
                      WAITING_FOLLOW_UP_STATUSES, WAITING_ON_REQUESTER_STATES, Event, FollowUp,
                      OutboxMessage, Request, Team, User)
 from .policy import allowed, visible_requests
@@ -134,7 +134,7 @@ def requester_context(user, now, values):
         .options(*loads).order_by(Request.updated_at))
     questions = _latest_texts([r.id for r in waiting if r.state == "needs_info"], "ask")
     open_requests, open_total = _capped(
-        db.select(Request).where(mine_or_teams, Request.state.in_(OPEN_STATES))
+        db.select(Request).where(mine_or_teams, counts.condition("open"))
         .options(*loads).order_by(Request.created_at.desc(), Request.id.desc()))
     places = queues.positions(open_requests, now, values)
     forecasts = forecast.for_requests(open_requests, now, values, places=places)
@@ -201,7 +201,7 @@ def analyst_context(user, now, values):
     the_queue = queues.analyst_queue(user, now, values=values)
     up_next = queues.load(the_queue.up_next[:LIST_LIMIT])
     due_soon, due_total = _capped(
-        db.select(Request).where(theirs, Request.state.in_(OPEN_STATES),
+        db.select(Request).where(theirs, counts.condition("open"),
                                  Request.deadline >= local_today,
                                  Request.deadline <= local_today + timedelta(days=7))
         .options(joinedload(Request.team)).order_by(Request.deadline, Request.id))
@@ -266,12 +266,6 @@ def _deliveries_context(user, now):
 
 # --- Leads --------------------------------------------------------------------------------
 
-def _open_at(moment_):
-    """SQL: the request was open at ``moment_`` (submitted before it, not closed by then)."""
-    return and_(Request.created_at <= moment_,
-                or_(Request.closed_at.is_(None), Request.closed_at > moment_))
-
-
 def _attainment(pairs, values):
     """Share of (class, business seconds, which) pairs within their class's target."""
     met = total = 0
@@ -290,11 +284,10 @@ def lead_context(user, now, values):
     percentiles, oldest open requests, SLA attainment, ad-hoc budget use, the waitlist, and
     the platform gaps of the last 7 days that cost the most analyst hours."""
     week_ago = now - timedelta(days=7)
-    backlog_now, backlog_then = db.session.execute(db.select(
-        func.sum(db.case((_open_at(now), 1), else_=0)),
-        func.sum(db.case((_open_at(week_ago), 1), else_=0)))
-        .where(Request.created_at <= now)).one()
-    backlog_now, backlog_then = int(backlog_now or 0), int(backlog_then or 0)
+    # The counting words of ``counts`` (open: before delivery), now and a week ago by the
+    # states the events give then: the same definition on both sides of the change.
+    counts_now = counts.summed(counts.at(now).values())
+    open_then = counts.summed(counts.at(week_ago).values()).open
     window = now - timedelta(weeks=LEAD_TIME_WEEKS)
     deliveries = db.session.execute(
         db.select(Request.created_at, Request.delivered_at, Request.sla_class,
@@ -310,7 +303,7 @@ def lead_context(user, now, values):
     resolution_met = _attainment([(r.sla_class, r.resolution_seconds, "resolution")
                                   for r in this_week], values)
     oldest, _ = _capped(
-        db.select(Request).where(Request.state.in_(OPEN_STATES), Request.created_at <= now)
+        db.select(Request).where(counts.condition("open"), Request.created_at <= now)
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id), limit=5)
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     budgets = budget.budget_status_by_team([t.id for t in teams], now, values)
@@ -320,7 +313,8 @@ def lead_context(user, now, values):
         .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
     return {
         "impact": impact_summary(week_ago, now),
-        "backlog": backlog_now, "backlog_change": backlog_now - backlog_then,
+        "counts": counts_now, "words": counts.WORDS,
+        "open": counts_now.open, "open_change": counts_now.open - open_then,
         "throughput": len(this_week),
         "lead_time_p50": percentile(lead_days, 0.5),
         "lead_time_p85": percentile(lead_days, 0.85),
@@ -397,8 +391,7 @@ def subject(user, context):
                          f"{context['breached_total']} breached")
         parts.append(f"{context['triage_total']} to triage")
         return "Your Datadesk queue: " + ", ".join(parts)
-    change = context["backlog_change"]
-    return (f"Datadesk weekly: backlog {context['backlog']} ({change:+d}), "
+    return (f"Datadesk weekly: {context['open']} open ({context['open_change']:+d}), "
             f"{context['throughput']} delivered")
 
 

@@ -1,14 +1,13 @@
 """Administration for leads and admins: teams, people, roles and analyst embedding."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from .. import people
+from .. import counts, people
 from ..errors import run_action
 from ..extensions import db
 from ..forms.admin import TeamForm, UserForm
-from ..models import ROLES, Request, Team, User, utcnow
+from ..models import ROLES, Team, User, utcnow
 from ..policy import require
 from ..queries import MAX_ID, contains_text
 from .helpers import keep_this_browser_logged_in, paginate, text_arg
@@ -21,13 +20,13 @@ manage = require("manage_people")
 @bp.route("/teams")
 @manage
 def teams():
-    """Every team with its members, analysts and open request count."""
+    """Every team with its members, analysts, and its requests open (before delivery) and
+    delivered waiting for confirmation (``counts``: the same words as every page)."""
     all_teams = db.session.scalars(
         db.select(Team).options(selectinload(Team.members)).order_by(Team.name)).all()
-    open_counts = dict(db.session.execute(
-        db.select(Request.team_id, func.count()).where(Request.closed_at.is_(None))
-        .group_by(Request.team_id)).all())
-    return render_template("admin/teams.html", teams=all_teams, open_counts=open_counts)
+    team_counts = counts.by_team([team.id for team in all_teams])
+    return render_template("admin/teams.html", teams=all_teams, team_counts=team_counts,
+                           words=counts.WORDS)
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
