@@ -1,7 +1,9 @@
-"""Delivery forecasts (issue 5, Forecasts): the Monte Carlo core on fixed seeds, throughput per
-ISO week in the settings' timezone, each state's forecast and its sentence, the SQL cost of
-forecasting many requests, the request page's line, the requester digest's line, and the
-leads' backlog forecast with its what-if."""
+"""Delivery forecasts (issue 5; issue 14, forecasts people can trust): the Monte Carlo core on
+fixed seeds (work in days of effort by size, interpolated weeks, the one-analyst floor), the
+history per ISO week in the settings' timezone and when it is enough, each state's work ahead
+and its sentence (the queue panel's position words), the range and its risks (deadline, SLA),
+the SQL cost of forecasting many requests, the request page, the requester digest, and the
+leads' backlog forecast with its what-if. Calibration: tests/test_forecast_calibration.py."""
 import re
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
@@ -11,6 +13,7 @@ from sqlalchemy import update
 
 from tests.conftest import AuthActions, count_sql
 from tickets import digest, forecast, settings
+from tickets.business_hours import BusinessHours
 from tickets.extensions import db
 from tickets.models import Request, User, utcnow
 
@@ -42,7 +45,7 @@ def set_columns(app, request_id, **values):
 
 def history(app, make, desk, team, per_week, now=NOW, weeks=8):
     """``per_week[k]`` resolved requests delivered in the k-th full week before ``now``'s week
-    (oldest first), each on the Tuesday at noon."""
+    (oldest first), each on the Tuesday at noon, not sized: 2.5 days of effort each (M)."""
     monday = now.date() - timedelta(days=now.weekday())
     for index, count in enumerate(per_week):
         tuesday = monday - timedelta(weeks=weeks - index) + timedelta(days=1)
@@ -73,67 +76,79 @@ def forecast_of(app, request_id, now=NOW, values=None):
 
 # --- The simulation -------------------------------------------------------------------------
 
-def test_a_steady_two_a_week_clears_four_requests_in_exactly_two_weeks():
-    result = forecast.simulate(4, [2], trials=500, seed=7)
-    assert result.weeks == (2, 2, 2)
+def test_a_steady_five_days_a_week_delivers_ten_days_of_work_in_exactly_two_weeks():
+    assert forecast.simulate(10, [5] * 8, seed="x").weeks == (2.0, 2.0, 2.0)
+
+
+def test_the_week_the_work_is_reached_counts_in_part():
+    assert forecast.simulate(7.5, [5, 5], seed="x").weeks == (1.5, 1.5, 1.5)
+
+
+def test_no_forecast_is_shorter_than_the_request_s_own_effort_at_one_analyst_s_pace():
+    assert forecast.simulate(1, [50], seed="x", floor=0.2).weeks == (0.2, 0.2, 0.2)
 
 
 def test_mixed_throughput_gives_ordered_percentiles_within_hand_checked_bounds():
-    # Weeks of 1, 2 or 4 deliveries, four needed: 1 week with chance 1/3 (a 4), 2 weeks 1/3,
-    # 3 weeks 8/27, 4 weeks 1/27 (1, 1, 1 first). So P(<= 1) = .33, P(<= 2) = .67,
-    # P(<= 3) = .96: the median is 2 weeks and the 85th percentile 3.
+    # Weeks of 1, 2 or 4 days, 4 needed: never more than 4 weeks (1, 1, 1, 1), never less
+    # than 1 (a 4 first).
     result = forecast.simulate(4, [1, 2, 4], seed="fixed")
-    assert result.p50 <= result.p85 <= result.p95
-    assert result.p50 == 2 and result.p85 == 3
-    assert result.p95 in (3, 4)
-    # Never fewer weeks than the best week allows, nor more than the worst.
-    many = forecast.simulate(10, [1, 5], seed=3)
-    assert 2 <= many.p50 <= many.p85 <= many.p95 <= 10
+    assert 1 <= result.p50 <= result.p85 <= result.p95 <= 4
 
 
 def test_the_same_seed_gives_the_same_forecast():
-    samples = [0, 3, 1, 4, 2, 0, 5, 1]
-    assert forecast.simulate(9, samples, seed="r1:2026-W48") == \
-        forecast.simulate(9, samples, seed="r1:2026-W48")
+    assert forecast.simulate(9, [0, 3, 1, 5], seed="a") == forecast.simulate(
+        9, [0, 3, 1, 5], seed="a")
 
 
 def test_no_throughput_at_all_gives_no_forecast():
-    assert forecast.simulate(3, [0, 0, 0, 0]) is None
+    assert forecast.simulate(3, [0, 0, 0]) is None
     assert forecast.simulate(3, []) is None
 
 
 def test_more_than_two_years_of_work_is_reported_as_such():
-    result = forecast.simulate(500, [1, 2], seed=1)
-    assert result.weeks == (None, None, None)
+    result = forecast.simulate(1000, [1, 0, 0, 2], seed="x")
+    assert result.p85 is None and result.p95 is None
+    assert forecast.range_text(None, None) == "more than 2 years away (50% confidence)"
 
 
-def test_a_fractional_what_if_throughput_is_simulated_too():
-    assert forecast.simulate(5, [2.5], seed=1).weeks == (2, 2, 2)
+def test_a_week_is_as_many_working_days_as_the_calendar_has_holidays_skipped():
+    hours = BusinessHours(timezone="UTC", holidays=[date(2026, 11, 26)])
+    wednesday, friday = date(2026, 11, 25), date(2026, 11, 27)
+    assert forecast.working_day_after(wednesday, 0, hours) == wednesday
+    assert forecast.working_day_after(wednesday, 0.2, hours) == friday  # Thursday is a holiday
+    assert forecast.working_day_after(friday, 0.2, hours) == date(2026, 11, 30)  # Monday
+    assert forecast.working_day_after(wednesday, 1, hours) == date(2026, 12, 3)
+    six_days = BusinessHours(timezone="UTC", weekdays=range(6))
+    assert forecast.working_day_after(wednesday, 1, six_days) == date(2026, 12, 2)
 
 
-def test_a_week_counted_from_today_ends_on_the_last_working_day_of_its_calendar_week():
-    weekdays = [0, 1, 2, 3, 4]
-    monday, wednesday = date(2026, 11, 23), date(2026, 11, 25)
-    assert forecast.week_end(monday, 1, weekdays) == date(2026, 11, 27)  # this Friday
-    assert forecast.week_end(wednesday, 1, weekdays) == date(2026, 12, 4)  # next Friday
-    assert forecast.week_end(wednesday, 2, weekdays) == date(2026, 12, 11)
-    assert forecast.week_end(wednesday, 1, [0, 1, 2, 3, 4, 5]) == date(2026, 12, 5)
+def test_dates_are_written_unambiguously_with_the_year():
+    day = date(2026, 12, 3)
+    assert forecast.format_day(day) == "3 Dec 2026"
+    assert forecast.format_day(day, weekday=True) == "Thu 3 Dec 2026"
+    assert forecast.range_text(day, date(2026, 12, 10)) == (
+        "likely between 3 Dec 2026 and 10 Dec 2026 (50% and 85% confidence)")
+    assert forecast.range_text(day, day) == "likely by 3 Dec 2026 (85% confidence)"
 
 
-# --- Throughput -------------------------------------------------------------------------------
+# --- History ----------------------------------------------------------------------------------
 
-def test_throughput_counts_each_full_week_zero_weeks_included(app, make, desk):
+def test_history_counts_each_full_week_and_its_effort_by_size_zero_weeks_included(
+        app, make, desk):
     history(app, make, desk, desk.marketing, [0, 2, 0, 0, 1, 0, 3, 1])
     history(app, make, desk, desk.finance, [1, 0, 0, 0, 0, 0, 0, 0])
+    large = make.request(desk.rita, desk.marketing)
+    set_columns(app, large, state="resolved", size="L",
+                delivered_at=datetime(2026, 11, 17, 12, tzinfo=UTC))
     this_week = make.request(desk.rita, desk.marketing)
     set_columns(app, this_week, state="resolved", delivered_at=NOW - timedelta(hours=1))
     with app.app_context():
-        assert forecast.throughput_by_team([desk.marketing], NOW) == {
-            desk.marketing: [0, 2, 0, 0, 1, 0, 3, 1]}
-        assert forecast.throughput_by_team(None, NOW) == {
-            desk.marketing: [0, 2, 0, 0, 1, 0, 3, 1], desk.finance: [1, 0, 0, 0, 0, 0, 0, 0]}
-        assert forecast.throughput_by_team([desk.sales], NOW, weeks=4) == {
-            desk.sales: [0, 0, 0, 0]}
+        found = forecast.history_by_team([desk.marketing, desk.sales], NOW)
+        everyone = forecast.history_by_team(None, NOW)
+    assert found[desk.marketing].deliveries == (0, 2, 0, 0, 1, 0, 3, 2)
+    assert found[desk.marketing].effort == (0, 5, 0, 0, 2.5, 0, 7.5, 10)
+    assert found[desk.sales].deliveries == (0,) * 8
+    assert set(everyone) == {desk.marketing, desk.finance}
 
 
 def test_weeks_start_on_monday_midnight_in_the_settings_timezone(app, make, desk):
@@ -143,35 +158,63 @@ def test_weeks_start_on_monday_midnight_in_the_settings_timezone(app, make, desk
                 delivered_at=datetime(2026, 11, 16, 2, 0, tzinfo=UTC))
     with app.app_context():
         values = settings.current()
-        assert forecast.throughput_by_team([desk.marketing], NOW, weeks=2,
-                                           values=values) == {desk.marketing: [0, 1]}
+        assert forecast.history_by_team([desk.marketing], NOW, weeks=2, values=values)[
+            desk.marketing].deliveries == (0, 1)
         values["timezone"] = "America/New_York"
-        assert forecast.throughput_by_team([desk.marketing], NOW, weeks=2,
-                                           values=values) == {desk.marketing: [1, 0]}
+        assert forecast.history_by_team([desk.marketing], NOW, weeks=2, values=values)[
+            desk.marketing].deliveries == (1, 0)
+
+
+@pytest.mark.parametrize("per_week, enough", [
+    ((0, 0, 0, 0, 0, 2, 2, 2), True),  # 6 deliveries in 3 weeks
+    ((0, 0, 0, 0, 0, 1, 2, 2), False),  # 5 deliveries
+    ((0, 0, 0, 0, 0, 0, 3, 3), False),  # 6, but in 2 weeks only
+])
+def test_enough_history_is_six_deliveries_in_three_different_weeks(per_week, enough):
+    assert forecast.History(per_week, tuple(2.5 * n for n in per_week)).is_enough is enough
 
 
 # --- A request's forecast, state by state ------------------------------------------------------
 
-def test_an_accepted_request_counts_the_work_being_done_and_the_queue_above_it(
+def test_an_accepted_request_counts_the_queue_above_it_half_the_work_in_progress_and_itself(
         app, make, desk):
-    history(app, make, desk, desk.marketing, [2] * 8)
+    history(app, make, desk, desk.marketing, [2] * 8)  # 5 days of work a week
     working(make, desk)
     accepted(make, desk, business_impact=5, title="Higher")
     mine = accepted(make, desk, business_impact=1, title="Mine")
 
     found = forecast_of(app, mine)
 
-    # One being worked + one above + itself = 3 deliveries at 2 a week: 2 weeks from Wed 25 Nov.
-    assert found.position == 3 and found.weeks == (2, 2, 2)
-    assert found.p85_date == date(2026, 12, 11)
-    assert found.text == "likely by 11 Dec (85% confidence)"
+    # 2.5 above + 1.25 (half of the M in work) + 2.5 itself = 6.25 days. Later requests may
+    # overtake it: 0.25 x (1 above / 2 in the queue) of the pace goes to them, so 4.375 a
+    # week: 1.43 weeks, 8 working days from Wed 25 Nov.
+    assert found.work_days == 6.25
+    assert found.p50_date == found.p85_date == date(2026, 12, 7)
+    assert found.text == "likely by 7 Dec 2026 (85% confidence)"
     assert found.explanation == (
-        "Based on Marketing delivering 2 requests a week over the last 8 weeks and 2 requests "
-        "ahead of this one in its queue (1 being worked on, 1 higher in the queue).")
+        "Position 2 of 2 in Marketing\u2019s queue: 1 accepted request above it (2.5 days), "
+        "1 request being worked on now (half their work counted as left), then its own 2.5 "
+        "days (size M). Marketing delivered 16 requests in the last 8 weeks, 5 days of work a "
+        "week.")
+    assert found.risks == ()
 
 
-def test_a_request_in_progress_or_blocked_needs_only_itself(app, make, desk):
-    history(app, make, desk, desk.marketing, [1, 3, 0, 2, 1, 4, 0, 2])
+def test_the_forecast_uses_the_request_s_size(app, make, desk):
+    history(app, make, desk, desk.marketing, [2] * 8)
+    small = make.request(desk.rita, desk.marketing)
+    make.act(small, "accept", desk.lead, size="S")
+    large = make.request(desk.fred, desk.finance)
+    history(app, make, desk, desk.finance, [2] * 8)
+    make.act(large, "accept", desk.lead, size="XL")
+
+    # Alone in their queues: S is 1 day (1 working day), XL 15 days at one analyst's pace
+    # (15 working days), whatever the team's pace.
+    assert forecast_of(app, small).p85_date == date(2026, 11, 26)
+    assert forecast_of(app, large).p85_date == date(2026, 12, 16)
+
+
+def test_a_request_in_progress_or_blocked_counts_half_its_own_work(app, make, desk):
+    history(app, make, desk, desk.marketing, [2] * 8)
     accepted(make, desk)  # waits in the queue: not ahead of work already started
     started = working(make, desk)
     blocked = working(make, desk)
@@ -179,15 +222,16 @@ def test_a_request_in_progress_or_blocked_needs_only_itself(app, make, desk):
 
     in_progress, stuck = forecast_of(app, started), forecast_of(app, blocked)
 
-    assert in_progress.position == 1 and stuck.position == 1
-    assert in_progress.explanation == ("Based on Marketing delivering 0 to 4 requests a week "
-                                       "over the last 8 weeks; it is being worked on now.")
-    assert "blocked, which may delay it" in stuck.explanation
-    assert in_progress.p50_date <= in_progress.p85_date <= in_progress.p95_date
+    # 1.25 days left: 2 working days from Wed 25 Nov.
+    assert in_progress.p85_date == date(2026, 11, 27)
+    assert in_progress.explanation.startswith(
+        "It is being worked on now: half of its 2.5 days of work (size M) is counted as left.")
+    assert "It is blocked, which may delay it beyond this." in stuck.explanation
 
 
-def test_a_submitted_request_joins_the_back_of_the_queue_once_triaged(app, make, desk):
-    history(app, make, desk, desk.marketing, [1] * 8)
+def test_a_submitted_request_joins_the_back_of_the_queue_with_an_assumed_size(
+        app, make, desk):
+    history(app, make, desk, desk.marketing, [2] * 8)
     working(make, desk)
     accepted(make, desk)
     accepted(make, desk)
@@ -195,10 +239,14 @@ def test_a_submitted_request_joins_the_back_of_the_queue_once_triaged(app, make,
 
     found = forecast_of(app, fresh)
 
-    assert found.position == 4 and found.weeks == (4, 4, 4)
-    assert found.explanation.endswith(
-        "and 3 requests ahead of it once triaged (assuming it joins the back of the team's "
-        "queue).")
+    # 5 (two M accepted) + 1.25 + 2.5 (assumed M) = 8.75 days at 5 x (1 - 0.25 x 2/3) a week:
+    # 2.1 weeks, 11 working days.
+    assert found.work_days == 8.75
+    assert found.p85_date == date(2026, 12, 10)
+    assert found.explanation.startswith(
+        "Not triaged yet: counted as joining the back of Marketing\u2019s queue, behind 2 "
+        "accepted requests, with 1 request being worked on now")
+    assert found.size_note == "Size assumed M (2 to 3 days) until triage."
 
 
 def test_requests_waiting_on_an_answer_on_budget_or_already_delivered_have_none(
@@ -214,19 +262,47 @@ def test_requests_waiting_on_an_answer_on_budget_or_already_delivered_have_none(
     assert [forecast_of(app, r) for r in (asked, waitlisted, delivered)] == [None] * 3
 
 
-def test_a_team_without_deliveries_has_no_forecast(app, make, desk):
+def test_a_team_without_enough_history_has_no_forecast_rather_than_a_wild_date(
+        app, make, desk):
     history(app, make, desk, desk.marketing, [2] * 8)
-    queued = accepted(make, desk, team=desk.sales)
-    assert forecast_of(app, queued) is None
+    history(app, make, desk, desk.finance, [0, 0, 0, 0, 0, 0, 3, 2])  # 5 deliveries
+    assert forecast_of(app, accepted(make, desk, team=desk.sales)) is None
+    assert forecast_of(app, accepted(make, desk, team=desk.finance)) is None
 
 
-def test_a_queue_too_long_for_two_years_says_so(app, make, desk):
-    history(app, make, desk, desk.marketing, [0, 0, 0, 0, 0, 0, 0, 1])  # 1 in 8 weeks
-    for _ in range(30):
-        accepted(make, desk)
-    found = forecast_of(app, make.request(desk.rita, desk.marketing))  # 31 needed
-    assert found.p85_date is None and found.p95_date is None
-    assert found.text == "more than 2 years away (85% confidence)"
+def test_a_range_past_the_deadline_says_so_and_what_to_do(app, make, desk):
+    history(app, make, desk, desk.marketing, [2] * 8)
+    mine = accepted(make, desk, deadline=date(2026, 11, 27))  # alone: by Mon 30 Nov
+
+    [risk] = forecast_of(app, mine).risks
+
+    assert risk.kind == "deadline" and risk.is_likely_late
+    assert risk.text == ("Even the 50% date is after the deadline (27 Nov 2026): it will most "
+                         "likely be late.")
+    assert "Talk to the lead" in risk.advice and "reduce the scope" in risk.advice
+
+
+def test_only_the_85_percent_date_past_a_date_is_a_risk_not_a_likely_delay():
+    risk = forecast.risk_of("deadline", "the deadline", date(2026, 12, 5),
+                            date(2026, 12, 4), date(2026, 12, 8))
+    assert not risk.is_likely_late
+    assert risk.text == ("The 85% date is after the deadline (5 Dec 2026): there is a real risk "
+                         "it is late.")
+    assert forecast.risk_of("deadline", "the deadline", date(2026, 12, 8),
+                            date(2026, 12, 4), date(2026, 12, 8)) is None
+    assert forecast.risk_of("deadline", "the deadline", None, None, None) is None
+
+
+def test_a_range_past_the_sla_target_says_so(app, make, desk):
+    history(app, make, desk, desk.marketing, [2] * 8)
+    mine = accepted(make, desk)  # alone: by Mon 30 Nov
+    set_columns(app, mine, sla_due_at=NOW + timedelta(days=1), first_response_at=NOW)
+
+    [risk] = forecast_of(app, mine).risks
+
+    assert risk.kind == "sla"
+    assert risk.text.startswith("Even the 50% date is after the SLA target for delivery")
+    assert "(26 Nov 2026)" in risk.text
 
 
 def test_forecast_dates_count_from_today_in_the_settings_timezone(app, make, desk):
@@ -236,11 +312,12 @@ def test_forecast_dates_count_from_today_in_the_settings_timezone(app, make, des
     with app.app_context():
         settings.update({"timezone": "America/New_York"}, None, NOW)
         db.session.commit()
-    assert forecast_of(app, queued, now=tuesday_early).p85_date == date(2026, 11, 27)
+    # Alone in the queue: 2.5 days at one analyst's pace, 3 working days.
+    assert forecast_of(app, queued, now=tuesday_early).p85_date == date(2026, 11, 26)
     with app.app_context():
         settings.update({"timezone": "UTC"}, None, NOW)
         db.session.commit()
-    assert forecast_of(app, queued, now=tuesday_early).p85_date == date(2026, 12, 4)
+    assert forecast_of(app, queued, now=tuesday_early).p85_date == date(2026, 11, 27)
 
 
 def test_the_forecast_stays_the_same_within_a_week(app, make, desk):
@@ -250,8 +327,8 @@ def test_the_forecast_stays_the_same_within_a_week(app, make, desk):
     queued = accepted(make, desk)
     found = forecast_of(app, queued)
     assert found == forecast_of(app, queued, now=NOW + timedelta(hours=5))
-    assert found.explanation.endswith(
-        "and 4 requests ahead of this one in its queue (4 higher in the queue).")
+    assert found.explanation.startswith(
+        "Position 5 of 5 in Marketing\u2019s queue: 4 accepted requests above it (10 days)")
 
 
 def test_forecasting_many_requests_costs_the_same_statements_as_a_few(app, make, desk):
@@ -284,12 +361,12 @@ def test_forecasting_many_requests_costs_the_same_statements_as_a_few(app, make,
 
 # --- Backlog clearance -----------------------------------------------------------------------
 
-def test_backlog_clearance_per_team_and_overall(app, make, desk):
-    history(app, make, desk, desk.marketing, [2] * 8)
-    history(app, make, desk, desk.finance, [1] * 8)
+def test_backlog_clearance_counts_the_open_requests_work_per_team_and_overall(app, make, desk):
+    history(app, make, desk, desk.marketing, [2] * 8)  # 5 days a week
+    history(app, make, desk, desk.finance, [1] * 8)  # 2.5 days a week
     for _ in range(3):
         make.request(desk.rita, desk.marketing)
-    working(make, desk)  # 4 open in Marketing
+    working(make, desk)  # 4 open in Marketing: 3 x 2.5 + half of 2.5 = 8.75 days
     done = working(make, desk, team=desk.finance)
     make.act(done, "deliver", desk.lead, url="https://bi.example.com/2", note="Done")
     make.request(desk.fred, desk.finance)  # 1 open in Finance; the delivered one is not
@@ -300,19 +377,31 @@ def test_backlog_clearance_per_team_and_overall(app, make, desk):
 
     rows = {row.name: row for row in report.teams}
     assert list(rows) == ["Finance", "Marketing", "Sales"]
-    assert (rows["Marketing"].backlog, rows["Marketing"].forecast.weeks) == (4, (2, 2, 2))
-    assert rows["Marketing"].forecast.p85_date == date(2026, 12, 11)
-    assert (rows["Finance"].backlog, rows["Finance"].forecast.weeks) == (1, (1, 1, 1))
-    assert rows["Sales"].forecast is None and rows["Sales"].note == "Nothing to clear."
-    # Together: 5 open at 3 a week.
-    assert (report.overall.backlog, report.overall.forecast.weeks) == (5, (2, 2, 2))
-    assert report.overall.forecast.explanation == (
-        "Based on all teams together delivering 3 requests a week over the last 8 weeks, and "
-        "5 open requests not delivered yet.")
+    assert (rows["Marketing"].backlog, rows["Marketing"].work_days) == (4, 8.75)
+    assert rows["Marketing"].forecast.p85_date == date(2026, 12, 8)  # 1.75 weeks: 9 days
+    assert (rows["Finance"].backlog, rows["Finance"].forecast.p85_date) == (1, date(2026, 12, 2))
+    assert rows["Sales"].forecast is None and rows["Sales"].note == "Nothing to deliver."
+    # Together: 11.25 days at 7.5 a week: 1.5 weeks, 8 working days.
+    assert report.overall.backlog == 5
+    assert report.overall.forecast.p85_date == date(2026, 12, 7)
+    assert report.overall.forecast.explanation.startswith(
+        "All teams together delivered 24 requests in the last 8 weeks, 7.5 days of work a "
+        "week; 5 open (before delivery) need about")
     [marketing] = doubled.teams
     assert doubled.overall is None
-    assert marketing.forecast.weeks == (1, 1, 1)
-    assert "scaled to 200%" in marketing.forecast.explanation
+    assert marketing.forecast.p85_date == date(2026, 12, 2)
+    assert "10 days of work a week, scaled to 200%" in marketing.forecast.explanation
+
+
+def test_backlog_clearance_says_when_a_team_lacks_history(app, make, desk):
+    history(app, make, desk, desk.finance, [0, 0, 0, 0, 0, 0, 0, 2])
+    make.request(desk.fred, desk.finance)
+    with app.app_context():
+        [finance] = forecast.backlog_clearance(desk.finance, NOW).teams
+    assert finance.forecast is None
+    assert finance.note == (
+        "Not enough history yet: Finance delivered 2 requests in the last 8 weeks, in 1 week; "
+        "a forecast needs at least 6 deliveries in 3 different weeks to know the team's pace.")
 
 
 # --- Pages ----------------------------------------------------------------------------------
@@ -335,13 +424,13 @@ def test_leads_see_every_team_and_the_teams_together(app, make, desk, auth):
 
     page = auth.client.get("/reports/forecast").get_data(as_text=True)
 
-    assert "All teams: 4 open requests" in page
+    assert "All teams: 4 open (before delivery)" in page
     for name in ("Marketing", "Finance", "Sales"):
         assert f">{name}" in page
-    assert ("Based on Marketing delivering 2 requests a week over the last 8 weeks, and 4 open "
-            "requests not delivered yet.") in page
-    assert "2 · 2 · 2 · 2 · 2 · 2 · 2 · 2" in page
-    assert "Nothing to clear." in page
+    assert ("Marketing delivered 16 requests in the last 8 weeks, 5 days of work a week; 4 open "
+            "(before delivery) need about 10 days of work.") in page
+    assert "5 · 5 · 5 · 5 · 5 · 5 · 5 · 5" in page
+    assert "Nothing to deliver." in page
 
 
 def test_analysts_see_only_their_teams(app, make, desk, auth, errors):
@@ -351,7 +440,7 @@ def test_analysts_see_only_their_teams(app, make, desk, auth, errors):
     auth.login(desk.fay)
 
     page = auth.client.get("/reports/forecast").get_data(as_text=True)
-    assert "Your teams: 1 open request" in page and "Finance" in page
+    assert "Your teams: 1 open (before delivery)" in page and "Finance" in page
     assert "Marketing" not in page and "Sales" not in page
 
     other = auth.client.get(f"/reports/forecast?team={desk.marketing}")
@@ -372,7 +461,7 @@ def test_the_what_if_scales_throughput_and_keeps_its_inputs_in_the_url(
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "What if: throughput at 200% of the recent pace." in page
-    assert "delivering 4 requests a week over the last 8 weeks, scaled to 200%" in page
+    assert "Marketing delivered 16 requests in the last 8 weeks, 10 days of work a week, scaled to 200%" in page
     assert f'<option selected value="{desk.marketing}">Marketing</option>' in page
     assert 'value="200"' in page
     # The chosen team only, without the teams-together card.
@@ -405,42 +494,51 @@ def test_the_forecast_page_costs_the_same_statements_with_more_data(
     assert cost() == small
 
 
-def test_the_request_page_shows_the_forecast_with_a_how_link(app, make, desk, auth):
+def test_the_request_page_shows_the_range_its_risks_and_how_it_was_computed(
+        app, make, desk, auth):
     page_history(app, make, desk, desk.marketing, [2] * 8)
-    queued = accepted(make, desk)
+    today = utcnow().date()
+    queued = accepted(make, desk, deadline=today + timedelta(days=1))
     auth.login(desk.rita)
 
     page = auth.client.get(f"/requests/{queued}").get_data(as_text=True)
 
-    line = re.search(r'<p class="mb-1 fw-semibold forecast-line">(.*?)</p>', page, re.S).group(1)
-    assert "Delivery likely by " in line and "(85% confidence)" in line
-    assert 'href="/help#forecast"' in line
-    assert "Based on Marketing delivering 2 requests a week" in page
+    line = re.search(r'<p class="mb-2 fw-semibold forecast-line">(.*?)</p>', page, re.S).group(1)
+    assert "Delivery likely " in line and "confidence)" in line
+    assert "Half the futures deliver by" in page and "85 in 100 deliver by" in page
+    assert "forecast-risk-deadline" in page and "Talk to the lead" in page
+    assert "Position 1 of 1 in Marketing\u2019s queue: nothing above it" in page
+    assert "Marketing delivered 16 requests in the last 8 weeks" in page
+    assert 'href="/help#forecast"' in page
     help_page = auth.client.get("/help").get_data(as_text=True)
     assert 'id="forecast"' in help_page and "last 8 weeks" in help_page
+    assert "at least 6 requests in at least 3 different weeks" in help_page
 
 
-def test_the_request_page_says_when_there_is_not_enough_history(app, make, desk, auth):
+def test_the_request_page_says_when_there_is_not_enough_history_or_why_it_waits(
+        app, make, desk, auth):
     queued = accepted(make, desk, team=desk.sales)
     asked = make.request(desk.sid, desk.sales)
     make.act(asked, "ask", desk.lead, note="Which quarter?")
     auth.login(desk.sid)
 
     page = auth.client.get(f"/requests/{queued}").get_data(as_text=True)
-    assert "No forecast yet: Sales has delivered nothing in the last 8 weeks" in page
-    assert "forecast-panel" not in auth.client.get(f"/requests/{asked}").get_data(as_text=True)
+    assert ("No forecast yet: not enough history. Sales delivered 0 requests in the last 8 "
+            "weeks; a forecast needs at least 6 deliveries in 3 different weeks") in page
+    assert ("No forecast while the team waits for the requester&#39;s answer"
+            in auth.client.get(f"/requests/{asked}").get_data(as_text=True))
 
 
-def test_the_requester_digest_gives_each_open_request_its_forecast(app, make, desk):
+def test_the_requester_digest_gives_each_open_request_its_range(app, make, desk):
     history(app, make, desk, desk.marketing, [2] * 8)
     queued = accepted(make, desk, title="Campaign ROI")
     make.request(desk.rita, desk.sales, title="Sales numbers")  # Sales: no history
     monday = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     with app.app_context():
         _, text, html = digest.build(db.session.get(User, desk.rita), monday)
-    # One delivery needed at 2 a week, counted from Monday 23 Nov: by Friday 27 Nov.
-    assert "1st of 1 in the queue, likely by 27 Nov (85% confidence)" in text
-    assert "likely by 27 Nov (85% confidence)" in html
-    assert forecast_of(app, queued, now=monday).text == "likely by 27 Nov (85% confidence)"
+    # Alone in its queue: 2.5 days at one analyst's pace, 3 working days from Monday 23 Nov.
+    assert "1st of 1 in the queue, likely by 26 Nov 2026 (85% confidence)" in text
+    assert "likely by 26 Nov 2026 (85% confidence)" in html
+    assert forecast_of(app, queued, now=monday).text == "likely by 26 Nov 2026 (85% confidence)"
     sales_line = next(line for line in text.splitlines() if "Sales numbers" in line)
     assert "likely" not in sales_line

@@ -136,7 +136,7 @@ def requester_context(user, now, values):
     open_requests, open_total = _capped(
         db.select(Request).where(mine_or_teams, counts.condition("open"))
         .options(*loads).order_by(Request.created_at.desc(), Request.id.desc()))
-    places = queues.positions(open_requests, now, values)
+    places = queues.spots(open_requests, now, values)
     forecasts = forecast.for_requests(open_requests, now, values, places=places)
     delivered, delivered_total = _capped(
         db.select(Request).where(mine_or_teams, Request.delivered_at >= week.starts_at,
@@ -159,7 +159,8 @@ def requester_context(user, now, values):
                     for r in waiting],
         "waiting_total": waiting_total,
         "open": [{"req": r, "link": _request_link(r.id), "state": STATES[r.state],
-                  "position": (queues.position_text(*places[r.id]) if r.id in places else ""),
+                  "position": (queues.position_text(places[r.id].position, places[r.id].total)
+                               if r.id in places else ""),
                   "forecast": forecasts[r.id].text if r.id in forecasts else "",
                   "next_step": lifecycle.NEXT_STEP[r.state]} for r in open_requests],
         "open_total": open_total,

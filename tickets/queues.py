@@ -105,6 +105,7 @@ class Place:
     team_name: str
     override_position: int | None
     override_reason: str | None
+    sizes_above: tuple = ()  # the size estimates of the accepted requests above it
 
     @property
     def text(self):
@@ -238,8 +239,18 @@ def override_reasons(request_ids):
 
 # --- Positions ----------------------------------------------------------------------------
 
-def positions(requests, now, values=None):
-    """Return {request id: (position, total)} of the accepted ``requests`` in their team's queue.
+@dataclass(frozen=True)
+class Spot:
+    """An accepted request's place in its team's queue, and the size estimates (None: not
+    sized) of the accepted requests above it, top first: what a forecast counts as ahead."""
+
+    position: int
+    total: int
+    sizes_above: tuple = ()
+
+
+def spots(requests, now, values=None):
+    """Return {request id: Spot} of the accepted ``requests`` in their team's queue.
 
     One SQL statement for every team concerned (plus the settings when ``values`` is None, and
     the track records when the settings weigh them).
@@ -252,21 +263,32 @@ def positions(requests, now, values=None):
     now = localtime.local_now(now, values)
     rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)), now)
     wanted = {req.id for req in requests}
-    return {entry.id: (entry.position, entry.total)
-            for queue in _rank_teams(rows, now, records).values() for entry in queue
-            if entry.id in wanted}
+    found = {}
+    for queue in _rank_teams(rows, now, records).values():
+        sizes = tuple(entry.row.size for entry in queue)
+        for index, entry in enumerate(queue):
+            if entry.id in wanted:
+                found[entry.id] = Spot(entry.position, entry.total, sizes[:index])
+    return found
+
+
+def positions(requests, now, values=None):
+    """Return {request id: (position, total)} of the accepted ``requests`` in their team's
+    queue (``spots`` without the sizes): one SQL statement, as ``spots``."""
+    return {key: (spot.position, spot.total) for key, spot in spots(requests, now, values).items()}
 
 
 def place(request, now, values=None):
     """Where ``request`` stands in its team's queue (a Place), or None when not accepted."""
     if request.state != "accepted":
         return None
-    found = positions([request], now, values).get(request.id)
+    found = spots([request], now, values).get(request.id)
     if found is None:
         return None
     reason = override_reasons([request.id]).get(request.id) if request.rank_override else None
-    return Place(position=found[0], total=found[1], team_name=request.team.name,
-                 override_position=request.rank_override, override_reason=reason)
+    return Place(position=found.position, total=found.total, team_name=request.team.name,
+                 override_position=request.rank_override, override_reason=reason,
+                 sizes_above=found.sizes_above)
 
 
 # --- The analyst's queue --------------------------------------------------------------------

@@ -5,7 +5,7 @@ refused (403)."""
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from .. import forecast, settings
+from .. import counts, forecast, settings
 from ..extensions import db
 from ..forms.reports import WhatIfForm
 from ..models import Team, utcnow
@@ -35,4 +35,6 @@ def index():
             team_ids=None if everyone else [team.id for team in teams])
     return render_template("forecast/index.html", form=form, report=report,
                            history_weeks=forecast.HISTORY_WEEKS,
-                           trials=forecast.TRIALS), status
+                           trials=forecast.TRIALS, words=counts.WORDS,
+                           size_days=forecast.SIZE_DAYS,
+                           assumed_size=forecast.ASSUMED_SIZE), status

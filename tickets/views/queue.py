@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import aliased
 
-from .. import lifecycle, localtime, queues, settings, sla_clocks, wip
+from .. import counts, lifecycle, localtime, queues, settings, sla_clocks, wip
 from ..errors import run_action
 from ..extensions import db
 from ..forms.triage import OverrideForm
@@ -129,9 +129,16 @@ def backlog():
     teams = queues.teams_by_id(found.team_counts)
     analysts = db.session.scalars(db.select(User).where(
         User.role.in_(WORKER_ROLES), User.is_active).order_by(User.name)).all()
+    # What the page lists (the queue and the work) among everything open, in counts' words.
+    team_counts = counts.by_team(None if filters["team"] is None else [filters["team"]])
+    scope = "All teams"
+    if filters["team"] is not None:
+        chosen = teams.get(filters["team"]) or db.session.get(Team, filters["team"])
+        scope = chosen.name if chosen is not None else "No such team"
     return render_template(
         "queue/backlog.html", found=found, page=page, filters=filters, teams=teams,
         analysts=analysts, now=now, states=BACKLOG_STATE_CHOICES,
+        counts=counts.summed(team_counts.values()), words=counts.WORDS, scope=scope,
         sla_views={entry.id: sla_clocks.status(entry.request, now, values) for entry in page.items},
         sla_labels=sla_clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
     )
