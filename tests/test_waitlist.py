@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import AuthActions, intake_fields
+from tests.conftest import AuthActions, intake_fields, intake_form, settings_page_form
 from tickets import budget, cli, intake, lifecycle, settings, triage
 from tickets.extensions import db
 from tickets.models import Event, Request, Team, User, utcnow
@@ -32,10 +32,14 @@ def desk(make, app):
     return desk
 
 
-def set_budget(app, team_id, weekly):
+def set_budget(app, team_id, weekly, now=None):
+    """Set the team's weekly budget at ``now`` (default: the clock); return the ids of the
+    waitlisted requests the change released."""
     with app.app_context():
-        settings.set_team_budget(db.session.get(Team, team_id), weekly, None, utcnow())
+        change = settings.set_team_budget(db.session.get(Team, team_id), weekly, None,
+                                          now or utcnow())
         db.session.commit()
+        return [request.id for request in getattr(change, "released", [])]
 
 
 def submit(app, desk, now, team=None, **fields):
@@ -248,12 +252,38 @@ def test_release_is_idempotent(app, desk):
     assert release(app, NEXT_MONDAY + timedelta(days=7)) == [low]
 
 
-def test_a_bigger_budget_or_none_releases_more(app, desk):
+def test_raising_the_budget_releases_the_waitlist_at_once_as_far_as_it_goes(app, desk):
+    # Issue 14: in the same transaction as the change, not at the next hourly run.
     low, high, medium = waitlist_three(app, desk)
-    set_budget(app, desk.marketing, 3)
-    assert release(app, TUESDAY + timedelta(days=1)) == [high]
-    set_budget(app, desk.marketing, None)
-    assert sorted(release(app, TUESDAY + timedelta(days=1))) == sorted([low, medium])
+    wednesday = TUESDAY + timedelta(days=1)
+    assert set_budget(app, desk.marketing, 3, now=wednesday) == [high]
+    assert get(app, high).state == "submitted"
+    assert usage(app, desk.marketing, wednesday) == (3, 3)
+    assert sorted(set_budget(app, desk.marketing, None, now=wednesday)) == sorted([low, medium])
+    assert release(app, wednesday) == []
+
+
+def test_lowering_the_budget_releases_nothing(app, desk):
+    low, high, medium = waitlist_three(app, desk)
+    assert set_budget(app, desk.marketing, 1, now=TUESDAY + timedelta(days=1)) == []
+    assert {get(app, i).state for i in (low, high, medium)} == {"waitlisted"}
+
+
+def test_the_settings_page_says_what_a_bigger_budget_released(app, desk, auth):
+    now = utcnow()  # the page changes the budget at the clock's time: fill this week's
+    for _ in range(2):
+        submit(app, desk, now)
+    waiting = submit(app, desk, now, title="Churn by region")
+    assert get(app, waiting).state == "waitlisted"
+    auth.login(desk.lead)
+
+    response = auth.post("/settings", data=settings_page_form(
+        **{f"budget_{desk.marketing}": "3"}), follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert ("Saved 1 change. The bigger budget released 1 waitlisted request to triage at "
+            f"once: #{waiting} Churn by region.") in page
+    assert get(app, waiting).state == "submitted"
 
 
 def test_the_cli_releases_the_waitlist(app, desk, runner, monkeypatch):
@@ -466,3 +496,66 @@ def test_two_submissions_racing_for_the_last_place_one_waits(app, desk):
             Request.title.like("Race %"))))
     assert states == ["submitted", "waitlisted"]
     assert usage(app, desk.marketing, utcnow()) == (2, 2)
+
+
+# --- Budget before submit (issue 14) ----------------------------------------------------------
+
+def test_the_intake_form_says_before_submitting_that_an_ad_hoc_request_will_wait_and_where(
+        app, desk, auth):
+    now = utcnow()
+    for _ in range(3):
+        submit(app, desk, now)  # two take the places, one waits
+    auth.login(desk.rita)
+
+    page = auth.client.get("/requests/new").get_data(as_text=True)
+
+    notice = page.split('id="team_id-waitlist-notice"')[1].split("</div>")[0]
+    assert "hidden" not in notice.split(">")[0]
+    assert "If you submit it now, this request will be waitlisted" in notice
+    assert ("Marketing has used 2 of 2 ad-hoc requests this week, so an ad-hoc request goes on "
+            "the waitlist, at position 2 (1 request waits before it; the waitlist is released "
+            "in priority order, so an urgent request may go sooner).") in notice
+    assert "What you can do:" in notice
+    assert "at the latest when the budget period ends" in notice
+    assert "choose a deadline after" in notice
+    assert "ask a lead to approve it over budget" in notice
+    # Every team's outlook travels with the form, for the script to follow the choices.
+    assert f'"{desk.finance}": {{"line": "", "notice": null}}' in page
+
+
+def test_without_javascript_the_notice_follows_the_kind_sent_back(app, desk, auth):
+    now = utcnow()
+    for _ in range(2):
+        submit(app, desk, now)
+    auth.login(desk.rita)
+
+    project = auth.post("/requests/new", intake_form(desk.marketing, kind="project", title=""))
+    ad_hoc = auth.post("/requests/new", intake_form(desk.marketing, kind="ad_hoc", title=""))
+    assert project.status_code == ad_hoc.status_code == 400  # the title is missing
+    project, ad_hoc = project.get_data(as_text=True), ad_hoc.get_data(as_text=True)
+
+    def shown(html):
+        return "hidden" not in html.split('id="team_id-waitlist-notice"')[1].split(">")[0]
+
+    assert not shown(project) and shown(ad_hoc)
+    assert "at position 1 (nobody waits before it)" in ad_hoc
+
+
+def test_a_team_with_room_shows_only_its_budget_line(app, desk, auth):
+    submit(app, desk, utcnow())
+    auth.login(desk.rita)
+    page = auth.client.get("/requests/new").get_data(as_text=True)
+    assert "Marketing has used 1 of 2 ad-hoc requests this week" in page
+    assert "hidden" in page.split('id="team_id-waitlist-notice"')[1].split(">")[0]
+
+
+def test_the_waitlist_notice_names_the_end_of_the_budget_period(app, desk):
+    with app.app_context():
+        team = db.session.get(Team, desk.marketing)
+        notice = budget.waitlist_notice(team, 2, 0, TUESDAY)
+    assert notice["options"][0] == (
+        "It is released to triage as soon as a place in the budget frees up, and at the latest "
+        "when the budget period ends (Sun 29 Nov 2026): next week's budget starts on Mon 30 Nov "
+        "2026, in priority order.")
+    assert notice["options"][1] == ("If it can wait, choose a deadline after Mon 30 Nov 2026: "
+                                    "it is then released before it is needed.")

@@ -14,6 +14,7 @@ serialises the submissions of one team on PostgreSQL. SQLite has no row locks, b
 ``admit`` counts after the new request is flushed: that INSERT holds SQLite's single write
 lock, so a concurrent submission's count waits for (and sees) the earlier one's commit.
 """
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import case, func
@@ -98,11 +99,62 @@ def budget_line(team, used, waiting=0):
     return line
 
 
-def budget_lines(teams, now, settings_values=None):
-    """Return {team id: budget line} for ``teams`` (one SQL statement for the usage)."""
+@dataclass(frozen=True)
+class Outlook:
+    """What an ad-hoc request submitted now to a team meets (the intake form, before submit):
+    the budget line, and when the budget is used up, the waitlist notice (``notice``: its
+    title and what the requester can do), else None."""
+
+    line: str
+    notice: dict | None = None
+
+
+def _period(now, settings_values):
+    """(the last day of this budget period, the first day of the next), local dates."""
+    next_start = localtime.local_today(
+        localtime.week_start(now, settings_values) + timedelta(days=7, hours=12),
+        settings_values)
+    return next_start - timedelta(days=1), next_start
+
+
+def waitlist_notice(team, used, waiting, now, settings_values=None):
+    """The intake form's notice for an ad-hoc request to ``team`` whose budget is used up:
+    it will be waitlisted, at which position, and what the requester can do about it."""
+    last_day, next_start = _period(now, settings_values)
+    next_day = f"{next_start:%a %-d %b %Y}"
+    position = waiting + 1
+    before = ("nobody waits before it" if not waiting else
+              f"{waiting} {'request waits' if waiting == 1 else 'requests wait'} before it; "
+              "the waitlist is released in priority order, so an urgent request may go sooner")
+    return {
+        "title": "If you submit it now, this request will be waitlisted",
+        "text": (f"{team.name} has used {used} of {team.weekly_ad_hoc_budget} ad-hoc requests "
+                 f"this week, so an ad-hoc request goes on the waitlist, at position "
+                 f"{position} ({before})."),
+        "options": [
+            ("It is released to triage as soon as a place in the budget frees up, and at "
+             f"the latest when the budget period ends ({last_day:%a %-d %b %Y}): next week's "
+             f"budget starts on {next_day}, in priority order."),
+            (f"If it can wait, choose a deadline after {next_day}: it is then released "
+             "before it is needed."),
+            ("If it cannot wait, submit it and ask a lead to approve it over budget: a lead "
+             "can accept it at once."),
+        ],
+    }
+
+
+def intake_outlooks(teams, now, settings_values=None):
+    """{team id: Outlook} for ``teams`` on the intake form: one SQL statement for the usage."""
     teams = list(teams)
     status = budget_status_by_team([team.id for team in teams], now, settings_values)
-    return {team.id: budget_line(team, *status[team.id]) for team in teams}
+    found = {}
+    for team in teams:
+        used, waiting = status[team.id]
+        spent = team.weekly_ad_hoc_budget is not None and used >= team.weekly_ad_hoc_budget
+        found[team.id] = Outlook(
+            budget_line(team, used, waiting),
+            waitlist_notice(team, used, waiting, now, settings_values) if spent else None)
+    return found
 
 
 def is_over_budget(team, used):
@@ -183,6 +235,16 @@ def _give_place_back(request, event, now, **_):
     if event.to_state in UNCOUNTED_STATES and _holds_place(
             request.kind, request.budget_counted_at, event.from_state, now, None):
         place_freed(request.team, now)
+
+
+@signals.team_budget_changed.connect
+def _release_on_raise(team, old, new, now, **_):
+    """A bigger weekly budget (or none) releases the team's waitlist at once, in waitlist
+    (priority) order, as far as the new budget goes: not at the next hourly run. Returns the
+    requests released."""
+    if new is not None and (old is None or new <= old):
+        return []
+    return release_waitlisted(now, team_ids=[team.id])
 
 
 def kind_changed(request, old_kind, now, settings_values):

@@ -307,16 +307,21 @@ def wip_limit_key(user_id):
 def set_team_budget(team, budget, actor, now):
     """Set how many ad-hoc requests ``team`` gets per week (None: no limit); audit a change.
 
-    Returns the SettingChange, or None when the budget stays as it was.
+    Returns the SettingChange, or None when the budget stays as it was. A change announces
+    ``signals.team_budget_changed``: a bigger budget (or none) releases the team's waitlist
+    at once, in this transaction; the change's ``released`` lists the requests released.
     """
     key = team_budget_key(team.id)
     if budget is not None:
         _whole(key, budget, *BUDGET_RANGE, f"{team.name}'s weekly ad-hoc budget")
     if budget == team.weekly_ad_hoc_budget:
         return None
-    change = _record(key, team.weekly_ad_hoc_budget, budget, actor, now)
+    old = team.weekly_ad_hoc_budget
+    change = _record(key, old, budget, actor, now)
     team.weekly_ad_hoc_budget = budget
     db.session.flush()
+    answers = signals.team_budget_changed.send(team, old=old, new=budget, now=now)
+    change.released = [request for _, released in answers for request in (released or ())]
     return change
 
 

@@ -14,6 +14,11 @@
     Sent by ``settings.update`` after the changes are flushed, with ``keys`` (the settings that
     changed), ``values`` (all settings, new) and ``now``. Receiver: ``sla_clocks`` recomputes
     every open request's clocks when a key moves them.
+``team_budget_changed``
+    Sent by ``settings.set_team_budget`` after a team's weekly ad-hoc budget changed and was
+    flushed, with the team as sender and ``old``, ``new`` (None: no limit) and ``now``.
+    Receiver: ``budget`` releases the team's waitlist at once, as far as the new budget goes,
+    and returns the requests it released.
 
 Receivers run in the sender's transaction, one after the other in no set order, so none may
 depend on another having run; an exception propagates to the sender's caller, which rolls
@@ -30,3 +35,6 @@ comment_added = _signals.signal(
     "comment-added", doc="A comment was added (sender: the request; event, mentioned, now).")
 settings_changed = _signals.signal(
     "settings-changed", doc="Settings were changed (keys, values, now).")
+team_budget_changed = _signals.signal(
+    "team-budget-changed", doc="A team's weekly ad-hoc budget changed (sender: the team; "
+                               "old, new, now).")

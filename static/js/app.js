@@ -46,18 +46,41 @@
     sync();
   });
 
-  // Show the selected team's ad-hoc budget line:
-  // <p data-budget-of="select-id" data-budget-lines='{"team id": "line"}'>.
-  document.querySelectorAll("[data-budget-of]").forEach(function (line) {
-    var select = document.getElementById(line.dataset.budgetOf);
+  // Keep the chosen team's ad-hoc budget outlook in step with the form: its line, and the
+  // waitlist notice when the budget is used up and the request is ad-hoc.
+  // <div data-budget-of="select-id" data-kind-name="kind"
+  //      data-budget-outlooks='{"team id": {"line": "...", "notice": {...} or null}}'>.
+  document.querySelectorAll("[data-budget-of]").forEach(function (box) {
+    var select = document.getElementById(box.dataset.budgetOf);
     if (!select) { return; }
-    var lines = JSON.parse(line.dataset.budgetLines || "{}");
+    var outlooks = JSON.parse(box.dataset.budgetOutlooks || "{}");
+    var kinds = document.querySelectorAll('input[name="' + box.dataset.kindName + '"]');
+    var line = box.querySelector(".budget-line");
+    var notice = box.querySelector(".waitlist-notice");
+    var kind = function () {
+      var chosen = "ad_hoc";
+      kinds.forEach(function (radio) { if (radio.checked) { chosen = radio.value; } });
+      return chosen;
+    };
     var sync = function () {
-      var text = lines[select.value] || "";
-      line.textContent = text;
-      line.hidden = text === "";
+      var outlook = outlooks[select.value] || {};
+      line.textContent = outlook.line || "";
+      line.hidden = !outlook.line;
+      var shown = outlook.notice && kind() === "ad_hoc" ? outlook.notice : null;
+      notice.hidden = !shown;
+      if (!shown) { return; }
+      notice.querySelector("[data-notice-title] span").textContent = shown.title;
+      notice.querySelector("[data-notice-text]").textContent = shown.text;
+      var list = notice.querySelector("[data-notice-options]");
+      list.replaceChildren();
+      shown.options.forEach(function (option) {
+        var item = document.createElement("li");
+        item.textContent = option;
+        list.appendChild(item);
+      });
     };
     select.addEventListener("change", sync);
+    kinds.forEach(function (radio) { radio.addEventListener("change", sync); });
     sync();
   });
 

@@ -113,16 +113,22 @@ def _submit(form, is_miss):
 
 def _render_form(form, editing, teams, lock_notes=None, suggestions=(), checking=False):
     """The intake form with its limits: the short-notice cutoff and each team's ad-hoc budget
-    line (two SQL statements: the settings and the grouped usage, whatever the teams), and
+    outlook (its line and, when it is used up, the waitlist notice a new ad-hoc request gets;
+    two SQL statements: the settings and the grouped usage, whatever the teams), and
     under each field triage decided on, what changing it does (``lock_notes``); on a new
     request, the ``suggestions`` of the "check before you submit" step when ``checking``."""
     values = settings.current()
     now = utcnow()
     cutoff = lead_time.short_notice_cutoff(localtime.local_today(now, values), values)
-    lines = budget.budget_lines(teams, now, values)
+    outlooks = budget.intake_outlooks(teams, now, values)
+    shown = outlooks.get(form.team_id.data)
     return render_template("requests/form.html", form=form, editing=editing, cutoff=cutoff,
-                           budget_lines={str(key): line for key, line in lines.items() if line},
-                           budget_line=lines.get(form.team_id.data, ""),
+                           outlooks={str(key): {"line": outlook.line,
+                                                "notice": None if editing else outlook.notice}
+                                     for key, outlook in outlooks.items()},
+                           outlook=shown,
+                           waitlist_notice=(shown.notice if shown and not editing
+                                            and form.kind.data == "ad_hoc" else None),
                            lock_notes=lock_notes or {}, suggestions=suggestions,
                            checking=checking)
 

@@ -88,4 +88,15 @@ def _save(form, teams, analysts, now):
 
 def _saved_message(changes):
     count = sum(change is not None for change in changes)
-    return f"Saved {count} change{'' if count == 1 else 's'}." if count else "Nothing changed."
+    if not count:
+        return "Nothing changed."
+    message = f"Saved {count} change{'' if count == 1 else 's'}."
+    released = [request for change in changes if change is not None
+                for request in getattr(change, "released", ())]
+    if released:
+        listed = ", ".join(f"#{request.id} {request.title}" for request in released[:5])
+        more = f" and {len(released) - 5} more" if len(released) > 5 else ""
+        message += (f" The bigger budget released {len(released)} waitlisted "
+                    f"request{'' if len(released) == 1 else 's'} to triage at once: "
+                    f"{listed}{more}.")
+    return message
