@@ -28,8 +28,9 @@ from sqlalchemy import text as sql_text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, joinedload
 
+from . import counts
 from .extensions import db
-from .models import (ASSET_KINDS, CLOSED_STATES, KINDS, OPEN_STATES, Asset, Event, Request,
+from .models import (ASSET_KINDS, KINDS, Asset, Event, Request,
                      SearchDocument, SearchMiss, utcnow)
 from .policy import visible_assets, visible_requests
 from .queries import id_matches
@@ -582,8 +583,8 @@ def record_miss(user, text, source="search", now=None):
 
 
 # The state filters of the search page: the counting words of DESIGN.md (Lifecycle).
-STATE_GROUPS = {"open": ("Open", OPEN_STATES), "delivered": ("Delivered", frozenset({"delivered"})),
-                "closed": ("Closed", CLOSED_STATES)}
+STATE_GROUPS = {word: (counts.WORDS[word].title, counts.WORDS[word].states)
+                for word in ("open", "delivered", "closed")}
 
 
 def filter_conditions(*, kind=None, state_group=None, team_id=None):

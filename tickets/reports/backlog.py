@@ -1,9 +1,9 @@
 """Demand and backlog per team: requests submitted each week, and those still open."""
-from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, or_, select
 
-from .. import settings
+from .. import counts, settings
 from ..extensions import db
-from ..models import Request
+from ..models import Event, Request
 from .charts import Series, chart
 from .filters import conditions
 from .periods import period_of
@@ -11,27 +11,26 @@ from .series import running, team_names, weekly_counts
 
 
 @chart("backlog_by_team", "Backlog by team",
-       "Each line is a team's requests not closed yet (open or delivered) at the end of each "
-       "week; a rising line is demand outgrowing delivery.")
+       "Each line is a team's open requests (before delivery: counted as everywhere in "
+       "Datadesk) at the end of each week; a rising line is demand outgrowing delivery.")
 def backlog_by_team(spec, filters, now):
-    """Requests not closed yet (open or delivered) per team at the end of each week: +1 in the
-    week a request was submitted, -1 in the week it closed, summed up week by week from the
-    requests open when the range starts."""
+    """Open requests (``counts``: before delivery) per team at the end of each week, from the
+    events: +1 when a request enters an open state (its creation, a reopening), -1 when it
+    leaves them (a delivery, a closing), summed week by week from those open before the range
+    (week -1)."""
     period = period_of(filters, now, settings.current())
-    narrowing = conditions(filters)
-    opened = (select(Request.team_id.label("team_id"),
-                     case((Request.created_at < period.start_at, -1),
-                          else_=period.week_index(Request.created_at)).label("week"),
-                     literal(1).label("change"))
-              .where(Request.created_at < period.end_at,
-                     or_(Request.closed_at.is_(None), Request.closed_at >= period.start_at),
-                     *narrowing))
-    closed = (select(Request.team_id.label("team_id"),
-                     period.week_index(Request.closed_at).label("week"),
-                     literal(-1).label("change"))
-              .where(period.contains(Request.closed_at), Request.created_at < period.end_at,
-                     *narrowing))
-    deltas = union_all(opened, closed).subquery("deltas")
+    open_states = sorted(counts.WORDS["open"].states)
+    entering = and_(Event.to_state.in_(open_states),
+                    or_(Event.from_state.is_(None), Event.from_state.not_in(open_states)))
+    leaving = and_(Event.from_state.in_(open_states), Event.to_state.not_in(open_states))
+    deltas = (select(Request.team_id.label("team_id"),
+                     case((Event.created_at < period.start_at, -1),
+                          else_=period.week_index(Event.created_at)).label("week"),
+                     case((entering, 1), (leaving, -1), else_=0).label("change"))
+              .select_from(Event).join(Request, Request.id == Event.request_id)
+              .where(Event.created_at < period.end_at, Event.to_state.is_not(None),
+                     or_(entering, leaving), *conditions(filters))
+              .subquery("deltas"))
     weekly = (select(deltas.c.team_id, deltas.c.week, func.sum(deltas.c.change).label("change"))
               .group_by(deltas.c.team_id, deltas.c.week).subquery("weekly"))
     rows = db.session.execute(
@@ -40,16 +39,17 @@ def backlog_by_team(spec, filters, now):
                                               order_by=weekly.c.week))
     ).all() if period.days else []
     names = team_names({row[0] for row in rows})
-    counts = running(rows, names, period.weeks)
-    teams = [team for team in names if any(counts[team])]
+    found = running(rows, names, period.weeks)
+    teams = [team for team in names if any(found[team])]
     labels = period.week_labels()
+    title = counts.WORDS["open"].title
     return spec.chart(
         type="line", labels=labels,
-        series=[Series(names[team], counts[team], {"team_id": team}) for team in teams],
-        columns=["Week of", "Team", "Open requests"],
-        rows=[[week, names[team], counts[team][i]] for i, week in enumerate(labels)
+        series=[Series(names[team], found[team], {"team_id": team}) for team in teams],
+        columns=["Week of", "Team", title],
+        rows=[[week, names[team], found[team][i]] for i, week in enumerate(labels)
               for team in teams],
-        x_label="Week of", y_label="Open requests")
+        x_label="Week of", y_label=title)
 
 
 @chart("demand_by_team", "Demand by team",

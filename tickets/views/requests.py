@@ -18,13 +18,13 @@ from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import (budget, deflections, forecast, intake, lead_time, lifecycle, localtime, outcomes,
+from .. import (budget, counts, deflections, forecast, intake, lead_time, lifecycle, localtime, outcomes,
                priority, queues, reuse, settings, sla_clocks, triage)
 from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
 from ..forms.transitions import TRANSITION_FORMS
-from ..models import (CLOSED_STATES, IMPACTS, KINDS, OPEN_STATES, STATES, Asset, Deflection, Request,
+from ..models import (IMPACTS, KINDS, STATES, Asset, Deflection, Request,
                       Team, User, utcnow)
 from ..policy import (WORKER_ROLES, allowed, get_visible_request_or_404, visible_assets,
                       visible_requests)
@@ -463,10 +463,8 @@ def list_requests(scope):
         query = query.where(Request.team_id.in_(current_user.team_ids))
 
     filters = _list_filters()
-    if filters["state"] == "open":
-        query = query.where(Request.state.in_(OPEN_STATES))
-    elif filters["state"] == "closed":
-        query = query.where(Request.state.in_(CLOSED_STATES))
+    if filters["state"] in ("open", "closed"):
+        query = query.where(counts.condition(filters["state"]))
     elif filters["state"] in STATES:
         query = query.where(Request.state == filters["state"])
     if filters["team"] is not None:
