@@ -19,7 +19,7 @@ from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, log_in
 from tickets import create_app, outcomes
 from tickets.demo import DEMO_PASSWORD, seed_demo
 from tickets.extensions import db
-from tickets.models import Event, FollowUp, Request, User, utcnow
+from tickets.models import Event, FollowUp, Request, Team, User, utcnow
 
 
 def _shoot_reports(page, path):
@@ -236,6 +236,38 @@ def _shoot_follow_ups(browser, base, app, out):
         ctx.close()
 
 
+def _shoot_numbers(browser, base, app, out):
+    """Issue 14's numbers: the intake form's waitlist notice (Customer Support's budget is spent
+    in the demo), a forecast with its range, the backlog's counts and the backlog forecast."""
+    with app.app_context():
+        forecast_id = db.session.scalar(
+            select(Request.id).join(Team).where(Request.state == "accepted",
+                                                Team.name.in_(("Marketing", "Sales")))
+            .order_by(Request.id).limit(1))
+        support = db.session.scalar(select(Team.id).where(Team.name == "Customer Support"))
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "grace.mwangi@example.com", DEMO_PASSWORD)
+        page.goto("/requests/new")
+        page.get_by_label("Requesting team").select_option(str(support))
+        page.locator("#team_id-waitlist-notice").scroll_into_view_if_needed()
+        page.screenshot(path=out / f"intake-waitlist-notice{suffix}.png", full_page=True)
+        ctx.close()
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        if forecast_id:
+            page.goto(f"/requests/{forecast_id}")
+            page.locator(".forecast-panel").scroll_into_view_if_needed()
+            page.screenshot(path=out / f"request-forecast-range{suffix}.png", full_page=True)
+        page.goto("/backlog")
+        page.screenshot(path=out / f"backlog-counts{suffix}.png", full_page=True)
+        page.goto("/reports/forecast")
+        page.screenshot(path=out / f"forecast-clearance{suffix}.png", full_page=True)
+        ctx.close()
+
+
 def main(out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -343,6 +375,7 @@ def main(out_dir):
             page.screenshot(path=out / "help.png", full_page=True)
             page.goto("/reports/forecast")
             page.screenshot(path=out / "forecast-lead.png", full_page=True)
+            _shoot_numbers(browser, base, app, out)
             _shoot_gaps(page, out, "")
             page.set_viewport_size({"width": 390, "height": 900})
             _shoot_gaps(page, out, "-mobile")
