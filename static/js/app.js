@@ -91,6 +91,18 @@
   // Tables that arrive later (a report card's "Table" toggle) and panels that unfold.
   new MutationObserver(later).observe(document.body, {childList: true, subtree: true, attributes: true, attributeFilter: ["class", "hidden", "open"]});
 
+  // Escape folds the phone's menu that has the focus and gives the focus back to its button,
+  // as it closes a dropdown (Bootstrap closes an open dropdown first, and says so by
+  // preventing the key's default).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || !window.bootstrap) { return; }
+    var menu = event.target.closest && event.target.closest(".navbar-collapse.show");
+    if (!menu) { return; }
+    window.bootstrap.Collapse.getOrCreateInstance(menu, {toggle: false}).hide();
+    var button = document.querySelector("[data-bs-target='#" + menu.id + "']");
+    if (button) { button.focus(); }
+  });
+
   // Move focus to the error summary after a failed submit, so screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
