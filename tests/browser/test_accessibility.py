@@ -73,6 +73,13 @@ def wrong_password(page):
     submit("Change your password")(page)
 
 
+def deliver_without_a_link(page):
+    """The request page's deliver form sent empty: its errors show in the open panel."""
+    page.get_by_role("button", name="Deliver…").click()
+    page.locator("#action-deliver").get_by_role("button", name="Deliver", exact=True).click()
+    page.wait_for_load_state()
+
+
 def open_first_triage_panel(page):
     """Open the first row's triage panel on /triage."""
     button = page.locator(".triage-row button").first
@@ -151,6 +158,8 @@ PAGES = {
     "requester": [*EVERYONE, Page("forbidden", "/triage")],
     "analyst": [*EVERYONE, *DATA_TEAM],
     "lead": [*EVERYONE, *DATA_TEAM, *MANAGERS,
+             Page("request in progress, delivered without a link",
+                  "/requests/{request:in_progress}", deliver_without_a_link),
              Page("platform gap categories", "/settings/platform-gaps"),
              Page("platform gap categories with errors", "/settings/platform-gaps",
                   fill_and_submit("Add category", Name="no ACCESS")),
