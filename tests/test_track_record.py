@@ -300,10 +300,10 @@ def test_the_settings_page_changes_the_outcome_settings_and_lists_the_changes(ap
     assert re.search(r'checked[^>]*name="track_record_in_priority"', page)
     history = re.sub(r"\s+", " ", page)
     assert ("Follow-up after (business days)</td> <td>Ad-hoc: 5; Project: 20; Data issue: 5 "
-            '<span aria-label="changed to">&rarr;</span> <strong>Ad-hoc: 8; Project: 40; '
-            "Data issue: 5</strong>") in history
-    assert ('Track record in the priority score</td> <td>off <span aria-label="changed to">'
-            "&rarr;</span> <strong>on</strong>") in history
+            '<span aria-hidden="true">&rarr;</span><span class="visually-hidden">changed to</span> '
+            "<strong>Ad-hoc: 8; Project: 40; Data issue: 5</strong>") in history
+    assert ('Track record in the priority score</td> <td>off <span aria-hidden="true">&rarr;'
+            '</span><span class="visually-hidden">changed to</span> <strong>on</strong>') in history
     # Unticking the switch turns it off again.
     assert lead.post("/settings", data=outcome_fields(follow_up_days_ad_hoc="8",
                                                       follow_up_days_project="40",

@@ -84,6 +84,48 @@
     sync();
   });
 
+  // A table too wide (or too long) for its box scrolls inside it: keyboard users reach it with
+  // Tab to scroll it with the arrows, unless a link or button inside already takes them there.
+  // It is then a named region (its caption), so screen readers say what they landed on.
+  var focusable = "a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])";
+  var reachScrollers = function () {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      var needed = scrolls && !box.querySelector(focusable);
+      if (needed && !box.hasAttribute("tabindex")) {
+        var caption = box.querySelector("caption");
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+        box.dataset.scrollRegion = "true";
+      } else if (!needed && box.dataset.scrollRegion) {
+        ["tabindex", "role", "aria-label", "data-scroll-region"].forEach(function (name) {
+          box.removeAttribute(name);
+        });
+      }
+    });
+  };
+  var pending = null;
+  var later = function () {
+    if (pending === null) { pending = window.requestAnimationFrame(function () { pending = null; reachScrollers(); }); }
+  };
+  reachScrollers();
+  window.addEventListener("resize", later);
+  // Tables that arrive later (a report card's "Table" toggle) and panels that unfold.
+  new MutationObserver(later).observe(document.body, {childList: true, subtree: true, attributes: true, attributeFilter: ["class", "hidden", "open"]});
+
+  // Escape folds the phone's menu that has the focus and gives the focus back to its button,
+  // as it closes a dropdown (Bootstrap closes an open dropdown first, and says so by
+  // preventing the key's default).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || !window.bootstrap) { return; }
+    var menu = event.target.closest && event.target.closest(".navbar-collapse.show");
+    if (!menu) { return; }
+    window.bootstrap.Collapse.getOrCreateInstance(menu, {toggle: false}).hide();
+    var button = document.querySelector("[data-bs-target='#" + menu.id + "']");
+    if (button) { button.focus(); }
+  });
+
   // Move focus to the error summary after a failed submit, so screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }

@@ -267,6 +267,52 @@ def _shoot_numbers(browser, base, app, out):
         page.screenshot(path=out / f"forecast-clearance{suffix}.png", full_page=True)
         ctx.close()
 
+def _shoot_reach(browser, base, app, out):
+    """Look and reach (issue 14): the lists' filters folded and unfolded on a phone, the
+    warning-coloured actions (block, reopen) at both widths, the error summary that links each
+    field, and the skip link as the first Tab shows it."""
+    with app.app_context():
+        working = db.session.scalar(select(Request.id).where(
+            Request.state == "in_progress").order_by(Request.id).limit(1))
+        delivered = db.session.execute(
+            select(Request.id, User.email).join(User, User.id == Request.requester_id)
+            .where(Request.state == "delivered", User.role == "requester")
+            .order_by(Request.id).limit(1)).first()
+    for who, paths in (("requester", ("/requests/mine", "/catalogue")),
+                       ("analyst", ("/triage", "/queue")), ("lead", ("/backlog",))):
+        ctx = browser.new_context(base_url=base, viewport={"width": 390, "height": 844})
+        page = ctx.new_page()
+        log_in(page, f"{who}@example.com", DEMO_PASSWORD)
+        for path in paths:
+            name = path.strip("/").replace("/", "-")
+            page.goto(path)
+            page.screenshot(path=out / f"filters-folded-{name}-mobile.png")
+            page.locator(".filters-toggle").click()
+            page.wait_for_timeout(400)
+            page.screenshot(path=out / f"filters-open-{name}-mobile.png")
+        ctx.close()
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        if working:
+            page.goto(f"/requests/{working}")
+            page.locator(".actions").screenshot(path=out / f"actions-block{suffix}.png")
+        page.goto("/requests/new")
+        page.get_by_role("button", name="Submit request").click()
+        page.locator("#error-summary").screenshot(path=out / f"error-summary{suffix}.png")
+        page.goto("/requests/all")
+        page.keyboard.press("Tab")
+        page.screenshot(path=out / f"skip-link{suffix}.png")
+        ctx.close()
+        if delivered:
+            ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+            page = ctx.new_page()
+            log_in(page, delivered.email, DEMO_PASSWORD)
+            page.goto(f"/requests/{delivered.id}")
+            page.locator(".actions").screenshot(path=out / f"actions-reopen{suffix}.png")
+            ctx.close()
+
 
 def main(out_dir):
     out = Path(out_dir)
@@ -434,6 +480,7 @@ def main(out_dir):
             _shoot_follow_ups(browser, base, app, out)
             _shoot_track_record(browser, base, out)
             _shoot_impact(browser, base, app, out)
+            _shoot_reach(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")
