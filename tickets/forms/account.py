@@ -4,6 +4,7 @@ from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, Sele
                      StringField)
 from wtforms.validators import Length, ValidationError
 
+from .. import localtime
 from ..models import NOTIFICATIONS
 from ..people import PASSWORD_LENGTH, password_problem
 from ..settings import WEEKDAY_NAMES
@@ -79,3 +80,57 @@ class ChangePasswordForm(DatadeskForm):
     def validate_confirm(self, field):
         if field.data != self.new.data:
             raise ValidationError("This is not the same as the new password above.")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """"Forgot your password?": the address to send a link to. Not a DatadeskForm, like the
+    log-in form: whatever is typed gets the same answer, so it tells nothing about accounts."""
+
+    email = StringField("E-mail", filters=[strip],
+                        validators=[required("Enter the e-mail address you log in with."),
+                                    Length(max=254)])
+
+
+class SetPasswordForm(DatadeskForm):
+    """A person's own password, chosen through an invitation or a reset link."""
+
+    new = PasswordField(
+        "New password", validators=[required("Choose a password.")],
+        description=f"{PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters; a phrase of a few "
+                    "words is long and easy to remember.")
+    confirm = PasswordField("New password again",
+                            validators=[required("Enter the password a second time.")])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_new(self, field):
+        problem = password_problem(field.data, self.user.email)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_confirm(self, field):
+        if field.data != self.new.data:
+            raise ValidationError("This is not the same as the password above.")
+
+
+class TimeZoneForm(DatadeskForm):
+    """The time zone a person reads every time in."""
+
+    time_zone = SelectField("Your time zone", coerce=str, validate_choice=False)
+
+    def __init__(self, *args, installation_zone, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = options(
+            [("", f"The installation's ({installation_zone})")]
+            + [(name, name.replace("_", " ")) for name in localtime.known_zones()])
+
+    def validate_time_zone(self, field):
+        if field.data and not localtime.is_known_zone(field.data):
+            raise ValidationError("Choose a time zone from the list.")
+
+    @property
+    def zone_name(self):
+        """The chosen zone's name, or None for the installation's."""
+        return self.time_zone.data or None
