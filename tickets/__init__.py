@@ -260,7 +260,7 @@ def register_template_helpers(app):
     @app.context_processor
     def viewer():
         # Who reads the page, for its times: their zone is looked up only if one is shown.
-        person = current_user if current_user.is_authenticated else None
+        person = current_user._get_current_object() if current_user.is_authenticated else None
         return {"viewer": localtime.Viewer(person, models.utcnow())}
 
     app.jinja_env.filters["datetime"] = format_datetime

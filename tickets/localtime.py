@@ -62,14 +62,24 @@ def _zone_set():
 def person_zone(user, values=None):
     """Return the time zone ``user`` reads times in: their own, else the installation's.
 
-    Costs no SQL statement when the person chose a zone (or ``values`` are given)."""
-    name = getattr(user, "time_zone", None)
-    if name:
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass  # a zone this machine no longer knows: the installation's is the safe reading
+    Costs no SQL statement for a user loaded from the database (each carries the
+    installation's zone, ``User.installation_time_zone``) or when ``values`` are given."""
+    for name in (getattr(user, "time_zone", None),
+                 None if values else _loaded_installation_zone(user)):
+        if name:
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                pass  # a zone this machine no longer knows: the installation's is safer
     return zone(values)
+
+
+def _loaded_installation_zone(user):
+    """The installation's zone as it was read with ``user`` (its default when never set), or
+    None when ``user`` is nobody or was not read from the database."""
+    if user is None or "installation_time_zone" not in getattr(user, "__dict__", {}):
+        return None
+    return user.installation_time_zone or settings.DEFAULTS["timezone"]
 
 
 class Viewer:

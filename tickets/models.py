@@ -472,6 +472,14 @@ class Setting(db.Model):
         return f"<Setting {self.key}={self.value!r}>"
 
 
+# The installation's time zone, read with every user (one more column of the same statement):
+# pages and mail show times in a person's zone, the installation's when they chose none
+# (localtime.person_zone), without a statement of their own, which a page's constant count
+# and a mail rendered inside a write transaction (SQLite) could not afford. None: never set.
+User.installation_time_zone = db.column_property(
+    db.select(Setting.value).where(Setting.key == "timezone").scalar_subquery())
+
+
 class SettingChange(db.Model):
     """One immutable change of a setting, a team's budget or an analyst's WIP limit."""
 
