@@ -13,6 +13,7 @@ names the person and the fingerprint the link is bound to).
 """
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -62,7 +63,8 @@ def make_token(user, purpose, now):
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     return _serializer(purpose).dumps(
-        {"u": user.id, "p": _fingerprint(user), "t": int(now.timestamp())})
+        # Whole seconds, rounded up: a link never dies before its full lifetime.
+        {"u": user.id, "p": _fingerprint(user), "t": math.ceil(now.timestamp())})
 
 
 def link(user, purpose, now):

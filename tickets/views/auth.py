@@ -203,12 +203,13 @@ def _set_password_page(token, purpose):
     if form.validate_on_submit():
         try:
             done = run_action(lambda: invitations.set_password(token, purpose, form.new.data, now),
-                              form=form, success=_welcome(user, purpose))
+                              form=form)
         except invitations.LinkProblem as problem:  # used meanwhile, in another tab
             db.session.rollback()
             return _link_problem(problem, purpose)
         if done:
             log_in(done.result, remember=False, now=now)
+            flash(_welcome(done.result, purpose), "success")  # after log_in, which clears the session
             return redirect(url_for("requests.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/set_password.html", form=form, user=user,
