@@ -292,6 +292,8 @@ FORM_ARGUMENTS = {
                                                 password_hash="pbkdf2:sha256:1$x$0")},
     "SetPasswordForm": lambda: {"user": User(email="someone@example.com",
                                              password_hash="pbkdf2:sha256:1$x$0")},
+    "NewPasswordForm": lambda: {"user": User(email="someone@example.com",
+                                             password_hash="pbkdf2:sha256:1$x$0")},
     "TimeZoneForm": lambda: {"installation_zone": "UTC"},
 }
 

@@ -245,8 +245,8 @@ def test_an_invitation_token_is_no_reset_token_and_the_other_way_round(app, admi
     ("short-one", "short-one", "new", "Use 12 to 256 characters."),
     ("nina@example.com", "nina@example.com", "new",
      "Choose a password other than the e-mail address."),
-    (CHOSEN, CHOSEN + "!", "confirm", "This is not the same as the password above."),
-    ("", "", "new", "Choose a password."),
+    (CHOSEN, CHOSEN + "!", "confirm", "This is not the same as the new password above."),
+    ("", "", "new", "Enter a new password."),
 ])
 def test_a_refused_password_says_why_and_keeps_the_link_usable(app, admin, errors, new, confirm,
                                                                field, message):

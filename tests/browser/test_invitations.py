@@ -57,7 +57,7 @@ def test_an_admin_invites_a_person_who_sets_a_password_and_lands_logged_in(app, 
     newcomer.get_by_label("New password again").fill(CHOSEN + "?")
     newcomer.get_by_role("button", name="Join Datadesk").click()
     expect(newcomer.locator("#confirm-error")).to_have_text(
-        "This is not the same as the password above.")
+        "This is not the same as the new password above.")
     newcomer.get_by_label("New password", exact=True).fill(CHOSEN)
     newcomer.get_by_label("New password again").fill(CHOSEN)
     newcomer.get_by_role("button", name="Join Datadesk").click()

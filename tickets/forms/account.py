@@ -52,11 +52,10 @@ class PreferencesForm(DatadeskForm):
         return int(self.digest_weekday.data) if self.digest_weekday.data else None
 
 
-class ChangePasswordForm(DatadeskForm):
-    """A person's own new password: the current one first, then the new one twice."""
+class NewPasswordForm(DatadeskForm):
+    """A person's own new password, twice: chosen with an invitation or a reset link, and the
+    base of the form that changes it (ChangePasswordForm)."""
 
-    current = PasswordField("Current password", validators=[
-        required("Enter your current password."), Length(max=PASSWORD_LENGTH[1])])
     new = PasswordField(
         "New password", validators=[required("Enter a new password.")],
         description=f"{PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters; a phrase of a few "
@@ -68,10 +67,6 @@ class ChangePasswordForm(DatadeskForm):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def validate_current(self, field):
-        if not self.user.check_password(field.data):
-            raise ValidationError("That is not your current password.")
-
     def validate_new(self, field):
         problem = password_problem(field.data, self.user.email)
         if problem:
@@ -80,6 +75,17 @@ class ChangePasswordForm(DatadeskForm):
     def validate_confirm(self, field):
         if field.data != self.new.data:
             raise ValidationError("This is not the same as the new password above.")
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """A person's own new password: the current one first, then the new one twice."""
+
+    current = PasswordField("Current password", validators=[
+        required("Enter your current password."), Length(max=PASSWORD_LENGTH[1])])
+
+    def validate_current(self, field):
+        if not self.user.check_password(field.data):
+            raise ValidationError("That is not your current password.")
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -91,28 +97,8 @@ class ForgotPasswordForm(FlaskForm):
                                     Length(max=254)])
 
 
-class SetPasswordForm(DatadeskForm):
+class SetPasswordForm(NewPasswordForm):
     """A person's own password, chosen through an invitation or a reset link."""
-
-    new = PasswordField(
-        "New password", validators=[required("Choose a password.")],
-        description=f"{PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters; a phrase of a few "
-                    "words is long and easy to remember.")
-    confirm = PasswordField("New password again",
-                            validators=[required("Enter the password a second time.")])
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def validate_new(self, field):
-        problem = password_problem(field.data, self.user.email)
-        if problem:
-            raise ValidationError(problem)
-
-    def validate_confirm(self, field):
-        if field.data != self.new.data:
-            raise ValidationError("This is not the same as the password above.")
 
 
 class TimeZoneForm(DatadeskForm):
