@@ -56,6 +56,10 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 20 per hour")
+    # "Forgot your password?": every request counts, per address and per account (issue 14).
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per minute; 30 per hour")
+    RATELIMIT_PASSWORD_RESET_ACCOUNT = os.environ.get("RATELIMIT_PASSWORD_RESET_ACCOUNT",
+                                                      "3 per hour; 10 per day")
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0: none,
     # so a client cannot pick the address its attempts are counted under).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
@@ -77,6 +81,10 @@ class Config:
         "MAIL_MAX_PER_MINUTE") else None
 
     PAGE_SIZE = 25
+
+    # Links by mail with which people set their own password (tickets/invitations.py).
+    INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
 
     # werkzeug's strong default; tests use a cheap salted hash so thousands of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
@@ -100,6 +108,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RATELIMIT_LOGIN = "1000 per minute"  # tests log in often; the limits themselves are tested
     RATELIMIT_LOGIN_ACCOUNT = "1000 per minute"
+    RATELIMIT_PASSWORD_RESET = "1000 per minute"
+    RATELIMIT_PASSWORD_RESET_ACCOUNT = "1000 per minute"
 
 
 class ProductionConfig(Config):

@@ -51,7 +51,16 @@ def test_demo_accounts_have_the_documented_roles_and_teams(app, runner, client):
         assert sorted(team.name for team in analyst.teams) == ["Finance", "Marketing"]
         requester = by_email["requester@example.com"]
         assert [team.name for team in requester.teams] == ["Marketing"]
-        assert all(user.check_password("datadesk") for user in by_email.values())
+        joined = [user for user in by_email.values() if user.has_joined]
+        assert all(user.check_password("datadesk") for user in joined)
+        # Two people invited and not joined yet (issue 14): no password anyone knows.
+        invited = sorted(user.email for user in by_email.values() if not user.has_joined)
+        assert invited == ["mei.lin@example.com", "noah.fischer@example.com"]
+        assert not any(by_email[email].check_password("datadesk") for email in invited)
+        assert all(by_email[email].invited_at for email in invited)
+        # Some read times in their own zone; the others in the installation's.
+        assert by_email["kenji.tanaka@example.com"].time_zone == "Asia/Tokyo"
+        assert by_email["requester@example.com"].time_zone is None
     response = client.post("/login", data={"email": "requester@example.com",
                                            "password": "datadesk"})
     # CSRF is on in tests: a bare post is refused, so log in through the form.

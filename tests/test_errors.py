@@ -125,7 +125,6 @@ def test_something_else_than_a_refusal_is_not_caught(app, page):
      {"team_id": "Fixed.", "kind": "Set."}),
     (people.DuplicateName("Taken.", "email"), 400, {"email": "Taken."}),
     (people.NotPermitted("Only admins."), 400, {"role": "Only admins."}),
-    (people.PasswordRequired("Set one."), 400, {"password": "Set one."}),
 ], ids=lambda value: type(value).__name__ if isinstance(value, Refusal) else None)
 def test_every_refusal_of_the_domain_carries_its_status_and_field_messages(
         refusal, status, messages):

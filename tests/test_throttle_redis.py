@@ -93,3 +93,42 @@ def test_with_the_store_unreachable_log_ins_work_and_failures_are_counted_in_mem
     actions = AuthActions(app.test_client(), app)
     assert [attempt(actions), attempt(actions), attempt(actions)] == [400, 400, 429]
     assert attempt(actions, address="192.0.2.99", password=PASSWORD) == 302
+
+
+# --- "Forgot your password?" (issue 14): every request counts, per address and per account ---
+
+def forgot(actions, email, address):
+    return actions.client.post(
+        "/password/forgot", data={"email": email,
+                                  "csrf_token": actions.csrf_token("/password/forgot")},
+        environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_two_workers_share_the_password_reset_requests_of_an_address(make, worker):
+    first, second = (worker(RATELIMIT_PASSWORD_RESET="2 per minute") for _ in range(2))
+    assert [forgot(first, "a@example.com", "192.0.2.30"),
+            forgot(second, "b@example.com", "192.0.2.30")] == [200, 200]
+    assert forgot(first, "c@example.com", "192.0.2.30") == 429
+    assert forgot(second, "c@example.com", "192.0.2.31") == 200  # another address
+
+
+def test_password_resets_of_an_account_are_limited_from_any_address_whether_it_exists_or_not(
+        app, make, worker):
+    from tickets.extensions import db
+    from tickets.models import OutboxMessage
+
+    make.user("requester", email=TARGET)
+    actions = worker(RATELIMIT_PASSWORD_RESET_ACCOUNT="2 per hour")
+
+    def resets():
+        with app.app_context():
+            return db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)
+                                     .where(OutboxMessage.kind == "reset"))
+
+    for email in (TARGET, "nobody@example.com"):
+        assert [forgot(actions, email, "198.51.100.1"),
+                forgot(actions, email, "198.51.100.2")] == [200, 200]
+        sent = resets()
+        assert forgot(actions, email, "198.51.100.3") == 429
+        assert resets() == sent  # a refused request sends nothing
+    assert resets() >= 1

@@ -242,8 +242,10 @@ def _duration(seconds):
 
 def register_template_helpers(app):
     """Expose the vocabulary and small formatting helpers to templates."""
-    from . import lifecycle, models, policy
-    from .views.helpers import as_choices, format_datetime, format_date, url_with
+    from flask_login import current_user
+
+    from . import lifecycle, localtime, models, policy
+    from .views.helpers import as_choices, format_date, format_datetime, format_moment, url_with
 
     @app.context_processor
     def vocabulary():
@@ -255,8 +257,15 @@ def register_template_helpers(app):
             "can": policy.can,
         }
 
+    @app.context_processor
+    def viewer():
+        # Who reads the page, for its times: their zone is looked up only if one is shown.
+        person = current_user._get_current_object() if current_user.is_authenticated else None
+        return {"viewer": localtime.Viewer(person, models.utcnow())}
+
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["choices"] = as_choices
 
 

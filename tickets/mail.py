@@ -39,6 +39,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import localtime
 from .extensions import db
 from .models import OutboxMessage, utcnow
 
@@ -87,7 +88,13 @@ def queue_message(recipient, subject, text_body, html_body, *, kind, now, user=N
 
 def render(template, **context):
     """Render a mail template: the app's Jinja setup (filters, autoescaping of .html), without
-    the web pages' context processors, which need a logged-in request."""
+    the web pages' context processors, which need a logged-in request.
+
+    Times are written for the recipient (``user`` in the context) in their time zone, in full
+    (``localtime.Viewer``); a caller rendering several parts may pass one ``viewer`` to them."""
+    if "viewer" not in context:
+        context["viewer"] = localtime.Viewer(context.get("user"), context.get("now") or utcnow(),
+                                             is_relative=False)
     return current_app.jinja_env.get_template(template).render(**context)
 
 

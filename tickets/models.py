@@ -212,6 +212,14 @@ class User(UserMixin, db.Model):
     digest_weekday = db.Column(db.Integer)
     notifications = db.Column(db.JSON, nullable=False, default=lambda: list(NOTIFICATIONS),
                               server_default='["question", "delivered", "assigned", "sla_at_risk", "released"]')
+    # The IANA time zone every timestamp is shown to this person in (issue 14); None: the
+    # installation's (localtime.person_zone). Business rules keep the installation's zone.
+    time_zone = db.Column(db.String(64))
+    # Invitations (issue 14): when the latest invitation mail was queued (None: never invited,
+    # e.g. made at the command line), and when the person set their own password and joined
+    # (None: invited, not yet joined; until then the password is a random one nobody knows).
+    invited_at = db.Column(UTCDateTime)
+    joined_at = db.Column(UTCDateTime)
 
     teams = db.relationship(
         "Team", secondary=team_memberships, back_populates="members", order_by="Team.name"
@@ -259,6 +267,11 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self):
         return ROLES[self.role]
+
+    @property
+    def has_joined(self):
+        """Whether this person has a password of their own (not an invitation still open)."""
+        return self.joined_at is not None
 
     def __repr__(self):
         return f"<User {self.email}>"
@@ -457,6 +470,14 @@ class Setting(db.Model):
 
     def __repr__(self):
         return f"<Setting {self.key}={self.value!r}>"
+
+
+# The installation's time zone, read with every user (one more column of the same statement):
+# pages and mail show times in a person's zone, the installation's when they chose none
+# (localtime.person_zone), without a statement of their own, which a page's constant count
+# and a mail rendered inside a write transaction (SQLite) could not afford. None: never set.
+User.installation_time_zone = db.column_property(
+    db.select(Setting.value).where(Setting.key == "timezone").scalar_subquery())
 
 
 class SettingChange(db.Model):

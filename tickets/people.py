@@ -1,9 +1,12 @@
 """Teams and people: creating and changing them, with the rules that keep an install usable."""
+import secrets
+
 from sqlalchemy.exc import IntegrityError
 
+from . import localtime
 from .errors import Refusal
 from .extensions import db
-from .models import ROLES, Team, User, name_key
+from .models import ROLES, Team, User, name_key, utcnow
 from .policy import allowed
 from .sessions import revoke_sessions
 
@@ -20,13 +23,6 @@ class NotPermitted(Refusal):
 
     def __init__(self, message, field="role"):
         super().__init__(message, field)
-
-
-class PasswordRequired(Refusal):
-    """A new user without a first password."""
-
-    def __init__(self, message):
-        super().__init__(message, "password")
 
 
 def password_problem(password, email):
@@ -67,16 +63,22 @@ def save_team(team, *, name, description="", is_active=True):
     return team
 
 
-def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None, is_active=True):
+def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None, is_active=True,
+              time_zone=None, now=None):
     """Create a user (``user`` None) or update one.
 
     Only admins grant or change the admin role, and nobody locks themselves out by
     deactivating their own account or giving up their own management role. A change of role,
-    password or access ends the person's sessions.
+    password or access ends the person's sessions. A new person without a ``password`` (the
+    way the app creates everyone: invitations.invite) gets a random one nobody knows and has
+    not joined until they set their own; with one (the command line, demo data) they have
+    joined at ``now``. ``time_zone``: an IANA name, or None for the installation's.
     """
     email = email.strip().lower()
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    if time_zone is not None and not localtime.is_known_zone(time_zone):
+        raise Refusal("Choose a time zone from the list.", "time_zone")
     if (actor is not None and not allowed(actor, "manage_admins")
             and "admin" in (role, getattr(user, "role", None))):
         raise NotPermitted("Only an admin can create, change or grant the admin role.")
@@ -92,15 +94,25 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
     teams = db.session.scalars(
         db.select(Team).where(Team.id.in_(list(team_ids))).order_by(Team.name)).all() if team_ids else []
     if user is None:
-        if not password:
-            raise PasswordRequired(f"Set a first password (at least {PASSWORD_LENGTH[0]} characters).")
-        user = User()
+        user = User(time_zone=time_zone)
         db.session.add(user)
+        if not password:
+            user.set_password(secrets.token_urlsafe(32))
     elif role != user.role or bool(is_active) != user.is_active:
         revoke_sessions(user)  # what the person may do changed: their open sessions must not keep it
     user.name, user.email, user.role, user.is_active = name, email, role, is_active
     user.teams = teams
     if password:
         change_password(user, password)
+        if user.joined_at is None:
+            user.joined_at = now or utcnow()
     db.session.flush()
     return user
+
+
+def set_time_zone(user, time_zone):
+    """Show ``user`` every time in ``time_zone`` (an IANA name), or the installation's (None)."""
+    if time_zone is not None and not localtime.is_known_zone(time_zone):
+        raise Refusal("Choose a time zone from the list.", "time_zone")
+    user.time_zone = time_zone
+    db.session.flush()

@@ -1,6 +1,8 @@
 """Take screenshots of the main pages over the demo data, to look at what users see.
 
-    .venv/bin/python -m tests.browser.screenshots [OUTPUT_DIR]
+    .venv/bin/python -m tests.browser.screenshots [OUTPUT_DIR] [GROUPS]
+
+GROUPS (comma-separated names of SHOTS, e.g. ``people``) shoots only those pages.
 
 Builds a throw-away SQLite database with the migrations and the demo data, serves the app on a
 free port and saves PNGs (default: /tmp/datadesk-screenshots). Not part of the test run.
@@ -99,6 +101,72 @@ def _shoot_impact(browser, base, app, out):
         page.goto("/reports/impact?group=analyst&format=pdf")
         page.screenshot(path=out / f"impact-ledger-bad-filters{suffix}.png", full_page=True)
         ctx.close()
+
+
+def _shoot_people(browser, base, app, out):
+    """Invitations and local time (issue 14): the People page with invited people, the invite
+    form (filtered team checklist, then errors), an invited person's page, the join page, link
+    problems, "Forgot your password?" and its answer, the time zone preference and a request's
+    timeline for someone in Tokyo, at a laptop's and a phone's width."""
+    from datetime import timedelta
+
+    from tickets import invitations
+
+    with app.app_context():
+        invited = db.session.scalar(select(User).where(User.email == "noah.fischer@example.com"))
+        expired = db.session.scalar(select(User).where(User.email == "mei.lin@example.com"))
+        join_path = "/join/" + invitations.make_token(invited, "invitation", utcnow())
+        expired_path = "/join/" + invitations.make_token(
+            expired, "invitation", utcnow() - timedelta(days=9))
+        invited_id = invited.id
+        busiest = db.session.scalar(select(Request.id).join(Event).group_by(Request.id)
+                                    .order_by(db.func.count(Event.id).desc()).limit(1))
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "admin@example.com", DEMO_PASSWORD)
+        page.goto("/admin/users")
+        page.screenshot(path=out / f"people{suffix}.png", full_page=True)
+        page.goto("/admin/users/new")
+        page.get_by_label("Full name").fill("Zoe Example")
+        page.get_by_label("Filter the teams").fill("mar")
+        page.get_by_label("Marketing").check()
+        page.screenshot(path=out / f"invite-form{suffix}.png", full_page=True)
+        page.get_by_label("E-mail").fill("zoe@")
+        page.get_by_role("button", name="Send the invitation").click()
+        page.screenshot(path=out / f"invite-form-errors{suffix}.png", full_page=True)
+        page.goto(f"/admin/users/{invited_id}/edit")
+        page.screenshot(path=out / f"invited-person{suffix}.png", full_page=True)
+        ctx.close()
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        page.goto(join_path)
+        page.screenshot(path=out / f"join{suffix}.png", full_page=True)
+        page.get_by_label("New password", exact=True).fill("short")
+        page.get_by_role("button", name="Join Datadesk").click()
+        page.screenshot(path=out / f"join-errors{suffix}.png", full_page=True)
+        page.goto(expired_path)
+        page.screenshot(path=out / f"join-expired{suffix}.png", full_page=True)
+        page.goto("/password/reset/not-a-real-link")
+        page.screenshot(path=out / f"reset-forged{suffix}.png", full_page=True)
+        page.goto("/password/forgot")
+        page.screenshot(path=out / f"forgot-password{suffix}.png", full_page=True)
+        page.get_by_label("E-mail").fill("requester@example.com")
+        page.get_by_role("button", name="Send me a link").click()
+        page.screenshot(path=out / f"reset-sent{suffix}.png", full_page=True)
+        ctx.close()
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "kenji.tanaka@example.com", DEMO_PASSWORD)
+        page.goto("/preferences#time-zone")
+        page.locator("#time-zone").scroll_into_view_if_needed()
+        page.screenshot(path=out / f"preferences-time-zone{suffix}.png")
+        page.goto(f"/requests/{busiest}")
+        page.screenshot(path=out / f"request-local-times{suffix}.png", full_page=True)
+        ctx.close()
+
+
+SHOTS = {"people": _shoot_people}
 
 
 def _fill_intake(page, title, data_needed):
@@ -315,6 +383,9 @@ def _shoot_reach(browser, base, app, out):
 
 
 def main(out_dir):
+
+def main(out_dir, only=None):
+    """Shoot every page, or only the groups of SHOTS named in ``only`` (comma-separated)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -341,6 +412,13 @@ def main(out_dir):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
                                         args=CHROMIUM_ARGS)
+            if only:
+                for name in only.split(","):
+                    SHOTS[name](browser, base, app, out)
+                browser.close()
+                server.shutdown()
+                print(f"Screenshots in {out}")
+                return
             for width, suffix in [(1280, ""), (390, "-mobile")]:
                 ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
                 page = ctx.new_page()
@@ -481,10 +559,13 @@ def main(out_dir):
             _shoot_track_record(browser, base, out)
             _shoot_impact(browser, base, app, out)
             _shoot_reach(browser, base, app, out)
+
+            _shoot_people(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/datadesk-screenshots")
+    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/datadesk-screenshots",
+         sys.argv[2] if len(sys.argv) > 2 else None)

@@ -9,9 +9,10 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tickets import catalogue, deflections, gaps, lifecycle, outcomes, settings
+from tickets import catalogue, deflections, gaps, invitations, lifecycle, outcomes, settings
 from tickets.extensions import db
-from tickets.forms.account import ChangePasswordForm, LoginForm, PreferencesForm
+from tickets.forms.account import (ChangePasswordForm, ForgotPasswordForm, LoginForm,
+                                   PreferencesForm, SetPasswordForm, TimeZoneForm)
 from tickets.forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
 from tickets.forms.admin import TeamForm, UserForm
 from tickets.forms.gaps import CategoryActionForm, CategoryForm
@@ -220,6 +221,80 @@ UNSUBSCRIBE = Form(
         lambda what: {"<token>": context.token(context.world.requester, what)}),
     path=lambda context, values: "/unsubscribe/" + url_part(values, "<token>"),
     success=(200,))
+
+# --- Invitations, password resets and the time zone (issue 14) ------------------------------
+
+FORGOT_PASSWORD = Form(
+    "forgot_password", "auth.forgot_password", "/password/forgot", (ANONYMOUS,),
+    fields=(Field("email", "email", 254, similar=lambda c: c.emails()),),
+    valid=lambda context: st.fixed_dictionaries({"email": st.one_of(
+        st.sampled_from(context.emails()),
+        st.from_regex(r"[a-z]{1,10}@(example|exämple)\.com", fullmatch=True))}),
+    path=lambda context, values: "/password/forgot", form_class=ForgotPasswordForm,
+    success=(200,))
+
+
+def _person_with_a_link(purpose):
+    """The subject: a new person and the link of ``purpose`` their mail would carry
+    (``context.link_token``); for an invitation, one invited and not joined yet."""
+    def build(context, draw=None):
+        from tickets import people
+        from tickets.models import User, utcnow
+
+        with context.app.app_context():
+            now = utcnow()
+            if purpose == "invitation":
+                user = people.save_user(None, name="Ivy Invited",
+                                        email=f"ivy{context.make._next()}@example.com",
+                                        role="requester", team_ids=[context.world.marketing])
+                invitations.send_invitation(user, now)
+            else:
+                user = db.session.get(User, context.new_user())
+            context.user_id = user.id
+            context.link_token = invitations.make_token(user, purpose, now)
+            db.session.commit()
+    return build
+
+
+SET_PASSWORD_FIELDS = (Field("new", "password", 256), Field("confirm", "password", 256),
+                       Field("<token>", "token", hidden=True, in_path=True))
+
+
+def _set_password_answers(context):
+    return st.just({"new": "correct-horse-9", "confirm": "correct-horse-9",
+                    "<token>": context.link_token})
+
+
+RESET_PASSWORD = Form(
+    "reset_password", "auth.reset_password", "/password/reset/<token>", (ANONYMOUS,),
+    fields=SET_PASSWORD_FIELDS, valid=_set_password_answers,
+    path=lambda context, values: "/password/reset/" + url_part(values, "<token>"),
+    build=_person_with_a_link("reset"), form_class=SetPasswordForm)
+
+JOIN = Form(
+    "join", "auth.join", "/join/<token>", (ANONYMOUS,),
+    fields=SET_PASSWORD_FIELDS, valid=_set_password_answers,
+    path=lambda context, values: "/join/" + url_part(values, "<token>"),
+    build=_person_with_a_link("invitation"), form_class=SetPasswordForm)
+
+RESEND_INVITATION = Form(
+    "resend_invitation", "admin.resend_invitation", "/admin/users/<int:user_id>/invitation",
+    ("lead", "admin"),
+    fields=(Field("next", "next", hidden=True, prefixed=False), PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({
+        "next": st.sampled_from(("", "/admin/users?status=invited")),
+        "<id>": st.just(str(context.user_id))}),
+    path=lambda context, values: f"/admin/users/{url_part(values, '<id>')}/invitation",
+    build=_person_with_a_link("invitation"))
+
+TIME_ZONE_CHOICES = ("", "UTC", "America/New_York", "Asia/Tokyo", "Asia/Kolkata",
+                     "Pacific/Chatham", "America/St_Johns")
+
+TIME_ZONE = Form(
+    "time_zone", "mail.time_zone", "/preferences/time-zone", ROLES_ALL,
+    fields=(Field("time_zone", "select", choices=TIME_ZONE_CHOICES),),
+    valid=lambda context: st.fixed_dictionaries({"time_zone": st.sampled_from(TIME_ZONE_CHOICES)}),
+    path=lambda context, values: "/preferences/time-zone", prefix="tz", form_class=TimeZoneForm)
 
 # --- Requests ---------------------------------------------------------------------------------
 
@@ -570,31 +645,29 @@ USER_FIELDS = (Field("name", "text", 120),
                Field("email", "email", 254, similar=lambda c: c.emails()),
                Field("role", "select", choices=tuple(ROLES)),
                Field("teams", "multi_id", choices=lambda c: c.all_team_ids()),
-               Field("password", "password", 200), Field("is_active", "boolean"))
+               Field("is_active", "boolean"))
 
 
-def user_answers(context, require_password):
-    """A person as a lead or admin enters them (a new password is optional on an edit)."""
-    password = st.text(st.characters(exclude_categories=("Cs",)), min_size=8, max_size=40)
+def user_answers(context):
+    """A person as a lead or admin enters them (never a password: they are invited)."""
     return st.fixed_dictionaries({
         "name": line(80),
         "email": st.one_of(st.sampled_from(context.emails()),
                            st.from_regex(r"[a-z]{1,10}@(example|exämple)\.com", fullmatch=True)),
         "role": st.sampled_from(tuple(ROLES)),
         "teams": st.lists(st.sampled_from(context.all_team_ids()), unique=True, max_size=3),
-        "password": password if require_password else st.one_of(st.just(""), password),
         "is_active": ticked()})
 
 
 NEW_USER = Form(
     "new_user", "admin.user_form", "/admin/users/new", MANAGERS, fields=USER_FIELDS,
-    valid=lambda context: user_answers(context, True),
+    valid=lambda context: user_answers(context),
     path=lambda context, values: "/admin/users/new", form_class=UserForm)
 
 EDIT_USER = Form(
     "edit_user", "admin.user_form", "/admin/users/<int:user_id>/edit", MANAGERS,
     fields=USER_FIELDS + (PATH_ID,),
-    valid=lambda context: with_path_id(user_answers(context, False), context, lambda c: c.user_id),
+    valid=lambda context: with_path_id(user_answers(context), context, lambda c: c.user_id),
     path=lambda context, values: f"/admin/users/{url_part(values, '<id>')}/edit",
     build=lambda context, draw: context.new_user(), form_class=UserForm)
 
@@ -831,7 +904,8 @@ CATEGORY_ACTION = Form(
     path=category_path("/settings/platform-gaps/{id}/{action}"), build=_category,
     form_class=CategoryActionForm)
 
-FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
+FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, FORGOT_PASSWORD, RESET_PASSWORD, JOIN,
+         RESEND_INVITATION, TIME_ZONE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
          NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,
          CATEGORY_EDIT, CATEGORY_ACTION, ANSWER_LINK, ANSWER_OUTCOME)

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
 
 from tickets import forms, lifecycle
+from tickets.forms.account import NewPasswordForm
 from tickets.forms.base import DatadeskForm
 from tickets.forms.reports import WhatIfForm
 from tickets.forms.transitions import TRANSITION_FORMS, NoteTransitionForm, TransitionForm
@@ -75,6 +76,6 @@ def test_every_form_class_of_the_app_is_in_the_catalogue():
     """A form class nobody fuzzes is a form nobody checked (the base classes excepted, and the
     what-if of the forecast: sent by GET, it changes nothing; test_forecast.py and
     test_bad_input.py check its inputs)."""
-    bases = {DatadeskForm, TransitionForm, NoteTransitionForm}
+    bases = {DatadeskForm, TransitionForm, NoteTransitionForm, NewPasswordForm}
     fuzzed = {form.form_class for form in FORMS}
     assert form_classes() - bases - {WhatIfForm} - fuzzed == set()

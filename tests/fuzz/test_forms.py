@@ -33,7 +33,8 @@ CASES = [(form, role) for form in FORMS for role in form.roles]
 ALERT = re.compile(r'<div class="alert alert-(?:warning|danger)[^"]*" role="alert"')
 ERROR_PAGE = re.compile(r'<p class="text-body-secondary mb-1">Error \d{3}</p>')
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
-CLEAR_REFUSALS = (403, 404, 405, 413, 429)
+# 410: a link that was used or expired (an invitation or a password reset).
+CLEAR_REFUSALS = (403, 404, 405, 410, 413, 429)
 
 
 class TooSlow(Exception):

@@ -10,7 +10,8 @@ from .. import budget, intake, lifecycle, localtime, people, queues, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, IN_WORK_STATES, Team, User
 from .stories import ACTORS, PLAN, STORIES, THIS_WEEK, Planned
-from .teams import DEMO_BUDGETS, DEMO_PASSWORD, LEFT, SELF_SERVE, TEAM_LISTS, TEAMS, USERS
+from .teams import (DEMO_BUDGETS, DEMO_PASSWORD, INVITED, LEFT, SELF_SERVE, TEAM_LISTS, TEAMS,
+                    TIME_ZONES, USERS)
 from .texts import (CANCEL_NOTES, COMMENTS, DECLINE_NOTES, RATINGS, REDELIVERY_NOTES,
                     REOPEN_NOTES, TEMPLATES, TEXTS, UNBLOCK_NOTES, UNCLAIM_NOTES, Template)
 
@@ -116,9 +117,16 @@ class Seeder:
             if user is None:
                 user = people.save_user(
                     None, name=name, email=email, role=role,
-                    team_ids=[self.teams[team].id for team in team_names], password=DEMO_PASSWORD)
+                    team_ids=[self.teams[team].id for team in team_names], password=DEMO_PASSWORD,
+                    time_zone=TIME_ZONES.get(email), now=joined)
                 user.created_at = joined
             self.users[email] = user
+        for name, email, role, team_names, days in INVITED:
+            if db.session.scalars(db.select(User).where(User.email == email)).first() is None:
+                user = people.save_user(
+                    None, name=name, email=email, role=role,
+                    team_ids=[self.teams[team].id for team in team_names])
+                user.created_at = user.invited_at = self.now - timedelta(days=days)
         self.leads = [user for user in self.users.values() if user.role == "lead"]
 
     def _members(self, team, role):

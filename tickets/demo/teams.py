@@ -36,6 +36,22 @@ USERS = (
     ("Jonas Weber", "jonas.weber@example.com", "requester", ("Sales",)),
 )
 
+# People who read times on another clock than the installation's (issue 14): every time on
+# their pages and in their mail is in their zone.
+TIME_ZONES = {
+    "kenji.tanaka@example.com": "Asia/Tokyo",
+    "sofia.alvarez@example.com": "America/New_York",
+    "marcus.reid@example.com": "Europe/London",
+}
+
+# (name, e-mail, role, teams, days since the invitation): invited by the admin, not joined
+# yet. The People page shows them with "Send the invitation again"; the older one's link has
+# expired. Their invitations were sent before the demo starts: nothing waits in the outbox.
+INVITED = (
+    ("Noah Fischer", "noah.fischer@example.com", "requester", ("Product",), 2),
+    ("Mei Lin", "mei.lin@example.com", "analyst", ("Sales", "People"), 9),
+)
+
 # People who left the company: their account is disabled once their requests are played (their
 # follow-ups go to a colleague watching, or nobody); the demo's random choices never pick them.
 LEFT = frozenset({"jonas.weber@example.com"})

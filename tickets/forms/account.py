@@ -4,6 +4,7 @@ from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, Sele
                      StringField)
 from wtforms.validators import Length, ValidationError
 
+from .. import localtime
 from ..models import NOTIFICATIONS
 from ..people import PASSWORD_LENGTH, password_problem
 from ..settings import WEEKDAY_NAMES
@@ -51,11 +52,10 @@ class PreferencesForm(DatadeskForm):
         return int(self.digest_weekday.data) if self.digest_weekday.data else None
 
 
-class ChangePasswordForm(DatadeskForm):
-    """A person's own new password: the current one first, then the new one twice."""
+class NewPasswordForm(DatadeskForm):
+    """A person's own new password, twice: chosen with an invitation or a reset link, and the
+    base of the form that changes it (ChangePasswordForm)."""
 
-    current = PasswordField("Current password", validators=[
-        required("Enter your current password."), Length(max=PASSWORD_LENGTH[1])])
     new = PasswordField(
         "New password", validators=[required("Enter a new password.")],
         description=f"{PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters; a phrase of a few "
@@ -67,10 +67,6 @@ class ChangePasswordForm(DatadeskForm):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def validate_current(self, field):
-        if not self.user.check_password(field.data):
-            raise ValidationError("That is not your current password.")
-
     def validate_new(self, field):
         problem = password_problem(field.data, self.user.email)
         if problem:
@@ -79,3 +75,48 @@ class ChangePasswordForm(DatadeskForm):
     def validate_confirm(self, field):
         if field.data != self.new.data:
             raise ValidationError("This is not the same as the new password above.")
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """A person's own new password: the current one first, then the new one twice."""
+
+    current = PasswordField("Current password", validators=[
+        required("Enter your current password."), Length(max=PASSWORD_LENGTH[1])])
+
+    def validate_current(self, field):
+        if not self.user.check_password(field.data):
+            raise ValidationError("That is not your current password.")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """"Forgot your password?": the address to send a link to. Not a DatadeskForm, like the
+    log-in form: whatever is typed gets the same answer, so it tells nothing about accounts."""
+
+    email = StringField("E-mail", filters=[strip],
+                        validators=[required("Enter the e-mail address you log in with."),
+                                    Length(max=254)])
+
+
+class SetPasswordForm(NewPasswordForm):
+    """A person's own password, chosen through an invitation or a reset link."""
+
+
+class TimeZoneForm(DatadeskForm):
+    """The time zone a person reads every time in."""
+
+    time_zone = SelectField("Your time zone", coerce=str, validate_choice=False)
+
+    def __init__(self, *args, installation_zone, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = options(
+            [("", f"The installation's ({installation_zone})")]
+            + [(name, name.replace("_", " ")) for name in localtime.known_zones()])
+
+    def validate_time_zone(self, field):
+        if field.data and not localtime.is_known_zone(field.data):
+            raise ValidationError("Choose a time zone from the list.")
+
+    @property
+    def zone_name(self):
+        """The chosen zone's name, or None for the installation's."""
+        return self.time_zone.data or None

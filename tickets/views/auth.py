@@ -7,9 +7,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import invitations
 from ..errors import run_action
 from ..extensions import db
-from ..forms.account import LoginForm
+from ..forms.account import ForgotPasswordForm, LoginForm, SetPasswordForm
 from ..models import User, utcnow
 from ..sessions import revoke_sessions
 from .helpers import is_safe_next, log_in, log_out
@@ -38,6 +39,20 @@ def register_login_limits(app, limiter):
     app.view_functions["auth.login"] = by_account(by_address(app.view_functions["auth.login"]))
     app.view_functions["mail.change_password"] = own_account(
         app.view_functions["mail.change_password"])
+    register_password_reset_limits(app, limiter)
+
+
+def register_password_reset_limits(app, limiter):
+    """Throttle "Forgot your password?" per address and per account asked about: every
+    request counts (each may send a mail), whether the account exists or not, so the limit
+    tells nothing about accounts either. Wrapped here for the reason register_login_limits
+    gives."""
+    by_address = limiter.limit(_reset_address_limit, key_func=get_remote_address,
+                               methods=["POST"])
+    by_account = limiter.shared_limit(_reset_account_limit, scope="password-reset-account",
+                                      methods=["POST"], key_func=_submitted_account)
+    app.view_functions["auth.forgot_password"] = by_account(by_address(
+        app.view_functions["auth.forgot_password"]))
 
 
 def count_as_failed_attempt():
@@ -56,6 +71,14 @@ def _address_limit():
 
 def _account_limit():
     return current_app.config["RATELIMIT_LOGIN_ACCOUNT"]
+
+
+def _reset_address_limit():
+    return current_app.config["RATELIMIT_PASSWORD_RESET"]
+
+
+def _reset_account_limit():
+    return current_app.config["RATELIMIT_PASSWORD_RESET_ACCOUNT"]
 
 
 def _account_key(email):
@@ -129,3 +152,78 @@ def logout():
     log_out()  # clears the session, so the message is flashed after
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+# --- Choosing one's own password: invitations and resets (tickets/invitations.py) ----------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a link by mail to choose a new password. The answer is the same whether the
+    address has an account or not (invitations.request_password_reset); throttled per address
+    and per account (register_password_reset_limits)."""
+    form = ForgotPasswordForm(email=request.args.get("email", "")[:254])
+    if form.validate_on_submit():
+        email = form.email.data
+        run_action(lambda: invitations.request_password_reset(email, utcnow()))
+        return render_template("auth/reset_sent.html", email=email,
+                               lifetime_text=invitations.lifetime_text("reset"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot_password.html", form=form,
+                           lifetime_text=invitations.lifetime_text("reset")), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """Choose a new password with a reset link (from "Forgot your password?")."""
+    return _set_password_page(token, "reset")
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+def join(token):
+    """Choose one's password with an invitation link, and land logged in."""
+    return _set_password_page(token, "invitation")
+
+
+# Each link problem: its page's status, title and what the person can do.
+LINK_PROBLEMS = {
+    "forged": 404, "expired": 410, "used": 410, "inactive": 403,
+}
+
+
+def _set_password_page(token, purpose):
+    """The page of a link (GET shows the form: mail scanners open links, so nothing changes
+    on a GET); POST sets the password, logs the person in on this browser and ends every
+    other session they had."""
+    now = utcnow()
+    try:
+        user = invitations.read_token(token, purpose, now)
+    except invitations.LinkProblem as problem:
+        return _link_problem(problem, purpose)
+    form = SetPasswordForm(user=user)
+    if form.validate_on_submit():
+        try:
+            done = run_action(lambda: invitations.set_password(token, purpose, form.new.data, now),
+                              form=form)
+        except invitations.LinkProblem as problem:  # used meanwhile, in another tab
+            db.session.rollback()
+            return _link_problem(problem, purpose)
+        if done:
+            log_in(done.result, remember=False, now=now)
+            flash(_welcome(done.result, purpose), "success")  # after log_in, which clears the session
+            return redirect(url_for("requests.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/set_password.html", form=form, user=user,
+                           purpose=purpose), status
+
+
+def _welcome(user, purpose):
+    if purpose == "invitation":
+        return f"Welcome to Datadesk, {user.name}: your password is set and you are logged in."
+    return ("Your new password is set and you are logged in. Every other browser where you "
+            "were logged in is logged out.")
+
+
+def _link_problem(problem, purpose):
+    return render_template(
+        "auth/link_problem.html", reason=problem.reason, purpose=purpose, user=problem.user,
+        lifetime_text=invitations.lifetime_text(purpose)), LINK_PROBLEMS[problem.reason]

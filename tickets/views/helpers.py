@@ -1,12 +1,14 @@
 """Small helpers shared by views and templates: formatting, URLs, pagination, log-in sessions."""
-from datetime import date
+from datetime import UTC, datetime
 from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, request, session, url_for
 from flask_login import login_user, logout_user
+from jinja2 import pass_context
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
-from .. import sessions
+from .. import localtime, models, sessions
 from ..extensions import db
 from ..queries import MAX_ID
 
@@ -20,23 +22,55 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def format_datetime(value):
-    """Show a UTC datetime as '23 Nov 2026, 14:05 UTC'."""
-    if value is None:
-        return ""
-    return value.strftime("%-d %b %Y, %H:%M UTC")
+def _viewer(context):
+    """The reader of the template being rendered: the page's ``viewer`` (a context processor
+    gives it) or a mail's (mail.render gives it); else the installation's clock, in full."""
+    viewer = context.get("viewer")
+    if isinstance(viewer, localtime.Viewer):
+        return viewer
+    return localtime.Viewer(None, models.utcnow(), is_relative=False)
 
 
-def format_date(value):
-    """Show a date (or an ISO date string, as events record them) as 'Mon 23 Nov 2026'."""
+@pass_context
+def format_datetime(context, value):
+    """An instant as its reader's wall clock shows it, in full: 'Thu 3 Dec 2026, 14:05 EST'."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
+    return localtime.exact_text(value, _viewer(context).zone)
+
+
+@pass_context
+def format_moment(context, value):
+    """An instant for reading on a page: how long ago (or ahead) it is, with the exact local
+    time on hover and the instant for machines (``<time datetime title>``). In mail, where
+    relative times go stale, the exact local time alone."""
+    if value is None:
+        return ""
+    viewer = _viewer(context)
+    exact = localtime.exact_text(value, viewer.zone)
+    if not viewer.is_relative:
+        return exact
+    shown = (localtime.relative_text(value, viewer.now)
+             or localtime.day_text(viewer.local(value).date(), weekday=False))
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        value.astimezone(UTC).isoformat(timespec="seconds"), exact, shown)
+
+
+@pass_context
+def format_date(context, value, weekday=True, year=True):
+    """A date, or the date an instant falls on for its reader, written unambiguously:
+    'Thu 3 Dec 2026' ('3 Dec 2026' without the weekday, '3 Dec' without the year). A date
+    string events recorded (ISO) is read as a date; any other text is shown as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = _viewer(context).local(value).date()
+    else:
+        day = localtime.as_date(value)
+        if day is None:
             return value
-    return value.strftime("%a %-d %b %Y")
+        value = day
+    return localtime.day_text(value, weekday=weekday, year=year)
 
 
 def url_with(**changes):

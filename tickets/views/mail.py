@@ -2,10 +2,10 @@
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import mail, people
+from .. import localtime, mail, people
 from ..errors import run_action
 from ..extensions import csrf, db
-from ..forms.account import ChangePasswordForm, PreferencesForm
+from ..forms.account import ChangePasswordForm, PreferencesForm, TimeZoneForm
 from ..models import NOTIFICATIONS, User, utcnow
 from ..policy import allowed
 from ..queries import MAX_ID
@@ -37,9 +37,36 @@ def _saved_preferences():
     return form
 
 
-def _preferences_page(form, password_form, status):
+def _preferences_page(form, password_form, status, time_zone_form=None):
     return render_template("mail/preferences.html", form=form, password_form=password_form,
-                           notifications=notifications_for(current_user)), status
+                           notifications=notifications_for(current_user),
+                           time_zone_form=time_zone_form or _saved_time_zone()), status
+
+
+def _time_zone_form(**kwargs):
+    return TimeZoneForm(installation_zone=localtime.zone().key, prefix="tz", **kwargs)
+
+
+def _saved_time_zone():
+    """The time zone form showing the current user's choice."""
+    form = _time_zone_form(formdata=None)
+    form.time_zone.data = current_user.time_zone or ""
+    return form
+
+
+@bp.route("/preferences/time-zone", methods=["POST"])
+@login_required
+def time_zone():
+    """Choose the time zone every time is shown in, on pages and in mail."""
+    form = _time_zone_form()
+    if form.validate_on_submit():
+        done = run_action(
+            lambda: people.set_time_zone(db.session.get(User, current_user.id), form.zone_name),
+            form=form, success="Your time zone is saved: every time is shown in it.")
+        if done:
+            return redirect(url_for("mail.preferences") + "#time-zone")
+    return _preferences_page(_saved_preferences(), ChangePasswordForm(
+        formdata=None, user=current_user, prefix="password"), 400, time_zone_form=form)
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
