@@ -248,7 +248,7 @@ def attachment_types(key, value):
                                     "and digits only, e.g. csv or xlsx.")
         if text in BLOCKED_ATTACHMENT_TYPES:
             raise SettingError(key, f"{text} files cannot be allowed: web pages, scripts and "
-                                    "programs could run on a colleague's computer when opened.")
+                                    "programs could run on a colleague\u2019s computer when opened.")
         found.add(text)
     if not found:
         raise SettingError(key, "Allow at least one type, e.g. csv.")

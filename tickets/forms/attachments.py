@@ -63,7 +63,7 @@ class WithFiles:
 
     def validate_files(self, field):
         uploads = [(upload.filename, upload.stream) for upload in field.data]
-        if len(uploads) + len(self.held.data) > attachments.MAX_FILES:
+        if len(uploads) + len(self.held.data or []) > attachments.MAX_FILES:
             raise ValidationError(f"Send at most {attachments.MAX_FILES} files at a time.")
         try:
             attachments.check_uploads(uploads)
@@ -73,16 +73,16 @@ class WithFiles:
     def uploads(self):
         """Every file to attach: those held from the last post, then those chosen now, as
         (filename, binary stream)."""
-        return ([(item.filename, _open(item.path)) for item in self.held.data]
-                + [(upload.filename, upload.stream) for upload in self.files.data])
+        return ([(item.filename, _open(item.path)) for item in self.held.data or []]
+                + [(upload.filename, upload.stream) for upload in self.files.data or []])
 
     def hold_files(self, user):
         """Before the form is shown again: hold the files chosen now that passed their
         checks, so the person need not choose them again (the refused ones are named in the
         field's error)."""
-        kept = list(self.held.data)
+        kept = list(self.held.data or [])
         values = None
-        for upload in self.files.data:
+        for upload in self.files.data or []:
             if len(kept) >= attachments.MAX_FILES:
                 break
             values = values or settings.current()
