@@ -755,3 +755,30 @@ def test_held_files_expire_after_a_day(app, desk):
         assert attachments.held(user, kept.token, now=later) is None
         other = db.session.get(User, desk.colleague)
         assert attachments.held(other, kept.token) is None
+
+
+# --- Demo data ------------------------------------------------------------------------------------
+
+def test_the_demo_has_a_few_believable_files_a_newcomer_can_open(app, runner, client, auth,
+                                                                   folder):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    found = rows(app)
+    assert 5 <= len(found) <= 10
+    assert {a.filename.rpartition(".")[2] for a in found} == {"csv", "png"}
+    for attachment in found:
+        with app.app_context(), open(attachments.path_of(attachment), "rb") as stored:
+            content = stored.read()
+        assert hashlib.sha256(content).hexdigest() == attachment.sha256
+        assert len(content) == attachment.size
+        assert content.startswith(b"\x89PNG" if attachment.filename.endswith(".png")
+                                  else b"week,region,accounts,churned\n")
+    with app.app_context():
+        requester = db.session.scalar(select(User.id).where(
+            User.email == "requester@example.com"))
+        mine = [a for a in found if db.session.get(Request, a.request_id).requester_id
+                == requester]
+    assert mine, "the demo requester sees files on their own requests"
+    auth.login("requester@example.com", "datadesk")
+    page = auth.client.get(f"/requests/{mine[0].request_id}").get_data(as_text=True)
+    assert mine[0].filename in page
+    assert download(client, mine[0].id).status_code == 200
