@@ -165,7 +165,7 @@ def test_files_added_on_the_request_page_make_an_attached_event_with_the_note(ap
                           {"files-note": "The export we use today."}, [(CSV, "today.csv")],
                           field="files-files")
     assert response.status_code == 302
-    assert response.location.endswith(f"/requests/{desk.request}#files")
+    assert response.location.endswith(f"/requests/{desk.request}#attachments")
     (attachment,) = rows(app)
     with app.app_context():
         event = db.session.get(Event, attachment.event_id)
@@ -483,7 +483,7 @@ def test_the_uploader_removes_a_file_while_the_request_is_open(app, client, auth
     assert len(stored_files(folder)) == 1
     auth.login(desk.requester)
     response = auth.post(f"/attachments/{attachment_id}/remove")
-    assert response.status_code == 302 and response.location.endswith("#files")
+    assert response.status_code == 302 and response.location.endswith("#attachments")
     (attachment,) = rows(app)
     assert attachment.removed_at is not None and attachment.removed_by_id == desk.requester
     event = rows(app, Event)[-1]
@@ -706,7 +706,7 @@ def test_the_files_card_shows_name_size_type_who_and_when(app, auth, desk):
     attach_directly(app, desk.request, desk.requester, [(CSV, "rows.csv"), (PNG, "shot.png")])
     auth.login(desk.analyst)
     page = auth.client.get(f"/requests/{desk.request}").get_data(as_text=True)
-    card = page[page.index('id="files"'):page.index('id="timeline"')]
+    card = page[page.index('id="attachments"'):page.index('id="timeline"')]
     assert "bi-filetype-csv" in card and "bi-filetype-png" in card
     assert f"{len(CSV)} bytes · CSV · Rita Requester" in card
     assert "PNG image" in card

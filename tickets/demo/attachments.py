@@ -16,23 +16,24 @@ __all__ = ["seed_attachments", "bar_chart_png"]
 
 SHOWN_STATES = OPEN_STATES | {"delivered"}  # files may still be added and removed on them
 REGIONS = ("North", "South", "East", "West")
+SAMPLE_NAMES = ("what we track today.csv", "sample rows from our sheet.csv",
+                "current export (Q3).csv")
 
 
 def seed_attachments(played):
     """Attach the demo files to the open requests of ``played`` ([(stories item, request)]):
-    a sample on the created event of the first three, a screenshot on two, a first cut on the
+    a sample on the created event of the first three, a screenshot on the first two, a first cut on the
     first analysts' comments. Flushes; the caller commits (the files move into place then)."""
     rng = random.Random(14)
     shown = [request for _, request in played if request.state in SHOWN_STATES]
     # The demo requester's first: what a newcomer logging in as them sees.
     shown.sort(key=lambda request: (request.requester.email != "requester@example.com",
                                     request.id))
-    for request in shown[:3]:
+    for request, name in zip(shown, SAMPLE_NAMES):
         created = _event(request, "created")
-        attachments.attach(request, request.requester,
-                           [(_sample_name(request), io.BytesIO(sample_csv(rng)))],
+        attachments.attach(request, request.requester, [(name, io.BytesIO(sample_csv(rng)))],
                            created.created_at, event=created)
-    for request in shown[1:3]:
+    for request in shown[:2]:
         created = _event(request, "created")
         attachments.attach(request, request.requester,
                            [("current report.png", io.BytesIO(bar_chart_png(rng)))],
@@ -51,11 +52,6 @@ def seed_attachments(played):
 
 def _event(request, kind):
     return next(event for event in request.events if event.kind == kind)
-
-
-def _sample_name(request):
-    words = "".join(ch if ch.isalnum() else " " for ch in request.title.lower()).split()
-    return " ".join(words[:4]) + " - sample.csv"
 
 
 def sample_csv(rng, weeks=4):

@@ -103,8 +103,8 @@ class AddFilesForm(WithFiles, DatadeskForm):
 
     files = files_field("Files")
     held = HeldField()
-    note = TextAreaField("Note", filters=[strip],
-                         description="Optional: what the files are, for the timeline.",
+    note = TextAreaField("About these files (optional)", filters=[strip],
+                         description="What they are, for the timeline.",
                          validators=[Length(max=2000, message="Keep the note under 2,000 "
                                                               "characters.")])
 

@@ -106,7 +106,7 @@ def add(request_id):
         done = run_action(lambda: _attach(req, form), form=form,
                           success=lambda added: _added_message(added))
         if done:
-            return redirect(url_for("requests.detail", request_id=req.id, _anchor="files"))
+            return redirect(url_for("requests.detail", request_id=req.id, _anchor="attachments"))
         status = done.status
     else:
         status = 400
@@ -144,4 +144,4 @@ def remove(attachment_id):
     run_action(lambda: attachments.remove(attachment, current_user, utcnow()),
                success=f"\u201c{name}\u201d is removed.")
     return redirect(url_for("requests.detail", request_id=attachment.request_id,
-                            _anchor="files"))
+                            _anchor="attachments"))
