@@ -1,5 +1,5 @@
 """Files on forms: the file input every form with attachments shares (intake, edit, comment,
-"add files"), the files it holds between two posts, and the request page's small file forms."""
+"add files"), the files it holds between two posts, and the request page's "add files" form."""
 from flask import g
 from flask_login import current_user
 from wtforms import Field, TextAreaField
@@ -62,7 +62,7 @@ class WithFiles:
     """What a form with a ``files`` input (and its ``held`` files) offers the view."""
 
     def validate_files(self, field):
-        uploads = [(upload.filename, upload.stream) for upload in field.data]
+        uploads = [(upload.filename, upload.stream) for upload in field.data or []]
         if len(uploads) + len(self.held.data or []) > attachments.MAX_FILES:
             raise ValidationError(f"Send at most {attachments.MAX_FILES} files at a time.")
         try:
@@ -95,7 +95,7 @@ class WithFiles:
 
 def files_field(label="Attach files"):
     """The file input of a form with attachments."""
-    return FilesField(label)
+    return FilesField(label, default=list)
 
 
 class AddFilesForm(WithFiles, DatadeskForm):
@@ -110,11 +110,7 @@ class AddFilesForm(WithFiles, DatadeskForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        if valid and not self.files.data and not self.held.data:
+        if valid and not self.files.data and not self.held.data:  # None: no form was sent
             self.files.errors = ["Choose at least one file."]
             valid = False
         return valid
-
-
-class RemoveFileForm(DatadeskForm):
-    """Remove one attachment (the button next to it): nothing but the CSRF token."""
