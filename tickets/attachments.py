@@ -306,7 +306,7 @@ def _write_incoming(stream, limit, base):
     return stored, temp, size, digest.hexdigest()
 
 
-def attach(request, actor, uploads, now=None, event=None, note="", values=None):
+def attach(request, actor, uploads, now=None, event=None, note="", values=None, release=()):
     """Attach ``uploads`` ([(filename, binary stream)]) to ``request`` by ``actor``; return the
     new Attachment rows (none when there is nothing to attach).
 
@@ -314,7 +314,8 @@ def attach(request, actor, uploads, now=None, event=None, note="", values=None):
     "attached" event is written with ``note``. Every file is checked before any is written
     (one Refusal names all that is wrong). A file that cannot be written raises a Refusal and
     leaves no row; each is moved into place when the transaction commits
-    (``signals.attachments_added`` is sent once the rows are flushed).
+    (``signals.attachments_added`` is sent once the rows are flushed). ``release``: the Held
+    files among the uploads, deleted once the copies attached now are committed.
     """
     if not uploads:
         return []
@@ -344,6 +345,7 @@ def attach(request, actor, uploads, now=None, event=None, note="", values=None):
         db.session.add(attachment)
         added.append(attachment)
     db.session.flush()
+    release_after_commit(release or ())
     signals.attachments_added.send(request, event=event, attachments=tuple(added), now=now)
     return added
 

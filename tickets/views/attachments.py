@@ -115,11 +115,8 @@ def add(request_id):
 
 
 def _attach(req, form):
-    held = list(form.held.data)
-    added = attachments.attach(req, current_user, form.uploads(), utcnow(),
-                               note=form.note.data or "")
-    attachments.release_after_commit(held)
-    return added
+    return attachments.attach(req, current_user, form.uploads(), utcnow(),
+                              note=form.note.data or "", release=form.held.data)
 
 
 def _added_message(added):

@@ -118,12 +118,9 @@ def _submit(form, is_miss):
 
 
 def _attach_files(req, form, now, event=None):
-    """Attach the files of ``form`` (held from its last post and chosen now) to ``req``;
-    the held ones are deleted once that commits."""
-    held = list(form.held.data)
-    added = attachments.attach(req, current_user, form.uploads(), now, event=event)
-    attachments.release_after_commit(held)
-    return added
+    """Attach the files of ``form`` (held from its last post and chosen now) to ``req``."""
+    return attachments.attach(req, current_user, form.uploads(), now, event=event,
+                              release=form.held.data)
 
 
 def _render_form(form, editing, teams, lock_notes=None, suggestions=(), checking=False):
