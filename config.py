@@ -86,6 +86,13 @@ class Config:
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
 
+    # Attachments (issue 14): the folder their files are kept in (default: instance/attachments;
+    # back it up with the database), and the largest request body the app reads at all. A body
+    # past it is refused before it is read, with a page that says so; each file's own limit and
+    # the types allowed are settings a lead changes on /settings, within this bound.
+    ATTACHMENTS_FOLDER = os.environ.get("ATTACHMENTS_FOLDER") or None
+    MAX_CONTENT_LENGTH = int(float(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024)
+
     # werkzeug's strong default; tests use a cheap salted hash so thousands of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 

@@ -101,7 +101,8 @@ def _drop_everything():
 def app():
     """The app under test, on a database built by running every migration."""
     with tempfile.TemporaryDirectory() as tmp_dir:
-        application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _database_url(tmp_dir)})
+        application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _database_url(tmp_dir),
+                                             "ATTACHMENTS_FOLDER": f"{tmp_dir}/attachments"})
         with application.app_context():
             _drop_everything()
             upgrade()
@@ -147,7 +148,8 @@ def make_app(app):
 
     def build(config_name="testing", **overrides):
         application = create_app(config_name, {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **overrides})
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "ATTACHMENTS_FOLDER": app.config["ATTACHMENTS_FOLDER"], **overrides})
         built.append(application)
         return application
 

@@ -45,6 +45,8 @@ TABLE = {
         "see":                       "Y    Y    .    Y     Y    .    Y    Y    Y",
         "edit":                      "Y    .    .    .     .    .    .    Y    .",
         "comment":                   "Y    Y    .    Y     Y    .    Y    Y    Y",
+        "attach":                    "Y    Y    .    Y     Y    .    Y    Y    Y",
+        "remove_any_attachment":     ".    .    .    .     .    .    .    Y    .",
         "change_kind":               ".    .    .    .     Y    .    Y    Y    .",
         "edit_triaged_fields":       ".    .    .    .     Y    .    Y    Y    .",
         "override":                  ".    .    .    .     .    .    .    Y    .",
@@ -77,6 +79,8 @@ TABLE = {
         "see":                       "Y    Y    .    Y     Y    .    Y    Y    Y",
         "edit":                      ".    .    .    .     .    .    .    Y    .",
         "comment":                   "Y    Y    .    Y     Y    .    Y    Y    Y",
+        "attach":                    "Y    Y    .    Y     Y    .    Y    Y    Y",
+        "remove_any_attachment":     ".    .    .    .     .    .    .    Y    .",
         "change_kind":               ".    .    .    .     .    .    .    .    .",
         "edit_triaged_fields":       ".    .    .    .     Y    .    Y    Y    .",
         "override":                  ".    .    .    .     .    .    .    .    .",
@@ -90,6 +94,8 @@ TABLE = {
         "see":                       "Y    Y    .    Y     Y    .    Y    Y    Y",
         "edit":                      ".    .    .    .     .    .    .    .    .",
         "comment":                   ".    .    .    .     .    .    .    .    .",
+        "attach":                    ".    .    .    .     .    .    .    .    .",
+        "remove_any_attachment":     ".    .    .    .     .    .    .    Y    .",
         "change_kind":               ".    .    .    .     .    .    .    .    .",
         "reopen":                    ".    .    .    .     .    .    .    .    .",
         # Whoever may see it, by rule; who is asked is the follow-up's (answers_follow_up).
@@ -99,6 +105,8 @@ TABLE = {
         "see":                       "Y    .    .    .     .    .    .    Y    Y",
         "edit":                      "Y    .    .    .     .    .    .    Y    .",
         "comment":                   "Y    .    .    .     .    .    .    Y    Y",
+        "attach":                    "Y    .    .    .     .    .    .    Y    Y",
+        "remove_any_attachment":     ".    .    .    .     .    .    .    Y    .",
         "change_kind":               ".    .    .    .     .    .    .    Y    .",
         "edit_triaged_fields":       ".    .    .    .     .    .    .    Y    .",
         "override":                  ".    .    .    .     .    .    .    Y    .",
@@ -233,6 +241,9 @@ ROLE_TABLE = {
     # Outcomes (issue 13).
     "answer_follow_up":     "Y         Y       Y    Y",
     "view_impact":          ".         .       Y    Y",
+    # Attachments (issue 14).
+    "attach":               "Y         Y       Y    Y",
+    "remove_any_attachment": ".        .       Y    .",
 }
 TABLE_ROLES = ("requester", "analyst", "lead", "admin")
 

@@ -14,8 +14,8 @@ from config import CONFIGS
 from .extensions import bootstrap, csrf, db, limiter_of, login_manager, migrate, new_limiter
 
 # Rules that react to another's signal (signals.py) connect when their module is imported:
-# importing them with the package connects them wherever the domain runs (app, CLI, tests).
-from . import budget, notifications, outcomes, search, sla_clocks  # noqa: F401
+# importing them connects them wherever the domain runs (app, CLI, tests); attachments too.
+from . import attachments, budget, notifications, outcomes, search, sla_clocks  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,6 +140,8 @@ def register_blueprints(app):
     app.register_blueprint(search_views.bp)
     from .views import outcomes as outcomes_views
     app.register_blueprint(outcomes_views.bp)
+    from .views import attachments as attachments_views
+    app.register_blueprint(attachments_views.bp)
 
 
 def register_rate_limits(app):
@@ -198,6 +200,16 @@ def register_errorhandlers(app):
         detail = f"For your security, wait {_duration(wait)} before trying again."
         return render_template("error.html", code=429, title=title, detail=detail), 429, {
             "Retry-After": str(wait)}
+
+    @app.errorhandler(413)
+    def too_large(error):
+        # The body was refused before it was read: nothing of the form can be shown again.
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        return render_error(
+            error, 413, "That was too much to send at once",
+            f"Everything sent together must stay under {max(1, limit // (1024 * 1024))} MB, "
+            "so nothing was saved. Go back, and attach fewer or smaller files (the form says "
+            "the limit of each file); a link to where a large file lives works too.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -104,6 +104,41 @@ NOTIFICATIONS = {
     "sla_at_risk": "A request you work on is at risk of missing its SLA",
 }
 
+# Attachments (issue 14): the types a file may be, by extension, with the Content-Type each is
+# served with (whatever the browser claimed at upload); an allowed extension not listed here is
+# served as application/octet-stream. The settings choose which are allowed.
+ATTACHMENT_TYPES = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "txt": "text/plain",
+    "json": "application/json",
+    "sql": "text/plain",
+    "md": "text/markdown",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "ppt": "application/vnd.ms-powerpoint",
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "zip": "application/zip",
+    "parquet": "application/vnd.apache.parquet",
+}
+# Types no setting may allow: pages, scripts and programs that would run on a colleague's
+# computer (or in the browser) when opened.
+BLOCKED_ATTACHMENT_TYPES = frozenset({
+    "html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "xsl", "js", "mjs", "css", "swf",
+    "exe", "com", "bat", "cmd", "msi", "dll", "scr", "pif", "cpl", "jar", "vbs", "vbe", "wsf",
+    "hta", "ps1", "psm1", "sh", "bash", "zsh", "csh", "app", "dmg", "pkg", "deb", "rpm", "apk",
+    "lnk", "reg", "iso", "php", "py", "pl", "rb", "cgi", "asp", "aspx", "jsp", "docm", "xlsm",
+    "pptm", "dotm", "xltm",
+})
+
 DECLINE_REASONS = {
     "self_serve": "Self-serve available (an existing dashboard or dataset answers it)",
     "out_of_scope": "Out of the data team's scope",
@@ -437,6 +472,57 @@ class Event(db.Model):
 
     def __repr__(self):
         return f"<Event {self.kind} #{self.request_id} {self.from_state}->{self.to_state}>"
+
+
+class Attachment(db.Model):
+    """A file on a request or one of its comments (DESIGN.md, Conversation), visible to whoever
+    sees the request.
+
+    The file lives under the attachments folder by ``stored_name``, a random name: the uploaded
+    name is never a path, only ``filename`` (cleaned) for display and download. ``event`` is
+    what brought it: the request's creation, a comment, or an "attached" event. Removing it
+    keeps the row (the timeline still names it) with ``removed_at``; the file goes.
+    """
+
+    __tablename__ = "attachments"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
+    event_id = db.Column(db.ForeignKey("events.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    uploader_id = db.Column(db.ForeignKey("users.id"))  # None: the system
+    filename = db.Column(db.String(200), nullable=False)
+    stored_name = db.Column(db.String(64), nullable=False, unique=True)
+    size = db.Column(db.Integer, nullable=False)
+    content_type = db.Column(db.String(100), nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    removed_at = db.Column(UTCDateTime)
+    removed_by_id = db.Column(db.ForeignKey("users.id"))
+
+    request = db.relationship("Request", backref=db.backref(
+        "attachments", order_by="Attachment.id", passive_deletes=True))
+    event = db.relationship("Event")
+    uploader = db.relationship("User", foreign_keys=[uploader_id])
+    removed_by = db.relationship("User", foreign_keys=[removed_by_id])
+
+    __table_args__ = (db.CheckConstraint("size > 0", name="size"),)
+
+    @property
+    def is_removed(self):
+        return self.removed_at is not None
+
+    @property
+    def extension(self):
+        return self.filename.rpartition(".")[2].lower()
+
+    @property
+    def uploader_name(self):
+        return self.uploader.name if self.uploader else "Datadesk"
+
+    def __repr__(self):
+        return f"<Attachment #{self.id} {self.filename!r} on #{self.request_id}>"
 
 
 class ImmutableEventError(RuntimeError):

@@ -24,7 +24,8 @@ from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import BACKLOG_STATES, OPEN_STATES, ROLES, Asset, AssetLink, Request, Watcher
+from .models import (BACKLOG_STATES, OPEN_STATES, ROLES, Asset, AssetLink, Attachment, Request,
+                     Watcher)
 from .queries import id_matches
 
 EVERYONE = frozenset(ROLES)
@@ -62,6 +63,10 @@ ROLE_RULES = {
     # it was handed to); leads read the impact ledger (admins see everything).
     "answer_follow_up": EVERYONE,
     "view_impact": frozenset({"lead", "admin"}),
+    # Attachments (issue 14): whoever may comment adds files; a file is removed by its
+    # uploader while the request is open (removes_attachment), or by a lead at any time.
+    "attach": EVERYONE,
+    "remove_any_attachment": frozenset({"lead"}),
 }
 
 # Who may be given a request to work on.
@@ -91,6 +96,8 @@ REQUEST_RULES = {
     "set_sla_class": lambda request, found: "lead" in found and request.state in OPEN_STATES,
     # Who is asked is the follow-up's (answers_follow_up); only a resolved request has one.
     "answer_follow_up": lambda request, found: request.state == "resolved",
+    "attach": lambda request, found: not request.is_closed,
+    "remove_any_attachment": lambda request, found: "lead" in found,
 }
 
 
@@ -100,6 +107,18 @@ def answers_follow_up(user, follow_up):
     return (user is not None and getattr(user, "is_authenticated", False) and user.is_active
             and user.id == follow_up.recipient_id
             and allowed(user, "answer_follow_up", follow_up.request))
+
+
+def removes_attachment(user, attachment):
+    """Tell whether ``user`` may remove ``attachment``: a lead, or its uploader while its
+    request is open; either only while they may see the request, and only once."""
+    if user is None or not getattr(user, "is_authenticated", False) or attachment.is_removed:
+        return False
+    request = attachment.request
+    if allowed(user, "remove_any_attachment", request):
+        return True
+    return (user.id == attachment.uploader_id and request.state in OPEN_STATES
+            and allowed(user, "see", request))
 
 
 def relations(request, user):
@@ -190,6 +209,19 @@ def visible_requests(user, of=Request):
     if allowed(user, "triage"):
         conditions.append(and_(not_confidential, of.is_central.is_(True)))
     return or_(*conditions)
+
+
+def visible_attachments(user, of=Attachment):
+    """Return a SQL condition selecting the attachments ``user`` may see: those of the
+    requests they may see (an EXISTS over the request, so the database never lists every
+    visible request)."""
+    if user is None or not user.is_authenticated:
+        return false()
+    if allowed(user, "see_all"):
+        return true()
+    request = aliased(Request)
+    return select(request.id).where(request.id == of.request_id,
+                                    visible_requests(user, request)).exists()
 
 
 def served_requests(user):

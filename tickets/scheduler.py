@@ -70,6 +70,12 @@ def _auto_resolve(now):
     return f"{len(lifecycle.auto_resolve_due(now))} delivery(ies) resolved automatically"
 
 
+def _sweep_attachments(now):
+    from . import attachments
+
+    return f"{attachments.sweep(now)} left-over attachment file(s) deleted"
+
+
 def _release_waitlisted(now):
     from . import budget
 
@@ -91,6 +97,9 @@ JOBS = [
         "Ask requesters whether delivered data was used, once when the follow-up is due and "
         "once more as a reminder."),
     Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
+    Job("sweep_attachments", timedelta(days=1), _sweep_attachments,
+        "Delete attachment files no saved request keeps (uploads a crash left half-done, "
+        "files held for a form nobody sent again)."),
 ]
 
 

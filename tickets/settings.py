@@ -16,7 +16,8 @@ from . import signals
 from .business_hours import BusinessHours, SlaTarget
 from .errors import Refusal
 from .extensions import db
-from .models import KINDS, SLA_CLASSES, Setting, SettingChange, Team, User
+from .models import (BLOCKED_ATTACHMENT_TYPES, KINDS, SLA_CLASSES, Setting, SettingChange, Team,
+                     User)
 from .policy import allowed
 
 DEFAULTS = {
@@ -41,6 +42,10 @@ DEFAULTS = {
     "follow_up_business_days": {"ad_hoc": 5, "project": 20, "data_issue": 5},
     "follow_up_reminder_days": 5,
     "track_record_in_priority": False,
+    # Attachments (issue 14): the largest file (MB) and the extensions allowed.
+    "attachment_max_mb": 10,
+    "attachment_types": ["csv", "tsv", "xlsx", "xls", "json", "txt", "sql", "pdf", "png",
+                         "jpg", "jpeg", "gif", "docx", "pptx"],
 }
 
 LABELS = {
@@ -58,6 +63,8 @@ LABELS = {
     "follow_up_business_days": "Follow-up after (business days)",
     "follow_up_reminder_days": "Follow-up reminder after (days)",
     "track_record_in_priority": "Track record in the priority score",
+    "attachment_max_mb": "Largest attachment (MB)",
+    "attachment_types": "Attachment types allowed",
 }
 
 # Bounds shared with the settings form, so the page and this module refuse the same values.
@@ -73,11 +80,14 @@ SLA_HOURS_RANGE = (1, 2000)
 MIN_WORKING_DAY_MINUTES = 60
 MAX_HOLIDAYS = 500
 HOLIDAY_YEARS = range(2000, 2200)
+ATTACHMENT_MB_RANGE = (1, 50)
+MAX_ATTACHMENT_TYPES = 60
 
 # ``date.weekday()`` numbers (0 is Monday) in words: working days, the digest day.
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 
 class SettingError(Refusal):
@@ -217,7 +227,34 @@ def validate(key, value):
         if not isinstance(value, bool):
             raise SettingError(key, "Say yes or no.")
         return value
+    if key == "attachment_max_mb":
+        return _whole(key, value, *ATTACHMENT_MB_RANGE, "The largest attachment (MB)")
+    if key == "attachment_types":
+        return attachment_types(key, value)
     raise SettingError(key, f"There is no setting called {key!r}.")
+
+
+def attachment_types(key, value):
+    """The extensions attachments may have: lower-case letters and digits, none of the blocked
+    types, at least one; stored sorted, each once. A leading dot is dropped (".csv" is csv)."""
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise SettingError(key, "Attachment types are a list of file extensions.")
+    found = set()
+    for item in value:
+        text = item.strip().lstrip(".").lower() if isinstance(item, str) else None
+        if not text or not _EXTENSION.match(text):
+            shown = str(item)[:20]
+            raise SettingError(key, f"\u201c{shown}\u201d is not a file extension: use letters "
+                                    "and digits only, e.g. csv or xlsx.")
+        if text in BLOCKED_ATTACHMENT_TYPES:
+            raise SettingError(key, f"{text} files cannot be allowed: web pages, scripts and "
+                                    "programs could run on a colleague\u2019s computer when opened.")
+        found.add(text)
+    if not found:
+        raise SettingError(key, "Allow at least one type, e.g. csv.")
+    if len(found) > MAX_ATTACHMENT_TYPES:
+        raise SettingError(key, f"Allow at most {MAX_ATTACHMENT_TYPES} types.")
+    return sorted(found)
 
 
 def _follow_up_days(key, value):
@@ -439,6 +476,8 @@ def format_value(key, value):
                          if kind in KINDS)
     if key == "track_record_in_priority" and isinstance(value, bool):
         return "on" if value else "off"
+    if key == "attachment_types" and isinstance(value, list):
+        return ", ".join(str(item) for item in value)
     if key == "sla_targets" and isinstance(value, dict):
         return "; ".join(
             f"{name}: {target.get('first_response_hours')} h / {target.get('resolution_hours')} h"

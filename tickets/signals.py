@@ -10,6 +10,10 @@
     Sent by ``intake.add_comment`` once a comment's event is flushed, with the request as
     sender and ``event``, ``mentioned`` (the users the comment mentions, who may all see the
     request) and ``now``. Receiver: ``notifications`` tells the people concerned.
+``attachments_added``
+    Sent by ``attachments.attach`` once new files' rows are flushed, with the request as
+    sender and ``event`` (the creation, comment or "attached" event that brought them),
+    ``attachments`` and ``now``. No receiver yet: notifications may tell watchers.
 ``settings_changed``
     Sent by ``settings.update`` after the changes are flushed, with ``keys`` (the settings that
     changed), ``values`` (all settings, new) and ``now``. Receiver: ``sla_clocks`` recomputes
@@ -33,6 +37,8 @@ request_transitioned = _signals.signal(
     "request-transitioned", doc="A request moved by a transition (sender: the request).")
 comment_added = _signals.signal(
     "comment-added", doc="A comment was added (sender: the request; event, mentioned, now).")
+attachments_added = _signals.signal(
+    "attachments-added", doc="Files were attached (sender: the request; event, attachments, now).")
 settings_changed = _signals.signal(
     "settings-changed", doc="Settings were changed (keys, values, now).")
 team_budget_changed = _signals.signal(

@@ -335,6 +335,7 @@ def _shoot_numbers(browser, base, app, out):
         page.screenshot(path=out / f"forecast-clearance{suffix}.png", full_page=True)
         ctx.close()
 
+
 def _shoot_reach(browser, base, app, out):
     """Look and reach (issue 14): the lists' filters folded and unfolded on a phone, the
     warning-coloured actions (block, reopen) at both widths, the error summary that links each
@@ -381,15 +382,58 @@ def _shoot_reach(browser, base, app, out):
             page.locator(".actions").screenshot(path=out / f"actions-reopen{suffix}.png")
             ctx.close()
 
+def _shoot_attachments(browser, base, app, out, tmp):
+    """Files: the request page of the demo requester's request with files (its Files card and
+    timeline), the "add files" panel open with a refused file, the intake form sent back with
+    a kept file and a refused one, and the settings' Attachments card, at a laptop's and a
+    phone's width."""
+    from tickets.models import Attachment
 
-def main(out_dir):
+    with app.app_context():
+        request_id = db.session.scalar(
+            select(Attachment.request_id).join(Request).join(User, User.id == Request.requester_id)
+            .where(User.email == "requester@example.com").order_by(Attachment.id).limit(1))
+    sample, tool = Path(tmp) / "regions sample.csv", Path(tmp) / "installer.exe"
+    sample.write_bytes(b"region,week,churned\nnorth,1,12\n")
+    tool.write_bytes(b"MZ")
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "requester@example.com", DEMO_PASSWORD)
+        if request_id:
+            page.goto(f"/requests/{request_id}")
+            page.screenshot(path=out / f"request-files{suffix}.png", full_page=True)
+            page.locator("#attachments").screenshot(path=out / f"files-card{suffix}.png")
+            page.get_by_role("button", name="Add files…").click()
+            page.wait_for_timeout(400)
+            page.locator("#files-files").set_input_files(str(tool))
+            page.locator("#attachments").screenshot(path=out / f"files-add-refused{suffix}.png")
+        page.goto("/requests/new")
+        _fill_intake(page, "", "Churn per region and week.")
+        page.get_by_label("Attach files").set_input_files(str(sample))
+        page.get_by_role("button", name="Submit request").click()
+        page.screenshot(path=out / f"intake-files-kept{suffix}.png", full_page=True)
+        page.locator("section[aria-labelledby='sec-files']").screenshot(
+            path=out / f"intake-files-card{suffix}.png")
+        ctx.close()
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)
+        page.goto("/settings")
+        page.get_by_label("File types allowed").fill("csv, html")
+        page.get_by_role("button", name="Save settings").click()
+        page.locator("section[aria-labelledby='s-files']").screenshot(
+            path=out / f"settings-attachments-error{suffix}.png")
+        ctx.close()
+
 
 def main(out_dir, only=None):
     """Shoot every page, or only the groups of SHOTS named in ``only`` (comma-separated)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app("development", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db"})
+        app = create_app("development", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db",
+                                         "ATTACHMENTS_FOLDER": f"{tmp}/attachments"})
         with app.app_context():
             upgrade()
             seed_demo()
@@ -561,6 +605,7 @@ def main(out_dir, only=None):
             _shoot_reach(browser, base, app, out)
 
             _shoot_people(browser, base, app, out)
+            _shoot_attachments(browser, base, app, out, tmp)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

@@ -2,6 +2,7 @@
 needs, and what a person would validly send. test_catalogue.py checks that every POST route of
 the app and every field of every form class is here, so a new form cannot escape the fuzzer.
 """
+import io
 from dataclasses import dataclass, field as dataclass_field
 from datetime import date, timedelta
 from typing import Callable
@@ -15,6 +16,7 @@ from tickets.forms.account import (ChangePasswordForm, ForgotPasswordForm, Login
                                    PreferencesForm, SetPasswordForm, TimeZoneForm)
 from tickets.forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
 from tickets.forms.admin import TeamForm, UserForm
+from tickets.forms.attachments import AddFilesForm
 from tickets.forms.gaps import CategoryActionForm, CategoryForm
 from tickets.forms.outcomes import AnswerLinkForm, OutcomeForm
 from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
@@ -134,6 +136,17 @@ def intake_answers(draw, context):
     }
 
 
+# Every form with attachments: the file input and the files held from the last post.
+FILE_FIELDS = (Field("files", "file"), Field("held", "token", hidden=True))
+
+
+def a_file():
+    """Now and then a file a person would attach (none, most of the time)."""
+    return st.one_of(st.just(MISSING), st.just(MISSING), st.builds(
+        lambda name: (io.BytesIO(b"region,week,churned\nnorth,1,12\n"), name),
+        st.sampled_from(("sample.csv", "Résumé Q3.csv", "data export.csv"))))
+
+
 INTAKE_FIELDS = (
     Field("title", "text", 200), Field("team_id", "id", choices=lambda c: c.active_team_ids()),
     Field("data_needed", "textarea", 5000), Field("format", "select", choices=tuple(FORMATS)),
@@ -144,6 +157,7 @@ INTAKE_FIELDS = (
     Field("business_impact", "select", choices=tuple(str(level) for level in IMPACTS)),
     Field("is_exec_sponsored", "boolean"), Field("exec_sponsor", "text", 120),
     Field("is_confidential", "boolean"), Field("watchers", "emails", 5000),
+    *FILE_FIELDS,
 )
 
 
@@ -366,10 +380,21 @@ def _open_request(context, draw):
 
 COMMENT = Form(
     "comment", "requests.comment", "/requests/<int:request_id>/comments", ROLES_ALL,
-    fields=(Field("text", "textarea", 10000), PATH_ID),
-    valid=lambda context: st.fixed_dictionaries({"text": paragraph(),
+    fields=(Field("text", "textarea", 10000), *FILE_FIELDS, PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({"text": paragraph(), "files": a_file(),
                                                  "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/comments"), build=_open_request, form_class=CommentForm)
+
+# "Add files" on the request page (removing one has no input but the CSRF token: EXCLUDED).
+ADD_FILES = Form(
+    "add_files", "attachments.add", "/requests/<int:request_id>/attachments", ROLES_ALL,
+    fields=(*FILE_FIELDS, Field("note", "textarea", 2000), PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({
+        "files": a_file().filter(lambda value: value is not MISSING),
+        "note": st.one_of(st.just(""), paragraph()),
+        "<id>": st.just(str(context.request_id))}),
+    path=request_path("/requests/{id}/attachments"), build=_open_request, prefix="files",
+    form_class=AddFilesForm)
 
 # --- Transitions: one form per lifecycle action ------------------------------------------------
 
@@ -697,6 +722,7 @@ def settings_fields(context):
             *(Field(f"follow_up_days_{kind}", "number") for kind in KINDS),
             Field("follow_up_reminder_days", "number"),
             Field("track_record_in_priority", "boolean"),
+            Field("attachment_max_mb", "number"), Field("attachment_types", "text", 2000),
             *(Field(f"budget_{team_id}", "number") for team_id, _, _ in context.teams),
             *(Field(f"wip_{user_id}", "number") for user_id in _workers(context)))
 
@@ -732,6 +758,9 @@ def settings_answers(draw, context):
            for kind in KINDS},
         "follow_up_reminder_days": str(draw(st.integers(*settings.REMINDER_DAYS_RANGE))),
         "track_record_in_priority": draw(ticked()),
+        "attachment_max_mb": str(draw(st.integers(*settings.ATTACHMENT_MB_RANGE))),
+        "attachment_types": ", ".join(draw(st.lists(st.sampled_from(
+            ("csv", ".xlsx", "PNG", "pdf", "json", "parquet")), min_size=1, unique=True))),
     }
     shortest, longest = settings.SLA_HOURS_RANGE
     for sla_class in SLA_CLASSES:
@@ -905,7 +934,8 @@ CATEGORY_ACTION = Form(
     form_class=CategoryActionForm)
 
 FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, FORGOT_PASSWORD, RESET_PASSWORD, JOIN,
-         RESEND_INVITATION, TIME_ZONE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
+         RESEND_INVITATION, TIME_ZONE, NEW_REQUEST, EDIT_REQUEST, COMMENT, ADD_FILES,
+         *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
          NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,
          CATEGORY_EDIT, CATEGORY_ACTION, ANSWER_LINK, ANSWER_OUTCOME)
@@ -917,4 +947,7 @@ EXCLUDED = {
     ("auth.logout", "/logout"): "no input but the CSRF token",
     # No input but the CSRF token; tests/test_sessions.py covers it.
     ("mail.log_out_everywhere", "/preferences/sessions"): "no input but the CSRF token",
+    # No input but the CSRF token; tests/test_attachments.py covers who may remove a file.
+    ("attachments.remove", "/attachments/<int:attachment_id>/remove"):
+        "no input but the CSRF token",
 }

@@ -5,6 +5,7 @@
 non-ASCII case pairs, out-of-range numbers, impossible dates, ids that do not exist or overflow,
 and ``MISSING`` (the field left out of the post altogether).
 """
+import io
 from datetime import date, timedelta
 
 from hypothesis import strategies as st
@@ -131,6 +132,15 @@ def generic_bad():
         st.sampled_from(NUMBERS), text(0, 40))
 
 
+BAD_FILES = (
+    (b"", "empty.csv"), (b"MZ\x90\x00", "tool.exe"), (b"<svg onload=alert(1)>", "x.svg"),
+    (b"a,b\n", "../../etc/passwd.csv"), (b"a,b\n", "a/b.csv"), (b"a,b\n", "a\x00b.csv"),
+    (b"a,b\n", ".env.csv"), (b"a,b\n", "x" * 300 + ".csv"), (b"a,b\n", "README"),
+    (b"plain text", "shot.png"), (b"\x89PNG\r\n\x1a\n\x00", "rows.csv"), (b"a,b\n", ""),
+    (b"a,b\n", "\u202eexe.csv"), (b"a,b\n", "CON.csv"),
+)
+
+
 def bad_value(field, context):
     """A value for ``field`` (a catalogue Field) that tests its limits, drawn per its kind."""
     kind = field.kind
@@ -181,6 +191,10 @@ def bad_value(field, context):
                                                st.dates().map(date.isoformat),
                                                st.sampled_from(CONTROLS), text(0, 12)),
                                      max_size=600).map("\n".join),
+        # A file a crafted post sends: empty, of a type not allowed, a name with folders, a
+        # control character or a leading dot, content that contradicts its name; or text.
+        "file": lambda: st.one_of(st.sampled_from(BAD_FILES).map(
+            lambda pair: (io.BytesIO(pair[0]), pair[1])), text(0, 20)),
         "token": lambda: st.one_of(text(1, 40), huge(), st.sampled_from(context.tokens_bad())),
         # An answer's reference: malformed, naming nothing, or (``similar``) naming something
         # that exists but answers nothing; or a valid one with its case changed.

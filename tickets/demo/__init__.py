@@ -13,13 +13,15 @@ templates and what people write at each step), ``stories`` (the steps a request 
 and the plan of the demo's requests), ``histories`` (scheduling and playing them),
 ``catalogue`` (the assets that answered them, deflections, searches that found nothing and
 platform gaps), ``outcomes`` (what became of the deliveries: follow-ups asked, reminded and
-answered).
+answered), ``attachments`` (the files on a few requests and comments: a sample CSV, a
+screenshot, a first cut).
 """
 from datetime import timezone
 
 from .. import sla_clocks
 from ..extensions import db
 from ..models import OutboxMessage, User, utcnow
+from .attachments import seed_attachments
 from .catalogue import seed_catalogue
 from .histories import Seeder
 from .outcomes import seed_outcomes
@@ -43,6 +45,8 @@ def seed_demo(now=None):
     # The weeks since the first follow-up was due: asked, reminded, answered (through the mail
     # the outbox holds until it is cleared below).
     seed_outcomes(now, seeder.played)
+    # A few files on open requests and comments (written into place when the caller commits).
+    seed_attachments(seeder.played)
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
     sla_clocks.refresh_all(now)
     # The seeder replays weeks of history: nobody is told about it by mail.

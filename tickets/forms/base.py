@@ -18,8 +18,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import FileField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 from wtforms.widgets import HiddenInput
+from werkzeug.datastructures import MultiDict
 
 
 
@@ -78,12 +80,21 @@ class DatadeskForm(FlaskForm):
 
     class Meta:
         def wrap_formdata(self, form, formdata):
-            """The posted form fields only: Flask-WTF would also read uploaded files and a
-            JSON body, and no form here takes either (a file or a JSON number where text is
-            expected breaks the validators)."""
+            """The posted form fields, and uploaded files only for the form's file fields:
+            Flask-WTF would also read files and a JSON body for any field (a file or a JSON
+            number where text is expected breaks the validators), and text posted under a
+            file field's name is no file."""
             wrapped = super().wrap_formdata(form, formdata)
             if wrapped is not None and wrapped is not formdata:  # taken from the request
-                return request.form or None
+                file_fields = {field.name for field in form if isinstance(field, FileField)}
+                if not file_fields:
+                    return request.form or None
+                data = MultiDict([(key, value) for key, value in request.form.items(multi=True)
+                                  if key not in file_fields])
+                for name in file_fields:
+                    for upload in request.files.getlist(name):
+                        data.add(name, upload)
+                return data or None
             return wrapped
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):

@@ -10,13 +10,14 @@ from wtforms.validators import Length, ValidationError
 
 from ..models import FORMATS, IMPACTS, KINDS
 from ..queries import MAX_ID
+from .attachments import HeldField, WithFiles, files_field
 from .base import (DatadeskForm, OptionalDateField, int_or_none, normalise_email, options,
                    parse_emails, required, strip)
 
 MAX_WATCHERS = 20
 
 
-class RequestForm(DatadeskForm):
+class RequestForm(WithFiles, DatadeskForm):
     """The intake form, in words a stakeholder who is not technical understands."""
 
     title = StringField(
@@ -86,6 +87,9 @@ class RequestForm(DatadeskForm):
         "Keep these people informed", filters=[strip],
         description="E-mail addresses, separated by commas or new lines (at most 20).",
         validators=[Length(max=5000, message="That list is too long.")])
+    # A sample, a screenshot, the report it is about (checked by WithFiles).
+    files = files_field("Attach files")
+    held = HeldField()
 
     def __init__(self, *args, today=None, teams=(), read_only=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -202,7 +206,9 @@ class DeflectForm(DatadeskForm):
         return ((self.title.data or "")[:200], (self.data_needed.data or "")[:5000])
 
 
-class CommentForm(DatadeskForm):
+class CommentForm(WithFiles, DatadeskForm):
     text = TextAreaField("Comment", filters=[strip],
                          validators=[required("Write something before sending."),
                                      Length(max=10000, message="Keep comments under 10,000 characters.")])
+    files = files_field("Attach files")
+    held = HeldField()

@@ -5,16 +5,25 @@ import re
 from datetime import date, time
 
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional, StopValidation, ValidationError
 
 from ..models import KINDS, SLA_CLASSES
-from ..settings import (AUTO_RESOLVE_RANGE, BUDGET_RANGE, FOLLOW_UP_DAYS_RANGE, HOLIDAY_YEARS,
+from ..settings import (ATTACHMENT_MB_RANGE, AUTO_RESOLVE_RANGE, BUDGET_RANGE, FOLLOW_UP_DAYS_RANGE, HOLIDAY_YEARS,
                         LEAD_TIME_RANGE, MAX_HOLIDAYS, REMINDER_DAYS_RANGE, SLA_HOURS_RANGE,
-                        WEEKDAY_NAMES, WIP_LIMIT_RANGE, timezones, working_day_error)
+                        WEEKDAY_NAMES, WIP_LIMIT_RANGE, SettingError, attachment_types,
+                        timezones, working_day_error)
 from .base import DatadeskForm, NumberField, int_or_none, number_in, options, strip
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
+
+
+def if_posted(form, field):
+    """Judge the field only when the page sent it (a page older than the field leaves its
+    setting alone)."""
+    if not field.raw_data:
+        field.errors = []
+        raise StopValidation()
 
 
 def sla_hours(form, field):
@@ -89,6 +98,17 @@ class SettingsForm(DatadeskForm):
                     "(down to half the points of impact, urgency and sponsor); every score it "
                     "changes says so, and triage shows the track record either way.")
 
+    attachment_max_mb = NumberField(
+        "Largest file (MB)",
+        description="Each attached file may be at most this large.",
+        validators=[if_posted, number_in(*ATTACHMENT_MB_RANGE,
+                              f"Enter a whole number of MB from {ATTACHMENT_MB_RANGE[0]} to "
+                              f"{ATTACHMENT_MB_RANGE[1]}.")])
+    attachment_types = StringField(
+        "File types allowed", filters=[strip],
+        description="Extensions separated by commas, e.g. csv, xlsx, pdf, png. Web pages, "
+                    "scripts and programs are never allowed.")
+
     SLA_CLASSES = tuple(SLA_CLASSES)  # the settings page has a row of targets per class
     FOLLOW_UP_KINDS = tuple(KINDS)  # ... and a follow-up field per kind
 
@@ -112,6 +132,7 @@ class SettingsForm(DatadeskForm):
         super().__init__(*args, **kwargs)
         self.timezone.choices = options((name, name) for name in timezones())
         self.holiday_dates = []
+        self.attachment_type_list = []
 
     def validate_holidays(self, field):
         """One date per line; blank lines are skipped, repeats and order do not matter."""
@@ -136,6 +157,16 @@ class SettingsForm(DatadeskForm):
             raise ValidationError(f"That is {len(days)} dates; keep at most {MAX_HOLIDAYS} "
                                   "(remove past years).")
         self.holiday_dates = sorted(days)
+
+    def validate_attachment_types(self, field):
+        if not field.raw_data:
+            return  # not sent: the setting stays
+        try:
+            self.attachment_type_list = attachment_types(
+                "attachment_types", [part for part in re.split(r"[\s,;]+", field.data or "")
+                                     if part])
+        except SettingError as error:
+            raise ValidationError(str(error)) from None
 
     def validate_timezone(self, field):
         if field.data not in timezones():
@@ -203,7 +234,9 @@ class SettingsForm(DatadeskForm):
                                              "timezone", "working_days", "work_start",
                                              "work_end", "digest_weekday", "digest_time",
                                              "auto_resolve_days", "follow_up_reminder_days",
-                                             "track_record_in_priority")}
+                                             "track_record_in_priority",
+                                             "attachment_max_mb")}
+        data["attachment_types"] = ", ".join(values["attachment_types"])
         for kind, days in values["follow_up_business_days"].items():
             data[f"follow_up_days_{kind}"] = days
         for sla_class, target in values["sla_targets"].items():

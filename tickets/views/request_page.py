@@ -3,25 +3,28 @@ to it (a form with errors, a refusal, a conflict)."""
 from flask import g, render_template
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import (catalogue, forecast, gaps, intake, lifecycle, localtime, queues, settings,
+from .. import (attachments, catalogue, forecast, gaps, intake, lifecycle, localtime, queues, settings,
                sla_clocks, triage, wip)
 from ..extensions import db
+from ..forms.attachments import AddFilesForm
 from ..forms.outcomes import OutcomeForm
 from ..forms.requests import CommentForm
 from ..forms.transitions import TRANSITION_FORMS
 from ..forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from ..models import Event, FollowUp, Request, utcnow
-from ..policy import allowed, answers_follow_up, get_visible_request_or_404, visible_requests
+from ..policy import (allowed, answers_follow_up, get_visible_request_or_404, removes_attachment,
+                      visible_requests)
 
 # The names the page's forms are sent back under, besides the transitions' own names.
-COMMENT, KIND, SLA_CLASS, RANK, OUTCOME = "comment", "kind", "sla_class", "rank", "outcome"
+COMMENT, KIND, SLA_CLASS, RANK, OUTCOME, FILES = (
+    "comment", "kind", "sla_class", "rank", "outcome", "files")
 
 
 def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
     """Render the page of request ``request_id`` as ``viewer`` sees it (404 if they may not).
 
     ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK,
-    OUTCOME: each shows in its place with its errors and the input as sent, open, even where the page would
+    OUTCOME, FILES: each shows in its place with its errors and the input as sent, open, even where the page would
     not offer it any more. A conflict (409) shows fresh forms instead: the request changed, so
     what was sent is out of date. ``picks`` preselect a picker of a fresh form, open: {"mark_duplicate"
     or "decline": (value, text)} (a neighbour's "mark as duplicate of this"). Returns (page,
@@ -58,6 +61,7 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
                                             if queue["can_override"] else None),
     }
     outcome = _outcome_context(req, viewer, sent.get(OUTCOME), values)
+    files = _files_context(req, viewer, sent.get(FILES), values)
     for form in [*action_forms.values(), *page_forms.values()]:
         if form is not None and "version" in form:
             form.version.data = req.version  # what the page shows is what a form acts on
@@ -78,8 +82,25 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
                                                                 "record", None))
                if not req.is_closed else None),
         wip=wip.wip_status(viewer, values) if "claim" in action_forms else None,
-        **outcome,
+        **outcome, **files,
     ), status
+
+
+def _files_context(req, viewer, sent, values):
+    """The request's files (one SQL statement): the Files card's current ones with who may
+    remove each, the timeline's by event (removed ones named too), the rules of the upload
+    inputs, and the "add files" form (``sent`` back with its errors, open)."""
+    found = attachments.of_request(req, viewer)
+    can_attach = allowed(viewer, "attach", req)
+    return {
+        "files": [item for item in found if not item.is_removed],
+        "files_by_event": attachments.by_event(found),
+        "removable": {item.id for item in found if removes_attachment(viewer, item)},
+        "upload_rules": attachments.rules(values),
+        "add_files_form": sent or (AddFilesForm(formdata=None, prefix=FILES)
+                                   if can_attach else None),
+        "files_open": sent is not None,
+    }
 
 
 def _outcome_context(req, viewer, sent, values):

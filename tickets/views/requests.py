@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import (budget, counts, deflections, forecast, intake, lead_time, lifecycle, localtime, outcomes,
+from .. import (attachments, budget, counts, deflections, forecast, intake, lead_time, lifecycle, localtime, outcomes,
                priority, queues, reuse, settings, sla_clocks, triage)
 from ..errors import run_action
 from ..extensions import db
@@ -89,6 +89,7 @@ def new():
         key = deflections.draft_key(form.title.data, form.data_needed.data)
         if found and form.suggestions_seen.data != key:
             form.suggestions_seen.data = key
+            form.hold_files(current_user)
             return _render_form(form, None, teams, suggestions=_suggestions(found),
                                 checking=True)
         done = run_action(
@@ -99,16 +100,27 @@ def new():
         if done:
             return redirect(url_for("requests.detail", request_id=done.result.id))
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST":
+        form.hold_files(current_user)
     return _render_form(form, None, teams), status
 
 
 def _submit(form, is_miss):
-    """Submit the intake ``form``; a draft nothing answered is an intake miss."""
+    """Submit the intake ``form`` with its files (on the request's 'created' event); a
+    draft nothing answered is an intake miss."""
     created = intake.submit_request(current_user, _intake_fields(form),
                                     watchers=form.watcher_list)
+    _attach_files(created, form, created.created_at,
+                  event=next(e for e in created.events if e.kind == "created"))
     if is_miss:
         deflections.record_intake_miss(current_user, form.title.data, created.created_at)
     return created
+
+
+def _attach_files(req, form, now, event=None):
+    """Attach the files of ``form`` (held from its last post and chosen now) to ``req``."""
+    return attachments.attach(req, current_user, form.uploads(), now, event=event,
+                              release=form.held.data)
 
 
 def _render_form(form, editing, teams, lock_notes=None, suggestions=(), checking=False):
@@ -129,6 +141,7 @@ def _render_form(form, editing, teams, lock_notes=None, suggestions=(), checking
                            outlook=shown,
                            waitlist_notice=(shown.notice if shown and not editing
                                             and form.kind.data == "ad_hoc" else None),
+                           upload_rules=attachments.rules(values),
                            lock_notes=lock_notes or {}, suggestions=suggestions,
                            checking=checking)
 
@@ -254,23 +267,40 @@ def edit(request_id):
         except ValueError:
             abort(400)
         was_triaged = intake.is_triaged(req)
-        done = run_action(
-            lambda: intake.edit_request(req, current_user, _intake_fields(form),
-                                        watchers=form.watcher_list, expected_version=version),
-            form=form, success=lambda changed: _edited_message(req, was_triaged, changed))
+        done = run_action(lambda: _edit(req, form, version), form=form,
+                          success=lambda result: _edited_message(req, was_triaged, *result))
         if done:
             return redirect(url_for("requests.detail", request_id=req.id))
         status = done.status
     elif request.method == "POST":
         status = 400
+    if request.method == "POST":
+        form.hold_files(current_user)
     return _render_form(form, req, teams, intake.edit_notes(rules)), status
 
 
-def _edited_message(req, was_triaged, changed):
+def _edit(req, form, version):
+    """Save the edit ``form``'s changes and attach its files (an "attached" event after the
+    edit's); return (the edit event or None, the files attached)."""
+    now = utcnow()
+    changed = intake.edit_request(req, current_user, _intake_fields(form),
+                                  watchers=form.watcher_list, expected_version=version, now=now)
+    return changed, _attach_files(req, form, now)
+
+
+def _edited_message(req, was_triaged, changed, added=()):
     if was_triaged and req.state in ("submitted", "waitlisted"):
         return (f"Your changes are saved, and the request is back in triage. "
                 f"{lifecycle.NEXT_STEP[req.state]}", "info")
+    if added and not changed:
+        return f"{_count_files(added)} attached; nothing else was changed."
+    if added:
+        return f"Your changes are saved and {_count_files(added)} attached."
     return "Your changes are saved." if changed else "Nothing was changed."
+
+
+def _count_files(added):
+    return f"\u201c{added[0].filename}\u201d is" if len(added) == 1 else f"{len(added)} files are"
 
 
 def _intake_fields(form):
@@ -312,14 +342,23 @@ def comment(request_id):
         abort(403)
     form = CommentForm()
     if form.validate_on_submit():
-        done = run_action(lambda: intake.add_comment(req, current_user, form.text.data),
-                          form=form, success="Your comment is added.")
+        done = run_action(lambda: _comment(req, form), form=form,
+                          success="Your comment is added.")
         if done:
             return redirect(url_for("requests.detail", request_id=req.id, _anchor="timeline"))
         status = done.status
     else:
         status = 400
+    form.hold_files(current_user)
     return render_request_page(request_id, current_user, {COMMENT: form}, status=status)
+
+
+def _comment(req, form):
+    """Add the comment of ``form`` with its files."""
+    now = utcnow()
+    event = intake.add_comment(req, current_user, form.text.data, now=now)
+    _attach_files(req, form, now, event=event)
+    return event
 
 
 @bp.route("/requests/<int:request_id>/actions/<name>", methods=["POST"])

@@ -74,6 +74,11 @@ def _save(form, teams, analysts, now):
         "follow_up_reminder_days": form.follow_up_reminder_days.data,
         "track_record_in_priority": bool(form.track_record_in_priority.data),
     }
+    # A post without them (an older page) leaves the attachment rules alone.
+    if form.attachment_max_mb.raw_data:
+        chosen["attachment_max_mb"] = form.attachment_max_mb.data
+    if form.attachment_types.raw_data:
+        chosen["attachment_types"] = form.attachment_type_list
     if form.holidays.raw_data:  # a post without the field leaves the holidays alone
         chosen["holidays"] = [day.isoformat() for day in form.holiday_dates]
     changes = settings.update(chosen, current_user, now)
