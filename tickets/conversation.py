@@ -117,8 +117,8 @@ def _problem(request, written, matching, seeing):
 
 
 def mentionable(request, viewer, words="", limit=SUGGESTIONS):
-    """The people ``viewer`` may mention in a comment on ``request`` whose name or e-mail
-    address contains ``words``: active people who may see it, not the viewer; its requester
+    """The people ``viewer`` may mention in a comment on ``request`` whose name contains
+    ``words`` or whose e-mail address starts with them: active people who may see it, not the viewer; its requester
     and assignee first, then names starting with the words, then by name. Each is a dict of
     name, email and the ``token`` that mentions them. One SQL statement."""
     other = aliased(User)
@@ -134,7 +134,9 @@ def mentionable(request, viewer, words="", limit=SUGGESTIONS):
         User.is_active, people_who_see(request), User.id != viewer.id)
     words = " ".join((words or "").split())
     if words:
-        query = query.where(or_(contains_text(User.name, words), contains_text(User.email, words)))
+        # Not "e-mail contains": every address contains its company's domain.
+        query = query.where(or_(contains_text(User.name, words),
+                                starts_with_text(User.email, words)))
         order.append(case((starts_with_text(User.name, words), 0), else_=1))
     rows = db.session.execute(query.order_by(*order, User.name, User.id).limit(limit)).all()
     return [{"name": name, "email": email,
