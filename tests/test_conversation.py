@@ -621,3 +621,20 @@ def test_intake_add_comment_without_mentions_keeps_empty_data(app, make, desk):
         event = intake.add_comment(req, db.session.get(User, desk.analyst), " Hello ")
         db.session.commit()
         assert (event.text, event.data) == ("Hello", {})
+
+
+def test_the_demo_shows_mentions_and_what_waits_on_the_requester(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        comments = db.session.scalars(db.select(Event).where(Event.kind == "comment")).all()
+        mentioning = [event for event in comments if event.data.get("mentions")]
+        assert mentioning, "some demo comments mention someone"
+        for event in mentioning:  # every one resolves to people who may see its request
+            for record in event.data["mentions"]:
+                person = db.session.get(User, record["id"])
+                assert policy.allowed(person, "see", event.request), (event.id, record)
+            assert any(person for _, person in conversation.segments(event))
+        requester = db.session.scalar(db.select(User).where(
+            User.email == "requester@example.com"))
+        kinds = {wait.kind for wait in waiting.waiting_on(requester)[0]}
+    assert {"question", "delivery"} <= kinds
