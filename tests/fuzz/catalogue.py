@@ -16,7 +16,7 @@ from tickets.forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusFo
 from tickets.forms.admin import TeamForm, UserForm
 from tickets.forms.gaps import CategoryActionForm, CategoryForm
 from tickets.forms.outcomes import AnswerLinkForm, OutcomeForm
-from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
+from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, ReplyForm, RequestForm
 from tickets.forms.settings import SettingsForm
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
@@ -284,9 +284,10 @@ EDIT_REQUEST = Form(
 
 
 def _open_request(context, draw):
-    """A request at some step of its life (closed: nobody may comment any more)."""
-    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress",
-                                             "delivered", "resolved"))))
+    """A request at some step of its life (closed: nobody may comment any more; asked a
+    question: the requester's comment answers it)."""
+    context.request_in(draw(st.sampled_from(("submitted", "needs_info", "accepted",
+                                             "in_progress", "delivered", "resolved"))))
 
 
 COMMENT = Form(
@@ -295,6 +296,22 @@ COMMENT = Form(
     valid=lambda context: st.fixed_dictionaries({"text": paragraph(),
                                                  "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/comments"), build=_open_request, form_class=CommentForm)
+
+
+def _asked_request(context, draw):
+    """A request asked a question (its requester replies), or one that moved on meanwhile
+    (the reply is refused, its text kept: 409)."""
+    context.request_in(draw(st.sampled_from(("needs_info", "needs_info", "accepted",
+                                             "resolved"))))
+
+
+REPLY = Form(
+    "reply", "requests.reply", "/requests/<int:request_id>/reply", ROLES_ALL,
+    fields=(Field("text", "textarea", 10000), PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({"text": paragraph(),
+                                                 "<id>": st.just(str(context.request_id))}),
+    path=request_path("/requests/{id}/reply"), build=_asked_request, prefix="reply",
+    form_class=ReplyForm)
 
 # --- Transitions: one form per lifecycle action ------------------------------------------------
 
@@ -831,7 +848,8 @@ CATEGORY_ACTION = Form(
     path=category_path("/settings/platform-gaps/{id}/{action}"), build=_category,
     form_class=CategoryActionForm)
 
-FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
+FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, REPLY,
+         *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
          NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,
          CATEGORY_EDIT, CATEGORY_ACTION, ANSWER_LINK, ANSWER_OUTCOME)

@@ -101,9 +101,12 @@ def _conversation_context(req, viewer, sent, unsent):
     reply_form = None
     if awaited:
         reply_form = sent.get(REPLY) or ReplyForm(formdata=None, prefix=REPLY)
-        answered = sent.get("answer")
-        if answered is not None and REPLY not in sent:
-            reply_form.text.data, reply_form.text.errors = answered.note.data, answered.note.errors
+        # The comment or answer form of an older page, sent back: the reply box shows its text
+        # and errors (the page offers neither form while the request waits on this person).
+        older = sent.get(COMMENT) and sent[COMMENT].text
+        older = older or (sent.get("answer") and sent["answer"].note)
+        if older and REPLY not in sent:
+            reply_form.text.data, reply_form.text.errors = older.data, older.errors
     elif sent.get(REPLY) is not None and unsent is None:
         unsent = sent[REPLY].text.data
     kept_comment = None
@@ -112,6 +115,8 @@ def _conversation_context(req, viewer, sent, unsent):
         unsent = None
     return {"question": conversation.question_of(req) if req.state == "needs_info" else None,
             "reply_form": reply_form, "unsent": unsent,
+            # An answer form sent back: its hidden inputs' errors (an out-of-date version).
+            "older_answer": sent.get("answer") if awaited else None,
             "kept_text": kept_comment is not None}, kept_comment
 
 

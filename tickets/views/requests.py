@@ -337,9 +337,12 @@ def reply(request_id):
     if not allowed(current_user, conversation.ANSWER, req):
         abort(403)  # only the requester answers; their own request may have moved on (409)
     form = ReplyForm(prefix=REPLY)
-    if form.validate_on_submit():
-        done = run_action(lambda: conversation.reply(req, current_user, form.text.data, utcnow()),
-                          form=form, success=_posted_message)
+    valid = form.validate_on_submit()
+    # A request that no longer waits on this reply refuses it as a whole, whatever was typed.
+    if valid or not conversation.awaits_reply(req, current_user):
+        done = run_action(
+            lambda: conversation.reply(req, current_user, form.text.data or "", utcnow()),
+            form=form, success=_posted_message)
         if done:
             return redirect(url_for("requests.detail", request_id=req.id, _anchor="timeline"))
         if done.status == 409:
