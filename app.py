@@ -26,7 +26,13 @@ STAMP = VENV / ".requirements.sha256"
 # served from our own static files, no CDN: these are the files copied out of node_modules, to
 # their place under static/vendor/. The registry is npm's own configuration, never written here.
 VENDOR_FILES = {"chart.js/dist/chart.umd.js": "chartjs/chart.umd.js",
-                "chart.js/LICENSE.md": "chartjs/LICENSE.md"}
+                "chart.js/LICENSE.md": "chartjs/LICENSE.md",
+                # The @mention autocomplete of comments: GitHub's <text-expander> element, whose
+                # bundle carries its two dependencies (combobox-nav, dom-input-range).
+                "@github/text-expander-element/dist/bundle.js": "text-expander/bundle.js",
+                "@github/text-expander-element/LICENSE": "text-expander/LICENSE",
+                "@github/combobox-nav/LICENSE": "text-expander/LICENSE.combobox-nav",
+                "dom-input-range/LICENSE": "text-expander/LICENSE.dom-input-range"}
 NPM_CI = ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--no-update-notifier"]
 NPM_STAMP = ".datadesk-lock.sha256"  # in node_modules: the package-lock.json it was installed from
 

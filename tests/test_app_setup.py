@@ -26,6 +26,13 @@ chart = root / "node_modules" / "chart.js"
 lock = (root / "package-lock.json").read_text()
 (chart / "dist" / "chart.umd.js").write_text("/* chart of " + lock + " */")
 (chart / "LICENSE.md").write_text("MIT")
+expander = root / "node_modules" / "@github" / "text-expander-element"
+(expander / "dist").mkdir(parents=True)
+(expander / "dist" / "bundle.js").write_text("/* expander */")
+for package in (expander, root / "node_modules" / "@github" / "combobox-nav",
+                root / "node_modules" / "dom-input-range"):
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "LICENSE").write_text("MIT " + package.name)
 '''
 
 
@@ -64,7 +71,11 @@ def test_set_up_runs_npm_ci_once_and_copies_what_the_pages_serve(entry_point, cl
     assert entry_point.ensure_frontend(clone, npm) is True
     assert npm_calls(clone) == [entry_point.NPM_CI]
     assert served(clone) == {"chartjs/chart.umd.js": '/* chart of {"lockfileVersion": 3} */',
-                             "chartjs/LICENSE.md": "MIT"}
+                             "chartjs/LICENSE.md": "MIT",
+                             "text-expander/bundle.js": "/* expander */",
+                             "text-expander/LICENSE": "MIT text-expander-element",
+                             "text-expander/LICENSE.combobox-nav": "MIT combobox-nav",
+                             "text-expander/LICENSE.dom-input-range": "MIT dom-input-range"}
 
     assert entry_point.ensure_frontend(clone, npm) is False
     assert len(npm_calls(clone)) == 1, "node_modules is there, from this lock: npm is not run"
@@ -112,16 +123,23 @@ def test_a_failed_npm_says_what_to_check_and_is_tried_again_next_time(entry_poin
     assert len(npm_calls(clone)) == 2
 
 
-def test_the_reports_page_is_served_chartjs_from_static_vendor(entry_point):
-    # templates/reports/index.html loads vendor/chartjs/chart.umd.js (tests/test_reports_page.py)
-    assert entry_point.VENDOR_FILES == {"chart.js/dist/chart.umd.js": "chartjs/chart.umd.js",
-                                        "chart.js/LICENSE.md": "chartjs/LICENSE.md"}
+def test_the_pages_are_served_chartjs_and_the_mention_autocomplete_from_static_vendor(
+        entry_point):
+    # templates/reports/index.html loads vendor/chartjs/chart.umd.js (tests/test_reports_page.py);
+    # the request page vendor/text-expander/bundle.js (tests/browser/test_conversation.py).
+    assert entry_point.VENDOR_FILES == {
+        "chart.js/dist/chart.umd.js": "chartjs/chart.umd.js",
+        "chart.js/LICENSE.md": "chartjs/LICENSE.md",
+        "@github/text-expander-element/dist/bundle.js": "text-expander/bundle.js",
+        "@github/text-expander-element/LICENSE": "text-expander/LICENSE",
+        "@github/combobox-nav/LICENSE": "text-expander/LICENSE.combobox-nav",
+        "dom-input-range/LICENSE": "text-expander/LICENSE.dom-input-range"}
 
 
 def test_the_lock_pins_every_package_by_integrity_and_names_no_registry():
     declared = json.loads((ROOT / "package.json").read_text())["dependencies"]
     lock = json.loads((ROOT / "package-lock.json").read_text())
-    assert sorted(declared) == ["axe-core", "chart.js"]
+    assert sorted(declared) == ["@github/text-expander-element", "axe-core", "chart.js"]
     assert all(version[0].isdigit() for version in declared.values()), "exact versions only"
     assert lock["packages"][""]["dependencies"] == declared
     packages = {path: entry for path, entry in lock["packages"].items() if path}

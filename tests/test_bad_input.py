@@ -506,6 +506,28 @@ def test_the_request_forms_missing_any_field_are_never_a_server_error(app, auth,
           csrf_field="tz-csrf_token")
 
 
+def test_the_reply_and_the_mention_list_take_any_input_without_a_server_error(app, auth, make,
+                                                                             desk):
+    request_id = desk["request"]
+    make.act(request_id, "ask", desk["analyst"], note="Which regions?")
+    auth.login(desk["requester"])
+    sweep(auth, f"/requests/{request_id}/reply", {"reply-text": "North and south."},
+          csrf_field="reply-csrf_token")
+    for text in ("@[", "@[]", "@[" + "x" * 300 + "]", "@[a\x00b]", "@[%]", "@[_] @[\\]",
+                 "@[Rita Requester]" * 30, "@[\u202e]"):
+        for path, field, token in ((f"/requests/{request_id}/comments", "text", "csrf_token"),
+                                   (f"/requests/{request_id}/reply", "reply-text",
+                                    "reply-csrf_token")):
+            response = auth.client.post(path, data={token: auth.token, field: text})
+            assert response.status_code in (302, 400), (path, text)
+            if response.status_code == 302:  # answered: ask again for the next one
+                make.act(request_id, "ask", desk["analyst"], note="Which regions?")
+    for words in ("%", "\x00", "x" * 10000, "@[", "ü"):
+        response = auth.client.get(f"/requests/{request_id}/mentionable.json",
+                                   query_string={"q": words})
+        assert response.status_code == 200, words
+
+
 def test_the_triage_and_lead_forms_missing_any_field_are_never_a_server_error(app, auth, make,
                                                                                desk):
     request_id = desk["request"]

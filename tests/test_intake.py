@@ -869,8 +869,10 @@ def test_timeline_shows_creation_transitions_comments_and_edits_newest_last(app,
                                                                              make, desk):
     auth.login(desk.requester)
     request_id = submit(auth, desk)
-    make.act(request_id, "ask", desk.analyst, note="Which regions do you mean?")
+    # A comment before the question: while it waits on the requester, their comment answers
+    # it (tests/test_conversation.py).
     auth.post(f"/requests/{request_id}/comments", {"text": "Let me check with sales."})
+    make.act(request_id, "ask", desk.analyst, note="Which regions do you mean?")
     make.act(request_id, "answer", desk.requester, note="North and south only.")
     auth.post(f"/requests/{request_id}/edit", edit_form(
         desk, version_of(app, request_id), title="Weekly churn, north and south"))
@@ -884,8 +886,8 @@ def test_timeline_shows_creation_transitions_comments_and_edits_newest_last(app,
     assert in_order(
         shown,
         "Rita Requester", "submitted the request",
-        "Ana Analyst", "asked for more information", "Which regions do you mean?",
         "Rita Requester", "commented", "Let me check with sales.",
+        "Ana Analyst", "asked for more information", "Which regions do you mean?",
         "Rita Requester", "answered", "North and south only.",
         "Rita Requester", "edited the request", "<ins>Weekly churn, north and south</ins>",
         "Ana Analyst", "accepted the request", "Size: M", "Fits this week.",

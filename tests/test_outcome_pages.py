@@ -314,7 +314,7 @@ def test_follow_ups_waiting_are_listed_counted_in_the_navigation_and_on_my_reque
     auth.login(world["requester"])
     empty = auth.client.get("/follow-ups").get_data(as_text=True)
     assert "No follow-up is waiting for you" in empty
-    assert "follow-ups-prompt" not in auth.client.get("/requests/mine").get_data(as_text=True)
+    assert "waiting-on-you" not in auth.client.get("/requests/mine").get_data(as_text=True)
     request_id, _ = resolved(make, world)
     resolved(make, world, title="Signups by channel")  # scheduled, not asked yet: not waiting
     assert "follow-ups-link" not in auth.client.get("/requests/mine").get_data(as_text=True)
@@ -325,7 +325,9 @@ def test_follow_ups_waiting_are_listed_counted_in_the_navigation_and_on_my_reque
     assert "Retention in the south region." in html
     mine = auth.client.get("/requests/mine").get_data(as_text=True)
     assert re.search(r'Follow-ups <span class="badge[^"]*">2</span>', mine)
-    assert "2 delivered requests wait for your answer" in mine
+    # My requests puts what waits on the requester first, each follow-up with its answer link.
+    assert mine.count("waiting-item waiting-follow_up") == 2
+    assert f'href="/requests/{request_id}#outcome">Answer the follow-up' in mine
     log_in_as(auth, world["colleague"])
     assert "follow-ups-link" not in auth.client.get("/requests/mine").get_data(as_text=True)
     assert "No follow-up is waiting" in auth.client.get("/follow-ups").get_data(as_text=True)

@@ -253,9 +253,13 @@ def edit_request(request, actor, fields, watchers=None, now=None, expected_versi
 
 
 def add_comment(request, actor, text, now=None, mentioned=()):
-    """Add a comment to the request's timeline and announce it (signals.comment_added)."""
+    """Add a comment to the request's timeline and announce it (signals.comment_added).
+
+    ``mentioned`` are the people it mentions (``conversation.resolve_mentions``: each may see
+    the request), recorded on the event for its timeline."""
     now = now or utcnow()
-    event = Event(request=request, actor=actor, kind="comment", text=text.strip(), data={},
+    data = {"mentions": lifecycle.mention_records(mentioned)} if mentioned else {}
+    event = Event(request=request, actor=actor, kind="comment", text=text.strip(), data=data,
                   created_at=now)
     db.session.add(event)
     db.session.flush()

@@ -217,7 +217,7 @@ def available_transitions(request, user):
 def transition(request, name, actor, now=None, *, note="", size=None, url=None, reason=None,
                original=None, rating=None, assignee=None, expected_version=None, impact=None,
                is_exec_sponsored=None, exec_sponsor=None, asset_id=None, answer=None,
-               know_by=None):
+               know_by=None, mentioned=()):
     """Move ``request`` by the transition ``name`` and record its event; return the event.
 
     ``actor`` is a User, or None for the system. ``expected_version`` is the version the actor
@@ -230,7 +230,9 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     {"kind": "asset" or "request", "id": ...}, what answers it) are recorded on the event; the
     catalogue and the gaps are ``reuse``'s work, in the same transaction. ``know_by`` (confirm:
     the day the requester will know whether the data was used) is recorded on the event, for
-    ``outcomes`` to schedule the follow-up on.
+    ``outcomes`` to schedule the follow-up on. ``mentioned`` are the people the note mentions
+    (``conversation.resolve_mentions``: a requester's reply), recorded on the event
+    (``mention_records``) for its timeline and notifications.
     Once the change is flushed it is announced (``signals.request_transitioned``): the SLA
     clocks, notifications and the ad-hoc budget react to it.
     """
@@ -299,6 +301,8 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
     if rating is not None:
         request.rating = rating
         data["rating"] = rating
+    if mentioned:
+        data["mentions"] = mention_records(mentioned)
     if "priority" in t.needs:
         data.update(_set_priority(request, impact, is_exec_sponsored, exec_sponsor))
 
@@ -333,6 +337,12 @@ def transition(request, name, actor, now=None, *, note="", size=None, url=None, 
         _refuse_over_limit(wip.recheck_wip(worker, actor))
     signals.request_transitioned.send(request, event=event, now=now)
     return event
+
+
+def mention_records(people):
+    """The mentions of a comment or a note as its event keeps them: each person's id, and
+    their name and e-mail address as they were (the text mentions one or the other)."""
+    return [{"id": person.id, "name": person.name, "email": person.email} for person in people]
 
 
 def check_url(url):

@@ -10,7 +10,9 @@
   before it looks the request up). A lifecycle ``Transition`` is an action too: its row names
   who may take it in relations of ``relations``; the lifecycle checks the state it starts from.
 - ``visible_requests(user)``: the rule of seeing as an SQL condition, for every list, and
-  ``served_requests(user)`` the team analyst's relation as one, for triage and queues.
+  ``served_requests(user)`` the team analyst's relation as one, for triage and queues;
+  ``people_who_see(request)`` the same rule turned around: the users who may see one request
+  (whom a comment may mention).
 
 A request a user may not see is answered with 404 (its existence is not revealed); an action on
 a request they may see but not take is answered with 403. An export is its page's data: a CSV
@@ -25,7 +27,7 @@ from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import (BACKLOG_STATES, OPEN_STATES, ROLES, Asset, AssetLink, Attachment, Request,
-                     Watcher)
+                     Team, User, Watcher)
 from .queries import id_matches
 
 EVERYONE = frozenset(ROLES)
@@ -222,6 +224,26 @@ def visible_attachments(user, of=Attachment):
     request = aliased(Request)
     return select(request.id).where(request.id == of.request_id,
                                     visible_requests(user, request)).exists()
+
+
+def people_who_see(request, of=User):
+    """Return a SQL condition selecting the users who may see ``request``: the rule of seeing
+    (``visible_requests``) turned around, for one request; ``of`` is the User entity to test.
+
+    Leads and admins, its requester and its assignee; unless it is confidential, also the
+    members of its team, the people whose e-mail address watches it and, for a central
+    request, every analyst. Whether the account is active is the caller's question.
+    """
+    conditions = [of.role.in_(sorted(ROLE_RULES["see_all"])), of.id == request.requester_id]
+    if request.assignee_id is not None:
+        conditions.append(of.id == request.assignee_id)
+    if not request.is_confidential:
+        conditions.append(of.teams.any(Team.id == request.team_id))
+        conditions.append(select(Watcher.id).where(Watcher.request_id == request.id,
+                                                   Watcher.email == of.email).exists())
+        if request.is_central:
+            conditions.append(of.role.in_(sorted(ROLE_RULES["triage"])))
+    return or_(*conditions)
 
 
 def served_requests(user):

@@ -11,7 +11,15 @@ def id_matches(column, value):
     return column == value if 0 < value <= MAX_ID else false()
 
 
+def _like_escaped(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def contains_text(column, text):
     """A case-insensitive 'contains' condition in which % and _ are plain characters."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    return column.ilike(f"%{_like_escaped(text)}%", escape="\\")
+
+
+def starts_with_text(column, text):
+    """A case-insensitive 'starts with' condition in which % and _ are plain characters."""
+    return column.ilike(f"{_like_escaped(text)}%", escape="\\")

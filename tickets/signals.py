@@ -5,7 +5,9 @@
     request as sender and ``event`` and ``now``. Receivers: ``sla_clocks`` refreshes the
     request's clocks, ``notifications`` queues the mail the transition calls for, ``budget``
     releases the team's next waitlisted request when the transition gave a place back,
-    ``outcomes`` schedules the follow-up of a resolution.
+    ``outcomes`` schedules the follow-up of a resolution. A requester's reply (the ``answer``
+    transition, ``conversation.reply``) may mention people: its event's ``data["mentions"]``
+    lists them (``lifecycle.mention_records``: id, name, e-mail), as a comment's does.
 ``comment_added``
     Sent by ``intake.add_comment`` once a comment's event is flushed, with the request as
     sender and ``event``, ``mentioned`` (the users the comment mentions, who may all see the

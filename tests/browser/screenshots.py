@@ -427,6 +427,58 @@ def _shoot_attachments(browser, base, app, out, tmp):
         ctx.close()
 
 
+def _shoot_conversation(browser, base, app, out):
+    """The conversation (issue 14) at a laptop's and a phone's width: the requester's My
+    requests with what waits on them first, the reply box beside a question (empty, then sent
+    empty: its error), the @mention list open under a comment, a timeline with
+    highlighted mentions (as a lead), and a comment refused for mentioning someone unknown."""
+    with app.app_context():
+        requester = db.session.scalar(select(User).where(User.email == "requester@example.com"))
+        question = db.session.scalar(select(Request.id).where(
+            Request.requester_id == requester.id, Request.state == "needs_info").limit(1))
+        # A request still open (its comment box shows) with a comment that mentions someone.
+        mentioned = next((event.request_id for event in db.session.scalars(
+            select(Event).where(Event.kind == "comment").order_by(Event.id))
+            if event.data.get("mentions") and not event.request.is_closed), None)
+        own = db.session.scalar(select(Request.id).where(
+            Request.requester_id == requester.id, Request.state.in_(["submitted", "accepted"]))
+            .limit(1))
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "requester@example.com", DEMO_PASSWORD)
+        page.goto("/requests/mine")
+        page.screenshot(path=out / f"my-requests-waiting{suffix}.png")
+        if question:
+            page.goto(f"/requests/{question}")
+            page.screenshot(path=out / f"reply-box{suffix}.png")
+            page.get_by_role("button", name="Send reply").click()
+            page.screenshot(path=out / f"reply-box-error{suffix}.png")
+        if own:
+            page.goto(f"/requests/{own}")
+            page.get_by_role("textbox", name="Comment").fill("Can @[Nobody Known] check this?")
+            page.get_by_role("button", name="Add comment").click()
+            page.locator(".comment-form").scroll_into_view_if_needed()
+            page.locator(".comment-form").screenshot(path=out / f"mention-refused{suffix}.png")
+        ctx.close()
+        ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        log_in(page, "lead@example.com", DEMO_PASSWORD)  # sees every request
+        if mentioned:
+            page.goto(f"/requests/{mentioned}")
+            page.wait_for_load_state()
+            page.locator(".timeline").screenshot(path=out / f"timeline-mentions{suffix}.png")
+            comment = page.get_by_role("textbox", name="Comment")
+            comment.scroll_into_view_if_needed()
+            comment.focus()
+            page.keyboard.type("Thanks @")
+            page.get_by_role("listbox").wait_for()
+            page.keyboard.press("ArrowDown")
+            page.wait_for_timeout(200)
+            page.screenshot(path=out / f"mention-autocomplete{suffix}.png")
+        ctx.close()
+
+
 def main(out_dir, only=None):
     """Shoot every page, or only the groups of SHOTS named in ``only`` (comma-separated)."""
     out = Path(out_dir)
@@ -606,6 +658,7 @@ def main(out_dir, only=None):
 
             _shoot_people(browser, base, app, out)
             _shoot_attachments(browser, base, app, out, tmp)
+            _shoot_conversation(browser, base, app, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

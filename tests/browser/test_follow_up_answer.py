@@ -94,7 +94,11 @@ def test_logged_in_requester_sees_the_prompt_and_answers(app, make, new_page):
     page = new_page()
     log_in(page, "rita@example.com", PASSWORD)
     page.goto("/requests/mine")
-    expect(page.locator(".follow-ups-prompt")).to_contain_text("1 delivered request waits")
+    # My requests puts what waits on the requester first: this follow-up.
+    expect(page.locator(".waiting-on-you")).to_contain_text(
+        "Was the data used, and what was decided?")
+    expect(page.locator(".waiting-on-you").get_by_role(
+        "link", name=f"Answer the follow-up for #{request_id}")).to_be_visible()
     page.locator(".follow-ups-link").click()
     page.get_by_role("link", name=f"Answer for #{request_id}").click()
     card = page.locator("#outcome")

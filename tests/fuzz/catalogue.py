@@ -19,7 +19,7 @@ from tickets.forms.admin import TeamForm, UserForm
 from tickets.forms.attachments import AddFilesForm
 from tickets.forms.gaps import CategoryActionForm, CategoryForm
 from tickets.forms.outcomes import AnswerLinkForm, OutcomeForm
-from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
+from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, ReplyForm, RequestForm
 from tickets.forms.settings import SettingsForm
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
@@ -373,9 +373,10 @@ EDIT_REQUEST = Form(
 
 
 def _open_request(context, draw):
-    """A request at some step of its life (closed: nobody may comment any more)."""
-    context.request_in(draw(st.sampled_from(("submitted", "accepted", "in_progress",
-                                             "delivered", "resolved"))))
+    """A request at some step of its life (closed: nobody may comment any more; asked a
+    question: the requester's comment answers it)."""
+    context.request_in(draw(st.sampled_from(("submitted", "needs_info", "accepted",
+                                             "in_progress", "delivered", "resolved"))))
 
 
 COMMENT = Form(
@@ -395,6 +396,22 @@ ADD_FILES = Form(
         "<id>": st.just(str(context.request_id))}),
     path=request_path("/requests/{id}/attachments"), build=_open_request, prefix="files",
     form_class=AddFilesForm)
+
+
+def _asked_request(context, draw):
+    """A request asked a question (its requester replies), or one that moved on meanwhile
+    (the reply is refused, its text kept: 409)."""
+    context.request_in(draw(st.sampled_from(("needs_info", "needs_info", "accepted",
+                                             "resolved"))))
+
+
+REPLY = Form(
+    "reply", "requests.reply", "/requests/<int:request_id>/reply", ROLES_ALL,
+    fields=(Field("text", "textarea", 10000), PATH_ID),
+    valid=lambda context: st.fixed_dictionaries({"text": paragraph(),
+                                                 "<id>": st.just(str(context.request_id))}),
+    path=request_path("/requests/{id}/reply"), build=_asked_request, prefix="reply",
+    form_class=ReplyForm)
 
 # --- Transitions: one form per lifecycle action ------------------------------------------------
 
@@ -934,7 +951,7 @@ CATEGORY_ACTION = Form(
     form_class=CategoryActionForm)
 
 FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, FORGOT_PASSWORD, RESET_PASSWORD, JOIN,
-         RESEND_INVITATION, TIME_ZONE, NEW_REQUEST, EDIT_REQUEST, COMMENT, ADD_FILES,
+         RESEND_INVITATION, TIME_ZONE, NEW_REQUEST, EDIT_REQUEST, COMMENT, REPLY, ADD_FILES,
          *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
          NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func
 
-from .. import budget, intake, lifecycle, localtime, people, queues, settings
+from .. import budget, conversation, intake, lifecycle, localtime, people, queues, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, IN_WORK_STATES, Team, User
 from .stories import ACTORS, PLAN, STORIES, THIS_WEEK, Planned
@@ -263,8 +263,10 @@ class Seeder:
             actor = {"worker": item.worker, "requester": item.requester, "lead": item.lead,
                      "system": None}[ACTORS[name]]
             if name.startswith("say_"):
-                text = self.rng.choice(COMMENTS[name[4:]]).format(team=item.team.name)
-                intake.add_comment(request, actor, text, now=at)
+                text = self.rng.choice(COMMENTS[name[4:]]).format(
+                    team=item.team.name, requester=item.requester.name, lead=item.lead.name)
+                intake.add_comment(request, actor, text, now=at,
+                                   mentioned=conversation.resolve_mentions(request, actor, text))
             elif name == "edit":
                 self._edit(item, request, at)
             else:

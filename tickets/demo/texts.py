@@ -533,15 +533,17 @@ OUTCOME_TEXTS = {
 
 # What people say at each step.
 COMMENTS = {
+    # {requester} and {lead} are names: "@[...]" mentions them (tickets/conversation.py).
     "progress": (
-        "Started on this; I'll share a first cut here in a couple of days.",
-        "Query is written; checking the numbers against last month's report before I share anything.",
+        "Started on this, @[{requester}]; I'll share a first cut here in a couple of days.",
+        "Query is written; checking the numbers against last month's report before I share "
+        "anything. @[{requester}], shout if the period should differ.",
         "First draft done, now sanity-checking the edge cases.",
     ),
     "thanks": (
         "Thanks, this is exactly what we needed.",
         "Walked the team through it this morning; very useful.",
-        "Great, thank you! Sharing it with the leadership team.",
+        "Great, thank you! @[{lead}], this is the one for the leadership review.",
     ),
     "nudge": (
         "Any chance this can be looked at this week? It feeds into our planning meeting.",

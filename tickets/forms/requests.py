@@ -206,9 +206,26 @@ class DeflectForm(DatadeskForm):
         return ((self.title.data or "")[:200], (self.data_needed.data or "")[:5000])
 
 
+MENTION_HINT = ("To mention someone who may see this request, type @ and pick them from the "
+                "list, or write @[Their Name].")
+
+
 class CommentForm(WithFiles, DatadeskForm):
-    text = TextAreaField("Comment", filters=[strip],
+    """A comment on the timeline; ``@[Name]`` mentions a person (tickets/conversation.py)."""
+
+    text = TextAreaField("Comment", filters=[strip], description=MENTION_HINT,
                          validators=[required("Write something before sending."),
                                      Length(max=10000, message="Keep comments under 10,000 characters.")])
     files = files_field("Attach files")
     held = HeldField()
+
+
+class ReplyForm(DatadeskForm):
+    """The requester's reply to the question their request waits on: a comment that answers
+    it (the box beside the question, sent under the prefix "reply")."""
+
+    text = TextAreaField("Reply and send back to the analyst", filters=[strip],
+                         description="Your answer goes to the analyst and the work continues. "
+                                     + MENTION_HINT,
+                         validators=[required("Write your answer before sending."),
+                                     Length(max=10000, message="Keep your reply under 10,000 characters.")])

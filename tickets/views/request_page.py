@@ -3,12 +3,12 @@ to it (a form with errors, a refusal, a conflict)."""
 from flask import g, render_template
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import (attachments, catalogue, forecast, gaps, intake, lifecycle, localtime, queues, settings,
-               sla_clocks, triage, wip)
+from .. import (attachments, catalogue, conversation, forecast, gaps, intake, lifecycle, localtime,
+               queues, settings, sla_clocks, triage, wip)
 from ..extensions import db
 from ..forms.attachments import AddFilesForm
 from ..forms.outcomes import OutcomeForm
-from ..forms.requests import CommentForm
+from ..forms.requests import CommentForm, ReplyForm
 from ..forms.transitions import TRANSITION_FORMS
 from ..forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from ..models import Event, FollowUp, Request, utcnow
@@ -16,19 +16,21 @@ from ..policy import (allowed, answers_follow_up, get_visible_request_or_404, re
                       visible_requests)
 
 # The names the page's forms are sent back under, besides the transitions' own names.
-COMMENT, KIND, SLA_CLASS, RANK, OUTCOME, FILES = (
-    "comment", "kind", "sla_class", "rank", "outcome", "files")
+COMMENT, REPLY, KIND, SLA_CLASS, RANK, OUTCOME, FILES = (
+    "comment", "reply", "kind", "sla_class", "rank", "outcome", "files")
 
 
-def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
+def render_request_page(request_id, viewer, forms=None, status=200, picks=None, unsent=None):
     """Render the page of request ``request_id`` as ``viewer`` sees it (404 if they may not).
 
-    ``forms`` are forms sent back, by transition name or COMMENT, KIND, SLA_CLASS, RANK,
+    ``forms`` are forms sent back, by transition name or COMMENT, REPLY, KIND, SLA_CLASS, RANK,
     OUTCOME, FILES: each shows in its place with its errors and the input as sent, open, even where the page would
     not offer it any more. A conflict (409) shows fresh forms instead: the request changed, so
     what was sent is out of date. ``picks`` preselect a picker of a fresh form, open: {"mark_duplicate"
-    or "decline": (value, text)} (a neighbour's "mark as duplicate of this"). Returns (page,
-    status) for a view to return.
+    or "decline": (value, text)} (a neighbour's "mark as duplicate of this"). ``unsent`` is text
+    a reply could not deliver (the request moved on): it shows again, in the comment box when
+    the viewer may still comment, else in a box to copy it from. Returns (page, status) for a
+    view to return.
     """
     sent = {} if status == 409 else dict(forms or {})
     req = get_visible_request_or_404(
@@ -42,6 +44,7 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
     now = utcnow()
     values = settings.current()  # read once: every panel below takes it
     transitions = lifecycle.available_transitions(req, viewer)
+    talk, kept_comment = _conversation_context(req, viewer, sent, unsent)
     action_forms = {t.name: sent.get(t.name) or transition_form(t.name, req, values)
                     for t in transitions}
     picked = _apply_picks(action_forms, {} if sent else (picks or {}))
@@ -52,7 +55,7 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
     queue = queues.detail_context(req, viewer, now, values)
     decisions = triage.detail_context(req, viewer, now, values)
     page_forms = {
-        "comment_form": sent.get(COMMENT) or CommentForm(formdata=None),
+        "comment_form": sent.get(COMMENT) or kept_comment or CommentForm(formdata=None),
         "kind_form": sent.get(KIND) or (ChangeKindForm.for_request(req)
                                         if decisions["can_change_kind"] else None),
         "sla_class_form": sent.get(SLA_CLASS) or (_sla_class_form(req)
@@ -66,7 +69,11 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
         if form is not None and "version" in form:
             form.version.data = req.version  # what the page shows is what a form acts on
     return render_template(
-        "requests/detail.html", req=req, transitions=transitions, forms=action_forms,
+        "requests/detail.html", req=req, forms=action_forms,
+        # The reply box beside the question is the answer: it is not offered twice.
+        transitions=[t for t in transitions
+                     if not (t is conversation.ANSWER and talk["reply_form"])],
+        **talk,
         open_action=next((name for name in action_forms if name in sent), picked),
         neighbours=decisions["neighbours"], assets=catalogue.assets_of_request(req.id, viewer),
         **page_forms,
@@ -77,6 +84,7 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None):
         can_edit=allowed(viewer, "edit", req), can_comment=allowed(viewer, "comment", req),
         original=_original(req, viewer), duplicates=_duplicates(req, viewer),
         describe_change=intake.describe_change, field_labels=intake.FIELD_LABELS,
+        segments=conversation.segments,
         # The triage card's track record, when it loaded one, serves the score too.
         score=(queues.explain(req, now, values, record=getattr(decisions["track_record"],
                                                                 "record", None))
@@ -101,6 +109,35 @@ def _files_context(req, viewer, sent, values):
                                    if can_attach else None),
         "files_open": sent is not None,
     }
+
+
+def _conversation_context(req, viewer, sent, unsent):
+    """The question the request waits on and, when it waits on ``viewer``, the reply box
+    beside it (``sent`` back with its errors, or holding the text of an answer form sent by an
+    older page). Text that could not be sent (``unsent``) goes in a comment form when the
+    viewer may comment (``kept_text``), else in a box to copy it from (``unsent``). Returns
+    (context, that comment form or None)."""
+    awaited = conversation.awaits_reply(req, viewer)
+    reply_form = None
+    if awaited:
+        reply_form = sent.get(REPLY) or ReplyForm(formdata=None, prefix=REPLY)
+        # The comment or answer form of an older page, sent back: the reply box shows its text
+        # and errors (the page offers neither form while the request waits on this person).
+        older = sent.get(COMMENT) and sent[COMMENT].text
+        older = older or (sent.get("answer") and sent["answer"].note)
+        if older and REPLY not in sent:
+            reply_form.text.data, reply_form.text.errors = older.data, older.errors
+    elif sent.get(REPLY) is not None and unsent is None:
+        unsent = sent[REPLY].text.data
+    kept_comment = None
+    if unsent and allowed(viewer, "comment", req):
+        kept_comment = CommentForm(formdata=None, text=unsent)
+        unsent = None
+    return {"question": conversation.question_of(req) if req.state == "needs_info" else None,
+            "reply_form": reply_form, "unsent": unsent,
+            # An answer form sent back: its hidden inputs' errors (an out-of-date version).
+            "older_answer": sent.get("answer") if awaited else None,
+            "kept_text": kept_comment is not None}, kept_comment
 
 
 def _outcome_context(req, viewer, sent, values):

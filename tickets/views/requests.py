@@ -18,11 +18,12 @@ from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import (attachments, budget, counts, deflections, forecast, intake, lead_time, lifecycle, localtime, outcomes,
-               priority, queues, reuse, settings, sla_clocks, triage)
+from .. import (attachments, budget, conversation, counts, deflections, forecast, intake, lead_time,
+               lifecycle, localtime, outcomes, priority, queues, reuse, settings, sla_clocks, triage,
+               waiting)
 from ..errors import run_action
 from ..extensions import db
-from ..forms.requests import CommentForm, DeflectForm, IntakeForm, RequestForm
+from ..forms.requests import CommentForm, DeflectForm, IntakeForm, ReplyForm, RequestForm
 from ..forms.transitions import TRANSITION_FORMS
 from ..models import (IMPACTS, KINDS, STATES, Asset, Deflection, Request,
                       Team, User, utcnow)
@@ -31,7 +32,7 @@ from ..policy import (WORKER_ROLES, allowed, get_visible_request_or_404, visible
 from ..queries import contains_text, id_matches
 from .helpers import is_safe_next, paginate, text_arg
 from .reports import csv_response
-from .request_page import COMMENT, prepare_form, render_request_page
+from .request_page import COMMENT, REPLY, prepare_form, render_request_page
 
 bp = Blueprint("requests", __name__)
 
@@ -336,14 +337,17 @@ PICK_ARGS = (("mark_duplicate", "duplicate_of", "duplicate"), ("decline", "self_
 @bp.route("/requests/<int:request_id>/comments", methods=["POST"])
 @login_required
 def comment(request_id):
-    """Add a comment to an open request."""
+    """Add a comment to an open request; its @mentions tell those people.
+
+    While the request waits on this person's answer (needs_info), the comment is the answer
+    (``conversation.post``): a page from before the question still gets it answered.
+    """
     req = get_visible_request_or_404(request_id, current_user)
     if not allowed(current_user, "comment", req):
         abort(403)
     form = CommentForm()
     if form.validate_on_submit():
-        done = run_action(lambda: _comment(req, form), form=form,
-                          success="Your comment is added.")
+        done = run_action(lambda: _comment(req, form), form=form, success=_posted_message)
         if done:
             return redirect(url_for("requests.detail", request_id=req.id, _anchor="timeline"))
         status = done.status
@@ -356,9 +360,56 @@ def comment(request_id):
 def _comment(req, form):
     """Add the comment of ``form`` with its files."""
     now = utcnow()
-    event = intake.add_comment(req, current_user, form.text.data, now=now)
+    event = conversation.post(req, current_user, form.text.data, now)
     _attach_files(req, form, now, event=event)
     return event
+
+
+def _posted_message(event):
+    if event.kind == "transition":
+        return lifecycle.done_message(lifecycle.TRANSITIONS[event.action], event.request)
+    return "Your comment is added."
+
+
+@bp.route("/requests/<int:request_id>/reply", methods=["POST"])
+@login_required
+def reply(request_id):
+    """The box beside the question a request waits on: answer it with the text (the
+    ``answer`` transition). If the request moved on meanwhile (answered elsewhere, declined,
+    back to triage), nothing is sent and the page shows the text again, to keep or resend as
+    a comment (409)."""
+    req = get_visible_request_or_404(request_id, current_user)
+    if not allowed(current_user, conversation.ANSWER, req):
+        abort(403)  # only the requester answers; their own request may have moved on (409)
+    form = ReplyForm(prefix=REPLY)
+    valid = form.validate_on_submit()
+    # A request that no longer waits on this reply refuses it as a whole, whatever was typed.
+    if valid or not conversation.awaits_reply(req, current_user):
+        done = run_action(
+            lambda: conversation.reply(req, current_user, form.text.data or "", utcnow()),
+            form=form, success=_posted_message)
+        if done:
+            return redirect(url_for("requests.detail", request_id=req.id, _anchor="timeline"))
+        if done.status == 409:
+            return render_request_page(request_id, current_user, status=409,
+                                       unsent=form.text.data)
+        status = done.status
+    else:
+        status = 400
+    return render_request_page(request_id, current_user, {REPLY: form}, status=status)
+
+
+@bp.route("/requests/<int:request_id>/mentionable.json")
+@login_required
+def mentionable_json(request_id):
+    """The people a comment on the request may mention whose name or e-mail address contains
+    ``?q=``, at most eight, among those who may see it: the @mention autocomplete. A constant
+    number of SQL statements, whatever the number of people."""
+    req = get_visible_request_or_404(request_id, current_user)
+    people = conversation.mentionable(req, current_user, text_arg("q", 100))
+    response = jsonify(people=people)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/requests/<int:request_id>/actions/<name>", methods=["POST"])
@@ -525,16 +576,20 @@ def list_requests(scope):
     page = paginate(query, current_app.config["PAGE_SIZE"])
     # Requesters asked where their accepted requests stand: "3rd of 12" in the team's queue.
     positions = {}
+    waits, more_waiting = [], False
     if scope == "mine":
         positions = {request_id: queues.position_text(*place) for request_id, place
                      in queues.positions(page.items, utcnow()).items()}
+        # What waits on the person comes first: questions, deliveries, follow-ups.
+        waits, more_waiting = waiting.waiting_on(current_user)
     team_choices = _active_teams() if scope == "all" else list(current_user.teams)
     assignees = db.session.scalars(db.select(User).where(
         User.role.in_(WORKER_ROLES), User.is_active).order_by(User.name)).all()
     return render_template(
         "requests/list.html", page=page, scope=scope, title=_list_title(scope),
         filters=filters, sorts=SORTS, team_choices=team_choices, assignees=assignees,
-        scopes=_scopes_for(current_user), positions=positions,
+        scopes=_scopes_for(current_user), positions=positions, waits=waits,
+        more_waiting=more_waiting, waiting_ids={wait.request.id for wait in waits},
     )
 
 
