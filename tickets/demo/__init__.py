@@ -13,7 +13,7 @@ templates and what people write at each step), ``stories`` (the steps a request 
 and the plan of the demo's requests), ``histories`` (scheduling and playing them),
 ``catalogue`` (the assets that answered them, deflections, searches that found nothing and
 platform gaps), ``outcomes`` (what became of the deliveries: follow-ups asked, reminded and
-answered).
+answered), ``notifications`` (what people were told: the latest unread).
 """
 from datetime import timezone
 
@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import OutboxMessage, User, utcnow
 from .catalogue import seed_catalogue
 from .histories import Seeder
+from .notifications import seed_notifications
 from .outcomes import seed_outcomes
 from .teams import DEMO_PASSWORD
 
@@ -45,6 +46,8 @@ def seed_demo(now=None):
     seed_outcomes(now, seeder.played)
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
     sla_clocks.refresh_all(now)
+    # What people were told meanwhile: the older notifications read, the latest not.
+    seed_notifications(now)
     # The seeder replays weeks of history: nobody is told about it by mail.
     db.session.execute(db.delete(OutboxMessage))
     return True
