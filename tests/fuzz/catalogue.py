@@ -22,8 +22,8 @@ from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from tickets.models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES,
                             DEFAULT_GAP_CATEGORIES, DECLINE_REASONS, FORMATS, IMPACTS, KINDS,
-                            NOT_USED_REASONS, NOTIFICATIONS, OUTCOMES, ROLES, SIZES, SLA_CLASSES,
-                            Asset, FollowUp, Request, User)
+                            NOT_USED_REASONS, NOTIFICATION_MODES, NOTIFICATIONS, OUTCOMES, ROLES,
+                            SIZES, SLA_CLASSES, Asset, FollowUp, Request, User)
 
 from .strategies import MISSING, future_date, printable
 from .world import ANONYMOUS, ROLES as ROLES_ALL
@@ -193,11 +193,13 @@ PREFERENCES = Form(
     "preferences", "mail.preferences", "/preferences", ROLES_ALL,
     fields=(Field("is_digest_enabled", "boolean"),
             Field("digest_weekday", "select", choices=("", *map(str, range(7)))),
-            Field("notifications", "multi", choices=tuple(NOTIFICATIONS))),
+            *(Field(f"notify_{kind}", "select", choices=tuple(NOTIFICATION_MODES))
+              for kind in NOTIFICATIONS)),
     valid=lambda context: st.fixed_dictionaries({
         "is_digest_enabled": ticked(),
         "digest_weekday": st.sampled_from(("", *map(str, range(7)))),
-        "notifications": st.lists(st.sampled_from(tuple(NOTIFICATIONS)), unique=True)}),
+        **{f"notify_{kind}": st.sampled_from((*NOTIFICATION_MODES, MISSING))
+           for kind in NOTIFICATIONS}}),
     path=lambda context, values: "/preferences", form_class=PreferencesForm)
 
 # The current password stays what the world logs in with: a success "changes" it to itself,
@@ -220,6 +222,20 @@ UNSUBSCRIBE = Form(
         lambda what: {"<token>": context.token(context.world.requester, what)}),
     path=lambda context, values: "/unsubscribe/" + url_part(values, "<token>"),
     success=(200,))
+
+GUEST = "guest@partner.example"  # a watcher without an account
+
+
+def _watched_request(context, draw):
+    context.request_in("submitted", watchers=[GUEST])
+
+
+UNWATCH = Form(
+    "unwatch", "notifications.unwatch_confirm", "/unwatch/<token>", (ANONYMOUS,),
+    fields=(Field("<token>", "token", hidden=True, in_path=True),),
+    valid=lambda context: st.just({"<token>": context.unwatch_token(context.request_id, GUEST)}),
+    path=lambda context, values: "/unwatch/" + url_part(values, "<token>"),
+    build=_watched_request, success=(200,))
 
 # --- Requests ---------------------------------------------------------------------------------
 
@@ -831,7 +847,7 @@ CATEGORY_ACTION = Form(
     path=category_path("/settings/platform-gaps/{id}/{action}"), build=_category,
     form_class=CategoryActionForm)
 
-FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
+FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, UNWATCH, NEW_REQUEST, EDIT_REQUEST, COMMENT, *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
          NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,
          CATEGORY_EDIT, CATEGORY_ACTION, ANSWER_LINK, ANSWER_OUTCOME)
@@ -843,4 +859,9 @@ EXCLUDED = {
     ("auth.logout", "/logout"): "no input but the CSRF token",
     # No input but the CSRF token; tests/test_sessions.py covers it.
     ("mail.log_out_everywhere", "/preferences/sessions"): "no input but the CSRF token",
+    # No input but the CSRF token (and an id in the path); tests/test_notification_pages.py
+    # covers other people's ids, huge ids and requests no longer visible.
+    ("notifications.read_all", "/notifications/read"): "no input but the CSRF token",
+    ("notifications.open_one", "/notifications/<int:notification_id>/open"):
+        "no input but the CSRF token and the notification's id in the path",
 }
