@@ -32,8 +32,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from . import budget, forecast, lifecycle, localtime, mail, settings, signals
 from .extensions import db
 from .models import (DECLINE_REASONS, DEFAULT_NOTIFICATION_MODE, NOTIFICATION_MODES, NOTIFICATIONS,
-                     OPEN_STATES, PAUSED_STATES, Event, Notification, OutboxMessage, Request, User,
-                     Watcher)
+                     OPEN_STATES, PAUSED_STATES, Event, Notification, OutboxMessage, Request, User)
 from .policy import WORKER_ROLES, allowed, visible_requests
 from .queries import id_matches, insert_once
 
