@@ -1,13 +1,13 @@
 """A person's notifications (``/notifications``), the unread count of the header's bell, and
 the link that stops an address without an account following a request."""
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import notifications
 from ..errors import run_action
 from ..extensions import csrf
 from ..models import utcnow
-from .helpers import paginate
+from .helpers import once_per_request, paginate
 
 bp = Blueprint("notifications", __name__)
 
@@ -56,11 +56,7 @@ def read_all():
 def _unread_count():
     """How many notifications the logged-in person has not read: one statement, on the first
     call of a request, only for someone logged in."""
-    if not current_user.is_authenticated:
-        return 0
-    if "unread_notifications" not in g:
-        g.unread_notifications = notifications.unread_count(current_user)
-    return g.unread_notifications
+    return once_per_request("unread_notifications", notifications.unread_count)
 
 
 @bp.app_context_processor
