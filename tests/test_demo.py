@@ -269,3 +269,27 @@ def test_demo_teams_have_different_track_records(app, runner):
         marketing, sales = records[teams["Marketing"]], records[teams["Sales"]]
         assert marketing.answered >= 4 and marketing.share >= 0.75
         assert sales.answered >= 5 and sales.share <= 0.3
+
+
+def test_demo_people_have_notifications_some_unread_and_a_daily_batch_choice(app, runner):
+    from tickets import notifications
+    from tickets.models import Notification
+
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        for email in ("requester@example.com", "analyst@example.com", "lead@example.com"):
+            person = _user(email)
+            rows = db.session.scalars(select(Notification).where(
+                Notification.recipient_id == person.id)).all()
+            assert notifications.unread_count(person) >= 1, email
+            assert all(row.actor_id != person.id for row in rows), email
+        requester = _user("requester@example.com")
+        kinds = {row.kind for row in db.session.scalars(select(Notification).where(
+            Notification.recipient_id == requester.id))}
+        assert {"accepted", "delivered", "question", "comment"} <= kinds
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.recipient_id == requester.id, Notification.read_at.is_not(None))) >= 1
+        analyst = _user("analyst@example.com")
+        assert notifications.mode(analyst, "comment") == "daily"
+        assert "mention" in {row.kind for row in db.session.scalars(select(Notification).where(
+            Notification.recipient_id == analyst.id))}

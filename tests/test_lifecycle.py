@@ -169,13 +169,14 @@ def test_the_table_names_only_known_states():
 def test_each_row_says_everything_about_its_transition():
     """Timeline words, a form for every action, and notifications users can choose."""
     from tickets.forms.transitions import FORMS_BY_KEY
+    from tickets.notifications import AUDIENCES
 
     for t in lifecycle.TRANSITIONS.values():
         assert t.done and lifecycle.DONE[t.name] == t.done, t.name
         assert t.is_action == (t.form is not None), t.name
         assert t.form is None or t.form in FORMS_BY_KEY, t.name
-        assert t.notify is None or (t.notify[0] in NOTIFICATIONS
-                                    and t.notify[1] in ("requester", "assignee")), t.name
+        assert t.notify is None or (t.notify[0] in NOTIFICATIONS and t.notify[1]
+                                    and set(t.notify[1]) <= set(AUDIENCES)), t.name
 
 
 # --- Every allowed transition ------------------------------------------------------------

@@ -352,7 +352,7 @@ def test_the_page_and_endpoints_cost_the_same_statements_for_little_and_much_dat
     for path in paths:
         client.get(path).get_data()
     assert statements == small
-    assert max(small) <= 6
+    assert max(small) <= 7  # the page's: one of them the bell's unread notifications
 
 
 # --- List exports ---------------------------------------------------------------------------------

@@ -19,3 +19,12 @@ def test_importing_the_package_connects_every_receiver():
         ["tickets.budget._give_place_back", "tickets.notifications.on_transition",
          "tickets.outcomes.on_transition", "tickets.sla_clocks._refresh_after_transition"]) + " " + str(
         ["tickets.sla_clocks._refresh_after_settings"])
+
+
+def test_importing_the_package_connects_the_receivers_of_comments():
+    code = ("import tickets.signals as s; "
+            "print(sorted(f'{r.__module__}.{r.__name__}' for r in s.comment_added"
+            ".receivers_for(None)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == str(["tickets.notifications.on_comment"])

@@ -142,6 +142,8 @@ def register_blueprints(app):
     app.register_blueprint(outcomes_views.bp)
     from .views import attachments as attachments_views
     app.register_blueprint(attachments_views.bp)
+    from .views import notifications as notifications_views
+    app.register_blueprint(notifications_views.bp)
 
 
 def register_rate_limits(app):

@@ -294,3 +294,16 @@ def team_changed(old_team, held_place, now, settings_values):
     without waitlisting: a lead decided, as with an approval over budget."""
     if held_place:
         place_freed(old_team, now, settings_values)
+
+
+def waitlist_position(request, now, settings_values=None):
+    """Return (position, count) of waitlisted ``request`` on its team's waitlist, in the order
+    the waitlist is released (priority, as ``release_waitlisted``), or None when it does not
+    wait. One SQL statement."""
+    if request.state != "waitlisted":
+        return None
+    values = settings_values or settings.current()
+    waiting = db.session.scalars(db.select(Request).where(
+        Request.team_id == request.team_id, Request.state == "waitlisted")).all()
+    order = [req.id for req in priority.rank(waiting, localtime.local_now(now, values))]
+    return order.index(request.id) + 1, len(order)

@@ -1,5 +1,5 @@
 """``flask`` commands: demo data, user management, weekly ad-hoc budgets, the mail outbox,
-digests and follow-ups."""
+digests, follow-ups and daily batches of notifications."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -265,6 +265,39 @@ def send_follow_ups(dry_run, force):
         click.echo(f"error: {sent.error} (queued mail stays in the outbox)", err=True)
 
 
+notifications_cli = AppGroup("notifications", help="Notifications about requests.")
+
+
+@notifications_cli.command("daily")
+@click.option("--dry-run", is_flag=True,
+              help="Show who would get a daily batch with how many notifications; queue nothing.")
+def send_daily_notifications(dry_run):
+    """Queue the daily batches of notifications (for those who chose "daily batch" for some
+    kinds), then send the outbox (the scheduler does it hourly, from the start of the working
+    day). Each person gets one a day, whatever else runs at the same time."""
+    from sqlalchemy import func, select
+
+    from . import mail, notifications
+    from .models import Notification
+
+    now = utcnow()
+    if dry_run:
+        rows = db.session.execute(
+            select(User.email, func.count()).join(Notification, Notification.recipient_id == User.id)
+            .where(Notification.is_daily.is_(True), Notification.mailed_at.is_(None))
+            .group_by(User.email).order_by(User.email)).all()
+        for email, count in rows:
+            click.echo(f"{email:<40} {count} notification(s)")
+        click.echo(f"{len(rows)} daily batch(es) would be queued (dry run: nothing queued).")
+        return
+    queued = notifications.send_daily(now, at_any_hour=True)
+    db.session.commit()
+    result = mail.drain(now)
+    click.echo(f"{queued} daily batch(es) queued; sent {result.sent}, failed {result.failed}.")
+    if result.error:
+        click.echo(f"error: {result.error} (queued mail stays in the outbox)", err=True)
+
+
 def _every(interval):
     """A job's interval in words: "every 5 min", "hourly", "daily"."""
     minutes = int(interval.total_seconds() // 60)
@@ -302,4 +335,5 @@ def register(app: Flask):
     app.cli.add_command(outbox_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(followups_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(scheduler_command)

@@ -41,10 +41,15 @@ class Transition:
     done: str = ""  # what the timeline says the actor did: "<name> accepted the request"
     # What the actor is told once it is done; ``{request...}`` fields are filled in.
     done_message: str = "Done."
-    # The notification it sends: (kind of models.NOTIFICATIONS, "requester" or "assignee").
+    # The notification it sends: (kind of models.NOTIFICATIONS, the audiences told, a tuple of
+    # notifications.AUDIENCES: "requester", "followers" (who watches it), "assignee", "asker"
+    # (the analyst who asked the question answered, else the assignee)).
     notify: tuple | None = None
     form: str | None = None  # which form asks for its inputs (forms.transitions.FORMS_BY_KEY)
 
+
+# What concerns the requester concerns whoever follows the request with them (its watchers).
+TOLD_LIKE_THE_REQUESTER = ("requester", "followers")
 
 TRANSITIONS = {
     t.name: t
@@ -53,32 +58,34 @@ TRANSITIONS = {
                    frozenset({"team_analyst", "lead"}), ("size", "priority"), "primary",
                    "Take it into the team's backlog, with a size estimate.",
                    done="accepted the request", done_message="Accepted into the backlog.",
-                   form="accept"),
+                   notify=("accepted", TOLD_LIKE_THE_REQUESTER), form="accept"),
         Transition("waitlist", "Waitlist", frozenset({"submitted"}), "waitlisted",
                    frozenset({"system"}), ("note",), is_action=False,
-                   done="waitlisted the request"),
+                   done="waitlisted the request",
+                   notify=("waitlisted", TOLD_LIKE_THE_REQUESTER)),
         Transition("approve", "Approve over budget", frozenset({"waitlisted"}), "accepted",
                    frozenset({"lead"}), ("size", "priority"), "primary",
                    "Accept it although the team's ad-hoc budget is used up.",
                    done="approved the request over budget",
-                   done_message="Approved over budget and accepted.", form="accept"),
+                   done_message="Approved over budget and accepted.",
+                   notify=("accepted", TOLD_LIKE_THE_REQUESTER), form="accept"),
         # DESIGN.md says a released request is accepted; but nobody sized it or set its
         # priority inputs, so it goes back to submitted, to be triaged like any new request.
         Transition("release", "Release", frozenset({"waitlisted"}), "submitted",
                    frozenset({"system"}), is_action=False,
                    done="released the request from the waitlist",
-                   notify=("released", "requester")),
+                   notify=("released", TOLD_LIKE_THE_REQUESTER)),
         Transition("ask", "Ask for info", frozenset({"submitted", "accepted"}), "needs_info",
                    frozenset({"team_analyst", "lead"}), ("note",), "outline-primary",
                    "Ask the requester a question; the SLA clock pauses until they answer.",
                    done="asked for more information",
                    done_message="Your question is sent to the requester.",
-                   notify=("question", "requester"), form="ask"),
+                   notify=("question", TOLD_LIKE_THE_REQUESTER), form="ask"),
         Transition("answer", "Answer", frozenset({"needs_info"}), None,
                    frozenset({"requester"}), ("note",), "primary",
                    "Answer the data team's question so work can go on.", done="answered",
                    done_message="Thank you: your answer is sent to the data team.",
-                   form="answer"),
+                   notify=("answered", ("asker",)), form="answer"),
         Transition("claim", "Claim", frozenset({"accepted"}), "in_progress",
                    frozenset({"team_analyst", "lead"}), (), "primary",
                    "Start working on it yourself.", done="claimed the request",
@@ -89,7 +96,7 @@ TRANSITIONS = {
                    done="assigned the request",
                    done_message="Assigned to {request.assignee.name}; they are working on it "
                                 "now.",
-                   notify=("assigned", "assignee"), form="assign"),
+                   notify=("assigned", ("assignee",)), form="assign"),
         Transition("block", "Mark blocked", frozenset({"in_progress"}), "blocked",
                    frozenset({"assignee", "lead"}), ("note",), "outline-warning",
                    "Something outside your control stops the work; say what.",
@@ -109,7 +116,7 @@ TRANSITIONS = {
                    "Hand over the result: a link to it and a note on how to read it.",
                    done="delivered",
                    done_message="Delivered. The requester is asked to confirm.",
-                   notify=("delivered", "requester"), form="deliver"),
+                   notify=("delivered", TOLD_LIKE_THE_REQUESTER), form="deliver"),
         Transition("confirm", "Confirm delivery", frozenset({"delivered"}), "resolved",
                    frozenset({"requester"}), (), "success",
                    "It answers what you asked: close the request.",
@@ -123,13 +130,13 @@ TRANSITIONS = {
                    "The delivery does not answer the request; say what is missing.",
                    done="reopened the request",
                    done_message="Reopened: the analyst will look at what is missing.",
-                   form="reopen"),
+                   notify=("reopened", ("assignee",)), form="reopen"),
         Transition("decline", "Decline", OPEN_STATES, "declined",
                    frozenset({"team_analyst", "lead"}), ("reason", "note"), "outline-danger",
                    "Close it without doing it, with a reason the requester will see.",
                    done="declined the request",
                    done_message="Declined; the requester sees your explanation.",
-                   form="decline"),
+                   notify=("declined", TOLD_LIKE_THE_REQUESTER), form="decline"),
         Transition("mark_duplicate", "Mark duplicate", OPEN_STATES, "duplicate",
                    frozenset({"team_analyst", "lead"}), ("original",), "outline-secondary",
                    "Another request asks for the same; its requester and watchers follow that one.",

@@ -37,11 +37,11 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.dialects import postgresql, sqlite
 
 from . import localtime
 from .extensions import db
 from .models import OutboxMessage, utcnow
+from .queries import insert_once
 
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
@@ -75,15 +75,7 @@ def queue_message(recipient, subject, text_body, html_body, *, kind, now, user=N
         "status": "pending", "priority": priority_of(kind), "created_at": now,
         "send_after": send_after or now, "attempts": 0,
     }
-    table = OutboxMessage.__table__
-    dialect = db.session.get_bind().dialect.name
-    if idempotency_key is not None and dialect in ("postgresql", "sqlite"):
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        statement = insert.values(values).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]).returning(table.c.id)
-    else:
-        statement = table.insert().values(values).returning(table.c.id)
-    return db.session.execute(statement).scalar()
+    return insert_once(db.session, OutboxMessage.__table__, values, "idempotency_key")
 
 
 def render(template, **context):

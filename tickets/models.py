@@ -139,6 +139,15 @@ BLOCKED_ATTACHMENT_TYPES = frozenset({
     "pptm", "dotm", "xltm",
 })
 
+# How a person gets each kind of notification (issue 14): in the app and by mail a few minutes
+# later, in the app and in one mail a day, or not at all.
+NOTIFICATION_MODES = {
+    "immediately": "Immediately",
+    "daily": "Daily batch",
+    "off": "Off",
+}
+DEFAULT_NOTIFICATION_MODE = "immediately"
+
 DECLINE_REASONS = {
     "self_serve": "Self-serve available (an existing dashboard or dataset answers it)",
     "out_of_scope": "Out of the data team's scope",
@@ -240,13 +249,13 @@ class User(UserMixin, db.Model):
     session_token = db.Column(db.String(64), nullable=False, default=new_session_token)
     # This analyst's WIP limit; None: the default of the settings.
     wip_limit = db.Column(db.Integer)
-    # Mail preferences (issue 4): the weekly digest, its day (None: the settings' day), and the
-    # event notifications wanted (names of NOTIFICATIONS).
+    # Mail preferences (issue 4): the weekly digest, its day (None: the settings' day), and how
+    # each kind of notification reaches this person (issue 14): {kind of NOTIFICATIONS: a mode
+    # of NOTIFICATION_MODES}; a kind missing from the mapping is DEFAULT_NOTIFICATION_MODE.
     is_digest_enabled = db.Column(db.Boolean, nullable=False, default=True,
                                   server_default=db.true())
     digest_weekday = db.Column(db.Integer)
-    notifications = db.Column(db.JSON, nullable=False, default=lambda: list(NOTIFICATIONS),
-                              server_default='["question", "delivered", "assigned", "sla_at_risk", "released"]')
+    notification_modes = db.Column(db.JSON, nullable=False, default=dict, server_default="{}")
     # The IANA time zone every timestamp is shown to this person in (issue 14); None: the
     # installation's (localtime.person_zone). Business rules keep the installation's zone.
     time_zone = db.Column(db.String(64))
@@ -991,3 +1000,57 @@ class FollowUp(db.Model):
 
     def __repr__(self):
         return f"<FollowUp #{self.request_id} {self.status}>"
+
+
+# --- Notifications (DESIGN.md, Conversation; issue 14) ---------------------------------------
+
+
+class Notification(db.Model):
+    """One thing that happened on a request, told to one person in the app (``/notifications``)
+    and, by their preferences, by mail: at once (batched per request) or in their daily batch.
+
+    ``text`` is a short line of what happened (the question, the decline's reason, the
+    forecast); the event keeps the whole. ``is_daily``: it goes into its recipient's daily mail,
+    which sets ``mailed_at``. ``once_key``: what a notification without an event (a request at
+    risk of missing its SLA) is about, so that it is told once whatever runs at the same time.
+    """
+
+    __tablename__ = "notifications"
+
+    id = db.Column(db.Integer, primary_key=True)
+    recipient_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    request_id = db.Column(db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
+    kind = db.Column(db.String(20), nullable=False)
+    event_id = db.Column(db.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))  # None: the system
+    text = db.Column(db.String(300), nullable=False, default="")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    read_at = db.Column(UTCDateTime)
+    is_daily = db.Column(db.Boolean, nullable=False, default=False)
+    mailed_at = db.Column(UTCDateTime)
+    once_key = db.Column(db.String(200), unique=True)
+
+    recipient = db.relationship("User", foreign_keys=[recipient_id])
+    actor = db.relationship("User", foreign_keys=[actor_id])
+    request = db.relationship("Request")
+    event = db.relationship("Event")
+
+    __table_args__ = (
+        # "My unread" (the bell, one statement a page) and "mine, newest first" (the list).
+        db.Index("ix_notifications_recipient_read", "recipient_id", "read_at"),
+        db.Index("ix_notifications_recipient_created", "recipient_id", "created_at"),
+        # What the daily batch has still to mail.
+        db.Index("ix_notifications_daily_mailed", "is_daily", "mailed_at"),
+    )
+
+    @property
+    def is_unread(self):
+        return self.read_at is None
+
+    @property
+    def actor_name(self):
+        return self.actor.name if self.actor else "Datadesk"
+
+    def __repr__(self):
+        return f"<Notification {self.kind} #{self.request_id} to {self.recipient_id}>"

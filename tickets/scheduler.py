@@ -4,8 +4,8 @@ Web workers never run jobs: several gunicorn workers would each run them. ``flas
 runs every job once at start, one after another in the order of ``JOBS`` (the jobs that queue
 mail before the one that sends it, so what the start-up round queues goes out in that round),
 then each at its interval. Each job is safe to run again: what it produces carries its own key
-(a digest per recipient and ISO week, a notification per at-risk instant, a follow-up's ask
-and its one reminder), and it picks only the work that is due. So a run missed while the
+(a digest per recipient and ISO week, a notification per at-risk instant, a daily batch of
+notifications per person and day, a follow-up's ask and its one reminder), and it picks only the work that is due. So a run missed while the
 process was down is caught up once at start, never skipped and never doubled.
 
 ``follow_ups`` runs daily (and at start): a follow-up is due at the start of a working day and
@@ -52,6 +52,12 @@ def _sla_at_risk(now):
     return f"{notifications.sla_at_risk(now)} at-risk notification(s)"
 
 
+def _daily_notifications(now):
+    from . import notifications
+
+    return f"{notifications.send_daily(now)} daily batch(es) of notifications queued"
+
+
 def _digests(now):
     from . import digest
 
@@ -96,6 +102,9 @@ JOBS = [
     Job("follow_ups", timedelta(days=1), _follow_ups,
         "Ask requesters whether delivered data was used, once when the follow-up is due and "
         "once more as a reminder."),
+    Job("daily_notifications", timedelta(hours=1), _daily_notifications,
+        "Send each person who chose a daily batch for some notifications one mail a day with "
+        "them, from the start of the working day."),
     Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
     Job("sweep_attachments", timedelta(days=1), _sweep_attachments,
         "Delete attachment files no saved request keeps (uploads a crash left half-done, "

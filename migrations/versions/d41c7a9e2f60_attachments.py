@@ -5,14 +5,14 @@ random name; this table keeps what the page shows (the cleaned original name, si
 the sha256 of the content, who added it and with which event, and when it was removed.
 
 Revision ID: d41c7a9e2f60
-Revises: a7d4e2c9b513
+Revises: d2b6f1c8e4a7
 Create Date: 2026-12-04 10:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'd41c7a9e2f60'
-down_revision = 'a7d4e2c9b513'
+down_revision = 'd2b6f1c8e4a7'
 branch_labels = None
 depends_on = None
 

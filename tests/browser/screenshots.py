@@ -479,6 +479,27 @@ def _shoot_conversation(browser, base, app, out):
         ctx.close()
 
 
+def _shoot_notifications(browser, base, out):
+    """The bell and /notifications of the demo requester (some unread) and analyst (mentioned),
+    the unread filter, the phone's header with the bell, and the preferences table of kinds x
+    modes, at laptop and phone widths."""
+    for width, suffix in [(1280, ""), (390, "-mobile")]:
+        for who in ("requester", "analyst"):
+            ctx = browser.new_context(base_url=base, viewport={"width": width, "height": 900})
+            page = ctx.new_page()
+            log_in(page, f"{who}@example.com", DEMO_PASSWORD)
+            page.goto("/notifications")
+            page.screenshot(path=out / f"notifications-{who}{suffix}.png", full_page=True)
+            page.locator("nav.navbar").screenshot(path=out / f"header-bell-{who}{suffix}.png")
+            if who == "requester":
+                page.goto("/notifications?show=unread")
+                page.screenshot(path=out / f"notifications-unread{suffix}.png", full_page=True)
+            page.goto("/preferences#notifications")
+            page.locator("table.notification-modes").screenshot(
+                path=out / f"preferences-notifications-{who}{suffix}.png")
+            ctx.close()
+
+
 def main(out_dir, only=None):
     """Shoot every page, or only the groups of SHOTS named in ``only`` (comma-separated)."""
     out = Path(out_dir)
@@ -655,10 +676,10 @@ def main(out_dir, only=None):
             _shoot_track_record(browser, base, out)
             _shoot_impact(browser, base, app, out)
             _shoot_reach(browser, base, app, out)
-
             _shoot_people(browser, base, app, out)
             _shoot_attachments(browser, base, app, out, tmp)
             _shoot_conversation(browser, base, app, out)
+            _shoot_notifications(browser, base, out)
             browser.close()
         server.shutdown()
     print(f"Screenshots in {out}")

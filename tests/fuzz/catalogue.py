@@ -25,8 +25,8 @@ from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from tickets.models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES,
                             DEFAULT_GAP_CATEGORIES, DECLINE_REASONS, FORMATS, IMPACTS, KINDS,
-                            NOT_USED_REASONS, NOTIFICATIONS, OUTCOMES, ROLES, SIZES, SLA_CLASSES,
-                            Asset, FollowUp, Request, User)
+                            NOT_USED_REASONS, NOTIFICATION_MODES, NOTIFICATIONS, OUTCOMES, ROLES,
+                            SIZES, SLA_CLASSES, Asset, FollowUp, Request, User)
 
 from .strategies import MISSING, future_date, printable
 from .world import ANONYMOUS, ROLES as ROLES_ALL
@@ -208,11 +208,13 @@ PREFERENCES = Form(
     "preferences", "mail.preferences", "/preferences", ROLES_ALL,
     fields=(Field("is_digest_enabled", "boolean"),
             Field("digest_weekday", "select", choices=("", *map(str, range(7)))),
-            Field("notifications", "multi", choices=tuple(NOTIFICATIONS))),
+            *(Field(f"notify_{kind}", "select", choices=tuple(NOTIFICATION_MODES))
+              for kind in NOTIFICATIONS)),
     valid=lambda context: st.fixed_dictionaries({
         "is_digest_enabled": ticked(),
         "digest_weekday": st.sampled_from(("", *map(str, range(7)))),
-        "notifications": st.lists(st.sampled_from(tuple(NOTIFICATIONS)), unique=True)}),
+        **{f"notify_{kind}": st.sampled_from((*NOTIFICATION_MODES, MISSING))
+           for kind in NOTIFICATIONS}}),
     path=lambda context, values: "/preferences", form_class=PreferencesForm)
 
 # The current password stays what the world logs in with: a success "changes" it to itself,
@@ -309,6 +311,20 @@ TIME_ZONE = Form(
     fields=(Field("time_zone", "select", choices=TIME_ZONE_CHOICES),),
     valid=lambda context: st.fixed_dictionaries({"time_zone": st.sampled_from(TIME_ZONE_CHOICES)}),
     path=lambda context, values: "/preferences/time-zone", prefix="tz", form_class=TimeZoneForm)
+
+GUEST = "guest@partner.example"  # a watcher without an account
+
+
+def _watched_request(context, draw):
+    context.request_in("submitted", watchers=[GUEST])
+
+
+UNWATCH = Form(
+    "unwatch", "notifications.unwatch_confirm", "/unwatch/<token>", (ANONYMOUS,),
+    fields=(Field("<token>", "token", hidden=True, in_path=True),),
+    valid=lambda context: st.just({"<token>": context.unwatch_token(context.request_id, GUEST)}),
+    path=lambda context, values: "/unwatch/" + url_part(values, "<token>"),
+    build=_watched_request, success=(200,))
 
 # --- Requests ---------------------------------------------------------------------------------
 
@@ -950,7 +966,7 @@ CATEGORY_ACTION = Form(
     path=category_path("/settings/platform-gaps/{id}/{action}"), build=_category,
     form_class=CategoryActionForm)
 
-FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, FORGOT_PASSWORD, RESET_PASSWORD, JOIN,
+FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, UNWATCH, FORGOT_PASSWORD, RESET_PASSWORD, JOIN,
          RESEND_INVITATION, TIME_ZONE, NEW_REQUEST, EDIT_REQUEST, COMMENT, REPLY, ADD_FILES,
          *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
@@ -967,4 +983,9 @@ EXCLUDED = {
     # No input but the CSRF token; tests/test_attachments.py covers who may remove a file.
     ("attachments.remove", "/attachments/<int:attachment_id>/remove"):
         "no input but the CSRF token",
+    # No input but the CSRF token (and an id in the path); tests/test_notification_pages.py
+    # covers other people's ids, huge ids and requests no longer visible.
+    ("notifications.read_all", "/notifications/read"): "no input but the CSRF token",
+    ("notifications.open_one", "/notifications/<int:notification_id>/open"):
+        "no input but the CSRF token and the notification's id in the path",
 }

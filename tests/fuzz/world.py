@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from tickets import catalogue, gaps, lifecycle, mail
+from tickets import catalogue, gaps, lifecycle, mail, notifications
 from tickets.extensions import db
 from tickets.models import OPEN_STATES, GapCategory, Request, Team, User
 
@@ -220,6 +220,12 @@ class Context:
         """The unsubscribe token mail would carry for user ``user_id``."""
         with self.app.test_request_context():
             return mail.unsubscribe_token(SimpleNamespace(id=user_id), what)
+
+    def unwatch_token(self, request_id, email):
+        """The stop-following token a watcher without an account gets in mail."""
+        with self.app.test_request_context():
+            return notifications.unwatch_token(SimpleNamespace(request_id=request_id,
+                                                               email=email))
 
     def tokens_bad(self):
         """Unsubscribe tokens that are forged, tampered, or name nobody."""

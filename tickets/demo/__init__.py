@@ -14,7 +14,7 @@ and the plan of the demo's requests), ``histories`` (scheduling and playing them
 ``catalogue`` (the assets that answered them, deflections, searches that found nothing and
 platform gaps), ``outcomes`` (what became of the deliveries: follow-ups asked, reminded and
 answered), ``attachments`` (the files on a few requests and comments: a sample CSV, a
-screenshot, a first cut).
+screenshot, a first cut), ``notifications`` (what people were told: the latest unread).
 """
 from datetime import timezone
 
@@ -24,6 +24,7 @@ from ..models import OutboxMessage, User, utcnow
 from .attachments import seed_attachments
 from .catalogue import seed_catalogue
 from .histories import Seeder
+from .notifications import seed_notifications
 from .outcomes import seed_outcomes
 from .teams import DEMO_PASSWORD
 
@@ -49,6 +50,8 @@ def seed_demo(now=None):
     seed_attachments(seeder.played)
     # Class and clocks of untriaged requests as of now (the seeder replays past events).
     sla_clocks.refresh_all(now)
+    # What people were told meanwhile: the older notifications read, the latest not.
+    seed_notifications(now)
     # The seeder replays weeks of history: nobody is told about it by mail.
     db.session.execute(db.delete(OutboxMessage))
     return True

@@ -1,11 +1,10 @@
 """The forms of a person's own account: logging in, mail preferences and a new password."""
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField,
-                     StringField)
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
 from .. import localtime
-from ..models import NOTIFICATIONS
+from ..models import NOTIFICATION_MODES, NOTIFICATIONS
 from ..people import PASSWORD_LENGTH, password_problem
 from ..settings import WEEKDAY_NAMES
 from .base import DatadeskForm, options, required, strip
@@ -24,12 +23,12 @@ class LoginForm(FlaskForm):
 
 
 class PreferencesForm(DatadeskForm):
-    """A user's own mail preferences: the weekly digest, its day, and event notifications."""
+    """A user's own mail preferences: the weekly digest, its day, and how each kind of
+    notification reaches them (one ``notify_<kind>`` choice per kind of NOTIFICATIONS, added
+    below: immediately, daily or off; a kind left out of the post keeps its saved mode)."""
 
     is_digest_enabled = BooleanField("Send me the weekly digest")
     digest_weekday = SelectField("Day of the week", coerce=str, validate_choice=False)
-    notifications = SelectMultipleField(
-        "Send me an e-mail when", choices=options(NOTIFICATIONS.items()), validate_choice=False)
 
     def __init__(self, *args, default_weekday=0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,15 +40,36 @@ class PreferencesForm(DatadeskForm):
         if field.data not in ("", *map(str, range(7))):
             raise ValidationError("Choose a day of the week.")
 
-    def validate_notifications(self, field):
-        unknown = [value for value in field.data or () if value not in NOTIFICATIONS]
-        if unknown:
-            raise ValidationError("Choose among the notifications listed.")
-
     @property
     def weekday(self):
         """The chosen day as a number, or None for the team's default."""
         return int(self.digest_weekday.data) if self.digest_weekday.data else None
+
+    def mode_field(self, kind):
+        """The choice of how notifications of ``kind`` arrive."""
+        return self[mode_field_name(kind)]
+
+    @property
+    def modes(self):
+        """{kind: mode} of the kinds posted (those left out keep their saved mode)."""
+        return {kind: self.mode_field(kind).data for kind in NOTIFICATIONS
+                if self.mode_field(kind).data in NOTIFICATION_MODES}
+
+
+def mode_field_name(kind):
+    """The name of the preferences form's field for notifications of ``kind``."""
+    return f"notify_{kind}"
+
+
+def _known_mode(form, field):
+    if field.data not in (None, "", *NOTIFICATION_MODES):
+        raise ValidationError("Choose immediately, daily batch or off.")
+
+
+for _kind, _label in NOTIFICATIONS.items():
+    setattr(PreferencesForm, mode_field_name(_kind), RadioField(
+        _label, choices=options(NOTIFICATION_MODES.items()), validate_choice=False,
+        validators=[_known_mode]))
 
 
 class NewPasswordForm(DatadeskForm):

@@ -2,8 +2,8 @@
 from datetime import UTC, datetime
 from urllib.parse import unquote, urljoin, urlsplit
 
-from flask import current_app, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import current_app, g, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 from jinja2 import pass_context
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
@@ -115,6 +115,17 @@ def paginate(select, page_size):
     except ValueError:
         page = 1
     return db.paginate(select, page=page, per_page=page_size, error_out=False)
+
+
+def once_per_request(name, count):
+    """``count(current_user)`` for the header and the lists (a number of things waiting): run
+    on the first call of a request only, its result kept in ``g.<name>``; 0 for a visitor who
+    is not logged in. One statement a page, however many places show it."""
+    if not current_user.is_authenticated:
+        return 0
+    if name not in g:
+        setattr(g, name, count(current_user))
+    return getattr(g, name)
 
 
 def as_choices(items, labels=None):

@@ -2,11 +2,11 @@
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import localtime, mail, people
+from .. import localtime, mail, notifications, people, settings
 from ..errors import run_action
 from ..extensions import csrf, db
 from ..forms.account import ChangePasswordForm, PreferencesForm, TimeZoneForm
-from ..models import NOTIFICATIONS, User, utcnow
+from ..models import NOTIFICATION_MODES, User, utcnow
 from ..policy import allowed
 from ..queries import MAX_ID
 from ..sessions import revoke_sessions
@@ -17,7 +17,7 @@ bp = Blueprint("mail", __name__)
 
 UNSUBSCRIBE_TEXT = {
     "digest": "the weekly digest",
-    "notifications": "e-mail notifications about requests",
+    "notifications": "notifications about requests (in Datadesk and by e-mail)",
 }
 
 
@@ -33,13 +33,16 @@ def _saved_preferences():
     form.is_digest_enabled.data = current_user.is_digest_enabled
     form.digest_weekday.data = ("" if current_user.digest_weekday is None
                                 else str(current_user.digest_weekday))
-    form.notifications.data = list(current_user.notifications or [])
+    for kind in notifications.kinds_for(current_user):
+        form.mode_field(kind).data = notifications.mode(current_user, kind)
     return form
 
 
 def _preferences_page(form, password_form, status, time_zone_form=None):
     return render_template("mail/preferences.html", form=form, password_form=password_form,
-                           notifications=notifications_for(current_user),
+                           kinds=notifications.kinds_for(current_user),
+                           modes=NOTIFICATION_MODES,
+                           daily_at=settings.current()["work_start"],
                            time_zone_form=time_zone_form or _saved_time_zone()), status
 
 
@@ -92,13 +95,7 @@ def _save_preferences(user, form):
     """Give ``user`` the mail preferences ``form`` chose."""
     user.is_digest_enabled = form.is_digest_enabled.data
     user.digest_weekday = form.weekday
-    offered = notifications_for(user)
-    chosen = set(form.notifications.data or ())
-    # Kinds not offered to this user keep their value (a requester promoted later finds them
-    # as they were).
-    user.notifications = [key for key in NOTIFICATIONS
-                          if (key in chosen if key in offered
-                              else key in (user.notifications or ()))]
+    notifications.set_modes(user, form.modes)
 
 
 @bp.route("/preferences/password", methods=["POST"])
@@ -135,18 +132,6 @@ def log_out_everywhere():
     return redirect(url_for("mail.preferences"))
 
 
-# Notifications that concern someone who only asks for data (the others are about work).
-REQUESTER_NOTIFICATIONS = ("accepted", "declined", "question", "comment", "mention", "delivered",
-                           "waitlisted", "released")
-
-
-def notifications_for(user):
-    """The notifications worth offering ``user``: requesters are never assigned work."""
-    if user.role == "requester":
-        return {key: NOTIFICATIONS[key] for key in REQUESTER_NOTIFICATIONS}
-    return NOTIFICATIONS
-
-
 def _token_user(token):
     found = mail.read_unsubscribe_token(token)
     if found is None:
@@ -180,7 +165,7 @@ def _unsubscribe(user, what):
     if what == "digest":
         user.is_digest_enabled = False
     else:
-        user.notifications = []
+        notifications.turn_off(user)
 
 
 def _previewed_user():

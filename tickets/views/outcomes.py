@@ -1,7 +1,7 @@
 """Answers to follow-ups (DESIGN.md, Outcomes): the page of a mail's one-click answer link (no
 log-in needed for the first answer), the full answer on the request page, the list of the
 follow-ups waiting for the person logged in, and the navigation's count of them."""
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -12,6 +12,7 @@ from ..extensions import db
 from ..forms.outcomes import AnswerLinkForm, OutcomeForm
 from ..models import FollowUp, Request, utcnow
 from ..policy import answers_follow_up, get_visible_request_or_404, visible_requests
+from .helpers import once_per_request
 from .request_page import OUTCOME, render_request_page
 
 bp = Blueprint("outcomes", __name__)
@@ -119,11 +120,7 @@ def waiting():
 def _waiting_count():
     """How many follow-ups wait for the person logged in: one statement, on the first call of
     a request, only for someone logged in."""
-    if not current_user.is_authenticated:
-        return 0
-    if "follow_ups_waiting" not in g:
-        g.follow_ups_waiting = outcomes.waiting_count(current_user)
-    return g.follow_ups_waiting
+    return once_per_request("follow_ups_waiting", outcomes.waiting_count)
 
 
 @bp.app_context_processor
