@@ -115,7 +115,8 @@ def test_acceptance_tells_the_requester_with_a_forecast_or_that_there_is_no_hist
 
 
 def test_acceptance_gives_the_forecast_of_a_team_with_history(app, make, people):
-    for weeks in (1, 2, 3, 4):
+    # Two deliveries a week for four weeks: enough history for a date (forecast.MIN_DELIVERIES).
+    for weeks in (1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5):
         done = make.request(people["requester"], people["team"])
         at = NOW - timedelta(weeks=weeks)
         transition(app, done, "accept", people["analyst"], at - timedelta(days=1), size="S")
@@ -129,6 +130,19 @@ def test_acceptance_gives_the_forecast_of_a_team_with_history(app, make, people)
         expected = notifications.forecast.for_request(db.session.get(Request, request_id), NOW)
     assert expected is not None
     assert row.text == f"Forecast: {expected.text}."
+
+
+def test_a_reply_that_mentions_someone_tells_them_as_a_comment_would(app, make, people):
+    from tickets import conversation
+
+    request_id = accepted_request(app, make, people)
+    transition(app, request_id, "ask", people["other analyst"], NOW, note="Which regions?")
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        conversation.reply(req, db.session.get(User, people["requester"]),
+                           "North and south; @[Lee Lead] knows the rest.", NOW)
+        db.session.commit()
+    assert told(app)[2:] == [("otto@example.com", "answered"), ("lee@example.com", "mention")]
 
 
 def test_a_question_tells_the_requester_and_the_answer_tells_the_analyst_who_asked(

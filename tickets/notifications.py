@@ -201,7 +201,31 @@ def on_transition(request, event, now, **_):
     if rule is None:
         return []
     kind, audiences = rule
-    return tell(describe(kind, request, event, now), audiences)
+    told = tell(describe(kind, request, event, now), audiences)
+    # A reply to a question may mention people (tickets/conversation.py records them on the
+    # answer's event): they are told as a comment's mentions are.
+    return told + _tell_mentioned(request, event, now, _mentioned_in(event), told)
+
+
+def _mentioned_in(event):
+    ids = [record["id"] for record in (event.data or {}).get("mentions", ())]
+    if not ids:
+        return []
+    return db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)).all()
+
+
+def _tell_mentioned(request, event, now, mentioned, told=(), values=None):
+    """Tell each of ``mentioned`` (not the author, nor anyone in ``told``) that ``event``
+    mentions them; return those told."""
+    if not mentioned:
+        return []
+    notice = describe("mention", request, event, now, values)
+    done = []
+    for user in mentioned:
+        if user.id != event.actor_id and user not in told and user not in done \
+                and deliver(user, notice):
+            done.append(user)
+    return done
 
 
 @signals.comment_added.connect
@@ -212,11 +236,7 @@ def on_comment(request, event, mentioned=(), now=None, **_):
     not mentioned."""
     now = now or event.created_at
     values = settings.current()
-    told = []
-    notice = describe("mention", request, event, now, values)
-    for user in mentioned:
-        if user.id != event.actor_id and user not in told and deliver(user, notice):
-            told.append(user)
+    told = _tell_mentioned(request, event, now, mentioned, values=values)
     return told + tell(describe("comment", request, event, now, values), COMMENT_AUDIENCES,
                        skip={user.id for user in told})
 

@@ -9,7 +9,7 @@ the work), so that their bells ring too.
 """
 from datetime import timedelta
 
-from .. import intake, notifications
+from .. import conversation, notifications
 from ..extensions import db
 from ..models import Notification, Request, User
 
@@ -35,14 +35,14 @@ def seed_notifications(now):
                                  Request.state == "in_progress")
         .order_by(Request.id)).first()
     if worked is not None:
-        intake.add_comment(
+        # Written as people write them (tickets/conversation.py resolves the mentions).
+        conversation.post(
             worked, worked.requester, f"Thanks! Could you split it by region as well, "
-            f"@{analyst.name}? The board asks for that every quarter.",
-            now - timedelta(hours=5), mentioned=[analyst])
-        intake.add_comment(
-            worked, analyst, f"@{lead.name} the region split adds about a day. Fine to keep it "
-            "in this request rather than a new one?", now - timedelta(hours=3),
-            mentioned=[lead])
+            f"@[{analyst.name}]? The board asks for that every quarter.",
+            now - timedelta(hours=5))
+        conversation.post(
+            worked, analyst, f"@[{lead.name}] the region split adds about a day. Fine to keep it "
+            "in this request rather than a new one?", now - timedelta(hours=3))
 
 
 def _user(email):
