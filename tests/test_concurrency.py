@@ -75,3 +75,35 @@ def test_two_browsers_posting_claim_together_one_gets_a_clear_conflict(app, make
             Event.request_id == request_id, Event.action == "claim")) == 1
         winner = db.session.get(Request, request_id)
         assert winner.assignee_id in (first, second)
+
+
+def test_two_people_commenting_on_one_request_at_once_both_comments_are_kept(app, make, race):
+    """Each comment re-indexes the request for search in its own transaction: on PostgreSQL a
+    delete-then-insert made the second one break the index's unique key (a 500)."""
+    from tests.conftest import AuthActions
+
+    request_id, first, second = race
+    sessions = []
+    for analyst in (first, second):
+        actions = AuthActions(app.test_client(), app)
+        actions.login(analyst)
+        sessions.append(actions)
+    barrier = threading.Barrier(2)
+    responses = [None, None]
+
+    def comment(index):
+        barrier.wait()
+        responses[index] = sessions[index].post(f"/requests/{request_id}/comments",
+                                                {"text": f"Note {index} on the figures."})
+
+    threads = [threading.Thread(target=comment, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert [response.status_code for response in responses] == [302, 302]
+    with app.app_context():
+        texts = db.session.scalars(db.select(Event.text).where(
+            Event.request_id == request_id, Event.kind == "comment").order_by(Event.text)).all()
+        assert texts == ["Note 0 on the figures.", "Note 1 on the figures."]

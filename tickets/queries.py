@@ -42,3 +42,14 @@ def insert_once(session, table, values, key):
     else:
         statement = table.insert().values(values).returning(table.c.id)
     return session.execute(statement).scalar()
+
+
+def upsert(connection, table, values, keys):
+    """An INSERT of ``values`` into ``table`` that updates the other columns of the row whose
+    unique ``keys`` columns hold the same values instead (ON CONFLICT DO UPDATE on PostgreSQL
+    and SQLite)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in values if name not in keys})

@@ -33,7 +33,7 @@ from .extensions import db
 from .models import (ASSET_KINDS, KINDS, Asset, Event, Request,
                      SearchDocument, SearchMiss, utcnow)
 from .policy import visible_assets, visible_requests
-from .queries import id_matches
+from .queries import id_matches, upsert
 
 # A query longer than this is cut (and the person told so).
 MAX_QUERY_CHARS = 500
@@ -142,11 +142,17 @@ def reindex(connection, kind, ids):
     """Write the documents of the ``kind`` rows ``ids`` afresh (delete those gone)."""
     table = SearchDocument.__table__
     for ref_id in sorted(ids):
-        connection.execute(table.delete().where(table.c.kind == kind, table.c.ref_id == ref_id))
         document = _DOCUMENT_OF[kind](ref_id, connection)
-        if document is not None:
-            connection.execute(table.insert().values(kind=kind, ref_id=ref_id,
-                                                     title=document[0], body=document[1]))
+        if document is None:
+            connection.execute(table.delete().where(table.c.kind == kind,
+                                                    table.c.ref_id == ref_id))
+        else:
+            # One statement that inserts or replaces: two transactions indexing the same row
+            # at once (two comments on one request) both succeed, where a delete then an
+            # insert made the second one's insert break the unique key on PostgreSQL.
+            connection.execute(upsert(connection, table, {
+                "kind": kind, "ref_id": ref_id, "title": document[0], "body": document[1]},
+                keys=("kind", "ref_id")))
 
 
 def rebuild(connection=None):
