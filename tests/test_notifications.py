@@ -591,6 +591,20 @@ def test_the_daily_batch_goes_once_a_day_whatever_runs_again(app, make, people):
     assert "Which regions?" not in outbox(app)[1].text_body
 
 
+def test_the_daily_batch_comes_on_the_persons_own_morning(app, make, people):
+    daily_world(app, make, people)
+    with app.app_context():
+        db.session.get(User, people["requester"]).time_zone = "Asia/Tokyo"
+        db.session.commit()
+        # 07:00 here is already the afternoon in Tokyo; 23:00 here is Tokyo's 08:00.
+        evening = MORNING.replace(hour=23) - timedelta(days=1)
+        assert notifications.send_daily(evening) == 0
+        assert notifications.send_daily(MORNING.replace(hour=7)) == 1
+        db.session.commit()
+    [row] = outbox(app)
+    assert row.idempotency_key == f"notify-daily:{people['requester']}:2026-12-02"
+
+
 def test_the_daily_batch_waits_for_the_start_of_the_working_day(app, make, people):
     daily_world(app, make, people)
     with app.app_context():

@@ -524,15 +524,13 @@ def send_daily(now, values=None, at_any_hour=False):
     "daily" that no daily mail has carried yet. Return how many mails were queued.
 
     Exactly once a day per person (the outbox key ``daily_key`` of their local day), from the
-    start of the working day (``work_start``; ``at_any_hour`` from midnight: the command). A
+    start of the working day (``work_start``) on the person's own clock (their time zone;
+    ``at_any_hour`` from midnight: the command). A
     notification that came after today's mail waits for tomorrow's. Those about requests the
     person may no longer see, and those of someone no longer active, are dropped.
     """
     values = values or settings.current()
-    local_now = localtime.local_now(now, values)
-    if not at_any_hour and local_now.time() < settings.business_hours(values).start:
-        return 0
-    day = local_now.date()
+    start = settings.business_hours(values).start
     pending = (Notification.is_daily.is_(True), Notification.mailed_at.is_(None),
                Notification.created_at <= now)
     people = db.session.scalars(
@@ -540,6 +538,11 @@ def send_daily(now, values=None, at_any_hour=False):
         .order_by(User.id)).all()
     queued = 0
     for user in people:
+        # The person's own morning and day: a colleague in Tokyo gets it on Tokyo's morning.
+        local_now = now.astimezone(localtime.person_zone(user, values))
+        if not at_any_hour and local_now.time() < start:
+            continue
+        day = local_now.date()
         ids = list(db.session.scalars(
             select(Notification.id).where(Notification.recipient_id == user.id, *pending)))
         rows = db.session.scalars(
