@@ -273,7 +273,8 @@ def test_the_form_shows_the_budget_line_of_the_default_team_and_of_every_team(ap
         make.request(desk.requester, desk.marketing)
     make.request(desk.requester, desk.marketing, kind="project")
     html = html_of(rita, "/requests/new")
-    line = re.search(r'<p class="form-text mb-3 budget-line"[^>]*>(.*?)</p>', html, re.S)
+    # The line under the team select (templates/requests/_budget_outlook.html).
+    line = re.search(r'<p class="form-text mb-2 budget-line"[^>]*>(.*?)</p>', html, re.S)
     assert line and line.group(1) == "Marketing has used 4 of 5 ad-hoc requests this week"
     assert "Finance has used 0 of 3 ad-hoc requests this week" in html
     assert f'"{sales}"' not in line.group(0)  # a team without a budget has no line
@@ -282,7 +283,7 @@ def test_the_form_shows_the_budget_line_of_the_default_team_and_of_every_team(ap
 def test_no_budget_line_when_the_default_team_has_no_budget(app, make, desk, rita):
     set_budget(app, desk.finance, 3)
     html = html_of(rita, "/requests/new")
-    line = re.search(r'<p class="form-text mb-3 budget-line"[^>]*>(.*?)</p>', html, re.S)
+    line = re.search(r'<p class="form-text mb-2 budget-line"[^>]*>(.*?)</p>', html, re.S)
     assert line and line.group(1) == "" and " hidden>" in line.group(0)
 
 

@@ -134,7 +134,7 @@ MANAGERS = [
     Page("impact ledger", "/reports/impact"),
     Page("people", "/admin/users"),
     Page("new person", "/admin/users/new"),
-    Page("new person with errors", "/admin/users/new", submit("Save")),
+    Page("new person with errors", "/admin/users/new", submit("Send the invitation")),
     Page("edit person", "/admin/users/{user}/edit"),
     Page("teams", "/admin/teams"),
     Page("new team", "/admin/teams/new"),
