@@ -183,9 +183,15 @@ def explain(request, now, track_record=None):
     )
 
 
+def score(request, now, track_record=None):
+    """Return ``request``'s priority score at ``now`` (``explain(...).total``) without building
+    its explanation: what ranking a whole queue calls, once per request."""
+    return explain(request, now, track_record).total
+
+
 def priority_score(request, now):
     """Return ``request``'s priority score at ``now``: higher is done first."""
-    return explain(request, now).total
+    return score(request, now)
 
 
 def rank(requests, now, overrides=None, scores=None):
