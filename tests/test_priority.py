@@ -278,11 +278,12 @@ def test_the_explanation_is_frozen():
 
 
 def test_settings_can_replace_the_constants(monkeypatch):
+    # Sponsor points and the ageing cap are lead-settable weights now (priority.Weights);
+    # the size scale is still a constant of the module.
     request = make_request(impact=5, sponsored=True, size="S", waited=days(100))
-    monkeypatch.setattr(priority, "SPONSOR_POINTS", 5)
-    monkeypatch.setattr(priority, "AGEING_CAP", 2)
+    weights = priority.Weights(sponsor=5, ageing_cap=2)
     monkeypatch.setattr(priority, "SIZE_WEIGHTS", {**priority.SIZE_WEIGHTS, "S": 2})
-    assert explain(request, NOW).text == (
+    assert explain(request, NOW, weights=weights).text == (
         "impact 8 + urgency 0 (no hard deadline) + sponsor 5, / size S (2) + ageing 2.0 = 8.5")
 
 

@@ -42,8 +42,39 @@ Every queue and request page shows these parts, for example
 ``impact 8 + urgency 5 (due in 3 days) + sponsor 2, / size M (3) + ageing 1.2 = 6.2``, or with
 the track record ``(impact 8 + urgency 5) x track record 0.8 (used 6 of 10), / size M ...``.
 
-The constants below are the rule itself: no setting changes them, and the help page reads them
-(``urgency_table``), so it follows any change made here. The functions only read the attributes ``business_impact``, ``deadline``,
+weights (lead-settable on /settings, "Priority" card: ``settings.priority_weights``)
+    A ``Weights`` scales the parts: ``impact`` and ``urgency`` multiply their points, ``sponsor``
+    is the sponsor's points, ``ageing_per_day`` and ``ageing_cap`` set the ageing. The constants
+    below are the defaults (``DEFAULT_WEIGHTS``), and every function takes ``weights`` with them
+    as its default, so a caller that passes none scores exactly as before. A weight other than 1
+    shows in the explanation (``impact 8 (x 1.5)``). The SLA class is not weighted: it reads
+    ``explain(request, now).cost_of_delay`` with the default weights, so a lead's weights move a
+    request in the queue but never change its SLA targets.
+
+the oldest-first rule (the wait guarantee; ``Weights.oldest_first_after``, 0 switches it off)
+    A waiting request created before ``aged_before`` (``settings.oldest_first_before``: now
+    minus ``oldest_first_after`` working days of the team's calendar) is *aged*. Aged requests
+    go ahead of every scored request, and among themselves oldest first (``created_at``, then
+    ``id``); a lead's overrides still apply on top, as for any request.
+
+    Why this bounds the wait to start. Take a request r created at c; it is aged from the
+    moment A = c + N working days. From A on, the only requests ranked ahead of r are aged
+    requests created before c: requests that age later were created after c and rank behind
+    r, and new arrivals are not aged at all. So the set ahead of r only shrinks after A; it
+    holds the k requests created before r that still wait at A (k is finite, and 0 whenever
+    the aged group has been drained, the normal state when capacity exceeds demand). Each time
+    an analyst frees up (WIP limit 1, no preemption), the head of the queue starts. With m
+    analysts, r starts at the (k+1)-th time an analyst frees up after A, so its wait is at most
+    N working days plus the time to start k+1 requests: with k = 0, N working days plus the
+    shortest remaining work among the m requests in progress. Score, weights, urgency and new
+    arrivals cannot delay it further; only lead overrides (which a lead sees and owns) and an
+    aged backlog that exceeds what the analysts can start (demand above capacity for weeks:
+    then no order bounds every wait) can. ``tests/test_priority_weights.py`` checks the two
+    facts the argument rests on, on random queues: no non-aged request ever ranks ahead of an
+    aged one, and aged requests rank in created order.
+
+The help page reads these constants and the current weights (``urgency_table``), so it follows
+any change made here. The functions only read the attributes ``business_impact``, ``deadline``,
 ``is_exec_sponsored``, ``size``, ``created_at`` (and ``id`` for ranking) of a request, so any
 object with those attributes works.
 """
@@ -76,6 +107,9 @@ UNSIZED_AS = "M"  # the size a request counts as until triage sets one
 AGEING_PER_DAY = 0.1
 AGEING_CAP = 5
 
+# The oldest-first rule's default: working days after which a waiting request goes first.
+OLDEST_FIRST_AFTER = 15
+
 TRACK_RECORD_MIN_ANSWERS = 3
 TRACK_RECORD_FLOOR = 0.5  # the factor of a team that used none of its last deliveries
 
@@ -107,11 +141,32 @@ class TrackRecord:
 
 
 @dataclass(frozen=True)
+class Weights:
+    """How much each part of the score counts: what a lead sets on the "Priority" card.
+
+    ``impact`` and ``urgency`` multiply their points, ``sponsor`` is the points an executive
+    sponsor adds, ``ageing_per_day`` and ``ageing_cap`` make the ageing, and
+    ``oldest_first_after`` is the working days after which a waiting request goes first, oldest
+    first (0: the rule is off). The defaults are today's rule.
+    """
+
+    impact: float = 1.0
+    urgency: float = 1.0
+    sponsor: float = SPONSOR_POINTS
+    ageing_per_day: float = AGEING_PER_DAY
+    ageing_cap: float = AGEING_CAP
+    oldest_first_after: int = OLDEST_FIRST_AFTER
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
 class Explanation:
     """The parts of a request's priority score, as shown on queues and request pages."""
 
-    impact: float  # points from the business impact
-    urgency: float  # points from the deadline
+    impact: float  # points from the business impact (before its weight)
+    urgency: float  # points from the deadline (before its weight)
     urgency_reason: str  # "due in 3 days", "overdue by 2 days", "no hard deadline"
     sponsor: float  # points for an exec sponsor, 0 without one
     size_label: str  # the size the score used: the estimate, or UNSIZED_AS
@@ -124,17 +179,28 @@ class Explanation:
     # The team's track record when a lead switched it into the score; None: not part of it.
     track_record: TrackRecord | None = None
     record_factor: float = 1.0
+    impact_weight: float = 1.0
+    urgency_weight: float = 1.0
+    # True when the oldest-first rule puts the request ahead of every scored one.
+    is_oldest_first: bool = False
+    oldest_first_after: int = OLDEST_FIRST_AFTER
 
     @property
     def cost_of_delay(self):
-        """Impact, urgency and sponsor points together: the numerator of the score."""
-        return self.impact + self.urgency + self.sponsor
+        """Impact, urgency and sponsor points together, weighted: the numerator of the score.
+
+        With the default weights (what ``sla_clocks`` asks for) these are the plain points."""
+        return self.impact * self.impact_weight + self.urgency * self.urgency_weight + self.sponsor
 
     @property
-    def text(self):
-        """The score in one line, e.g. 'impact 8 + urgency 5 (due in 3 days), / size M (3) + ...'."""
-        parts = [f"impact {_points(self.impact)}",
-                 f"urgency {_points(self.urgency)} ({self.urgency_reason})"]
+    def score_text(self):
+        """The score's sum in one line, e.g. 'impact 8 + urgency 5 (due in 3 days), / size ...'."""
+        parts = [f"impact {_points(self.impact)}{_times(self.impact_weight)}"]
+        if self.urgency_weight == 1:
+            parts.append(f"urgency {_points(self.urgency)} ({self.urgency_reason})")
+        else:
+            parts.append(f"urgency {_points(self.urgency)} ({self.urgency_reason}, "
+                         f"\u00d7 {_points(self.urgency_weight)})")
         if self.sponsor:
             parts.append(f"sponsor {_points(self.sponsor)}")
         cost = " + ".join(parts)
@@ -153,64 +219,121 @@ class Explanation:
         return (f"{cost}, / {size} + ageing {self.ageing:.1f} "
                 f"= {self.total:.1f}")
 
+    @property
+    def text(self):
+        """The score in one line; an aged request says first that it goes first, oldest first."""
+        if self.is_oldest_first:
+            return (f"waiting {self.oldest_first_after}+ working days: goes first, oldest first "
+                    f"(score {self.score_text})")
+        return self.score_text
 
-def explain(request, now, track_record=None):
+
+def is_oldest_first(request, aged_before):
+    """Tell whether the oldest-first rule puts ``request`` ahead of every scored request:
+    it was created before ``aged_before`` (None: the rule is off)."""
+    return aged_before is not None and request.created_at < aged_before
+
+
+def explain(request, now, track_record=None, weights=DEFAULT_WEIGHTS, aged_before=None):
     """Return the parts of ``request``'s priority score at ``now`` (an aware datetime).
 
     ``track_record`` (a TrackRecord of the request's team) is given only when a lead switched
-    the track record into the score; it scales the cost of delay by its ``factor``."""
+    the track record into the score; it scales the cost of delay by its ``factor``.
+    ``weights`` are the lead's (``settings.priority_weights``); ``aged_before`` is the moment
+    before which a request counts as aged (``settings.oldest_first_before``; None: rule off)."""
     _check_aware(now)
     try:
         impact = IMPACT_POINTS[request.business_impact]
     except KeyError:
         raise ValueError(f"unknown business impact {request.business_impact!r}") from None
     days_left, urgency, reason = _urgency(request.deadline, now)
-    sponsor = SPONSOR_POINTS if request.is_exec_sponsored else 0
+    sponsor = weights.sponsor if request.is_exec_sponsored else 0
     size_label = request.size if request.size is not None else UNSIZED_AS
     try:
         size_weight = SIZE_WEIGHTS[size_label]
     except KeyError:
         raise ValueError(f"unknown size {request.size!r}") from None
     days_waited = max(0, (now - request.created_at) // timedelta(days=1))
-    ageing = min(AGEING_CAP, AGEING_PER_DAY * days_waited)
+    ageing = min(weights.ageing_cap, weights.ageing_per_day * days_waited)
     factor = track_record.factor if track_record is not None else 1.0
-    total = (impact + urgency + sponsor) * factor / size_weight + ageing
+    cost = impact * weights.impact + urgency * weights.urgency + sponsor
+    total = cost * factor / size_weight + ageing
     return Explanation(
         impact=impact, urgency=urgency, urgency_reason=reason, sponsor=sponsor,
         size_label=size_label, size_weight=size_weight, is_size_assumed=request.size is None,
         ageing=ageing, total=total, days_left=days_left, days_waited=days_waited,
         track_record=track_record, record_factor=factor,
+        impact_weight=weights.impact, urgency_weight=weights.urgency,
+        is_oldest_first=is_oldest_first(request, aged_before),
+        oldest_first_after=weights.oldest_first_after,
     )
 
 
-def score(request, now, track_record=None):
+def score(request, now, track_record=None, weights=DEFAULT_WEIGHTS):
     """Return ``request``'s priority score at ``now`` (``explain(...).total``) without building
     its explanation: what ranking a whole queue calls, once per request."""
-    return explain(request, now, track_record).total
+    _check_aware(now)
+    try:
+        impact = IMPACT_POINTS[request.business_impact]
+    except KeyError:
+        raise ValueError(f"unknown business impact {request.business_impact!r}") from None
+    deadline = request.deadline
+    if deadline is None:
+        urgency = NO_DEADLINE_URGENCY
+    else:
+        days_left = (deadline - now.date()).days
+        urgency = next((points for most, points in URGENCY_STEPS if days_left <= most),
+                       URGENCY_STEPS[-1][1])
+    size = request.size if request.size is not None else UNSIZED_AS
+    try:
+        size_weight = SIZE_WEIGHTS[size]
+    except KeyError:
+        raise ValueError(f"unknown size {request.size!r}") from None
+    cost = impact * weights.impact + urgency * weights.urgency
+    if request.is_exec_sponsored:
+        cost += weights.sponsor
+    if track_record is not None:
+        cost *= track_record.factor
+    days_waited = max(0, (now - request.created_at) // _DAY)
+    return cost / size_weight + min(weights.ageing_cap, weights.ageing_per_day * days_waited)
 
 
-def priority_score(request, now):
+def priority_score(request, now, weights=DEFAULT_WEIGHTS):
     """Return ``request``'s priority score at ``now``: higher is done first."""
-    return score(request, now)
+    return score(request, now, weights=weights)
 
 
-def rank(requests, now, overrides=None, scores=None):
+def order_key(request, now, weights=DEFAULT_WEIGHTS, aged_before=None, score_value=None):
+    """Return the key that sorts ``request`` into queue order at ``now`` (without overrides).
+
+    Aged requests (``is_oldest_first``) come first, oldest first (``created_at``, then
+    ``id``); the others follow by score descending, then ``created_at``, then ``id``.
+    ``score_value`` is the request's score if the caller has it already."""
+    if is_oldest_first(request, aged_before):
+        return (0, 0.0, request.created_at, request.id)
+    if score_value is None:
+        score_value = score(request, now, weights=weights)
+    return (1, -score_value, request.created_at, request.id)
+
+
+def rank(requests, now, overrides=None, scores=None, weights=DEFAULT_WEIGHTS, aged_before=None):
     """Return ``requests`` in queue order at ``now``: by score, with a lead's overrides applied.
 
     Without overrides the order is score descending; equal scores put the older request
     (earlier ``created_at``) first, then the lower ``id``, so the order never depends on the
-    order of the input.
+    order of the input. With ``aged_before`` (the oldest-first rule, see the module
+    docstring) every request created before it goes ahead of the scored ones, oldest first.
 
     ``overrides`` maps a request id to the position a lead gave it (1 is the top). An
-    overridden request takes that position; the others fill the remaining positions in score
-    order. Two overrides on the same position keep their score order, the second one moving
+    overridden request takes that position; the others fill the remaining positions in queue
+    order. Two overrides on the same position keep their queue order, the second one moving
     down a place; an override past the end of the list puts the request last (overridden
     requests past the end keep the order of their positions). Overrides for requests not in
     ``requests`` (another team's queue, a closed request) are ignored.
 
-    ``scores`` optionally maps a request id to its score at ``now``, for a caller that has
-    computed them already (a queue page explains every score anyway); missing ones are
-    computed.
+    ``scores`` optionally maps a request id to its score at ``now`` (computed with the same
+    ``weights``), for a caller that has computed them already (a queue page explains every
+    score anyway); missing ones are computed, aged requests' are not needed.
     """
     requests = list(requests)
     overrides = dict(overrides or {})
@@ -219,12 +342,14 @@ def rank(requests, now, overrides=None, scores=None):
             raise ValueError(f"override position of #{request_id} must be 1 or more, "
                              f"not {position!r}")
     known = scores or {}
-    scores = {id(request): known[request.id] if request.id in known
-              else priority_score(request, now) for request in requests}
-    by_score = sorted(requests, key=lambda r: (-scores[id(r)], r.created_at, r.id))
-    pinned = deque(sorted((r for r in by_score if r.id in overrides),
+    keys = {id(request): order_key(request, now, weights, aged_before, known.get(request.id))
+            for request in requests}
+    by_key = sorted(requests, key=lambda r: keys[id(r)])
+    if not overrides:
+        return by_key
+    pinned = deque(sorted((r for r in by_key if r.id in overrides),
                           key=lambda r: overrides[r.id]))
-    rest = deque(r for r in by_score if r.id not in overrides)
+    rest = deque(r for r in by_key if r.id not in overrides)
     ordered = []
     while pinned or rest:
         position = len(ordered) + 1
@@ -254,6 +379,14 @@ def _urgency(deadline, now):
 def _check_aware(now):
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("naive datetimes are ambiguous; pass an aware datetime as now")
+
+
+_DAY = timedelta(days=1)
+
+
+def _times(weight):
+    """' (x 1.5)' after a weighted part, nothing for a weight of 1."""
+    return "" if weight == 1 else f" (\u00d7 {_points(weight)})"
 
 
 def _days(count):
