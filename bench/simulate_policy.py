@@ -42,6 +42,7 @@ Metrics (days are calendar days, as in priority.py's ageing)
 """
 import argparse
 import heapq
+import json
 import math
 import random
 import statistics
@@ -137,6 +138,11 @@ def demand(seed, weeks, analysts, load):
     return [replace(r, id=i + 1) for i, r in enumerate(requests)]
 
 
+def aged(req, t, oldest_first_after):
+    """Tell whether ``req`` has waited ``oldest_first_after`` business days at ``t`` (0: never)."""
+    return oldest_first_after > 0 and req.arrival < t - oldest_first_after
+
+
 class Fifo:
     """Work requests in arrival order."""
 
@@ -155,12 +161,46 @@ class Fifo:
         return self.queue.pop(0) if self.queue else None
 
 
-class Datadesk:
-    """Rank by priority.rank at the current time, with a weekly ad-hoc budget per team."""
+class Oracle:
+    """Clairvoyant WSJF: cost-of-delay weight / true effort (which no real queue knows), highest
+    first; with ``oldest_first_after`` the oldest-first rule of priority.py goes on top."""
 
-    def __init__(self, budgets):
+    def __init__(self, oldest_first_after=0):
+        self.queue, self.after = [], oldest_first_after
+
+    def admit(self, req, t):
+        """Put a new request in the queue."""
+        self.queue.append(req)
+
+    def new_week(self, week):
+        """The oracle has no weekly limits."""
+
+    def pick(self, t):
+        """Return the aged request that arrived first, else the best weight per true work-day."""
+        if not self.queue:
+            return None
+        best = min(self.queue, key=lambda r: (0, r.arrival, 0.0) if aged(r, t, self.after)
+                   else (1, -r.weight / r.effort, r.arrival))
+        self.queue.remove(best)
+        return best
+
+
+class Datadesk:
+    """Rank by priority.rank at the current time, with a weekly ad-hoc budget per team.
+
+    ``weights`` are the lead's priority weights; the oldest-first rule is on when
+    ``weights.oldest_first_after`` is above 0 (``aged_before`` = now minus that many business
+    days, as ``settings.oldest_first_before`` computes it on the team's calendar)."""
+
+    def __init__(self, budgets, weights=priority.DEFAULT_WEIGHTS):
         self.budgets, self.used = budgets, dict.fromkeys(budgets, 0)
         self.backlog, self.waitlist = [], []
+        self.weights = weights
+
+    def aged_before(self, t):
+        """The moment before which a request counts as aged at ``t``, or None (rule off)."""
+        after = self.weights.oldest_first_after
+        return clock(t - after) if after > 0 and t >= after else None
 
     def admit(self, req, t):
         """Accept a new request, or waitlist it if it is ad-hoc and its team's budget is used."""
@@ -175,18 +215,24 @@ class Datadesk:
     def new_week(self, week):
         """Reset the budgets and release waitlisted requests into them, best-ranked first."""
         self.used = dict.fromkeys(self.budgets, 0)
-        for req in priority.rank(self.waitlist, clock(5 * week)):
+        t = 5.0 * week
+        for req in priority.rank(self.waitlist, clock(t), weights=self.weights,
+                                 aged_before=self.aged_before(t)):
             if self.used[req.team] < self.budgets[req.team]:
                 self.used[req.team] += 1
                 self.waitlist.remove(req)
                 self.backlog.append(req)
 
     def pick(self, t):
-        """Return the top-ranked backlog request; the top waitlisted one if the backlog is empty."""
+        """Return the top-ranked backlog request; the top waitlisted one if the backlog is empty.
+
+        The top of ``priority.rank`` is the request with the least ``priority.order_key``
+        (no overrides here), found without sorting the whole backlog."""
         pool = self.backlog or self.waitlist
         if not pool:
             return None
-        best = priority.rank(pool, clock(t))[0]
+        now, aged_before = clock(t), self.aged_before(t)
+        best = min(pool, key=lambda r: priority.order_key(r, now, self.weights, aged_before))
         pool.remove(best)
         return best
 
@@ -217,7 +263,7 @@ def days_between(a, b, closing=False):
     return (clock(b, closing) - clock(a)) / timedelta(days=1)
 
 
-def measure(requests, started, done, weeks):
+def measure(requests, started, done, weeks, budgets):
     """Return the report's figures for one run as a dict."""
     end = 5 * weeks
     cost = sum(r.weight * days_between(r.arrival, done.get(r.id, end), closing=True)
@@ -230,6 +276,8 @@ def measure(requests, started, done, weeks):
     waits = [days_between(r.arrival, started[r.id]) for r in requests if r.id in started]
     unstarted = [days_between(r.arrival, end, closing=True)
                  for r in requests if r.id not in started]
+    # Business days from arrival to the start, or to the end for a request never started.
+    bwaits = [started.get(r.id, end) - r.arrival for r in requests]
     waiting = sum(r.weight * days_between(r.arrival, started.get(r.id, end),
                                           closing=r.id not in started)
                   for r in requests)
@@ -241,9 +289,34 @@ def measure(requests, started, done, weeks):
         "p85": percentile(leads, 0.85) if leads else float("nan"),
         "wait": max(waits, default=0.0),
         "oldest": max(unstarted, default=0.0),
+        "wait_bdays": max(bwaits, default=0.0),
+        "over_budget": over_budget(requests, started, budgets),
         "delivered": len(done),
         "requests": len(requests),
     }
+
+
+def over_budget(requests, started, budgets):
+    """Share (%) of started ad-hoc requests that started past their team's weekly budget.
+
+    Judged the same way for every policy: in each week, a team's ad-hoc requests started after
+    the first ``budgets[team]`` of that week are over budget."""
+    by_week = {}
+    for r in sorted((r for r in requests if r.kind == "ad_hoc" and r.id in started),
+                    key=lambda r: started[r.id]):
+        key = (r.team, int(started[r.id] // 5))
+        by_week.setdefault(key, []).append(r)
+    total = sum(len(rs) for rs in by_week.values())
+    over = sum(max(0, len(rs) - budgets[team]) for (team, _), rs in by_week.items())
+    return 100 * over / total if total else 0.0
+
+
+def meetable(requests):
+    """Share (%) of impact >= 4 requests with a deadline that could be on time at all: started
+    the moment they arrive, their true effort ends by the deadline."""
+    urgent = [r for r in requests if r.business_impact >= 4 and r.deadline is not None]
+    fit = [r for r in urgent if clock(r.arrival + r.effort, closing=True).date() <= r.deadline]
+    return 100 * len(fit) / len(urgent) if urgent else float("nan")
 
 
 ROWS = [("cost", "weighted cost of delay (pt x days)", "{:.0f}"),
@@ -252,14 +325,71 @@ ROWS = [("cost", "weighted cost of delay (pt x days)", "{:.0f}"),
         ("median", "median lead time (days)", "{:.1f}"),
         ("p85", "p85 lead time (days)", "{:.1f}"),
         ("wait", "longest wait to start (days)", "{:.1f}"),
-        ("oldest", "oldest unstarted at end (days)", "{:.1f}"),
+        ("wait_bdays", "longest wait incl. unstarted (bdays)", "{:.1f}"),
+        ("over_budget", "ad-hoc started over budget (%)", "{:.0f}"),
         ("delivered", "delivered", "{:.0f}")]
+
+POLICIES = ("fifo", "oracle", "oracle+limit", "datadesk", "datadesk-no-limit")
 
 
 def budgets_for(analysts, load):
     """Each team's weekly ad-hoc budget: its expected weekly ad-hoc arrivals, rounded up."""
     per_week = 5 * load * analysts / mean_effort() * KINDS["ad_hoc"]
     return {team: max(1, math.ceil(per_week * share)) for team, share in TEAMS.items()}
+
+
+def make_policy(name, budgets, weights):
+    """A fresh policy object called ``name`` (one of POLICIES)."""
+    if name == "fifo":
+        return Fifo()
+    if name == "oracle":
+        return Oracle()
+    if name == "oracle+limit":
+        return Oracle(weights.oldest_first_after or priority.OLDEST_FIRST_AFTER)
+    if name == "datadesk":
+        return Datadesk(budgets, weights)
+    if name == "datadesk-no-limit":
+        return Datadesk(budgets, replace(weights, oldest_first_after=0))
+    raise ValueError(name)
+
+
+def run(seeds, weeks, analysts, load, weights, policies=POLICIES):
+    """Run ``policies`` on every seed; return ({policy: [figures per seed]}, demand facts)."""
+    budgets = budgets_for(analysts, load)
+    results = {name: [] for name in policies}
+    facts = {"requests": [], "work": [], "meetable": [], "budgets": budgets}
+    for seed in seeds:
+        requests = demand(seed, weeks, analysts, load)
+        facts["requests"].append(len(requests))
+        facts["work"].append(sum(r.effort for r in requests))
+        facts["meetable"].append(meetable(requests))
+        for name in policies:
+            started, done = simulate(requests, make_policy(name, budgets, weights), analysts,
+                                     weeks)
+            results[name].append(measure(requests, started, done, weeks, budgets))
+    return results, facts
+
+
+def summary(results, facts):
+    """The JSON figures: per policy, means over the seeds (ratios are per seed, then averaged)."""
+    out = {"hi_impact_meetable": round(statistics.fmean(facts["meetable"]), 1)}
+    for name, runs in results.items():
+        figures = {}
+        for base in ("fifo", "oracle"):
+            if base in results:
+                figures[f"waiting_cost_vs_{base}"] = round(statistics.fmean(
+                    m["waiting"] / b["waiting"] for m, b in zip(runs, results[base])), 3)
+        figures.update({
+            "cost_vs_fifo": round(statistics.fmean(
+                m["cost"] / f["cost"] for m, f in zip(runs, results["fifo"])), 3)
+            if "fifo" in results else None,
+            "hi_impact_on_time": round(statistics.fmean(m["on_time"] for m in runs), 1),
+            "longest_wait_bdays": round(statistics.fmean(m["wait_bdays"] for m in runs), 1),
+            "longest_wait_bdays_worst": round(max(m["wait_bdays"] for m in runs), 1),
+            "adhoc_over_budget": round(statistics.fmean(m["over_budget"] for m in runs), 1),
+        })
+        out[name] = figures
+    return out
 
 
 def cell(values, fmt):
@@ -270,45 +400,102 @@ def cell(values, fmt):
             f"({fmt.format(min(values))}..{fmt.format(max(values))})")
 
 
+def print_table(results, facts, args, seeds):
+    """The human-readable report of one configuration."""
+    first, count = seeds[0], len(seeds)
+    label = f"seed {first}" if count == 1 else f"seeds {first}..{first + count - 1}, mean (min..max)"
+    print(f"Policy simulation: {args.weeks} weeks, {args.analysts} analysts, load {args.load}, "
+          f"{label}")
+    capacity = 5 * args.weeks * args.analysts
+    budgets = facts["budgets"]
+    print(f"Demand: {statistics.fmean(facts['requests']) / args.weeks:.1f} requests/week from "
+          f"{len(TEAMS)} teams, {statistics.fmean(facts['work']):.0f} work-days vs {capacity} of "
+          f"capacity; ad-hoc budget/team/week {min(budgets.values())}-{max(budgets.values())}; "
+          f"WIP 1 per analyst; hi-impact deadlines meetable at all "
+          f"{statistics.fmean(facts['meetable']):.0f}%")
+    print()
+    width = max(len(label) for _, label, _ in ROWS) + 2
+    print(f"{'':<{width}}" + "".join(f"{name:<22}" for name in results))
+    for key, label, fmt in ROWS:
+        print(f"{label:<{width}}" + "".join(
+            f"{cell([m[key] for m in runs], fmt):<22}" for runs in results.values()))
+    print()
+
+
+def tune(seeds, weeks, analysts, load, base):
+    """Try a grid of weights for the datadesk policy; return [(figures, weights)] best first.
+
+    Best: lowest waiting cost vs FIFO among the weights whose worst longest wait is no longer
+    than the default weights' and whose hi-impact on-time share is no lower."""
+    reference, _ = run(seeds, weeks, analysts, load, base, ("fifo",))
+    trials = []
+    for impact in (1.0, 1.5, 2.0):
+        for urgency in (0.5, 1.0, 1.5, 2.0):
+            for ageing in (0.0, 0.05, 0.1):
+                for after in (10, 15):
+                    weights = replace(base, impact=impact, urgency=urgency,
+                                      ageing_per_day=ageing, oldest_first_after=after)
+                    results, facts = run(seeds, weeks, analysts, load, weights, ("datadesk",))
+                    figures = summary({**reference, **results}, facts)["datadesk"]
+                    trials.append((figures, weights))
+    trials.sort(key=lambda trial: trial[0]["waiting_cost_vs_fifo"])
+    return trials
+
+
 def main(argv=None):
-    """Parse the arguments, run both policies on each seed and print the report."""
+    """Parse the arguments, run the policies on each seed and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seeds", type=int, default=1, help="run this many seeds from --seed")
+    parser.add_argument("--seeds", type=int, default=5, help="run this many seeds from --seed")
     parser.add_argument("--weeks", type=int, default=13)
     parser.add_argument("--analysts", type=int, default=4)
     parser.add_argument("--load", type=float, default=1.1, help="demand / capacity, work-days")
+    parser.add_argument("--matrix", action="store_true",
+                        help="run analysts 4, 8, 20 x load 0.9, 1.1, 1.3")
+    parser.add_argument("--tune", action="store_true", help="try a grid of weights")
+    defaults = priority.DEFAULT_WEIGHTS
+    for field in ("impact", "urgency", "sponsor", "ageing_per_day", "ageing_cap"):
+        parser.add_argument(f"--{field.replace('_', '-')}", type=float,
+                            default=getattr(defaults, field), help="weight (default %(default)s)")
+    parser.add_argument("--oldest-first-after", type=int, default=defaults.oldest_first_after,
+                        help="business days; 0 switches the rule off (default %(default)s)")
     args = parser.parse_args(argv)
-    budgets = budgets_for(args.analysts, args.load)
-    results = {"FIFO": [], "Datadesk": []}
-    sizes, work = [], []
-    for seed in range(args.seed, args.seed + args.seeds):
-        requests = demand(seed, args.weeks, args.analysts, args.load)
-        sizes.append(len(requests))
-        work.append(sum(r.effort for r in requests))
-        for name, policy in (("FIFO", Fifo()), ("Datadesk", Datadesk(budgets))):
-            started, done = simulate(requests, policy, args.analysts, args.weeks)
-            results[name].append(measure(requests, started, done, args.weeks))
-    seeds = (f"seed {args.seed}" if args.seeds == 1
-             else f"seeds {args.seed}..{args.seed + args.seeds - 1}, mean (min..max)")
-    print(f"Policy simulation: {args.weeks} weeks, {args.analysts} analysts, {seeds}")
-    capacity = 5 * args.weeks * args.analysts
-    print(f"Demand: {statistics.fmean(sizes) / args.weeks:.1f} requests/week from {len(TEAMS)} "
-          f"teams, {statistics.fmean(work):.0f} work-days vs {capacity} of capacity "
-          f"({100 * capacity / statistics.fmean(work):.0f}%); ad-hoc budget/team/week "
-          f"{min(budgets.values())}-{max(budgets.values())}; WIP 1 per analyst")
-    print()
-    width = max(len(label) for _, label, _ in ROWS) + 2
-    print(f"{'':<{width}}{'FIFO':<22}Datadesk")
-    for key, label, fmt in ROWS:
-        print(f"{label:<{width}}{cell([m[key] for m in results['FIFO']], fmt):<22}"
-              f"{cell([m[key] for m in results['Datadesk']], fmt)}")
-    cuts = [100 * (1 - d["cost"] / f["cost"])
-            for f, d in zip(results["FIFO"], results["Datadesk"])]
-    spread = "" if len(cuts) == 1 else f" (range {min(cuts):.0f}%..{max(cuts):.0f}% over seeds)"
-    verb = "cuts" if statistics.fmean(cuts) >= 0 else "raises"
-    print(f"\nVerdict: Datadesk {verb} weighted cost of delay by "
-          f"{abs(statistics.fmean(cuts)):.0f}% vs FIFO{spread}.")
+    weights = priority.Weights(
+        impact=args.impact, urgency=args.urgency, sponsor=args.sponsor,
+        ageing_per_day=args.ageing_per_day, ageing_cap=args.ageing_cap,
+        oldest_first_after=args.oldest_first_after)
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    if args.tune:
+        trials = tune(seeds, args.weeks, args.analysts, args.load, weights)
+        for figures, tried in trials[:10]:
+            print(f"impact {tried.impact} urgency {tried.urgency} ageing/day "
+                  f"{tried.ageing_per_day} oldest-first {tried.oldest_first_after}: "
+                  f"waiting {figures['waiting_cost_vs_fifo']} x FIFO, on time "
+                  f"{figures['hi_impact_on_time']}%, longest wait "
+                  f"{figures['longest_wait_bdays']} (worst {figures['longest_wait_bdays_worst']})")
+        best, tried = trials[0]
+        print(json.dumps({"best_weights": tried.__dict__, "datadesk": best}))
+        return
+    if args.matrix:
+        cells = {}
+        for analysts in (4, 8, 20):
+            for load in (0.9, 1.1, 1.3):
+                results, facts = run(seeds, args.weeks, analysts, load, weights)
+                cells[f"{analysts}x{load}"] = {"analysts": analysts, "load": load,
+                                               **summary(results, facts)}
+                row = cells[f"{analysts}x{load}"]
+                print(f"{analysts:>2} analysts, load {load}: " + "; ".join(
+                    f"{name} {row[name]['waiting_cost_vs_fifo']}xFIFO "
+                    f"{row[name]['waiting_cost_vs_oracle']}xOracle "
+                    f"on time {row[name]['hi_impact_on_time']}% "
+                    f"wait {row[name]['longest_wait_bdays']}/{row[name]['longest_wait_bdays_worst']}"
+                    f" over {row[name]['adhoc_over_budget']}%" for name in POLICIES))
+        print(json.dumps({"seeds": len(seeds), "weeks": args.weeks, "cells": cells}))
+        return
+    results, facts = run(seeds, args.weeks, args.analysts, args.load, weights)
+    print_table(results, facts, args, seeds)
+    print(json.dumps({"analysts": args.analysts, "load": args.load, "seeds": len(seeds),
+                      "weeks": args.weeks, **summary(results, facts)}))
 
 
 if __name__ == "__main__":
