@@ -192,10 +192,13 @@ class Datadesk:
     ``weights.oldest_first_after`` is above 0 (``aged_before`` = now minus that many business
     days, as ``settings.oldest_first_before`` computes it on the team's calendar)."""
 
-    def __init__(self, budgets, weights=priority.DEFAULT_WEIGHTS):
+    def __init__(self, budgets, weights=priority.DEFAULT_WEIGHTS, aged_leave_waitlist=False):
         self.budgets, self.used = budgets, dict.fromkeys(budgets, 0)
         self.backlog, self.waitlist = [], []
         self.weights = weights
+        # The wait guarantee reaches waitlisted ad-hoc requests too: an aged one joins the
+        # queue (over its team's budget) instead of waiting for a week with room.
+        self.aged_leave_waitlist = aged_leave_waitlist
 
     def aged_before(self, t):
         """The moment before which a request counts as aged at ``t``, or None (rule off)."""
@@ -228,10 +231,15 @@ class Datadesk:
 
         The top of ``priority.rank`` is the request with the least ``priority.order_key``
         (no overrides here), found without sorting the whole backlog."""
+        now, aged_before = clock(t), self.aged_before(t)
+        if self.aged_leave_waitlist and aged_before is not None:
+            leaving = [r for r in self.waitlist if priority.is_oldest_first(r, aged_before)]
+            for req in leaving:
+                self.waitlist.remove(req)
+                self.backlog.append(req)
         pool = self.backlog or self.waitlist
         if not pool:
             return None
-        now, aged_before = clock(t), self.aged_before(t)
         best = min(pool, key=lambda r: priority.order_key(r, now, self.weights, aged_before))
         pool.remove(best)
         return best
@@ -330,6 +338,8 @@ ROWS = [("cost", "weighted cost of delay (pt x days)", "{:.0f}"),
         ("delivered", "delivered", "{:.0f}")]
 
 POLICIES = ("fifo", "oracle", "oracle+limit", "datadesk", "datadesk-no-limit")
+# Not in the default set (pass --policies): the oldest-first rule applied to the waitlist too.
+VARIANTS = ("datadesk+waitlist",)
 
 
 def budgets_for(analysts, load):
@@ -348,6 +358,8 @@ def make_policy(name, budgets, weights):
         return Oracle(weights.oldest_first_after or priority.OLDEST_FIRST_AFTER)
     if name == "datadesk":
         return Datadesk(budgets, weights)
+    if name == "datadesk+waitlist":
+        return Datadesk(budgets, weights, aged_leave_waitlist=True)
     if name == "datadesk-no-limit":
         return Datadesk(budgets, replace(weights, oldest_first_after=0))
     raise ValueError(name)
@@ -422,12 +434,12 @@ def print_table(results, facts, args, seeds):
     print()
 
 
-def tune(seeds, weeks, analysts, load, base):
+def tune(seeds, weeks, analysts, load, base, policy="datadesk"):
     """Try a grid of weights for the datadesk policy; return [(figures, weights)] best first.
 
     Best: lowest waiting cost vs FIFO among the weights whose worst longest wait is no longer
     than the default weights' and whose hi-impact on-time share is no lower."""
-    reference, _ = run(seeds, weeks, analysts, load, base, ("fifo",))
+    reference, _ = run(seeds, weeks, analysts, load, base, ("fifo", "oracle"))
     trials = []
     for impact in (1.0, 1.5, 2.0):
         for urgency in (0.5, 1.0, 1.5, 2.0):
@@ -435,8 +447,8 @@ def tune(seeds, weeks, analysts, load, base):
                 for after in (10, 15):
                     weights = replace(base, impact=impact, urgency=urgency,
                                       ageing_per_day=ageing, oldest_first_after=after)
-                    results, facts = run(seeds, weeks, analysts, load, weights, ("datadesk",))
-                    figures = summary({**reference, **results}, facts)["datadesk"]
+                    results, facts = run(seeds, weeks, analysts, load, weights, (policy,))
+                    figures = summary({**reference, **results}, facts)[policy]
                     trials.append((figures, weights))
     trials.sort(key=lambda trial: trial[0]["waiting_cost_vs_fifo"])
     return trials
@@ -453,6 +465,9 @@ def main(argv=None):
     parser.add_argument("--matrix", action="store_true",
                         help="run analysts 4, 8, 20 x load 0.9, 1.1, 1.3")
     parser.add_argument("--tune", action="store_true", help="try a grid of weights")
+    parser.add_argument("--policies", default=",".join(POLICIES),
+                        help=f"comma-separated, of {', '.join(POLICIES + VARIANTS)} "
+                             "(fifo and oracle always run: the ratios need them)")
     defaults = priority.DEFAULT_WEIGHTS
     for field in ("impact", "urgency", "sponsor", "ageing_per_day", "ageing_cap"):
         parser.add_argument(f"--{field.replace('_', '-')}", type=float,
@@ -465,8 +480,14 @@ def main(argv=None):
         ageing_per_day=args.ageing_per_day, ageing_cap=args.ageing_cap,
         oldest_first_after=args.oldest_first_after)
     seeds = list(range(args.seed, args.seed + args.seeds))
+    chosen = [name for name in args.policies.split(",") if name]
+    unknown = set(chosen) - set(POLICIES + VARIANTS)
+    if unknown:
+        parser.error(f"unknown policies: {', '.join(sorted(unknown))}")
+    policies = tuple(dict.fromkeys(["fifo", "oracle", *chosen]))
     if args.tune:
-        trials = tune(seeds, args.weeks, args.analysts, args.load, weights)
+        policy = "datadesk+waitlist" if "datadesk+waitlist" in chosen else "datadesk"
+        trials = tune(seeds, args.weeks, args.analysts, args.load, weights, policy)
         for figures, tried in trials[:10]:
             print(f"impact {tried.impact} urgency {tried.urgency} ageing/day "
                   f"{tried.ageing_per_day} oldest-first {tried.oldest_first_after}: "
@@ -474,13 +495,13 @@ def main(argv=None):
                   f"{figures['hi_impact_on_time']}%, longest wait "
                   f"{figures['longest_wait_bdays']} (worst {figures['longest_wait_bdays_worst']})")
         best, tried = trials[0]
-        print(json.dumps({"best_weights": tried.__dict__, "datadesk": best}))
+        print(json.dumps({"policy": policy, "best_weights": tried.__dict__, "figures": best}))
         return
     if args.matrix:
         cells = {}
         for analysts in (4, 8, 20):
             for load in (0.9, 1.1, 1.3):
-                results, facts = run(seeds, args.weeks, analysts, load, weights)
+                results, facts = run(seeds, args.weeks, analysts, load, weights, policies)
                 cells[f"{analysts}x{load}"] = {"analysts": analysts, "load": load,
                                                **summary(results, facts)}
                 row = cells[f"{analysts}x{load}"]
@@ -489,10 +510,10 @@ def main(argv=None):
                     f"{row[name]['waiting_cost_vs_oracle']}xOracle "
                     f"on time {row[name]['hi_impact_on_time']}% "
                     f"wait {row[name]['longest_wait_bdays']}/{row[name]['longest_wait_bdays_worst']}"
-                    f" over {row[name]['adhoc_over_budget']}%" for name in POLICIES))
+                    f" over {row[name]['adhoc_over_budget']}%" for name in policies))
         print(json.dumps({"seeds": len(seeds), "weeks": args.weeks, "cells": cells}))
         return
-    results, facts = run(seeds, args.weeks, args.analysts, args.load, weights)
+    results, facts = run(seeds, args.weeks, args.analysts, args.load, weights, policies)
     print_table(results, facts, args, seeds)
     print(json.dumps({"analysts": args.analysts, "load": args.load, "seeds": len(seeds),
                       "weeks": args.weeks, **summary(results, facts)}))
