@@ -111,6 +111,22 @@ class BusinessHours:
                 remaining -= 1
         return day
 
+    def working_days_before(self, moment, count):
+        """Return the instant ``count`` working days before ``moment`` (aware), in UTC: the same
+        local wall-clock time on the local date ``count`` working days earlier (weekends and
+        holidays skipped). What the oldest-first rule of priority.py compares ``created_at`` to.
+        """
+        _require_aware(moment, "moment")
+        local = moment.astimezone(self._zone)
+        day = local.date()
+        remaining = count
+        while remaining > 0:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        earlier = datetime.combine(day, local.time(), tzinfo=self._zone)
+        return earlier.astimezone(UTC)
+
     def window(self, day):
         """Return the opening and closing instants of local date ``day``, in UTC."""
         opens = datetime.combine(day, self.start, tzinfo=self._zone).astimezone(UTC)

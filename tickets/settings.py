@@ -12,7 +12,7 @@ import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
-from . import signals
+from . import priority, signals
 from .business_hours import BusinessHours, SlaTarget
 from .errors import Refusal
 from .extensions import db
@@ -46,6 +46,13 @@ DEFAULTS = {
     "attachment_max_mb": 10,
     "attachment_types": ["csv", "tsv", "xlsx", "xls", "json", "txt", "sql", "pdf", "png",
                          "jpg", "jpeg", "gif", "docx", "pptx"],
+    # Priority (issue 15): the weights of the score and the oldest-first rule (priority.Weights).
+    "priority_impact_weight": priority.DEFAULT_WEIGHTS.impact,
+    "priority_urgency_weight": priority.DEFAULT_WEIGHTS.urgency,
+    "priority_sponsor_points": priority.DEFAULT_WEIGHTS.sponsor,
+    "priority_ageing_per_day": priority.DEFAULT_WEIGHTS.ageing_per_day,
+    "priority_ageing_cap": priority.DEFAULT_WEIGHTS.ageing_cap,
+    "priority_oldest_first_after": priority.DEFAULT_WEIGHTS.oldest_first_after,
 }
 
 LABELS = {
@@ -65,6 +72,12 @@ LABELS = {
     "track_record_in_priority": "Track record in the priority score",
     "attachment_max_mb": "Largest attachment (MB)",
     "attachment_types": "Attachment types allowed",
+    "priority_impact_weight": "Priority: impact weight",
+    "priority_urgency_weight": "Priority: urgency weight",
+    "priority_sponsor_points": "Priority: sponsor points",
+    "priority_ageing_per_day": "Priority: ageing per day",
+    "priority_ageing_cap": "Priority: ageing cap",
+    "priority_oldest_first_after": "Priority: oldest first after (working days)",
 }
 
 # Bounds shared with the settings form, so the page and this module refuse the same values.
@@ -82,6 +95,17 @@ MAX_HOLIDAYS = 500
 HOLIDAY_YEARS = range(2000, 2200)
 ATTACHMENT_MB_RANGE = (1, 50)
 MAX_ATTACHMENT_TYPES = 60
+# Priority weights: (low, high) of each number a lead may set on the "Priority" card.
+PRIORITY_RANGES = {
+    "priority_impact_weight": (0, 5),
+    "priority_urgency_weight": (0, 5),
+    "priority_sponsor_points": (0, 10),
+    "priority_ageing_per_day": (0, 1),
+    "priority_ageing_cap": (0, 20),
+}
+# Working days before a waiting request goes first: 0 (off) or a number in this range. Fewer
+# than 5 would turn the queue into FIFO for anything not started within a week.
+OLDEST_FIRST_RANGE = (5, 60)
 
 # ``date.weekday()`` numbers (0 is Monday) in words: working days, the digest day.
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -187,8 +211,28 @@ def working_day_error(work_start, work_end):
     return None
 
 
+def _number(key, value, low, high, what):
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or not low <= value <= high):
+        raise SettingError(key, f"{what} must be a number from {low} to {high}.")
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _oldest_first_after(key, value):
+    low, high = OLDEST_FIRST_RANGE
+    if not _is_int(value) or not (value == 0 or low <= value <= high):
+        raise SettingError(key, f"Oldest first after must be 0 (off) or a whole number of "
+                                f"working days from {low} to {high}.")
+    return value
+
+
 def validate(key, value):
     """Return ``value`` in the form it is stored for setting ``key``, or raise SettingError."""
+    if key in PRIORITY_RANGES:
+        return _number(key, value, *PRIORITY_RANGES[key], LABELS[key].removeprefix("Priority: ")
+                       .capitalize())
+    if key == "priority_oldest_first_after":
+        return _oldest_first_after(key, value)
     if key == "wip_limit_default":
         return _whole(key, value, *WIP_LIMIT_RANGE, "The default WIP limit")
     if key == "lead_time_business_days":
@@ -407,6 +451,31 @@ def _calendar(timezone, working_days, work_start, work_end, holidays):
         holidays=frozenset(date.fromisoformat(day) for day in holidays))
 
 
+def priority_weights(values=None):
+    """Return the lead's priority weights (a ``priority.Weights``) from the settings."""
+    values = values or current()
+    return priority.Weights(
+        impact=values["priority_impact_weight"], urgency=values["priority_urgency_weight"],
+        sponsor=values["priority_sponsor_points"],
+        ageing_per_day=values["priority_ageing_per_day"],
+        ageing_cap=values["priority_ageing_cap"],
+        oldest_first_after=values["priority_oldest_first_after"])
+
+
+def oldest_first_before(now, values=None):
+    """Return the moment before which a waiting request counts as aged at ``now`` (UTC), or
+    None when the oldest-first rule is off.
+
+    It is ``now`` minus ``priority_oldest_first_after`` working days of the team's calendar
+    (working days, holidays and time zone of the settings): a request created before it has
+    waited at least that many working days."""
+    values = values or current()
+    days = values["priority_oldest_first_after"]
+    if not days:
+        return None
+    return business_hours(values).working_days_before(now, days)
+
+
 def sla_target(sla_class, values=None):
     """Return the targets of ``sla_class`` (high, standard or low) as an ``business_hours.SlaTarget``."""
     if sla_class not in SLA_CLASSES:
@@ -478,6 +547,8 @@ def format_value(key, value):
         return "on" if value else "off"
     if key == "attachment_types" and isinstance(value, list):
         return ", ".join(str(item) for item in value)
+    if key == "priority_oldest_first_after" and value == 0:
+        return "off"
     if key == "sla_targets" and isinstance(value, dict):
         return "; ".join(
             f"{name}: {target.get('first_response_hours')} h / {target.get('resolution_hours')} h"

@@ -9,7 +9,8 @@ from wtforms.validators import Optional, StopValidation, ValidationError
 
 from ..models import KINDS, SLA_CLASSES
 from ..settings import (ATTACHMENT_MB_RANGE, AUTO_RESOLVE_RANGE, BUDGET_RANGE, FOLLOW_UP_DAYS_RANGE, HOLIDAY_YEARS,
-                        LEAD_TIME_RANGE, MAX_HOLIDAYS, REMINDER_DAYS_RANGE, SLA_HOURS_RANGE,
+                        LEAD_TIME_RANGE, MAX_HOLIDAYS, OLDEST_FIRST_RANGE, PRIORITY_RANGES,
+                        REMINDER_DAYS_RANGE, SLA_HOURS_RANGE,
                         WEEKDAY_NAMES, WIP_LIMIT_RANGE, SettingError, attachment_types,
                         timezones, working_day_error)
 from .base import DatadeskForm, NumberField, int_or_none, number_in, options, strip
@@ -47,6 +48,20 @@ def _follow_up_field(kind):
         f"{KINDS[kind][0]} requests", validators=[number_in(
             low, high, f"Enter the business days before the follow-up: a whole number from {low} to "
                        f"{high}.")])
+
+
+def _priority_field(key, label, description, what):
+    low, high = PRIORITY_RANGES[key]
+    return NumberField(label, whole=False, description=description, validators=[
+        if_posted, number_in(low, high, f"Enter {what} from {low} to {high}.")])
+
+
+def oldest_first_days(form, field):
+    """Require 0 (the rule off) or a whole number of working days in OLDEST_FIRST_RANGE."""
+    low, high = OLDEST_FIRST_RANGE
+    if field.data is None or not (field.data == 0 or low <= field.data <= high):
+        raise ValidationError(f"Enter 0 to switch the rule off, or a whole number of working "
+                              f"days from {low} to {high}.")
 
 
 class SettingsForm(DatadeskForm):
@@ -109,6 +124,30 @@ class SettingsForm(DatadeskForm):
         description="Extensions separated by commas, e.g. csv, xlsx, pdf, png. Web pages, "
                     "scripts and programs are never allowed.")
 
+    # Priority: the weights of the score and the oldest-first rule (priority.Weights).
+    priority_impact_weight = _priority_field(
+        "priority_impact_weight", "Impact weight",
+        "Multiplies the impact points (1 keeps them as they are).", "a weight")
+    priority_urgency_weight = _priority_field(
+        "priority_urgency_weight", "Urgency weight",
+        "Multiplies the deadline's urgency points.", "a weight")
+    priority_sponsor_points = _priority_field(
+        "priority_sponsor_points", "Sponsor points",
+        "Points an executive sponsor adds to the cost of delay.", "points")
+    priority_ageing_per_day = _priority_field(
+        "priority_ageing_per_day", "Ageing per day",
+        "Points added for each full day a request has waited.", "points")
+    priority_ageing_cap = _priority_field(
+        "priority_ageing_cap", "Ageing cap", "The most ageing can add.", "points")
+    priority_oldest_first_after = NumberField(
+        "Oldest first after (working days)",
+        description="A request waiting this many working days goes ahead of every scored one, "
+                    "oldest first: no request waits much longer to start. 0 switches it off.",
+        validators=[if_posted, oldest_first_days])
+
+    PRIORITY_KEYS = ("priority_impact_weight", "priority_urgency_weight",
+                     "priority_sponsor_points", "priority_ageing_per_day", "priority_ageing_cap",
+                     "priority_oldest_first_after")
     SLA_CLASSES = tuple(SLA_CLASSES)  # the settings page has a row of targets per class
     FOLLOW_UP_KINDS = tuple(KINDS)  # ... and a follow-up field per kind
 
@@ -217,6 +256,10 @@ class SettingsForm(DatadeskForm):
                 valid = False
         return valid
 
+    def priority_weights(self):
+        """The priority settings the page sent ({key: value}); a page without them sends none."""
+        return {key: self[key].data for key in self.PRIORITY_KEYS if self[key].raw_data}
+
     def follow_up_business_days(self):
         """The follow-up days per kind as the settings store them."""
         return {kind: self[f"follow_up_days_{kind}"].data for kind in self.FOLLOW_UP_KINDS}
@@ -235,7 +278,7 @@ class SettingsForm(DatadeskForm):
                                              "work_end", "digest_weekday", "digest_time",
                                              "auto_resolve_days", "follow_up_reminder_days",
                                              "track_record_in_priority",
-                                             "attachment_max_mb")}
+                                             "attachment_max_mb", *SettingsForm.PRIORITY_KEYS)}
         data["attachment_types"] = ", ".join(values["attachment_types"])
         for kind, days in values["follow_up_business_days"].items():
             data[f"follow_up_days_{kind}"] = days

@@ -504,6 +504,7 @@ def _transition_inputs(t, form):
 @bp.route("/help")
 def help_page():
     """How requests are handled and how the priority score is computed (from the live rules)."""
+    values = settings.current()
     return render_template(
         "requests/help.html", priority=priority, next_step=lifecycle.NEXT_STEP,
         after_triage=intake.AFTER_TRIAGE, rule_words=intake.RULE_WORDS,
@@ -519,8 +520,9 @@ def help_page():
                             "min_answers": priority.TRACK_RECORD_MIN_ANSWERS,
                             "floor": priority.TRACK_RECORD_FLOOR,
                             "slope": 1 - priority.TRACK_RECORD_FLOOR,
-                            "is_on": settings.get("track_record_in_priority"),
-                            "example": _track_record_example(utcnow())})
+                            "is_on": values["track_record_in_priority"],
+                            "example": _track_record_example(utcnow())},
+        weights=settings.priority_weights(values))
 
 
 def _track_record_example(now):

@@ -1,5 +1,5 @@
 """Settings for leads and admins: WIP and lead-time policy, business hours and holidays, SLA
-targets, outcomes' follow-ups and the track record in the score, team ad-hoc budgets and
+targets, outcomes' follow-ups and the track record in the score, the priority weights, team ad-hoc budgets and
 analysts' WIP limits, with the list of recent changes."""
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -79,6 +79,7 @@ def _save(form, teams, analysts, now):
         chosen["attachment_max_mb"] = form.attachment_max_mb.data
     if form.attachment_types.raw_data:
         chosen["attachment_types"] = form.attachment_type_list
+    chosen.update(form.priority_weights())  # a post without them leaves the weights alone
     if form.holidays.raw_data:  # a post without the field leaves the holidays alone
         chosen["holidays"] = [day.isoformat() for day in form.holiday_dates]
     changes = settings.update(chosen, current_user, now)
