@@ -1,12 +1,16 @@
-"""Replay a quarter of data-team demand under FIFO and under Datadesk's priority and limits.
+"""Replay a quarter of data-team demand under FIFO, a clairvoyant oracle and Datadesk's priority.
 
-    .venv/bin/python -m bench.simulate_policy [--seed N] [--seeds K] [--weeks 13] [--analysts 4]
-                                              [--load 1.1]
+    .venv/bin/python -m bench.simulate_policy [--seed 1] [--seeds 5] [--weeks 13] [--analysts 4]
+        [--load 1.1] [--matrix] [--tune] [--policies fifo,oracle,...]
+        [--impact 1] [--urgency 1] [--sponsor 2] [--ageing-per-day 0.1] [--ageing-cap 5]
+        [--oldest-first-after 15]
 
 A discrete-event simulation in simulated business time (1.0 = one business day, 09:00-17:00,
-Monday to Friday, no holidays), starting on a Monday with an empty backlog. Both policies see
-the same demand, drawn from ``random.Random(seed)``; ``--seeds K`` runs seeds N .. N+K-1 and
-prints the mean and range of every figure.
+Monday to Friday, no holidays), starting on a Monday with an empty backlog. Every policy sees
+the same demand, drawn from ``random.Random(seed)``, so a run is deterministic per seed;
+``--seeds K`` runs seeds N .. N+K-1 and prints the mean and range of every figure. 5 seeds x 5
+policies take about 3 s; ``--matrix`` (analysts 4, 8, 20 x load 0.9, 1.1, 1.3) about 6 s. The
+last line is one JSON object (per policy, or per cell of the matrix).
 
 Demand model
     Six teams of different weight (25/20/15/15/15/10 %) send requests as Poisson processes in
@@ -22,23 +26,72 @@ Demand model
     ~6 requests a week; 25-35 requests a week needs about 20 analysts.
 
 Policies (each analyst works one request at a time, to the end: a WIP limit of 1, no preemption)
-    fifo      the free analyst takes the earliest-arrived request; no budget.
-    datadesk  the free analyst takes the first of ``priority.rank(backlog, now)``. Ad-hoc budget:
-              each team may admit ``ceil(its expected ad-hoc arrivals per week)`` (at least 1)
-              ad-hoc requests to the backlog per ISO week; later ones are waitlisted. On Monday
-              the waitlist is released in rank order into the new week's budget. An analyst
-              with an empty backlog takes the top-ranked waitlisted request anyway (over budget,
-              without using budget). Lead overrides and over-budget approvals are not modelled.
+    fifo          the free analyst takes the earliest-arrived request; no budget.
+    oracle        clairvoyant weighted shortest job first: cost-of-delay weight / TRUE effort
+                  (which no real queue knows), highest first; no budget, no wait limit. The
+                  bound on what ordering alone can do for the waiting cost.
+    oracle+limit  the oracle plus priority.py's oldest-first rule (a request waiting
+                  ``--oldest-first-after`` business days goes first, oldest first).
+    datadesk      the free analyst takes the head of ``priority.rank(backlog, now, weights=...,
+                  aged_before=...)`` with the weights given and the oldest-first rule. Ad-hoc
+                  budget: each team may admit ``ceil(its expected ad-hoc arrivals per week)``
+                  (at least 1) ad-hoc requests to the backlog per ISO week; later ones are
+                  waitlisted. On Monday the waitlist is released in rank order into the new
+                  week's budget. An analyst with an empty backlog takes the top-ranked
+                  waitlisted request anyway (over budget). Lead overrides are not modelled.
+    datadesk-no-limit   the same without the oldest-first rule (today's queue).
+    datadesk+waitlist   (``--policies``) datadesk, and an aged waitlisted request joins the
+                  backlog at once, over its team's budget: the wait guarantee reaches the waitlist.
 
-Metrics (days are calendar days, as in priority.py's ageing)
-    cost of delay   sum over all requests of weight x days from arrival to delivery (to the end
-                    of the horizon if undelivered), weight = priority.IMPACT_POINTS[impact]
-                    + priority.SPONSOR_POINTS if sponsored. Urgency is left out of the weight:
-                    deadlines are judged by the next line instead. The part "before the start"
-                    (arrival -> start, or the end) is what ordering can change; the rest is work.
-    hi-impact on time  share of impact >= 4 requests with a deadline delivered by that date.
-    lead time       median and p85 (interpolated, tickets.reports.stats) of arrival -> delivery, delivered requests.
-    longest wait    arrival -> start, over started requests; oldest unstarted: age at the end.
+Metrics (JSON keys per policy; means over the seeds, ratios taken per seed then averaged)
+    waiting_cost_vs_fifo / _vs_oracle   the waiting part of the cost of delay: sum over all
+                  requests of weight x calendar days from arrival to start (to the end of the
+                  horizon if never started), weight = priority.IMPACT_POINTS[impact] +
+                  priority.SPONSOR_POINTS if sponsored (fixed, whatever weights the policy
+                  uses). Urgency is left out of the weight: deadlines are judged by the next one.
+    hi_impact_on_time   share (%) of impact >= 4 requests with a deadline delivered by it.
+                  ``hi_impact_meetable`` is the share that could be on time at all: started the
+                  moment they arrive, their true effort ends by the deadline.
+    longest_wait_bdays  the longest wait to start in business days, counting a request never
+                  started as waiting until the end; the mean over seeds, and ``_worst`` the
+                  worst seed's.
+    adhoc_over_budget   share (%) of started ad-hoc requests that started past their team's
+                  weekly budget (judged the same way for every policy: in each week, a team's
+                  ad-hoc starts after the first ``budget`` of them).
+    The table also shows the total cost of delay, lead times and deliveries.
+
+Evidence (5 seeds 1..5, 13 weeks, default weights; run on 2026-12-04)
+    4 analysts, load 1.1: datadesk waits 0.765 x FIFO and 1.72 x oracle (oracle+limit 1.45 x
+    oracle); hi-impact on time 73 % (oracle 80 %, FIFO 64 %, meetable at all 88 %); longest
+    wait 14.4 business days on average, 19.4 in the worst seed (FIFO 12.0 / 19.7; oracle
+    23.5 / 46.9; datadesk-no-limit 16.0 / 26.7); ad-hoc over budget 20 % (FIFO 24 %).
+    The issue's targets (<= 0.6 x FIFO, <= 1.1 x oracle, >= 90 % on time, <= 20 days) are not
+    all reachable together here, and why, measured by taking the parts away one by one (4
+    analysts, load 1.1, waiting cost vs oracle): datadesk 1.72; without the ad-hoc budget 1.49;
+    and without the oldest-first rule 1.33; and without ageing 1.07; and without urgency 1.02.
+    So the size estimates cost ~2 %, and the oracle gap is what the budget (the largest part),
+    the wait guarantee and the ageing cost: even the oracle with the rule is 1.0-1.9 x the
+    oracle. A policy at <= 1.1 x oracle waits 46 business days in its worst seed. On time:
+    only 88 % of hi-impact deadlines are meetable at all, and the oracle itself meets 80 %, so
+    >= 90 % is out of reach by construction of the demand.
+    Tuning (``--tune``, 72 weight sets at 4 x 1.1): the best is impact 2, urgency 0.5, ageing 0
+    (the rule makes ageing redundant): 0.70 x FIFO, 1.56 x oracle, 76 % on time, worst wait
+    20.9. Steeper urgency steps, sizes equal to the true medians, or no sponsor points move
+    the waiting cost by less than 0.02; oldest-first after 10 or 12 days costs more (0.81-0.84
+    x FIFO) and waits no less (the aged group is larger and takes longer to drain); 18 days
+    gives 0.70 x FIFO with a worst wait of 21.3.
+    Matrix (datadesk, worst seed's longest wait in business days): load 0.9: 15.1 / 15.1 / 8.0
+    (4 / 8 / 20 analysts); load 1.1: 19.4 / 26.1 / 18.0; load 1.3: 23.9 / 26.1 / 20.1. The
+    bound holds (<= 20) at load 0.9 everywhere and at load 1.1 except at 8 analysts, where the
+    26.1 is a waitlisted ad-hoc request outside the queue: datadesk+waitlist gives 19.4 / 20.4 /
+    15.2 at load 1.1 for 2 points more over budget. Above capacity (1.3) no policy keeps every
+    seed within 20: FIFO reaches 22.4, oracle+limit 23.1. Where Datadesk loses: vs the oracle
+    everywhere (1.16 x at 4 x 0.9, up to 2.45 x at 20 x 1.3), and on time at 8 x 1.3 (64 %
+    vs oracle 81 %). At 20 x 1.3 the parts are: without the budget 2.17 x oracle, and without
+    the rule 1.92, and without ageing 1.23 (worst wait 56.7): there ageing costs most.
+    With the rule on, ageing is no longer needed for the guarantee: ``--ageing-per-day 0``
+    lowers the waiting cost in 7 of 9 cells (e.g. 20 x 1.1: 0.40 instead of 0.47 x FIFO) and
+    keeps the worst waits within 0.6 days of the default's; a lead may set it so.
 """
 import argparse
 import heapq
