@@ -437,6 +437,13 @@ def run(seeds, weeks, analysts, load, weights, policies=POLICIES):
     return results, facts
 
 
+def mean_ratio(runs, bases, key):
+    """The mean over seeds of ``runs[i][key] / bases[i][key]``, leaving out seeds where the base
+    is 0 (nobody waited: a short horizon); None when every seed is left out."""
+    ratios = [m[key] / b[key] for m, b in zip(runs, bases) if b[key] > 0]
+    return round(statistics.fmean(ratios), 3) if ratios else None
+
+
 def summary(results, facts):
     """The JSON figures: per policy, means over the seeds (ratios are per seed, then averaged)."""
     out = {"hi_impact_meetable": round(statistics.fmean(facts["meetable"]), 1)}
@@ -444,12 +451,10 @@ def summary(results, facts):
         figures = {}
         for base in ("fifo", "oracle"):
             if base in results:
-                figures[f"waiting_cost_vs_{base}"] = round(statistics.fmean(
-                    m["waiting"] / b["waiting"] for m, b in zip(runs, results[base])), 3)
+                figures[f"waiting_cost_vs_{base}"] = mean_ratio(runs, results[base], "waiting")
         figures.update({
-            "cost_vs_fifo": round(statistics.fmean(
-                m["cost"] / f["cost"] for m, f in zip(runs, results["fifo"])), 3)
-            if "fifo" in results else None,
+            "cost_vs_fifo": mean_ratio(runs, results["fifo"], "cost") if "fifo" in results
+            else None,
             "hi_impact_on_time": round(statistics.fmean(m["on_time"] for m in runs), 1),
             "longest_wait_bdays": round(statistics.fmean(m["wait_bdays"] for m in runs), 1),
             "longest_wait_bdays_worst": round(max(m["wait_bdays"] for m in runs), 1),
