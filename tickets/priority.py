@@ -69,7 +69,10 @@ the oldest-first rule (the wait guarantee; ``Weights.oldest_first_after``, 0 swi
     shortest remaining work among the m requests in progress. Score, weights, urgency and new
     arrivals cannot delay it further; only lead overrides (which a lead sees and owns) and an
     aged backlog that exceeds what the analysts can start (demand above capacity for weeks:
-    then no order bounds every wait) can. ``tests/test_priority_weights.py`` checks the two
+    then no order bounds every wait) can. The bound covers the requests ``rank`` is given: an
+    ad-hoc request waitlisted by its team's budget is outside the queue until released, so the
+    budget must apply the rule too (release aged waitlisted requests first, or at once) for the
+    guarantee to reach it; ``bench/simulate_policy.py`` measures both. ``tests/test_priority_weights.py`` checks the two
     facts the argument rests on, on random queues: no non-aged request ever ranks ahead of an
     aged one, and aged requests rank in created order.
 
