@@ -159,10 +159,15 @@ def _outcome_context(req, viewer, sent, values):
 
 def transition_form(name, req, values):
     """The form of transition ``name`` as a page offers it on ``req``, before anything is sent
-    (the triage page offers some of them too)."""
+    (the triage page offers some of them too). With ``req`` None, the form of no request in
+    particular: the triage page's dialog, which its script fills in for the chosen request."""
     form = TRANSITION_FORMS[name](formdata=None, prefix=name)
-    form.version.data = req.version
     prepare_form(form, name, values)
+    if req is None:
+        if name == "decline":
+            form.prefill(gaps.default_hours(None, "decline"))
+        return form
+    form.version.data = req.version
     if "priority" in lifecycle.TRANSITIONS[name].needs:
         form.prefill(req)  # the priority inputs start from the requester's values
     elif name == "deliver":
