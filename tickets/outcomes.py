@@ -30,7 +30,7 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from . import localtime, mail, settings, signals
@@ -404,24 +404,33 @@ def used_count(outcome):
 
 def track_records(team_ids, now):
     """{team id: TrackRecord} over each team's last TRACK_RECORD_SIZE answered follow-ups of
-    the last TRACK_RECORD_DAYS ("not used yet" counts as not used). One statement."""
+    the last TRACK_RECORD_DAYS ("not used yet" counts as not used). One statement.
+
+    Each team's last answers are read newest first along ``ix_follow_ups_answered_at`` and
+    stop at TRACK_RECORD_SIZE (one part per team, all in one UNION ALL): a team that answers
+    reads a few dozen rows rather than every answer of the year. Only a team with fewer
+    answers than that reads its whole year.
+    """
     team_ids = sorted(set(team_ids))
     if not team_ids:
         return {}
-    ranked = (
-        select(Request.team_id.label("team_id"), FollowUp.outcome.label("outcome"),
-               func.row_number().over(partition_by=Request.team_id,
-                                      order_by=(FollowUp.answered_at.desc(), FollowUp.id.desc()))
-               .label("n"))
-        .join(Request, Request.id == FollowUp.request_id)
-        .where(Request.team_id.in_(team_ids), FollowUp.answered_at.is_not(None),
-               FollowUp.answered_at > now - timedelta(days=TRACK_RECORD_DAYS),
-               FollowUp.answered_at <= now)
-        .subquery())
-    used = used_count(ranked.c.outcome)
+    # The follow-up's team, asked of its request row by row: a join would let the database
+    # start from the team's requests (thousands) instead of the newest answers.
+    team_of = (select(Request.team_id).where(Request.id == FollowUp.request_id)
+               .scalar_subquery())
+    parts = []
+    for team_id in team_ids:
+        last = (select(literal(team_id).label("team_id"), FollowUp.outcome.label("outcome"))
+                .where(team_of == team_id, FollowUp.answered_at.is_not(None),
+                       FollowUp.answered_at > now - timedelta(days=TRACK_RECORD_DAYS),
+                       FollowUp.answered_at <= now)
+                .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc())
+                .limit(TRACK_RECORD_SIZE).subquery())
+        parts.append(select(last.c.team_id, last.c.outcome))
+    answers = union_all(*parts).subquery()
     rows = db.session.execute(
-        select(ranked.c.team_id, func.count(), used)
-        .where(ranked.c.n <= TRACK_RECORD_SIZE).group_by(ranked.c.team_id))
+        select(answers.c.team_id, func.count(), used_count(answers.c.outcome))
+        .group_by(answers.c.team_id))
     records = {team_id: TrackRecord(used=0, answered=0) for team_id in team_ids}
     for team_id, answered, used_answers in rows:
         records[team_id] = TrackRecord(used=int(used_answers or 0), answered=int(answered))
