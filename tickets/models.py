@@ -410,6 +410,9 @@ class Request(db.Model):
         # the index alone (migration 5e7a1c3b9d20).
         db.Index("ix_requests_triage", "state", "created_at", "id", "is_central",
                  "is_confidential", "team_id", "kind"),
+        # The request page: its duplicates, and its team's recent deliveries (the forecast).
+        db.Index("ix_requests_duplicate_of", "duplicate_of_id"),
+        db.Index("ix_requests_team_delivered", "team_id", "delivered_at", "size"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )
