@@ -404,37 +404,57 @@ def used_count(outcome):
 
 def track_records(team_ids, now):
     """{team id: TrackRecord} over each team's last TRACK_RECORD_SIZE answered follow-ups of
-    the last TRACK_RECORD_DAYS ("not used yet" counts as not used). One statement.
-
-    Each team's last answers are read newest first along ``ix_follow_ups_answered_at`` and
-    stop at TRACK_RECORD_SIZE (one part per team, all in one UNION ALL): a team that answers
-    reads a few dozen rows rather than every answer of the year. Only a team with fewer
-    answers than that reads its whole year.
-    """
+    the last TRACK_RECORD_DAYS ("not used yet" counts as not used). One statement."""
     team_ids = sorted(set(team_ids))
     if not team_ids:
         return {}
-    # The follow-up's team, asked of its request row by row: a join would let the database
-    # start from the team's requests (thousands) instead of the newest answers.
+    since = now - timedelta(days=TRACK_RECORD_DAYS)
+    answered = (FollowUp.answered_at.is_not(None), FollowUp.answered_at > since,
+                FollowUp.answered_at <= now)
+    if db.session.get_bind().dialect.name == "sqlite":
+        answers = _last_answers_by_team(team_ids, answered)
+    else:
+        # PostgreSQL ranks every answer of the year in one window: per-team limited parts
+        # (below) make its planner price the row-by-row team lookups high enough to compile
+        # the query (JIT), which costs far more than the ranking.
+        ranked = (
+            select(Request.team_id.label("team_id"), FollowUp.outcome.label("outcome"),
+                   func.row_number().over(partition_by=Request.team_id,
+                                          order_by=(FollowUp.answered_at.desc(),
+                                                    FollowUp.id.desc())).label("n"))
+            .join(Request, Request.id == FollowUp.request_id)
+            .where(Request.team_id.in_(team_ids), *answered)
+            .subquery())
+        answers = (select(ranked.c.team_id, ranked.c.outcome)
+                   .where(ranked.c.n <= TRACK_RECORD_SIZE).subquery())
+    rows = db.session.execute(
+        select(answers.c.team_id, func.count(), used_count(answers.c.outcome))
+        .group_by(answers.c.team_id))
+    records = {team_id: TrackRecord(used=0, answered=0) for team_id in team_ids}
+    for team_id, count, used_answers in rows:
+        records[team_id] = TrackRecord(used=int(used_answers or 0), answered=int(count))
+    return records
+
+
+def _last_answers_by_team(team_ids, answered):
+    """SQL: (team_id, outcome) of each team's last TRACK_RECORD_SIZE answers, for SQLite.
+
+    Each team's answers are read newest first along ``ix_follow_ups_answered_at`` and stop at
+    TRACK_RECORD_SIZE (one part per team, in one UNION ALL): a team that answers reads a few
+    dozen rows, not every answer of the year (SQLite's window over them read each team's
+    thousands of requests instead). The team is asked of each answer's request row by row: a
+    join lets SQLite start from the team's requests.
+    """
     team_of = (select(Request.team_id).where(Request.id == FollowUp.request_id)
                .scalar_subquery())
     parts = []
     for team_id in team_ids:
         last = (select(literal(team_id).label("team_id"), FollowUp.outcome.label("outcome"))
-                .where(team_of == team_id, FollowUp.answered_at.is_not(None),
-                       FollowUp.answered_at > now - timedelta(days=TRACK_RECORD_DAYS),
-                       FollowUp.answered_at <= now)
+                .where(team_of == team_id, *answered)
                 .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc())
                 .limit(TRACK_RECORD_SIZE).subquery())
         parts.append(select(last.c.team_id, last.c.outcome))
-    answers = union_all(*parts).subquery()
-    rows = db.session.execute(
-        select(answers.c.team_id, func.count(), used_count(answers.c.outcome))
-        .group_by(answers.c.team_id))
-    records = {team_id: TrackRecord(used=0, answered=0) for team_id in team_ids}
-    for team_id, answered, used_answers in rows:
-        records[team_id] = TrackRecord(used=int(used_answers or 0), answered=int(answered))
-    return records
+    return union_all(*parts).subquery()
 
 
 def track_record(team_id, now):
