@@ -50,8 +50,9 @@ def _filters():
 
 def _row_actions(req):
     """The names of the triage actions ``current_user`` may take on ``req``, in page order."""
-    names = [t.name for t in lifecycle.available_transitions(req, current_user)
-             if t.name in ROW_ACTIONS]
+    # Only the row's transitions are asked of the policy (not the whole table: 25 rows a page).
+    names = [name for name in ROW_ACTIONS
+             if lifecycle.may_take(lifecycle.TRANSITIONS[name], req, current_user)]
     if allowed(current_user, "change_kind", req):
         names.append(KIND_ACTION)
     return names
