@@ -178,3 +178,41 @@ def test_a_form_sent_on_a_request_that_changed_meanwhile_shows_the_page_as_it_is
     if sent.action != "accept":  # not offered while the requester is asked a question
         now = version_of(app, request_id)
         assert f'name="{sent.prefix}-version" type="hidden" value="{now}"' in page
+
+
+def test_a_long_history_shows_its_latest_events_with_a_link_to_all_of_them(app, make, auth):
+    from datetime import timedelta
+
+    from tickets.models import Event, utcnow
+
+    team = make.team("Marketing")
+    requester = make.user("requester", teams=[team])
+    request_id = make.request(requester, team)
+    with app.app_context():
+        start = utcnow()
+        db.session.add_all([Event(request_id=request_id, actor_id=requester, kind="comment",
+                                  text=f"Comment number {n}.", data={},
+                                  created_at=start + timedelta(minutes=n))
+                            for n in range(1, 61)])
+        db.session.commit()
+    auth.login(requester)
+    page = auth.client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert page.count('class="timeline-item') == 50
+    assert "Comment number 60." in page and "Comment number 11." in page
+    assert "Comment number 10." not in page and "submitted the request" not in page
+    assert "The latest 50 of 61 events." in page
+    assert f'href="/requests/{request_id}?history=all#timeline"' in page
+    assert "Show the whole history (61 events)" in page
+    whole = auth.client.get(f"/requests/{request_id}?history=all").get_data(as_text=True)
+    assert whole.count('class="timeline-item') == 61
+    assert "Comment number 1." in whole and "submitted the request" in whole
+    assert "Show the whole history" not in whole
+
+
+def test_a_short_history_shows_whole_without_a_link(app, make, auth):
+    team = make.team("Marketing")
+    requester = make.user("requester", teams=[team])
+    request_id = make.request(requester, team)
+    auth.login(requester)
+    page = auth.client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert page.count('class="timeline-item') == 1 and "Show the whole history" not in page

@@ -406,6 +406,13 @@ class Request(db.Model):
         db.Index("ix_requests_state_due", "state", "sla_due_at"),
         # The requests resolved (or closed otherwise) in a range: the impact ledger, closures.
         db.Index("ix_requests_state_closed", "state", "closed_at"),
+        # The triage page: one state's requests oldest first, its filters and counts read from
+        # the index alone (migration 5e7a1c3b9d20).
+        db.Index("ix_requests_triage", "state", "created_at", "id", "is_central",
+                 "is_confidential", "team_id", "kind"),
+        # The request page: its duplicates, and its team's recent deliveries (the forecast).
+        db.Index("ix_requests_duplicate_of", "duplicate_of_id"),
+        db.Index("ix_requests_team_delivered", "team_id", "delivered_at", "size"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )

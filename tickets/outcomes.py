@@ -30,7 +30,7 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from . import localtime, mail, settings, signals
@@ -408,24 +408,53 @@ def track_records(team_ids, now):
     team_ids = sorted(set(team_ids))
     if not team_ids:
         return {}
-    ranked = (
-        select(Request.team_id.label("team_id"), FollowUp.outcome.label("outcome"),
-               func.row_number().over(partition_by=Request.team_id,
-                                      order_by=(FollowUp.answered_at.desc(), FollowUp.id.desc()))
-               .label("n"))
-        .join(Request, Request.id == FollowUp.request_id)
-        .where(Request.team_id.in_(team_ids), FollowUp.answered_at.is_not(None),
-               FollowUp.answered_at > now - timedelta(days=TRACK_RECORD_DAYS),
-               FollowUp.answered_at <= now)
-        .subquery())
-    used = used_count(ranked.c.outcome)
+    since = now - timedelta(days=TRACK_RECORD_DAYS)
+    answered = (FollowUp.answered_at.is_not(None), FollowUp.answered_at > since,
+                FollowUp.answered_at <= now)
+    if db.session.get_bind().dialect.name == "sqlite":
+        answers = _last_answers_by_team(team_ids, answered)
+    else:
+        # PostgreSQL ranks every answer of the year in one window: per-team limited parts
+        # (below) make its planner price the row-by-row team lookups high enough to compile
+        # the query (JIT), which costs far more than the ranking.
+        ranked = (
+            select(Request.team_id.label("team_id"), FollowUp.outcome.label("outcome"),
+                   func.row_number().over(partition_by=Request.team_id,
+                                          order_by=(FollowUp.answered_at.desc(),
+                                                    FollowUp.id.desc())).label("n"))
+            .join(Request, Request.id == FollowUp.request_id)
+            .where(Request.team_id.in_(team_ids), *answered)
+            .subquery())
+        answers = (select(ranked.c.team_id, ranked.c.outcome)
+                   .where(ranked.c.n <= TRACK_RECORD_SIZE).subquery())
     rows = db.session.execute(
-        select(ranked.c.team_id, func.count(), used)
-        .where(ranked.c.n <= TRACK_RECORD_SIZE).group_by(ranked.c.team_id))
+        select(answers.c.team_id, func.count(), used_count(answers.c.outcome))
+        .group_by(answers.c.team_id))
     records = {team_id: TrackRecord(used=0, answered=0) for team_id in team_ids}
-    for team_id, answered, used_answers in rows:
-        records[team_id] = TrackRecord(used=int(used_answers or 0), answered=int(answered))
+    for team_id, count, used_answers in rows:
+        records[team_id] = TrackRecord(used=int(used_answers or 0), answered=int(count))
     return records
+
+
+def _last_answers_by_team(team_ids, answered):
+    """SQL: (team_id, outcome) of each team's last TRACK_RECORD_SIZE answers, for SQLite.
+
+    Each team's answers are read newest first along ``ix_follow_ups_answered_at`` and stop at
+    TRACK_RECORD_SIZE (one part per team, in one UNION ALL): a team that answers reads a few
+    dozen rows, not every answer of the year (SQLite's window over them read each team's
+    thousands of requests instead). The team is asked of each answer's request row by row: a
+    join lets SQLite start from the team's requests.
+    """
+    team_of = (select(Request.team_id).where(Request.id == FollowUp.request_id)
+               .scalar_subquery())
+    parts = []
+    for team_id in team_ids:
+        last = (select(literal(team_id).label("team_id"), FollowUp.outcome.label("outcome"))
+                .where(team_of == team_id, *answered)
+                .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc())
+                .limit(TRACK_RECORD_SIZE).subquery())
+        parts.append(select(last.c.team_id, last.c.outcome))
+    return union_all(*parts).subquery()
 
 
 def track_record(team_id, now):

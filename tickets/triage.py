@@ -36,6 +36,9 @@ SECTIONS = {
     "waitlisted": ("Waitlisted over budget", "Waitlisted over budget"),
 }
 
+# The state of each section's requests.
+SECTION_STATES = {"team": "submitted", "central": "submitted", "waitlisted": "waitlisted"}
+
 
 def route(team_id):
     """Return where a new request of team ``team_id`` is triaged: "team" when an active analyst
@@ -78,8 +81,12 @@ def section_counts(user, *filters):
         return {}
     columns = [func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
                for condition in sections.values()]
+    # The sections' states first: one range of ix_requests_triage per state, read from the
+    # index alone, rather than one scan per section.
+    states = sorted({SECTION_STATES[name] for name in sections})
     row = db.session.execute(db.select(*columns).select_from(Request)
-                             .where(or_(*sections.values()), *filters)).one()
+                             .where(Request.state.in_(states), or_(*sections.values()),
+                                    *filters)).one()
     return dict(zip(sections, (int(count) for count in row)))
 
 

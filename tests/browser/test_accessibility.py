@@ -81,10 +81,11 @@ def deliver_without_a_link(page):
 
 
 def open_first_triage_panel(page):
-    """Open the first row's triage panel on /triage."""
-    button = page.locator(".triage-row button").first
+    """Open the triage dialog for the first row on /triage, with its accept form."""
+    button = page.locator(".triage-row [data-triage-open]").first
     if button.count():
         button.click()
+        page.locator("#triage-dialog [data-triage-action]:visible").first.click()
 
 
 # --- The pages, per role ------------------------------------------------------------------------

@@ -146,18 +146,17 @@ def test_an_analyst_accepts_a_request_from_triage_with_the_keyboard_only(make, n
     keyboard_log_in(page, "priya@example.com")
     follow(page, "Triage")
     page.wait_for_url("**/triage")
-    opener = tab_to(page, f"Triage #{request_id}")
-    assert opener["expanded"] == "false"
+    tab_to(page, f"Triage #{request_id}")
     page.keyboard.press("Enter")
-    expect(page.locator(f"#triage-{request_id}")).to_be_visible()
-    assert focused(page)["expanded"] == "true"
-    tab_to(page, "Accept…")
+    # The one dialog opens for this request, with the focus on its first action.
+    expect(page.get_by_role("dialog", name=f"Triage #{request_id} Churn by region")).to_be_visible()
+    assert names(focused(page)) == "Accept…" and focused(page)["expanded"] == "false"
     page.keyboard.press("Space")
-    accept = page.locator(f"#accept-{request_id}")
+    accept = page.locator("#triage-action-accept")
     expect(accept).to_be_visible()
-    # Into the form: the size's radio group (none chosen yet: Space chooses the first, the
-    # arrows move on).
-    tab_to(page, lambda stop: stop["label"].startswith("S — Small"))
+    # Into the form: the focus is on the size's radio group (none chosen yet: Space chooses
+    # the first, the arrows move on).
+    assert focused(page)["label"].startswith("S — Small")
     page.keyboard.press("Space")
     page.keyboard.press("ArrowDown")
     assert focused(page)["label"].startswith("M — Medium") and focused(page)["checked"]

@@ -40,9 +40,9 @@ def test_submit_triage_claim_deliver(make, new_page):
     assert "Newsletter clicks by segment" in row.inner_text()
     assert "Rosa Requester" in row.inner_text()
     row.get_by_role("button", name=f"Triage #{request_id}").click()
-    panel = analyst.locator(f"#triage-{request_id}")
+    panel = analyst.get_by_role("dialog", name=f"Triage #{request_id} Newsletter clicks by segment")
     panel.get_by_role("button", name="Accept…").click()
-    accept = analyst.locator(f"#accept-{request_id}")
+    accept = panel.locator("#triage-action-accept")
     accept.get_by_label("M — Medium, 2 to 3 days").check()
     assert accept.get_by_label("3 — Medium").is_checked()  # the requester's impact, prefilled
     assert not accept.get_by_label("Executive sponsor", exact=True).is_visible()

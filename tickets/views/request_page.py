@@ -1,6 +1,6 @@
 """The request page: one renderer for the page itself and for every action on it that comes back
 to it (a form with errors, a refusal, a conflict)."""
-from flask import g, render_template
+from flask import g, render_template, request
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import (attachments, catalogue, conversation, forecast, gaps, intake, lifecycle, localtime,
@@ -14,6 +14,9 @@ from ..forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from ..models import Event, FollowUp, Request, utcnow
 from ..policy import (allowed, answers_follow_up, get_visible_request_or_404, removes_attachment,
                       visible_requests)
+
+# The timeline shows the latest this many events, and the whole history on ?history=all.
+TIMELINE_EVENTS = 50
 
 # The names the page's forms are sent back under, besides the transitions' own names.
 COMMENT, REPLY, KIND, SLA_CLASS, RANK, OUTCOME, FILES = (
@@ -70,6 +73,7 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None, 
             form.version.data = req.version  # what the page shows is what a form acts on
     return render_template(
         "requests/detail.html", req=req, forms=action_forms,
+        **_timeline_context(req.events, request.args.get("history") == "all"),
         # The reply box beside the question is the answer: it is not offered twice.
         transitions=[t for t in transitions
                      if not (t is conversation.ANSWER and talk["reply_form"])],
@@ -92,6 +96,14 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None, 
         wip=wip.wip_status(viewer, values) if "claim" in action_forms else None,
         **outcome, **files,
     ), status
+
+
+def _timeline_context(events, whole):
+    """The events the timeline shows, oldest first: the latest TIMELINE_EVENTS, or all of them
+    when ``whole``; and how many it leaves out (a long history costs the page its speed)."""
+    shown = list(events) if whole else list(events[-TIMELINE_EVENTS:])
+    return {"timeline_events": shown, "hidden_events": len(events) - len(shown),
+            "all_events": len(events)}
 
 
 def _files_context(req, viewer, sent, values):
@@ -159,10 +171,15 @@ def _outcome_context(req, viewer, sent, values):
 
 def transition_form(name, req, values):
     """The form of transition ``name`` as a page offers it on ``req``, before anything is sent
-    (the triage page offers some of them too)."""
+    (the triage page offers some of them too). With ``req`` None, the form of no request in
+    particular: the triage page's dialog, which its script fills in for the chosen request."""
     form = TRANSITION_FORMS[name](formdata=None, prefix=name)
-    form.version.data = req.version
     prepare_form(form, name, values)
+    if req is None:
+        if name == "decline":
+            form.prefill(gaps.default_hours(None, "decline"))
+        return form
+    form.version.data = req.version
     if "priority" in lifecycle.TRANSITIONS[name].needs:
         form.prefill(req)  # the priority inputs start from the requester's values
     elif name == "deliver":

@@ -20,19 +20,20 @@ bp = Blueprint("triage", __name__)
 
 # The transitions offered on the triage page, in the order of the lifecycle table.
 ROW_ACTIONS = ("accept", "approve", "ask", "decline", "mark_duplicate")
+# The name of the change of kind among a row's actions (it is not a transition).
+KIND_ACTION = "kind"
 
 
 @dataclass
 class Row:
-    """One request on the triage page, with what the page shows and the forms it offers."""
+    """One request on the triage page, with what the page shows and the actions it offers (the
+    names of its transitions, and "kind" when the user may change its kind)."""
 
     req: Request
     age: str
     over_budget: str | None
     sla: object
     actions: list
-    forms: dict
-    kind_form: ChangeKindForm | None
     track_record: triage.TrackRecordLine | None = None
 
 
@@ -47,24 +48,35 @@ def _filters():
     return {"team": as_int("team"), "kind": kind if kind in KINDS else ""}
 
 
-def _with_unique_ids(form, suffix):
-    """Give ``form``'s fields ids of their own: the page repeats each form once per row."""
-    for field in form:
-        field.id = f"{field.id}-{suffix}"
-        field.label.field_id = field.id
-    return form
+def _row_actions(req):
+    """The names of the triage actions ``current_user`` may take on ``req``, in page order."""
+    # Only the row's transitions are asked of the policy (not the whole table: 25 rows a page).
+    names = [name for name in ROW_ACTIONS
+             if lifecycle.may_take(lifecycle.TRANSITIONS[name], req, current_user)]
+    if allowed(current_user, "change_kind", req):
+        names.append(KIND_ACTION)
+    return names
 
 
-def _row_forms(req, actions, values):
-    return {t.name: _with_unique_ids(transition_form(t.name, req, values), f"r{req.id}")
-            for t in actions}
+def _dialog_forms(offered, values):
+    """The forms of the ``offered`` action names, each once, of no request in particular: the
+    page's one dialog holds them, and js/triage.js fills in the chosen request."""
+    forms = {name: transition_form(name, None, values) for name in ROW_ACTIONS
+             if name in offered}
+    if KIND_ACTION in offered:
+        forms[KIND_ACTION] = ChangeKindForm(formdata=None, prefix="kind")
+    return forms
 
 
 @bp.route("/triage")
 @require("triage")
 def index():
     """The requests waiting for triage, oldest first, in sections: the user's teams, the central
-    queue, and (leads) the waitlist; a constant number of SQL statements whatever the data."""
+    queue, and (leads) the waitlist; a constant number of SQL statements whatever the data.
+
+    The action forms are rendered once, in one dialog that each row's "Triage" link opens (with
+    JavaScript); without it the link leads to the request's own triage page (``request_forms``).
+    """
     now = utcnow()
     values = settings.current()
     sections = triage.section_conditions(current_user)
@@ -87,20 +99,41 @@ def index():
     page = paginate(query, current_app.config["PAGE_SIZE"])
     reasons = triage.over_budget(page.items, now, values)
     records = triage.track_record_lines(page.items, now, values)  # one statement for all teams
-    rows = []
-    for req in page.items:
-        actions = [t for t in lifecycle.available_transitions(req, current_user)
-                   if t.name in ROW_ACTIONS]
-        kind_form = (_with_unique_ids(ChangeKindForm.for_request(req), f"r{req.id}")
-                     if allowed(current_user, "change_kind", req) else None)
-        rows.append(Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
-                        sla_clocks.status(req, now, values), actions, _row_forms(req, actions, values),
-                        kind_form, records[req.team_id]))
+    rows = [Row(req, triage.age_text(req.created_at, now), reasons.get(req.id),
+                sla_clocks.status(req, now, values), _row_actions(req), records[req.team_id])
+            for req in page.items]
+    offered = {name for row in rows for name in row.actions}
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     return render_template(
         "triage/index.html", rows=rows, page=page, section=section, counts=counts,
         sections=[(name, triage.section_label(name, current_user)) for name in sections],
-        filters=filters, teams=teams, here=url_with())
+        filters=filters, teams=teams, here=url_with(), blank={"id": 0},
+        transitions=[lifecycle.TRANSITIONS[name] for name in ROW_ACTIONS if name in offered],
+        forms=_dialog_forms(offered, values))
+
+
+@bp.route("/triage/<int:request_id>")
+@require("triage")
+def request_forms(request_id):
+    """One request's triage actions, every form open: where a row's "Triage" link leads without
+    JavaScript. The forms post to the same endpoints as the dialog's, and come back to the
+    triage page (``next``) once done; their errors show on the request page."""
+    req = get_visible_request_or_404(request_id, current_user, joinedload(Request.team),
+                                     joinedload(Request.requester))
+    target = request.args.get("next", "")
+    back = target if is_safe_next(target) else url_for("triage.index")
+    values = settings.current()
+    now = utcnow()
+    actions = _row_actions(req)
+    forms = {name: transition_form(name, req, values) for name in actions if name != KIND_ACTION}
+    if KIND_ACTION in actions:
+        forms[KIND_ACTION] = ChangeKindForm.for_request(req)
+    return render_template(
+        "triage/request.html", req=req, back=back, forms=forms,
+        transitions=[lifecycle.TRANSITIONS[name] for name in actions if name != KIND_ACTION],
+        age=triage.age_text(req.created_at, now),
+        over_budget=triage.over_budget([req], now, values).get(req.id),
+        track_record=triage.track_record_lines([req], now, values)[req.team_id])
 
 
 TRIAGE_CSV_COLUMNS = ("ID", "Title", "Team", "Requester", "Kind", "State", "Submitted",
