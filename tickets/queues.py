@@ -27,6 +27,7 @@ so. Otherwise scores are exactly ``priority.explain``'s without it.
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import and_, case, false, or_
 from sqlalchemy.orm import joinedload
@@ -51,22 +52,32 @@ _ROW_COLUMNS = (
 
 @dataclass
 class Entry:
-    """One request in a queue: its Row (score inputs), its place and its score's explanation.
+    """One request in a queue: its Row (score inputs), its place, its score and, on first
+    access, its score's explanation (built only for the entries a page shows).
 
     ``request`` and ``override_reason`` are filled by ``load`` for the entries a page shows.
     """
 
     row: object
-    explanation: priority.Explanation
+    score: float
+    scoring: "Scoring" = field(default=None, repr=False, compare=False)
     sla_status: str | None = None
     position: int | None = None  # in its team's queue; None when not accepted
     total: int | None = None  # the length of that queue
     request: Request | None = None
     override_reason: str | None = None
+    _explanation: priority.Explanation | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self):
         return self.row.id
+
+    @property
+    def explanation(self):
+        """The score's parts (``priority.explain``), computed on first access."""
+        if self._explanation is None:
+            self._explanation = self.scoring.explain(self.row)
+        return self._explanation
 
     @property
     def is_overridden(self):
@@ -150,10 +161,62 @@ def track_records(team_ids, now, values):
     return outcomes.track_records(team_ids, now)
 
 
-def _explain(request, now, records):
-    """``request``'s score explained, with its team's track record when ``records`` has it."""
-    record = records.get(request.team_id) if records is not None else None
-    return priority.explain(request, now, track_record=record)
+_DAY = timedelta(days=1)
+
+
+class Scoring:
+    """The clock and track records a page ranks with: the cheap score of each request, for
+    ordering, and its explanation, for the few requests a page shows.
+
+    ``now`` is in the settings' timezone (``localtime.local_now``); ``records`` is
+    ``track_records``'s answer (None: the track record is not weighed). The only place this
+    module asks ``priority`` for a score's parts.
+    """
+
+    def __init__(self, now, records=None):
+        self.now = now
+        self.records = records
+        self._today = now.date()
+        self._urgency = {}
+
+    def record(self, team_id):
+        """The team's TrackRecord when the score weighs it, else None."""
+        return self.records.get(team_id) if self.records is not None else None
+
+    def explain(self, request):
+        """``request``'s score explained (``priority.explain``), with its team's track record
+        when the settings weigh it."""
+        return priority.explain(request, self.now, track_record=self.record(request.team_id))
+
+    def _urgency_points(self, deadline):
+        points = self._urgency.get(deadline)
+        if points is None:
+            days_left = (deadline - self._today).days
+            points = next((points for most, points in priority.URGENCY_STEPS
+                           if days_left <= most), priority.URGENCY_STEPS[-1][1])
+            self._urgency[deadline] = points
+        return points
+
+    def score(self, request):
+        """``request``'s score: ``self.explain(request).total``, without building the
+        explanation (the same arithmetic on ``priority``'s constants, in the same order, so
+        the two are equal to the last bit: tests/test_queues.py compares them)."""
+        impact = priority.IMPACT_POINTS[request.business_impact]
+        deadline = request.deadline
+        urgency = (priority.NO_DEADLINE_URGENCY if deadline is None
+                   else self._urgency_points(deadline))
+        sponsor = priority.SPONSOR_POINTS if request.is_exec_sponsored else 0
+        size = request.size
+        weight = priority.SIZE_WEIGHTS[size if size is not None else priority.UNSIZED_AS]
+        days_waited = max(0, (self.now - request.created_at) // _DAY)
+        ageing = min(priority.AGEING_CAP, priority.AGEING_PER_DAY * days_waited)
+        record = self.record(request.team_id)
+        factor = record.factor if record is not None else 1.0
+        return (impact + urgency + sponsor) * factor / weight + ageing
+
+    def entry(self, row, **fields):
+        """An Entry of ``row`` with its score (its explanation comes on access)."""
+        return Entry(row=row, score=self.score(row), scoring=self, **fields)
 
 
 def explain(request, now, values=None, record=None):
@@ -165,38 +228,91 @@ def explain(request, now, values=None, record=None):
         records = {request.team_id: record}
     else:
         records = track_records([request.team_id], now, values)
-    return _explain(request, localtime.local_now(now, values), records)
+    return Scoring(localtime.local_now(now, values), records).explain(request)
 
 
-def _rank_teams(rows, now, records=None):
-    """Rank the accepted ``rows`` per team: {team id: [Entry, ...] in queue order}, each score
-    with its team's track record when ``records`` (from ``track_records``) is given."""
+def _rank_team(team_rows, scoring):
+    """One team's accepted rows in queue order, as Entries with their positions."""
+    overrides = {row.id: row.rank_override for row in team_rows
+                 if row.rank_override is not None}
+    scores = {row.id: scoring.score(row) for row in team_rows}
+    ordered = priority.rank(team_rows, scoring.now, overrides, scores=scores)
+    total = len(ordered)
+    return [Entry(row=row, score=scores[row.id], scoring=scoring,
+                  sla_status=getattr(row, "sla_status", None), position=number, total=total)
+            for number, row in enumerate(ordered, start=1)]
+
+
+def _rank_teams(rows, scoring):
+    """Rank the accepted ``rows`` per team: {team id: [Entry, ...] in queue order}."""
     by_team = defaultdict(list)
     for row in rows:
         if row.state == "accepted":
             by_team[row.team_id].append(row)
-    queues = {}
-    for team_id, team_rows in by_team.items():
-        overrides = {row.id: row.rank_override for row in team_rows
-                     if row.rank_override is not None}
-        explained = {row.id: _explain(row, now, records) for row in team_rows}
-        ordered = priority.rank(team_rows, now, overrides,
-                                scores={key: value.total for key, value in explained.items()})
-        total = len(ordered)
-        queues[team_id] = [
-            Entry(row=row, explanation=explained[row.id],
-                  sla_status=getattr(row, "sla_status", None), position=number, total=total)
-            for number, row in enumerate(ordered, start=1)]
-    return queues
+    return {team_id: _rank_team(team_rows, scoring) for team_id, team_rows in by_team.items()}
 
 
 def _by_score(entry):
-    return (-entry.explanation.total, entry.row.created_at, entry.row.id)
+    return (-entry.score, entry.row.created_at, entry.row.id)
 
 
 def merge(team_queues):
-    """Merge team queues into one list: each team's order kept, otherwise by score."""
-    return list(heapq.merge(*team_queues, key=_by_score))
+    """Merge team queues into one sequence, lazily (take only what a page needs): each
+    team's order kept, otherwise by score."""
+    return heapq.merge(*team_queues, key=_by_score)
+
+
+class Ranking:
+    """Every team's queue at one moment, ranked once and kept: what a run that needs many
+    people's queues (the weekly digests) passes down, so no team is ranked twice.
+
+    Its first use loads every accepted request with its SLA status (one SQL statement, plus
+    the track records when the settings weigh them); teams are ranked on first ask.
+    """
+
+    def __init__(self, now, values=None):
+        self.values = values if values is not None else settings.current()
+        self.utc_now = now
+        self.now = localtime.local_now(now, self.values)
+        self._rows = None
+        self._scoring = None
+        self._queues = {}
+
+    def _load(self):
+        if self._rows is None:
+            rows = _load_rows(Request.state == "accepted", self.now, with_sla=True)
+            self._rows = defaultdict(list)
+            for row in rows:
+                self._rows[row.team_id].append(row)
+            records = track_records(set(self._rows), self.utc_now, self.values)
+            self._scoring = Scoring(self.now, records)
+        return self._rows
+
+    @property
+    def scoring(self):
+        self._load()
+        return self._scoring
+
+    def scoring_for(self, team_ids):
+        """The Scoring, with the track records of ``team_ids`` too when the settings weigh
+        them (loaded once for the teams it lacks)."""
+        scoring = self.scoring
+        if scoring.records is not None:
+            missing = set(team_ids) - set(scoring.records)
+            if missing:
+                scoring.records.update(track_records(missing, self.utc_now, self.values))
+        return scoring
+
+    def team_ids(self):
+        """The teams with an accepted request."""
+        return set(self._load())
+
+    def queue(self, team_id):
+        """[Entry, ...] of ``team_id``'s queue in order (empty for a team without one)."""
+        rows = self._load()
+        if team_id not in self._queues:
+            self._queues[team_id] = _rank_team(rows.get(team_id, []), self._scoring)
+        return self._queues[team_id]
 
 
 def _teams_with_central_backlog():
@@ -249,25 +365,32 @@ class Spot:
     sizes_above: tuple = ()
 
 
-def spots(requests, now, values=None):
+def spots(requests, now, values=None, ranking=None):
     """Return {request id: Spot} of the accepted ``requests`` in their team's queue.
 
     One SQL statement for every team concerned (plus the settings when ``values`` is None, and
-    the track records when the settings weigh them).
+    the track records when the settings weigh them); none when a ``Ranking`` of this moment
+    (``ranking``) has the teams ranked already.
     """
     team_ids = {req.team_id for req in requests if req.state == "accepted"}
     if not team_ids:
         return {}
-    values = values if values is not None else settings.current()
-    records = track_records(team_ids, now, values)
-    now = localtime.local_now(now, values)
-    rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)), now)
+    if ranking is not None:
+        team_queues = [ranking.queue(team_id) for team_id in team_ids]
+    else:
+        values = values if values is not None else settings.current()
+        scoring = Scoring(localtime.local_now(now, values), track_records(team_ids, now, values))
+        rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)),
+                          scoring.now)
+        team_queues = _rank_teams(rows, scoring).values()
     wanted = {req.id for req in requests}
     found = {}
-    for queue in _rank_teams(rows, now, records).values():
-        sizes = tuple(entry.row.size for entry in queue)
+    for queue in team_queues:
+        sizes = None
         for index, entry in enumerate(queue):
             if entry.id in wanted:
+                if sizes is None:
+                    sizes = tuple(entry.row.size for entry in queue)
                 found[entry.id] = Spot(entry.position, entry.total, sizes[:index])
     return found
 
@@ -324,7 +447,27 @@ def _shown_to(user, entry):
     return not row.is_confidential and (row.team_id in user.team_ids or row.is_central)
 
 
-def analyst_queue(user, now, *, team=None, sla=None, values=None):
+def _queue_teams(user, ranking):
+    """The teams of ``ranking`` with a request in ``queue_condition(user)``: the same teams,
+    decided in Python over the rows a Ranking holds (tests compare the two)."""
+    team_ids = ranking.team_ids()
+    if user.role == "lead" and not user.team_ids:
+        return team_ids
+    mine = set(user.team_ids)
+    central = {team_id for team_id in team_ids
+               if any(entry.row.is_central for entry in ranking.queue(team_id))}
+    chosen = (mine | central) & team_ids
+    if user.role == "lead":
+        return chosen
+    if not allowed(user, "triage"):
+        return set()
+    return {team_id for team_id in chosen
+            if any(not entry.row.is_confidential
+                   and (entry.row.is_central or entry.row.team_id in mine)
+                   for entry in ranking.queue(team_id))}
+
+
+def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
     """``user``'s queue: the work assigned to them, then their teams' backlog in queue order.
 
     ``working`` holds Entries (loaded) of the requests in progress or blocked assigned to
@@ -332,8 +475,12 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
     ``up_next`` holds Entries (rows, not loaded: call ``load`` for the page shown) of the
     accepted requests of ``queue_condition(user)``, merged across teams; ``team`` (an id) and
     ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements (four when the settings
-    weigh the track record; plus the settings when ``values`` is None).
+    weigh the track record; plus the settings when ``values`` is None). With ``ranking`` (a
+    ``Ranking`` of this moment, e.g. for a run of digests) the teams come ranked from it: one
+    statement (the work), plus the ranking's own once per run.
     """
+    if ranking is not None:
+        values = ranking.values
     values = values if values is not None else settings.current()
     utc_now, now = now, localtime.local_now(now, values)
     working = db.session.scalars(
@@ -341,16 +488,20 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
                                  Request.state.in_(IN_WORK_STATES))
         .options(joinedload(Request.team), joinedload(Request.requester),
                  joinedload(Request.assignee))).all()
-    # Whole teams are loaded so positions count every accepted request of the team.
-    teams = db.select(Request.team_id).where(queue_condition(user)).scalar_subquery()
-    rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(teams)), now,
-                      with_sla=True)
-    records = track_records({req.team_id for req in working} | {row.team_id for row in rows},
-                            utc_now, values)
-    working_entries = sorted(
-        (Entry(row=req, explanation=_explain(req, now, records), request=req)
-         for req in working), key=_by_score)
-    queues = _rank_teams(rows, now, records)
+    if ranking is not None:
+        queues = {team_id: ranking.queue(team_id) for team_id in _queue_teams(user, ranking)}
+        scoring = ranking.scoring_for({req.team_id for req in working})
+    else:
+        # Whole teams are loaded so positions count every accepted request of the team.
+        teams = db.select(Request.team_id).where(queue_condition(user)).scalar_subquery()
+        rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(teams)), now,
+                          with_sla=True)
+        records = track_records({req.team_id for req in working} | {row.team_id for row in rows},
+                                utc_now, values)
+        scoring = Scoring(now, records)
+        queues = _rank_teams(rows, scoring)
+    working_entries = sorted((scoring.entry(req, request=req) for req in working),
+                             key=_by_score)
     team_ids = sorted(set(user.team_ids) | set(queues))
     up_next = [entry for entry in merge(queues.values()) if _shown_to(user, entry)
                and (team is None or entry.row.team_id == team)
@@ -374,10 +525,9 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     values = values if values is not None else settings.current()
     utc_now, now = now, localtime.local_now(now, values)
     rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
-    records = track_records({row.team_id for row in rows}, utc_now, values)
-    queued = merge(_rank_teams(rows, now, records).values())
-    working = sorted((Entry(row=row, explanation=_explain(row, now, records),
-                            sla_status=row.sla_status)
+    scoring = Scoring(now, track_records({row.team_id for row in rows}, utc_now, values))
+    queued = list(merge(_rank_teams(rows, scoring).values()))
+    working = sorted((scoring.entry(row, sla_status=row.sla_status)
                       for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 
     def matches(entry, skip=None):
