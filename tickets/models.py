@@ -406,6 +406,12 @@ class Request(db.Model):
         db.Index("ix_requests_state_due", "state", "sla_due_at"),
         # The requests resolved (or closed otherwise) in a range: the impact ledger, closures.
         db.Index("ix_requests_state_closed", "state", "closed_at"),
+        # Everything queues read to rank and filter (queues._ROW_COLUMNS and the SLA status),
+        # so ranking a queue is an index-only scan.
+        db.Index("ix_requests_queue", "state", "team_id", "id", "business_impact", "deadline",
+                 "is_exec_sponsored", "size", "created_at", "rank_override", "kind",
+                 "assignee_id", "is_confidential", "is_central", "sla_due_at",
+                 "sla_at_risk_at"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )

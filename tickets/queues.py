@@ -27,7 +27,7 @@ so. Otherwise scores are exactly ``priority.explain``'s without it.
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timezone
 
 from sqlalchemy import and_, case, false, or_
 from sqlalchemy.orm import joinedload
@@ -50,7 +50,7 @@ _ROW_COLUMNS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One request in a queue: its Row (score inputs), its place, its score and, on first
     access, its score's explanation (built only for the entries a page shows).
@@ -161,9 +161,6 @@ def track_records(team_ids, now, values):
     return outcomes.track_records(team_ids, now)
 
 
-_DAY = timedelta(days=1)
-
-
 class Scoring:
     """The clock and track records a page ranks with: the cheap score of each request, for
     ordering, and its explanation, for the few requests a page shows.
@@ -177,7 +174,9 @@ class Scoring:
         self.now = now
         self.records = records
         self._today = now.date()
+        self._utc_now = now.astimezone(timezone.utc)
         self._urgency = {}
+        self._ageing = {}
 
     def record(self, team_id):
         """The team's TrackRecord when the score weighs it, else None."""
@@ -201,18 +200,26 @@ class Scoring:
         """``request``'s score: ``self.explain(request).total``, without building the
         explanation (the same arithmetic on ``priority``'s constants, in the same order, so
         the two are equal to the last bit: tests/test_queues.py compares them)."""
-        impact = priority.IMPACT_POINTS[request.business_impact]
         deadline = request.deadline
         urgency = (priority.NO_DEADLINE_URGENCY if deadline is None
                    else self._urgency_points(deadline))
-        sponsor = priority.SPONSOR_POINTS if request.is_exec_sponsored else 0
         size = request.size
-        weight = priority.SIZE_WEIGHTS[size if size is not None else priority.UNSIZED_AS]
-        days_waited = max(0, (self.now - request.created_at) // _DAY)
-        ageing = min(priority.AGEING_CAP, priority.AGEING_PER_DAY * days_waited)
-        record = self.record(request.team_id)
-        factor = record.factor if record is not None else 1.0
-        return (impact + urgency + sponsor) * factor / weight + ageing
+        cost = (priority.IMPACT_POINTS[request.business_impact] + urgency
+                + (priority.SPONSOR_POINTS if request.is_exec_sponsored else 0))
+        # timedelta.days is the floor of the duration in days, as priority's ``// 1 day``;
+        # in UTC, subtracting skips the timezone's offsets (the same instant either way).
+        days_waited = (self._utc_now - request.created_at).days
+        ageing = self._ageing.get(days_waited)
+        if ageing is None:
+            ageing = self._ageing[days_waited] = min(
+                priority.AGEING_CAP, priority.AGEING_PER_DAY * max(0, days_waited))
+        if self.records is not None:
+            record = self.records.get(request.team_id)
+            factor = record.factor if record is not None else 1.0
+        else:
+            factor = 1.0
+        return cost * factor / priority.SIZE_WEIGHTS[
+            size if size is not None else priority.UNSIZED_AS] + ageing
 
     def entry(self, row, **fields):
         """An Entry of ``row`` with its score (its explanation comes on access)."""
@@ -235,11 +242,13 @@ def _rank_team(team_rows, scoring):
     """One team's accepted rows in queue order, as Entries with their positions."""
     overrides = {row.id: row.rank_override for row in team_rows
                  if row.rank_override is not None}
-    scores = {row.id: scoring.score(row) for row in team_rows}
+    score = scoring.score
+    scores = {row.id: score(row) for row in team_rows}
     ordered = priority.rank(team_rows, scoring.now, overrides, scores=scores)
     total = len(ordered)
-    return [Entry(row=row, score=scores[row.id], scoring=scoring,
-                  sla_status=getattr(row, "sla_status", None), position=number, total=total)
+    with_sla = bool(team_rows) and "sla_status" in team_rows[0]._fields
+    return [Entry(row, scores[row.id], scoring, row.sla_status if with_sla else None,
+                  number, total)
             for number, row in enumerate(ordered, start=1)]
 
 
@@ -530,25 +539,27 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     working = sorted((scoring.entry(row, sla_status=row.sla_status)
                       for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 
-    def matches(entry, skip=None):
-        row = entry.row
-        return ((skip == "team" or team is None or row.team_id == team)
-                and (analyst is None or (row.assignee_id is None if analyst == "none"
-                                         else row.assignee_id == analyst))
-                and (kind is None or row.kind == kind)
-                and (skip == "sla" or sla is None or entry.sla_status == sla)
-                and (state is None or row.state == state))
-
-    everything = working + queued
     sla_counts = dict.fromkeys(SLA_FILTERS, 0)
     team_counts = defaultdict(int)
-    for entry in everything:
-        if matches(entry, skip="sla") and entry.sla_status in sla_counts:
+    entries = []
+    # One pass: each count is what choosing that filter value would show (every other filter
+    # applied), and the entries match them all.
+    for entry in working + queued:
+        row = entry.row
+        if ((analyst is not None and (row.assignee_id is not None if analyst == "none"
+                                      else row.assignee_id != analyst))
+                or (kind is not None and row.kind != kind)
+                or (state is not None and row.state != state)):
+            continue
+        in_team = team is None or row.team_id == team
+        in_sla = sla is None or entry.sla_status == sla
+        if in_team and entry.sla_status in sla_counts:
             sla_counts[entry.sla_status] += 1
-        if matches(entry, skip="team"):
-            team_counts[entry.row.team_id] += 1
-    return Backlog(entries=[entry for entry in everything if matches(entry)],
-                   sla_counts=sla_counts, team_counts=dict(team_counts))
+        if in_sla:
+            team_counts[row.team_id] += 1
+            if in_team:
+                entries.append(entry)
+    return Backlog(entries=entries, sla_counts=sla_counts, team_counts=dict(team_counts))
 
 
 def teams_by_id(team_ids):
