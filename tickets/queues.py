@@ -25,7 +25,9 @@ score here, shown or used for ordering, includes the requesting team's track rec
 so. Otherwise scores are exactly ``priority.explain``'s without it.
 """
 import heapq
+from itertools import chain
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timezone
 
@@ -238,27 +240,94 @@ def explain(request, now, values=None, record=None):
     return Scoring(localtime.local_now(now, values), records).explain(request)
 
 
+class TeamQueue(Sequence):
+    """One team's queue in order: its rows ranked (``rows``), as Entries made on access, so a
+    page that shows the top of a queue builds no Entry for the rest."""
+
+    def __init__(self, rows, scores, scoring):
+        self.rows = rows
+        self.scores = scores
+        self.scoring = scoring
+        self._with_sla = bool(rows) and "sla_status" in getattr(rows[0], "_fields", ())
+
+    def __len__(self):
+        return len(self.rows)
+
+    def _entry(self, index):
+        row = self.rows[index]
+        return Entry(row, self.scores[row.id], self.scoring,
+                     row.sla_status if self._with_sla else None, index + 1, len(self.rows))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._entry(i) for i in range(*index.indices(len(self.rows)))]
+        if index < 0:
+            index += len(self.rows)
+        if not 0 <= index < len(self.rows):
+            raise IndexError(index)
+        return self._entry(index)
+
+    def __iter__(self):
+        return (self._entry(index) for index in range(len(self.rows)))
+
+
 def _rank_team(team_rows, scoring):
-    """One team's accepted rows in queue order, as Entries with their positions."""
+    """One team's accepted rows in queue order (``priority.rank``), as a TeamQueue."""
     overrides = {row.id: row.rank_override for row in team_rows
                  if row.rank_override is not None}
     score = scoring.score
     scores = {row.id: score(row) for row in team_rows}
-    ordered = priority.rank(team_rows, scoring.now, overrides, scores=scores)
-    total = len(ordered)
-    with_sla = bool(team_rows) and "sla_status" in team_rows[0]._fields
-    return [Entry(row, scores[row.id], scoring, row.sla_status if with_sla else None,
-                  number, total)
-            for number, row in enumerate(ordered, start=1)]
+    return TeamQueue(priority.rank(team_rows, scoring.now, overrides, scores=scores), scores,
+                     scoring)
 
 
 def _rank_teams(rows, scoring):
-    """Rank the accepted ``rows`` per team: {team id: [Entry, ...] in queue order}."""
+    """Rank the accepted ``rows`` per team: {team id: TeamQueue}."""
     by_team = defaultdict(list)
     for row in rows:
         if row.state == "accepted":
             by_team[row.team_id].append(row)
     return {team_id: _rank_team(team_rows, scoring) for team_id, team_rows in by_team.items()}
+
+
+class Ranked(Sequence):
+    """Entries in order, computed only as far as asked (a page, the first few of a digest),
+    with their number known ahead (``length``: what the iterable yields in all)."""
+
+    def __init__(self, iterable, length):
+        self._source = iter(iterable)
+        self._items = []
+        self._length = length
+
+    def _fill(self, count):
+        items = self._items
+        while count is None or len(items) < count:
+            try:
+                items.append(next(self._source))
+            except StopIteration:
+                break
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            stop = index.stop
+            self._fill(stop if stop is not None and stop >= 0
+                       and (index.start or 0) >= 0 else None)
+        else:
+            self._fill(index + 1 if index >= 0 else None)
+        return self._items[index]
+
+    def __iter__(self):
+        index = 0
+        while True:
+            if index >= len(self._items):
+                self._fill(index + 1)
+                if index >= len(self._items):
+                    return
+            yield self._items[index]
+            index += 1
 
 
 def _by_score(entry):
@@ -396,11 +465,11 @@ def spots(requests, now, values=None, ranking=None):
     found = {}
     for queue in team_queues:
         sizes = None
-        for index, entry in enumerate(queue):
-            if entry.id in wanted:
+        for index, row in enumerate(queue.rows):
+            if row.id in wanted:
                 if sizes is None:
-                    sizes = tuple(entry.row.size for entry in queue)
-                found[entry.id] = Spot(entry.position, entry.total, sizes[:index])
+                    sizes = tuple(row.size for row in queue.rows)
+                found[row.id] = Spot(index + 1, len(queue.rows), sizes[:index])
     return found
 
 
@@ -447,10 +516,9 @@ def queue_condition(user):
     return condition
 
 
-def _shown_to(user, entry):
-    """Whether an entry of the ranked teams belongs in ``user``'s queue (the teams were loaded
+def _shown_to(user, row):
+    """Whether a row of the ranked teams belongs in ``user``'s queue (the teams were loaded
     whole so that positions count every request)."""
-    row = entry.row
     if user.role == "lead":
         return True
     return not row.is_confidential and (row.team_id in user.team_ids or row.is_central)
@@ -464,16 +532,15 @@ def _queue_teams(user, ranking):
         return team_ids
     mine = set(user.team_ids)
     central = {team_id for team_id in team_ids
-               if any(entry.row.is_central for entry in ranking.queue(team_id))}
+               if any(row.is_central for row in ranking.queue(team_id).rows)}
     chosen = (mine | central) & team_ids
     if user.role == "lead":
         return chosen
     if not allowed(user, "triage"):
         return set()
     return {team_id for team_id in chosen
-            if any(not entry.row.is_confidential
-                   and (entry.row.is_central or entry.row.team_id in mine)
-                   for entry in ranking.queue(team_id))}
+            if any(not row.is_confidential and (row.is_central or row.team_id in mine)
+                   for row in ranking.queue(team_id).rows)}
 
 
 def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
@@ -512,9 +579,13 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
     working_entries = sorted((scoring.entry(req, request=req) for req in working),
                              key=_by_score)
     team_ids = sorted(set(user.team_ids) | set(queues))
-    up_next = [entry for entry in merge(queues.values()) if _shown_to(user, entry)
-               and (team is None or entry.row.team_id == team)
-               and (sla is None or entry.sla_status == sla)]
+
+    def wanted(row):
+        return (_shown_to(user, row) and (team is None or row.team_id == team)
+                and (sla is None or row.sla_status == sla))
+
+    up_next = Ranked((entry for entry in merge(queues.values()) if wanted(entry.row)),
+                     sum(1 for queue in queues.values() for row in queue.rows if wanted(row)))
     return AnalystQueue(working=working_entries, up_next=up_next, team_ids=team_ids)
 
 
@@ -535,31 +606,41 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     utc_now, now = now, localtime.local_now(now, values)
     rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
     scoring = Scoring(now, track_records({row.team_id for row in rows}, utc_now, values))
-    queued = list(merge(_rank_teams(rows, scoring).values()))
+    team_queues = _rank_teams(rows, scoring).values()
     working = sorted((scoring.entry(row, sla_status=row.sla_status)
                       for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 
+    def kept(row):
+        """The filters other than team and SLA status."""
+        return not ((analyst is not None and (row.assignee_id is not None if analyst == "none"
+                                              else row.assignee_id != analyst))
+                    or (kind is not None and row.kind != kind)
+                    or (state is not None and row.state != state))
+
     sla_counts = dict.fromkeys(SLA_FILTERS, 0)
     team_counts = defaultdict(int)
-    entries = []
-    # One pass: each count is what choosing that filter value would show (every other filter
-    # applied), and the entries match them all.
-    for entry in working + queued:
-        row = entry.row
-        if ((analyst is not None and (row.assignee_id is not None if analyst == "none"
-                                      else row.assignee_id != analyst))
-                or (kind is not None and row.kind != kind)
-                or (state is not None and row.state != state)):
+    matching = 0
+    # One pass over the rows (every committed request is either worked or in a team's
+    # queue): each count is what choosing that filter value would show (every other filter
+    # applied), and ``matching`` how many entries match them all.
+    for row in rows:
+        if row.state not in COMMITTED_STATES or not kept(row):
             continue
         in_team = team is None or row.team_id == team
-        in_sla = sla is None or entry.sla_status == sla
-        if in_team and entry.sla_status in sla_counts:
-            sla_counts[entry.sla_status] += 1
+        in_sla = sla is None or row.sla_status == sla
+        if in_team and row.sla_status in sla_counts:
+            sla_counts[row.sla_status] += 1
         if in_sla:
             team_counts[row.team_id] += 1
-            if in_team:
-                entries.append(entry)
-    return Backlog(entries=entries, sla_counts=sla_counts, team_counts=dict(team_counts))
+            matching += in_team
+
+    def wanted(row):
+        return (kept(row) and (team is None or row.team_id == team)
+                and (sla is None or row.sla_status == sla))
+
+    everything = chain(working, merge(team_queues))
+    return Backlog(entries=Ranked((entry for entry in everything if wanted(entry.row)), matching),
+                   sla_counts=sla_counts, team_counts=dict(team_counts))
 
 
 def teams_by_id(team_ids):
