@@ -712,3 +712,38 @@ def test_a_runs_ranking_ranks_each_team_once(app, make, desk, monkeypatch):
         for _ in range(3):
             queues.analyst_queue(user, now, ranking=ranking)
         assert len(ranked) == 2
+
+
+def test_a_lazy_page_of_the_backlog_is_the_top_of_the_full_ranking(app, make, desk):
+    for i in range(30):
+        team, requester = [(desk.marketing, desk.requester), (desk.finance, desk.finance_requester),
+                           (desk.sales, desk.sales_requester)][i % 3]
+        request_id = accepted(make, desk, team=team, requester=requester,
+                              business_impact=1 + i % 5, size=["S", "M", "L", "XL"][i % 4])
+        if i % 7 == 3:
+            override(app, request_id, desk.lead, 1 + i % 4)
+        if i % 9 == 4:
+            make.act(request_id, "claim", desk.analyst)
+    with app.app_context():
+        now = utcnow()
+        full = list(queues.backlog(now).entries)
+        lazy = queues.backlog(now).entries
+        assert len(lazy) == len(full) == 30
+        assert [entry.id for entry in lazy[5:12]] == [entry.id for entry in full[5:12]]
+        assert [(e.id, e.position, e.total) for e in lazy] == [
+            (e.id, e.position, e.total) for e in full]
+        assert lazy == full
+        # Positions are exact: every team's accepted requests read 1..n in their queue's order.
+        for team_id in {entry.row.team_id for entry in full if entry.position}:
+            queue = [entry for entry in full if entry.position and entry.row.team_id == team_id]
+            assert [entry.position for entry in queue] == list(range(1, len(queue) + 1))
+            assert {entry.total for entry in queue} == {len(queue)}
+            rows = [entry.row for entry in queue]
+            overrides = {row.id: row.rank_override for row in rows if row.rank_override}
+            assert [row.id for row in priority.rank(rows, queue[0].scoring.now, overrides)] == [
+                row.id for row in rows]
+        filtered = queues.backlog(now, team=desk.finance, state="accepted")
+        assert len(filtered.entries) == len(list(filtered.entries))
+        assert list(filtered.entries) == [entry for entry in full
+                                          if entry.row.team_id == desk.finance
+                                          and entry.row.state == "accepted"]

@@ -310,6 +310,17 @@ class Ranked(Sequence):
     def __len__(self):
         return self._length
 
+    def __eq__(self, other):
+        """Equal to a list (or another Ranked) of the same entries, as the list it stands for."""
+        if isinstance(other, (list, tuple, Ranked)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Ranked({len(self)} entries)"
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             stop = index.stop
