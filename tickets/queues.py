@@ -575,8 +575,11 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
                                  Request.state.in_(IN_WORK_STATES))
         .options(joinedload(Request.team), joinedload(Request.requester),
                  joinedload(Request.assignee))).all()
+    # A team chosen: the other teams' queues show nothing, so they are left unranked.
     if ranking is not None:
-        queues = {team_id: ranking.queue(team_id) for team_id in _queue_teams(user, ranking)}
+        served = _queue_teams(user, ranking)
+        queues = {team_id: ranking.queue(team_id) for team_id in served
+                  if team is None or team_id == team}
         scoring = ranking.scoring_for({req.team_id for req in working})
     else:
         # Whole teams are loaded so positions count every accepted request of the team.
@@ -586,10 +589,12 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
         records = track_records({req.team_id for req in working} | {row.team_id for row in rows},
                                 utc_now, values)
         scoring = Scoring(now, records)
-        queues = _rank_teams(rows, scoring)
+        served = {row.team_id for row in rows}
+        queues = _rank_teams([row for row in rows if team is None or row.team_id == team],
+                             scoring)
     working_entries = sorted((scoring.entry(req, request=req) for req in working),
                              key=_by_score)
-    team_ids = sorted(set(user.team_ids) | set(queues))
+    team_ids = sorted(set(user.team_ids) | served)
 
     def wanted(row):
         return (_shown_to(user, row) and (team is None or row.team_id == team)
@@ -617,7 +622,9 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     utc_now, now = now, localtime.local_now(now, values)
     rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
     scoring = Scoring(now, track_records({row.team_id for row in rows}, utc_now, values))
-    team_queues = _rank_teams(rows, scoring).values()
+    # A team chosen: the other teams' queues show nothing, and the counts need no ranking.
+    team_queues = _rank_teams([row for row in rows if team is None or row.team_id == team],
+                              scoring).values()
     working = sorted((scoring.entry(row, sla_status=row.sla_status)
                       for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 
