@@ -7,9 +7,14 @@ its own team's queue, counting every accepted request of the team (confidential 
 they take a place even where they are not shown).
 
 Ranking needs every accepted request of the teams concerned, so each page loads the few
-columns the score needs as Rows in one SQL statement, ranks in Python, and loads the full
-objects of the requests it shows in one more (``load``). The number of statements never grows
-with the data.
+columns the score needs as Rows in one SQL statement (an index-only scan of
+``ix_requests_queue``), ranks in Python, and loads the full objects of the requests it shows
+in one more (``load``). The number of statements never grows with the data. Ranking uses the
+cheap score of ``Scoring`` (equal to ``priority.explain``'s total); an Entry builds its
+explanation only when read, a team's queue (``TeamQueue``) its Entries only when read, and the
+lists pages get (``Ranked``) are merged only as far as the page shown, their length counted
+from the rows. A run that needs many people's queues (the digests) ranks each team once
+(``Ranking``).
 
 Across teams (an analyst serving several, the leads' backlog), the team queues are **merged**:
 at each step the team whose next request has the highest score gives its next request. Each
