@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from datetime import time as clock_time
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 
-from bench.bench_queues import build
+from bench.bench_queues import open_bench_app
 from bench.common import StatementCounter
-from tickets import create_app, digest, queues, settings, triage
+from tickets import digest, queues, settings, triage
 from tickets.policy import visible_requests
 from tickets.extensions import db
 from tickets.models import OPEN_STATES, OutboxMessage, Request, User, utcnow
@@ -86,41 +86,52 @@ def run_queue_due(app, now):
     with app.app_context():
         counter = StatementCounter(db.engine)
         with counter:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             queued = digest.queue_due(now)
             db.session.commit()
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
         in_outbox = db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                       .where(OutboxMessage.kind == "digest"))
         assert in_outbox == queued, (in_outbox, queued)
         again = digest.queue_due(now)  # the same week again: nothing more to queue
         db.session.rollback()
-        return queued, elapsed, counter.count, again
+        # Leave the bench database as it was, so a reused one can be measured again.
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.kind == "digest"))
+        db.session.commit()
+        return queued, elapsed, cpu, counter.count, again
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50000)
-    parser.add_argument("--database-url")
+    parser.add_argument("--sizes", help="comma-separated sizes (default: a tenth of N, and N)")
+    parser.add_argument("--database-url",
+                        help="a URL (wiped), or with {size} one database per size")
+    parser.add_argument("--directory", help="keep SQLite files here (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep a database that already holds the size's data")
+    parser.add_argument("--skip-each", action="store_true",
+                        help="time only queue_due, not each digest on its own")
     args = parser.parse_args()
+    sizes = ([int(size) for size in args.sizes.split(",")] if args.sizes
+             else [max(1000, args.requests // 10), args.requests])
     header = (f"{'requests':>8} {'role':<10} {'users':>5} {'open in view':>13} "
               f"{'median ms':>9} {'p95 ms':>7} {'SQL min':>7} {'SQL max':>7}")
     print(header)
     print("-" * len(header))
-    for size in (max(1000, args.requests // 10), args.requests):
+    for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            url = args.database_url or f"sqlite:///{tmp}/bench.db"
-            app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
-            started = time.perf_counter()
-            who = build(app, size, n_requesters=N_REQUESTERS)
-            built = time.perf_counter() - started
+            app, who, built, url = open_bench_app(size, args.database_url, args.directory or tmp,
+                                                  args.reuse, N_REQUESTERS)
+            app.config["SQLALCHEMY_RECORD_QUERIES"] = False
             with app.app_context():
                 now = digest_moment_passed(settings.current())
                 # Everyone joined long ago: people who joined after this week's moment are not
                 # due until next week.
                 db.session.execute(update(User).values(created_at=now - timedelta(days=90)))
                 db.session.commit()
-            results = measure(app, now)
+            results = {} if args.skip_each else measure(app, now)
             for role in ("requester", "analyst", "lead", "admin"):
                 if role not in results:
                     continue
@@ -134,9 +145,9 @@ def main():
                       f"{min(counts):>7} {max(counts):>7}")
             total = sum(ms for rows in results.values() for ms, _, _ in rows) / 1000
             users = sum(len(rows) for rows in results.values())
-            queued, seconds, statements, again = run_queue_due(app, now)
+            queued, seconds, cpu, statements, again = run_queue_due(app, now)
             print(f"{'':>8} build: {users} digests in {total:.1f} s; queue_due: {queued} "
-                  f"queued in {seconds:.1f} s, {statements} statements "
+                  f"queued in {seconds:.1f} s wall, {cpu:.1f} s CPU, {statements} statements "
                   f"({statements / max(queued, 1):.1f} per digest), a second run queued "
                   f"{again}")
             print(f"{'':>8} data built in {built:.0f} s: {size} requests, {who['events']} "

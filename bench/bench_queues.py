@@ -12,17 +12,22 @@ and prints the median and p95 server time and the SQL statements per page, at a 
 at N, so any growth of the statement count with the data shows.
 """
 import argparse
+import json
 import random
 import tempfile
 import time
 from datetime import timedelta
 
-from sqlalchemy import insert
+from flask import request_finished
+from flask_migrate import upgrade
+from flask_sqlalchemy.record_queries import get_recorded_queries
+from sqlalchemy import insert, text
 
-from bench.common import measure, pick, wipe
+from bench.common import pick, wipe
 from tickets import create_app, people, sla_clocks
 from tickets.extensions import db
 from tickets.models import FORMATS, Event, Request, Team, User, utcnow
+from tickets.reports.stats import percentile
 
 PASSWORD = "bench-password"
 N_TEAMS = 10
@@ -176,43 +181,157 @@ def build(app, n_requests, seed=11, n_requesters=150):
                 "events": len(events)}
 
 
+def who_of(app):
+    """The log-ins ``build`` returned, read back from a database it built earlier."""
+    with app.app_context():
+        requester = db.session.scalar(
+            db.select(User.email).join(Request, Request.requester_id == User.id)
+            .where(Request.state == "accepted").limit(1))
+        team_00 = db.session.scalar(db.select(Team.id).where(Team.name == "Team 00"))
+        events = db.session.scalar(db.select(db.func.count()).select_from(Event))
+        return {"analyst": "a0@example.com", "lead": "lead0@example.com",
+                "requester": requester or "r0@example.com", "team": team_00,
+                "events": events}
+
+
+def open_bench_app(size, url_template=None, directory=None, reuse=False, n_requesters=150):
+    """An app on the bench database of ``size`` requests, and its log-ins.
+
+    With ``reuse``, a database already holding ``size`` requests (a SQLite file
+    ``DIRECTORY/bench_SIZE.db``, or ``url_template`` with ``{size}`` filled) is kept and only
+    migrated to the head (new indexes apply); otherwise it is built afresh.
+    """
+    if url_template:
+        url = url_template.format(size=size)
+    else:
+        url = f"sqlite:///{directory}/bench_{size}.db"
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url,
+                                 "SQLALCHEMY_RECORD_QUERIES": True})
+    if reuse:
+        with app.app_context():
+            try:
+                existing = db.session.scalar(db.select(db.func.count()).select_from(Request))
+                people = db.session.scalar(db.select(db.func.count()).select_from(User)
+                                           .where(User.role == "requester"))
+                # The last steps of ``build``: a database it did not finish is built again.
+                finished = db.session.scalar(
+                    db.select(db.func.count()).select_from(Request)
+                    .where(Request.sla_due_at.is_not(None))) and db.session.scalar(
+                    db.select(db.func.count()).select_from(Event)
+                    .where(Event.kind == "override"))
+                if not finished:
+                    people = None
+            except Exception:  # no tables yet
+                db.session.rollback()
+                existing = people = None
+            if existing == size and people == n_requesters:
+                upgrade()
+                settle(app)
+                return app, who_of(app), 0.0, url
+            db.session.rollback()
+    started = time.perf_counter()
+    who = build(app, size, n_requesters=n_requesters)
+    settle(app)
+    return app, who, time.perf_counter() - started, url
+
+
+def settle(app):
+    """On PostgreSQL, VACUUM ANALYZE as autovacuum would after a bulk load: fresh statistics,
+    and the visibility map an index-only scan needs."""
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text("VACUUM ANALYZE"))
+
+
+def measure_cpu(app, email, paths, repeat):
+    """{path: (median ms, p95 ms, median CPU ms, SQL statements, status)} of GETting each path
+    ``repeat`` times logged in as ``email``: wall time and this process's CPU time (the test
+    client runs the app in this process, so CPU time is the server's work, whatever else loads
+    the machine)."""
+    counts = []
+
+    def on_finished(sender, **extra):
+        counts.append(len(get_recorded_queries()))
+
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    results = {}
+    request_finished.connect(on_finished, app)
+    try:
+        for path in paths:
+            client.get(path)  # warm up
+            walls, cpus = [], []
+            counts.clear()
+            status = 200
+            for _ in range(repeat):
+                wall, cpu = time.perf_counter(), time.process_time()
+                response = client.get(path)
+                cpus.append((time.process_time() - cpu) * 1000)
+                walls.append((time.perf_counter() - wall) * 1000)
+                status = response.status_code if response.status_code != 200 else status
+            walls.sort()
+            cpus.sort()
+            results[path] = (percentile(walls, 0.5), percentile(walls, 0.95),
+                             percentile(cpus, 0.5), max(counts), status)
+    finally:
+        request_finished.disconnect(on_finished, app)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50000)
+    parser.add_argument("--sizes", help="comma-separated sizes (default: a tenth of N, and N)")
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url",
+                        help="a URL (wiped), or with {size} one database per size")
+    parser.add_argument("--directory", help="keep SQLite files here (default: a temporary one)")
+    parser.add_argument("--requesters", type=int, default=150,
+                        help="473 makes 500 people: the digest bench's data, to share it")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep a database that already holds the size's data")
     args = parser.parse_args()
-    header = (f"{'requests':>8} {'who':<9} {'page':<44} {'median ms':>9} {'p95 ms':>8} "
-              f"{'SQL':>4}")
+    sizes = ([int(size) for size in args.sizes.split(",")] if args.sizes
+             else [max(1000, args.requests // 10), args.requests])
+    header = (f"{'requests':>8} {'who':<9} {'page':<40} {'median ms':>9} {'p95 ms':>8} "
+              f"{'CPU ms':>7} {'SQL':>4}")
     print(header)
     print("-" * len(header))
-    for size in (max(1000, args.requests // 10), args.requests):
+    summary = {}
+    for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            url = args.database_url or f"sqlite:///{tmp}/bench.db"
-            app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url,
-                                         "SQLALCHEMY_RECORD_QUERIES": True})
-            started = time.perf_counter()
-            who = build(app, size)
-            built = time.perf_counter() - started
+            app, who, built, url = open_bench_app(size, args.database_url,
+                                                  args.directory or tmp, args.reuse,
+                                                  args.requesters)
             with app.app_context():
                 accepted = db.session.scalar(db.select(db.func.count()).select_from(Request)
                                              .where(Request.state == "accepted"))
             pages = {
                 "analyst": ["/queue", "/queue?sla=at_risk", "/triage"],
                 "lead": ["/backlog", f"/backlog?team={who['team']}", "/backlog?sla=breached",
-                         "/backlog?sla=on_track&kind=ad_hoc", "/queue", "/triage"],
+                         "/backlog?sla=on_track&kind=ad_hoc", "/backlog?page=3", "/queue",
+                         "/triage"],
                 "requester": ["/requests/mine"],
             }
             for role, paths in pages.items():
-                for path, (median, p95, statements, status) in measure(
-                        app, who[role], PASSWORD, paths, args.repeat).items():
+                for path, (median, p95, cpu, statements, status) in measure_cpu(
+                        app, who[role], paths, args.repeat).items():
                     note = "" if status == 200 else f"  (HTTP {status})"
-                    print(f"{size:>8} {role:<9} {path:<44} {median:>9.1f} {p95:>8.1f} "
-                          f"{statements:>4}{note}")
+                    print(f"{size:>8} {role:<9} {path:<40} {median:>9.1f} {p95:>8.1f} "
+                          f"{cpu:>7.1f} {statements:>4}{note}", flush=True)
+                    summary[f"{size} {role} {path}"] = {
+                        "median_ms": round(median, 1), "p95_ms": round(p95, 1),
+                        "cpu_ms": round(cpu, 1), "sql": statements}
             print(f"{'':>8} built in {built:.0f} s: {size} requests, {who['events']} events, "
                   f"{accepted} accepted ({url.split(':')[0]})")
             with app.app_context():
                 db.engine.dispose()
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -504,10 +504,10 @@ def test_a_digest_that_fails_to_build_holds_back_nobody_else_and_is_retried(app,
                                                                            monkeypatch, caplog):
     build = digest.build
 
-    def fails_for_fred(user, now, values=None):
+    def fails_for_fred(user, now, values=None, **options):  # options: the run's ranking
         if user.email == "fred@example.com":
             raise ValueError("a title the mail package refuses")
-        return build(user, now, values)
+        return build(user, now, values, **options)
 
     monkeypatch.setattr(digest, "build", fails_for_fred)
     with app.app_context():
@@ -787,3 +787,31 @@ def test_digest_list_unsubscribe_arrives_as_plain_ascii_and_unsubscribes_in_one_
     assert answer.status_code == 200
     with app.app_context():
         assert not db.session.get(User, desk["rita"]).is_digest_enabled
+
+
+def test_a_run_ranks_each_team_once_and_every_digest_reads_as_if_built_alone(app, desk,
+                                                                             monkeypatch):
+    from tickets import queues
+    d = desk
+    for team, requester, analyst, impact in ((d["marketing"], d["rita"], d["ana"], 4),
+                                             (d["marketing"], d["rita"], d["ana"], 2),
+                                             (d["finance"], d["fred"], d["fay"], 5)):
+        queued = submit(app, requester, team, MONDAY - timedelta(days=8),
+                        business_impact=impact)
+        act(app, queued, "accept", analyst, MONDAY - timedelta(days=3), size="M")
+    with app.app_context():
+        users = digest.due_recipients(MONDAY)
+        alone = {user.id: digest.build(user, MONDAY) for user in users}
+        ranking = queues.Ranking(MONDAY)
+        shared = {user.id: digest.build(user, MONDAY, ranking=ranking) for user in users}
+        assert shared == alone
+        assert {user.role for user in users} >= {"requester", "analyst", "lead"}
+        ranked = []
+        real = queues._rank_team
+        monkeypatch.setattr(queues, "_rank_team",
+                            lambda rows, scoring: ranked.append(1) or real(rows, scoring))
+        assert digest.queue_due(MONDAY) == len(users)
+        teams = db.session.scalar(db.select(db.func.count(db.distinct(Request.team_id)))
+                                  .where(Request.state == "accepted"))
+        assert 0 < len(ranked) <= teams
+        db.session.rollback()

@@ -619,3 +619,131 @@ def test_queue_pages_cost_the_same_number_of_sql_statements_whatever_the_data_si
     large = cost()
     assert small == large
     assert max(large.values()) <= 12
+
+
+# --- The fast path: cheap scores, lazy explanations, one ranking per run --------------------
+
+def test_the_cheap_score_equals_the_explained_total_for_many_random_requests():
+    import random
+    from datetime import UTC, datetime
+
+    from tickets.priority import TrackRecord
+    rng = random.Random(15)
+    now = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+    records = {1: TrackRecord(used=3, answered=7), 2: TrackRecord(used=0, answered=2),
+               3: TrackRecord(used=10, answered=10)}
+    for with_records in (None, records):
+        scoring = queues.Scoring(now, with_records)
+        for request_id in range(3000):
+            row = SimpleNamespace(
+                id=request_id, team_id=rng.choice([1, 2, 3, 4]),
+                business_impact=rng.randint(1, 5),
+                deadline=(None if rng.random() < 0.3
+                          else now.date() + timedelta(days=rng.randint(-40, 90))),
+                is_exec_sponsored=rng.random() < 0.1,
+                size=rng.choice([None, "S", "M", "L", "XL"]),
+                created_at=now - timedelta(seconds=rng.randint(-3600, 90 * 86400)))
+            record = with_records.get(row.team_id) if with_records else None
+            expected = priority.explain(row, now, track_record=record)
+            assert scoring.score(row) == expected.total
+            assert scoring.explain(row) == expected
+
+
+def test_entries_explain_their_score_only_when_asked(app, make, desk, monkeypatch):
+    for impact in (1, 3, 5):
+        accepted(make, desk, business_impact=impact)
+    calls = []
+    real = priority.explain
+    monkeypatch.setattr(priority, "explain",
+                        lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    with app.app_context():
+        entries = queues.backlog(utcnow()).entries
+        assert calls == []
+        first = entries[0]
+        assert first.explanation.total == first.score
+        assert first.explanation is first.explanation
+        assert len(calls) == 1
+
+
+def _queue_view(found):
+    return [(entry.id, entry.position, entry.total, entry.score, entry.sla_status)
+            for entry in found.up_next], [entry.id for entry in found.working]
+
+
+def test_a_runs_ranking_gives_every_user_the_queue_they_get_alone(app, make, desk):
+    for i in range(12):
+        team = [desk.marketing, desk.finance, desk.sales, desk.people][i % 4]
+        requester = [desk.requester, desk.finance_requester, desk.sales_requester,
+                     desk.people_requester][i % 4]
+        request_id = accepted(make, desk, team=team, requester=requester,
+                              business_impact=1 + i % 5, is_confidential=(i % 5 == 3))
+        if i % 6 == 1:
+            override(app, request_id, desk.lead, 2)
+        if i % 7 == 2:
+            make.act(request_id, "claim", desk.lead if i % 4 > 1 else desk.analyst)
+    team_lead = make.user("lead", teams=[desk.sales], name="Tess Team-Lead")
+    with app.app_context():
+        now = utcnow()
+        ranking = queues.Ranking(now)
+        for user_id in (desk.analyst, desk.sales_analyst, desk.lead, team_lead):
+            user = db.session.get(User, user_id)
+            alone = queues.analyst_queue(user, now)
+            shared = queues.analyst_queue(user, now, ranking=ranking)
+            assert _queue_view(shared) == _queue_view(alone)
+            assert shared.team_ids == alone.team_ids
+            sql_teams = set(db.session.scalars(
+                db.select(Request.team_id).where(queues.queue_condition(user))))
+            assert queues._queue_teams(user, ranking) == sql_teams
+        waiting = db.session.scalars(db.select(Request).where(Request.state == "accepted")).all()
+        assert queues.spots(waiting, now, ranking=ranking) == queues.spots(waiting, now)
+
+
+def test_a_runs_ranking_ranks_each_team_once(app, make, desk, monkeypatch):
+    accepted(make, desk)
+    accepted(make, desk, team=desk.finance, requester=desk.finance_requester)
+    ranked = []
+    real = queues._rank_team
+    monkeypatch.setattr(queues, "_rank_team",
+                        lambda rows, scoring: ranked.append(len(rows)) or real(rows, scoring))
+    with app.app_context():
+        now = utcnow()
+        ranking = queues.Ranking(now)
+        user = db.session.get(User, desk.analyst)
+        for _ in range(3):
+            queues.analyst_queue(user, now, ranking=ranking)
+        assert len(ranked) == 2
+
+
+def test_a_lazy_page_of_the_backlog_is_the_top_of_the_full_ranking(app, make, desk):
+    for i in range(30):
+        team, requester = [(desk.marketing, desk.requester), (desk.finance, desk.finance_requester),
+                           (desk.sales, desk.sales_requester)][i % 3]
+        request_id = accepted(make, desk, team=team, requester=requester,
+                              business_impact=1 + i % 5, size=["S", "M", "L", "XL"][i % 4])
+        if i % 7 == 3:
+            override(app, request_id, desk.lead, 1 + i % 4)
+        if i % 9 == 4:
+            make.act(request_id, "claim", desk.analyst)
+    with app.app_context():
+        now = utcnow()
+        full = list(queues.backlog(now).entries)
+        lazy = queues.backlog(now).entries
+        assert len(lazy) == len(full) == 30
+        assert [entry.id for entry in lazy[5:12]] == [entry.id for entry in full[5:12]]
+        assert [(e.id, e.position, e.total) for e in lazy] == [
+            (e.id, e.position, e.total) for e in full]
+        assert lazy == full
+        # Positions are exact: every team's accepted requests read 1..n in their queue's order.
+        for team_id in {entry.row.team_id for entry in full if entry.position}:
+            queue = [entry for entry in full if entry.position and entry.row.team_id == team_id]
+            assert [entry.position for entry in queue] == list(range(1, len(queue) + 1))
+            assert {entry.total for entry in queue} == {len(queue)}
+            rows = [entry.row for entry in queue]
+            overrides = {row.id: row.rank_override for row in rows if row.rank_override}
+            assert [row.id for row in priority.rank(rows, queue[0].scoring.now, overrides)] == [
+                row.id for row in rows]
+        filtered = queues.backlog(now, team=desk.finance, state="accepted")
+        assert len(filtered.entries) == len(list(filtered.entries))
+        assert list(filtered.entries) == [entry for entry in full
+                                          if entry.row.team_id == desk.finance
+                                          and entry.row.state == "accepted"]

@@ -113,14 +113,21 @@ def _share(part, whole):
 
 
 def _capped(query, limit=LIST_LIMIT):
-    """Return (first ``limit`` rows, total) of ``query``: two statements."""
+    """Return (first ``limit`` rows, total) of ``query`` (a select of one entity): one
+    statement, the total counted by a window over the same rows (at 100,000 requests a
+    second statement counting them cost a requester's digest as much as the list)."""
+    found = db.session.execute(query.add_columns(func.count().over()).limit(limit)).all()
+    if found:
+        return [row[0] for row in found], found[0][1]
+    if limit > 0:
+        return [], 0
     total = db.session.scalar(db.select(func.count()).select_from(query.order_by(None).subquery()))
-    return db.session.scalars(query.limit(limit)).all(), total
+    return [], total
 
 
 # --- Requesters ---------------------------------------------------------------------------
 
-def requester_context(user, now, values):
+def requester_context(user, now, values, ranking=None):
     """What a requester needs: what waits on them, their teams' open requests with queue
     position and next step, and what was delivered this week."""
     week = week_of(now, values)
@@ -136,7 +143,7 @@ def requester_context(user, now, values):
     open_requests, open_total = _capped(
         db.select(Request).where(mine_or_teams, counts.condition("open"))
         .options(*loads).order_by(Request.created_at.desc(), Request.id.desc()))
-    places = queues.spots(open_requests, now, values)
+    places = queues.spots(open_requests, now, values, ranking=ranking)
     forecasts = forecast.for_requests(open_requests, now, values, places=places)
     delivered, delivered_total = _capped(
         db.select(Request).where(mine_or_teams, Request.delivered_at >= week.starts_at,
@@ -192,14 +199,14 @@ def _sla_rows(condition, now, values):
             for r in rows], total
 
 
-def analyst_context(user, now, values):
+def analyst_context(user, now, values, ranking=None):
     """What an analyst needs: their queue in order, deadlines in the next 7 days, SLA at risk
     and breached, triage waiting for them, and their WIP against its limit."""
     local_today = localtime.local_today(now, values)
     # Theirs: assigned to them, in their teams' backlog, or waiting in their triage queue.
     theirs = or_(Request.assignee_id == user.id, queues.queue_condition(user),
                  triage.pending_condition(user))
-    the_queue = queues.analyst_queue(user, now, values=values)
+    the_queue = queues.analyst_queue(user, now, values=values, ranking=ranking)
     up_next = queues.load(the_queue.up_next[:LIST_LIMIT])
     due_soon, due_total = _capped(
         db.select(Request).where(theirs, counts.condition("open"),
@@ -280,7 +287,7 @@ def _attainment(pairs, values):
     return (met, total)
 
 
-def lead_context(user, now, values):
+def lead_context(user, now, values, ranking=None):
     """What a lead needs: backlog size and its change over the week, throughput, lead time
     percentiles, oldest open requests, SLA attainment, ad-hoc budget use, the waitlist, and
     the platform gaps of the last 7 days that cost the most analyst hours."""
@@ -396,10 +403,13 @@ def subject(user, context):
             f"{context['throughput']} delivered")
 
 
-def build(user, now, values=None):
-    """Return (subject, text, html) of ``user``'s digest at ``now``."""
+def build(user, now, values=None, ranking=None):
+    """Return (subject, text, html) of ``user``'s digest at ``now``.
+
+    ``ranking`` (a ``queues.Ranking`` of ``now``) lets a run of many digests rank each team's
+    queue once for everyone rather than once per recipient."""
     values = values or settings.current()
-    context = CONTEXTS[user.role](user, now, values)
+    context = CONTEXTS[user.role](user, now, values, ranking=ranking)
     week = week_of(now, values)
     common = {
         "user": user, "week": week, "now": now, "role": TEMPLATES[user.role],
@@ -431,7 +441,7 @@ def _forced_key(user, week):
     return f"{prefix}{done + 1}"
 
 
-def queue_digest(user, now, values=None, force=False):
+def queue_digest(user, now, values=None, force=False, ranking=None):
     """Queue ``user``'s digest of this ISO week in the outbox; return its id, or None when this
     week's was queued already (by any process: the key is unique).
 
@@ -445,7 +455,7 @@ def queue_digest(user, now, values=None, force=False):
         if not force:
             return None
         key = _forced_key(user, week)
-    subject_, text, html = build(user, now, values)
+    subject_, text, html = build(user, now, values, ranking=ranking)
     return mail.queue_message(user.email, subject_, text, html, kind="digest", now=now,
                               user=user, idempotency_key=key,
                               headers=mail.unsubscribe_headers(user, "digest"))
@@ -481,10 +491,12 @@ def queue_due(now, values=None):
     """
     values = values or settings.current()
     queued = 0
+    # Every team's queue is ranked once for the whole run, not once per recipient.
+    ranking = queues.Ranking(now, values)
     for user in due_recipients(now, values):
         try:
             with db.session.begin_nested():
-                queued += queue_digest(user, now, values) is not None
+                queued += queue_digest(user, now, values, ranking=ranking) is not None
         except Exception:
             log.exception("The digest of user %s could not be queued; the next run retries it",
                           user.id)

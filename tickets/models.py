@@ -413,6 +413,12 @@ class Request(db.Model):
         # The request page: its duplicates, and its team's recent deliveries (the forecast).
         db.Index("ix_requests_duplicate_of", "duplicate_of_id"),
         db.Index("ix_requests_team_delivered", "team_id", "delivered_at", "size"),
+        # Everything queues read to rank and filter (queues._ROW_COLUMNS and the SLA status),
+        # so ranking a queue is an index-only scan.
+        db.Index("ix_requests_queue", "state", "team_id", "id", "business_impact", "deadline",
+                 "is_exec_sponsored", "size", "created_at", "rank_override", "kind",
+                 "assignee_id", "is_confidential", "is_central", "sla_due_at",
+                 "sla_at_risk_at"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )

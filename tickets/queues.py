@@ -7,9 +7,14 @@ its own team's queue, counting every accepted request of the team (confidential 
 they take a place even where they are not shown).
 
 Ranking needs every accepted request of the teams concerned, so each page loads the few
-columns the score needs as Rows in one SQL statement, ranks in Python, and loads the full
-objects of the requests it shows in one more (``load``). The number of statements never grows
-with the data.
+columns the score needs as Rows in one SQL statement (an index-only scan of
+``ix_requests_queue``), ranks in Python, and loads the full objects of the requests it shows
+in one more (``load``). The number of statements never grows with the data. Ranking uses the
+cheap score of ``Scoring`` (equal to ``priority.explain``'s total); an Entry builds its
+explanation only when read, a team's queue (``TeamQueue``) its Entries only when read, and the
+lists pages get (``Ranked``) are merged only as far as the page shown, their length counted
+from the rows. A run that needs many people's queues (the digests) ranks each team once
+(``Ranking``).
 
 Across teams (an analyst serving several, the leads' backlog), the team queues are **merged**:
 at each step the team whose next request has the highest score gives its next request. Each
@@ -25,8 +30,11 @@ score here, shown or used for ordering, includes the requesting team's track rec
 so. Otherwise scores are exactly ``priority.explain``'s without it.
 """
 import heapq
+from itertools import chain
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timezone
 
 from sqlalchemy import and_, case, false, or_
 from sqlalchemy.orm import joinedload
@@ -49,24 +57,34 @@ _ROW_COLUMNS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
-    """One request in a queue: its Row (score inputs), its place and its score's explanation.
+    """One request in a queue: its Row (score inputs), its place, its score and, on first
+    access, its score's explanation (built only for the entries a page shows).
 
     ``request`` and ``override_reason`` are filled by ``load`` for the entries a page shows.
     """
 
     row: object
-    explanation: priority.Explanation
+    score: float
+    scoring: "Scoring" = field(default=None, repr=False, compare=False)
     sla_status: str | None = None
     position: int | None = None  # in its team's queue; None when not accepted
     total: int | None = None  # the length of that queue
     request: Request | None = None
     override_reason: str | None = None
+    _explanation: priority.Explanation | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self):
         return self.row.id
+
+    @property
+    def explanation(self):
+        """The score's parts (``priority.explain``), computed on first access."""
+        if self._explanation is None:
+            self._explanation = self.scoring.explain(self.row)
+        return self._explanation
 
     @property
     def is_overridden(self):
@@ -150,10 +168,69 @@ def track_records(team_ids, now, values):
     return outcomes.track_records(team_ids, now)
 
 
-def _explain(request, now, records):
-    """``request``'s score explained, with its team's track record when ``records`` has it."""
-    record = records.get(request.team_id) if records is not None else None
-    return priority.explain(request, now, track_record=record)
+class Scoring:
+    """The clock and track records a page ranks with: the cheap score of each request, for
+    ordering, and its explanation, for the few requests a page shows.
+
+    ``now`` is in the settings' timezone (``localtime.local_now``); ``records`` is
+    ``track_records``'s answer (None: the track record is not weighed). The only place this
+    module asks ``priority`` for a score's parts.
+    """
+
+    def __init__(self, now, records=None):
+        self.now = now
+        self.records = records
+        self._today = now.date()
+        self._utc_now = now.astimezone(timezone.utc)
+        self._urgency = {}
+        self._ageing = {}
+
+    def record(self, team_id):
+        """The team's TrackRecord when the score weighs it, else None."""
+        return self.records.get(team_id) if self.records is not None else None
+
+    def explain(self, request):
+        """``request``'s score explained (``priority.explain``), with its team's track record
+        when the settings weigh it."""
+        return priority.explain(request, self.now, track_record=self.record(request.team_id))
+
+    def _urgency_points(self, deadline):
+        points = self._urgency.get(deadline)
+        if points is None:
+            days_left = (deadline - self._today).days
+            points = next((points for most, points in priority.URGENCY_STEPS
+                           if days_left <= most), priority.URGENCY_STEPS[-1][1])
+            self._urgency[deadline] = points
+        return points
+
+    def score(self, request):
+        """``request``'s score: ``self.explain(request).total``, without building the
+        explanation (the same arithmetic on ``priority``'s constants, in the same order, so
+        the two are equal to the last bit: tests/test_queues.py compares them)."""
+        deadline = request.deadline
+        urgency = (priority.NO_DEADLINE_URGENCY if deadline is None
+                   else self._urgency_points(deadline))
+        size = request.size
+        cost = (priority.IMPACT_POINTS[request.business_impact] + urgency
+                + (priority.SPONSOR_POINTS if request.is_exec_sponsored else 0))
+        # timedelta.days is the floor of the duration in days, as priority's ``// 1 day``;
+        # in UTC, subtracting skips the timezone's offsets (the same instant either way).
+        days_waited = (self._utc_now - request.created_at).days
+        ageing = self._ageing.get(days_waited)
+        if ageing is None:
+            ageing = self._ageing[days_waited] = min(
+                priority.AGEING_CAP, priority.AGEING_PER_DAY * max(0, days_waited))
+        if self.records is not None:
+            record = self.records.get(request.team_id)
+            factor = record.factor if record is not None else 1.0
+        else:
+            factor = 1.0
+        return cost * factor / priority.SIZE_WEIGHTS[
+            size if size is not None else priority.UNSIZED_AS] + ageing
+
+    def entry(self, row, **fields):
+        """An Entry of ``row`` with its score (its explanation comes on access)."""
+        return Entry(row=row, score=self.score(row), scoring=self, **fields)
 
 
 def explain(request, now, values=None, record=None):
@@ -165,38 +242,171 @@ def explain(request, now, values=None, record=None):
         records = {request.team_id: record}
     else:
         records = track_records([request.team_id], now, values)
-    return _explain(request, localtime.local_now(now, values), records)
+    return Scoring(localtime.local_now(now, values), records).explain(request)
 
 
-def _rank_teams(rows, now, records=None):
-    """Rank the accepted ``rows`` per team: {team id: [Entry, ...] in queue order}, each score
-    with its team's track record when ``records`` (from ``track_records``) is given."""
+class TeamQueue(Sequence):
+    """One team's queue in order: its rows ranked (``rows``), as Entries made on access, so a
+    page that shows the top of a queue builds no Entry for the rest."""
+
+    def __init__(self, rows, scores, scoring):
+        self.rows = rows
+        self.scores = scores
+        self.scoring = scoring
+        self._with_sla = bool(rows) and "sla_status" in getattr(rows[0], "_fields", ())
+
+    def __len__(self):
+        return len(self.rows)
+
+    def _entry(self, index):
+        row = self.rows[index]
+        return Entry(row, self.scores[row.id], self.scoring,
+                     row.sla_status if self._with_sla else None, index + 1, len(self.rows))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._entry(i) for i in range(*index.indices(len(self.rows)))]
+        if index < 0:
+            index += len(self.rows)
+        if not 0 <= index < len(self.rows):
+            raise IndexError(index)
+        return self._entry(index)
+
+    def __iter__(self):
+        return (self._entry(index) for index in range(len(self.rows)))
+
+
+def _rank_team(team_rows, scoring):
+    """One team's accepted rows in queue order (``priority.rank``), as a TeamQueue."""
+    overrides = {row.id: row.rank_override for row in team_rows
+                 if row.rank_override is not None}
+    score = scoring.score
+    scores = {row.id: score(row) for row in team_rows}
+    return TeamQueue(priority.rank(team_rows, scoring.now, overrides, scores=scores), scores,
+                     scoring)
+
+
+def _rank_teams(rows, scoring):
+    """Rank the accepted ``rows`` per team: {team id: TeamQueue}."""
     by_team = defaultdict(list)
     for row in rows:
         if row.state == "accepted":
             by_team[row.team_id].append(row)
-    queues = {}
-    for team_id, team_rows in by_team.items():
-        overrides = {row.id: row.rank_override for row in team_rows
-                     if row.rank_override is not None}
-        explained = {row.id: _explain(row, now, records) for row in team_rows}
-        ordered = priority.rank(team_rows, now, overrides,
-                                scores={key: value.total for key, value in explained.items()})
-        total = len(ordered)
-        queues[team_id] = [
-            Entry(row=row, explanation=explained[row.id],
-                  sla_status=getattr(row, "sla_status", None), position=number, total=total)
-            for number, row in enumerate(ordered, start=1)]
-    return queues
+    return {team_id: _rank_team(team_rows, scoring) for team_id, team_rows in by_team.items()}
+
+
+class Ranked(Sequence):
+    """Entries in order, computed only as far as asked (a page, the first few of a digest),
+    with their number known ahead (``length``: what the iterable yields in all)."""
+
+    def __init__(self, iterable, length):
+        self._source = iter(iterable)
+        self._items = []
+        self._length = length
+
+    def _fill(self, count):
+        items = self._items
+        while count is None or len(items) < count:
+            try:
+                items.append(next(self._source))
+            except StopIteration:
+                break
+
+    def __len__(self):
+        return self._length
+
+    def __eq__(self, other):
+        """Equal to a list (or another Ranked) of the same entries, as the list it stands for."""
+        if isinstance(other, (list, tuple, Ranked)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Ranked({len(self)} entries)"
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            stop = index.stop
+            self._fill(stop if stop is not None and stop >= 0
+                       and (index.start or 0) >= 0 else None)
+        else:
+            self._fill(index + 1 if index >= 0 else None)
+        return self._items[index]
+
+    def __iter__(self):
+        index = 0
+        while True:
+            if index >= len(self._items):
+                self._fill(index + 1)
+                if index >= len(self._items):
+                    return
+            yield self._items[index]
+            index += 1
 
 
 def _by_score(entry):
-    return (-entry.explanation.total, entry.row.created_at, entry.row.id)
+    return (-entry.score, entry.row.created_at, entry.row.id)
 
 
 def merge(team_queues):
-    """Merge team queues into one list: each team's order kept, otherwise by score."""
-    return list(heapq.merge(*team_queues, key=_by_score))
+    """Merge team queues into one sequence, lazily (take only what a page needs): each
+    team's order kept, otherwise by score."""
+    return heapq.merge(*team_queues, key=_by_score)
+
+
+class Ranking:
+    """Every team's queue at one moment, ranked once and kept: what a run that needs many
+    people's queues (the weekly digests) passes down, so no team is ranked twice.
+
+    Its first use loads every accepted request with its SLA status (one SQL statement, plus
+    the track records when the settings weigh them); teams are ranked on first ask.
+    """
+
+    def __init__(self, now, values=None):
+        self.values = values if values is not None else settings.current()
+        self.utc_now = now
+        self.now = localtime.local_now(now, self.values)
+        self._rows = None
+        self._scoring = None
+        self._queues = {}
+
+    def _load(self):
+        if self._rows is None:
+            rows = _load_rows(Request.state == "accepted", self.now, with_sla=True)
+            self._rows = defaultdict(list)
+            for row in rows:
+                self._rows[row.team_id].append(row)
+            records = track_records(set(self._rows), self.utc_now, self.values)
+            self._scoring = Scoring(self.now, records)
+        return self._rows
+
+    @property
+    def scoring(self):
+        self._load()
+        return self._scoring
+
+    def scoring_for(self, team_ids):
+        """The Scoring, with the track records of ``team_ids`` too when the settings weigh
+        them (loaded once for the teams it lacks)."""
+        scoring = self.scoring
+        if scoring.records is not None:
+            missing = set(team_ids) - set(scoring.records)
+            if missing:
+                scoring.records.update(track_records(missing, self.utc_now, self.values))
+        return scoring
+
+    def team_ids(self):
+        """The teams with an accepted request."""
+        return set(self._load())
+
+    def queue(self, team_id):
+        """[Entry, ...] of ``team_id``'s queue in order (empty for a team without one)."""
+        rows = self._load()
+        if team_id not in self._queues:
+            self._queues[team_id] = _rank_team(rows.get(team_id, []), self._scoring)
+        return self._queues[team_id]
 
 
 def _teams_with_central_backlog():
@@ -249,26 +459,33 @@ class Spot:
     sizes_above: tuple = ()
 
 
-def spots(requests, now, values=None):
+def spots(requests, now, values=None, ranking=None):
     """Return {request id: Spot} of the accepted ``requests`` in their team's queue.
 
     One SQL statement for every team concerned (plus the settings when ``values`` is None, and
-    the track records when the settings weigh them).
+    the track records when the settings weigh them); none when a ``Ranking`` of this moment
+    (``ranking``) has the teams ranked already.
     """
     team_ids = {req.team_id for req in requests if req.state == "accepted"}
     if not team_ids:
         return {}
-    values = values if values is not None else settings.current()
-    records = track_records(team_ids, now, values)
-    now = localtime.local_now(now, values)
-    rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)), now)
+    if ranking is not None:
+        team_queues = [ranking.queue(team_id) for team_id in team_ids]
+    else:
+        values = values if values is not None else settings.current()
+        scoring = Scoring(localtime.local_now(now, values), track_records(team_ids, now, values))
+        rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)),
+                          scoring.now)
+        team_queues = _rank_teams(rows, scoring).values()
     wanted = {req.id for req in requests}
     found = {}
-    for queue in _rank_teams(rows, now, records).values():
-        sizes = tuple(entry.row.size for entry in queue)
-        for index, entry in enumerate(queue):
-            if entry.id in wanted:
-                found[entry.id] = Spot(entry.position, entry.total, sizes[:index])
+    for queue in team_queues:
+        sizes = None
+        for index, row in enumerate(queue.rows):
+            if row.id in wanted:
+                if sizes is None:
+                    sizes = tuple(row.size for row in queue.rows)
+                found[row.id] = Spot(index + 1, len(queue.rows), sizes[:index])
     return found
 
 
@@ -315,16 +532,34 @@ def queue_condition(user):
     return condition
 
 
-def _shown_to(user, entry):
-    """Whether an entry of the ranked teams belongs in ``user``'s queue (the teams were loaded
+def _shown_to(user, row):
+    """Whether a row of the ranked teams belongs in ``user``'s queue (the teams were loaded
     whole so that positions count every request)."""
-    row = entry.row
     if user.role == "lead":
         return True
     return not row.is_confidential and (row.team_id in user.team_ids or row.is_central)
 
 
-def analyst_queue(user, now, *, team=None, sla=None, values=None):
+def _queue_teams(user, ranking):
+    """The teams of ``ranking`` with a request in ``queue_condition(user)``: the same teams,
+    decided in Python over the rows a Ranking holds (tests compare the two)."""
+    team_ids = ranking.team_ids()
+    if user.role == "lead" and not user.team_ids:
+        return team_ids
+    mine = set(user.team_ids)
+    central = {team_id for team_id in team_ids
+               if any(row.is_central for row in ranking.queue(team_id).rows)}
+    chosen = (mine | central) & team_ids
+    if user.role == "lead":
+        return chosen
+    if not allowed(user, "triage"):
+        return set()
+    return {team_id for team_id in chosen
+            if any(not row.is_confidential and (row.is_central or row.team_id in mine)
+                   for row in ranking.queue(team_id).rows)}
+
+
+def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
     """``user``'s queue: the work assigned to them, then their teams' backlog in queue order.
 
     ``working`` holds Entries (loaded) of the requests in progress or blocked assigned to
@@ -332,8 +567,12 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
     ``up_next`` holds Entries (rows, not loaded: call ``load`` for the page shown) of the
     accepted requests of ``queue_condition(user)``, merged across teams; ``team`` (an id) and
     ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements (four when the settings
-    weigh the track record; plus the settings when ``values`` is None).
+    weigh the track record; plus the settings when ``values`` is None). With ``ranking`` (a
+    ``Ranking`` of this moment, e.g. for a run of digests) the teams come ranked from it: one
+    statement (the work), plus the ranking's own once per run.
     """
+    if ranking is not None:
+        values = ranking.values
     values = values if values is not None else settings.current()
     utc_now, now = now, localtime.local_now(now, values)
     working = db.session.scalars(
@@ -341,20 +580,33 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None):
                                  Request.state.in_(IN_WORK_STATES))
         .options(joinedload(Request.team), joinedload(Request.requester),
                  joinedload(Request.assignee))).all()
-    # Whole teams are loaded so positions count every accepted request of the team.
-    teams = db.select(Request.team_id).where(queue_condition(user)).scalar_subquery()
-    rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(teams)), now,
-                      with_sla=True)
-    records = track_records({req.team_id for req in working} | {row.team_id for row in rows},
-                            utc_now, values)
-    working_entries = sorted(
-        (Entry(row=req, explanation=_explain(req, now, records), request=req)
-         for req in working), key=_by_score)
-    queues = _rank_teams(rows, now, records)
-    team_ids = sorted(set(user.team_ids) | set(queues))
-    up_next = [entry for entry in merge(queues.values()) if _shown_to(user, entry)
-               and (team is None or entry.row.team_id == team)
-               and (sla is None or entry.sla_status == sla)]
+    # A team chosen: the other teams' queues show nothing, so they are left unranked.
+    if ranking is not None:
+        served = _queue_teams(user, ranking)
+        queues = {team_id: ranking.queue(team_id) for team_id in served
+                  if team is None or team_id == team}
+        scoring = ranking.scoring_for({req.team_id for req in working})
+    else:
+        # Whole teams are loaded so positions count every accepted request of the team.
+        teams = db.select(Request.team_id).where(queue_condition(user)).scalar_subquery()
+        rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(teams)), now,
+                          with_sla=True)
+        records = track_records({req.team_id for req in working} | {row.team_id for row in rows},
+                                utc_now, values)
+        scoring = Scoring(now, records)
+        served = {row.team_id for row in rows}
+        queues = _rank_teams([row for row in rows if team is None or row.team_id == team],
+                             scoring)
+    working_entries = sorted((scoring.entry(req, request=req) for req in working),
+                             key=_by_score)
+    team_ids = sorted(set(user.team_ids) | served)
+
+    def wanted(row):
+        return (_shown_to(user, row) and (team is None or row.team_id == team)
+                and (sla is None or row.sla_status == sla))
+
+    up_next = Ranked((entry for entry in merge(queues.values()) if wanted(entry.row)),
+                     sum(1 for queue in queues.values() for row in queue.rows if wanted(row)))
     return AnalystQueue(working=working_entries, up_next=up_next, team_ids=team_ids)
 
 
@@ -374,30 +626,43 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     values = values if values is not None else settings.current()
     utc_now, now = now, localtime.local_now(now, values)
     rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
-    records = track_records({row.team_id for row in rows}, utc_now, values)
-    queued = merge(_rank_teams(rows, now, records).values())
-    working = sorted((Entry(row=row, explanation=_explain(row, now, records),
-                            sla_status=row.sla_status)
+    scoring = Scoring(now, track_records({row.team_id for row in rows}, utc_now, values))
+    # A team chosen: the other teams' queues show nothing, and the counts need no ranking.
+    team_queues = _rank_teams([row for row in rows if team is None or row.team_id == team],
+                              scoring).values()
+    working = sorted((scoring.entry(row, sla_status=row.sla_status)
                       for row in rows if row.state in IN_WORK_STATES), key=_by_score)
 
-    def matches(entry, skip=None):
-        row = entry.row
-        return ((skip == "team" or team is None or row.team_id == team)
-                and (analyst is None or (row.assignee_id is None if analyst == "none"
-                                         else row.assignee_id == analyst))
-                and (kind is None or row.kind == kind)
-                and (skip == "sla" or sla is None or entry.sla_status == sla)
-                and (state is None or row.state == state))
+    def kept(row):
+        """The filters other than team and SLA status."""
+        return not ((analyst is not None and (row.assignee_id is not None if analyst == "none"
+                                              else row.assignee_id != analyst))
+                    or (kind is not None and row.kind != kind)
+                    or (state is not None and row.state != state))
 
-    everything = working + queued
     sla_counts = dict.fromkeys(SLA_FILTERS, 0)
     team_counts = defaultdict(int)
-    for entry in everything:
-        if matches(entry, skip="sla") and entry.sla_status in sla_counts:
-            sla_counts[entry.sla_status] += 1
-        if matches(entry, skip="team"):
-            team_counts[entry.row.team_id] += 1
-    return Backlog(entries=[entry for entry in everything if matches(entry)],
+    matching = 0
+    # One pass over the rows (every committed request is either worked or in a team's
+    # queue): each count is what choosing that filter value would show (every other filter
+    # applied), and ``matching`` how many entries match them all.
+    for row in rows:
+        if row.state not in COMMITTED_STATES or not kept(row):
+            continue
+        in_team = team is None or row.team_id == team
+        in_sla = sla is None or row.sla_status == sla
+        if in_team and row.sla_status in sla_counts:
+            sla_counts[row.sla_status] += 1
+        if in_sla:
+            team_counts[row.team_id] += 1
+            matching += in_team
+
+    def wanted(row):
+        return (kept(row) and (team is None or row.team_id == team)
+                and (sla is None or row.sla_status == sla))
+
+    everything = chain(working, merge(team_queues))
+    return Backlog(entries=Ranked((entry for entry in everything if wanted(entry.row)), matching),
                    sla_counts=sla_counts, team_counts=dict(team_counts))
 
 
