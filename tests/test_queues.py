@@ -747,3 +747,58 @@ def test_a_lazy_page_of_the_backlog_is_the_top_of_the_full_ranking(app, make, de
         assert list(filtered.entries) == [entry for entry in full
                                           if entry.row.team_id == desk.finance
                                           and entry.row.state == "accepted"]
+
+
+# --- The lead's weights and the oldest-first rule reach the queues (issue 15) ---------------
+
+def test_a_request_waiting_past_the_oldest_first_limit_goes_first_across_teams(app, make, desk):
+    strong = accepted(make, desk, business_impact=5, size="S", title="Strong and new")
+    old_weak = accepted(make, desk, team=desk.finance, requester=desk.finance_requester,
+                        business_impact=1, size="XL", title="Weak and old")
+    older_weak = accepted(make, desk, business_impact=1, size="XL", title="Weaker and older")
+    # 30 and 40 calendar days ago: past 15 working days whatever the holidays.
+    set_columns(app, old_weak, created_at=utcnow() - timedelta(days=30))
+    set_columns(app, older_weak, created_at=utcnow() - timedelta(days=40))
+    assert backlog_ids(app) == [older_weak, old_weak, strong]
+    assert up_next_ids(app, desk.analyst) == [older_weak, old_weak, strong]
+    with app.app_context():
+        entries = {e.id: e for e in queues.backlog(utcnow()).entries}
+        place = queues.place(db.session.get(Request, strong), utcnow())
+    assert entries[old_weak].explanation.text.startswith(
+        "waiting 15+ working days: goes first, oldest first (score impact 1 + urgency ")
+    assert not entries[strong].explanation.text.startswith("waiting")
+    # Positions are per team: the strong request is second in Marketing's queue.
+    assert (place.position, place.total) == (2, 2)
+
+
+def test_switching_the_oldest_first_rule_off_ranks_old_requests_by_score_again(app, make, desk):
+    from tickets import settings
+    strong = accepted(make, desk, business_impact=5, size="S")
+    old_weak = accepted(make, desk, business_impact=1, size="XL")
+    set_columns(app, old_weak, created_at=utcnow() - timedelta(days=30))
+    assert backlog_ids(app) == [old_weak, strong]
+    with app.app_context():
+        settings.update({"priority_oldest_first_after": 0}, None, utcnow())
+        db.session.commit()
+    assert backlog_ids(app) == [strong, old_weak]
+
+
+def test_the_leads_weights_order_the_queue_and_show_in_the_explanation(app, make, desk):
+    from tickets import settings
+    # Impact 4 (Medium) size M, no deadline: 4 / 3 = 1.3; impact 1 due in 2 days: (1 + 7) / 3.
+    medium = accepted(make, desk, business_impact=3, size="M", deadline=None)
+    due = accepted(make, desk, business_impact=1, size="M",
+                   deadline=date.today() + timedelta(days=2))
+    assert backlog_ids(app) == [due, medium]
+    with app.app_context():
+        settings.update({"priority_impact_weight": 3, "priority_urgency_weight": 0.5},
+                        None, utcnow())
+        db.session.commit()
+    # Now 4 x 3 / 3 = 4.0 against (1 x 3 + 7 x 0.5) / 3 = 2.2.
+    assert backlog_ids(app) == [medium, due]
+    with app.app_context():
+        entry = {e.id: e for e in queues.backlog(utcnow()).entries}[medium]
+        scored = queues.explain(db.session.get(Request, medium), utcnow())
+    assert entry.score == pytest.approx(4.0)
+    assert "impact 4 (\u00d7 3)" in entry.explanation.text
+    assert scored.total == pytest.approx(entry.score)

@@ -562,3 +562,18 @@ def test_the_waitlist_notice_names_the_end_of_the_budget_period(app, desk):
         "2026, in priority order.")
     assert notice["options"][1] == ("If it can wait, choose a deadline after Mon 30 Nov 2026: "
                                     "it is then released before it is needed.")
+
+
+def test_a_request_waitlisted_past_the_oldest_first_limit_is_released_first(app, desk):
+    low, high, medium = waitlist_three(app, desk)
+    # Released four weeks later: all three have waited 15+ working days, so they go oldest
+    # first whatever their scores, and the waitlist says so before the release.
+    later = NEXT_MONDAY + timedelta(weeks=3)
+    with app.app_context():
+        assert budget.waitlist_position(db.session.get(Request, low), later) == (1, 3)
+    assert release(app, later) == [low, high]
+    # Switched off, the waitlist goes by score again.
+    with app.app_context():
+        settings.update({"priority_oldest_first_after": 0}, None, later)
+        db.session.commit()
+        assert budget.waitlist_position(db.session.get(Request, medium), later) == (1, 1)

@@ -199,8 +199,6 @@ def release_waitlisted(now, team_ids=None, settings_values=None):
     query = db.select(Request.team_id).where(Request.state == "waitlisted").distinct()
     if team_ids is not None:
         query = query.where(Request.team_id.in_(list(team_ids)))
-    # Rank in the team's timezone: urgency counts days from the local date (priority.py).
-    local_now = localtime.local_now(now, values)
     released = []
     for team_id in sorted(db.session.scalars(query)):
         lock_team(team_id)
@@ -209,7 +207,7 @@ def release_waitlisted(now, team_ids=None, settings_values=None):
             Request.team_id == team_id, Request.state == "waitlisted")).all()
         used, budget = ad_hoc_usage(team, now, values, whole_week=True)
         room = len(waiting) if budget is None else max(0, budget - used)
-        for request in priority.rank(waiting, local_now)[:room]:
+        for request in _in_release_order(waiting, now, values)[:room]:
             lifecycle.transition(request, "release", None, now, note=(
                 f"A place in {team.name}'s ad-hoc budget is free, so it goes to triage."))
             released.append(request)
@@ -296,6 +294,16 @@ def team_changed(old_team, held_place, now, settings_values):
         place_freed(old_team, now, settings_values)
 
 
+def _in_release_order(waiting, now, values):
+    """``waiting`` (a team's waitlisted requests) in the order the waitlist is released: the
+    queue's order (``priority.rank`` in the settings' timezone, whose date urgency counts
+    from) with the lead's weights and the oldest-first rule, so a request waitlisted past
+    the rule's limit is released first."""
+    return priority.rank(waiting, localtime.local_now(now, values),
+                         weights=settings.priority_weights(values),
+                         aged_before=settings.oldest_first_before(now, values))
+
+
 def waitlist_position(request, now, settings_values=None):
     """Return (position, count) of waitlisted ``request`` on its team's waitlist, in the order
     the waitlist is released (priority, as ``release_waitlisted``), or None when it does not
@@ -305,5 +313,5 @@ def waitlist_position(request, now, settings_values=None):
     values = settings_values or settings.current()
     waiting = db.session.scalars(db.select(Request).where(
         Request.team_id == request.team_id, Request.state == "waitlisted")).all()
-    order = [req.id for req in priority.rank(waiting, localtime.local_now(now, values))]
+    order = [req.id for req in _in_release_order(waiting, now, values)]
     return order.index(request.id) + 1, len(order)

@@ -177,9 +177,14 @@ class Scoring:
     module asks ``priority`` for a score's parts.
     """
 
-    def __init__(self, now, records=None):
+    def __init__(self, now, records=None, values=None):
         self.now = now
         self.records = records
+        # The lead's weights and the oldest-first rule's moment (None: the rule is off).
+        self.weights = (settings.priority_weights(values) if values is not None
+                        else priority.DEFAULT_WEIGHTS)
+        self.aged_before = (settings.oldest_first_before(now.astimezone(timezone.utc), values)
+                            if values is not None else None)
         self._today = now.date()
         self._utc_now = now.astimezone(timezone.utc)
         self._urgency = {}
@@ -192,7 +197,12 @@ class Scoring:
     def explain(self, request):
         """``request``'s score explained (``priority.explain``), with its team's track record
         when the settings weigh it."""
-        return priority.explain(request, self.now, track_record=self.record(request.team_id))
+        return priority.explain(request, self.now, track_record=self.record(request.team_id),
+                                weights=self.weights, aged_before=self.aged_before)
+
+    def is_aged(self, request):
+        """Whether the oldest-first rule puts ``request`` ahead of every scored one."""
+        return priority.is_oldest_first(request, self.aged_before)
 
     def _urgency_points(self, deadline):
         points = self._urgency.get(deadline)
@@ -211,15 +221,17 @@ class Scoring:
         urgency = (priority.NO_DEADLINE_URGENCY if deadline is None
                    else self._urgency_points(deadline))
         size = request.size
-        cost = (priority.IMPACT_POINTS[request.business_impact] + urgency
-                + (priority.SPONSOR_POINTS if request.is_exec_sponsored else 0))
+        weights = self.weights
+        cost = (priority.IMPACT_POINTS[request.business_impact] * weights.impact
+                + urgency * weights.urgency
+                + (weights.sponsor if request.is_exec_sponsored else 0))
         # timedelta.days is the floor of the duration in days, as priority's ``// 1 day``;
         # in UTC, subtracting skips the timezone's offsets (the same instant either way).
         days_waited = (self._utc_now - request.created_at).days
         ageing = self._ageing.get(days_waited)
         if ageing is None:
             ageing = self._ageing[days_waited] = min(
-                priority.AGEING_CAP, priority.AGEING_PER_DAY * max(0, days_waited))
+                weights.ageing_cap, weights.ageing_per_day * max(0, days_waited))
         if self.records is not None:
             record = self.records.get(request.team_id)
             factor = record.factor if record is not None else 1.0
@@ -242,7 +254,7 @@ def explain(request, now, values=None, record=None):
         records = {request.team_id: record}
     else:
         records = track_records([request.team_id], now, values)
-    return Scoring(localtime.local_now(now, values), records).explain(request)
+    return Scoring(localtime.local_now(now, values), records, values).explain(request)
 
 
 class TeamQueue(Sequence):
@@ -282,7 +294,9 @@ def _rank_team(team_rows, scoring):
                  if row.rank_override is not None}
     score = scoring.score
     scores = {row.id: score(row) for row in team_rows}
-    return TeamQueue(priority.rank(team_rows, scoring.now, overrides, scores=scores), scores,
+    return TeamQueue(priority.rank(team_rows, scoring.now, overrides, scores=scores,
+                                   weights=scoring.weights, aged_before=scoring.aged_before),
+                     scores,
                      scoring)
 
 
@@ -347,7 +361,12 @@ class Ranked(Sequence):
 
 
 def _by_score(entry):
-    return (-entry.score, entry.row.created_at, entry.row.id)
+    """Queue order across teams: aged requests first, oldest first (the oldest-first rule),
+    then by score (``priority.order_key``'s order)."""
+    row = entry.row
+    if entry.scoring is not None and entry.scoring.is_aged(row):
+        return (0, 0.0, row.created_at, row.id)
+    return (1, -entry.score, row.created_at, row.id)
 
 
 def merge(team_queues):
@@ -379,7 +398,7 @@ class Ranking:
             for row in rows:
                 self._rows[row.team_id].append(row)
             records = track_records(set(self._rows), self.utc_now, self.values)
-            self._scoring = Scoring(self.now, records)
+            self._scoring = Scoring(self.now, records, self.values)
         return self._rows
 
     @property
@@ -473,7 +492,8 @@ def spots(requests, now, values=None, ranking=None):
         team_queues = [ranking.queue(team_id) for team_id in team_ids]
     else:
         values = values if values is not None else settings.current()
-        scoring = Scoring(localtime.local_now(now, values), track_records(team_ids, now, values))
+        scoring = Scoring(localtime.local_now(now, values), track_records(team_ids, now, values),
+                          values)
         rows = _load_rows(and_(Request.state == "accepted", Request.team_id.in_(team_ids)),
                           scoring.now)
         team_queues = _rank_teams(rows, scoring).values()
@@ -593,7 +613,7 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
                           with_sla=True)
         records = track_records({req.team_id for req in working} | {row.team_id for row in rows},
                                 utc_now, values)
-        scoring = Scoring(now, records)
+        scoring = Scoring(now, records, values)
         served = {row.team_id for row in rows}
         queues = _rank_teams([row for row in rows if team is None or row.team_id == team],
                              scoring)
@@ -626,7 +646,8 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     values = values if values is not None else settings.current()
     utc_now, now = now, localtime.local_now(now, values)
     rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
-    scoring = Scoring(now, track_records({row.team_id for row in rows}, utc_now, values))
+    scoring = Scoring(now, track_records({row.team_id for row in rows}, utc_now, values),
+                      values)
     # A team chosen: the other teams' queues show nothing, and the counts need no ranking.
     team_queues = _rank_teams([row for row in rows if team is None or row.team_id == team],
                               scoring).values()
