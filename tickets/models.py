@@ -673,6 +673,29 @@ class JobRun(db.Model):
         return f"<JobRun {self.job} {self.period}>"
 
 
+class FlowDay(db.Model):
+    """How many requests entered (+) or left (-) a state on one local day, per team and kind:
+    the event history summed by day, so charts read days instead of events (reports/snapshot.py).
+
+    ``day`` is the local day in the timezone the snapshot was built for (the setting row
+    ``flow_days_zone``), counted in days since 1970-01-01. A 'created' event is +1 in its
+    ``to_state``; a 'transition' -1 in its ``from_state`` and +1 in its ``to_state``. Kept as
+    events are written (a flush hook) and rebuilt by ``flask reports rebuild-snapshot``.
+    """
+
+    __tablename__ = "flow_days"
+
+    day = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    team_id = db.Column(db.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True,
+                        autoincrement=False)
+    kind = db.Column(db.String(20), primary_key=True)
+    state = db.Column(db.String(20), primary_key=True)
+    change = db.Column(db.Integer, nullable=False, default=0)
+
+    def __repr__(self):
+        return f"<FlowDay {self.day} team {self.team_id} {self.kind} {self.state} {self.change:+}>"
+
+
 # The catalogue (DESIGN.md, Reuse; issue 12): what the data team delivered or maintains.
 ASSET_KINDS = {
     "dashboard": "Dashboard",

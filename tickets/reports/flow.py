@@ -3,10 +3,11 @@ from sqlalchemy import case, func, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from .. import settings
+from .. import localtime, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, STATES, Event, Request
 from .charts import Series, chart
+from . import snapshot
 from .filters import conditions
 from .periods import period_of
 from .series import running
@@ -29,22 +30,17 @@ def cumulative_flow(spec, filters, now):
     by day and move, so the rest of the query handles a few rows per day; a running SUM() OVER
     the days of each state gives the counts. Closed states are left out: they only grow and
     would flatten the rest. Series run from the bottom band (delivered) to the top (submitted).
+
+    The same sums come from the flow snapshot (``snapshot``: the events summed per day) when
+    it serves the filters: a few rows per day instead of every event.
     """
-    period = period_of(filters, now, settings.current())
-    moves = _flow_moves(filters, period)
-    entered = (select(moves.c.to_state.label("state"), moves.c.day,
-                      moves.c.count.label("change"))
-               .where(moves.c.to_state.in_(FLOW_STATES)))
-    left = (select(moves.c.from_state.label("state"), moves.c.day,
-                   (-moves.c.count).label("change"))
-            .where(moves.c.kind == "transition", moves.c.from_state.in_(FLOW_STATES)))
-    deltas = union_all(entered, left).subquery("deltas")
-    daily = (select(deltas.c.state, deltas.c.day, func.sum(deltas.c.change).label("change"))
-             .group_by(deltas.c.state, deltas.c.day).subquery("daily"))
-    rows = db.session.execute(
-        select(daily.c.state, daily.c.day,
-               func.sum(daily.c.change).over(partition_by=daily.c.state, order_by=daily.c.day))
-    ).all() if period.days else []
+    values = settings.current()
+    period = period_of(filters, now, values)
+    if period.days and snapshot.serves(filters, values, snapshot.snapshot_zone()):
+        rows = snapshot.running_rows(snapshot.daily_changes(
+            filters, period, localtime.zone(values), "state", FLOW_STATES))
+    else:
+        rows = _flow_from_events(filters, period)
     counts = running(rows, FLOW_STATES, period.days)
     labels = period.day_labels()
     return spec.chart(
@@ -55,6 +51,24 @@ def cumulative_flow(spec, filters, now):
         rows=[[day, *(counts[state][i] for state in FLOW_STATES)]
               for i, day in enumerate(labels)],
         x_label="Day", y_label="Requests")
+
+
+def _flow_from_events(filters, period):
+    """(state, day index, running count) rows from the event history itself."""
+    moves = _flow_moves(filters, period)
+    entered = (select(moves.c.to_state.label("state"), moves.c.day,
+                      moves.c.count.label("change"))
+               .where(moves.c.to_state.in_(FLOW_STATES)))
+    left = (select(moves.c.from_state.label("state"), moves.c.day,
+                   (-moves.c.count).label("change"))
+            .where(moves.c.kind == "transition", moves.c.from_state.in_(FLOW_STATES)))
+    deltas = union_all(entered, left).subquery("deltas")
+    daily = (select(deltas.c.state, deltas.c.day, func.sum(deltas.c.change).label("change"))
+             .group_by(deltas.c.state, deltas.c.day).subquery("daily"))
+    return db.session.execute(
+        select(daily.c.state, daily.c.day,
+               func.sum(daily.c.change).over(partition_by=daily.c.state, order_by=daily.c.day))
+    ).all() if period.days else []
 
 
 class _Unindexed(FunctionElement):

@@ -1,0 +1,34 @@
+"""flow_days: the event history summed per local day, team, kind and state (issue 15)
+
+Charts (cumulative flow, backlog by team) read days from this snapshot instead of scanning
+every event; ``flask reports rebuild-snapshot`` fills it (reports/snapshot.py).
+
+Revision ID: c7f2a9d4e1b3
+Revises: b8e41f6c2d07
+Create Date: 2026-12-04 06:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'c7f2a9d4e1b3'
+down_revision = 'b8e41f6c2d07'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "flow_days",
+        sa.Column("day", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("team_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("change", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], ondelete="CASCADE",
+                                name=op.f("fk_flow_days_team_id_teams")),
+        sa.PrimaryKeyConstraint("day", "team_id", "kind", "state", name=op.f("pk_flow_days")),
+    )
+
+
+def downgrade():
+    op.drop_table("flow_days")
