@@ -17,7 +17,7 @@ from tests.test_reports import Story, at
 from tickets import reports, settings, triage
 from tickets.extensions import db
 from tickets.models import FlowDay, Request, Setting, User
-from tickets.reports import snapshot
+from tickets.reports import backlog, flow, snapshot
 
 SNAPSHOT_CHARTS = ("cumulative_flow", "backlog_by_team")
 
@@ -64,9 +64,10 @@ def charts(app, key, filters, now, use_snapshot, monkeypatch):
         return real(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(snapshot, "daily_changes", spy)
-        if not use_snapshot:
-            patch.setattr(snapshot, "serves", lambda *args: False)
+        for module in (flow, backlog):
+            patch.setattr(module, "daily_changes", spy)
+            if not use_snapshot:
+                patch.setattr(module, "serves", lambda *args: False)
         with app.app_context():
             found = reports.CHARTS[key](filters, now).as_json()
     if use_snapshot and filters.analyst_id is None and found["labels"]:

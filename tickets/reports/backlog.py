@@ -7,9 +7,9 @@ from .. import counts, localtime, settings
 from ..extensions import db
 from ..models import Event, Request
 from .charts import Series, chart
-from . import snapshot
 from .filters import conditions
 from .periods import period_of
+from .snapshot import daily_changes, running_rows, serves, snapshot_zone
 from .series import running, team_names, weekly_counts
 
 
@@ -24,13 +24,13 @@ def backlog_by_team(spec, filters, now):
     values = settings.current()
     period = period_of(filters, now, values)
     open_states = sorted(counts.WORDS["open"].states)
-    if period.days and snapshot.serves(filters, values, snapshot.snapshot_zone()):
+    if period.days and serves(filters, values, snapshot_zone()):
         # Entering and leaving the open states is the sum of the open states' own changes.
         weekly = Counter()
-        for team_id, day, change in snapshot.daily_changes(
+        for team_id, day, change in daily_changes(
                 filters, period, localtime.zone(values), "team_id", open_states):
             weekly[team_id, -1 if day < 0 else (day + period.first.weekday()) // 7] += change
-        rows = snapshot.running_rows((team_id, week, change)
+        rows = running_rows((team_id, week, change)
                                      for (team_id, week), change in weekly.items())
     else:
         rows = _backlog_from_events(filters, period, open_states)

@@ -7,10 +7,10 @@ from .. import localtime, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, STATES, Event, Request
 from .charts import Series, chart
-from . import snapshot
 from .filters import conditions
 from .periods import period_of
 from .series import running
+from .snapshot import daily_changes, running_rows, serves, snapshot_zone
 
 # The states not closed yet (the open ones and delivered), in the order work flows through
 # them (also the x categories of ageing_wip).
@@ -36,8 +36,8 @@ def cumulative_flow(spec, filters, now):
     """
     values = settings.current()
     period = period_of(filters, now, values)
-    if period.days and snapshot.serves(filters, values, snapshot.snapshot_zone()):
-        rows = snapshot.running_rows(snapshot.daily_changes(
+    if period.days and serves(filters, values, snapshot_zone()):
+        rows = running_rows(daily_changes(
             filters, period, localtime.zone(values), "state", FLOW_STATES))
     else:
         rows = _flow_from_events(filters, period)
