@@ -406,6 +406,9 @@ class Request(db.Model):
         db.Index("ix_requests_state_due", "state", "sla_due_at"),
         # The requests resolved (or closed otherwise) in a range: the impact ledger, closures.
         db.Index("ix_requests_state_closed", "state", "closed_at"),
+        # The requests delivered, or first answered, in a chart's range (reports).
+        db.Index("ix_requests_delivered_at", "delivered_at"),
+        db.Index("ix_requests_first_response_at", "first_response_at"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )
@@ -474,6 +477,11 @@ class Event(db.Model):
 
     request = db.relationship("Request", back_populates="events")
     actor = db.relationship("User")
+
+    __table_args__ = (
+        # A request's first claim or assignment (cycle time), whether it was reopened: a seek.
+        db.Index("ix_events_request_action_created", "request_id", "action", "created_at"),
+    )
 
     @property
     def actor_name(self):
@@ -691,6 +699,9 @@ class FlowDay(db.Model):
     kind = db.Column(db.String(20), primary_key=True)
     state = db.Column(db.String(20), primary_key=True)
     change = db.Column(db.Integer, nullable=False, default=0)
+
+    # On SQLite the rows live in their primary key's order: a range of days is read in one pass.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     def __repr__(self):
         return f"<FlowDay {self.day} team {self.team_id} {self.kind} {self.state} {self.change:+}>"

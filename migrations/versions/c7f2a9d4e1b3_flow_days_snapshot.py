@@ -1,7 +1,9 @@
-"""flow_days: the event history summed per local day, team, kind and state (issue 15)
+"""flow_days: the event history summed per local day, team, kind and state; indexes for the
+charts' ranges (issue 15)
 
 Charts (cumulative flow, backlog by team) read days from this snapshot instead of scanning
-every event; ``flask reports rebuild-snapshot`` fills it (reports/snapshot.py).
+every event; ``flask reports rebuild-snapshot`` fills it (reports/snapshot.py). Deliveries and
+first responses in a range, and a request's first claim, are read through indexes.
 
 Revision ID: c7f2a9d4e1b3
 Revises: b8e41f6c2d07
@@ -27,8 +29,17 @@ def upgrade():
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], ondelete="CASCADE",
                                 name=op.f("fk_flow_days_team_id_teams")),
         sa.PrimaryKeyConstraint("day", "team_id", "kind", "state", name=op.f("pk_flow_days")),
+        sqlite_with_rowid=False,
     )
+    # Charts' ranges of deliveries and first responses, and a request's first start of work.
+    op.create_index("ix_requests_delivered_at", "requests", ["delivered_at"])
+    op.create_index("ix_requests_first_response_at", "requests", ["first_response_at"])
+    op.create_index("ix_events_request_action_created", "events",
+                    ["request_id", "action", "created_at"])
 
 
 def downgrade():
+    op.drop_index("ix_events_request_action_created", table_name="events")
+    op.drop_index("ix_requests_first_response_at", table_name="requests")
+    op.drop_index("ix_requests_delivered_at", table_name="requests")
     op.drop_table("flow_days")
