@@ -32,7 +32,8 @@ def upgrade():
         sqlite_with_rowid=False,
     )
     # Charts' ranges of deliveries and first responses, and a request's first start of work.
-    op.create_index("ix_requests_delivered_at", "requests", ["delivered_at"])
+    op.create_index("ix_requests_delivered", "requests",
+                    ["delivered_at", "team_id", "kind", "created_at"])
     op.create_index("ix_requests_first_response_at", "requests", ["first_response_at"])
     op.create_index("ix_events_request_action_created", "events",
                     ["request_id", "action", "created_at"])
@@ -41,5 +42,5 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_events_request_action_created", table_name="events")
     op.drop_index("ix_requests_first_response_at", table_name="requests")
-    op.drop_index("ix_requests_delivered_at", table_name="requests")
+    op.drop_index("ix_requests_delivered", table_name="requests")
     op.drop_table("flow_days")

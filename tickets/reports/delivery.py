@@ -1,4 +1,6 @@
 """Delivery: throughput per week, and lead and cycle time of the requests delivered."""
+from bisect import bisect_left
+
 from sqlalchemy import and_, case, func, select
 
 from .. import settings
@@ -31,7 +33,7 @@ def deliveries(filters, period):
             .where(period.contains(Request.delivered_at), *conditions(filters))
             # Materialized, so each delivery's numbers are computed once: SQLite would
             # otherwise copy their expressions into every branch of the buckets' CASE.
-            .cte("deliveries").prefix_with("MATERIALIZED"))
+            .cte("deliveries").prefix_with("MATERIALIZED", dialect="postgresql"))
 
 
 @chart("throughput", "Throughput",
@@ -61,10 +63,11 @@ def _bucket(column):
                   if high is not None), else_=len(TIME_BUCKETS) - 1)
 
 
-def _bucket_of(days):
-    """The index in TIME_BUCKETS of a number of days, as ``_bucket`` computes it in SQL."""
-    return next((index for index, (_, high) in enumerate(TIME_BUCKETS)
-                 if high is not None and days < high), len(TIME_BUCKETS) - 1)
+def _bucket_counts(ordered):
+    """[count per TIME_BUCKETS bucket] of sorted numbers of days, bucketed as ``_bucket``
+    does in SQL (a number goes in the first bucket whose high it is below)."""
+    edges = [bisect_left(ordered, high) for _, high in TIME_BUCKETS[:-1]] + [len(ordered)]
+    return [edge - previous for previous, edge in zip([0, *edges], edges)]
 
 
 def _bucket_label(low, high):
@@ -93,8 +96,7 @@ def _measured(delivered):
     found = {}
     for index, (measure, name) in enumerate(names.items()):
         ordered = sorted(row[index] for row in rows if row[index] is not None)
-        for days in ordered:
-            buckets[measure][_bucket_of(days)] += 1
+        buckets[measure] = _bucket_counts(ordered)
         found[name] = {key: rounded(percentile(ordered, share))
                        for key, share in PERCENTILES.items()}
     return buckets, found

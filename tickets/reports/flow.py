@@ -71,7 +71,7 @@ def _flow_from_events(filters, period):
     ).all() if period.days else []
 
 
-class _Unindexed(FunctionElement):
+class Unindexed(FunctionElement):
     """A column as is, but on SQLite (a unary +) never looked up in its index: for conditions
     that keep most rows, which SQLite would otherwise read one index entry at a time."""
 
@@ -83,13 +83,13 @@ class _Unindexed(FunctionElement):
         self.type = column.type
 
 
-@compiles(_Unindexed)
+@compiles(Unindexed)
 def _unindexed(element, compiler, **kw):
     (column,) = element.clauses
     return compiler.process(column, **kw)
 
 
-@compiles(_Unindexed, "sqlite")
+@compiles(Unindexed, "sqlite")
 def _unindexed_sqlite(element, compiler, **kw):
     (column,) = element.clauses
     return "+" + compiler.process(column, **kw)
@@ -104,7 +104,7 @@ def _flow_moves(filters, period):
     query = (select(day, Event.kind, Event.from_state, Event.to_state,
                     func.count().label("count"))
              .where(Event.kind.in_(("created", "transition")),
-                    _Unindexed(Event.created_at) < period.end_at))
+                    Unindexed(Event.created_at) < period.end_at))
     narrowing = conditions(filters)
     if narrowing:
         query = query.where(Event.request_id.in_(select(Request.id).where(*narrowing)))
