@@ -276,6 +276,9 @@ def explain(app, key, filters, now):
             cursor = raw.cursor()
             for statement, parameters in captured:
                 print("--", statement.replace("\n", " ")[:300])
+                if statement.startswith("SET "):
+                    cursor.execute(statement, parameters)
+                    continue
                 prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgresql else "EXPLAIN QUERY PLAN "
                 cursor.execute(prefix + statement, parameters)
                 for row in cursor.fetchall():
@@ -320,8 +323,11 @@ def main():
         requests_count = db.session.scalar(text("SELECT count(*) FROM requests"))
         events_count = db.session.scalar(text("SELECT count(*) FROM events"))
         team = db.session.scalar(text("SELECT min(id) FROM teams"))
-        with db.engine.begin() as connection:
-            connection.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would give
+        # Fresh statistics and (PostgreSQL) visibility maps, as autovacuum would give: without
+        # them PostgreSQL cannot use index-only scans on a table just filled.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql"
+                                    else "ANALYZE"))
     now = utcnow()
     today = now.date()
     ranges = {"1 year": reports.Filters(start=today - timedelta(days=364), end=today),
