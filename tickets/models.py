@@ -405,11 +405,16 @@ class Request(db.Model):
         db.Index("ix_requests_team_budget", "team_id", "budget_counted_at"),
         db.Index("ix_requests_state_due", "state", "sla_due_at"),
         # The requests resolved (or closed otherwise) in a range: the impact ledger, closures.
-        db.Index("ix_requests_state_closed", "state", "closed_at"),
-        # The requests delivered, or first answered, in a chart's range (reports).
-        # (covering what throughput, lead time, ad-hoc work and closures read of a delivery)
-        db.Index("ix_requests_delivered", "delivered_at", "team_id", "kind", "created_at"),
-        db.Index("ix_requests_first_response_at", "first_response_at"),
+        # (covering what closures read of them: how they closed, the charts' filters)
+        db.Index("ix_requests_state_closed", "state", "closed_at", "decline_reason", "team_id",
+                 "kind"),
+        # The requests submitted, delivered or first answered in a chart's range, covering
+        # what the charts read of them (their filters, lead time, SLA attainment).
+        db.Index("ix_requests_created_team_kind", "created_at", "team_id", "kind"),
+        db.Index("ix_requests_delivered", "delivered_at", "team_id", "kind", "created_at",
+                 "sla_class", "resolution_seconds"),
+        db.Index("ix_requests_first_response", "first_response_at", "team_id", "kind",
+                 "sla_class", "first_response_seconds"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )

@@ -31,16 +31,27 @@ def upgrade():
         sa.PrimaryKeyConstraint("day", "team_id", "kind", "state", name=op.f("pk_flow_days")),
         sqlite_with_rowid=False,
     )
-    # Charts' ranges of deliveries and first responses, and a request's first start of work.
+    # Charts' ranges of submissions, deliveries, first responses and closures, covering what
+    # the charts read of those requests; and a request's first start of work.
+    op.drop_index("ix_requests_state_closed", table_name="requests")
+    op.create_index("ix_requests_state_closed", "requests",
+                    ["state", "closed_at", "decline_reason", "team_id", "kind"])
+    op.create_index("ix_requests_created_team_kind", "requests", ["created_at", "team_id", "kind"])
     op.create_index("ix_requests_delivered", "requests",
-                    ["delivered_at", "team_id", "kind", "created_at"])
-    op.create_index("ix_requests_first_response_at", "requests", ["first_response_at"])
+                    ["delivered_at", "team_id", "kind", "created_at", "sla_class",
+                     "resolution_seconds"])
+    op.create_index("ix_requests_first_response", "requests",
+                    ["first_response_at", "team_id", "kind", "sla_class",
+                     "first_response_seconds"])
     op.create_index("ix_events_request_action_created", "events",
                     ["request_id", "action", "created_at"])
 
 
 def downgrade():
     op.drop_index("ix_events_request_action_created", table_name="events")
-    op.drop_index("ix_requests_first_response_at", table_name="requests")
+    op.drop_index("ix_requests_first_response", table_name="requests")
     op.drop_index("ix_requests_delivered", table_name="requests")
+    op.drop_index("ix_requests_created_team_kind", table_name="requests")
+    op.drop_index("ix_requests_state_closed", table_name="requests")
+    op.create_index("ix_requests_state_closed", "requests", ["state", "closed_at"])
     op.drop_table("flow_days")
