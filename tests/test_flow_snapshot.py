@@ -239,3 +239,28 @@ def test_the_snapshot_is_not_used_for_an_analyst_filter(app, desk):
     assert snapshot.serves(reports.Filters(date(2026, 3, 1), date(2026, 3, 2)), values, "UTC")
     assert not snapshot.serves(reports.Filters(date(2026, 3, 1), date(2026, 3, 2),
                                                analyst_id=desk.analyst), values, "UTC")
+
+
+def test_the_hook_keeps_the_demos_whole_history_as_a_rebuild_would(app, runner, monkeypatch):
+    """The demo's stories (every transition, kind changes, central triage, reopenings) written
+    with a snapshot present: the hook's rows are a rebuild's rows, and the charts agree."""
+    from tickets.demo import seed_demo
+
+    build_snapshot(app)
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+    today = datetime.now(UTC).date()
+    kept = snapshot_rows(app)
+    assert kept
+    build_snapshot(app)
+    assert snapshot_rows(app) == kept
+    now = datetime.now(UTC)
+    for filters in (reports.Filters(today - timedelta(days=120), today),
+                    reports.Filters(today - timedelta(days=30), today, kind="ad_hoc")):
+        for key in SNAPSHOT_CHARTS:
+            assert (charts(app, key, filters, now, True, monkeypatch)
+                    == charts(app, key, filters, now, False, monkeypatch)), key
+    result = runner.invoke(args=["seed-demo"])  # already there: nothing added, nothing rebuilt
+    assert "nothing added" in result.output
+    assert snapshot_rows(app) == kept

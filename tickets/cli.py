@@ -59,8 +59,11 @@ def list_users():
 def seed_demo_command():
     """Load the demo teams, people and requests (safe to run again: it adds nothing twice)."""
     from .demo import DEMO_PASSWORD, seed_demo
+    from .reports import snapshot
 
     created = seed_demo()
+    if created:
+        snapshot.rebuild()  # the reports' snapshot of the history just written, whatever held
     db.session.commit()
     if created:
         click.echo("Demo data loaded.")
