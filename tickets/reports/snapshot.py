@@ -278,9 +278,10 @@ def _after_flush(session, flush_context):
         changes[day, team_id, kind, obj.to_state] += 1
         if obj.kind == "transition" and obj.from_state is not None:
             changes[day, team_id, kind, obj.from_state] -= 1
+    # In key order, so concurrent transactions lock the rows they share in the same order.
     rows = [{"day": day, "team_id": team_id, "kind": kind, "state": state_name,
              "change": change}
-            for (day, team_id, kind, state_name), change in changes.items() if change]
+            for (day, team_id, kind, state_name), change in sorted(changes.items()) if change]
     if rows:
         connection.execute(_upsert(connection.dialect.name), rows)
 
