@@ -276,9 +276,6 @@ def explain(app, key, filters, now):
             cursor = raw.cursor()
             for statement, parameters in captured:
                 print("--", statement.replace("\n", " ")[:300])
-                if statement.startswith("SET "):
-                    cursor.execute(statement, parameters)
-                    continue
                 prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgresql else "EXPLAIN QUERY PLAN "
                 cursor.execute(prefix + statement, parameters)
                 for row in cursor.fetchall():

@@ -2,10 +2,6 @@
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import text
-
-from ..extensions import db
-
 
 @dataclass
 class Series:
@@ -58,21 +54,12 @@ class ChartSpec:
     compute: Callable
 
     def __call__(self, filters, now):
-        without_jit()
         return self.compute(self, filters, now)
 
     def chart(self, **fields):
         """A Chart with this spec's key, title and how_to_read (unless ``fields`` give one)."""
         fields.setdefault("how_to_read", self.how_to_read)
         return Chart(key=self.key, title=self.title, **fields)
-
-
-def without_jit():
-    """On PostgreSQL, turn JIT compilation off for the rest of the transaction: a chart's
-    statements are estimated costly enough to be compiled, which takes longer (about two
-    seconds at 100,000 requests, bench/bench_reports.py) than running them."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL jit = off"))
 
 
 def chart(key, title, how_to_read):
