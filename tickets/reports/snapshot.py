@@ -159,7 +159,7 @@ def daily_changes(filters, period, zone, by, states):
             parts.append(
                 select(found.label("key"), literal(whole).label("index"),
                        (sign * func.count()).label("change"))
-                .join(Request, Request.id == Event.request_id)
+                .select_from(Event).join(Request, Request.id == Event.request_id)
                 .where(Event.kind.in_(kinds), column.in_(states),
                        Event.created_at >= last_start, Event.created_at < period.end_at,
                        *_request_narrowing(filters))
