@@ -7,8 +7,8 @@ from ..models import STATES, Request
 from .charts import Series, chart
 from .delivery import deliveries
 from .filters import conditions
-from .flow import FLOW_STATES, Unindexed
-from .periods import period_of
+from .flow import FLOW_STATES
+from .periods import Unindexed, period_of
 from .stats import PERCENTILES, percentiles
 
 AGEING_CAP = 2000  # ageing_wip shows at most this many points, the oldest

@@ -1,14 +1,12 @@
 """Cumulative flow: how many requests were in each open state at the end of each day."""
 from sqlalchemy import case, func, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from .. import localtime, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, STATES, Event, Request
 from .charts import Series, chart
 from .filters import conditions
-from .periods import period_of
+from .periods import Unindexed, period_of
 from .series import running
 from .snapshot import daily_changes, running_rows, serves, snapshot_zone
 
@@ -69,30 +67,6 @@ def _flow_from_events(filters, period):
         select(daily.c.state, daily.c.day,
                func.sum(daily.c.change).over(partition_by=daily.c.state, order_by=daily.c.day))
     ).all() if period.days else []
-
-
-class Unindexed(FunctionElement):
-    """A column as is, but on SQLite (a unary +) never looked up in its index: for conditions
-    that keep most rows, which SQLite would otherwise read one index entry at a time."""
-
-    name = "unindexed"
-    inherit_cache = True
-
-    def __init__(self, column):
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(Unindexed)
-def _unindexed(element, compiler, **kw):
-    (column,) = element.clauses
-    return compiler.process(column, **kw)
-
-
-@compiles(Unindexed, "sqlite")
-def _unindexed_sqlite(element, compiler, **kw):
-    (column,) = element.clauses
-    return "+" + compiler.process(column, **kw)
 
 
 def _flow_moves(filters, period):
