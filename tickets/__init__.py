@@ -101,13 +101,22 @@ def register_extensions(app):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite: enforce foreign keys, use WAL, and wait for a lock instead of failing at once."""
+    """SQLite: enforce foreign keys, use WAL, and wait for a lock instead of failing at once.
+    PostgreSQL: turn JIT compilation off."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+    elif type(dbapi_connection).__module__.startswith("psycopg"):
+        # PostgreSQL: no JIT compilation. The report charts' statements are estimated costly
+        # enough to be compiled, which takes longer than running them (about 2 s per chart at
+        # 100,000 requests, bench/bench_reports.py).
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET jit = off")
+        cursor.close()
+        dbapi_connection.commit()  # a rolled-back SET would not last
 
 
 def register_blueprints(app):

@@ -1,5 +1,5 @@
 """``flask`` commands: demo data, user management, weekly ad-hoc budgets, the mail outbox,
-digests, follow-ups and daily batches of notifications."""
+digests, follow-ups, daily batches of notifications and the reports' flow snapshot."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -59,8 +59,11 @@ def list_users():
 def seed_demo_command():
     """Load the demo teams, people and requests (safe to run again: it adds nothing twice)."""
     from .demo import DEMO_PASSWORD, seed_demo
+    from .reports import snapshot
 
     created = seed_demo()
+    if created:
+        snapshot.rebuild()  # the reports' snapshot of the history just written, whatever held
     db.session.commit()
     if created:
         click.echo("Demo data loaded.")
@@ -298,6 +301,21 @@ def send_daily_notifications(dry_run):
         click.echo(f"error: {result.error} (queued mail stays in the outbox)", err=True)
 
 
+reports_cli = AppGroup("reports", help="The data behind the charts of /reports.")
+
+
+@reports_cli.command("rebuild-snapshot")
+@with_appcontext
+def rebuild_snapshot():
+    """Recompute the flow snapshot (the event history summed per day) from the events: after a
+    bulk import of events, or to use a new timezone at once instead of after the nightly job."""
+    from .reports import snapshot
+
+    rows = snapshot.rebuild()
+    db.session.commit()
+    click.echo(f"Flow snapshot rebuilt: {rows} day row(s), timezone {snapshot.snapshot_zone()}.")
+
+
 def _every(interval):
     """A job's interval in words: "every 5 min", "hourly", "daily"."""
     minutes = int(interval.total_seconds() // 60)
@@ -337,3 +355,4 @@ def register(app: Flask):
     app.cli.add_command(followups_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(reports_cli)

@@ -405,7 +405,16 @@ class Request(db.Model):
         db.Index("ix_requests_team_budget", "team_id", "budget_counted_at"),
         db.Index("ix_requests_state_due", "state", "sla_due_at"),
         # The requests resolved (or closed otherwise) in a range: the impact ledger, closures.
-        db.Index("ix_requests_state_closed", "state", "closed_at"),
+        # (covering what closures read of them: how they closed, the charts' filters)
+        db.Index("ix_requests_state_closed", "state", "closed_at", "decline_reason", "team_id",
+                 "kind"),
+        # The requests submitted, delivered or first answered in a chart's range, covering
+        # what the charts read of them (their filters, lead time, SLA attainment).
+        db.Index("ix_requests_created_team_kind", "created_at", "team_id", "kind"),
+        db.Index("ix_requests_delivered", "delivered_at", "team_id", "kind", "created_at",
+                 "sla_class", "resolution_seconds"),
+        db.Index("ix_requests_first_response", "first_response_at", "team_id", "kind",
+                 "sla_class", "first_response_seconds"),
         # The triage page: one state's requests oldest first, its filters and counts read from
         # the index alone (migration 5e7a1c3b9d20).
         db.Index("ix_requests_triage", "state", "created_at", "id", "is_central",
@@ -487,6 +496,11 @@ class Event(db.Model):
 
     request = db.relationship("Request", back_populates="events")
     actor = db.relationship("User")
+
+    __table_args__ = (
+        # A request's first claim or assignment (cycle time), whether it was reopened: a seek.
+        db.Index("ix_events_request_action_created", "request_id", "action", "created_at"),
+    )
 
     @property
     def actor_name(self):
@@ -684,6 +698,32 @@ class JobRun(db.Model):
 
     def __repr__(self):
         return f"<JobRun {self.job} {self.period}>"
+
+
+class FlowDay(db.Model):
+    """How many requests entered (+) or left (-) a state on one local day, per team and kind:
+    the event history summed by day, so charts read days instead of events (reports/snapshot.py).
+
+    ``day`` is the local day in the timezone the snapshot was built for (the setting row
+    ``flow_days_zone``), counted in days since 1970-01-01. A 'created' event is +1 in its
+    ``to_state``; a 'transition' -1 in its ``from_state`` and +1 in its ``to_state``. Kept as
+    events are written (a flush hook) and rebuilt by ``flask reports rebuild-snapshot``.
+    """
+
+    __tablename__ = "flow_days"
+
+    day = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    team_id = db.Column(db.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True,
+                        autoincrement=False)
+    kind = db.Column(db.String(20), primary_key=True)
+    state = db.Column(db.String(20), primary_key=True)
+    change = db.Column(db.Integer, nullable=False, default=0)
+
+    # On SQLite the rows live in their primary key's order: a range of days is read in one pass.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    def __repr__(self):
+        return f"<FlowDay {self.day} team {self.team_id} {self.kind} {self.state} {self.change:+}>"
 
 
 # The catalogue (DESIGN.md, Reuse; issue 12): what the data team delivered or maintains.

@@ -88,6 +88,11 @@ def _release_waitlisted(now):
     return f"{len(budget.release_waitlisted(now))} waitlisted request(s) released"
 
 
+def _flow_snapshot(now):
+    from .reports import snapshot
+    return snapshot.settle(now)
+
+
 # In the order of the start-up round: every job that queues mail (notifications, digests,
 # follow-ups) before the one that sends it.
 JOBS = [
@@ -109,6 +114,9 @@ JOBS = [
     Job("sweep_attachments", timedelta(days=1), _sweep_attachments,
         "Delete attachment files no saved request keeps (uploads a crash left half-done, "
         "files held for a form nobody sent again)."),
+    Job("flow_snapshot", timedelta(days=1), _flow_snapshot,
+        "Rebuild the reports' flow snapshot from the events: catches events imported in bulk "
+        "and a change of timezone."),
 ]
 
 

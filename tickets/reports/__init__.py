@@ -18,6 +18,9 @@ The modules:
 - ``periods``: a range as local days and ISO weeks of the settings' timezone, in SQL;
 - ``series``: grouped rows turned into series (running totals, weekly counts, team names);
 - ``stats``: the one percentile (interpolated as ``percentile_cont``), in SQL or in Python;
+- ``snapshot``: the event history summed per local day (``flow_days``), kept by a flush hook
+  and rebuilt by ``flask reports rebuild-snapshot``, which cumulative flow and backlog by team
+  read instead of every event;
 - one module per family of charts: ``flow`` (cumulative flow), ``backlog`` (backlog and demand
   by team), ``ageing`` (ageing work in progress), ``delivery`` (throughput, lead and cycle
   time), ``sla_attainment``, ``ad_hoc`` (ad-hoc and planned work against the budget) and

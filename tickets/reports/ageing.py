@@ -8,7 +8,7 @@ from .charts import Series, chart
 from .delivery import deliveries
 from .filters import conditions
 from .flow import FLOW_STATES
-from .periods import period_of
+from .periods import Unindexed, period_of
 from .stats import PERCENTILES, percentiles
 
 AGEING_CAP = 2000  # ageing_wip shows at most this many points, the oldest
@@ -39,7 +39,10 @@ def ageing_wip(spec, filters, now):
         select(Request.id, Request.title, Request.is_confidential, Request.state,
                Request.created_at, _sla_status_column(now).label("sla"),
                func.count().over().label("total"))
-        .where(Request.state.in_(FLOW_STATES), Request.created_at <= now, *conditions(filters))
+        # By state (a few thousand open requests), not by creation: walking the creation
+        # index to sort would read every request of the history.
+        .where(Request.state.in_(FLOW_STATES), Unindexed(Request.created_at) <= now,
+               *conditions(filters))
         .order_by(Request.created_at, Request.id).limit(AGEING_CAP)).all()
     total = rows[0].total if rows else 0
     if period.days:

@@ -1,12 +1,15 @@
 """Demand and backlog per team: requests submitted each week, and those still open."""
+from collections import Counter
+
 from sqlalchemy import and_, case, func, or_, select
 
-from .. import counts, settings
+from .. import counts, localtime, settings
 from ..extensions import db
 from ..models import Event, Request
 from .charts import Series, chart
 from .filters import conditions
 from .periods import period_of
+from .snapshot import daily_changes, running_rows, serves, snapshot_zone
 from .series import running, team_names, weekly_counts
 
 
@@ -18,8 +21,35 @@ def backlog_by_team(spec, filters, now):
     events: +1 when a request enters an open state (its creation, a reopening), -1 when it
     leaves them (a delivery, a closing), summed week by week from those open before the range
     (week -1)."""
-    period = period_of(filters, now, settings.current())
+    values = settings.current()
+    period = period_of(filters, now, values)
     open_states = sorted(counts.WORDS["open"].states)
+    if period.days and serves(filters, values, snapshot_zone()):
+        # Entering and leaving the open states is the sum of the open states' own changes.
+        weekly = Counter()
+        for team_id, day, change in daily_changes(
+                filters, period, localtime.zone(values), "team_id", open_states):
+            weekly[team_id, -1 if day < 0 else (day + period.first.weekday()) // 7] += change
+        rows = running_rows((team_id, week, change)
+                                     for (team_id, week), change in weekly.items())
+    else:
+        rows = _backlog_from_events(filters, period, open_states)
+    names = team_names({row[0] for row in rows})
+    found = running(rows, names, period.weeks)
+    teams = [team for team in names if any(found[team])]
+    labels = period.week_labels()
+    title = counts.WORDS["open"].title
+    return spec.chart(
+        type="line", labels=labels,
+        series=[Series(names[team], found[team], {"team_id": team}) for team in teams],
+        columns=["Week of", "Team", title],
+        rows=[[week, names[team], found[team][i]] for i, week in enumerate(labels)
+              for team in teams],
+        x_label="Week of", y_label=title)
+
+
+def _backlog_from_events(filters, period, open_states):
+    """(team id, week index, running open count) rows from the event history itself."""
     entering = and_(Event.to_state.in_(open_states),
                     or_(Event.from_state.is_(None), Event.from_state.not_in(open_states)))
     leaving = and_(Event.from_state.in_(open_states), Event.to_state.not_in(open_states))
@@ -33,23 +63,11 @@ def backlog_by_team(spec, filters, now):
               .subquery("deltas"))
     weekly = (select(deltas.c.team_id, deltas.c.week, func.sum(deltas.c.change).label("change"))
               .group_by(deltas.c.team_id, deltas.c.week).subquery("weekly"))
-    rows = db.session.execute(
+    return db.session.execute(
         select(weekly.c.team_id, weekly.c.week,
                func.sum(weekly.c.change).over(partition_by=weekly.c.team_id,
                                               order_by=weekly.c.week))
     ).all() if period.days else []
-    names = team_names({row[0] for row in rows})
-    found = running(rows, names, period.weeks)
-    teams = [team for team in names if any(found[team])]
-    labels = period.week_labels()
-    title = counts.WORDS["open"].title
-    return spec.chart(
-        type="line", labels=labels,
-        series=[Series(names[team], found[team], {"team_id": team}) for team in teams],
-        columns=["Week of", "Team", title],
-        rows=[[week, names[team], found[team][i]] for i, week in enumerate(labels)
-              for team in teams],
-        x_label="Week of", y_label=title)
 
 
 @chart("demand_by_team", "Demand by team",

@@ -1,5 +1,7 @@
 """Delivery: throughput per week, and lead and cycle time of the requests delivered."""
-from sqlalchemy import case, func, select
+from bisect import bisect_left
+
+from sqlalchemy import and_, case, func, select
 
 from .. import settings
 from ..extensions import db
@@ -8,7 +10,7 @@ from .charts import Series, chart
 from .filters import conditions
 from .periods import days_between, period_of
 from .series import weekly_counts
-from .stats import PERCENTILES, percentiles
+from .stats import PERCENTILES, percentile, rounded
 
 # Lead and cycle time buckets in days: [low, high), the last one open-ended.
 TIME_BUCKETS = ((0, 1), (1, 2), (2, 5), (5, 10), (10, 20), (20, 40), (40, None))
@@ -19,19 +21,19 @@ def deliveries(filters, period):
     """A CTE of the requests delivered in the period (their last delivery):
     ``lead_days`` from submission and ``cycle_days`` from the first start of work (its first
     claim or assignment; None if it has none)."""
-    # All first starts in one grouped pass over the start events: with tens of thousands of
-    # deliveries, cheaper than a correlated lookup per delivery (bench/bench_reports.py).
-    starts = (select(Event.request_id, func.min(Event.created_at).label("started_at"))
-              .where(Event.action.in_(START_ACTIONS), Event.created_at < period.end_at)
-              .group_by(Event.request_id).subquery("starts"))
+    # Each delivery's first start is one seek in ix_events_request_action_created: bounded by
+    # the deliveries of the range instead of grouping every start event of the history.
+    started_at = (select(func.min(Event.created_at))
+                  .where(Event.request_id == Request.id, Event.action.in_(START_ACTIONS),
+                         Event.created_at < period.end_at)
+                  .correlate(Request).scalar_subquery())
     return (select(Request.id, days_between(Request.delivered_at, Request.created_at)
                    .label("lead_days"),
-                   days_between(Request.delivered_at, starts.c.started_at).label("cycle_days"))
-            .outerjoin(starts, starts.c.request_id == Request.id)
+                   days_between(Request.delivered_at, started_at).label("cycle_days"))
             .where(period.contains(Request.delivered_at), *conditions(filters))
             # Materialized, so each delivery's numbers are computed once: SQLite would
             # otherwise copy their expressions into every branch of the buckets' CASE.
-            .cte("deliveries").prefix_with("MATERIALIZED"))
+            .cte("deliveries").prefix_with("MATERIALIZED", dialect="postgresql"))
 
 
 @chart("throughput", "Throughput",
@@ -61,8 +63,43 @@ def _bucket(column):
                   if high is not None), else_=len(TIME_BUCKETS) - 1)
 
 
+def _bucket_counts(ordered):
+    """[count per TIME_BUCKETS bucket] of sorted numbers of days, bucketed as ``_bucket``
+    does in SQL (a number goes in the first bucket whose high it is below)."""
+    edges = [bisect_left(ordered, high) for _, high in TIME_BUCKETS[:-1]] + [len(ordered)]
+    return [edge - previous for previous, edge in zip([0, *edges], edges)]
+
+
 def _bucket_label(low, high):
     return f"{low}+ days" if high is None else f"{low}\u2013{high} days"
+
+
+def _measured(delivered):
+    """({"lead": [count per bucket], "cycle": [...]}, {"lead_days": percentiles, "cycle_days":
+    ...}) of the deliveries CTE, in one statement: PostgreSQL counts the buckets and computes
+    ``percentile_cont`` in it; elsewhere the numbers are fetched once and counted in Python."""
+    buckets = {"lead": [0] * len(TIME_BUCKETS), "cycle": [0] * len(TIME_BUCKETS)}
+    names = {"lead": "lead_days", "cycle": "cycle_days"}
+    if db.session.get_bind().dialect.name == "postgresql":
+        columns = [func.count().filter(and_(delivered.c[name].is_not(None),
+                                            _bucket(delivered.c[name]) == index))
+                   for name in names.values() for index in range(len(TIME_BUCKETS))]
+        shares = [func.percentile_cont(share).within_group(delivered.c[name])
+                  for name in names.values() for share in PERCENTILES.values()]
+        values = iter(db.session.execute(select(*columns, *shares)).one())
+        for measure in names:
+            buckets[measure] = [next(values) for _ in TIME_BUCKETS]
+        found = {name: {key: rounded(next(values)) for key in PERCENTILES}
+                 for name in names.values()}
+        return buckets, found
+    rows = db.session.execute(select(delivered.c.lead_days, delivered.c.cycle_days)).all()
+    found = {}
+    for index, (measure, name) in enumerate(names.items()):
+        ordered = sorted(row[index] for row in rows if row[index] is not None)
+        buckets[measure] = _bucket_counts(ordered)
+        found[name] = {key: rounded(percentile(ordered, share))
+                       for key, share in PERCENTILES.items()}
+    return buckets, found
 
 
 @chart("lead_time", "Lead and cycle time",
@@ -77,18 +114,8 @@ def lead_time(spec, filters, now):
     buckets = {"lead": [0] * len(TIME_BUCKETS), "cycle": [0] * len(TIME_BUCKETS)}
     notes = {f"{name}_{key}": None for name in ("lead_time", "cycle_time") for key in PERCENTILES}
     if period.days:
-        delivered = deliveries(filters, period)
-        lead_bucket = _bucket(delivered.c.lead_days).label("lead_bucket")
-        cycle_bucket = case((delivered.c.cycle_days.is_(None), None),
-                            else_=_bucket(delivered.c.cycle_days)).label("cycle_bucket")
-        grouped = select(lead_bucket, cycle_bucket).subquery("grouped")
-        for lead_index, cycle_index, count in db.session.execute(
-                select(grouped.c.lead_bucket, grouped.c.cycle_bucket, func.count())
-                .group_by(grouped.c.lead_bucket, grouped.c.cycle_bucket)):
-            buckets["lead"][lead_index] += count
-            if cycle_index is not None:
-                buckets["cycle"][cycle_index] += count
-        found = percentiles(delivered, ["lead_days", "cycle_days"])
+        # The deliveries are built once; one statement counts and measures them.
+        buckets, found = _measured(deliveries(filters, period))
         for name, column in (("lead_time", "lead_days"), ("cycle_time", "cycle_days")):
             notes.update({f"{name}_{key}": value for key, value in found[column].items()})
     notes["delivered"] = sum(buckets["lead"])

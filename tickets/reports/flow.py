@@ -1,15 +1,14 @@
 """Cumulative flow: how many requests were in each open state at the end of each day."""
 from sqlalchemy import case, func, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
-from .. import settings
+from .. import localtime, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, STATES, Event, Request
 from .charts import Series, chart
 from .filters import conditions
-from .periods import period_of
+from .periods import Unindexed, period_of
 from .series import running
+from .snapshot import daily_changes, running_rows, serves, snapshot_zone
 
 # The states not closed yet (the open ones and delivered), in the order work flows through
 # them (also the x categories of ageing_wip).
@@ -29,22 +28,17 @@ def cumulative_flow(spec, filters, now):
     by day and move, so the rest of the query handles a few rows per day; a running SUM() OVER
     the days of each state gives the counts. Closed states are left out: they only grow and
     would flatten the rest. Series run from the bottom band (delivered) to the top (submitted).
+
+    The same sums come from the flow snapshot (``snapshot``: the events summed per day) when
+    it serves the filters: a few rows per day instead of every event.
     """
-    period = period_of(filters, now, settings.current())
-    moves = _flow_moves(filters, period)
-    entered = (select(moves.c.to_state.label("state"), moves.c.day,
-                      moves.c.count.label("change"))
-               .where(moves.c.to_state.in_(FLOW_STATES)))
-    left = (select(moves.c.from_state.label("state"), moves.c.day,
-                   (-moves.c.count).label("change"))
-            .where(moves.c.kind == "transition", moves.c.from_state.in_(FLOW_STATES)))
-    deltas = union_all(entered, left).subquery("deltas")
-    daily = (select(deltas.c.state, deltas.c.day, func.sum(deltas.c.change).label("change"))
-             .group_by(deltas.c.state, deltas.c.day).subquery("daily"))
-    rows = db.session.execute(
-        select(daily.c.state, daily.c.day,
-               func.sum(daily.c.change).over(partition_by=daily.c.state, order_by=daily.c.day))
-    ).all() if period.days else []
+    values = settings.current()
+    period = period_of(filters, now, values)
+    if period.days and serves(filters, values, snapshot_zone()):
+        rows = running_rows(daily_changes(
+            filters, period, localtime.zone(values), "state", FLOW_STATES))
+    else:
+        rows = _flow_from_events(filters, period)
     counts = running(rows, FLOW_STATES, period.days)
     labels = period.day_labels()
     return spec.chart(
@@ -57,28 +51,22 @@ def cumulative_flow(spec, filters, now):
         x_label="Day", y_label="Requests")
 
 
-class _Unindexed(FunctionElement):
-    """A column as is, but on SQLite (a unary +) never looked up in its index: for conditions
-    that keep most rows, which SQLite would otherwise read one index entry at a time."""
-
-    name = "unindexed"
-    inherit_cache = True
-
-    def __init__(self, column):
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(_Unindexed)
-def _unindexed(element, compiler, **kw):
-    (column,) = element.clauses
-    return compiler.process(column, **kw)
-
-
-@compiles(_Unindexed, "sqlite")
-def _unindexed_sqlite(element, compiler, **kw):
-    (column,) = element.clauses
-    return "+" + compiler.process(column, **kw)
+def _flow_from_events(filters, period):
+    """(state, day index, running count) rows from the event history itself."""
+    moves = _flow_moves(filters, period)
+    entered = (select(moves.c.to_state.label("state"), moves.c.day,
+                      moves.c.count.label("change"))
+               .where(moves.c.to_state.in_(FLOW_STATES)))
+    left = (select(moves.c.from_state.label("state"), moves.c.day,
+                   (-moves.c.count).label("change"))
+            .where(moves.c.kind == "transition", moves.c.from_state.in_(FLOW_STATES)))
+    deltas = union_all(entered, left).subquery("deltas")
+    daily = (select(deltas.c.state, deltas.c.day, func.sum(deltas.c.change).label("change"))
+             .group_by(deltas.c.state, deltas.c.day).subquery("daily"))
+    return db.session.execute(
+        select(daily.c.state, daily.c.day,
+               func.sum(daily.c.change).over(partition_by=daily.c.state, order_by=daily.c.day))
+    ).all() if period.days else []
 
 
 def _flow_moves(filters, period):
@@ -90,7 +78,7 @@ def _flow_moves(filters, period):
     query = (select(day, Event.kind, Event.from_state, Event.to_state,
                     func.count().label("count"))
              .where(Event.kind.in_(("created", "transition")),
-                    _Unindexed(Event.created_at) < period.end_at))
+                    Unindexed(Event.created_at) < period.end_at))
     narrowing = conditions(filters)
     if narrowing:
         query = query.where(Event.request_id.in_(select(Request.id).where(*narrowing)))
