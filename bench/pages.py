@@ -27,7 +27,7 @@ times: every list (``/requests`` and its filters, ``/queue``, ``/backlog``, ``/t
 search, the catalogue, notifications, follow-ups, the admin lists), the report pages, the
 request page (a request of the requester's with a long history), every chart's JSON over one
 and five years, and ``digest.queue_due`` for the 500 people (one run, rolled back, so the data
-stays reusable). ``--only PATTERN`` keeps the pages whose name contains PATTERN.
+stays reusable; its row's ``queued`` says how many digests). ``--only PATTERN`` keeps the pages whose name contains PATTERN.
 
 For each it prints ``median_ms`` and ``p95_ms`` (wall time of the request), ``cpu_ms`` (median
 process time: the app's own work and SQLite's, not PostgreSQL's server side, and not time spent
@@ -237,10 +237,10 @@ def analyse(app):
             connection.execute(text("ANALYZE"))
 
 
-def build(app, n_requests):
+def build(app, n_requests, n_requesters=N_REQUESTERS):
     """Wipe the database and build the data of size ``n_requests``; return what was built."""
     started = time.perf_counter()
-    built = build_history(app, n_requests, n_requesters=N_REQUESTERS)
+    built = build_history(app, n_requests, n_requesters=n_requesters)
     with app.app_context():
         extras = add_extras(built)
     derived = refresh_derived(app)
@@ -256,7 +256,8 @@ def build(app, n_requests):
     return {**extras, "events": built["events"], "derived": derived, "built_s": seconds}
 
 
-def ensure_data(app, n_requests, reuse=False, rebuild=False, log=print):
+def ensure_data(app, n_requests, reuse=False, rebuild=False, log=print,
+                n_requesters=N_REQUESTERS):
     """Reuse the database's data when it fits (see the module's docstring), else build it;
     return {"requests", "events", "built_s", "reused"}."""
     head = migrations_head(app)
@@ -275,7 +276,7 @@ def ensure_data(app, n_requests, reuse=False, rebuild=False, log=print):
     if reuse:
         log("nothing to reuse: building")
     log(f"building {n_requests} requests ...")
-    built = build(app, n_requests)
+    built = build(app, n_requests, n_requesters)
     log(f"built in {built['built_s']:.0f} s: {n_requests} requests, {built['events']} events, "
         f"{built['assets']} assets, {built['follow_ups']} follow-ups, "
         f"{built['notifications']} notifications; {', '.join(built['derived'])}")
@@ -353,9 +354,19 @@ def time_digests(app):
             "status": 200 if queued else 0, "queued": queued}
 
 
-def run(app, n_requests, repeat=10, only=None, reuse=False, rebuild=False, log=print):
-    """Build or reuse the data, time everything; return the figures (the JSON's object)."""
-    data = ensure_data(app, n_requests, reuse=reuse, rebuild=rebuild, log=log)
+def drop_build_marker(app):
+    """Forget what was built (the ``bench_build`` table), so the database is the app's alone."""
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS bench_build"))
+
+
+def run(app, n_requests, repeat=10, only=None, reuse=False, rebuild=False, log=print,
+        n_requesters=N_REQUESTERS):
+    """Build or reuse the data, time everything; return the figures (the JSON's object).
+    ``n_requesters`` (and so the digests' people) is smaller only in the tests."""
+    data = ensure_data(app, n_requests, reuse=reuse, rebuild=rebuild, log=log,
+                       n_requesters=n_requesters)
     by_role, found = pages(app)
     emails = {"lead": LEAD, "analyst": ANALYST, "requester": found["requester"]}
     figures = {}
@@ -367,7 +378,7 @@ def run(app, n_requests, repeat=10, only=None, reuse=False, rebuild=False, log=p
                                               repeat).items():
             figures[f"{role} {path}"] = found_figures
             log(_row(f"{role} {path}", found_figures))
-    name = "digests queue_due (500 people)"
+    name = "digests queue_due"
     if not only or only in name:
         figures[name] = time_digests(app)
         log(_row(name, figures[name]))
