@@ -374,8 +374,8 @@ def run(app, n_requests, repeat=10, only=None, reuse=False, rebuild=False, log=p
         paths = [path for path in paths if not only or only in f"{role} {path}"]
         if not paths:
             continue
-        for path, found_figures in time_pages(app, emails[role], PASSWORD, paths,
-                                              repeat).items():
+        for path in paths:  # one at a time, so each row shows as soon as it is measured
+            found_figures = time_pages(app, emails[role], PASSWORD, [path], repeat)[path]
             figures[f"{role} {path}"] = found_figures
             log(_row(f"{role} {path}", found_figures))
     name = "digests queue_due"
