@@ -17,10 +17,9 @@ rebuild-snapshot``.
 
 The data is reused when the database already holds this size, built by this BUILD_VERSION,
 migrated to the migrations' head (a ``bench_build`` table beside the data says so); otherwise
-it is wiped and built again (19 minutes at 100,000 on SQLite on a busy 2-core machine,
-mostly the search index). ``--reuse`` uses whatever
-data is there (upgrading its schema first when the migrations moved on); ``--rebuild`` always
-builds.
+it is wiped and built again (19 minutes at 100,000 on SQLite on a busy 2-core machine, most
+of it ``search.rebuild``). ``--reuse`` uses whatever data is there (upgrading its schema first
+when the migrations moved on); ``--rebuild`` always builds.
 
 Then, through the real app (its test client, logged in through the log-in form as the lead, an
 analyst and a requester of team 00), each page is requested once to warm up and ``--repeat``
