@@ -278,8 +278,9 @@ class User(threading.Thread):
         if found is None:
             self.record("comment", 0, None, f"no comment form on #{request_id}")
             return
-        action, fields, _ = found
-        fields["text"] = f"Any news? (load test, user {self.number})"
+        action, fields, texts = found
+        for name in texts:  # "text", or "reply-text" in the reply box
+            fields[name] = f"Any news? (load test, user {self.number})"
         self._timed("comment", "POST", action, fields, expect=(302, 303))
 
     def _transition(self):
