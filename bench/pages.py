@@ -386,6 +386,7 @@ def run(app, n_requests, repeat=10, only=None, reuse=False, rebuild=False, log=p
         url = db.engine.url
         events = db.session.scalar(select(func.count()).select_from(Event))
         requests = db.session.scalar(select(func.count()).select_from(Request))
+        db.session.remove()  # its connection back in the pool first, or dispose leaves it open
         db.engine.dispose()
     figures["_meta"] = {"requests": requests, "events": events, "database": url.get_backend_name(),
                         "url": url.render_as_string(hide_password=True), "repeat": repeat,
