@@ -35,7 +35,11 @@ Measured on today's main (100,000 requests, a million events, SQLite, 50 users, 
 264 s on requests waiting for a CPU (72 CPU s used: 1.1 cores). So the p95 is bounded by CPU:
 four workers saturated by slow pages and charts (seconds of CPU each at this size, see
 bench.pages), every other request queueing behind them; not by SQLite's single writer (writes
-are the fastest requests in the workers). Faster pages, not more workers, lower it.
+are the fastest requests in the workers). Faster pages, not more workers, lower it. At 5,000
+requests the same run gave 6.8 requests/s and a p95 of 8.5 s: the machine's other work left
+the workers half a core. Users do not pause between requests (``--think`` adds a pause), so by
+Little's law a p95 of 1 s for 50 users needs about 50 requests/s: at most ~40 ms of CPU per
+request on 2 free cores (measured: 164 ms a request at 100,000, 68 ms at 5,000).
 """
 import argparse
 import http.client
@@ -211,8 +215,10 @@ class Browser:
 class User(threading.Thread):
     """A simulated user: logs in, then reads and writes until the deadline."""
 
-    def __init__(self, number, role, email, plan, host, port, until, reads, record, seed):
+    def __init__(self, number, role, email, plan, host, port, until, reads, record, seed,
+                 think=0.0):
         super().__init__(daemon=True)
+        self.think = think
         self.number, self.role, self.email, self.plan = number, role, email, plan
         self.browser = Browser(host, port)
         self.until, self.reads, self.record = until, reads, record
@@ -234,6 +240,8 @@ class User(threading.Thread):
                     self.write()
             except Exception as error:  # noqa: BLE001
                 self.record("exception", 0, None, repr(error))
+            if self.think:
+                time.sleep(self.rng.expovariate(1 / self.think))
 
     def _timed(self, kind, method, path, fields=None, expect=(200,)):
         started = time.perf_counter()
@@ -496,7 +504,7 @@ def server_times(access_log):
     return found
 
 
-def run(url, users=50, seconds=60, workers=4, reads=0.7, log=print):
+def run(url, users=50, seconds=60, workers=4, reads=0.7, think=0.0):
     """Start gunicorn on ``url``, run the users for ``seconds``; return the figures."""
     who = plans(url, users)
     port = free_port()
@@ -520,7 +528,7 @@ def run(url, users=50, seconds=60, workers=4, reads=0.7, log=print):
         until = time.monotonic() + 3600
         for number, (role, email, plan) in enumerate(who):
             threads.append(User(number, role, email, plan, "127.0.0.1", port, until, reads,
-                                record, seed=number))
+                                record, seed=number, think=think))
         for thread in threads:
             thread.browser.log_in(thread.email)
             thread.logged_in = True
@@ -563,6 +571,7 @@ def run(url, users=50, seconds=60, workers=4, reads=0.7, log=print):
     everything = sorted(ms for _, ms in samples)
     figures["_meta"] = {
         "database": url.split(":")[0].split("+")[0], "users": users, "workers": workers,
+        "think_s": think,
         "seconds": round(elapsed, 1), "requests": len(samples),
         "throughput_per_s": round(len(samples) / elapsed, 1),
         "p95_ms": round(percentile(everything, 0.95), 1) if everything else None,
@@ -587,11 +596,13 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--reads", type=float, default=0.7)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause of a user between requests, in seconds (default none)")
     parser.add_argument("--requests", type=int, default=100000,
                         help="the size bench.pages built (picks its SQLite file by default)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or f"sqlite:////tmp/bench_pages/pages-{args.requests}.db"
-    figures = run(url, args.users, args.seconds, args.workers, args.reads)
+    figures = run(url, args.users, args.seconds, args.workers, args.reads, args.think)
     meta = figures["_meta"]
     print(f"{meta['users']} users, {meta['workers']} workers, {meta['seconds']} s on "
           f"{meta['database']}: {meta['requests']} requests, {meta['throughput_per_s']}/s, "
