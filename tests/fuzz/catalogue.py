@@ -756,6 +756,8 @@ def settings_fields(context):
             Field("follow_up_reminder_days", "number"),
             Field("track_record_in_priority", "boolean"),
             Field("attachment_max_mb", "number"), Field("attachment_types", "text", 2000),
+            *(Field(key, "number") for key in settings.PRIORITY_RANGES),
+            Field("priority_oldest_first_after", "number"),
             *(Field(f"budget_{team_id}", "number") for team_id, _, _ in context.teams),
             *(Field(f"wip_{user_id}", "number") for user_id in _workers(context)))
 
@@ -794,6 +796,12 @@ def settings_answers(draw, context):
         "attachment_max_mb": str(draw(st.integers(*settings.ATTACHMENT_MB_RANGE))),
         "attachment_types": ", ".join(draw(st.lists(st.sampled_from(
             ("csv", ".xlsx", "PNG", "pdf", "json", "parquet")), min_size=1, unique=True))),
+        # The lead's priority weights: anywhere in their ranges, in tenths (the form takes
+        # decimals), and the oldest-first rule off or on.
+        **{key: str(draw(st.integers(low * 10, high * 10)) / 10)
+           for key, (low, high) in settings.PRIORITY_RANGES.items()},
+        "priority_oldest_first_after": str(draw(st.sampled_from(
+            (0, *range(settings.OLDEST_FIRST_RANGE[0], settings.OLDEST_FIRST_RANGE[1] + 1))))),
     }
     shortest, longest = settings.SLA_HOURS_RANGE
     for sla_class in SLA_CLASSES:
