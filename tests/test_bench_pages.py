@@ -13,8 +13,18 @@ from tickets.models import OutboxMessage
 TIMED = {"median_ms", "p95_ms", "cpu_ms", "sql", "status"}
 
 
-def test_pages_bench_builds_its_data_and_times_every_page_and_chart(make_app):
-    app = make_app(SQLALCHEMY_RECORD_QUERIES=True)
+def bench_app(app, make_app, tmp_path, **config):
+    """An app on a database the bench may wipe. On SQLite a file of its own: the bench deletes
+    its SQLite file to start afresh, which would take the test database away from the tests
+    that run after this one in the same process. On PostgreSQL the test database (the bench
+    drops and rebuilds its schema, as every test's set-up expects)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'bench.db'}"
+    return make_app(**config)
+
+
+def test_pages_bench_builds_its_data_and_times_every_page_and_chart(app, make_app, tmp_path):
+    app = bench_app(app, make_app, tmp_path, SQLALCHEMY_RECORD_QUERIES=True)
     try:
         figures = pages.run(app, 150, repeat=1, log=lambda line: None, n_requesters=12)
         again = pages.ensure_data(app, 150, log=lambda line: None, n_requesters=12)
@@ -42,8 +52,9 @@ def test_pages_bench_builds_its_data_and_times_every_page_and_chart(make_app):
     assert json.loads(json.dumps(pages.rounded({**figures, "_meta": meta})))
 
 
-def test_load_bench_serves_reads_and_writes_through_gunicorn_without_errors(make_app):
-    app = make_app()
+def test_load_bench_serves_reads_and_writes_through_gunicorn_without_errors(app, make_app,
+                                                                            tmp_path):
+    app = bench_app(app, make_app, tmp_path)
     try:
         pages.ensure_data(app, 150, log=lambda line: None, n_requesters=12)
     finally:
