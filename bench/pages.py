@@ -211,14 +211,16 @@ def add_extras(built, seed=23):
             "notifications": len(notifications), "deadlines": len(deadlines)}
 
 
-def refresh_derived(app):
-    """Bring derived data up to date through the app: the search index, and the report
-    snapshot when the app has a ``flask reports rebuild-snapshot`` command. (SLA clocks are
-    refreshed by ``build_history``.) Return what was run."""
+def refresh_derived(app, with_search=True):
+    """Bring derived data up to date through the app: the search index (unless
+    ``with_search`` is false: a schema upgrade of reused data leaves it as it was), and the
+    report snapshot when the app has a ``flask reports rebuild-snapshot`` command. (SLA clocks
+    are refreshed by ``build_history``.) Return what was run."""
     done = []
-    with app.app_context():
-        search.rebuild(db.session.connection())
-        db.session.commit()
+    if with_search:
+        with app.app_context():
+            search.rebuild(db.session.connection())
+            db.session.commit()
         done.append("search.rebuild")
     reports_group = app.cli.commands.get("reports")
     if reports_group is not None and "rebuild-snapshot" in getattr(reports_group, "commands",
@@ -271,7 +273,7 @@ def ensure_data(app, n_requests, reuse=False, rebuild=False, log=print,
 
             with app.app_context():
                 upgrade()
-            refresh_derived(app)
+            refresh_derived(app, with_search=False)
         return {**stored, "reused": True}
     if reuse:
         log("nothing to reuse: building")
