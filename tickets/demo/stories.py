@@ -106,7 +106,9 @@ PLAN = (
     Planned("ab_test", "delivered", "olivia.martin@example.com"),
     Planned("ab_test", "reopened", "arjun.patel@example.com"),
     Planned("events_table", "blocked", "olivia.martin@example.com", "kenji.tanaka@example.com"),
-    Planned("events_table", "triaged", "arjun.patel@example.com"),
+    # Accepted four weeks ago and never started: past the oldest-first limit (15 working days),
+    # so it heads Product's queue whatever its score, and its explanation says why.
+    Planned("events_table", "triaged", "arjun.patel@example.com", ago=(27, 29)),
     # Customer Support: a small ad-hoc budget (DEMO_BUDGETS), used up this week (THIS_WEEK)
     Planned("contact_reasons", "resolved", "tomas.novak@example.com", key="contacts",
             outcome="not_yet"),
