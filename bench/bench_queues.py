@@ -18,16 +18,13 @@ import tempfile
 import time
 from datetime import timedelta
 
-from flask import request_finished
 from flask_migrate import upgrade
-from flask_sqlalchemy.record_queries import get_recorded_queries
 from sqlalchemy import insert, text
 
-from bench.common import pick, wipe
+from bench.common import pick, time_pages, wipe
 from tickets import create_app, people, sla_clocks
 from tickets.extensions import db
 from tickets.models import FORMATS, Event, Request, Team, User, utcnow
-from tickets.reports.stats import percentile
 
 PASSWORD = "bench-password"
 N_TEAMS = 10
@@ -248,39 +245,12 @@ def settle(app):
 
 def measure_cpu(app, email, paths, repeat):
     """{path: (median ms, p95 ms, median CPU ms, SQL statements, status)} of GETting each path
-    ``repeat`` times logged in as ``email``: wall time and this process's CPU time (the test
-    client runs the app in this process, so CPU time is the server's work, whatever else loads
-    the machine)."""
-    counts = []
-
-    def on_finished(sender, **extra):
-        counts.append(len(get_recorded_queries()))
-
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    results = {}
-    request_finished.connect(on_finished, app)
-    try:
-        for path in paths:
-            client.get(path)  # warm up
-            walls, cpus = [], []
-            counts.clear()
-            status = 200
-            for _ in range(repeat):
-                wall, cpu = time.perf_counter(), time.process_time()
-                response = client.get(path)
-                cpus.append((time.process_time() - cpu) * 1000)
-                walls.append((time.perf_counter() - wall) * 1000)
-                status = response.status_code if response.status_code != 200 else status
-            walls.sort()
-            cpus.sort()
-            results[path] = (percentile(walls, 0.5), percentile(walls, 0.95),
-                             percentile(cpus, 0.5), max(counts), status)
-    finally:
-        request_finished.disconnect(on_finished, app)
-    return results
+    ``repeat`` times logged in as ``email`` (``bench.common.time_pages``): wall time and this
+    process's CPU time (the test client runs the app in this process, so CPU time is the
+    server's work, whatever else loads the machine)."""
+    return {path: (found["median_ms"], found["p95_ms"], found["cpu_ms"], found["sql"],
+                   found["status"])
+            for path, found in time_pages(app, email, PASSWORD, paths, repeat).items()}
 
 
 def main():
