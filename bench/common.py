@@ -265,6 +265,9 @@ def build_history(app, n_requests, *, n_requesters=N_REQUESTERS, seed=7):
                 row["first_response_at"] = responses[0]
                 row["first_response_seconds"] = (
                     (responses[0] - created).total_seconds() * BUSINESS_SHARE)
+            starts = [s[4] for s in steps if s[0] in ("claim", "assign")]
+            if starts:
+                row["started_at"] = starts[0]
             deliveries = [s[4] for s in steps if s[0] == "deliver"]
             if deliveries:
                 paused = sum(((b[4] - a[4]).total_seconds() for a, b in zip(steps, steps[1:])

@@ -679,3 +679,67 @@ def test_refresh_all_reads_open_requests_in_chunks_and_counts_the_changed_ones(a
         # chunk, and one UPDATE per changed request.
         assert len(get_recorded_queries()) - before <= 1 + 2 * 4 + 5
     assert {story.load(rid).sla_due_at for rid in ids} == {at(MON, 17)}
+
+
+# --- The first start of work ---------------------------------------------------------------
+
+def test_the_first_start_of_work_is_stored_once_and_a_reopen_does_not_move_it(story, desk):
+    rid = story.submit(at(MON, 9))
+    story.step(rid, "accept", desk.analyst, at(MON, 10), size="S")
+    assert story.load(rid).started_at is None
+    story.step(rid, "claim", desk.analyst, at(MON, 11))
+    assert story.load(rid).started_at == at(MON, 11)
+    story.step(rid, "deliver", desk.analyst, at(TUE, 12), url="https://bi.example.com/1",
+               note="Here it is")
+    story.step(rid, "reopen", desk.requester, at(WED, 9), note="Missing the south")
+    story.step(rid, "deliver", desk.analyst, at(WED, 11), url="https://bi.example.com/2",
+               note="With the south")
+    assert story.load(rid).started_at == at(MON, 11)
+
+
+def test_an_assignment_starts_work_too(story, desk):
+    rid = story.submit(at(MON, 9))
+    story.step(rid, "accept", desk.lead, at(MON, 10), size="S")
+    story.step(rid, "assign", desk.lead, at(TUE, 14), assignee=desk.analyst)
+    assert story.load(rid).started_at == at(TUE, 14)
+
+
+def test_the_migration_fills_the_first_start_from_the_history(app, make_app, tmp_path):
+    """Downgrade a database holding started requests to before ``started_at`` and upgrade it
+    again (SQLite, or PostgreSQL beside the test database): the column is filled from each
+    request's first claim or assignment, and stays empty where work never started."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import make_url
+
+    from tests.conftest import Factory, _create_database, _drop_everything
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        url = url.set(database=f"{url.database}_started")
+        _create_database(url)
+    else:
+        url = make_url(f"sqlite:///{tmp_path}/started.db")
+    other = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
+    with other.app_context():
+        _drop_everything()
+        upgrade()
+    make = Factory(other)
+    team = make.team("Finance")
+    requester = make.user("requester", teams=[team])
+    analyst = make.user("analyst", teams=[team])
+    started, waiting = make.request(requester, team), make.request(requester, team)
+    for rid in (started, waiting):
+        make.act(rid, "accept", analyst, size="S")
+    make.act(started, "claim", analyst)
+    make.act(started, "deliver", analyst, url="https://bi.example.com/1", note="Done")
+    with other.app_context():
+        first_claim = db.session.scalar(db.select(Event.created_at).where(
+            Event.request_id == started, Event.action == "claim"))
+        assert db.session.get(Request, started).started_at == first_claim
+        db.session.remove()
+        downgrade(revision="c7f2a9d4e1b3")
+        upgrade()
+        assert db.session.get(Request, started).started_at == first_claim
+        assert db.session.get(Request, waiting).started_at is None
+        db.session.remove()
+        _drop_everything()

@@ -48,6 +48,8 @@ OPEN_STATES = BACKLOG_STATES | IN_WORK_STATES
 CLOSED_STATES = frozenset({"resolved", "declined", "duplicate", "cancelled"})
 # Committed: accepted by the team and not delivered yet: its queue and its work in progress.
 COMMITTED_STATES = frozenset({"accepted"}) | IN_WORK_STATES
+# The transitions that start work on a request (its cycle time counts from the first of them).
+START_ACTIONS = ("claim", "assign")
 # Paused: the SLA clocks stop while the team waits on the requester or the budget.
 PAUSED_STATES = frozenset({"needs_info", "waitlisted"})
 # Waiting on the requester: a question to answer, or a delivery to confirm or reopen.
@@ -376,6 +378,8 @@ class Request(db.Model):
     first_response_seconds = db.Column(db.Float)
     delivered_at = db.Column(UTCDateTime)
     resolution_seconds = db.Column(db.Float)
+    # The first start of work (the first claim or assignment): cycle time counts from it.
+    started_at = db.Column(UTCDateTime)
     # The instants the running clocks reach at-risk and breached, so SQL can filter by SLA
     # status; frozen states are encoded by sla_clocks.py (see there). None: no clock runs.
     sla_at_risk_at = db.Column(UTCDateTime)
@@ -412,7 +416,7 @@ class Request(db.Model):
         # what the charts read of them (their filters, lead time, SLA attainment).
         db.Index("ix_requests_created_team_kind", "created_at", "team_id", "kind"),
         db.Index("ix_requests_delivered", "delivered_at", "team_id", "kind", "created_at",
-                 "sla_class", "resolution_seconds"),
+                 "sla_class", "resolution_seconds", "started_at"),
         db.Index("ix_requests_first_response", "first_response_at", "team_id", "kind",
                  "sla_class", "first_response_seconds"),
         # The triage page: one state's requests oldest first, its filters and counts read from

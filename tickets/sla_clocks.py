@@ -19,6 +19,8 @@ First response and resolution
     Stored when they happen: ``first_response_at`` / ``first_response_seconds`` once, at the
     first response (``business_hours.first_response_at``); ``delivered_at`` /
     ``resolution_seconds`` at each delivery, a re-delivery after a reopen overwriting them.
+    ``started_at``, the first start of work (claim or assignment: cycle time counts from it),
+    is kept with them.
     Seconds are business seconds from submission with pauses excluded, in the calendar of the
     moment they happen (a later change of business hours does not rewrite them).
 At-risk and due instants
@@ -48,8 +50,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import business_hours, lifecycle, localtime, priority, settings, signals
 from .errors import Refusal
 from .extensions import db
-from .models import (CLOSED_STATES, OPEN_STATES, PAUSED_STATES, SLA_CLASSES, STATES, Event,
-                     Request)
+from .models import (CLOSED_STATES, OPEN_STATES, PAUSED_STATES, SLA_CLASSES, START_ACTIONS,
+                     STATES, Event, Request)
 from .policy import allowed
 
 # Cost-of-delay points (impact + urgency + sponsor) from which a request gets each class.
@@ -196,6 +198,11 @@ def _recompute(request, now, values, hours):
         fields["first_response_at"] = responded_at
         fields["first_response_seconds"] = business_hours.first_response_elapsed(
             events, request.requester_id, responded_at, hours, IDLE_STATES)
+    started_at = min((event.created_at for event in events
+                      if event.kind == "transition" and event.action in START_ACTIONS),
+                     default=None)
+    if started_at is not None and request.started_at != started_at:
+        fields["started_at"] = started_at
     delivered_at = max((event.created_at for event in events
                         if event.kind == "transition" and event.action == "deliver"),
                        default=None)

@@ -35,14 +35,19 @@ def seed_notifications(now):
                                  Request.state == "in_progress")
         .order_by(Request.id)).first()
     if worked is not None:
+        # Five and three hours ago, or between its last step and now when its history ended
+        # later (a history can end minutes ago: the comments must come after it).
+        last = max(event.created_at for event in worked.events)
+        asked, answered = now - timedelta(hours=5), now - timedelta(hours=3)
+        if last >= asked:
+            asked, answered = last + (now - last) / 3, last + (now - last) * 2 / 3
         # Written as people write them (tickets/conversation.py resolves the mentions).
         conversation.post(
             worked, worked.requester, f"Thanks! Could you split it by region as well, "
-            f"@[{analyst.name}]? The board asks for that every quarter.",
-            now - timedelta(hours=5))
+            f"@[{analyst.name}]? The board asks for that every quarter.", asked)
         conversation.post(
             worked, analyst, f"@[{lead.name}] the region split adds about a day. Fine to keep it "
-            "in this request rather than a new one?", now - timedelta(hours=3))
+            "in this request rather than a new one?", answered)
 
 
 def _user(email):

@@ -1,11 +1,11 @@
 """Delivery: throughput per week, and lead and cycle time of the requests delivered."""
 from bisect import bisect_left
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, null, select
 
 from .. import settings
 from ..extensions import db
-from ..models import Event, Request
+from ..models import Request
 from .charts import Series, chart
 from .filters import conditions
 from .periods import days_between, period_of
@@ -14,19 +14,16 @@ from .stats import PERCENTILES, percentile, rounded
 
 # Lead and cycle time buckets in days: [low, high), the last one open-ended.
 TIME_BUCKETS = ((0, 1), (1, 2), (2, 5), (5, 10), (10, 20), (20, 40), (40, None))
-START_ACTIONS = ("claim", "assign")  # the transitions that start work on a request
 
 
 def deliveries(filters, period):
     """A CTE of the requests delivered in the period (their last delivery):
     ``lead_days`` from submission and ``cycle_days`` from the first start of work (its first
     claim or assignment; None if it has none)."""
-    # Each delivery's first start is one seek in ix_events_request_action_created: bounded by
-    # the deliveries of the range instead of grouping every start event of the history.
-    started_at = (select(func.min(Event.created_at))
-                  .where(Event.request_id == Request.id, Event.action.in_(START_ACTIONS),
-                         Event.created_at < period.end_at)
-                  .correlate(Request).scalar_subquery())
+    # The first start is stored on the request (``started_at``, kept by sla_clocks), so the
+    # deliveries of a range are read from ix_requests_delivered alone. A range ending before
+    # the first start sees none (as the events up to its end would show).
+    started_at = case((Request.started_at < period.end_at, Request.started_at), else_=null())
     return (select(Request.id, days_between(Request.delivered_at, Request.created_at)
                    .label("lead_days"),
                    days_between(Request.delivered_at, started_at).label("cycle_days"))
