@@ -80,6 +80,15 @@ def test_each_counting_word_counts_the_states_design_md_gives_it(app, every_stat
     assert counts.phrase(1, "delivered") == "1 delivered (to confirm)"
 
 
+def test_the_count_strips_counts_leave_only_the_closed_requests_out(app, every_state):
+    with app.app_context():
+        unclosed = counts.unclosed_by_team()[every_state.marketing]
+        every = counts.by_team()[every_state.marketing]
+    assert unclosed.closed == 0
+    assert {word: unclosed[word] for word in EXPECTED if word != "closed"} == {
+        word: every[word] for word in EXPECTED if word != "closed"}
+
+
 def test_counting_by_the_events_at_a_moment_gives_the_current_counts_now(app, every_state):
     with app.app_context():
         now_by_state = counts.by_team()

@@ -130,7 +130,7 @@ def backlog():
     analysts = db.session.scalars(db.select(User).where(
         User.role.in_(WORKER_ROLES), User.is_active).order_by(User.name)).all()
     # What the page lists (the queue and the work) among everything open, in counts' words.
-    team_counts = counts.by_team(None if filters["team"] is None else [filters["team"]])
+    team_counts = counts.unclosed_by_team(None if filters["team"] is None else [filters["team"]])
     scope = "All teams"
     if filters["team"] is not None:
         chosen = teams.get(filters["team"]) or db.session.get(Team, filters["team"])
