@@ -112,11 +112,25 @@ def _share(part, whole):
     return round(100 * part / whole) if whole else None
 
 
-def _capped(query, limit=LIST_LIMIT):
-    """Return (first ``limit`` rows, total) of ``query`` (a select of one entity): one
-    statement, the total counted by a window over the same rows (at 100,000 requests a
-    second statement counting them cost a requester's digest as much as the list)."""
-    found = db.session.execute(query.add_columns(func.count().over()).limit(limit)).all()
+def _capped(query, order_by, limit=LIST_LIMIT):
+    """Return (the first ``limit`` rows of ``query`` in ``order_by``'s order, total):
+    ``query`` selects one entity (with its loader options), ``order_by`` is a tuple of
+    columns. One statement: a subquery numbers every matching row in order and counts them
+    (window functions), and the outer query loads the first ``limit`` by primary key.
+
+    The subquery is fenced (``OFFSET 0``) so that PostgreSQL plans it by the filters'
+    indexes: given the ORDER BY and LIMIT in one query with a window count, it walked the
+    sort column's index through every request of the history (a requester's open requests:
+    160 ms at 100,000). At 100,000 requests a second statement counting them cost a
+    requester's digest as much as the list, hence the window."""
+    entity = query.column_descriptions[0]["entity"]
+    ranked = (query.with_only_columns(entity.id.label("id"),
+                                      func.row_number().over(order_by=order_by).label("place"),
+                                      func.count().over().label("total"))
+              .order_by(None).offset(0).subquery("ranked"))
+    found = db.session.execute(
+        query.join(ranked, ranked.c.id == entity.id).add_columns(ranked.c.total)
+        .where(ranked.c.place <= limit).order_by(ranked.c.place)).all()
     if found:
         return [row[0] for row in found], found[0][1]
     if limit > 0:
@@ -138,21 +152,21 @@ def requester_context(user, now, values, ranking=None):
     waiting, waiting_total = _capped(
         db.select(Request).where(Request.requester_id == user.id,
                                  Request.state.in_(WAITING_ON_REQUESTER_STATES))
-        .options(*loads).order_by(Request.updated_at))
+        .options(*loads), order_by=(Request.updated_at,))
     questions = _latest_texts([r.id for r in waiting if r.state == "needs_info"], "ask")
     open_requests, open_total = _capped(
         db.select(Request).where(mine_or_teams, counts.condition("open"))
-        .options(*loads).order_by(Request.created_at.desc(), Request.id.desc()))
+        .options(*loads), order_by=(Request.created_at.desc(), Request.id.desc()))
     places = queues.spots(open_requests, now, values, ranking=ranking)
     forecasts = forecast.for_requests(open_requests, now, values, places=places)
     delivered, delivered_total = _capped(
         db.select(Request).where(mine_or_teams, Request.delivered_at >= week.starts_at,
                                  Request.delivered_at <= now)
-        .options(*loads).order_by(Request.delivered_at.desc()))
+        .options(*loads), order_by=(Request.delivered_at.desc(),))
     follow_ups, follow_ups_total = _capped(
         db.select(FollowUp).where(outcomes.waiting_condition(user))
-        .options(joinedload(FollowUp.request).joinedload(Request.team))
-        .order_by(FollowUp.asked_at, FollowUp.id))
+        .options(joinedload(FollowUp.request).joinedload(Request.team)),
+        order_by=(FollowUp.asked_at, FollowUp.id))
     return {
         "follow_ups": [{"req": f.request, "link": _outcome_link(f.request_id),
                         "result": _short(f.request.lever_result),
@@ -193,8 +207,8 @@ def _latest_texts(request_ids, action):
 
 def _sla_rows(condition, now, values):
     rows, total = _capped(
-        db.select(Request).where(condition).options(joinedload(Request.team))
-        .order_by(Request.sla_due_at, Request.id))
+        db.select(Request).where(condition).options(joinedload(Request.team)),
+        order_by=(Request.sla_due_at, Request.id))
     return [{"req": r, "link": _request_link(r.id), "sla": sla_clocks.status(r, now, values)}
             for r in rows], total
 
@@ -212,14 +226,14 @@ def analyst_context(user, now, values, ranking=None):
         db.select(Request).where(theirs, counts.condition("open"),
                                  Request.deadline >= local_today,
                                  Request.deadline <= local_today + timedelta(days=7))
-        .options(joinedload(Request.team)).order_by(Request.deadline, Request.id))
+        .options(joinedload(Request.team)), order_by=(Request.deadline, Request.id))
     at_risk, at_risk_total = _sla_rows(
         and_(theirs, sla_clocks.status_condition("at_risk", now)), now, values)
     breached, breached_total = _sla_rows(
         and_(theirs, sla_clocks.status_condition("breached", now)), now, values)
     triage_rows, triage_total = _capped(
         db.select(Request).where(triage.pending_condition(user))
-        .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
+        .options(joinedload(Request.team)), order_by=(Request.created_at, Request.id))
     own_wip = wip.wip_status(user, values)
     return {
         **_deliveries_context(user, now),
@@ -256,8 +270,8 @@ def _deliveries_context(user, now):
     answers, answers_total = _capped(
         db.select(FollowUp).where(theirs, FollowUp.answered_at > now - timedelta(days=7),
                                   FollowUp.answered_at <= now)
-        .options(joinedload(FollowUp.request).joinedload(Request.team))
-        .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc()))
+        .options(joinedload(FollowUp.request).joinedload(Request.team)),
+        order_by=(FollowUp.answered_at.desc(), FollowUp.id.desc()))
     used = outcomes.used_count(FollowUp.outcome)
     track_used, track_answered = db.session.execute(
         db.select(used, func.count()).select_from(FollowUp)
@@ -312,13 +326,13 @@ def lead_context(user, now, values, ranking=None):
                                   for r in this_week], values)
     oldest, _ = _capped(
         db.select(Request).where(counts.condition("open"), Request.created_at <= now)
-        .options(joinedload(Request.team)).order_by(Request.created_at, Request.id), limit=5)
+        .options(joinedload(Request.team)), order_by=(Request.created_at, Request.id), limit=5)
     teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
     budgets = budget.budget_status_by_team([t.id for t in teams], now, values)
     gaps_from = localtime.local_today(now, values) - timedelta(days=6)  # the report's 7 days
     waitlisted, waitlisted_total = _capped(
         db.select(Request).where(Request.state == "waitlisted")
-        .options(joinedload(Request.team)).order_by(Request.created_at, Request.id))
+        .options(joinedload(Request.team)), order_by=(Request.created_at, Request.id))
     return {
         "impact": impact_summary(week_ago, now),
         "counts": counts_now, "words": counts.WORDS,
