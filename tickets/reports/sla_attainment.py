@@ -44,10 +44,11 @@ def sla_attainment(spec, filters, now):
             .where(period.contains(at), seconds.is_not(None), *narrowing)
             .group_by("week", Request.sla_class, team_id))
     rows = db.session.connection().execute(union_all(*measures)).all() if period.days else []
-    names = team_names({row.team_id for row in rows})
+    names = team_names({row[3] for row in rows})
     labels = period.week_labels()
     weeks = len(labels)
     class_index = {sla_class: index for index, sla_class in enumerate(SLA_CLASSES)}
+    class_names = list(SLA_CLASSES.values())
     # (measure, class) -> per week [met, total]; and the rows by (week, class, team).
     totals = {}
     table = {}
@@ -82,6 +83,6 @@ def sla_attainment(spec, filters, now):
         type="line", labels=labels, series=series,
         columns=["Week of", "SLA class", "Team", "First responses met", "First responses",
                  "Deliveries met", "Deliveries"],
-        rows=[[labels[week], list(SLA_CLASSES.values())[class_index], team,
-               *counts] for (week, class_index, team), counts in sorted(table.items())],
+        rows=[[labels[week], class_names[index], team, *counts]
+              for (week, index, team), counts in sorted(table.items())],
         x_label="Week of", y_label="Within target (%)")
