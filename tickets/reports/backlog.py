@@ -1,6 +1,4 @@
 """Demand and backlog per team: requests submitted each week, and those still open."""
-from collections import Counter
-
 from sqlalchemy import and_, case, func, or_, select
 
 from .. import counts, localtime, settings
@@ -9,7 +7,7 @@ from ..models import Event, Request
 from .charts import Series, chart
 from .filters import conditions
 from .periods import period_of
-from .snapshot import daily_changes, running_rows, serves, snapshot_zone
+from .snapshot import daily_changes, running_totals, serves, snapshot_zone
 from .series import running, team_names, weekly_counts
 
 
@@ -25,17 +23,19 @@ def backlog_by_team(spec, filters, now):
     period = period_of(filters, now, values)
     open_states = sorted(counts.WORDS["open"].states)
     if period.days and serves(filters, values, snapshot_zone()):
-        # Entering and leaving the open states is the sum of the open states' own changes.
-        weekly = Counter()
-        for team_id, day, change in daily_changes(
-                filters, period, localtime.zone(values), "team_id", open_states):
-            weekly[team_id, -1 if day < 0 else (day + period.first.weekday()) // 7] += change
-        rows = running_rows((team_id, week, change)
-                                     for (team_id, week), change in weekly.items())
+        # Entering and leaving the open states is the sum of the open states' own changes;
+        # a week's figure is its last day's.
+        daily = running_totals(daily_changes(
+            filters, period, localtime.zone(values), "team_id", open_states))
+        ends = [min(7 * (week + 1) - period.first.weekday(), period.days) - 1
+                for week in range(period.weeks)]
+        names = team_names(set(daily))
+        found = {team: [daily[team][end] for end in ends] if team in daily
+                 else [0] * period.weeks for team in names}
     else:
         rows = _backlog_from_events(filters, period, open_states)
-    names = team_names({row[0] for row in rows})
-    found = running(rows, names, period.weeks)
+        names = team_names({row[0] for row in rows})
+        found = running(rows, names, period.weeks)
     teams = [team for team in names if any(found[team])]
     labels = period.week_labels()
     title = counts.WORDS["open"].title

@@ -8,7 +8,7 @@ from .charts import Series, chart
 from .filters import conditions
 from .periods import Unindexed, period_of
 from .series import running
-from .snapshot import daily_changes, running_rows, serves, snapshot_zone
+from .snapshot import daily_changes, running_totals, serves, snapshot_zone
 
 # The states not closed yet (the open ones and delivered), in the order work flows through
 # them (also the x categories of ageing_wip).
@@ -35,11 +35,11 @@ def cumulative_flow(spec, filters, now):
     values = settings.current()
     period = period_of(filters, now, values)
     if period.days and serves(filters, values, snapshot_zone()):
-        rows = running_rows(daily_changes(
+        found = running_totals(daily_changes(
             filters, period, localtime.zone(values), "state", FLOW_STATES))
+        counts = {state: found.get(state) or [0] * period.days for state in FLOW_STATES}
     else:
-        rows = _flow_from_events(filters, period)
-    counts = running(rows, FLOW_STATES, period.days)
+        counts = running(_flow_from_events(filters, period), FLOW_STATES, period.days)
     labels = period.day_labels()
     return spec.chart(
         type="stacked_area", labels=labels,

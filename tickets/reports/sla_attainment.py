@@ -6,7 +6,7 @@ from ..extensions import db
 from ..models import SLA_CLASSES, Request
 from .charts import Series, chart
 from .filters import conditions
-from .periods import period_of
+from .periods import Unindexed, period_of
 from .series import team_names
 
 
@@ -33,35 +33,40 @@ def sla_attainment(spec, filters, now):
     for which, at, seconds in (("first_response", Request.first_response_at,
                                 Request.first_response_seconds),
                                ("resolution", Request.delivered_at, Request.resolution_seconds)):
+        # Each measure grouped on its own: SQLite sorts two halves instead of their union.
+        # (Grouped by the week's name: its expression holds parameters, which the group
+        # would repeat.)
+        team_id = Unindexed(Request.team_id)
+        met = case((seconds <= _target_seconds(which, values), 1), else_=0)
         measures.append(
             select(literal(which).label("measure"), period.week_index(at).label("week"),
-                   Request.sla_class.label("sla_class"), Request.team_id.label("team_id"),
-                   case((seconds <= _target_seconds(which, values), 1), else_=0).label("met"))
-            .where(period.contains(at), seconds.is_not(None), *narrowing))
-    measured = union_all(*measures).subquery("measured")
-    rows = db.session.execute(
-        select(measured.c.measure, measured.c.week, measured.c.sla_class, measured.c.team_id,
-               func.sum(measured.c.met), func.count())
-        .group_by(measured.c.measure, measured.c.week, measured.c.sla_class,
-                  measured.c.team_id)
-    ).all() if period.days else []
-    names = team_names({row.team_id for row in rows})
+                   Request.sla_class, team_id.label("team_id"), func.sum(met), func.count())
+            .where(period.contains(at), seconds.is_not(None), *narrowing)
+            .group_by("week", Request.sla_class, team_id))
+    rows = db.session.connection().execute(union_all(*measures)).all() if period.days else []
+    names = team_names({row[3] for row in rows})
     labels = period.week_labels()
+    weeks = len(labels)
+    class_index = {sla_class: index for index, sla_class in enumerate(SLA_CLASSES)}
+    class_names = list(SLA_CLASSES.values())
     # (measure, class) -> per week [met, total]; and the rows by (week, class, team).
     totals = {}
     table = {}
     for measure, week, sla_class, team_id, met, count in rows:
-        if not 0 <= week < period.weeks:
+        if not 0 <= week < weeks:
             continue
+        met = int(met or 0)
         weekly = totals.get((measure, sla_class))
         if weekly is None:
             weekly = totals[measure, sla_class] = [[0, 0] for _ in labels]
-        weekly[week][0] += int(met or 0)
+        weekly[week][0] += met
         weekly[week][1] += count
-        line = table.setdefault((week, list(SLA_CLASSES).index(sla_class), names[team_id]),
-                                [0, 0, 0, 0])
+        key = (week, class_index[sla_class], names[team_id])
+        line = table.get(key)
+        if line is None:
+            line = table[key] = [0, 0, 0, 0]
         offset = 0 if measure == "first_response" else 2
-        line[offset] += int(met or 0)
+        line[offset] += met
         line[offset + 1] += count
     series = []
     for measure, measure_label in (("first_response", "First response"),
@@ -78,6 +83,6 @@ def sla_attainment(spec, filters, now):
         type="line", labels=labels, series=series,
         columns=["Week of", "SLA class", "Team", "First responses met", "First responses",
                  "Deliveries met", "Deliveries"],
-        rows=[[labels[week], list(SLA_CLASSES.values())[class_index], team,
-               *counts] for (week, class_index, team), counts in sorted(table.items())],
+        rows=[[labels[week], class_names[index], team, *counts]
+              for (week, index, team), counts in sorted(table.items())],
         x_label="Week of", y_label="Within target (%)")

@@ -21,9 +21,10 @@ How it stays exact:
 """
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, event as sa_event, false, func, insert, inspect, literal, \
+from sqlalchemy import delete, event as sa_event, false, func, insert, inspect, literal, \
     select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -134,53 +135,87 @@ def _request_narrowing(filters):
 
 
 def daily_changes(filters, period, zone, by, states):
-    """Net changes of the requests in ``states`` per (key, day index): [(key, index, change)],
-    index -1 summing every day before the period (days of ``zone``, the settings'). ``by`` is
-    "state" or "team_id". Snapshot rows for the whole days, events for the last day when it
-    is cut at ``now``: one statement."""
+    """Net changes of the requests in ``states`` per key and day: {key: [change before the
+    period, change on its first day, its second, ...]} (``period.days + 1`` numbers, days of
+    ``zone``, the settings'). ``by`` is "state" or "team_id". Snapshot rows for the whole
+    days, events for the last day when it is cut at ``now``: one statement.
+
+    The snapshot is read in its primary key's order (day, team), so SQLite groups as it
+    reads, with no sort: by state, a row per day with a column per state (aggregates with a
+    FILTER); by team, a row per day and team. Before the period: one sum per key.
+    """
     if not period.days:
-        return []
+        return {}
     first = day_number(period.first)
     last_day = period.first + timedelta(days=period.days - 1)
     last_start = datetime.combine(last_day, time(0), tzinfo=zone).astimezone(UTC)
     last_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone) \
         .astimezone(UTC)
     whole = period.days if period.end_at >= last_end else period.days - 1
-    key = getattr(FlowDay, by)
-    index = case((FlowDay.day < first, -1), else_=FlowDay.day - first)
-    parts = [select(key.label("key"), index.label("index"),
-                    func.sum(FlowDay.change).label("change"))
-             .where(FlowDay.day < first + whole, FlowDay.state.in_(states),
-                    *_narrowing(filters))
-             .group_by(key, index)]
-    if whole < period.days:
-        # Today, cut at ``now``: its few events, in the same statement.
+    days = (FlowDay.day >= first, FlowDay.day < first + whole)
+    # Today, cut at ``now`` (index ``whole + 1``): its few events, found by time.
+    today = (Event.created_at >= last_start, Event.created_at < period.end_at,
+             *_request_narrowing(filters)) if whole < period.days else None
+    if by == "state":
+        parts = _state_parts(filters, states, first, days, whole + 1, today)
+    else:
+        parts = _team_parts(filters, states, first, days, whole + 1, today)
+    rows = db.session.connection().execute(union_all(*parts)).all()
+    if by == "state":
+        rows = [(state, row[0], change) for row in rows
+                for state, change in zip(states, row[1:]) if change]
+    found = {}
+    for key, index, change in rows:
+        changes = found.get(key)
+        if changes is None:
+            changes = found[key] = [0] * (period.days + 1)
+        changes[index] += change
+    return found
+
+
+def _state_parts(filters, states, first, days, today_index, today):
+    """Statements of (index, change in each of ``states``) rows: before the period, each
+    whole day, today."""
+    narrowing = _narrowing(filters)
+    pivot = [func.sum(FlowDay.change).filter(FlowDay.state == state) for state in states]
+    parts = [select(literal(0), *pivot).where(FlowDay.day < first, *narrowing),
+             select(FlowDay.day - first + 1, *pivot).where(*days, *narrowing)
+             .group_by(FlowDay.day)]
+    if today is not None:
+        moved = [func.count().filter(Event.to_state == state)
+                 - func.count().filter(Event.kind == "transition", Event.from_state == state)
+                 for state in states]
+        parts.append(select(literal(today_index), *moved)
+                     .select_from(Event).join(Request, Request.id == Event.request_id)
+                     .where(Event.kind.in_(STATE_KINDS), *today))
+    return parts
+
+
+def _team_parts(filters, states, first, days, today_index, today):
+    """Statements of (team id, index, change) rows: before the period, each whole day and
+    team, today."""
+    narrowing = (FlowDay.state.in_(states), *_narrowing(filters))
+    parts = [select(FlowDay.team_id, literal(0), func.sum(FlowDay.change))
+             .where(FlowDay.day < first, *narrowing).group_by(FlowDay.team_id),
+             select(FlowDay.team_id, FlowDay.day - first + 1, func.sum(FlowDay.change))
+             .where(*days, *narrowing).group_by(FlowDay.day, FlowDay.team_id)]
+    if today is not None:
         # SQLite would otherwise walk every request of a team filter to group by team.
+        found = Unindexed(Request.team_id)
         for column, sign, kinds in ((Event.to_state, 1, STATE_KINDS),
                                     (Event.from_state, -1, ("transition",))):
-            found = Unindexed(Request.team_id) if by == "team_id" else column
             parts.append(
-                select(found.label("key"), literal(whole).label("index"),
-                       (sign * func.count()).label("change"))
+                select(found, literal(today_index), sign * func.count())
                 .select_from(Event).join(Request, Request.id == Event.request_id)
-                .where(Event.kind.in_(kinds), column.in_(states),
-                       Event.created_at >= last_start, Event.created_at < period.end_at,
-                       *_request_narrowing(filters))
+                .where(Event.kind.in_(kinds), column.in_(states), *today)
                 .group_by(found))
-    rows = Counter()
-    for found, at, change in db.session.execute(union_all(*parts)):
-        rows[found, at] += int(change or 0)
-    return [(found, at, change) for (found, at), change in rows.items()]
+    return parts
 
 
-def running_rows(changes):
-    """(key, index, change) rows as (key, index, running total) rows, per key by index."""
-    totals = Counter()
-    result = []
-    for key, index, change in sorted(changes, key=lambda row: (str(row[0]), row[1])):
-        totals[key] += change
-        result.append((key, index, totals[key]))
-    return result
+def running_totals(changes):
+    """{key: [changes before the period, on each day]} as {key: [total at the end of each
+    day]}."""
+    return {key: list(accumulate(days))[1:] for key, days in changes.items()}
 
 
 # --- Keeping it as events are written ----------------------------------------------------------
