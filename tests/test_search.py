@@ -234,6 +234,49 @@ def test_pages_of_twenty_with_previous_next_and_the_page_capped(app, make, desk)
         assert f"page {shown} of 3" in html(response), page
 
 
+def test_a_page_and_its_counts_are_a_separate_count_and_a_ranked_page(app, make, desk):
+    """One statement ranks every visible match, then counts and pages them: the same as
+    counting them apart and asking the database for the page."""
+    from sqlalchemy import func
+
+    from tickets import search
+    from tickets.models import SearchDocument
+
+    for n in range(30):
+        ask(make, (desk.rita, desk.fred)[n % 2], (desk.marketing, desk.finance)[n % 2],
+            f"Churn {'region ' * (n % 3)}report {n}", kind=("ad_hoc", "project")[n % 2],
+            is_confidential=n % 5 == 0)
+    for n in range(12):
+        add_asset(app, f"Churn region dashboard {n}", (desk.marketing, desk.finance)[n % 2],
+                  status="deprecated" if n % 4 == 0 else "active")
+    with app.app_context():
+        for user_id in (desk.rita, desk.priya, desk.lead):
+            user = db.session.get(User, user_id)
+            for text, types, count_types, condition in (
+                    ("churn region", ("request", "asset"), None, None),
+                    ("churn", ("request",), ("request", "asset"), None),
+                    ("region report", ("asset",), ("request", "asset"), None),
+                    ("churn", ("request",), None, Request.kind == "project")):
+                match = search._match(search.terms(text))
+                every = tuple(dict.fromkeys((*types, *(count_types or types))))
+                scoped, _ = search._candidates(match, user, every, condition, None)
+                counts = dict.fromkeys(every, 0)
+                counts.update(db.session.execute(scoped([SearchDocument.kind, func.count()])
+                                                 .group_by(SearchDocument.kind)).all())
+                total = sum(counts[kind] for kind in types)
+                for page in (1, 2, 3):
+                    found = search.search(user, text, types=types, count_types=count_types,
+                                          request_condition=condition, page=page, per_page=7)
+                    shown = min(page, max(1, -(-total // 7)))
+                    rows = search._ranked(user, match, types=types, request_condition=condition,
+                                          limit=7, offset=(shown - 1) * 7)
+                    assert (found.total, found.counts, found.page) == (
+                        total, {kind: counts[kind] for kind in count_types or types}, shown)
+                    assert [(hit.kind, hit.id) for hit in found.hits] == \
+                        [(row.kind, row.ref_id) for row in rows]
+                    assert found.hits or total == 0
+
+
 # --- Bad input --------------------------------------------------------------------------------
 
 BAD_QUERIES = [

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import AuthActions, intake_fields, intake_form, settings_page_form
+from tests.conftest import (AuthActions, counting_sql, intake_fields, intake_form,
+                            settings_page_form)
 from tickets import budget, cli, intake, lifecycle, settings, triage
 from tickets.extensions import db
 from tickets.models import Event, Request, Team, User, utcnow
@@ -135,6 +136,24 @@ def test_the_week_follows_the_settings_timezone(app, desk):
     submit(app, desk, datetime(2026, 11, 29, 21, tzinfo=UTC))
     assert get(app, submit(app, desk, datetime(2026, 11, 29, 23, 30, tzinfo=UTC))).state == \
         "submitted"
+
+
+def test_budget_status_counts_places_and_the_waitlist_of_each_team_in_one_statement(app, desk):
+    for hour in range(3):  # two places taken, the third waits
+        submit(app, desk, TUESDAY + timedelta(hours=hour))
+    submit(app, desk, TUESDAY, kind="project")  # never counts
+    submit(app, desk, TUESDAY - timedelta(days=7))  # last week's place
+    for _ in range(2):
+        submit(app, desk, TUESDAY, team=desk.finance)  # no budget: counted, never waits
+    with app.app_context():
+        values = settings.current()
+        with counting_sql(app) as statements:
+            status = budget.budget_status_by_team([desk.marketing, desk.finance, 999],
+                                                  TUESDAY + timedelta(hours=3), values)
+    assert status == {desk.marketing: (2, 1), desk.finance: (2, 0), 999: (0, 0)}
+    assert len(statements) == 1
+    with app.app_context():
+        assert budget.budget_status_by_team([], TUESDAY) == {}
 
 
 def test_the_requester_is_told_why_it_waits(app, desk):

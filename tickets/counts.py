@@ -73,9 +73,9 @@ def phrase(count, word):
     return WORDS[word].phrase(count)
 
 
-def condition(word):
-    """SQL: the request is counted by ``word`` (by its current state)."""
-    return Request.state.in_(sorted(WORDS[word].states))
+def condition(word, state=Request.state):
+    """SQL: the request is counted by ``word`` (by its current ``state`` column)."""
+    return state.in_(sorted(WORDS[word].states))
 
 
 @dataclass(frozen=True)

@@ -279,10 +279,13 @@ def visible_assets(user, of=Asset):
     delivered = and_(link.asset_id == of.id, link.how != "pointed")
     # EXISTS over a join, not "request_id IN (the visible requests)": the IN form makes the
     # database list every request the user may see for each asset (seconds at 100,000).
+    # OFFSET 0: PostgreSQL may otherwise turn the second EXISTS into a hashed subplan, which
+    # lists every visible request linked to any asset (a scan of the requests) before the
+    # first row; with it, each asset's own links are looked up (as SQLite always does).
     return or_(
         ~select(link.id).where(delivered).exists(),
         select(link.id).join(answered, answered.id == link.request_id)
-        .where(delivered, visible_requests(user, answered)).exists())
+        .where(delivered, visible_requests(user, answered)).offset(0).exists())
 
 
 def sees_asset(user, asset):

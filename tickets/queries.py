@@ -1,7 +1,9 @@
 """SQL conditions and statements shared by views, permission checks and the domain (no Flask
 here)."""
-from sqlalchemy import false
+from sqlalchemy import Boolean, bindparam, false
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 # The largest value an INTEGER column holds. A bigger number in a URL or a form names no row;
 # sent to the database it would raise (SQLite: overflow, PostgreSQL: out of range) instead.
@@ -13,18 +15,97 @@ def id_matches(column, value):
     return column == value if 0 < value <= MAX_ID else false()
 
 
+class _Few(FunctionElement):
+    """A condition that holds for few rows, for SQLite's planner (see ``few``)."""
+
+    name = "likelihood"
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # else SQLite gets "likelihood(...) = 1", which it ignores
+
+
+class _Unindexed(FunctionElement):
+    """A column the planner must not look rows up by (see ``unindexed``)."""
+
+    name = "unindexed"
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Few)
+@compiles(_Unindexed)
+def _plain(element, compiler, **kw):
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(_Few, "sqlite")
+def _with_likelihood(element, compiler, **kw):
+    # SQLite takes the probability as a literal only, never as a bound parameter.
+    return f"likelihood({_plain(element, compiler, **kw)}, 0.01)"
+
+
+@compiles(_Unindexed, "sqlite")
+def _with_unary_plus(element, compiler, **kw):
+    return f"+{_plain(element, compiler, **kw)}"
+
+
+def few(condition):
+    """``condition``, marked as holding for few rows (for example: the open requests, a
+    small part of all requests, however many have been closed).
+
+    SQLite's statistics (ANALYZE) hold no histograms: to its planner each state is as common
+    as any other, so it may read every request in the sort's order rather than look up the
+    few open ones. This tells it (SQLite's ``likelihood``); PostgreSQL's statistics know.
+    """
+    return _Few(condition)
+
+
+def unindexed(column):
+    """``column``, which SQLite's planner must not use an index of to find rows: for a
+    condition that holds for most rows (the closed requests), where reading the table in
+    order costs less than looking most of its rows up one by one (SQLite's unary ``+``;
+    see ``few``). PostgreSQL's own statistics decide there."""
+    return _Unindexed(column)
+
+
 def _like_escaped(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+class _LikeIgnoringCase(FunctionElement):
+    """``column ILIKE pattern ESCAPE '\\'`` (see ``contains_text``)."""
+
+    name = "like_ignoring_case"
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True
+
+
+@compiles(_LikeIgnoringCase)
+def _ilike(element, compiler, **kw):
+    column, pattern = element.clauses
+    return compiler.process(column.ilike(pattern, escape="\\"), **kw)
+
+
+@compiles(_LikeIgnoringCase, "sqlite")
+def _like(element, compiler, **kw):
+    # SQLite's LIKE ignores the case of ASCII letters, and only of those, as its lower() does:
+    # the same matches as lower(column) LIKE lower(pattern), without lower() on every row.
+    column, pattern = element.clauses
+    return compiler.process(column.like(pattern, escape="\\"), **kw)
+
+
 def contains_text(column, text):
     """A case-insensitive 'contains' condition in which % and _ are plain characters."""
-    return column.ilike(f"%{_like_escaped(text)}%", escape="\\")
+    return _LikeIgnoringCase(column, bindparam(None, f"%{_like_escaped(text)}%"))
 
 
 def starts_with_text(column, text):
     """A case-insensitive 'starts with' condition in which % and _ are plain characters."""
-    return column.ilike(f"{_like_escaped(text)}%", escape="\\")
+    return _LikeIgnoringCase(column, bindparam(None, f"{_like_escaped(text)}%"))
 
 
 def insert_once(session, table, values, key):

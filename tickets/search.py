@@ -19,6 +19,7 @@ nothing a person may not see is ranked, counted or shown.
 """
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -465,21 +466,12 @@ def _candidates(match, user, types, request_condition, asset_condition):
 
 def _ranked(user, match, *, types, request_condition=None, asset_condition=None, limit,
             offset=0):
-    """[(document id, kind, ref id, rank)] best first."""
+    """[(document id, kind, ref id, rank)] best first (every one with ``limit`` None)."""
     scoped, rank = _candidates(match, user, types, request_condition, asset_condition)
     return db.session.execute(
         scoped([SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
                 rank.label("rank")])
         .order_by(rank, SearchDocument.id).limit(limit).offset(offset)).all()
-
-
-def _counted(user, match, *, types, request_condition=None, asset_condition=None):
-    """{kind: matching documents ``user`` may see}, for each of ``types``, in one statement."""
-    scoped, _ = _candidates(match, user, types, request_condition, asset_condition)
-    found = dict.fromkeys(types, 0)
-    found.update(db.session.execute(
-        scoped([SearchDocument.kind, func.count()]).group_by(SearchDocument.kind)).all())
-    return found
 
 
 def _load(rows):
@@ -538,16 +530,19 @@ def search(user, text, *, types=("request", "asset"), request_condition=None,
         return results
     match = _match(words)
     counted = tuple(count_types or types)
-    counts = _counted(user, match, types=tuple(dict.fromkeys((*types, *counted))),
-                      request_condition=request_condition, asset_condition=asset_condition)
+    # Every match the person may see, best first, in one statement: counted here and paged
+    # here, where a count and a page each had to rank and check the visibility of them all.
+    ranked = _ranked(user, match, types=tuple(dict.fromkeys((*types, *counted))),
+                     request_condition=request_condition, asset_condition=asset_condition,
+                     limit=None)
+    counts = Counter(row.kind for row in ranked)
     results.total = sum(counts.get(kind, 0) for kind in types)
     results.counts = {kind: counts.get(kind, 0) for kind in counted}
     results.page = min(_page_number(page), results.pages, MAX_PAGE)
     if results.total == 0:
         return results
-    rows = _ranked(user, match, types=types, request_condition=request_condition,
-                   asset_condition=asset_condition, limit=per_page,
-                   offset=(results.page - 1) * per_page)
+    start = (results.page - 1) * per_page
+    rows = [row for row in ranked if row.kind in types][start:start + per_page]
     results.hits = _hits(match, rows)
     return results
 
