@@ -5,13 +5,13 @@ sort: a page of it, at any depth and whatever the state filter, reads the index 
 instead of sorting every request (100,000 here).
 
 Revision ID: b3e9f5a1d7c4
-Revises: e4b7c2a9f013
+Revises: a3c8e5f1d926
 Create Date: 2026-12-04 11:00:00
 """
 from alembic import op
 
 revision = 'b3e9f5a1d7c4'
-down_revision = 'e4b7c2a9f013'
+down_revision = 'a3c8e5f1d926'
 branch_labels = None
 depends_on = None
 
