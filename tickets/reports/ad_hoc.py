@@ -4,9 +4,10 @@ from sqlalchemy import func, select
 from .. import settings
 from ..extensions import db
 from ..models import KINDS, Request, Team
+from ..queries import unindexed
 from .charts import Series, chart
 from .filters import conditions
-from .periods import Unindexed, period_of
+from .periods import period_of
 
 
 @chart("ad_hoc_vs_planned", "Ad-hoc and planned work",
@@ -21,7 +22,7 @@ def ad_hoc_vs_planned(spec, filters, now):
     rows = db.session.execute(
         select(Request.team_id, Request.kind, func.count())
         .where(period.contains(Request.delivered_at), *conditions(filters))
-        .group_by(Unindexed(Request.team_id), Request.kind)).all() if period.days else []
+        .group_by(unindexed(Request.team_id), Request.kind)).all() if period.days else []
     teams = {row.id: row for row in db.session.execute(
         select(Team.id, Team.name, Team.weekly_ad_hoc_budget)
         .where(Team.id.in_({row[0] for row in rows})).order_by(Team.name))}

@@ -4,9 +4,10 @@ from sqlalchemy import case, func, select, union_all
 from .. import localtime, settings
 from ..extensions import db
 from ..models import CLOSED_STATES, STATES, Event, Request
+from ..queries import unindexed
 from .charts import Series, chart
 from .filters import conditions
-from .periods import Unindexed, period_of
+from .periods import period_of
 from .series import running
 from .snapshot import daily_changes, running_totals, serves, snapshot_zone
 
@@ -78,7 +79,7 @@ def _flow_moves(filters, period):
     query = (select(day, Event.kind, Event.from_state, Event.to_state,
                     func.count().label("count"))
              .where(Event.kind.in_(("created", "transition")),
-                    Unindexed(Event.created_at) < period.end_at))
+                    unindexed(Event.created_at) < period.end_at))
     narrowing = conditions(filters)
     if narrowing:
         query = query.where(Event.request_id.in_(select(Request.id).where(*narrowing)))

@@ -136,25 +136,3 @@ def period_of(filters, now, values):
     return Period(filters.start, days, start_at, end_at, tuple(offsets), last_offset)
 
 
-class Unindexed(FunctionElement):
-    """A column as is, but on SQLite (a unary +) never looked up in its index: for conditions
-    that keep most rows, which SQLite would otherwise read one index entry at a time."""
-
-    name = "unindexed"
-    inherit_cache = True
-
-    def __init__(self, column):
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(Unindexed)
-def _unindexed(element, compiler, **kw):
-    (column,) = element.clauses
-    return compiler.process(column, **kw)
-
-
-@compiles(Unindexed, "sqlite")
-def _unindexed_sqlite(element, compiler, **kw):
-    (column,) = element.clauses
-    return "+" + compiler.process(column, **kw)

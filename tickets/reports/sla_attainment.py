@@ -4,9 +4,10 @@ from sqlalchemy import case, func, literal, select, union_all
 from .. import settings
 from ..extensions import db
 from ..models import SLA_CLASSES, Request
+from ..queries import unindexed
 from .charts import Series, chart
 from .filters import conditions
-from .periods import Unindexed, period_of
+from .periods import period_of
 from .series import team_names
 
 
@@ -36,7 +37,7 @@ def sla_attainment(spec, filters, now):
         # Each measure grouped on its own: SQLite sorts two halves instead of their union.
         # (Grouped by the week's name: its expression holds parameters, which the group
         # would repeat.)
-        team_id = Unindexed(Request.team_id)
+        team_id = unindexed(Request.team_id)
         met = case((seconds <= _target_seconds(which, values), 1), else_=0)
         measures.append(
             select(literal(which).label("measure"), period.week_index(at).label("week"),

@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 from .. import localtime
 from ..extensions import db
 from ..models import Event, FlowDay, Request, Setting
-from .periods import Period, Unindexed, utc_offsets
+from ..queries import unindexed
+from .periods import Period, utc_offsets
 
 ZONE_KEY = "flow_days_zone"  # the setting row naming the timezone the snapshot's days are in
 EPOCH_DAY = date(1970, 1, 1)
@@ -123,14 +124,14 @@ def _narrowing(filters):
 
 def _request_narrowing(filters):
     # Today's few events are found by time; the requests' indexes would read a whole team.
-    team_id = Unindexed(Request.team_id)
+    team_id = unindexed(Request.team_id)
     found = []
     if filters.team_ids is not None:
         found.append(team_id.in_(filters.team_ids) if filters.team_ids else false())
     if filters.team_id is not None:
         found.append(team_id == filters.team_id)
     if filters.kind is not None:
-        found.append(Unindexed(Request.kind) == filters.kind)
+        found.append(unindexed(Request.kind) == filters.kind)
     return found
 
 
@@ -201,7 +202,7 @@ def _team_parts(filters, states, first, days, today_index, today):
              .where(*days, *narrowing).group_by(FlowDay.day, FlowDay.team_id)]
     if today is not None:
         # SQLite would otherwise walk every request of a team filter to group by team.
-        found = Unindexed(Request.team_id)
+        found = unindexed(Request.team_id)
         for column, sign, kinds in ((Event.to_state, 1, STATE_KINDS),
                                     (Event.from_state, -1, ("transition",))):
             parts.append(
