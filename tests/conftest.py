@@ -160,6 +160,26 @@ def make_app(app):
 
 
 @pytest.fixture
+def unmigrated_app(app, make_app, tmp_path):
+    """An app on an empty database of its own, for a test that runs the migrations step by
+    step: a SQLite file, or on PostgreSQL a database beside the test database. Emptied before
+    and after the test."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        url = url.set(database=f"{url.database}_migration")
+        _create_database(url)
+    else:
+        url = make_url(f"sqlite:///{tmp_path}/migration.db")
+    other = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
+    with other.app_context():
+        _drop_everything()
+    yield other
+    with other.app_context():
+        db.session.remove()
+        _drop_everything()
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

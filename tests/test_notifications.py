@@ -776,24 +776,13 @@ def test_the_migration_turns_chosen_kinds_into_immediately_and_others_into_off()
     assert set(migration.KINDS) == set(notifications.NOTIFICATIONS)
 
 
-def test_the_migration_carries_each_persons_choices_over_on_this_database(app, make_app,
-                                                                         tmp_path):
+def test_the_migration_carries_each_persons_choices_over_on_this_database(unmigrated_app):
     """Upgrade a database holding the old list of kinds wanted (SQLite, or PostgreSQL beside
     the test database) and read the modes it gets; downgrade gives the list back."""
     from flask_migrate import downgrade, upgrade
-    from sqlalchemy import make_url, text
+    from sqlalchemy import text
 
-    from tests.conftest import _create_database, _drop_everything
-
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "postgresql":
-        url = url.set(database=f"{url.database}_migration")
-        _create_database(url)
-    else:
-        url = make_url(f"sqlite:///{tmp_path}/migration.db")
-    other = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
-    with other.app_context():
-        _drop_everything()
+    with unmigrated_app.app_context():
         upgrade(revision="a7d4e2c9b513")
         with db.engine.begin() as connection:
             connection.execute(text(
@@ -812,4 +801,3 @@ def test_the_migration_carries_each_persons_choices_over_on_this_database(app, m
         with db.engine.connect() as connection:
             kept = connection.scalar(text("SELECT notifications FROM users"))
         assert "delivered" not in str(kept) and "question" in str(kept)
-        _drop_everything()

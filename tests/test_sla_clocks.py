@@ -704,26 +704,17 @@ def test_an_assignment_starts_work_too(story, desk):
     assert story.load(rid).started_at == at(TUE, 14)
 
 
-def test_the_migration_fills_the_first_start_from_the_history(app, make_app, tmp_path):
+def test_the_migration_fills_the_first_start_from_the_history(unmigrated_app):
     """Downgrade a database holding started requests to before ``started_at`` and upgrade it
     again (SQLite, or PostgreSQL beside the test database): the column is filled from each
     request's first claim or assignment, and stays empty where work never started."""
     from flask_migrate import downgrade, upgrade
-    from sqlalchemy import make_url
 
-    from tests.conftest import Factory, _create_database, _drop_everything
+    from tests.conftest import Factory
 
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "postgresql":
-        url = url.set(database=f"{url.database}_started")
-        _create_database(url)
-    else:
-        url = make_url(f"sqlite:///{tmp_path}/started.db")
-    other = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
-    with other.app_context():
-        _drop_everything()
+    with unmigrated_app.app_context():
         upgrade()
-    make = Factory(other)
+    make = Factory(unmigrated_app)
     team = make.team("Finance")
     requester = make.user("requester", teams=[team])
     analyst = make.user("analyst", teams=[team])
@@ -732,7 +723,7 @@ def test_the_migration_fills_the_first_start_from_the_history(app, make_app, tmp
         make.act(rid, "accept", analyst, size="S")
     make.act(started, "claim", analyst)
     make.act(started, "deliver", analyst, url="https://bi.example.com/1", note="Done")
-    with other.app_context():
+    with unmigrated_app.app_context():
         first_claim = db.session.scalar(db.select(Event.created_at).where(
             Event.request_id == started, Event.action == "claim"))
         assert db.session.get(Request, started).started_at == first_claim
@@ -741,5 +732,3 @@ def test_the_migration_fills_the_first_start_from_the_history(app, make_app, tmp
         upgrade()
         assert db.session.get(Request, started).started_at == first_claim
         assert db.session.get(Request, waiting).started_at is None
-        db.session.remove()
-        _drop_everything()
