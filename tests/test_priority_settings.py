@@ -189,3 +189,15 @@ def test_the_help_page_shows_the_current_weights_and_the_oldest_first_rule(app, 
     assert "An executive sponsor adds 3." in html
     assert "+0.2 for every full day" in html
     assert "The oldest-first rule is switched off" in html
+
+
+def test_the_backlog_says_when_the_oldest_first_rule_puts_a_request_ahead(app, client, auth,
+                                                                          org):
+    auth.login(org["lead"])
+    html = client.get("/backlog").get_data(as_text=True)
+    assert "a request waiting 15+ working days goes ahead of the scored ones" in html
+    with app.app_context():
+        settings.update({"priority_oldest_first_after": 0}, None, NOW)
+        db.session.commit()
+    html = client.get("/backlog").get_data(as_text=True)
+    assert "working days goes ahead" not in html

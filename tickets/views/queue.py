@@ -141,6 +141,7 @@ def backlog():
         counts=counts.summed(team_counts.values()), words=counts.WORDS, scope=scope,
         sla_views={entry.id: sla_clocks.status(entry.request, now, values) for entry in page.items},
         sla_labels=sla_clocks.SLA_STATUS_LABELS, sla_filters=queues.SLA_FILTERS,
+        oldest_first_after=settings.priority_weights(values).oldest_first_after,
     )
 
 
