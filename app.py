@@ -147,6 +147,12 @@ def main(argv):
 if __name__ == "__main__":
     main(sys.argv[1:])
 else:
+    import gc
+
     from tickets import create_app
 
     app = create_app()
+    # What exists now (the app, its mappers and compiled templates) lives as long as the
+    # process: the collector need not walk it again on every full collection (66 ms at a
+    # time under load, on the 125,000 objects of a started worker).
+    gc.freeze()
