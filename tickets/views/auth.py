@@ -1,5 +1,6 @@
 """Logging in and out, and the throttling of failed log-ins."""
 import hashlib
+import time
 from functools import cache
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
@@ -161,10 +162,14 @@ def forgot_password():
     """Ask for a link by mail to choose a new password. The answer is the same whether the
     address has an account or not (invitations.request_password_reset); throttled per address
     and per account (register_password_reset_limits)."""
+    started = time.monotonic()
     form = ForgotPasswordForm(email=request.args.get("email", "")[:254])
     if form.validate_on_submit():
         email = form.email.data
         run_action(lambda: invitations.request_password_reset(email, utcnow()))
+        # The same answer, and not sooner for an address without an account.
+        time.sleep(max(0.0, started + current_app.config["PASSWORD_RESET_ANSWER_SECONDS"]
+                       - time.monotonic()))
         return render_template("auth/reset_sent.html", email=email,
                                lifetime_text=invitations.lifetime_text("reset"))
     status = 400 if request.method == "POST" else 200
