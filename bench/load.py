@@ -28,18 +28,16 @@ time they were ready to run but no CPU was free (the kernel's schedstat). Writes
 wait for its single writer (``busy_timeout``): compare the writes' time in the worker with the
 reads'.
 
-Measured on today's main (100,000 requests, a million events, SQLite, 50 users, 60 s, on a
-2-core machine shared with other work at load average 5-13): 6.6 requests/s, 0 errors, no
-5xx; client median 3.4 s and p95 25 s, but in the workers a median of 247 ms (reads) and 48 ms
-(writes), p95 2.1 s and 0.84 s. The workers were busy 99 % of the run and spent 194 of their
-264 s on requests waiting for a CPU (72 CPU s used: 1.1 cores). So the p95 is bounded by CPU:
-four workers saturated by slow pages and charts (seconds of CPU each at this size, see
-bench.pages), every other request queueing behind them; not by SQLite's single writer (writes
-are the fastest requests in the workers). Faster pages, not more workers, lower it. At 5,000
-requests the same run gave 6.8 requests/s and a p95 of 8.5 s: the machine's other work left
-the workers half a core. Users do not pause between requests (``--think`` adds a pause), so by
-Little's law a p95 of 1 s for 50 users needs about 50 requests/s: at most ~40 ms of CPU per
-request on 2 free cores (measured: 164 ms a request at 100,000, 68 ms at 5,000).
+Measured at issue 15's stop 23 (100,000 requests, a million events, 50 users, 60 s, on a quiet
+2-core machine): SQLite 36.8 requests/s, 0 errors, no 5xx, client median 1.0 s and p95 1.40 s,
+in the workers a median of 58 ms (reads) and 35 ms (writes); the workers used 1.9 of the 2
+cores and spent 125 of their 240 request-seconds waiting for a CPU, at 52 ms of CPU a request.
+PostgreSQL on the same machine: 30.6 requests/s, p95 1.61 s, the workers using 1.2 cores and
+the database server the rest. So the p95 is bounded by CPU, not by SQLite's single writer
+(writes are the fastest requests in the workers). Users do not pause between requests
+(``--think`` adds a pause), so by Little's law a p95 of 1 s for 50 users needs about 50
+requests/s: at most ~40 ms of CPU per request on 2 free cores, the app's and the database's
+together.
 """
 import argparse
 import http.client
