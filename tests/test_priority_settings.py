@@ -195,9 +195,9 @@ def test_the_backlog_says_when_the_oldest_first_rule_puts_a_request_ahead(app, c
                                                                           org):
     auth.login(org["lead"])
     html = client.get("/backlog").get_data(as_text=True)
-    assert "a request waiting 15+ working days goes ahead of the scored ones" in html
+    assert "except that requests waiting 15+ working days go first, oldest first" in html
     with app.app_context():
         settings.update({"priority_oldest_first_after": 0}, None, NOW)
         db.session.commit()
     html = client.get("/backlog").get_data(as_text=True)
-    assert "working days goes ahead" not in html
+    assert "working days go first" not in html
