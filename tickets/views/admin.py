@@ -7,7 +7,7 @@ from .. import counts, invitations, people
 from ..errors import run_action
 from ..extensions import db
 from ..forms.admin import TeamForm, UserForm
-from ..models import ROLES, Request, Team, User, utcnow
+from ..models import ROLES, Team, User, utcnow
 from ..policy import require
 from ..queries import MAX_ID, contains_text
 from .helpers import is_safe_next, paginate, text_arg
@@ -24,10 +24,8 @@ def teams():
     delivered waiting for confirmation (``counts``: the same words as every page)."""
     all_teams = db.session.scalars(
         db.select(Team).options(selectinload(Team.members)).order_by(Team.name)).all()
-    # Only the states the page shows are counted: the closed ones are most requests.
-    shown = Request.state.in_(sorted(counts.WORDS["open"].states
-                                     | counts.WORDS["delivered"].states))
-    team_counts = counts.by_team([team.id for team in all_teams], shown)
+    # Only what the page shows (open and delivered): the closed ones are most requests.
+    team_counts = counts.unclosed_by_team([team.id for team in all_teams])
     return render_template("admin/teams.html", teams=all_teams, team_counts=team_counts,
                            words=counts.WORDS)
 
