@@ -280,6 +280,20 @@ def test_a_ten_week_span_matches_a_brute_force_count_per_hour(hours, start):
     assert business_seconds_between(start, end, hours) == expected
 
 
+@pytest.mark.parametrize("hours", [BERLIN_NIGHTS, BERLIN_EASTER,
+                                   BusinessHours("Pacific/Auckland", start=time(1),
+                                                 end=time(5))])
+def test_spans_of_years_match_a_brute_force_count_per_hour(hours):
+    # Every DST change of three years (kept per zone and year) is counted where it falls,
+    # also when the span starts or ends next to one.
+    # (Spans of whole years would hide a lost change: spring's and autumn's cancel out.)
+    for start, end in ((utc("2025-01-01"), utc("2027-07-01")),
+                       (utc("2025-06-01", 3), utc("2027-01-01")),
+                       (utc("2025-03-30"), utc("2026-10-25", 5))):
+        assert business_seconds_between(start, end, hours) == brute_force_seconds(
+            start, end, hours)
+
+
 def test_long_spans_are_whole_week_arithmetic(monkeypatch):
     # 2001-01-01 is a Monday; 1043 whole weeks later is a Monday too.
     start = utc("2001-01-01")

@@ -19,6 +19,7 @@ seconds as floats (microsecond precision). All times of a request's life are com
 instants, never as wall clock readings.
 """
 import bisect
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -139,9 +140,6 @@ class BusinessHours:
         high = bisect.bisect_left(self._sorted_holidays, last)
         return [day for day in self._sorted_holidays[low:high] if day.weekday() in self.weekdays]
 
-    def _offset_at_midnight(self, day):
-        return datetime.combine(day, time(0), tzinfo=self._zone).utcoffset()
-
 
 def _require_aware(value, name):
     if not isinstance(value, datetime) or value.utcoffset() is None:
@@ -161,9 +159,9 @@ def _whole_days(hours, first, last):
     """Working time of the whole local days [first, last), by whole-week arithmetic.
 
     Working days are counted per week and multiplied by the day length; holidays are
-    subtracted from the sorted list; only a week in which the UTC offset changes is walked
-    day by day, to correct the few days whose working hours contain the change. That assumes
-    at most one offset change per week, which holds for every zone in the tz database.
+    subtracted from the sorted list; only the days on which the UTC offset changes
+    (``_offset_changes``, a few a year, kept per zone and year) are looked at, to correct
+    those whose working hours contain the change. O(weeks mod 7 + holidays + years).
     """
     days = (last - first).days
     if days <= 0:
@@ -173,21 +171,38 @@ def _whole_days(hours, first, last):
         1 for i in range(rest) if (first + timedelta(days=i)).weekday() in hours.weekdays)
     working -= len(hours._holidays_between(first, last))
     total = working * hours.day_length
-
-    chunk = first
-    offset = hours._offset_at_midnight(chunk)
-    while chunk < last:
-        chunk_end = min(chunk + timedelta(days=_WEEK), last)
-        end_offset = hours._offset_at_midnight(chunk_end)
-        if end_offset != offset:
-            day = chunk
-            while day < chunk_end:
-                if hours.is_working_day(day):
-                    opens, closes = hours.window(day)
-                    total += (closes - opens) - hours.day_length
-                day += timedelta(days=1)
-        chunk, offset = chunk_end, end_offset
+    for year in range(first.year, last.year + 1):
+        for day in _offset_changes(hours.tzinfo, year):
+            if first <= day < last and hours.is_working_day(day):
+                opens, closes = hours.window(day)
+                total += (closes - opens) - hours.day_length
     return total
+
+
+@functools.lru_cache(maxsize=4096)
+def _offset_changes(zone, year):
+    """The local dates of ``year`` on which ``zone``'s UTC offset changes (between the
+    day's midnight and the next one's): at most a few. Found by comparing the offsets of
+    midnights a week apart, and walking only the weeks whose two ends differ, which assumes
+    at most one change a week, as holds for every zone in the tz database."""
+    def offset(day):
+        return datetime.combine(day, time(0), tzinfo=zone).utcoffset()
+
+    changes = []
+    day, end = date(year, 1, 1), date(year + 1, 1, 1)
+    before = offset(day)
+    while day < end:
+        week_end = min(day + timedelta(days=_WEEK), end)
+        after = offset(week_end)
+        if after != before:
+            walked, walked_offset = day, before
+            while walked < week_end:
+                following = offset(walked + timedelta(days=1))
+                if following != walked_offset:
+                    changes.append(walked)
+                walked, walked_offset = walked + timedelta(days=1), following
+        day, before = week_end, after
+    return tuple(changes)
 
 
 def _business_time(start, end, hours):
