@@ -81,6 +81,10 @@ class Config:
         "MAIL_MAX_PER_MINUTE") else None
 
     PAGE_SIZE = 25
+    # Each process keeps the ranking of every queue (queues.current_ranking) until a change to
+    # what it ranks, or at most this many seconds: SLA statuses and the oldest-first moment move
+    # with the clock. 0 ranks on every page.
+    RANKING_CACHE_SECONDS = float(os.environ.get("RANKING_CACHE_SECONDS", "60"))
 
     # Links by mail with which people set their own password (tickets/invitations.py).
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from tests.conftest import AuthActions
-from tickets import lifecycle, priority, queues
+from tickets import conversation, lifecycle, priority, queues, settings
 from tickets.extensions import db
-from tickets.models import Event, Request, User, utcnow
+from tickets.models import Event, RankingVersion, Request, User, utcnow
 
 
 @pytest.fixture
@@ -802,3 +802,131 @@ def test_the_leads_weights_order_the_queue_and_show_in_the_explanation(app, make
     assert entry.score == pytest.approx(4.0)
     assert "impact 4 (\u00d7 3)" in entry.explanation.text
     assert scored.total == pytest.approx(entry.score)
+
+
+# --- The ranking each process keeps (queues.current_ranking) ---------------------------------
+
+def kept_ranking(app, now=None):
+    with app.app_context():
+        return queues.current_ranking(now or utcnow(), settings.current())
+
+
+def ranking_version(app):
+    with app.app_context():
+        return db.session.scalar(db.select(RankingVersion.version))
+
+
+def test_the_ranking_is_kept_until_something_it_ranks_changes(app, make, desk):
+    first = accepted(make, desk, business_impact=1, title="First")
+    ranking = kept_ranking(app)
+    assert kept_ranking(app) is ranking  # nothing changed: kept, no rows loaded again
+    assert backlog_ids(app) == [first]
+
+    # A comment changes nothing the queues rank: the ranking is kept.
+    version = ranking_version(app)
+    with app.app_context():
+        conversation.post(db.session.get(Request, first), db.session.get(User, desk.analyst),
+                          "Looking at it tomorrow.")
+        db.session.commit()
+    assert ranking_version(app) == version
+    assert kept_ranking(app) is ranking
+
+    # A new accepted request, a claim, a change of deadline: each raises the version once,
+    # and the next page ranks again and shows it.
+    second = accepted(make, desk, business_impact=5, size="S", title="Second")
+    assert ranking_version(app) > version
+    assert kept_ranking(app) is not ranking
+    assert backlog_ids(app) == [second, first]
+    make.act(first, "claim", desk.analyst)
+    assert backlog_ids(app) == [first, second]  # work in progress first
+    assert up_next_ids(app, desk.analyst) == [second]
+    before = ranking_version(app)
+    with app.app_context():
+        req = db.session.get(Request, second)
+        req.deadline = date.today() + timedelta(days=400)
+        db.session.commit()
+    assert ranking_version(app) == before + 1
+
+
+def test_a_change_committed_by_another_process_is_seen(app, make, desk, make_app):
+    first = accepted(make, desk, business_impact=1)
+    assert backlog_ids(app) == [first]
+    other = make_app()  # another worker on the same database
+    second = accepted(make, desk, business_impact=5, size="S")
+    with other.app_context():
+        db.session.get(Request, second).state = "accepted"  # no change: no new version
+        db.session.commit()
+    assert backlog_ids(app) == [second, first]
+    with other.app_context():
+        req = db.session.get(Request, second)
+        req.rank_override = 2
+        db.session.commit()
+    assert backlog_ids(app) == [first, second]
+
+
+def test_a_rolled_back_change_does_not_raise_the_version(app, make, desk):
+    request_id = accepted(make, desk)
+    version = ranking_version(app)
+    with app.app_context():
+        db.session.get(Request, request_id).business_impact = 5
+        db.session.flush()
+        db.session.rollback()
+        db.session.get(Request, request_id).title = "Only the title"
+        db.session.commit()
+    assert ranking_version(app) == version
+
+
+def test_a_bulk_update_of_requests_raises_the_version(app, make, desk):
+    request_id = accepted(make, desk)
+    version = ranking_version(app)
+    set_columns(app, request_id, business_impact=5)
+    assert ranking_version(app) == version + 1
+
+
+def test_the_kept_ranking_expires_and_is_never_from_the_future(app, make, desk):
+    accepted(make, desk)
+    now = utcnow()
+    ranking = kept_ranking(app, now)
+    seconds = app.config["RANKING_CACHE_SECONDS"]
+    assert kept_ranking(app, now + timedelta(seconds=seconds - 1)) is ranking
+    later = kept_ranking(app, now + timedelta(seconds=seconds))
+    assert later is not ranking
+    assert kept_ranking(app, now) is not later  # asked for an earlier moment: made again
+
+
+def test_settings_changes_and_the_track_record_are_never_served_from_a_kept_ranking(
+        app, make, desk):
+    accepted(make, desk)
+    ranking = kept_ranking(app)
+    with app.app_context():
+        settings.update({"priority_ageing_cap": 3}, None, utcnow())
+        db.session.commit()
+    weighted = kept_ranking(app)
+    assert weighted is not ranking and weighted.scoring.weights.ageing_cap == 3
+    with app.app_context():
+        settings.update({"track_record_in_priority": True}, None, utcnow())
+        db.session.commit()
+    assert kept_ranking(app) is not kept_ranking(app)
+
+
+def test_without_a_ranking_cache_every_page_ranks(app, make, desk, make_app):
+    accepted(make, desk)
+    other = make_app(RANKING_CACHE_SECONDS=0)
+    assert kept_ranking(other) is not kept_ranking(other)
+
+
+def test_pages_show_the_same_queues_with_the_ranking_kept_or_not(app, make, desk, make_app):
+    for impact, size in ((1, "L"), (5, "S"), (3, "M"), (4, "XL")):
+        accepted(make, desk, business_impact=impact, size=size)
+    make.act(accepted(make, desk, team=desk.finance), "claim", desk.analyst)
+    uncached = make_app(RANKING_CACHE_SECONDS=0)
+    for user, path in ((desk.lead, "/backlog"), (desk.analyst, "/queue"),
+                       (desk.lead, f"/backlog?team={desk.marketing}")):
+        pages = []
+        for browser_app in (app, app, uncached):  # made and kept, then kept, then not kept
+            browser = browser_app.test_client()
+            AuthActions(browser, browser_app).login(user)
+            page = browser.get(path).get_data(as_text=True)
+            pages.append(re.sub(r'(name="[\w-]*csrf_token"[^>]*value=)"[^"]*"', r"\1", page))
+        assert "score" in pages[0]
+        assert pages[0] == pages[1] == pages[2]

@@ -30,18 +30,21 @@ score here, shown or used for ordering, includes the requesting team's track rec
 so. Otherwise scores are exactly ``priority.explain``'s without it.
 """
 import heapq
+import json
 from itertools import chain
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import timedelta, timezone
 
-from sqlalchemy import and_, case, false, or_
-from sqlalchemy.orm import joinedload
+from flask import current_app
+from sqlalchemy import and_, case, event as sa_event, false, inspect as sa_inspect, or_
+from sqlalchemy.orm import Session, joinedload
 
 from . import lifecycle, localtime, outcomes, priority, settings, sla_clocks
 from .extensions import db
-from .models import COMMITTED_STATES, IN_WORK_STATES, OPEN_STATES, Event, Request, Team
+from .models import (COMMITTED_STATES, IN_WORK_STATES, OPEN_STATES, Event, RankingVersion,
+                     Request, Team)
 from .policy import allowed, served_requests
 
 MAX_POSITION = 1000
@@ -377,10 +380,14 @@ def merge(team_queues):
 
 class Ranking:
     """Every team's queue at one moment, ranked once and kept: what a run that needs many
-    people's queues (the weekly digests) passes down, so no team is ranked twice.
+    people's queues (the weekly digests) passes down, so no team is ranked twice, and what
+    each process keeps between pages (``current_ranking``).
 
-    Its first use loads every accepted request with its SLA status (one SQL statement, plus
-    the track records when the settings weigh them); teams are ranked on first ask.
+    Its first use loads every committed request (accepted, in progress, blocked) with its SLA
+    status (one SQL statement, plus the track records when the settings weigh them); teams are
+    ranked on first ask, the work in progress sorted on first ask. It holds Rows and scores,
+    never ORM objects, and hands out new Entries on every ask, so one Ranking can serve many
+    pages and sessions.
     """
 
     def __init__(self, now, values=None):
@@ -388,18 +395,30 @@ class Ranking:
         self.utc_now = now
         self.now = localtime.local_now(now, self.values)
         self._rows = None
+        self._all = None
+        self._working = None
         self._scoring = None
         self._queues = {}
 
     def _load(self):
         if self._rows is None:
-            rows = _load_rows(Request.state == "accepted", self.now, with_sla=True)
-            self._rows = defaultdict(list)
+            rows = _load_rows(Request.state.in_(COMMITTED_STATES), self.now, with_sla=True)
+            by_team = defaultdict(list)
             for row in rows:
-                self._rows[row.team_id].append(row)
-            records = track_records(set(self._rows), self.utc_now, self.values)
+                if row.state == "accepted":
+                    by_team[row.team_id].append(row)
+            records = track_records({row.team_id for row in rows}, self.utc_now, self.values)
             self._scoring = Scoring(self.now, records, self.values)
+            self._all = rows
+            self._rows = by_team
         return self._rows
+
+    @property
+    def rows(self):
+        """Every committed request's Row (the score's inputs, the filters' columns and
+        ``sla_status``)."""
+        self._load()
+        return self._all
 
     @property
     def scoring(self):
@@ -426,6 +445,112 @@ class Ranking:
         if team_id not in self._queues:
             self._queues[team_id] = _rank_team(rows.get(team_id, []), self._scoring)
         return self._queues[team_id]
+
+    def working(self):
+        """New Entries of the requests in progress or blocked, by score, made as iterated."""
+        scoring = self.scoring
+        if self._working is None:
+            score = scoring.score
+            self._working = sorted(
+                ((row, score(row)) for row in self._all if row.state in IN_WORK_STATES),
+                key=lambda pair: _by_score(Entry(pair[0], pair[1], scoring)))
+        return (Entry(row, score, scoring, row.sla_status) for row, score in self._working)
+
+
+# --- The ranking each process keeps ----------------------------------------------------------
+
+# What ranking reads of a request. A flush that changes one of them on a committed request
+# (or adds, removes, commits or uncommits one) raises the ranking version as its transaction's
+# last statement; the cached Ranking is made under the version it read first, so it is never
+# older than the version it is kept under.
+_RANKED_ATTRIBUTES = (*(column.key for column in _ROW_COLUMNS), "sla_due_at", "sla_at_risk_at")
+_CHANGED = "queues.ranking_changed"
+_KEPT = "datadesk.ranking"
+
+
+def _changes_ranking(session, obj):
+    state = sa_inspect(obj)
+    was = state.attrs.state.history.deleted
+    if COMMITTED_STATES.isdisjoint({obj.state, *was}):
+        return False
+    if state.pending or obj in session.deleted:
+        return True
+    return any(state.attrs[name].history.has_changes() for name in _RANKED_ATTRIBUTES)
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _note_ranking_changes(session, flush_context, instances):
+    if session.info.get(_CHANGED):
+        return
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Request) and _changes_ranking(session, obj):
+            session.info[_CHANGED] = True
+            return
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(execute_state):
+    """An ORM INSERT, UPDATE or DELETE of requests (``session.execute(update(Request)...)``)
+    may change anything: it raises the version. (Core statements on the table do not pass
+    here: code that writes requests that way must not leave ranked columns changed.)"""
+    if ((execute_state.is_update or execute_state.is_delete or execute_state.is_insert)
+            and any(mapper.class_ is Request for mapper in execute_state.all_mappers)):
+        execute_state.session.info[_CHANGED] = True
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _raise_ranking_version(session):
+    """Raise the ranking version when this transaction changed what queues rank: its last
+    statement, so a transaction holding the row's lock waits for nothing else (no deadlock)."""
+    session.flush()
+    if session.info.pop(_CHANGED, False):
+        table = RankingVersion.__table__
+        session.connection().execute(
+            table.update().where(table.c.id == 1).values(version=table.c.version + 1))
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_ranking_changes(session):
+    session.info.pop(_CHANGED, None)
+
+
+def keeps_ranking(values):
+    """Whether this process keeps a Ranking between pages with the settings ``values``."""
+    return ((current_app.config.get("RANKING_CACHE_SECONDS") or 0) > 0
+            and not values.get("track_record_in_priority"))
+
+
+def current_ranking(now, values):
+    """The Ranking of every queue at ``now`` (aware UTC), as this process keeps it: one SQL
+    statement (the ranking version) when nothing it ranks changed in the last
+    RANKING_CACHE_SECONDS, else a new Ranking kept for the next page.
+
+    A new one is made when the version moved, the settings differ, the kept one is older than
+    that many seconds (SLA statuses and the oldest-first moment move with the clock) or newer
+    than ``now``, or the settings weigh the track record (follow-up answers move it, and they
+    are not versioned): a page shows its queues as they were at most that long ago, and never
+    from before a change that was committed.
+    """
+    if not keeps_ranking(values):
+        return Ranking(now, values)
+    seconds = current_app.config["RANKING_CACHE_SECONDS"]
+    version = db.session.scalar(db.select(RankingVersion.version).where(RankingVersion.id == 1))
+    if version is None:  # a database without the row: nothing to key on
+        return Ranking(now, values)
+    key = (version, json.dumps(values, sort_keys=True, default=str))
+    kept = current_app.extensions.get(_KEPT)
+    if (kept is not None and kept[0] == key
+            and timedelta(0) <= now - kept[1].utc_now < timedelta(seconds=seconds)):
+        return kept[1]
+    ranking = Ranking(now, values)
+    ranking.rows  # loaded now, under the version read before it
+    current_app.extensions[_KEPT] = (key, ranking)
+    return ranking
+
+
+def forget_ranking(app):
+    """Drop the Ranking ``app`` keeps (the tests empty the database between tests)."""
+    app.extensions.pop(_KEPT, None)
 
 
 def _teams_with_central_backlog():
@@ -586,14 +711,18 @@ def analyst_queue(user, now, *, team=None, sla=None, values=None, ranking=None):
     ``user``, by score (delivered requests await the requester, they are not work).
     ``up_next`` holds Entries (rows, not loaded: call ``load`` for the page shown) of the
     accepted requests of ``queue_condition(user)``, merged across teams; ``team`` (an id) and
-    ``sla`` (a status of SLA_FILTERS) narrow it. Three SQL statements (four when the settings
-    weigh the track record; plus the settings when ``values`` is None). With ``ranking`` (a
-    ``Ranking`` of this moment, e.g. for a run of digests) the teams come ranked from it: one
-    statement (the work), plus the ranking's own once per run.
+    ``sla`` (a status of SLA_FILTERS) narrow it. With ``ranking`` (a ``Ranking`` of this
+    moment, e.g. for a run of digests) the teams come ranked from it: one statement (the
+    work), plus the ranking's own once per run. Without, the ranking this process keeps
+    (``current_ranking``): two statements when it is kept, three when it is made; or, when
+    the settings weigh the track record, three statements (four with the track records) that
+    load and rank only the user's teams. Plus the settings when ``values`` is None.
     """
     if ranking is not None:
         values = ranking.values
     values = values if values is not None else settings.current()
+    if ranking is None and keeps_ranking(values):
+        ranking = current_ranking(now, values)
     utc_now, now = now, localtime.local_now(now, values)
     working = db.session.scalars(
         db.select(Request).where(Request.assignee_id == user.id,
@@ -639,20 +768,18 @@ def backlog(now, *, team=None, analyst=None, kind=None, sla=None, state=None, va
     have no queue position), then the accepted requests merged across teams (see the module's
     docstring), each with its position in its team's queue. Filters: ``team`` (id),
     ``analyst`` (assignee id, or "none" for nobody), ``kind``, ``sla`` (SLA status), ``state``
-    (one of COMMITTED_STATES; None: all three). One SQL statement (two when the settings weigh
-    the track record): the filters apply in Python, since positions need every accepted request
-    of each team anyway.
+    (one of COMMITTED_STATES; None: all three). The rows come from ``current_ranking``: one SQL
+    statement when it is kept, two when it is made (three when the settings weigh the track
+    record); the filters apply in Python, since positions need every accepted request of each
+    team anyway.
     """
     values = values if values is not None else settings.current()
-    utc_now, now = now, localtime.local_now(now, values)
-    rows = _load_rows(Request.state.in_(COMMITTED_STATES), now, with_sla=True)
-    scoring = Scoring(now, track_records({row.team_id for row in rows}, utc_now, values),
-                      values)
-    # A team chosen: the other teams' queues show nothing, and the counts need no ranking.
-    team_queues = _rank_teams([row for row in rows if team is None or row.team_id == team],
-                              scoring).values()
-    working = sorted((scoring.entry(row, sla_status=row.sla_status)
-                      for row in rows if row.state in IN_WORK_STATES), key=_by_score)
+    ranking = current_ranking(now, values)
+    rows = ranking.rows
+    # A team chosen: the other teams' queues show nothing.
+    team_queues = [ranking.queue(team_id) for team_id in sorted(ranking.team_ids())
+                   if team is None or team_id == team]
+    working = ranking.working()
 
     def kept(row):
         """The filters other than team and SLA status."""
