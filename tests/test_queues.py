@@ -2,6 +2,7 @@
 requesters, and leads' rank overrides with a reason; and the SQL cost of each page."""
 import html
 import re
+import threading
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -930,3 +931,50 @@ def test_pages_show_the_same_queues_with_the_ranking_kept_or_not(app, make, desk
             pages.append(re.sub(r'(name="[\w-]*csrf_token"[^>]*value=)"[^"]*"', r"\1", page))
         assert "score" in pages[0]
         assert pages[0] == pages[1] == pages[2]
+
+
+def test_a_savepoint_leaves_the_version_to_its_transaction(app, make, desk):
+    request_id = accepted(make, desk)
+    version = ranking_version(app)
+    with app.app_context():
+        with db.session.begin_nested():
+            db.session.get(Request, request_id).business_impact = 5
+        assert db.session.scalar(db.select(RankingVersion.version)) == version
+        db.session.commit()
+    assert ranking_version(app) == version + 1
+
+
+def test_concurrent_changes_each_raise_the_version_and_both_land(app, make, desk):
+    """Two workers change two requests at the same moment: the version row is each
+    transaction's last write, so neither deadlocks or fails, and both count."""
+    first, second = accepted(make, desk), accepted(make, desk)
+    version = ranking_version(app)
+    barrier = threading.Barrier(2)
+    errors = []
+    with app.app_context():
+        # PostgreSQL locks rows: both hold their request's row, then both commit. SQLite has
+        # one writer: the second flush waits for the first commit (busy timeout).
+        row_locks = db.engine.dialect.name == "postgresql"
+
+    def change(request_id, impact):
+        try:
+            with app.app_context():
+                db.session.get(Request, request_id).business_impact = impact
+                if not row_locks:
+                    barrier.wait(timeout=10)
+                db.session.flush()
+                if row_locks:
+                    barrier.wait(timeout=10)
+                db.session.commit()
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=change, args=(first, 5)),
+               threading.Thread(target=change, args=(second, 1))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert errors == []
+    assert ranking_version(app) == version + 2
+    assert backlog_ids(app) == [first, second]

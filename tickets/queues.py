@@ -501,7 +501,10 @@ def _note_bulk_changes(execute_state):
 @sa_event.listens_for(Session, "before_commit")
 def _raise_ranking_version(session):
     """Raise the ranking version when this transaction changed what queues rank: its last
-    statement, so a transaction holding the row's lock waits for nothing else (no deadlock)."""
+    statement, so a transaction holding the row's lock waits for nothing else (no deadlock).
+    A savepoint's commit leaves it to the transaction's own."""
+    if session.in_nested_transaction():
+        return
     session.flush()
     if session.info.pop(_CHANGED, False):
         table = RankingVersion.__table__
