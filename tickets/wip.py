@@ -15,6 +15,7 @@ catches that case: it counts again, and the caller's rollback undoes the change.
 from collections import namedtuple
 
 from . import settings
+from .queries import few
 from .extensions import db
 from .models import IN_WORK_STATES, Request, User
 from .policy import WORKER_ROLES
@@ -23,7 +24,9 @@ WipStatus = namedtuple("WipStatus", "count limit")
 
 
 def _wip_filter():
-    return Request.state.in_(IN_WORK_STATES)
+    # Few: SQLite then counts along the in-work states of ix_requests_queue (index only) rather
+    # than every request the person was ever assigned (8 ms at 100k).
+    return few(Request.state.in_(IN_WORK_STATES))
 
 
 def wip_count(user):
