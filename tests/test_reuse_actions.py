@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import AuthActions
-from tickets import catalogue, search
+from tickets import catalogue, reuse, search
 from tickets.extensions import db
 from tickets.models import Asset, AssetLink, Event, GapCategory, PlatformGap, Request, User
 
@@ -583,3 +583,36 @@ def test_the_request_page_costs_the_same_sql_with_no_or_many_neighbours(app, mak
     # What was found is loaded and marked per kind, never per neighbour; nothing found costs
     # the same statements as much found.
     assert alone == many == more, (alone, many, more)
+
+
+def test_the_neighbours_ranked_once_are_what_each_scope_ranked_alone_finds(app, make, desk):
+    """``search.similar_in`` ranks the matches once for both lists; each list holds what
+    ``search.similar`` finds for its scope alone, in the same order, for every role."""
+    words = ("churn", "region", "weekly", "accounts", "retention")
+    for i in range(14):
+        text = {"title": f"{words[i % 5]} and {words[(i * 3) % 5]} report {i}",
+                "data_needed": f"{words[(i + 1) % 5]} per month."}
+        owner, team = ((desk.rob, desk.marketing) if i % 2 else (desk.fred, desk.finance))
+        if i % 3 == 0:
+            delivered(make, desk, requester=owner, team=team, **text)
+        else:
+            make.request(owner, team, is_confidential=(i % 5 == 4), **text)
+        if i % 4 == 0:
+            add_asset(app, f"{words[i % 5]} dashboard {i}", f"https://bi.example.com/{i}", team,
+                      status="deprecated" if i % 8 == 0 else "active")
+    request_id = make.request(desk.rita, desk.marketing, **CHURN)
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        text = f"{req.title} {req.data_needed}"
+        for user_id in (desk.priya, desk.sam, desk.lead):
+            user = db.session.get(User, user_id)
+            scopes = {"duplicates": reuse._scope("duplicate", req),
+                      "answers": reuse._scope("answer", req)}
+            alone = {name: [(hit.kind, hit.id) for hit in search.similar(
+                user, text, limit=3, **scope)] for name, scope in scopes.items()}
+            for scope in scopes.values():
+                del scope["exclude_request_id"]
+            together = search.similar_in(user, text, scopes, exclude_request_id=req.id, limit=3)
+            assert {name: [(hit.kind, hit.id) for hit in hits]
+                    for name, hits in together.items()} == alone
+            assert alone["duplicates"] and alone["answers"]

@@ -263,9 +263,11 @@ def neighbours(request, user):
             lifecycle.TRANSITIONS["mark_duplicate"], request, user):
         return None
     text = f"{request.title} {request.data_needed}"
-    return {"duplicates": search.similar(user, text, limit=CANDIDATES,
-                                         **_scope("duplicate", request)),
-            "answers": search.similar(user, text, limit=CANDIDATES, **_scope("answer", request))}
+    scopes = {"duplicates": _scope("duplicate", request), "answers": _scope("answer", request)}
+    for scope in scopes.values():
+        del scope["exclude_request_id"]
+    return search.similar_in(user, text, scopes, exclude_request_id=request.id,
+                             limit=CANDIDATES)
 
 
 def prefill_pick(user, value, purpose):

@@ -427,9 +427,9 @@ def _snippets(match, ids):
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
-def _scoped(query, user, types, request_condition=None, asset_condition=None):
-    """``query`` narrowed to the documents ``user`` may see, of ``types`` (request, asset),
-    with extra conditions on the requests and assets."""
+def _visible(user, types, request_condition=None, asset_condition=None):
+    """SQL: the document (its request or asset joined, as ``_joined`` does) is one ``user`` may
+    see, of ``types`` (request, asset), meeting the extra conditions on requests and assets."""
     parts = []
     if "request" in types:
         parts.append(and_(SearchDocument.kind == "request", visible_requests(user),
@@ -437,16 +437,26 @@ def _scoped(query, user, types, request_condition=None, asset_condition=None):
     if "asset" in types:
         parts.append(and_(SearchDocument.kind == "asset", visible_assets(user),
                           *([asset_condition] if asset_condition is not None else [])))
+    return or_(*parts)
+
+
+def _joined(query):
+    """``query`` (of documents) with each document's request or asset joined."""
     return (query.outerjoin(Request, and_(SearchDocument.kind == "request",
                                           Request.id == SearchDocument.ref_id))
             .outerjoin(Asset, and_(SearchDocument.kind == "asset",
-                                   Asset.id == SearchDocument.ref_id))
-            .where(or_(*parts)))
+                                   Asset.id == SearchDocument.ref_id)))
 
 
-def _candidates(match, user, types, request_condition, asset_condition):
-    """(scoped, rank): ``scoped(columns)`` selects ``columns`` of the documents ``match`` finds
-    that ``user`` may see, of ``types``; ``rank`` orders them, best first."""
+def _scoped(query, user, types, request_condition=None, asset_condition=None):
+    """``query`` narrowed to the documents ``user`` may see, of ``types`` (request, asset),
+    with extra conditions on the requests and assets."""
+    return _joined(query).where(_visible(user, types, request_condition, asset_condition))
+
+
+def _matching(match):
+    """(candidates, rank): the documents ``match`` finds with their engine's rank, as a CTE,
+    and the rank to order them by, best (lowest) first, once an asset is joined."""
     # The matching documents and their rank first, from the index alone (materialised, so no
     # planner walks the requests and asks the index row by row), then who may see them.
     candidates = (select(match.id_column.label("doc_id"), match.rank.label("score"))
@@ -454,7 +464,13 @@ def _candidates(match, user, types, request_condition, asset_condition):
                   .cte("candidates").prefix_with("MATERIALIZED"))
     # Deprecated assets stay findable, after the active ones that match as well.
     # (Ranks are negative, lower is better: a smaller factor moves a row down.)
-    rank = candidates.c.score * case((Asset.status == "deprecated", 0.6), else_=1.0)
+    return candidates, candidates.c.score * case((Asset.status == "deprecated", 0.6), else_=1.0)
+
+
+def _candidates(match, user, types, request_condition, asset_condition):
+    """(scoped, rank): ``scoped(columns)`` selects ``columns`` of the documents ``match`` finds
+    that ``user`` may see, of ``types``; ``rank`` orders them, best first."""
+    candidates, rank = _matching(match)
 
     def scoped(columns):
         return _scoped(select(*columns).select_from(candidates).join(
@@ -568,6 +584,46 @@ def similar(user, text, *, types=("request", "asset"), request_condition=None,
     rows = _ranked(user, match, types=types, request_condition=request_condition,
                    asset_condition=asset_condition, limit=limit)
     return _hits(match, rows)
+
+
+def similar_in(user, text, scopes, *, exclude_request_id=None, limit=5):
+    """``similar`` for several scopes at once: {name: up to ``limit`` Hits} for each of
+    ``scopes`` ({name: {"types", "request_condition", "asset_condition"}}, as ``similar``
+    takes them), with one ranking of the matches for all (the engine's rank is what costs:
+    bm25 over every match). A document in two scopes goes to the first. The triage
+    neighbours: possible duplicates and possible answers."""
+    found = {name: [] for name in scopes}
+    words = terms(text)
+    if not words or not scopes:
+        return found
+    keep = Request.id != exclude_request_id if exclude_request_id is not None else None
+    conditions = []
+    for scope in scopes.values():
+        request_condition = scope.get("request_condition")
+        if keep is not None:
+            request_condition = keep if request_condition is None else and_(request_condition,
+                                                                              keep)
+        conditions.append(_visible(user, scope["types"], request_condition,
+                                   scope.get("asset_condition")))
+    match = _match(words)
+    candidates, rank = _matching(match)
+    group = case(*((condition, index) for index, condition in enumerate(conditions)))
+    numbered = _joined(
+        select(SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
+               rank.label("rank"), group.label("scope"),
+               func.row_number().over(partition_by=group, order_by=(rank, SearchDocument.id))
+               .label("place"))
+        .select_from(candidates).join(SearchDocument, SearchDocument.id == candidates.c.doc_id)
+    ).where(or_(*conditions)).subquery()
+    rows = db.session.execute(
+        select(numbered.c.id, numbered.c.kind, numbered.c.ref_id, numbered.c.rank,
+               numbered.c.scope)
+        .where(numbered.c.place <= limit).order_by(numbered.c.scope, numbered.c.place)).all()
+    names = list(scopes)
+    scope_of = {(row.kind, row.ref_id): names[row.scope] for row in rows}
+    for hit in _hits(match, rows):
+        found[scope_of[hit.kind, hit.id]].append(hit)
+    return found
 
 
 def record_miss(user, text, source="search", now=None):
