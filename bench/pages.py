@@ -309,8 +309,14 @@ def targets(app):
             .order_by(func.count().desc(), Event.request_id).limit(1)).first()
         requester = db.session.get(User, busy[1])
         asset = db.session.scalar(select(func.min(Asset.id)))
+        # A request waiting for triage: its page ranks its neighbours (possible duplicates and
+        # what already answers it) for those who triage it.
+        waiting = db.session.scalar(
+            select(func.max(Request.id)).where(Request.team_id == team,
+                                               Request.state == "submitted",
+                                               Request.is_confidential.is_(False)))
         return {"team": team, "request": busy[0], "request_events": busy[2], "asset": asset,
-                "requester": requester.email}
+                "requester": requester.email, "open_request": waiting}
 
 
 def pages(app):
@@ -320,6 +326,7 @@ def pages(app):
     year = f"start={today - timedelta(days=364)}&end={today}"
     five = f"start={today - timedelta(days=reports.MAX_DAYS - 1)}&end={today}"
     request_page = f"/requests/{found['request']}"
+    open_page = [f"/requests/{found['open_request']}"] if found["open_request"] else []
     charts = [f"/reports/{key}.json?{span}" for key in reports.CHARTS for span in (year, five)]
     charts += [f"/reports/platform-gaps/{key}.json" for key in _gap_charts()]
     charts += ["/reports/impact/weeks.json", "/reports/impact.json",
@@ -329,12 +336,12 @@ def pages(app):
                  "/requests/all?q=churn&kind=ad_hoc", "/backlog", f"/backlog?team={found['team']}",
                  "/backlog?sla=breached", "/queue", "/triage", f"/search?q={QUICK_SEARCHES[0]}",
                  "/catalogue", "/catalogue?q=churn", f"/catalogue/{found['asset']}",
-                 "/notifications", "/follow-ups", request_page, "/reports",
+                 "/notifications", "/follow-ups", request_page, *open_page, "/reports",
                  "/reports/forecast", "/reports/impact", "/reports/deflection",
                  "/reports/platform-gaps", "/admin/users", "/admin/teams", "/settings",
                  *charts],
         "analyst": ["/requests/team", "/requests/mine", "/queue", "/queue?sla=at_risk",
-                    "/triage", request_page, "/notifications", "/follow-ups",
+                    "/triage", request_page, *open_page, "/notifications", "/follow-ups",
                     f"/search?q={QUICK_SEARCHES[1].replace(' ', '+')}"],
         "requester": ["/requests/mine", "/requests/team", request_page, "/requests/new",
                       "/notifications", "/follow-ups",
