@@ -312,10 +312,16 @@ def _ordered(query, sort, uses):
     return query.order_by(Asset.last_verified_on.desc().nulls_last(), Asset.id.desc())
 
 
+# Aliases of the requests an asset answered, made once (an alias proxies every column of its
+# table on first use: 0.4 ms a call for Request).
+_USED_BY = aliased(Request, name="used_by_request")
+_OUTCOME_OF = aliased(Request, name="outcome_request")
+
+
 def _uses(user):
     """A grouped subquery (asset_id, uses): how many requests ``user`` may see each asset
     answered (a hidden request is not counted either)."""
-    answered = aliased(Request)
+    answered = _USED_BY
     return (db.select(AssetLink.asset_id, func.count().label("uses"))
             .join(answered, answered.id == AssetLink.request_id)
             .where(visible_requests(user, answered))
@@ -415,7 +421,7 @@ class LatestDecision:
 def outcomes_of(asset, user):
     """What became of the requests ``asset`` answered that ``user`` may see: two statements
     (the counts, grouped; the latest answers), whatever the number of requests."""
-    answered = aliased(Request)
+    answered = _OUTCOME_OF
     seen = and_(AssetLink.asset_id == asset.id, visible_requests(user, answered))
     counts = dict.fromkeys(OUTCOMES, 0)
     total = 0

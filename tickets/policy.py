@@ -213,6 +213,14 @@ def visible_requests(user, of=Request):
     return or_(*conditions)
 
 
+# The aliases the conditions below use in their EXISTS subqueries (an outer query may join
+# requests or asset links itself). Made once: an alias builds a proxy of every column of its
+# table on first use (0.4 ms for Request), and the conditions are built several times a page.
+_ATTACHED = aliased(Request, name="attached_request")
+_ANSWERED = aliased(Request, name="answered_request")
+_ANSWER_LINK = aliased(AssetLink, name="answer_link")
+
+
 def visible_attachments(user, of=Attachment):
     """Return a SQL condition selecting the attachments ``user`` may see: those of the
     requests they may see (an EXISTS over the request, so the database never lists every
@@ -221,7 +229,7 @@ def visible_attachments(user, of=Attachment):
         return false()
     if allowed(user, "see_all"):
         return true()
-    request = aliased(Request)
+    request = _ATTACHED
     return select(request.id).where(request.id == of.request_id,
                                     visible_requests(user, request)).exists()
 
@@ -274,8 +282,7 @@ def visible_assets(user, of=Asset):
         return false()
     if allowed(user, "see_all"):
         return true()
-    answered = aliased(Request)
-    link = aliased(AssetLink)  # the outer query may join asset links itself
+    answered, link = _ANSWERED, _ANSWER_LINK
     delivered = and_(link.asset_id == of.id, link.how != "pointed")
     # EXISTS over a join, not "request_id IN (the visible requests)": the IN form makes the
     # database list every request the user may see for each asset (seconds at 100,000).
