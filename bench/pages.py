@@ -36,6 +36,7 @@ ran). The last line is one JSON object: {page: {median_ms, p95_ms, cpu_ms, sql, 
 "_meta": {requests, events, database, repeat, built_s, ...}}.
 """
 import argparse
+import gc
 import json
 import os
 import random
@@ -393,6 +394,10 @@ def run(app, n_requests, repeat=10, only=None, reuse=False, rebuild=False, log=p
     data = ensure_data(app, n_requests, reuse=reuse, rebuild=rebuild, log=log,
                        n_requesters=n_requesters)
     by_role, found = pages(app)
+    # As a gunicorn worker runs the app (app.py): what exists before the first request is
+    # frozen, so full collections do not walk it (here, also what building the data left).
+    gc.collect()
+    gc.freeze()
     emails = {"lead": LEAD, "analyst": ANALYST, "requester": found["requester"]}
     figures = {}
     for role, paths in by_role.items():
