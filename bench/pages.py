@@ -313,7 +313,7 @@ def targets(app):
         # A request waiting for triage: its page ranks its neighbours (possible duplicates and
         # what already answers it) for those who triage it.
         waiting = db.session.scalar(
-            select(func.max(Request.id)).where(Request.team_id == team,
+            select(func.min(Request.id)).where(Request.team_id == team,
                                                Request.state == "submitted",
                                                Request.is_confidential.is_(False)))
         return {"team": team, "request": busy[0], "request_events": busy[2], "asset": asset,

@@ -427,6 +427,19 @@ def _snippets(match, ids):
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
+def _of_scope(types, request_condition=None, asset_condition=None):
+    """SQL: the document (joined as ``_joined`` does) is of ``types`` and meets the extra
+    conditions on requests and assets (who may see it aside)."""
+    parts = []
+    if "request" in types:
+        parts.append(and_(SearchDocument.kind == "request",
+                          *([request_condition] if request_condition is not None else [])))
+    if "asset" in types:
+        parts.append(and_(SearchDocument.kind == "asset",
+                          *([asset_condition] if asset_condition is not None else [])))
+    return or_(*parts)
+
+
 def _visible(user, types, request_condition=None, asset_condition=None):
     """SQL: the document (its request or asset joined, as ``_joined`` does) is one ``user`` may
     see, of ``types`` (request, asset), meeting the extra conditions on requests and assets."""
@@ -598,23 +611,26 @@ def similar_in(user, text, scopes, *, exclude_request_id=None, limit=5):
         return found
     keep = Request.id != exclude_request_id if exclude_request_id is not None else None
     conditions = []
+    types = set()
     for scope in scopes.values():
         request_condition = scope.get("request_condition")
         if keep is not None:
             request_condition = keep if request_condition is None else and_(request_condition,
                                                                               keep)
-        conditions.append(_visible(user, scope["types"], request_condition,
-                                   scope.get("asset_condition")))
+        conditions.append(_of_scope(scope["types"], request_condition,
+                                    scope.get("asset_condition")))
+        types.update(scope["types"])
     match = _match(words)
     candidates, rank = _matching(match)
     group = case(*((condition, index) for index, condition in enumerate(conditions)))
+    # Who may see a document is asked once a row, after the scopes (cheap) chose it.
     numbered = _joined(
         select(SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
                rank.label("rank"), group.label("scope"),
                func.row_number().over(partition_by=group, order_by=(rank, SearchDocument.id))
                .label("place"))
         .select_from(candidates).join(SearchDocument, SearchDocument.id == candidates.c.doc_id)
-    ).where(or_(*conditions)).subquery()
+    ).where(or_(*conditions), _visible(user, types)).subquery()
     rows = db.session.execute(
         select(numbered.c.id, numbered.c.kind, numbered.c.ref_id, numbered.c.rank,
                numbered.c.scope)
