@@ -443,14 +443,13 @@ def _of_scope(types, request_condition=None, asset_condition=None):
 def _visible(user, types, request_condition=None, asset_condition=None):
     """SQL: the document (its request or asset joined, as ``_joined`` does) is one ``user`` may
     see, of ``types`` (request, asset), meeting the extra conditions on requests and assets."""
-    parts = []
-    if "request" in types:
-        parts.append(and_(SearchDocument.kind == "request", visible_requests(user),
-                          *([request_condition] if request_condition is not None else [])))
-    if "asset" in types:
-        parts.append(and_(SearchDocument.kind == "asset", visible_assets(user),
-                          *([asset_condition] if asset_condition is not None else [])))
-    return or_(*parts)
+    def with_rule(rule, condition):
+        return rule if condition is None else and_(rule, condition)
+
+    return _of_scope(
+        types,
+        with_rule(visible_requests(user), request_condition) if "request" in types else None,
+        with_rule(visible_assets(user), asset_condition) if "asset" in types else None)
 
 
 def _joined(query):
