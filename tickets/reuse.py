@@ -263,10 +263,8 @@ def neighbours(request, user):
             lifecycle.TRANSITIONS["mark_duplicate"], request, user):
         return None
     text = f"{request.title} {request.data_needed}"
-    scopes = {"duplicates": _scope("duplicate", request), "answers": _scope("answer", request)}
-    for scope in scopes.values():
-        del scope["exclude_request_id"]
-    return search.similar_in(user, text, scopes, exclude_request_id=request.id,
+    return search.similar_in(user, text, {"duplicates": _scope("duplicate", request),
+                                          "answers": _scope("answer", request)},
                              limit=CANDIDATES)
 
 

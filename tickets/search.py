@@ -589,35 +589,40 @@ def similar(user, text, *, types=("request", "asset"), request_condition=None,
     words = terms(text)
     if not words:
         return []
-    if exclude_request_id is not None:
-        keep = Request.id != exclude_request_id
-        request_condition = keep if request_condition is None else and_(request_condition, keep)
+    request_condition = _excluding(request_condition, exclude_request_id)
     match = _match(words, prefix)
     rows = _ranked(user, match, types=types, request_condition=request_condition,
                    asset_condition=asset_condition, limit=limit)
     return _hits(match, rows)
 
 
-def similar_in(user, text, scopes, *, exclude_request_id=None, limit=5):
+def _excluding(request_condition, exclude_request_id):
+    """``request_condition`` (None: any request) that also leaves out request
+    ``exclude_request_id`` (None: none left out)."""
+    if exclude_request_id is None:
+        return request_condition
+    keep = Request.id != exclude_request_id
+    return keep if request_condition is None else and_(request_condition, keep)
+
+
+def similar_in(user, text, scopes, *, limit=5):
     """``similar`` for several scopes at once: {name: up to ``limit`` Hits} for each of
-    ``scopes`` ({name: {"types", "request_condition", "asset_condition"}}, as ``similar``
-    takes them), with one ranking of the matches for all (the engine's rank is what costs:
-    bm25 over every match). A document in two scopes goes to the first. The triage
-    neighbours: possible duplicates and possible answers."""
+    ``scopes`` ({name: {"types", "request_condition", "asset_condition",
+    "exclude_request_id"}}, the keywords ``similar`` takes), with one ranking of the matches
+    for all (the engine's rank is what costs: bm25 over every match). A document in two
+    scopes goes to the first. The triage neighbours: possible duplicates and possible
+    answers."""
     found = {name: [] for name in scopes}
     words = terms(text)
     if not words or not scopes:
         return found
-    keep = Request.id != exclude_request_id if exclude_request_id is not None else None
     conditions = []
     types = set()
     for scope in scopes.values():
-        request_condition = scope.get("request_condition")
-        if keep is not None:
-            request_condition = keep if request_condition is None else and_(request_condition,
-                                                                              keep)
-        conditions.append(_of_scope(scope["types"], request_condition,
-                                    scope.get("asset_condition")))
+        conditions.append(_of_scope(
+            scope["types"],
+            _excluding(scope.get("request_condition"), scope.get("exclude_request_id")),
+            scope.get("asset_condition")))
         types.update(scope["types"])
     match = _match(words)
     candidates, rank = _matching(match)
