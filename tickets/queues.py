@@ -366,10 +366,14 @@ class Ranked(Sequence):
 def _by_score(entry):
     """Queue order across teams: aged requests first, oldest first (the oldest-first rule),
     then by score (``priority.order_key``'s order)."""
-    row = entry.row
-    if entry.scoring is not None and entry.scoring.is_aged(row):
+    return _order_key(entry.row, entry.score, entry.scoring)
+
+
+def _order_key(row, score, scoring):
+    """``_by_score``'s key of a row with its score (and the Scoring, for the oldest-first rule)."""
+    if scoring is not None and scoring.is_aged(row):
         return (0, 0.0, row.created_at, row.id)
-    return (1, -entry.score, row.created_at, row.id)
+    return (1, -score, row.created_at, row.id)
 
 
 def merge(team_queues):
@@ -453,7 +457,7 @@ class Ranking:
             score = scoring.score
             self._working = sorted(
                 ((row, score(row)) for row in self._all if row.state in IN_WORK_STATES),
-                key=lambda pair: _by_score(Entry(pair[0], pair[1], scoring)))
+                key=lambda pair: _order_key(*pair, scoring))
         return (Entry(row, score, scoring, row.sla_status) for row, score in self._working)
 
 
