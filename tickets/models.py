@@ -735,12 +735,11 @@ class FlowDay(db.Model):
         return f"<FlowDay {self.day} team {self.team_id} {self.kind} {self.state} {self.change:+}>"
 
 
-
 class RankingVersion(db.Model):
     """One row whose ``version`` goes up in every transaction that changes what the queues
-    are ranked from (a committed request's score inputs, state or SLA clock, a follow-up's
-    answer): the key under which each process keeps the ranking of every queue
-    (``queues.current_ranking``), so that a page ranks only after a change."""
+    are ranked from (a committed request's score inputs, state or SLA clock): the key under
+    which each process keeps the ranking of every queue (``queues.current_ranking``), so
+    that a page ranks only after a change."""
 
     __tablename__ = "ranking_version"
 
@@ -749,6 +748,7 @@ class RankingVersion(db.Model):
 
     def __repr__(self):
         return f"<RankingVersion {self.version}>"
+
 
 # The catalogue (DESIGN.md, Reuse; issue 12): what the data team delivered or maintains.
 ASSET_KINDS = {

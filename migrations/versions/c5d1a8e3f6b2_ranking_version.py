@@ -1,8 +1,8 @@
 """queues: the ranking version, so each process ranks the queues again only after a change (issue 15)
 
 ``ranking_version`` holds one row (id 1) whose ``version`` every transaction that changes
-what the queues rank (a committed request's score inputs, state or SLA clock, a follow-up's
-answer) raises as its last statement; ``queues.current_ranking`` keeps the ranking it made
+what the queues rank (a committed request's score inputs, state or SLA clock) raises as its
+last statement; ``queues.current_ranking`` keeps the ranking it made
 under that number.
 
 Revision ID: c5d1a8e3f6b2
