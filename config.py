@@ -85,6 +85,9 @@ class Config:
     # what it ranks, or at most this many seconds: SLA statuses and the oldest-first moment move
     # with the clock. 0 ranks on every page.
     RANKING_CACHE_SECONDS = float(os.environ.get("RANKING_CACHE_SECONDS", "60"))
+    # Each process keeps a chart's figures for the same filters this many seconds (dashboards
+    # refresh on minutes: a chart of days or weeks barely moves in one). 0 computes every time.
+    REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", "60"))
 
     # Links by mail with which people set their own password (tickets/invitations.py).
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import ProgrammingError
 
 from tickets import create_app, intake, lifecycle, people, queues, settings
-from tickets.extensions import db
+from tickets.extensions import cache, db
 from tickets.models import RankingVersion, Request, User, utcnow
 
 PASSWORD = "correct-horse-9"
@@ -120,6 +120,7 @@ def _empty_tables(request):
     application = request.getfixturevalue("app")
     queues.forget_ranking(application)
     with application.app_context():
+        cache.clear()  # charts kept for a minute (reports.computed)
         db.session.remove()
         present = set(inspect(db.engine).get_table_names())
         with db.engine.begin() as connection:

@@ -8,13 +8,15 @@ import csv
 import html as html_module
 import io
 import re
-from datetime import date, timedelta
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import counting_sql
+from tests.conftest import AuthActions, counting_sql
 from tickets import localtime, reports
+from tickets.extensions import cache
 from tickets.models import STATES, utcnow
 
 
@@ -285,7 +287,8 @@ def test_json_gives_the_chart_as_the_page_draws_it(client, auth, desk, charts):
     assert response.status_code == 200 and response.mimetype == "application/json"
     data = response.get_json()
     assert set(data) == {"key", "title", "how_to_read", "type", "labels", "series", "columns",
-                         "rows", "x_label", "y_label", "notes"}
+                         "rows", "x_label", "y_label", "notes", "as_of"}
+    assert abs(datetime.fromisoformat(data["as_of"]) - utcnow()) < timedelta(minutes=1)
     assert data["type"] == "bar" and data["labels"] == ["2026-11-09", "2026-11-16"]
     assert data["series"][0] == {"name": "Marketing", "data": [2, 3]}
     assert data["notes"] == {"p50": 2.5}
@@ -512,6 +515,8 @@ def test_every_chart_answers_json_csv_and_table_at_a_constant_cost(client, auth,
              f"/reports/{key}/table?fragment=1"]
 
     def run():
+        with client.application.app_context():
+            cache.clear()  # what computing costs, not what a kept chart costs
         statements.clear()
         responses = [client.get(path) for path in paths]
         assert [response.status_code for response in responses] == [200, 200, 200]
@@ -523,3 +528,65 @@ def test_every_chart_answers_json_csv_and_table_at_a_constant_cost(client, auth,
     small = run()
     _history(make, desk, 12)
     assert run() == small
+
+
+# --- Charts kept a minute (reports.computed) ----------------------------------------------------
+
+def _flow_total(client, path="/reports/cumulative_flow.json?start=2026-01-05"):
+    data = client.get(path).get_json()
+    return sum(series["data"][-1] for series in data["series"]), data["as_of"]
+
+
+def test_a_chart_is_kept_for_the_same_filters_and_says_since_when(client, auth, make, desk,
+                                                                   statements):
+    auth.login(desk["lead"])
+    _history(make, desk, 2)
+    statements.clear()
+    first, as_of = _flow_total(client)
+    computing = statements[-1]
+    _history(make, desk, 3)  # changes within the minute are not in the kept figures
+    statements.clear()
+    assert _flow_total(client) == (first, as_of)
+    assert statements[-1] < computing  # the filters' statements only
+    # Other filters are other figures, computed now with the new requests.
+    later, _ = _flow_total(client, "/reports/cumulative_flow.json?start=2026-01-06")
+    assert (first, later) == (1, 3)  # (in _history, every other request is declined)
+
+
+def test_people_with_other_teams_never_share_kept_figures(client, auth, make, desk):
+    _history(make, desk, 2)
+    make.request(desk["finance requester"], desk["finance"], title="Another team's request")
+    auth.login(desk["lead"])
+    everything, _ = _flow_total(client)
+    auth.logout()
+    auth.login(desk["analyst"])  # serves marketing only
+    own, _ = _flow_total(client)
+    assert (everything, own) == (2, 1)  # (in _history, every other request is declined)
+
+
+def test_kept_figures_expire(make_app, make, desk):
+    app = make_app(REPORT_CACHE_SECONDS=1)
+    browser = app.test_client()
+    AuthActions(browser, app).login(desk["lead"])
+    _history(make, desk, 1)
+    first, as_of = _flow_total(browser)
+    _history(make, desk, 1)  # (accepted: every other one is declined)
+    time.sleep(1.1)
+    later, later_as_of = _flow_total(browser)
+    assert (first, later) == (1, 2) and later_as_of > as_of
+
+
+def test_without_keeping_every_view_computes(make_app, make, desk):
+    app = make_app(REPORT_CACHE_SECONDS=0)
+    browser = app.test_client()
+    AuthActions(browser, app).login(desk["lead"])
+    _history(make, desk, 1)
+    first, _ = _flow_total(browser)
+    _history(make, desk, 1)
+    assert (first, _flow_total(browser)[0]) == (1, 2)
+    assert "Figures are at most" not in browser.get("/reports").get_data(as_text=True)
+
+
+def test_the_page_says_how_old_figures_may_be(client, auth, desk):
+    auth.login(desk["lead"])
+    assert "Figures are at most a minute old." in client.get("/reports").get_data(as_text=True)

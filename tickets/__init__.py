@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS
 
-from .extensions import bootstrap, csrf, db, limiter_of, login_manager, migrate, new_limiter
+from .extensions import bootstrap, cache, csrf, db, limiter_of, login_manager, migrate, new_limiter
 
 # Rules that react to another's signal (signals.py) connect when their module is imported:
 # importing them connects them wherever the domain runs (app, CLI, tests); attachments too.
@@ -86,6 +86,9 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    seconds = app.config.get("REPORT_CACHE_SECONDS") or 0
+    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache" if seconds > 0 else "NullCache",
+                                "CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_THRESHOLD": 500})
     new_limiter().init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

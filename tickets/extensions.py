@@ -1,5 +1,6 @@
 """Extension objects, created without an app and bound in ``create_app``."""
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -22,6 +23,9 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# Figures worth keeping a minute (charts): each app process has its own store (Flask-Caching
+# keeps a backend per app), set up in create_app from REPORT_CACHE_SECONDS.
+cache = Cache()
 
 
 def new_limiter():

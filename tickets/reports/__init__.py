@@ -33,7 +33,7 @@ To add a chart: write ``@chart(key, title, how_to_read) def compute(spec, filter
 family's module, returning ``spec.chart(...)``, and list it in ``CHARTS`` below.
 """
 from . import ad_hoc, ageing, backlog, closures, delivery, flow, sla_attainment
-from .charts import Chart, ChartSpec, Series, chart
+from .charts import Chart, ChartSpec, Series, chart, computed
 from .filters import MAX_DAYS, Filters, filters_query, parse_filters
 from .flow import FLOW_STATES
 
@@ -43,5 +43,5 @@ CHARTS = {spec.key: spec for spec in (
     delivery.throughput, delivery.lead_time, sla_attainment.sla_attainment,
     ad_hoc.ad_hoc_vs_planned, closures.closures)}
 
-__all__ = ["CHARTS", "FLOW_STATES", "MAX_DAYS", "Chart", "ChartSpec", "Filters", "Series",
+__all__ = ["CHARTS", "FLOW_STATES", "MAX_DAYS", "Chart", "ChartSpec", "Filters", "computed", "Series",
            "chart", "filters_query", "parse_filters"]

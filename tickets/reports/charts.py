@@ -1,6 +1,9 @@
 """What a chart is: its figures (Chart, Series) and its definition in the registry (ChartSpec)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Callable
+
+from ..extensions import cache
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Chart:
     x_label: str = ""
     y_label: str = ""
     notes: dict = field(default_factory=dict)  # e.g. percentile lines: {"p50": 3.5, ...}
+    as_of: datetime | None = None  # when the figures were computed (``computed``)
 
     def as_json(self):
         """The chart as plain JSON-able data (what the page's script draws)."""
@@ -36,6 +40,7 @@ class Chart:
             "series": [{"name": s.name, "data": s.data, **s.extra} for s in self.series],
             "columns": self.columns, "rows": self.rows, "x_label": self.x_label,
             "y_label": self.y_label, "notes": self.notes,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
         }
 
 
@@ -69,3 +74,19 @@ def chart(key, title, how_to_read):
         return ChartSpec(key, title, how_to_read, compute)
 
     return define
+
+
+def computed(spec, filters, now):
+    """``spec(filters, now)`` as of ``now``, or the same chart computed for equal ``filters`` in
+    this process at most REPORT_CACHE_SECONDS ago (its ``as_of`` says when).
+
+    The filters hold everything a chart depends on besides the moment, who asks included (an
+    analyst's ``team_ids``), so two people with the same filters share the figures, and two
+    with different teams never do.
+    """
+    key = f"chart:{spec.key}:{filters!r}"
+    found = cache.get(key)
+    if found is None:
+        found = replace(spec(filters, now), as_of=now)
+        cache.set(key, found)
+    return found

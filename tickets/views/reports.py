@@ -18,7 +18,8 @@ import io
 from dataclasses import replace
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   stream_with_context)
 from flask_login import current_user
 
 from .. import deflections, localtime, reports
@@ -124,7 +125,7 @@ def _computed(key):
     """Chart ``key`` computed for the URL's filters, and the filters."""
     spec = _chart_or_404(key)
     _, filters = _read_filters()
-    return spec(filters, utcnow()), filters
+    return reports.computed(spec, filters, utcnow()), filters
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -146,7 +147,19 @@ def index():
     return render_template(
         "reports/index.html", form=form, filters=filters, cards=cards, quick=quick,
         args=reports.filters_query(filters), scope_note=_scope_note(form, filters),
-        has_no_team=not allowed(current_user, "see_all") and not current_user.team_ids)
+        has_no_team=not allowed(current_user, "see_all") and not current_user.team_ids,
+        freshness=_freshness(current_app.config.get("REPORT_CACHE_SECONDS") or 0))
+
+
+def _freshness(seconds):
+    """How old the charts' figures may be (reports.computed keeps them), said on the page; ""
+    when they are computed on every view."""
+    if seconds <= 0:
+        return ""
+    if seconds < 60:
+        return f"Figures are at most {seconds} seconds old."
+    minutes = round(seconds / 60)
+    return f"Figures are at most {'a minute' if minutes == 1 else f'{minutes} minutes'} old."
 
 
 def choice_label(field):
@@ -195,7 +208,7 @@ def chart_table(key):
     JavaScript), or only the table when reports.js asks for it (``?fragment=1``)."""
     spec = _chart_or_404(key)
     form, filters = _read_filters()
-    chart = spec(filters, utcnow())
+    chart = reports.computed(spec, filters, utcnow())
     template = "reports/_table.html" if request.args.get("fragment") else "reports/table.html"
     return render_template(template, chart=chart, key=key, args=reports.filters_query(filters),
                            scope_note=_scope_note(form, filters))
