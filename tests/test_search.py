@@ -240,7 +240,6 @@ def test_a_page_and_its_counts_are_a_separate_count_and_a_ranked_page(app, make,
     from sqlalchemy import func
 
     from tickets import search
-    from tickets.models import SearchDocument
 
     for n in range(30):
         ask(make, (desk.rita, desk.fred)[n % 2], (desk.marketing, desk.finance)[n % 2],
@@ -259,10 +258,10 @@ def test_a_page_and_its_counts_are_a_separate_count_and_a_ranked_page(app, make,
                     ("churn", ("request",), None, Request.kind == "project")):
                 match = search._match(search.terms(text))
                 every = tuple(dict.fromkeys((*types, *(count_types or types))))
-                scoped, _ = search._candidates(match, user, every, condition, None)
+                scoped, _, documents = search._candidates(match, user, every, condition, None)
                 counts = dict.fromkeys(every, 0)
-                counts.update(db.session.execute(scoped([SearchDocument.kind, func.count()])
-                                                 .group_by(SearchDocument.kind)).all())
+                counts.update(db.session.execute(scoped([documents.kind, func.count()])
+                                                 .group_by(documents.kind)).all())
                 total = sum(counts[kind] for kind in types)
                 for page in (1, 2, 3):
                     found = search.search(user, text, types=types, count_types=count_types,

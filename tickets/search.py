@@ -427,20 +427,21 @@ def _snippets(match, ids):
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
-def _of_scope(types, request_condition=None, asset_condition=None):
+def _of_scope(types, request_condition=None, asset_condition=None, kind=SearchDocument.kind):
     """SQL: the document (joined as ``_joined`` does) is of ``types`` and meets the extra
-    conditions on requests and assets (who may see it aside)."""
+    conditions on requests and assets (who may see it aside); ``kind`` is the column holding
+    its kind."""
     parts = []
     if "request" in types:
-        parts.append(and_(SearchDocument.kind == "request",
+        parts.append(and_(kind == "request",
                           *([request_condition] if request_condition is not None else [])))
     if "asset" in types:
-        parts.append(and_(SearchDocument.kind == "asset",
+        parts.append(and_(kind == "asset",
                           *([asset_condition] if asset_condition is not None else [])))
     return or_(*parts)
 
 
-def _visible(user, types, request_condition=None, asset_condition=None):
+def _visible(user, types, request_condition=None, asset_condition=None, kind=SearchDocument.kind):
     """SQL: the document (its request or asset joined, as ``_joined`` does) is one ``user`` may
     see, of ``types`` (request, asset), meeting the extra conditions on requests and assets."""
     def with_rule(rule, condition):
@@ -449,57 +450,66 @@ def _visible(user, types, request_condition=None, asset_condition=None):
     return _of_scope(
         types,
         with_rule(visible_requests(user), request_condition) if "request" in types else None,
-        with_rule(visible_assets(user), asset_condition) if "asset" in types else None)
+        with_rule(visible_assets(user), asset_condition) if "asset" in types else None, kind)
 
 
-def _joined(query):
-    """``query`` (of documents) with each document's request or asset joined."""
-    return (query.outerjoin(Request, and_(SearchDocument.kind == "request",
-                                          Request.id == SearchDocument.ref_id))
-            .outerjoin(Asset, and_(SearchDocument.kind == "asset",
-                                   Asset.id == SearchDocument.ref_id)))
+def _joined(query, documents):
+    """``query`` (of ``documents``: the candidates of ``_matching``) with each document's
+    request or asset joined."""
+    return (query.outerjoin(Request, and_(documents.kind == "request",
+                                          Request.id == documents.ref_id))
+            .outerjoin(Asset, and_(documents.kind == "asset", Asset.id == documents.ref_id)))
 
 
-def _scoped(query, user, types, request_condition=None, asset_condition=None):
-    """``query`` narrowed to the documents ``user`` may see, of ``types`` (request, asset),
-    with extra conditions on the requests and assets."""
-    return _joined(query).where(_visible(user, types, request_condition, asset_condition))
+def _scoped(query, documents, user, types, request_condition=None, asset_condition=None):
+    """``query`` (of ``documents``) narrowed to the documents ``user`` may see, of ``types``
+    (request, asset), with extra conditions on the requests and assets."""
+    return _joined(query, documents).where(
+        _visible(user, types, request_condition, asset_condition, documents.kind))
 
 
 def _matching(match):
-    """(candidates, rank): the documents ``match`` finds with their engine's rank, as a CTE,
-    and the rank to order them by, best (lowest) first, once an asset is joined."""
+    """(candidates, rank): the documents ``match`` finds, as a CTE of their ``doc_id``,
+    ``kind``, ``ref_id`` and engine's ``score``, and the rank to order them by, best (lowest)
+    first, once an asset is joined."""
     # The matching documents and their rank first, from the index alone (materialised, so no
-    # planner walks the requests and asks the index row by row), then who may see them.
-    candidates = (select(match.id_column.label("doc_id"), match.rank.label("score"))
-                  .select_from(match.source).where(match.condition)
-                  .cte("candidates").prefix_with("MATERIALIZED"))
+    # planner walks the requests and asks the index row by row), then who may see them. The
+    # CTE carries each document's kind and reference: joined again to search_documents
+    # afterwards, PostgreSQL hashed the whole table (100,000 rows) to find a few thousand.
+    query = select(match.id_column.label("doc_id"), SearchDocument.kind.label("kind"),
+                   SearchDocument.ref_id.label("ref_id"), match.rank.label("score"))
+    if match.source is SearchDocument.__table__:
+        query = query.select_from(match.source)
+    else:
+        query = query.select_from(match.source).join(SearchDocument,
+                                                     SearchDocument.id == match.id_column)
+    candidates = query.where(match.condition).cte("candidates").prefix_with("MATERIALIZED")
     # Deprecated assets stay findable, after the active ones that match as well.
     # (Ranks are negative, lower is better: a smaller factor moves a row down.)
     return candidates, candidates.c.score * case((Asset.status == "deprecated", 0.6), else_=1.0)
 
 
 def _candidates(match, user, types, request_condition, asset_condition):
-    """(scoped, rank): ``scoped(columns)`` selects ``columns`` of the documents ``match`` finds
-    that ``user`` may see, of ``types``; ``rank`` orders them, best first."""
+    """(scoped, rank, documents): ``scoped(columns)`` selects ``columns`` of the documents
+    ``match`` finds that ``user`` may see, of ``types``; ``rank`` orders them, best first;
+    ``documents`` are their columns (``doc_id``, ``kind``, ``ref_id``)."""
     candidates, rank = _matching(match)
 
     def scoped(columns):
-        return _scoped(select(*columns).select_from(candidates).join(
-            SearchDocument, SearchDocument.id == candidates.c.doc_id),
-            user, types, request_condition, asset_condition)
+        return _scoped(select(*columns).select_from(candidates), candidates.c, user, types,
+                       request_condition, asset_condition)
 
-    return scoped, rank
+    return scoped, rank, candidates.c
 
 
 def _ranked(user, match, *, types, request_condition=None, asset_condition=None, limit,
             offset=0):
     """[(document id, kind, ref id, rank)] best first (every one with ``limit`` None)."""
-    scoped, rank = _candidates(match, user, types, request_condition, asset_condition)
+    scoped, rank, documents = _candidates(match, user, types, request_condition, asset_condition)
     return db.session.execute(
-        scoped([SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
+        scoped([documents.doc_id.label("id"), documents.kind, documents.ref_id,
                 rank.label("rank")])
-        .order_by(rank, SearchDocument.id).limit(limit).offset(offset)).all()
+        .order_by(rank, documents.doc_id).limit(limit).offset(offset)).all()
 
 
 def _load(rows):
@@ -616,25 +626,26 @@ def similar_in(user, text, scopes, *, limit=5):
     words = terms(text)
     if not words or not scopes:
         return found
+    match = _match(words)
+    candidates, rank = _matching(match)
+    documents = candidates.c
     conditions = []
     types = set()
     for scope in scopes.values():
         conditions.append(_of_scope(
             scope["types"],
             _excluding(scope.get("request_condition"), scope.get("exclude_request_id")),
-            scope.get("asset_condition")))
+            scope.get("asset_condition"), documents.kind))
         types.update(scope["types"])
-    match = _match(words)
-    candidates, rank = _matching(match)
     group = case(*((condition, index) for index, condition in enumerate(conditions)))
     # Who may see a document is asked once a row, after the scopes (cheap) chose it.
     numbered = _joined(
-        select(SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id,
+        select(documents.doc_id.label("id"), documents.kind, documents.ref_id,
                rank.label("rank"), group.label("scope"),
-               func.row_number().over(partition_by=group, order_by=(rank, SearchDocument.id))
+               func.row_number().over(partition_by=group, order_by=(rank, documents.doc_id))
                .label("place"))
-        .select_from(candidates).join(SearchDocument, SearchDocument.id == candidates.c.doc_id)
-    ).where(or_(*conditions), _visible(user, types)).subquery()
+        .select_from(candidates), documents
+    ).where(or_(*conditions), _visible(user, types, kind=documents.kind)).subquery()
     rows = db.session.execute(
         select(numbered.c.id, numbered.c.kind, numbered.c.ref_id, numbered.c.rank,
                numbered.c.scope)
