@@ -88,6 +88,10 @@ class Config:
     # Each process keeps a chart's figures for the same filters this many seconds (dashboards
     # refresh on minutes: a chart of days or weeks barely moves in one). 0 computes every time.
     REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", "60"))
+    # Where: each process apart (empty), or one store for every worker (redis://host:6379/1),
+    # so a chart is computed once a minute for all of them.
+    REPORT_CACHE_URL = os.environ.get("REPORT_CACHE_URL", "")
+    REPORT_CACHE_PREFIX = os.environ.get("REPORT_CACHE_PREFIX", "datadesk:")  # one per install
 
     # Links by mail with which people set their own password (tickets/invitations.py).
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))

@@ -80,15 +80,28 @@ def register_security_headers(app):
         return response
 
 
+def _cache_config(config):
+    """Flask-Caching's settings for the charts' figures (reports.computed): none kept with
+    REPORT_CACHE_SECONDS 0, else in Redis at REPORT_CACHE_URL, or in each process."""
+    seconds = config.get("REPORT_CACHE_SECONDS") or 0
+    if seconds <= 0:
+        return {"CACHE_TYPE": "NullCache"}
+    url = config.get("REPORT_CACHE_URL") or ""
+    if url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
+                "CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": config.get("REPORT_CACHE_PREFIX") or "datadesk:",
+                "CACHE_OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": seconds,
+            "CACHE_THRESHOLD": 500}
+
+
 def register_extensions(app):
     """Bind the extension objects of extensions.py to ``app``."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
-    seconds = app.config.get("REPORT_CACHE_SECONDS") or 0
-    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache" if seconds > 0 else "NullCache",
-                                "CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_THRESHOLD": 500})
+    cache.init_app(app, config=_cache_config(app.config))
     new_limiter().init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -1,9 +1,12 @@
 """What a chart is: its figures (Chart, Series) and its definition in the registry (ChartSpec)."""
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
 from ..extensions import cache
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -85,8 +88,16 @@ def computed(spec, filters, now):
     with different teams never do.
     """
     key = f"chart:{spec.key}:{filters!r}"
-    found = cache.get(key)
+    try:
+        found = cache.get(key)
+    except Exception:  # a store that is down (Redis) costs the minute's figures, not the page
+        _log.warning("The chart cache could not be read: %s is computed", spec.key,
+                     exc_info=True)
+        found = None
     if found is None:
         found = replace(spec(filters, now), as_of=now)
-        cache.set(key, found)
+        try:
+            cache.set(key, found)
+        except Exception:
+            _log.warning("The chart cache could not be written", exc_info=True)
     return found

@@ -1,0 +1,62 @@
+"""Charts' figures kept in a real Redis, shared by workers (REPORT_CACHE_URL; issue 15).
+
+Two apps built by create_app stand for two worker processes. Redis must answer at
+TEST_REDIS_URL (default database 15 of the local server; .ci/run starts it): these tests fail,
+never skip, when it does not.
+"""
+import os
+import socket
+import uuid
+
+import pytest
+import redis
+
+from tests.conftest import AuthActions
+from tests.test_reports_page import _flow_total, _history, desk  # noqa: F401 (fixture)
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def prefix():
+    """A key prefix of this test alone in the tests' Redis database, emptied afterwards."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    client.ping()  # a clear failure when Redis is down
+    prefix = f"datadesk-test-{uuid.uuid4().hex}:"
+    yield prefix
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def worker(make_app, desk, **config):
+    app = make_app(REPORT_CACHE_SECONDS=60, **config)
+    browser = app.test_client()
+    AuthActions(browser, app).login(desk["lead"])
+    return browser
+
+
+def test_workers_share_the_figures_kept_in_redis(make_app, make, desk, prefix):
+    first = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL, REPORT_CACHE_PREFIX=prefix)
+    second = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL, REPORT_CACHE_PREFIX=prefix)
+    _history(make, desk, 1)
+    figures = _flow_total(first)
+    _history(make, desk, 1)
+    assert _flow_total(second) == figures == (1, figures[1])  # the first worker's, as of then
+    assert figures[1] is not None
+    # Another installation (another prefix) on the same Redis computes its own.
+    other = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL,
+                   REPORT_CACHE_PREFIX=prefix + "other:")
+    assert _flow_total(other)[0] == 2
+
+
+def test_a_redis_that_is_down_costs_the_kept_figures_not_the_chart(make_app, make, desk):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    browser = worker(make_app, desk, REPORT_CACHE_URL=f"redis://127.0.0.1:{port}/0")
+    _history(make, desk, 1)
+    assert _flow_total(browser)[0] == 1
+    _history(make, desk, 1)
+    assert _flow_total(browser)[0] == 2  # computed again: nothing could be kept
+    assert browser.get("/reports/cumulative_flow.csv").status_code == 200
