@@ -432,8 +432,10 @@ class Request(db.Model):
                  "is_exec_sponsored", "size", "created_at", "rank_override", "kind",
                  "assignee_id", "is_confidential", "is_central", "sla_due_at",
                  "sla_at_risk_at"),
-        # The lists' "Recently updated" sort: a page read in the index's order, not sorted.
+        # The lists' "Recently updated" and "Deadline soonest" sorts: a page read in the
+        # index's order, not sorted (the deadline's on PostgreSQL, which keeps NULLs last).
         db.Index("ix_requests_updated", "updated_at", "id"),
+        db.Index("ix_requests_deadline", "deadline", "id"),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )

@@ -44,7 +44,8 @@ LIST_SCOPES = {
 SORTS = {
     "newest": ("Newest first", [Request.created_at.desc(), Request.id.desc()]),
     "oldest": ("Oldest first", [Request.created_at.asc(), Request.id.asc()]),
-    "deadline": ("Deadline soonest", [Request.deadline.is_(None), Request.deadline.asc(), Request.id.asc()]),
+    # NULLS LAST, not "deadline IS NULL" first: PostgreSQL reads ix_requests_deadline in order.
+    "deadline": ("Deadline soonest", [Request.deadline.asc().nulls_last(), Request.id.asc()]),
     "updated": ("Recently updated", [Request.updated_at.desc(), Request.id.desc()]),
     "impact": ("Highest impact", [Request.business_impact.desc(), Request.created_at.asc()]),
 }
