@@ -12,9 +12,17 @@ import pytest
 import redis
 
 from tests.conftest import AuthActions
-from tests.test_reports_page import _flow_total, _history, desk  # noqa: F401 (fixture)
+from tests.test_reports_page import _flow_total, _history
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def desk(make):
+    """What ``_history`` makes requests with: Marketing, its requester and analyst, a lead."""
+    marketing = make.team("Marketing")
+    return {"marketing": marketing, "requester": make.user("requester", teams=[marketing]),
+            "analyst": make.user("analyst", teams=[marketing]), "lead": make.user("lead")}
 
 
 @pytest.fixture
