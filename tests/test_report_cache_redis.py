@@ -11,8 +11,7 @@ import uuid
 import pytest
 import redis
 
-from tests.conftest import AuthActions
-from tests.test_reports_page import _flow_total, _history
+from tests.test_reports_page import _flow_total, _history, lead_browser
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -38,10 +37,7 @@ def prefix():
 
 
 def worker(make_app, desk, **config):
-    app = make_app(REPORT_CACHE_SECONDS=60, **config)
-    browser = app.test_client()
-    AuthActions(browser, app).login(desk["lead"])
-    return browser
+    return lead_browser(make_app, desk, REPORT_CACHE_SECONDS=60, **config)
 
 
 def test_workers_share_the_figures_kept_in_redis(make_app, make, desk, prefix):

@@ -564,10 +564,16 @@ def test_people_with_other_teams_never_share_kept_figures(client, auth, make, de
     assert (everything, own) == (2, 1)  # (in _history, every other request is declined)
 
 
-def test_kept_figures_expire(make_app, make, desk):
-    app = make_app(REPORT_CACHE_SECONDS=1)
+def lead_browser(make_app, desk, **config):
+    """A test client of an app made with ``config``, logged in as the lead."""
+    app = make_app(**config)
     browser = app.test_client()
     AuthActions(browser, app).login(desk["lead"])
+    return browser
+
+
+def test_kept_figures_expire(make_app, make, desk):
+    browser = lead_browser(make_app, desk, REPORT_CACHE_SECONDS=1)
     _history(make, desk, 1)
     first, as_of = _flow_total(browser)
     _history(make, desk, 1)  # (accepted: every other one is declined)
@@ -577,9 +583,7 @@ def test_kept_figures_expire(make_app, make, desk):
 
 
 def test_without_keeping_every_view_computes(make_app, make, desk):
-    app = make_app(REPORT_CACHE_SECONDS=0)
-    browser = app.test_client()
-    AuthActions(browser, app).login(desk["lead"])
+    browser = lead_browser(make_app, desk, REPORT_CACHE_SECONDS=0)
     _history(make, desk, 1)
     first, _ = _flow_total(browser)
     _history(make, desk, 1)
