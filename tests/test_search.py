@@ -276,6 +276,37 @@ def test_a_page_and_its_counts_are_a_separate_count_and_a_ranked_page(app, make,
                     assert found.hits or total == 0
 
 
+def test_suggestions_ask_who_may_see_only_among_the_best_matches(app, make, desk, monkeypatch):
+    """``similar`` checks who may see a match among the SIMILAR_BEST best matches of its scope
+    only: the same suggestions as ranking every match whenever enough of those are visible,
+    else the visible ones among them, in order (never one the person may not see)."""
+    from tickets import search
+
+    for n in range(12):
+        ask(make, (desk.rita, desk.fred)[n % 2], (desk.marketing, desk.finance)[n % 2],
+            f"Churn report {'churn ' * (n % 4)}{n}", is_confidential=n % 5 == 0)
+    add_asset(app, "Churn report dashboard", desk.finance)
+
+    def keys(rows):
+        return [(row.kind, row.ref_id) for row in rows]
+
+    with app.app_context():
+        lead = db.session.get(User, desk.lead)
+        match = search._match(search.terms("churn report"))
+        for user_id in (desk.rita, desk.priya, desk.lead):
+            user = db.session.get(User, user_id)
+            every = keys(search._ranked(user, match, types=("request", "asset"), limit=None))
+            suggested = search.similar(user, "churn report", limit=5)
+            assert [(hit.kind, hit.id) for hit in suggested] == every[:5]
+            with monkeypatch.context() as patched:
+                patched.setattr(search, "SIMILAR_BEST", 4)
+                best = keys(search._ranked(lead, match, types=("request", "asset"), limit=4))
+                suggested = search.similar(user, "churn report", limit=5)
+                assert [(hit.kind, hit.id) for hit in suggested] == [
+                    key for key in best if key in every]
+                assert len(suggested) < 4 or user_id == desk.lead
+
+
 # --- Bad input --------------------------------------------------------------------------------
 
 BAD_QUERIES = [

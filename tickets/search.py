@@ -240,6 +240,10 @@ class Match:
 # query with one everyday word ("monthly", "customers") ranks half the index on every call.
 COMMON_SHARE = 0.02
 RARE_MIN = 1000
+# Suggestions (``similar``) ask who may see a match only among this many of the best matches
+# in their scope: five visible ones are almost always among them, and asking it of every match
+# costs one EXISTS per catalogue asset.
+SIMILAR_BEST = 300
 # When every word is common, the newest documents holding all of them are ranked, at most this
 # many: ranking tens of thousands of everyday matches costs more than it tells.
 COMMON_CANDIDATES = 2000
@@ -535,6 +539,24 @@ def _ranked(user, match, *, types, request_condition=None, asset_condition=None,
         .order_by(rank, documents.doc_id).limit(limit).offset(offset)).all()
 
 
+def _best_visible(user, match, *, types, request_condition=None, asset_condition=None, limit,
+                  best):
+    """``_ranked`` (``limit`` rows, from the first) asking who may see a match only among the
+    ``best`` best ranked matches of the scope: the same rows whenever at least ``limit`` of
+    those are visible to ``user``, else the visible ones among them. Suggestions, where asking
+    it of every match (one EXISTS per catalogue asset) cost most of the time."""
+    documents, rank = _matching(match)
+    found = (_joined(documents.selected(select(
+        documents.doc_id.label("id"), documents.kind.label("kind"),
+        documents.ref_id.label("ref_id"), rank.label("rank"))), documents)
+        .where(_of_scope(types, request_condition, asset_condition, documents.kind))
+        .order_by(rank, documents.doc_id).limit(best).subquery("best"))
+    return db.session.execute(
+        _joined(select(found.c.id, found.c.kind, found.c.ref_id, found.c.rank), found.c)
+        .where(_visible(user, types, kind=found.c.kind))
+        .order_by(found.c.rank, found.c.id).limit(limit)).all()
+
+
 def _load(rows):
     """{(kind, id): Request or Asset} for ranked rows: one query per kind, each with its team
     (and a request's assignee) joined, run even when the page has none of that kind, so a page
@@ -618,14 +640,15 @@ def _page_number(page):
 def similar(user, text, *, types=("request", "asset"), request_condition=None,
             asset_condition=None, exclude_request_id=None, limit=5, prefix=False):
     """Up to ``limit`` things ``user`` may see most like ``text`` (a title and a description),
-    best first, as Hits: the intake suggestions and the triage neighbours."""
+    best first, as Hits: the intake suggestions and the pickers' choices. Who may see them is
+    asked among the SIMILAR_BEST best matches of the scope only (``_best_visible``)."""
     words = terms(text)
     if not words:
         return []
     request_condition = _excluding(request_condition, exclude_request_id)
     match = _match(words, prefix)
-    rows = _ranked(user, match, types=types, request_condition=request_condition,
-                   asset_condition=asset_condition, limit=limit)
+    rows = _best_visible(user, match, types=types, request_condition=request_condition,
+                         asset_condition=asset_condition, limit=limit, best=SIMILAR_BEST)
     return _hits(match, rows)
 
 
