@@ -28,16 +28,17 @@ time they were ready to run but no CPU was free (the kernel's schedstat). Writes
 wait for its single writer (``busy_timeout``): compare the writes' time in the worker with the
 reads'.
 
-Measured at issue 15's stop 23 (100,000 requests, a million events, 50 users, 60 s, on a quiet
-2-core machine): SQLite 36.8 requests/s, 0 errors, no 5xx, client median 1.0 s and p95 1.40 s,
-in the workers a median of 58 ms (reads) and 35 ms (writes); the workers used 1.9 of the 2
-cores and spent 125 of their 240 request-seconds waiting for a CPU, at 52 ms of CPU a request.
-PostgreSQL on the same machine: 30.6 requests/s, p95 1.61 s, the workers using 1.2 cores and
-the database server the rest. So the p95 is bounded by CPU, not by SQLite's single writer
-(writes are the fastest requests in the workers). Users do not pause between requests
+Measured at issue 15's stop 25 (100,000 requests, a million events, 50 users, 60 s, on a quiet
+2-core machine, the data restored to the same copy before each run): SQLite 68-75 requests/s,
+0 errors, no 5xx, p95 629-737 ms, reads in the workers a median of 31-34 ms, 25-28 ms of CPU a
+request; PostgreSQL 50-54 requests/s, p95 870-943 ms, the workers at 26-29 ms of CPU a request
+and the database server using most of the other core. Both are bounded by CPU, not by SQLite's
+single writer (writes are the fastest requests in the workers): the workers are busy 97 % of
+the run and wait for a free core about as long as they run. Users do not pause between requests
 (``--think`` adds a pause), so by Little's law a p95 of 1 s for 50 users needs about 50
 requests/s: at most ~40 ms of CPU per request on 2 free cores, the app's and the database's
-together.
+together. With ``REPORT_CACHE_URL`` set (charts kept in Redis for every worker, as the README's
+production setup does) the figures are within the same range.
 """
 import argparse
 import http.client
