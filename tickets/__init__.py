@@ -89,7 +89,8 @@ def _cache_config(config):
     url = config.get("REPORT_CACHE_URL") or ""
     if url:
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
-                "CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": config.get("REPORT_CACHE_PREFIX") or "datadesk:",
+                "CACHE_DEFAULT_TIMEOUT": seconds,
+                "CACHE_KEY_PREFIX": config.get("REPORT_CACHE_PREFIX") or "datadesk:",
                 "CACHE_OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}
     return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": seconds,
             "CACHE_THRESHOLD": 500}

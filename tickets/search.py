@@ -432,10 +432,10 @@ def _snippets(match, ids):
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
-def _of_scope(types, request_condition=None, asset_condition=None, kind=SearchDocument.kind):
+def _of_scope(types, request_condition=None, asset_condition=None, *, kind):
     """SQL: the document (joined as ``_joined`` does) is of ``types`` and meets the extra
     conditions on requests and assets (who may see it aside); ``kind`` is the column holding
-    its kind."""
+    its kind (the candidates', ``Candidates.kind``)."""
     parts = []
     if "request" in types:
         parts.append(and_(kind == "request",
@@ -446,16 +446,18 @@ def _of_scope(types, request_condition=None, asset_condition=None, kind=SearchDo
     return or_(*parts)
 
 
-def _visible(user, types, request_condition=None, asset_condition=None, kind=SearchDocument.kind):
+def _visible(user, types, request_condition=None, asset_condition=None, *, kind):
     """SQL: the document (its request or asset joined, as ``_joined`` does) is one ``user`` may
-    see, of ``types`` (request, asset), meeting the extra conditions on requests and assets."""
+    see, of ``types`` (request, asset), meeting the extra conditions on requests and assets;
+    ``kind`` as ``_of_scope`` takes it."""
     def with_rule(rule, condition):
         return rule if condition is None else and_(rule, condition)
 
     return _of_scope(
         types,
         with_rule(visible_requests(user), request_condition) if "request" in types else None,
-        with_rule(visible_assets(user), asset_condition) if "asset" in types else None, kind)
+        with_rule(visible_assets(user), asset_condition) if "asset" in types else None,
+        kind=kind)
 
 
 def _joined(query, documents):
@@ -470,7 +472,7 @@ def _scoped(query, documents, user, types, request_condition=None, asset_conditi
     """``query`` (of ``documents``) narrowed to the documents ``user`` may see, of ``types``
     (request, asset), with extra conditions on the requests and assets."""
     return _joined(query, documents).where(
-        _visible(user, types, request_condition, asset_condition, documents.kind))
+        _visible(user, types, request_condition, asset_condition, kind=documents.kind))
 
 
 @dataclass
@@ -484,36 +486,40 @@ class Candidates:
     kind: object
     ref_id: object
 
+    def columns(self, rank):
+        """The columns of a ranked row: ``id``, ``kind``, ``ref_id`` and ``rank``."""
+        return (self.doc_id.label("id"), self.kind.label("kind"), self.ref_id.label("ref_id"),
+                rank.label("rank"))
+
 
 def _matching(match):
     """(candidates, rank): the documents ``match`` finds (Candidates), and the rank to order
     them by, best (lowest) first, once an asset is joined."""
     # The matching documents and their rank first, from the index alone (materialised, so no
     # planner walks the requests and asks the index row by row), then who may see them.
-    columns = [match.id_column.label("doc_id"), match.rank.label("score")]
-    if match.source is SearchDocument.__table__:
-        # PostgreSQL ranks the documents themselves: the CTE carries their kind and reference.
-        # Joined to search_documents again instead, it hashed the whole table (100,000 rows)
-        # to find a few thousand.
-        cte = (select(*columns, SearchDocument.kind.label("kind"),
-                      SearchDocument.ref_id.label("ref_id"))
-               .select_from(match.source).where(match.condition)
-               .cte("candidates").prefix_with("MATERIALIZED"))
+    query = (select(match.id_column.label("doc_id"), match.rank.label("score"))
+             .select_from(match.source).where(match.condition))
+    # PostgreSQL ranks the documents themselves: the CTE carries their kind and reference.
+    # Joined to search_documents again instead, it hashed the whole table (100,000 rows) to
+    # find a few thousand.
+    carries = match.source is SearchDocument.__table__
+    if carries:
+        query = query.add_columns(SearchDocument.kind.label("kind"),
+                                  SearchDocument.ref_id.label("ref_id"))
+    cte = query.cte("candidates").prefix_with("MATERIALIZED")
+    if carries:
         found = Candidates(lambda query: query.select_from(cte), cte.c.doc_id, cte.c.kind,
                            cte.c.ref_id)
     else:
         # SQLite's index is its own table: each match is joined to its document by id (inside
         # the CTE, the load test ran 20 % slower).
-        cte = (select(*columns).select_from(match.source).where(match.condition)
-               .cte("candidates").prefix_with("MATERIALIZED"))
         found = Candidates(
             lambda query: query.select_from(cte).join(SearchDocument,
                                                       SearchDocument.id == cte.c.doc_id),
             SearchDocument.id, SearchDocument.kind, SearchDocument.ref_id)
-    score = cte.c.score
     # Deprecated assets stay findable, after the active ones that match as well.
     # (Ranks are negative, lower is better: a smaller factor moves a row down.)
-    return found, score * case((Asset.status == "deprecated", 0.6), else_=1.0)
+    return found, cte.c.score * case((Asset.status == "deprecated", 0.6), else_=1.0)
 
 
 def _candidates(match, user, types, request_condition, asset_condition):
@@ -534,9 +540,8 @@ def _ranked(user, match, *, types, request_condition=None, asset_condition=None,
     """[(document id, kind, ref id, rank)] best first (every one with ``limit`` None)."""
     scoped, rank, documents = _candidates(match, user, types, request_condition, asset_condition)
     return db.session.execute(
-        scoped([documents.doc_id.label("id"), documents.kind.label("kind"),
-                documents.ref_id.label("ref_id"), rank.label("rank")])
-        .order_by(rank, documents.doc_id).limit(limit).offset(offset)).all()
+        scoped(documents.columns(rank)).order_by(rank, documents.doc_id)
+        .limit(limit).offset(offset)).all()
 
 
 def _best_visible(user, match, *, types, request_condition=None, asset_condition=None, limit,
@@ -546,11 +551,9 @@ def _best_visible(user, match, *, types, request_condition=None, asset_condition
     those are visible to ``user``, else the visible ones among them. Suggestions, where asking
     it of every match (one EXISTS per catalogue asset) cost most of the time."""
     documents, rank = _matching(match)
-    found = (_joined(documents.selected(select(
-        documents.doc_id.label("id"), documents.kind.label("kind"),
-        documents.ref_id.label("ref_id"), rank.label("rank"))), documents)
-        .where(_of_scope(types, request_condition, asset_condition, documents.kind))
-        .order_by(rank, documents.doc_id).limit(best).subquery("best"))
+    found = (_joined(documents.selected(select(*documents.columns(rank))), documents)
+             .where(_of_scope(types, request_condition, asset_condition, kind=documents.kind))
+             .order_by(rank, documents.doc_id).limit(best).subquery("best"))
     return db.session.execute(
         _joined(select(found.c.id, found.c.kind, found.c.ref_id, found.c.rank), found.c)
         .where(_visible(user, types, kind=found.c.kind))
@@ -680,13 +683,12 @@ def similar_in(user, text, scopes, *, limit=5):
         conditions.append(_of_scope(
             scope["types"],
             _excluding(scope.get("request_condition"), scope.get("exclude_request_id")),
-            scope.get("asset_condition"), documents.kind))
+            scope.get("asset_condition"), kind=documents.kind))
         types.update(scope["types"])
     group = case(*((condition, index) for index, condition in enumerate(conditions)))
     # Who may see a document is asked once a row, after the scopes (cheap) chose it.
     numbered = _joined(documents.selected(
-        select(documents.doc_id.label("id"), documents.kind.label("kind"),
-               documents.ref_id.label("ref_id"), rank.label("rank"), group.label("scope"),
+        select(*documents.columns(rank), group.label("scope"),
                func.row_number().over(partition_by=group, order_by=(rank, documents.doc_id))
                .label("place"))), documents
     ).where(or_(*conditions), _visible(user, types, kind=documents.kind)).subquery()

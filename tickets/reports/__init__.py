@@ -43,5 +43,5 @@ CHARTS = {spec.key: spec for spec in (
     delivery.throughput, delivery.lead_time, sla_attainment.sla_attainment,
     ad_hoc.ad_hoc_vs_planned, closures.closures)}
 
-__all__ = ["CHARTS", "FLOW_STATES", "MAX_DAYS", "Chart", "ChartSpec", "Filters", "computed", "Series",
-           "chart", "filters_query", "parse_filters"]
+__all__ = ["CHARTS", "FLOW_STATES", "MAX_DAYS", "Chart", "ChartSpec", "Filters", "Series",
+           "chart", "computed", "filters_query", "parse_filters"]
