@@ -12,11 +12,13 @@ production. Factories open a short context of their own and return ids.
 import os
 import re
 import tempfile
+import uuid
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from flask import request_finished
 from flask_sqlalchemy.record_queries import get_recorded_queries
 from flask_migrate import upgrade
@@ -28,6 +30,9 @@ from tickets.extensions import cache, db
 from tickets.models import RankingVersion, Request, User, utcnow
 
 PASSWORD = "correct-horse-9"
+# The Redis of the tests that need one (a shared store, as production's workers use): database
+# 15 of the local server unless TEST_REDIS_URL says otherwise; .ci/run starts it.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def pytest_configure(config):
@@ -396,6 +401,24 @@ def form_errors(response):
 @pytest.fixture
 def errors():
     return form_errors
+
+
+@pytest.fixture
+def redis_store():
+    """The tests' Redis database (REDIS_URL); a clear failure, never a skip, when it is down."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    client.ping()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_store):
+    """A key prefix of this test alone in the tests' Redis; its keys are removed afterwards."""
+    prefix = f"datadesk-test-{uuid.uuid4().hex}"
+    yield prefix
+    for key in redis_store.scan_iter(match=f"*{prefix}*"):
+        redis_store.delete(key)
 
 
 @pytest.fixture

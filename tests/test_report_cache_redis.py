@@ -4,16 +4,12 @@ Two apps built by create_app stand for two worker processes. Redis must answer a
 TEST_REDIS_URL (default database 15 of the local server; .ci/run starts it): these tests fail,
 never skip, when it does not.
 """
-import os
 import socket
-import uuid
 
 import pytest
-import redis
 
+from tests.conftest import REDIS_URL
 from tests.test_reports_page import _flow_total, _history, lead_browser
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -24,25 +20,13 @@ def desk(make):
             "analyst": make.user("analyst", teams=[marketing]), "lead": make.user("lead")}
 
 
-@pytest.fixture
-def prefix():
-    """A key prefix of this test alone in the tests' Redis database, emptied afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    client.ping()  # a clear failure when Redis is down
-    prefix = f"datadesk-test-{uuid.uuid4().hex}:"
-    yield prefix
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
-    client.close()
-
-
 def worker(make_app, desk, **config):
     return lead_browser(make_app, desk, REPORT_CACHE_SECONDS=60, **config)
 
 
-def test_workers_share_the_figures_kept_in_redis(make_app, make, desk, prefix):
-    first = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL, REPORT_CACHE_PREFIX=prefix)
-    second = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL, REPORT_CACHE_PREFIX=prefix)
+def test_workers_share_the_figures_kept_in_redis(make_app, make, desk, redis_prefix):
+    first = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL, REPORT_CACHE_PREFIX=redis_prefix + ":")
+    second = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL, REPORT_CACHE_PREFIX=redis_prefix + ":")
     _history(make, desk, 1)
     figures = _flow_total(first)
     _history(make, desk, 1)
@@ -50,7 +34,7 @@ def test_workers_share_the_figures_kept_in_redis(make_app, make, desk, prefix):
     assert figures[1] is not None
     # Another installation (another prefix) on the same Redis computes its own.
     other = worker(make_app, desk, REPORT_CACHE_URL=REDIS_URL,
-                   REPORT_CACHE_PREFIX=prefix + "other:")
+                   REPORT_CACHE_PREFIX=redis_prefix + ":other:")
     assert _flow_total(other)[0] == 2
 
 

@@ -5,41 +5,20 @@ Two apps built by create_app stand for two worker processes: each has its own li
 own connection to Redis. Redis must answer at TEST_REDIS_URL (default database 15 of the local
 server; .ci/run starts it): these tests fail, never skip, when it does not.
 """
-import os
 import socket
-import uuid
 
 import pytest
-import redis
 
-from tests.conftest import PASSWORD, AuthActions
+from tests.conftest import PASSWORD, REDIS_URL, AuthActions
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TARGET = "target@example.com"
 
 
 @pytest.fixture
-def store():
-    """The Redis database of the tests; only the keys of this run's prefix are removed."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    client.ping()  # a clear failure when Redis is down
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(store):
-    prefix = f"datadesk-test-{uuid.uuid4().hex}"
-    yield prefix
-    for key in store.scan_iter(match=f"*{prefix}*"):
-        store.delete(key)
-
-
-@pytest.fixture
-def worker(make_app, prefix):
+def worker(make_app, redis_prefix):
     """Start a worker counting in Redis: ``worker(RATELIMIT_LOGIN=...)`` gives its AuthActions."""
     def start(**limits):
-        app = make_app(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix,
+        app = make_app(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=redis_prefix,
                        **{"RATELIMIT_LOGIN": "1000 per minute",
                           "RATELIMIT_LOGIN_ACCOUNT": "1000 per minute", **limits})
         return AuthActions(app.test_client(), app)
@@ -71,13 +50,13 @@ def test_an_account_throttled_through_one_worker_is_refused_by_the_other_even_wi
 
 
 def test_correct_log_ins_leave_no_count_and_failures_are_kept_hashed_under_the_prefix(
-        make, worker, store, prefix):
+        make, worker, redis_store, redis_prefix):
     make.user("requester", email=TARGET)
     actions = worker()
     assert attempt(actions, password=PASSWORD) == 302
-    assert list(store.scan_iter(match=f"*{prefix}*")) == []
+    assert list(redis_store.scan_iter(match=f"*{redis_prefix}*")) == []
     assert attempt(worker()) == 400
-    keys = [key.decode() for key in store.scan_iter(match=f"*{prefix}*")]
+    keys = [key.decode() for key in redis_store.scan_iter(match=f"*{redis_prefix}*")]
     assert len(keys) == 2  # one count for the address, one for the account
     assert not any(TARGET in key for key in keys)
 
