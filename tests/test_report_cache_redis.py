@@ -4,11 +4,10 @@ Two apps built by create_app stand for two worker processes. Redis must answer a
 TEST_REDIS_URL (default database 15 of the local server; .ci/run starts it): these tests fail,
 never skip, when it does not.
 """
-import socket
-
 import pytest
 
 from tests.conftest import REDIS_URL
+from tests.smtp import free_port
 from tests.test_reports_page import _flow_total, _history, lead_browser
 
 
@@ -39,10 +38,7 @@ def test_workers_share_the_figures_kept_in_redis(make_app, make, desk, redis_pre
 
 
 def test_a_redis_that_is_down_costs_the_kept_figures_not_the_chart(make_app, make, desk):
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    browser = worker(make_app, desk, REPORT_CACHE_URL=f"redis://127.0.0.1:{port}/0")
+    browser = worker(make_app, desk, REPORT_CACHE_URL=f"redis://127.0.0.1:{free_port()}/0")
     _history(make, desk, 1)
     assert _flow_total(browser)[0] == 1
     _history(make, desk, 1)

@@ -5,11 +5,11 @@ Two apps built by create_app stand for two worker processes: each has its own li
 own connection to Redis. Redis must answer at TEST_REDIS_URL (default database 15 of the local
 server; .ci/run starts it): these tests fail, never skip, when it does not.
 """
-import socket
 
 import pytest
 
 from tests.conftest import PASSWORD, REDIS_URL, AuthActions
+from tests.smtp import free_port
 
 TARGET = "target@example.com"
 
@@ -64,10 +64,7 @@ def test_correct_log_ins_leave_no_count_and_failures_are_kept_hashed_under_the_p
 def test_with_the_store_unreachable_log_ins_work_and_failures_are_counted_in_memory(make,
                                                                                   make_app):
     make.user("requester", email=TARGET)
-    with socket.socket() as probe:  # a port where nothing listens
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{dead_port}/0",
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
                    RATELIMIT_LOGIN="2 per minute")
     actions = AuthActions(app.test_client(), app)
     assert [attempt(actions), attempt(actions), attempt(actions)] == [400, 400, 429]
