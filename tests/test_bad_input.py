@@ -94,6 +94,16 @@ def test_a_huge_id_in_a_url_is_not_found(client, auth, desk, path):
     assert "Not found" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/unsubscribe/%2Fpreferences", "/unsubscribe//preferences",
+                                  "/requests//1"])
+def test_an_address_with_a_double_slash_is_not_found_rather_than_redirected(client, path):
+    """Werkzeug would merge the slashes and redirect (308), a POST included: an unsubscribe
+    token "/preferences" went on to /unsubscribe/preferences (found by the fuzzed forms)."""
+    for method in (client.get, client.post):
+        response = method(path)
+        assert response.status_code == 404 and "Location" not in response.headers
+
+
 def test_the_largest_integer_id_is_still_a_route(client, auth, desk):
     auth.login(desk["admin"])
     assert client.get("/requests/2147483647").status_code == 404  # routed, then no such row

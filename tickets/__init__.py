@@ -42,6 +42,9 @@ def create_app(config_name=None, overrides=None):
         # the log-in throttle counts attempts per client address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
+    # An address with "//" in it is no page: a 404, not a redirect that merges the slashes
+    # (an unsubscribe token "%2Fpreferences" was sent on to /unsubscribe/preferences).
+    app.url_map.merge_slashes = False
     register_extensions(app)
     register_blueprints(app)
     register_rate_limits(app)
