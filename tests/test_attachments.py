@@ -279,6 +279,35 @@ def test_names_with_path_parts_written_by_hand_are_refused(app, auth, desk, erro
     assert rows(app) == []
 
 
+def test_a_comment_of_an_older_page_sent_to_a_question_keeps_its_text_and_file_errors(
+        app, auth, desk, make, errors):
+    """The request waits on the requester now, so the page shows the reply box, which takes
+    no files: the comment's text goes there, its file errors and good files to "add files"."""
+    make.act(desk.request, "ask", desk.analyst, note="Which regions?")
+    auth.login(desk.requester)
+    response = post_files(auth, f"/requests/{desk.request}/comments", {"text": "North only"},
+                          [(CSV, "good.csv"), (b"MZ", "tool.exe")])
+    assert response.status_code == 400
+    found = errors(response)
+    assert "exe files are not allowed" in found["files-files"]
+    page = response.get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*name="reply-text"[^>]*>\s*North only</textarea>', page)
+    assert 'class="collapse show" id="add-files"' in page
+    assert "Kept from your last try" in page and "good.csv" in page
+    assert rows(app) == [] and make.state(desk.request) == "needs_info"
+
+
+def test_a_control_character_in_a_file_name_of_a_reply_by_comment_is_named(
+        app, auth, desk, make, errors):
+    make.act(desk.request, "ask", desk.analyst, note="Which regions?")
+    auth.login(desk.requester)
+    response = raw_upload(auth, f"/requests/{desk.request}/comments", "North only",
+                          "filename*=UTF-8''a%00b.csv")
+    assert response.status_code == 400
+    assert "has control characters in its name" in errors(response)["files-files"]
+    assert make.state(desk.request) == "needs_info"
+
+
 def test_every_refused_file_of_a_post_is_named_and_none_is_attached(app, auth, desk, errors):
     auth.login(desk.requester)
     response = post_files(auth, f"/requests/{desk.request}/comments", {"text": "Three files"},

@@ -55,8 +55,10 @@ def browser():
         instance.close()
 
 
-# Assertions wait as long as actions do: on a busy machine a post can take seconds to answer.
-expect.set_options(timeout=10_000)
+# Assertions wait as long as actions do: on a busy machine (two cores, the suite's workers and
+# its server beside the browser) a post can take seconds to answer; once it took over ten.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture
@@ -70,7 +72,7 @@ def new_page(browser, live_server):
                                       reduced_motion="reduce")
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(WAIT_MS)
         page.on("console", lambda msg: _record(msg, page, console_errors))
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
         return page

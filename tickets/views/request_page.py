@@ -67,7 +67,8 @@ def render_request_page(request_id, viewer, forms=None, status=200, picks=None, 
                                             if queue["can_override"] else None),
     }
     outcome = _outcome_context(req, viewer, sent.get(OUTCOME), values)
-    files = _files_context(req, viewer, sent.get(FILES), values)
+    files = _files_context(req, viewer, sent.get(FILES) or _files_of_older_comment(sent, talk),
+                           values)
     for form in [*action_forms.values(), *page_forms.values()]:
         if form is not None and "version" in form:
             form.version.data = req.version  # what the page shows is what a form acts on
@@ -104,6 +105,22 @@ def _timeline_context(events, whole):
     shown = list(events) if whole else list(events[-TIMELINE_EVENTS:])
     return {"timeline_events": shown, "hidden_events": len(events) - len(shown),
             "all_events": len(events)}
+
+
+def _files_of_older_comment(sent, talk):
+    """The comment form of an older page, sent back to a page that shows the reply box
+    instead (the request now waits on this person's answer): the reply box takes its text,
+    and the "add files" form, open, its files' errors and the files it held, as the reply
+    box takes no files. None when it brought neither."""
+    comment = sent.get(COMMENT)
+    if comment is None or talk["reply_form"] is None:
+        return None
+    if not comment.files.errors and not comment.held.data:
+        return None
+    form = AddFilesForm(formdata=None, prefix=FILES)
+    form.files.errors = list(comment.files.errors)
+    form.held.data = list(comment.held.data)
+    return form
 
 
 def _files_context(req, viewer, sent, values):
