@@ -55,6 +55,8 @@ class Config:
     # again now and then) rather than failing every log-in.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    # Calls of the REST API per access token (issue 16).
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "600 per minute")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 20 per hour")
     # "Forgot your password?": every request counts, per address and per account (issue 14).
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per minute; 30 per hour")

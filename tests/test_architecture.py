@@ -80,7 +80,8 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_domain_modules_never_import_forms_or_views():
-    web_callers = ("tickets.views", "tickets.forms", "tickets.cli")
+    # The REST API is a web layer like the pages: it fills the pages' forms from its bodies.
+    web_callers = ("tickets.views", "tickets.forms", "tickets.cli", "tickets.api")
     offenders = {name: sorted(module for module in imported if module.startswith(WEB_LAYER))
                  for name, imported in _graph().items() if not name.startswith(web_callers)}
     assert {name: found for name, found in offenders.items() if found} == {}

@@ -244,6 +244,8 @@ ROLE_TABLE = {
     # Attachments (issue 14).
     "attach":               "Y         Y       Y    Y",
     "remove_any_attachment": ".        .       Y    .",
+    # Integrations (issue 16): everyone makes their own API tokens.
+    "use_api":              "Y         Y       Y    Y",
 }
 TABLE_ROLES = ("requester", "analyst", "lead", "admin")
 

@@ -173,13 +173,19 @@ def register_blueprints(app):
     app.register_blueprint(attachments_views.bp)
     from .views import notifications as notifications_views
     app.register_blueprint(notifications_views.bp)
+    from .views import tokens as tokens_views
+    app.register_blueprint(tokens_views.bp)
+    from .api import bp as api_bp
+    app.register_blueprint(api_bp)
 
 
 def register_rate_limits(app):
     """Bind the views' rate limits to this app's own limiter."""
+    from .api import views as api_views
     from .views import auth
 
     auth.register_login_limits(app, limiter_of(app))
+    api_views.register_limits(app, limiter_of(app))
 
 
 # What a database that cannot be reached raises: a refused or lost connection, a file that
@@ -197,6 +203,8 @@ def register_errorhandlers(app):
     """
     from flask_wtf.csrf import CSRFError
 
+    from .api import problems
+
     messages = {
         400: ("Something in that request was not right", "Go back, check the form and try again."),
         403: ("You may not do that", "Your role does not allow this action on this page."),
@@ -213,6 +221,10 @@ def register_errorhandlers(app):
         if isinstance(getattr(error, "original_exception", None), DATABASE_UNAVAILABLE):
             return database_unavailable(error.original_exception)
         code = code or getattr(error, "code", 500) or 500
+        if problems.is_api_request():  # the API's answers are problem documents
+            if code == getattr(error, "code", None):
+                return problems.from_exception(error)
+            return problems.problem_response(code, detail)
         default_title, default_detail = messages.get(code, messages[500])
         try:
             return render_template("error.html", code=code, title=title or default_title,
@@ -227,6 +239,10 @@ def register_errorhandlers(app):
     @app.errorhandler(429)
     def too_many_attempts(error):
         wait = _seconds_until_retry(app)
+        if problems.is_api_request():
+            return problems.problem_response(
+                429, f"This token made too many calls: wait {_duration(wait)}.",
+                headers={"Retry-After": str(wait)})
         title, _ = messages[429]
         detail = f"For your security, wait {_duration(wait)} before trying again."
         return render_template("error.html", code=429, title=title, detail=detail), 429, {
@@ -254,6 +270,10 @@ def register_errorhandlers(app):
     def database_unavailable(error):
         _roll_back(app)
         app.logger.error("The database cannot be reached: %s", error)
+        if problems.is_api_request():
+            return problems.problem_response(503, "The database cannot be reached: try again "
+                                                  "shortly.",
+                                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         # Rendered without the context processors, which read the user from the database.
         page = app.jinja_env.get_template("unavailable.html").render(
             retry_after=RETRY_AFTER_SECONDS)

@@ -4,7 +4,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from . import budget, people
+from . import budget, people, tokens
+from .errors import Refusal
 from .extensions import db
 from .models import ROLES, Team, User, name_key, utcnow
 
@@ -345,9 +346,36 @@ def scheduler_command():
     scheduler.start(current_app._get_current_object())
 
 
+tokens_cli = AppGroup("tokens", help="Personal access tokens for the REST API.")
+
+
+@tokens_cli.command("create")
+@click.option("--email", required=True, help="Whose token: it acts as this person.")
+@click.option("--name", required=True, help="What will use it, e.g. \"Team chat bot\".")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True)
+@click.option("--expires", "days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="Days until it stops working.")
+@click.option("--never-expires", is_flag=True, help="A token that never expires.")
+def create_token(email, name, scope, days, never_expires):
+    """Make a token and print its secret, once: only a hash of it is kept."""
+    try:
+        token, secret = tokens.create_for_email(email, name, scope,
+                                                None if never_expires else days, utcnow())
+        db.session.commit()
+    except Refusal as refusal:
+        db.session.rollback()
+        raise click.UsageError(str(refusal)) from None
+    until = "never expires" if token.expires_at is None else (
+        f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC")
+    click.echo(f"Token \u201c{token.name}\u201d for {email.strip().lower()} ({scope}, {until}):")
+    click.echo(secret)
+    click.echo("Copy it now: it is not shown again.")
+
+
 def register(app: Flask):
     """Add the commands to ``app``."""
     app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(budgets_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(outbox_cli)

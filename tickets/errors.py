@@ -62,18 +62,28 @@ def run_action(call, *, form=None, success=None, field_of=None, commit=True):
     warning when the request changed (409). A lost race at the commit is a Conflict saying the
     request changed meanwhile. ``commit=False`` runs a check that writes nothing.
     """
+    done = attempt(call, commit=commit)
+    if not done:
+        _show(done.refusal, form, field_of or (lambda field: field))
+        return done
+    if success is not None:
+        message = success(done.result) if callable(success) else success
+        flash(*(message if isinstance(message, tuple) else (message, "success")))
+    return done
+
+
+def attempt(call, *, commit=True):
+    """Run the domain ``call`` and commit; on a refusal roll back. Return an Outcome, for the
+    caller to show (``run_action`` on a page, the API as a problem document). A lost race at
+    the commit is a Conflict saying the request changed meanwhile."""
     try:
         result = call()
         if commit:
             db.session.commit()
     except (Refusal, StaleDataError) as error:
         db.session.rollback()
-        refusal = error if isinstance(error, Refusal) else Conflict(CHANGED_MEANWHILE)
-        _show(refusal, form, field_of or (lambda field: field))
-        return Outcome(refusal=refusal)
-    if success is not None:
-        message = success(result) if callable(success) else success
-        flash(*(message if isinstance(message, tuple) else (message, "success")))
+        return Outcome(refusal=error if isinstance(error, Refusal)
+                       else Conflict(CHANGED_MEANWHILE))
     return Outcome(result=result)
 
 

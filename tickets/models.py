@@ -1133,3 +1133,50 @@ class Notification(db.Model):
 
     def __repr__(self):
         return f"<Notification {self.kind} #{self.request_id} to {self.recipient_id}>"
+
+
+# --- Integrations (issue 16) ------------------------------------------------------------------
+
+# What an access token may do: read (GET) only, or everything its owner may (DESIGN.md).
+TOKEN_SCOPES = {
+    "read": "Read only",
+    "write": "Read and write",
+}
+
+
+class AccessToken(db.Model):
+    """A personal access token for the REST API: it carries exactly its owner's permissions,
+    limited to reading when its scope is "read". Only a SHA-256 hash of the secret is kept
+    (``token_hash``); ``prefix``, the secret's first characters, tells tokens apart on the
+    page. It stops working when it expires, is revoked, or its owner is deactivated."""
+
+    __tablename__ = "access_tokens"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                        index=True)
+    name = db.Column(db.String(100), nullable=False)
+    prefix = db.Column(db.String(16), nullable=False)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    scope = db.Column(db.String(10), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime)  # None: never
+    last_used_at = db.Column(UTCDateTime)
+    revoked_at = db.Column(UTCDateTime)
+
+    user = db.relationship("User")
+
+    __table_args__ = (
+        db.CheckConstraint("scope IN ('read', 'write')", name="scope"),
+    )
+
+    def is_live(self, now):
+        """Whether the token still opens the API at ``now`` (its owner's activity aside)."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def scope_label(self):
+        return TOKEN_SCOPES[self.scope]
+
+    def __repr__(self):
+        return f"<AccessToken {self.prefix}… of {self.user_id}>"

@@ -69,6 +69,9 @@ ROLE_RULES = {
     # uploader while the request is open (removes_attachment), or by a lead at any time.
     "attach": EVERYONE,
     "remove_any_attachment": frozenset({"lead"}),
+    # Integrations (issue 16): everyone may make access tokens of their own for the REST API,
+    # which then does what its owner may, and no more (token_permits).
+    "use_api": EVERYONE,
 }
 
 # Who may be given a request to work on.
@@ -189,6 +192,16 @@ def allowed(user, action, request=None):
         return True
     found = relations(request, user)
     return REQUEST_RULES[action](request, found) and _sees(request, user, found)
+
+
+# The HTTP methods that only read: all a token of scope "read" may call.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def token_permits(token, method):
+    """Whether access token ``token`` lets its owner make an API call with HTTP ``method``:
+    a "read" token only reads; a "write" token does whatever its owner may."""
+    return token.scope == "write" or method in READING_METHODS
 
 
 def can(action, request=None):

@@ -126,6 +126,24 @@
     if (button) { button.focus(); }
   });
 
+  // A secret shown once (an access token): focusing selects it whole, and a button copies it.
+  document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.dataset.copyTarget);
+      var label = button.querySelector("span");
+      function copied() { if (label) { label.textContent = button.dataset.copiedText; } }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(copied, function () { input.select(); });
+      } else {
+        input.select();
+        if (document.execCommand && document.execCommand("copy")) { copied(); }
+      }
+    });
+  });
+
   // Move focus to the error summary after a failed submit, so screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }

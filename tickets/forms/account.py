@@ -3,8 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
-from .. import localtime
-from ..models import NOTIFICATION_MODES, NOTIFICATIONS
+from .. import localtime, tokens
+from ..models import NOTIFICATION_MODES, NOTIFICATIONS, TOKEN_SCOPES
 from ..people import PASSWORD_LENGTH, password_problem
 from ..settings import WEEKDAY_NAMES
 from .base import DatadeskForm, options, required, strip
@@ -140,3 +140,42 @@ class TimeZoneForm(DatadeskForm):
     def zone_name(self):
         """The chosen zone's name, or None for the installation's."""
         return self.time_zone.data or None
+
+
+TOKEN_SCOPES_DESCRIBED = [
+    ("read", f"{TOKEN_SCOPES['read']}: list, search and read what you can see"),
+    ("write", f"{TOKEN_SCOPES['write']}: also submit, comment and act on requests as you"),
+]
+
+
+class AccessTokenForm(DatadeskForm):
+    """A new personal access token for the REST API (tickets/tokens.py): a name, what it may
+    do, and when it expires."""
+
+    name = StringField("Name", filters=[strip],
+                       description="What will use it, so you know which to revoke: "
+                                   "\u201cChurn notebook\u201d, \u201cTeam chat bot\u201d.",
+                       validators=[required("Name the token after what will use it."),
+                                   Length(max=100, message="Keep the name under 100 "
+                                                           "characters.")])
+    scope = RadioField("What it may do", default="read", validate_choice=False,
+                       choices=options(TOKEN_SCOPES_DESCRIBED))
+    expires_days = SelectField("Expires", default=str(tokens.DEFAULT_EXPIRY_DAYS),
+                               validate_choice=False, choices=options(
+                                   [(str(days), f"In {days} days") for days in
+                                    tokens.EXPIRY_DAYS if days is not None]
+                                   + [("never", "Never")]))
+
+    def validate_scope(self, field):
+        if field.data not in TOKEN_SCOPES:
+            raise ValidationError("Choose what the token may do: read only, or read and "
+                                  "write.")
+
+    def validate_expires_days(self, field):
+        if field.data not in {"never", *map(str, filter(None, tokens.EXPIRY_DAYS))}:
+            raise ValidationError("Choose when the token expires.")
+
+    @property
+    def days(self):
+        """The chosen expiry in days; None: never."""
+        return None if self.expires_days.data == "never" else int(self.expires_days.data)

@@ -4,9 +4,12 @@ from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringF
                      TextAreaField)
 from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
 
-from .. import gaps
+from flask import g
+
+from .. import gaps, lifecycle, reuse, wip
+from ..extensions import db
 from ..lifecycle import TRANSITIONS
-from ..models import ASSET_KINDS, DECLINE_REASONS, IMPACTS, SIZES
+from ..models import ASSET_KINDS, DECLINE_REASONS, IMPACTS, SIZES, User
 from .base import (DatadeskForm, NumberField, OptionalDateField, int_or_none, options,
                    required, strip, version_field, web_link)
 
@@ -382,3 +385,66 @@ FORMS_BY_KEY = {
 }
 # {transition name: form class} of every action a person takes on the web.
 TRANSITION_FORMS = {t.name: FORMS_BY_KEY[t.form] for t in TRANSITIONS.values() if t.form}
+
+
+def prepare_form(form, name, values=None):
+    """Give the form of transition ``name`` the choices it offers (posted or not): the
+    assignable people, the platform-gap categories (read once per request)."""
+    if "assignee" in TRANSITIONS[name].needs:
+        form.set_choices(wip.assignable_people(values))
+    if hasattr(form, "set_gap_choices"):
+        if "gap_categories" not in g:
+            g.gap_categories = gaps.active_categories()
+        form.set_gap_choices(g.gap_categories)
+    return form
+
+
+# The deliver form's names for the catalogue's inputs (catalogue.add_asset's refusals).
+DELIVER_ASSET_FIELDS = {"title": "asset_title", "kind": "asset_kind",
+                        "description": "asset_description", "tags": "asset_tags"}
+
+
+def refused_field(t):
+    """How a refusal's field maps to the form of transition ``t`` (None: as it is)."""
+    if t.name == "deliver":
+        return lambda field: DELIVER_ASSET_FIELDS.get(field, field)
+    return None
+
+
+def take(t, req, user, form, now):
+    """Take transition ``t`` on ``req`` as ``user`` with the validated ``form``'s inputs (the
+    page's and the API's way): deliver, decline and mark duplicate through ``reuse`` (pickers,
+    catalogue, platform gaps), the others through the lifecycle."""
+    version = form.version.data
+    if t.name == "deliver":
+        existing = None
+        if form.catalogue_choice() == "existing":
+            existing = reuse.resolve_pick(user, req, "asset",
+                                          **form.picker_inputs("existing_asset"))
+        return reuse.deliver(req, user, now, expected_version=version, url=form.url.data,
+                             note=form.note.data, add_to_catalogue=form.add_to_catalogue(),
+                             existing_asset=existing,
+                             gap=form.gap_inputs() if form.has_gap.data else None)
+    if t.name == "decline":
+        answer = gap = None
+        if form.is_self_serve():
+            answer = reuse.resolve_pick(user, req, "answer", **form.picker_inputs("answer"))
+            gap = form.gap_inputs()
+        return reuse.decline(req, user, now, expected_version=version,
+                             reason=form.reason.data, note=form.note.data, answer=answer, gap=gap)
+    if t.name == "mark_duplicate":
+        original = reuse.resolve_pick(user, req, "duplicate", **form.picker_inputs("original"))
+        return reuse.mark_duplicate(req, user, now, expected_version=version,
+                                    original=original, note=form.note.data)
+    return lifecycle.transition(req, t.name, user, now, expected_version=version,
+                                **_transition_inputs(t, form))
+
+
+def _transition_inputs(t, form):
+    """The inputs of ``lifecycle.transition`` from the validated ``form`` of transition ``t``."""
+    inputs = {key: form[key].data for key in ("note", "size", "rating", "know_by") if key in form}
+    if "priority" in t.needs:
+        inputs.update(form.priority_inputs())
+    if "assignee" in t.needs:
+        inputs["assignee"] = db.session.get(User, int(form.assignee.data))
+    return inputs

@@ -1,6 +1,6 @@
 """The request page: one renderer for the page itself and for every action on it that comes back
 to it (a form with errors, a refusal, a conflict)."""
-from flask import g, render_template, request
+from flask import render_template, request
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import (attachments, catalogue, conversation, forecast, gaps, intake, lifecycle, localtime,
@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms.attachments import AddFilesForm
 from ..forms.outcomes import OutcomeForm
 from ..forms.requests import CommentForm, ReplyForm
-from ..forms.transitions import TRANSITION_FORMS
+from ..forms.transitions import TRANSITION_FORMS, prepare_form
 from ..forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
 from ..models import Event, FollowUp, Request, utcnow
 from ..policy import (allowed, answers_follow_up, get_visible_request_or_404, removes_attachment,
@@ -203,18 +203,6 @@ def transition_form(name, req, values):
         form.prefill(catalogue.prefill_from_request(req), gaps.default_hours(req, "delivery"))
     elif name == "decline":
         form.prefill(gaps.default_hours(req, "decline"))
-    return form
-
-
-def prepare_form(form, name, values=None):
-    """Give the form of transition ``name`` the choices it offers (posted or not): the
-    assignable people, the platform-gap categories (read once per page)."""
-    if "assignee" in lifecycle.TRANSITIONS[name].needs:
-        form.set_choices(wip.assignable_people(values))
-    if hasattr(form, "set_gap_choices"):
-        if "gap_categories" not in g:
-            g.gap_categories = gaps.active_categories()
-        form.set_gap_choices(g.gap_categories)
     return form
 
 

@@ -15,40 +15,26 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import false, or_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import (attachments, budget, conversation, counts, deflections, forecast, intake, lead_time,
-               lifecycle, localtime, outcomes, priority, queues, reuse, settings, sla_clocks, triage,
-               waiting)
+from .. import (attachments, budget, conversation, deflections, forecast, intake, lead_time,
+               lifecycle, localtime, outcomes, priority, queues, request_lists, reuse, settings,
+               sla_clocks, triage, waiting)
 from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, DeflectForm, IntakeForm, ReplyForm, RequestForm
-from ..forms.transitions import TRANSITION_FORMS
-from ..models import (CLOSED_STATES, IMPACTS, KINDS, STATES, Asset, Deflection, Request,
+from ..forms.transitions import TRANSITION_FORMS, prepare_form, refused_field, take
+from ..models import (IMPACTS, KINDS, STATES, Asset, Deflection, Request,
                       Team, User, utcnow)
 from ..policy import (WORKER_ROLES, allowed, get_visible_request_or_404, visible_assets,
                       visible_requests)
-from ..queries import contains_text, few, id_matches, unindexed
 from .helpers import is_safe_next, paginate, text_arg
 from .reports import csv_response
-from .request_page import COMMENT, REPLY, prepare_form, render_request_page
+from .request_page import COMMENT, REPLY, render_request_page
 
 bp = Blueprint("requests", __name__)
 
-LIST_SCOPES = {
-    "mine": "My requests",
-    "team": "My team's requests",
-    "all": "All requests",
-}
-SORTS = {
-    "newest": ("Newest first", [Request.created_at.desc(), Request.id.desc()]),
-    "oldest": ("Oldest first", [Request.created_at.asc(), Request.id.asc()]),
-    # NULLS LAST, not "deadline IS NULL" first: PostgreSQL reads ix_requests_deadline in order.
-    "deadline": ("Deadline soonest", [Request.deadline.asc().nulls_last(), Request.id.asc()]),
-    "updated": ("Recently updated", [Request.updated_at.desc(), Request.id.desc()]),
-    "impact": ("Highest impact", [Request.business_impact.desc(), Request.created_at.asc()]),
-}
+
 
 
 def _active_teams():
@@ -438,7 +424,8 @@ def act(request_id, name):
         target = request.form.get("next", "")
         back = target if is_safe_next(target) else None
         done = run_action(
-            lambda: _take(t, req, form), form=form, field_of=_field_of(t),
+            lambda: take(t, req, current_user, form, utcnow()), form=form,
+            field_of=refused_field(t),
             success=lambda _: ((f"#{req.id} {req.title}: " if back else "")
                                + lifecycle.done_message(t, req)))
         if done:
@@ -451,55 +438,6 @@ def act(request_id, name):
     else:
         status = 400
     return render_request_page(request_id, current_user, {name: form}, status=status)
-
-
-# The deliver form's names for the catalogue's inputs (catalogue.add_asset's refusals).
-ASSET_FIELDS = {"title": "asset_title", "kind": "asset_kind", "description": "asset_description",
-                "tags": "asset_tags"}
-
-
-def _field_of(t):
-    return (lambda field: ASSET_FIELDS.get(field, field)) if t.name == "deliver" else None
-
-
-def _take(t, req, form):
-    """Take transition ``t`` on ``req`` with the validated ``form``'s inputs: deliver, decline
-    and mark duplicate through ``reuse`` (pickers, catalogue, platform gaps), the others
-    through the lifecycle."""
-    now, version = utcnow(), form.version.data
-    if t.name == "deliver":
-        existing = None
-        if form.catalogue_choice() == "existing":
-            existing = reuse.resolve_pick(current_user, req, "asset",
-                                          **form.picker_inputs("existing_asset"))
-        return reuse.deliver(req, current_user, now, expected_version=version, url=form.url.data,
-                             note=form.note.data, add_to_catalogue=form.add_to_catalogue(),
-                             existing_asset=existing,
-                             gap=form.gap_inputs() if form.has_gap.data else None)
-    if t.name == "decline":
-        answer = gap = None
-        if form.is_self_serve():
-            answer = reuse.resolve_pick(current_user, req, "answer", **form.picker_inputs("answer"))
-            gap = form.gap_inputs()
-        return reuse.decline(req, current_user, now, expected_version=version,
-                             reason=form.reason.data, note=form.note.data, answer=answer, gap=gap)
-    if t.name == "mark_duplicate":
-        original = reuse.resolve_pick(current_user, req, "duplicate",
-                                      **form.picker_inputs("original"))
-        return reuse.mark_duplicate(req, current_user, now, expected_version=version,
-                                    original=original, note=form.note.data)
-    return lifecycle.transition(req, t.name, current_user, now, expected_version=version,
-                                **_transition_inputs(t, form))
-
-
-def _transition_inputs(t, form):
-    """The inputs of ``lifecycle.transition`` from the validated ``form`` of transition ``t``."""
-    inputs = {key: form[key].data for key in ("note", "size", "rating", "know_by") if key in form}
-    if "priority" in t.needs:
-        inputs.update(form.priority_inputs())
-    if "assignee" in t.needs:
-        inputs["assignee"] = db.session.get(User, int(form.assignee.data))
-    return inputs
 
 
 @bp.route("/help")
@@ -542,38 +480,13 @@ def list_requests(scope):
     """A filtered, sorted, paginated list: a constant number of SQL statements per page."""
     if scope is None:
         return redirect(url_for("requests.index"))
-    if scope == "all" and not allowed(current_user, "see_all"):
+    if not request_lists.may_list(current_user, scope):
         abort(403)
     as_csv = request.args.get("format") == "csv"
     if scope == "team" and not current_user.team_ids and not as_csv:
         flash("You are not in any team yet, so this list is empty. Ask a lead to add you to one.", "info")
-
-    query = db.select(Request).where(visible_requests(current_user))
-    if scope == "mine":
-        query = query.where(or_(Request.requester_id == current_user.id,
-                                Request.assignee_id == current_user.id))
-    elif scope == "team":
-        # No teams, no rows: said plainly, since an empty IN is not (SQLite reads every row).
-        query = query.where(Request.team_id.in_(current_user.team_ids)
-                            if current_user.team_ids else false())
-
     filters = _list_filters()
-    if filters["state"] in ("open", "closed") or filters["state"] in STATES:
-        query = query.where(_state_condition(filters["state"], hint=scope != "mine"))
-    if filters["team"] is not None:
-        query = query.where(id_matches(Request.team_id, filters["team"]))
-    if filters["kind"] in KINDS:
-        query = query.where(Request.kind == filters["kind"])
-    if filters["assignee"] == "none":
-        query = query.where(Request.assignee_id.is_(None))
-    elif filters["assignee"] is not None:
-        query = query.where(id_matches(Request.assignee_id, filters["assignee"]))
-    if filters["q"]:
-        # Words in titles match few requests: hinted so, the planner reads the table once
-        # rather than look up every request in the sort's order until a page is full.
-        searched = contains_text(Request.title, filters["q"])
-        query = query.where(few(searched) if scope != "mine" else searched)
-    query = query.order_by(*SORTS[filters["sort"]][1])
+    query = request_lists.select_requests(db.select(Request), current_user, scope, filters)
     if as_csv:
         return _requests_csv(query, scope)
     query = query.options(
@@ -593,22 +506,10 @@ def list_requests(scope):
         User.role.in_(WORKER_ROLES), User.is_active).order_by(User.name)).all()
     return render_template(
         "requests/list.html", page=page, scope=scope, title=_list_title(scope),
-        filters=filters, sorts=SORTS, team_choices=team_choices, assignees=assignees,
+        filters=filters, sorts=request_lists.SORTS, team_choices=team_choices, assignees=assignees,
         scopes=_scopes_for(current_user), positions=positions, waits=waits,
         more_waiting=more_waiting, waiting_ids={wait.request.id for wait in waits},
     )
-
-
-def _state_condition(state, hint):
-    """The list's state filter (a counting word or one state), with, when ``hint``, how many
-    rows it keeps for the planner: closed requests are most of them (they only grow), the
-    others a few (open work is bounded by the teams). My requests are fewer still: there the
-    planner is left to start from the person."""
-    closed = state == "closed" or state in CLOSED_STATES
-    column = unindexed(Request.state) if hint and closed else Request.state
-    found = (counts.condition(state, column) if state in ("open", "closed")
-             else column == state)
-    return few(found) if hint and not closed else found
 
 
 LIST_CSV_COLUMNS = ("ID", "Title", "State", "Kind", "Team", "Requester", "Assignee",
@@ -653,7 +554,7 @@ def _utc_minutes(value):
 def _list_title(scope):
     if scope == "team" and allowed(current_user, "work"):
         return "Requests of my teams"
-    return LIST_SCOPES[scope]
+    return request_lists.SCOPES[scope]
 
 
 def _scopes_for(user):
@@ -684,7 +585,7 @@ def _list_filters():
         "kind": args.get("kind", ""),
         "assignee": "none" if assignee == "none" else as_int("assignee"),
         "q": text_arg("q", 200),
-        "sort": sort if sort in SORTS else "newest",
+        "sort": sort if sort in request_lists.SORTS else "newest",
     }
 
 

@@ -1,0 +1,221 @@
+"""The REST API's documents, as pydantic models: what each operation takes and gives, and the
+source of the OpenAPI document (spectree writes it from these and the routes).
+
+Request bodies only check types here; the rules (lengths, choices, dates, budgets) are the
+pages' forms and the domain's, so a field's error says the same in the API as on the page.
+"""
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import FORMATS, IMPACTS, KINDS, STATES, TOKEN_SCOPES
+from ..request_lists import SCOPES, SORTS
+
+State = Literal[tuple(STATES)]
+Kind = Literal[tuple(KINDS)]
+Format = Literal[tuple(FORMATS)]
+Impact = Literal[tuple(IMPACTS)]
+
+
+class Closed(BaseModel):
+    """A body with no field but those it names: a misspelt field is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    """What is wrong with one field of the body (or of the query)."""
+
+    field: str = Field(description="The field's name, as in the body.")
+    detail: str = Field(description="What is wrong, in words for a person.")
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str = Field("about:blank", description="A URI naming the kind of problem.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str | None = Field(None, description="What happened this time, for a person.")
+    errors: list[FieldError] | None = Field(
+        None, description="Field by field, what to correct (400 only).")
+
+
+class TeamRef(BaseModel):
+    id: int
+    name: str
+
+
+class PersonRef(BaseModel):
+    id: int
+    name: str
+
+
+class Me(BaseModel):
+    """The owner of the token, and what the token may do."""
+
+    id: int
+    name: str
+    email: str
+    role: Literal["requester", "analyst", "lead", "admin"]
+    teams: list[TeamRef]
+    token_scope: Literal[tuple(TOKEN_SCOPES)]
+    token_expires_at: datetime | None
+
+
+class RequestSummary(BaseModel):
+    """A request as the lists show it."""
+
+    id: int
+    title: str
+    state: State
+    kind: Kind
+    team: TeamRef
+    requester: PersonRef
+    assignee: PersonRef | None
+    business_impact: Impact = Field(description="1 (minimal) to 5 (critical).")
+    deadline: date | None
+    is_short_notice: bool
+    is_confidential: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Raised by every change: send it back as If-Match.")
+    url: str = Field(description="The request's page.")
+
+
+class EventOut(BaseModel):
+    """One step of a request's history."""
+
+    id: int
+    kind: str = Field(description="created, transition, comment, edit, attached, ...")
+    action: str | None = Field(description="The transition's name, for transitions.")
+    from_state: State | None
+    to_state: State | None
+    actor: PersonRef | None = Field(description="None: Datadesk itself.")
+    text: str
+    created_at: datetime
+
+
+class RequestDetail(RequestSummary):
+    """A request whole: its intake fields, where it stands, its history and what the token's
+    owner may do with it now."""
+
+    data_needed: str
+    format: Format
+    usage: str
+    lever_result: str
+    lever_expected_shape: str
+    lever_extraction: str
+    lever_decision: str
+    is_exec_sponsored: bool
+    exec_sponsor: str
+    size: str | None
+    delivered_url: str | None
+    watchers: list[str] = Field(description="The e-mail addresses kept informed.")
+    actions: list[str] = Field(description="The transitions the token's owner may take now "
+                                           "(POST /requests/{id}/transitions/{name}).")
+    events: list[EventOut] = Field(description="The history, oldest first.")
+
+
+class RequestPage(BaseModel):
+    """One page of a list, and the cursor of the next (None: this was the last)."""
+
+    items: list[RequestSummary]
+    next_cursor: str | None
+
+
+class RequestListQuery(Closed):
+    """A list's scope, filters and sort, as on the list pages."""
+
+    scope: Literal[tuple(SCOPES)] = Field(
+        "team", description="mine: yours (asked or assigned); team: your teams'; all: every "
+                            "request (leads and admins).")
+    state: Literal[("open", "closed", *STATES, "any")] = "open"
+    team: int | None = Field(None, ge=1, le=2**31 - 1)
+    kind: Kind | None = None
+    assignee: int | Literal["none"] | None = Field(None, description="A person's id, or none.")
+    q: str = Field("", max_length=200, description="Words in the title.")
+    sort: Literal[tuple(SORTS)] = "newest"
+    limit: int = Field(25, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=500,
+                               description="next_cursor of the page before.")
+
+
+class RequestIn(Closed):
+    """A new request: the intake form's fields."""
+
+    title: str
+    team_id: int
+    data_needed: str
+    format: str = Field(description="One of: " + ", ".join(FORMATS) + ".")
+    usage: str
+    lever_result: str = Field(description="Which result are you trying to influence?")
+    lever_expected_shape: str = Field(description="What do you expect the data to look like?")
+    lever_extraction: str = Field(description="How will you read the answer from it?")
+    lever_decision: str = Field(description="Which decision or action will it drive?")
+    deadline: date | None = Field(description="The date the decision is taken; null: no hard "
+                                              "deadline.")
+    kind: str = Field("ad_hoc", description="One of: " + ", ".join(KINDS) + ".")
+    business_impact: int = Field(3, description="1 (minimal) to 5 (critical).")
+    is_exec_sponsored: bool = False
+    exec_sponsor: str = ""
+    is_confidential: bool = False
+    watchers: list[str] = Field(default_factory=list, description="E-mail addresses to keep "
+                                                                  "informed (at most 20).")
+
+
+class RequestPatch(Closed):
+    """Changes to a request's intake fields: only the fields sent change."""
+
+    title: str | None = None
+    team_id: int | None = None
+    data_needed: str | None = None
+    format: str | None = None
+    usage: str | None = None
+    lever_result: str | None = None
+    lever_expected_shape: str | None = None
+    lever_extraction: str | None = None
+    lever_decision: str | None = None
+    deadline: date | None = None
+    kind: str | None = None
+    business_impact: int | None = None
+    is_exec_sponsored: bool | None = None
+    exec_sponsor: str | None = None
+    is_confidential: bool | None = None
+    watchers: list[str] | None = None
+
+
+class CommentIn(Closed):
+    """A comment; ``@[Name]`` mentions a person who may see the request."""
+
+    text: str
+
+
+class TransitionIn(Closed):
+    """A transition's inputs: each transition takes the ones its form on the page asks for
+    (the others are refused as unknown)."""
+
+    note: str | None = None
+    size: str | None = Field(None, description="accept, approve: S, M, L or XL.")
+    business_impact: int | None = None
+    is_exec_sponsored: bool | None = None
+    exec_sponsor: str | None = None
+    url: str | None = Field(None, description="deliver: the link to the deliverable.")
+    catalogue: Literal["new", "existing", "none"] | None = Field(
+        None, description="deliver: add it to the catalogue (new), it is an existing asset, "
+                          "or leave it out (none).")
+    asset_title: str | None = None
+    asset_kind: str | None = None
+    asset_description: str | None = None
+    asset_tags: str | None = None
+    existing_asset: str | None = Field(None, description="deliver: the asset, as asset:ID.")
+    reason: str | None = Field(None, description="decline: why.")
+    answer: str | None = Field(None, description="decline as self-serve: what answers it, as "
+                                                 "asset:ID or request:ID.")
+    original: str | None = Field(None, description="mark_duplicate: the original, as "
+                                                   "request:ID or its number.")
+    assignee: int | None = Field(None, description="assign: the analyst's id.")
+    rating: int | None = Field(None, description="confirm: 1 to 5.")
+    know_by: date | None = Field(None, description="confirm: when you will know whether it "
+                                                   "was used.")
