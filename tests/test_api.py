@@ -358,6 +358,15 @@ def test_an_edit_changes_only_what_is_sent_and_a_stale_etag_is_412(app, desk, ap
     problem_of(api(desk.outsider).patch(f"/requests/{desk.request}", {"title": "x"}), 404)
 
 
+def test_nulls_in_an_edit_are_empty_fields_with_the_forms_messages(desk, api):
+    client = api(desk.requester)
+    found = problem_of(client.patch(f"/requests/{desk.request}",
+                                    {"title": None, "watchers": None, "exec_sponsor": None}), 400)
+    assert found["errors"] == [{"field": "title", "detail": "Give the request a short title."}]
+    response = client.patch(f"/requests/{desk.request}", {"watchers": None, "deadline": None})
+    assert response.status_code == 200 and response.get_json()["deadline"] is None
+
+
 def test_comments_and_a_reply_to_the_question(desk, api, make):
     client = api(desk.requester)
     response = client.post(f"/requests/{desk.request}/comments", {"text": "Any news?"})

@@ -281,13 +281,15 @@ def _intake_form(values, teams, obj=None):
     """The page's request form filled from an API body (``values``: the intake fields)."""
     data = MultiDict()
     for name, value in values.items():
-        if name == "watchers":
-            data.add(name, "\n".join(value))
-        elif name == "deadline":
-            if value is None:
+        if name == "deadline":
+            if value is None:  # null: no hard deadline
                 data.add("no_deadline", "y")
             else:
                 data.add(name, value.isoformat())
+        elif value is None:  # null elsewhere: as if left empty (the form says what it needs)
+            continue
+        elif name == "watchers":
+            data.add(name, "\n".join(value))
         elif isinstance(value, bool):
             if value:
                 data.add(name, "y")
