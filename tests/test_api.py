@@ -416,6 +416,100 @@ def test_a_transition_with_a_stale_etag_is_412_and_changes_nothing(desk, api, ma
     assert make.state(desk.request) == "needs_info"
 
 
+# --- The catalogue ----------------------------------------------------------------------------
+
+def asset_body(team, **changes):
+    body = {"title": "Weekly churn dashboard", "url": "https://bi.example.com/churn",
+            "kind": "dashboard", "team_id": team, "description": "Churn by region, weekly.",
+            "tags": ["churn", "retention"]}
+    body.update(changes)
+    return body
+
+
+def test_the_data_team_catalogues_assets_and_everyone_finds_them(desk, api):
+    analyst = api(desk.analyst)
+    response = analyst.post("/catalogue", asset_body(desk.marketing))
+    assert response.status_code == 201, response.get_json()
+    made = response.get_json()
+    assert made["tags"] == ["churn", "retention"] and made["last_verified_on"]
+    assert response.headers["Location"].endswith(f"/api/v1/catalogue/{made['id']}")
+    found = api(desk.requester).get("/catalogue?q=churn+region").get_json()
+    assert [item["id"] for item in found["items"]] == [made["id"]]
+    listed = api(desk.outsider).get("/catalogue?sort=title").get_json()["items"]
+    assert [item["title"] for item in listed] == ["Weekly churn dashboard"]
+    problem_of(api(desk.requester).post("/catalogue", asset_body(desk.marketing)), 403)
+
+
+def test_an_asset_is_refused_field_by_field_and_edited_with_if_match(desk, api):
+    analyst = api(desk.analyst)
+    found = problem_of(analyst.post("/catalogue", asset_body(
+        desk.marketing, url="ftp://x", kind="poster", title="")), 400)
+    assert {error["field"] for error in found["errors"]} == {"url", "kind", "title"}
+    made = analyst.post("/catalogue", asset_body(desk.marketing)).get_json()
+    etag = analyst.get(f"/catalogue/{made['id']}").headers["ETag"]
+    response = analyst.patch(f"/catalogue/{made['id']}", {"status": "deprecated"},
+                             headers={"If-Match": etag})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "deprecated"
+    assert response.get_json()["title"] == "Weekly churn dashboard"
+    problem_of(analyst.patch(f"/catalogue/{made['id']}", {"title": "Old"},
+                             headers={"If-Match": etag}), 412)
+    problem_of(api(desk.requester).patch(f"/catalogue/{made['id']}", {"title": "Mine"}), 403)
+
+
+def test_catalogue_pages_follow_their_cursor(desk, api):
+    analyst = api(desk.analyst)
+    for n in range(5):
+        analyst.post("/catalogue", asset_body(desk.marketing, title=f"Asset {n}"))
+    seen, cursor = [], None
+    while True:
+        page = analyst.get("/catalogue?sort=title&limit=2"
+                           + (f"&cursor={cursor}" if cursor else "")).get_json()
+        seen += [item["title"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"Asset {n}" for n in range(5)]
+    problem_of(analyst.get("/catalogue?cursor=abc"), 400)
+
+
+# --- Queues and reports -----------------------------------------------------------------------
+
+def test_the_queue_and_the_backlog_explain_each_score(desk, api, make):
+    make.act(desk.request, "accept", desk.analyst, size="M")
+    other = make.request(desk.requester, desk.marketing, title="Urgent",
+                         business_impact=5, deadline=date.today() + timedelta(days=2))
+    make.act(other, "accept", desk.analyst, size="S")
+    queue = api(desk.analyst).get("/queue").get_json()
+    assert queue["working"] == []
+    assert [entry["request"]["title"] for entry in queue["up_next"]] == ["Urgent",
+                                                                        "Churn by region"]
+    first = queue["up_next"][0]
+    assert first["position"] == 1 and first["queue_length"] == 2
+    assert first["score"]["total"] > queue["up_next"][1]["score"]["total"]
+    assert "impact" in first["score"]["text"] and first["score"]["size"] == "S"
+    backlog = api(desk.lead).get("/backlog?limit=1").get_json()
+    assert backlog["total"] == 2 and len(backlog["items"]) == 1 and backlog["next_cursor"]
+    rest = api(desk.lead).get(f"/backlog?limit=1&cursor={backlog['next_cursor']}").get_json()
+    assert rest["items"][0]["request"]["title"] == "Churn by region"
+    assert rest["next_cursor"] is None
+    problem_of(api(desk.requester).get("/queue"), 403)
+    problem_of(api(desk.analyst).get("/backlog"), 403)
+
+
+def test_every_chart_reads_as_json_for_the_data_team(desk, api):
+    index = api(desk.analyst).get("/reports").get_json()["charts"]
+    assert len(index) >= 5
+    for chart in index:
+        response = api(desk.analyst).get(f"/reports/{chart['key']}?kind=ad_hoc")
+        assert response.status_code == 200, chart["key"]
+        found = response.get_json()
+        assert found["key"] == chart["key"] and found["as_of"]
+        assert len(found["columns"]) == len(found["rows"][0]) if found["rows"] else True
+    problem_of(api(desk.analyst).get("/reports/nothing"), 404)
+    problem_of(api(desk.requester).get("/reports"), 403)
+
+
 # --- The document -----------------------------------------------------------------------------
 
 def test_the_openapi_document_describes_every_operation_without_a_token(client):
@@ -428,7 +522,11 @@ def test_the_openapi_document_describes_every_operation_without_a_token(client):
         ("GET", "/api/v1/me"), ("GET", "/api/v1/requests"), ("POST", "/api/v1/requests"),
         ("GET", "/api/v1/requests/{request_id}"), ("PATCH", "/api/v1/requests/{request_id}"),
         ("POST", "/api/v1/requests/{request_id}/comments"),
-        ("POST", "/api/v1/requests/{request_id}/transitions/{name}")}
+        ("POST", "/api/v1/requests/{request_id}/transitions/{name}"),
+        ("GET", "/api/v1/catalogue"), ("POST", "/api/v1/catalogue"),
+        ("GET", "/api/v1/catalogue/{asset_id}"), ("PATCH", "/api/v1/catalogue/{asset_id}"),
+        ("GET", "/api/v1/queue"), ("GET", "/api/v1/backlog"), ("GET", "/api/v1/reports"),
+        ("GET", "/api/v1/reports/{key}")}
     answer = document["paths"]["/api/v1/requests"]["post"]["responses"]["400"]
     assert list(answer["content"]) == [PROBLEM]
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"

@@ -3,6 +3,8 @@ role's token, answers within the document (status, media type, body, headers) an
 a 5xx; a call without a token is refused. Generated ids and transition names are mapped onto
 the requests and transitions that exist half of the time, so the calls reach real requests
 in every state, not only 404s."""
+from datetime import date
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -12,7 +14,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
 
-from tickets import create_app, tokens
+from tickets import catalogue, create_app, reports, tokens
 from tickets.extensions import db
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.models import User, utcnow
@@ -21,6 +23,7 @@ ROLES = ("requester", "analyst", "lead", "admin")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
 NAMES = sorted(TRANSITION_FORMS)
+CHARTS = sorted(reports.CHARTS)
 
 
 def _document():
@@ -36,7 +39,7 @@ schema = schemathesis.openapi.from_dict(_document())
 @pytest.fixture
 def world(app, make):
     """Marketing with a requester, an analyst, a lead and an admin, requests in several states
-    (one confidential), and a write token for each person."""
+    (one confidential), two assets, and a write token for each person."""
     marketing = make.team("Marketing")
     people = {role: make.user(role, teams=[marketing] if role in ("requester", "analyst")
                               else []) for role in ROLES}
@@ -47,12 +50,18 @@ def world(app, make):
     make.act(ids[4], "accept", people["analyst"], size="S")
     make.act(ids[4], "claim", people["analyst"])
     with app.app_context():
+        analyst = db.session.get(User, people["analyst"])
+        assets = [catalogue.add_asset(analyst, title=title, url="https://bi.example.com/a",
+                                      kind="dashboard", team_id=marketing, now=utcnow(),
+                                      last_verified_on=date.today()).id
+                  for title in ("Churn dashboard", "Trials table")]
+        db.session.commit()
         secrets = {}
         for role, user_id in people.items():
             _, secrets[role] = tokens.create(db.session.get(User, user_id), "Schemathesis",
                                              "write", 30, utcnow())
         db.session.commit()
-    return {"secrets": secrets, "ids": ids}
+    return {"secrets": secrets, "ids": ids, "assets": assets}
 
 
 @schema.parametrize()
@@ -61,6 +70,10 @@ def test_every_operation_answers_as_its_document_says_to_every_role(case, app, w
     parameters = case.path_parameters or {}
     if isinstance(parameters.get("request_id"), int) and parameters["request_id"] % 2 == 0:
         parameters["request_id"] = world["ids"][parameters["request_id"] // 2 % 5]
+    if isinstance(parameters.get("asset_id"), int) and parameters["asset_id"] % 2 == 0:
+        parameters["asset_id"] = world["assets"][parameters["asset_id"] // 2 % 2]
+    if isinstance(parameters.get("key"), str) and len(parameters["key"]) % 2 == 0:
+        parameters["key"] = CHARTS[len(parameters["key"]) // 2 % len(CHARTS)]
     if isinstance(parameters.get("name"), str) and len(parameters["name"]) % 2 == 0:
         parameters["name"] = NAMES[len(parameters["name"]) // 2 % len(NAMES)]
     # Without a token: refused (schemathesis's ignored_auth probe cannot reach a WSGI app).
@@ -68,8 +81,10 @@ def test_every_operation_answers_as_its_document_says_to_every_role(case, app, w
     response = case.call(app=app, headers={"Authorization": ""})
     headers = {key.lower(): value for key, value in response.headers.items()}
     assert "application/problem+json" in str(headers["content-type"])
-    request_id = str(parameters.get("request_id", "1"))
-    routed = request_id.isdigit() and 0 < int(request_id) < 2**31
+    routed = all(
+        str(value).isdigit() and 0 < int(value) < 2**31 if key.endswith("_id")
+        else str(value) not in ("", ".", "..") and "/" not in str(value)
+        for key, value in parameters.items())
     documented = case.method.upper() == case.operation.method.upper()
     assert response.status_code == (401 if routed and documented else response.status_code)
     assert response.status_code in (401, 404, 405)

@@ -9,7 +9,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import FORMATS, IMPACTS, KINDS, STATES, TOKEN_SCOPES
+from ..catalogue import LIST_SORTS as ASSET_SORTS
+from ..catalogue import LIST_STATUSES as ASSET_LIST_STATUSES
+from ..models import (ASSET_KINDS, ASSET_STATUSES, COMMITTED_STATES, FORMATS, IMPACTS, KINDS,
+                      STATES, TOKEN_SCOPES)
+from ..queues import SLA_FILTERS
 from ..request_lists import SCOPES, SORTS
 
 State = Literal[tuple(STATES)]
@@ -219,3 +223,175 @@ class TransitionIn(Closed):
     rating: int | None = Field(None, description="confirm: 1 to 5.")
     know_by: date | None = Field(None, description="confirm: when you will know whether it "
                                                    "was used.")
+
+
+# --- The catalogue --------------------------------------------------------------------------
+
+class AssetOut(BaseModel):
+    """An asset of the catalogue: something delivered that others can reuse."""
+
+    id: int
+    title: str
+    url: str = Field(description="Where the asset lives.")
+    kind: Literal[tuple(ASSET_KINDS)]
+    team: TeamRef = Field(description="The owning team.")
+    description: str
+    tags: list[str]
+    status: Literal[tuple(ASSET_STATUSES)]
+    last_verified_on: date | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Raised by every change: send it back as If-Match.")
+    page: str = Field(description="The asset's page.")
+
+
+class AssetPage(BaseModel):
+    """One page of the catalogue, and the cursor of the next (None: this was the last)."""
+
+    items: list[AssetOut]
+    next_cursor: str | None
+
+
+class AssetListQuery(Closed):
+    """The catalogue page's search and filters."""
+
+    q: str = Field("", max_length=1000, description="Words to search for (best first).")
+    kind: Literal[tuple(ASSET_KINDS)] | None = None
+    team: int | None = Field(None, ge=1, le=2**31 - 1)
+    status: Literal[tuple(ASSET_LIST_STATUSES)] = "active"
+    tag: str = Field("", max_length=200)
+    sort: Literal[tuple(ASSET_SORTS)] = Field("verified", description="Without q only.")
+    limit: int = Field(25, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=500,
+                               description="next_cursor of the page before.")
+
+
+class AssetIn(Closed):
+    """A new asset (analysts and leads)."""
+
+    title: str
+    url: str
+    kind: str = Field(description="One of: " + ", ".join(ASSET_KINDS) + ".")
+    team_id: int
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    status: str = Field("active", description="active or deprecated.")
+    last_verified_on: date | None = None
+
+
+class AssetPatch(Closed):
+    """Changes to an asset: only the fields sent change."""
+
+    title: str | None = None
+    url: str | None = None
+    kind: str | None = None
+    team_id: int | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    status: str | None = None
+    last_verified_on: date | None = None
+
+
+# --- Queues, backlog and reports -------------------------------------------------------------
+
+class ScoreOut(BaseModel):
+    """A request's priority score and its parts, as the queues explain it."""
+
+    total: float
+    text: str = Field(description="The score's sum in one line.")
+    impact: float
+    urgency: float
+    urgency_reason: str
+    sponsor: float
+    size: str
+    is_size_assumed: bool
+    ageing: float
+    days_waited: int
+    days_left: int | None
+    is_oldest_first: bool = Field(description="Waited past the oldest-first limit: it goes "
+                                              "before every scored request.")
+
+
+class QueueEntryOut(BaseModel):
+    """A request in a queue: its place in its team's queue, its score and why."""
+
+    request: RequestSummary
+    position: int | None = Field(description="Its place in its team's queue; None: being "
+                                             "worked on.")
+    queue_length: int | None
+    sla_status: str | None
+    score: ScoreOut
+
+
+class QueueOut(BaseModel):
+    """Your queue: what you work on, then what comes next in priority order."""
+
+    working: list[QueueEntryOut]
+    up_next: list[QueueEntryOut]
+    next_cursor: str | None = Field(description="For the rest of up_next.")
+
+
+class QueueQuery(Closed):
+    team: int | None = Field(None, ge=1, le=2**31 - 1)
+    sla: Literal[tuple(SLA_FILTERS)] | None = None
+    limit: int = Field(25, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=500)
+
+
+class BacklogQuery(QueueQuery):
+    analyst: int | Literal["none"] | None = None
+    kind: Kind | None = None
+    state: Literal[tuple(COMMITTED_STATES)] | None = None
+
+
+class BacklogOut(BaseModel):
+    """The whole backlog: requests being worked on, then the accepted queue, in order."""
+
+    items: list[QueueEntryOut]
+    total: int
+    next_cursor: str | None
+
+
+class ChartRef(BaseModel):
+    key: str
+    title: str
+    how_to_read: str
+    url: str
+
+
+class ChartIndex(BaseModel):
+    charts: list[ChartRef]
+
+
+class ReportQuery(Closed):
+    """The reports page's filters (defaults: the last weeks, every team you may see)."""
+
+    start: date | None = None
+    end: date | None = None
+    team: int | None = Field(None, ge=1, le=2**31 - 1)
+    analyst: int | None = Field(None, ge=1, le=2**31 - 1)
+    kind: Kind | None = None
+
+
+class SeriesOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    data: list
+
+
+class ChartOut(BaseModel):
+    """A chart's figures: its series for drawing, and its table."""
+
+    key: str
+    title: str
+    how_to_read: str
+    type: str
+    labels: list
+    series: list[SeriesOut]
+    columns: list[str]
+    rows: list[list]
+    x_label: str
+    y_label: str
+    notes: dict
+    as_of: datetime | None

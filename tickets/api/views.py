@@ -8,7 +8,10 @@ one policy module, and a "read" token only reads (policy.token_permits). Bodies 
 the pages' forms, so a field's rules and messages are the same as on the page. The OpenAPI
 document is written by spectree from the routes and tickets/api/schemas.py.
 """
+import base64
+import binascii
 import copy
+import json
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask.views import MethodView
@@ -31,6 +34,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 TAG_REQUESTS = "Requests"
+TAG_CATALOGUE = "Catalogue"
+TAG_WORK = "Queues and reports"
 TAG_ACCOUNT = "Account"
 
 
@@ -43,9 +48,9 @@ def _refuse_body(req, resp, req_validation_error, instance, model_adapter=None):
     for error in req_validation_error.errors():
         field = ".".join(str(part) for part in error["loc"]) or "body"
         errors.setdefault(field, error["msg"])
-    body, status, headers = problem_response(400, "Correct the fields named below.",
-                                                      errors)
-    resp.set_data(body)
+    document, status, headers = problem_response(400, "Correct the fields named below.",
+                                                  errors)
+    resp.set_data(document)
     resp.status_code = status
     resp.headers.update(headers)
 
@@ -67,7 +72,7 @@ spec = SpecTree(
 PROBLEMS = {f"HTTP_{status}": Problem for status in (401, 403, 429)}
 
 
-def _answers(status_ok, *statuses):
+def answers(status_ok, *statuses):
     """spectree's Response: ``status_ok`` (an (HTTP_xxx, model) pair), the problems every
     call may meet, and ``statuses``."""
     return Response(**dict([status_ok]), **PROBLEMS,
@@ -132,6 +137,10 @@ def current():
     return g._login_user
 
 
+# The deepest page a list paged by number gives (a script reads on with filters instead).
+MAX_PAGE = 10_000
+
+
 # --- Documents --------------------------------------------------------------------------------
 
 def _person(user):
@@ -173,13 +182,13 @@ def _request_whole(request_id, user):
         selectinload(Request.events).joinedload(Event.actor))
 
 
-def _with_etag(document, req, status=200, headers=None):
+def with_etag(document, req, status=200, headers=None):
     """``document`` of ``req`` with its version as the ETag (If-Match takes it back)."""
     return document, status, {"ETag": f'"{req.version}"', **(headers or {})}
 
 
-def _expected_version(req):
-    """The version If-Match names (None: the header was not sent, the change applies to the
+def expected_version(req):
+    """The version If-Match names (``req``: a request or an asset) (None: the header was not sent, the change applies to the
     request as it is); 412 when it names another version than the request's."""
     header = request.headers.get("If-Match")
     if header is None:
@@ -188,12 +197,12 @@ def _expected_version(req):
     if header.strip() == "*":
         return None
     if wanted != str(req.version):
-        raise ApiProblem(412, f"The request is at version {req.version}, not {wanted}: read it "
-                              "again, then send your change with its new ETag.")
+        raise ApiProblem(412, f"It is at version {req.version}, not {wanted}: read it again, "
+                              "then send your change with its new ETag.")
     return req.version
 
 
-def _body():
+def body():
     """The JSON body spectree checked; 415 when the body was not sent as JSON."""
     found = request.context.json
     if found is None:
@@ -201,7 +210,7 @@ def _body():
     return found
 
 
-def _form_problem(form, field_of=None):
+def form_problem(form, field_of=None):
     """The 400 problem of an invalid form, its fields named as in the body."""
     errors = {}
     for name, messages in form.errors.items():
@@ -210,7 +219,7 @@ def _form_problem(form, field_of=None):
     return ApiProblem(400, "Correct the fields named below.", errors=errors)
 
 
-def _refusal_problem(refusal, names=None):
+def refusal_problem(refusal, names=None):
     if refusal.status == 403:
         return ApiProblem(403, str(refusal))
     errors = {(names or {}).get(field, field): message
@@ -218,10 +227,40 @@ def _refusal_problem(refusal, names=None):
     return ApiProblem(refusal.status, str(refusal), errors=errors or None)
 
 
+def page_cursor(page):
+    """The cursor of page ``page`` of a list paged by number (the catalogue, the queues)."""
+    return base64.urlsafe_b64encode(json.dumps({"page": page}).encode()).decode().rstrip("=")
+
+
+def page_of(cursor):
+    """The page number ``cursor`` names (1 without one); a 400 on the cursor if it is not one
+    ``page_cursor`` gave."""
+    if not cursor:
+        return 1
+    try:
+        page = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["page"]
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        page = None
+    if not isinstance(page, int) or isinstance(page, bool) or not 1 < page <= MAX_PAGE:
+        message = "This cursor was not given by this list."
+        raise ApiProblem(400, message, errors={"cursor": message})
+    return page
+
+
+def person(user):
+    """A person in a document: id and name."""
+    return _person(user)
+
+
+def summary(req):
+    """A request in a list (RequestSummary's fields)."""
+    return _summary(req)
+
+
 # --- Account ----------------------------------------------------------------------------------
 
 @bp.route("/me")
-@spec.validate(resp=_answers(("HTTP_200", Me)), tags=[TAG_ACCOUNT])
+@spec.validate(resp=answers(("HTTP_200", Me)), tags=[TAG_ACCOUNT])
 def me():
     """Who the token acts as
 
@@ -236,7 +275,7 @@ def me():
 # --- Requests ---------------------------------------------------------------------------------
 
 @bp.route("/requests")
-@spec.validate(query=RequestListQuery, resp=_answers(("HTTP_200", RequestPage), 400),
+@spec.validate(query=RequestListQuery, resp=answers(("HTTP_200", RequestPage), 400),
                tags=[TAG_REQUESTS])
 def list_requests():
     """List requests
@@ -266,7 +305,7 @@ def list_requests():
                        if more else None)
 
 
-@spec.validate(resp=_answers(("HTTP_200", RequestDetail), 404), tags=[TAG_REQUESTS])
+@spec.validate(resp=answers(("HTTP_200", RequestDetail), 404), tags=[TAG_REQUESTS])
 def get_request(request_id):
     """Read a request
 
@@ -274,7 +313,7 @@ def get_request(request_id):
     """
     user = current()
     req = _request_whole(request_id, user)
-    return _with_etag(_detail(req, user), req)
+    return with_etag(_detail(req, user), req)
 
 
 def _intake_form(values, teams, obj=None):
@@ -313,7 +352,7 @@ def _active_teams():
 
 
 @bp.route("/requests", methods=["POST"])
-@spec.validate(json=RequestIn, resp=_answers(("HTTP_201", RequestDetail), 400, 415),
+@spec.validate(json=RequestIn, resp=answers(("HTTP_201", RequestDetail), 400, 415),
                tags=[TAG_REQUESTS])
 def create_request():
     """Submit a request
@@ -322,20 +361,20 @@ def create_request():
     budget is waitlisted. Answers 201 with the request and its address in Location.
     """
     user = current()
-    form = _intake_form(_body().model_dump(), _active_teams())
+    form = _intake_form(body().model_dump(), _active_teams())
     if not form.validate():
-        raise _form_problem(form)
+        raise form_problem(form)
     done = attempt(lambda: intake.submit_request(user, _intake_fields(form),
                                                  watchers=form.watcher_list))
     if not done:
-        raise _refusal_problem(done.refusal)
+        raise refusal_problem(done.refusal)
     req = _request_whole(done.result.id, user)
-    return _with_etag(_detail(req, user), req, 201, {
+    return with_etag(_detail(req, user), req, 201, {
         "Location": url_for("api.request", request_id=req.id, _external=True)})
 
 
 @spec.validate(json=RequestPatch,
-               resp=_answers(("HTTP_200", RequestDetail), 400, 404, 409, 412, 415),
+               resp=answers(("HTTP_200", RequestDetail), 400, 404, 409, 412, 415),
                tags=[TAG_REQUESTS])
 def edit_request(request_id):
     """Edit a request
@@ -348,8 +387,8 @@ def edit_request(request_id):
     req = _request_whole(request_id, user)
     if not allowed(user, "edit", req):
         raise ApiProblem(403, "You may not edit this request.")
-    version = _expected_version(req)
-    sent = _body().model_dump(exclude_unset=True)
+    version = expected_version(req)
+    sent = body().model_dump(exclude_unset=True)
     values = {name: getattr(req, name) for name in intake.INTAKE_FIELDS}
     values["watchers"] = req.watcher_emails
     values.update(sent)
@@ -360,14 +399,14 @@ def edit_request(request_id):
     if req.deadline is not None and form.deadline.data == req.deadline:
         form.today = min(form.today, req.deadline)  # an unchanged old date is kept
     if not form.validate():
-        raise _form_problem(form)
+        raise form_problem(form)
     done = attempt(lambda: intake.edit_request(
         req, user, _intake_fields(form), watchers=form.watcher_list,
         expected_version=version if version is not None else req.version, now=utcnow()))
     if not done:
-        raise _refusal_problem(done.refusal)
+        raise refusal_problem(done.refusal)
     req = _request_whole(request_id, user)
-    return _with_etag(_detail(req, user), req)
+    return with_etag(_detail(req, user), req)
 
 
 class RequestItem(MethodView):
@@ -382,7 +421,7 @@ bp.add_url_rule("/requests/<int:request_id>", view_func=RequestItem.as_view("req
 
 
 @bp.route("/requests/<int:request_id>/comments", methods=["POST"])
-@spec.validate(json=CommentIn, resp=_answers(("HTTP_201", EventOut), 400, 404, 409, 415),
+@spec.validate(json=CommentIn, resp=answers(("HTTP_201", EventOut), 400, 404, 409, 415),
                tags=[TAG_REQUESTS])
 def comment(request_id):
     """Comment on a request
@@ -394,13 +433,13 @@ def comment(request_id):
     req = get_visible_request_or_404(request_id, user)
     if not allowed(user, "comment", req):
         raise ApiProblem(403, "You may not comment on this request.")
-    form = CommentForm(formdata=MultiDict({"text": _body().text}),
+    form = CommentForm(formdata=MultiDict({"text": body().text}),
                        meta={"csrf": False})
     if not form.validate():
-        raise _form_problem(form)
+        raise form_problem(form)
     done = attempt(lambda: conversation.post(req, user, form.text.data, utcnow()))
     if not done:
-        raise _refusal_problem(done.refusal)
+        raise refusal_problem(done.refusal)
     event = db.session.get(Event, done.result.id)
     return EventOut(id=event.id, kind=event.kind, action=event.action,
                     from_state=event.from_state, to_state=event.to_state,
@@ -412,15 +451,15 @@ def comment(request_id):
 PICKERS = {"existing_asset": "existing_asset", "answer": "answer", "original": "original"}
 
 
-def _transition_form(name, body, version):
-    """The page's form of transition ``name`` filled from an API body."""
+def _transition_form(name, inputs, version):
+    """The page's form of transition ``name`` filled from an API body's ``inputs``."""
     form_class = TRANSITION_FORMS[name]
     data = MultiDict({"version": str(version)})
-    unknown = [key for key in body if key not in form_class()._fields]
+    unknown = [key for key in inputs if key not in form_class()._fields]
     if unknown:
         raise ApiProblem(400, f"The {name} transition does not take these fields.",
                          errors={key: f"Not an input of {name}." for key in unknown})
-    for key, value in body.items():
+    for key, value in inputs.items():
         if isinstance(value, bool):
             if value:
                 data.add(key, "y")
@@ -436,7 +475,7 @@ def _transition_form(name, body, version):
 
 @bp.route("/requests/<int:request_id>/transitions/<name>", methods=["POST"])
 @spec.validate(json=TransitionIn,
-               resp=_answers(("HTTP_200", RequestDetail), 400, 404, 409, 412, 415),
+               resp=answers(("HTTP_200", RequestDetail), 400, 404, 409, 412, 415),
                tags=[TAG_REQUESTS],
                path_parameter_descriptions={"name": "A transition the request's actions list "
                                                     "names: accept, claim, deliver, ..."})
@@ -454,22 +493,22 @@ def take_transition(request_id, name):
                               "actions name.")
     if not allowed(user, t, req):
         raise ApiProblem(403, f"You may not take {name} on this request.")
-    version = _expected_version(req)
+    version = expected_version(req)
     possible = attempt(lambda: lifecycle.check_possible(req, t), commit=False)
     if not possible:
-        raise _refusal_problem(possible.refusal)
-    body = _body().model_dump(exclude_none=True)
-    form = _transition_form(name, body, version if version is not None else req.version)
+        raise refusal_problem(possible.refusal)
+    inputs = body().model_dump(exclude_none=True)
+    form = _transition_form(name, inputs, version if version is not None else req.version)
     if not form.validate():
-        raise _form_problem(form)
+        raise form_problem(form)
     field_of = refused_field(t)
     done = attempt(lambda: take(t, req, user, form, utcnow()))
     if not done:
         names = ({field: field_of(field) for field in done.refusal.messages}
                  if field_of else None)
-        raise _refusal_problem(done.refusal, names)
+        raise refusal_problem(done.refusal, names)
     req = _request_whole(request_id, user)
-    return _with_etag(_detail(req, user), req)
+    return with_etag(_detail(req, user), req)
 
 
 # --- The document and its reference -----------------------------------------------------------

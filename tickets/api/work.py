@@ -1,0 +1,112 @@
+"""The REST API's queues and reports (issue 16): an analyst's queue and the leads' backlog in
+priority order, each request with its score explained as on the pages; every chart of the
+reports page as JSON, for the same filters and people."""
+from flask import request, url_for
+
+from .. import localtime, queues, reports, settings
+from ..models import utcnow
+from ..policy import allowed
+from .problems import ApiProblem
+from .schemas import (BacklogOut, BacklogQuery, ChartIndex, ChartOut, QueueEntryOut, QueueOut,
+                      QueueQuery, ReportQuery)
+from .views import TAG_WORK, answers, bp, current, page_cursor, page_of, spec, summary
+
+
+def entry_document(entry):
+    """A loaded queue entry as a QueueEntryOut: its request, its place and its score's parts."""
+    why = entry.explanation
+    return QueueEntryOut(
+        request=summary(entry.request), position=entry.position, queue_length=entry.total,
+        sla_status=entry.sla_status,
+        score={"total": round(why.total, 4), "text": why.score_text, "impact": why.impact,
+               "urgency": why.urgency, "urgency_reason": why.urgency_reason,
+               "sponsor": why.sponsor, "size": why.size_label,
+               "is_size_assumed": why.is_size_assumed, "ageing": why.ageing,
+               "days_waited": why.days_waited, "days_left": why.days_left,
+               "is_oldest_first": why.is_oldest_first})
+
+
+def _page(entries, page, limit):
+    """The entries of page ``page`` (loaded), and the cursor of the next page."""
+    shown = entries[(page - 1) * limit:page * limit]
+    queues.load(shown)
+    shown = [entry for entry in shown if entry.request is not None]  # left meanwhile
+    more = page * limit < len(entries)
+    return shown, page_cursor(page + 1) if more else None
+
+
+@bp.route("/queue")
+@spec.validate(query=QueueQuery, resp=answers(("HTTP_200", QueueOut), 400), tags=[TAG_WORK])
+def get_queue():
+    """Your queue (analysts and leads)
+
+    What you work on, then your teams' accepted requests in the order the priority policy
+    ranks them, each with its score explained.
+    """
+    user, query = current(), request.context.query
+    if not allowed(user, "work"):
+        raise ApiProblem(403, "Only analysts and leads have a queue.")
+    page = page_of(query.cursor)
+    now, values = utcnow(), settings.current()
+    found = queues.analyst_queue(user, now, team=query.team, sla=query.sla, values=values)
+    up_next, cursor = _page(found.up_next, page, query.limit)
+    return QueueOut(working=[entry_document(entry) for entry in found.working]
+                    if page == 1 else [],
+                    up_next=[entry_document(entry) for entry in up_next], next_cursor=cursor)
+
+
+@bp.route("/backlog")
+@spec.validate(query=BacklogQuery, resp=answers(("HTTP_200", BacklogOut), 400),
+               tags=[TAG_WORK])
+def get_backlog():
+    """The backlog (leads and admins)
+
+    Every request being worked on, then the accepted queue of every team, in order, with its
+    place, its SLA status and its score explained; the backlog page's filters.
+    """
+    user, query = current(), request.context.query
+    if not allowed(user, "view_backlog"):
+        raise ApiProblem(403, "Only leads and admins see the whole backlog.")
+    page = page_of(query.cursor)
+    found = queues.backlog(utcnow(), team=query.team, analyst=query.analyst, kind=query.kind,
+                           sla=query.sla, state=query.state, values=settings.current())
+    items, cursor = _page(found.entries, page, query.limit)
+    return BacklogOut(items=[entry_document(entry) for entry in items],
+                      total=len(found.entries), next_cursor=cursor)
+
+
+@bp.route("/reports")
+@spec.validate(resp=answers(("HTTP_200", ChartIndex)), tags=[TAG_WORK])
+def list_reports():
+    """The reports (analysts, leads and admins)
+
+    Every chart of the reports page, and where to read its figures.
+    """
+    if not allowed(current(), "view_reports"):
+        raise ApiProblem(403, "Reports are for the data team and admins.")
+    return ChartIndex(charts=[
+        {"key": key, "title": chart.title, "how_to_read": chart.how_to_read,
+         "url": url_for("api.get_report", key=key, _external=True)}
+        for key, chart in reports.CHARTS.items()])
+
+
+@bp.route("/reports/<key>")
+@spec.validate(query=ReportQuery, resp=answers(("HTTP_200", ChartOut), 400, 404),
+               tags=[TAG_WORK], path_parameter_descriptions={"key": "A chart's key, from "
+                                                                    "GET /reports."})
+def get_report(key):
+    """A chart's figures
+
+    The chart's series and its table for the filters (default: the last weeks, every team you
+    may see; analysts see their own teams), as on the reports page.
+    """
+    user = current()
+    if not allowed(user, "view_reports"):
+        raise ApiProblem(403, "Reports are for the data team and admins.")
+    chart = reports.CHARTS.get(key)
+    if chart is None:
+        raise ApiProblem(404, f"There is no chart {key!r}: GET /reports lists them.")
+    now = utcnow()
+    filters = reports.parse_filters(request.args, localtime.local_today(now),
+                                    None if allowed(user, "see_all") else user.team_ids)
+    return ChartOut(**reports.computed(chart, filters, now).as_json())
