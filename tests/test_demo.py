@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from tests.conftest import AuthActions
 from tickets import lifecycle, outcomes, search
+from tickets.demo import DEMO_PASSWORD
 from tickets.extensions import db
-from tickets.models import (ASSET_KINDS, NOT_USED_REASONS, OUTCOMES, STATES, Asset, AssetLink,
+from tickets.models import (ASSET_KINDS, AccessToken, NOT_USED_REASONS, OUTCOMES, STATES, Asset, AssetLink,
                             Deflection, Event, FollowUp, GapCategory, OutboxMessage, PlatformGap,
                             Request, SearchDocument, SearchMiss, Team, User, utcnow)
 from tickets.policy import visible_assets
@@ -293,3 +295,16 @@ def test_demo_people_have_notifications_some_unread_and_a_daily_batch_choice(app
         assert notifications.mode(analyst, "comment") == "daily"
         assert "mention" in {row.kind for row in db.session.scalars(select(Notification).where(
             Notification.recipient_id == analyst.id))}
+
+
+def test_demo_has_api_tokens_in_use_and_one_revoked(app, runner, client):
+    runner.invoke(args=["seed-demo"])
+    auth = AuthActions(client, app)
+    auth.login("analyst@example.com", DEMO_PASSWORD)
+    page = client.get("/preferences/tokens").get_data(as_text=True)
+    assert "Churn notebook" in page and "Team chat bot" in page
+    assert "Old intake script" not in page  # the lead's
+    with app.app_context():
+        found = db.session.scalars(db.select(AccessToken)).all()
+        assert len(found) == 4 and sum(token.revoked_at is not None for token in found) == 1
+        assert all(token.last_used_at for token in found)

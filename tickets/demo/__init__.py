@@ -14,7 +14,8 @@ and the plan of the demo's requests), ``histories`` (scheduling and playing them
 ``catalogue`` (the assets that answered them, deflections, searches that found nothing and
 platform gaps), ``outcomes`` (what became of the deliveries: follow-ups asked, reminded and
 answered), ``attachments`` (the files on a few requests and comments: a sample CSV, a
-screenshot, a first cut), ``notifications`` (what people were told: the latest unread).
+screenshot, a first cut), ``notifications`` (what people were told: the latest unread),
+``tokens`` (the API access tokens of the scripts the data team runs).
 """
 from datetime import timezone
 
@@ -27,6 +28,7 @@ from .histories import Seeder
 from .notifications import seed_notifications
 from .outcomes import seed_outcomes
 from .teams import DEMO_PASSWORD
+from .tokens import seed_tokens
 
 __all__ = ["DEMO_PASSWORD", "seed_demo"]
 
@@ -52,6 +54,8 @@ def seed_demo(now=None):
     sla_clocks.refresh_all(now)
     # What people were told meanwhile: the older notifications read, the latest not.
     seed_notifications(now)
+    # The scripts the data team already runs against the REST API (their secrets unknown).
+    seed_tokens(now)
     # The seeder replays weeks of history: nobody is told about it by mail.
     db.session.execute(db.delete(OutboxMessage))
     return True
