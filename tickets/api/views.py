@@ -60,9 +60,10 @@ spec = SpecTree(
     validation_error_model=Problem, page_templates={},
     # Not the API's own prefix: spectree leaves out the routes under its path.
     path="api/v1/spec", title="Datadesk REST API", version="1",
-    description=("Requests to the data team: list, read, create, edit, move through their "
-                 "lifecycle and comment, as the owner of a personal access token (made on "
-                 "Preferences \u2192 API access tokens). Errors are RFC 9457 problem "
+    description=("Requests to the data team (list, read, submit, edit, move through their "
+                 "lifecycle, comment), the catalogue of what was delivered, the queues in "
+                 "priority order and every report, as the owner of a personal access token "
+                 "(made on Preferences \u2192 API access tokens). Errors are RFC 9457 problem "
                  "documents."),
     security_schemes=[SecurityScheme(name="token", data=SecuritySchemeData(
         type="http", scheme="bearer",
