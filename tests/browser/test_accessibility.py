@@ -111,6 +111,11 @@ EVERYONE = [
     Page("help", "/help"),
     Page("preferences", "/preferences"),
     Page("preferences with errors", "/preferences", wrong_password),
+    Page("API access tokens", "/preferences/tokens"),
+    Page("API access token made", "/preferences/tokens",
+         fill_and_submit("Make token", Name="Churn notebook")),
+    Page("API access token with errors", "/preferences/tokens", submit("Make token")),
+    Page("API reference", "/api/v1/docs"),
     Page("own digest preview", "/digests/preview"),
     Page("not found", "/requests/999999"),
 ]
