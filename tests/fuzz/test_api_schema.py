@@ -18,12 +18,14 @@ from tickets import catalogue, create_app, reports, tokens
 from tickets.extensions import db
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.models import User, utcnow
+from tickets.reports.gaps import GAP_CHARTS as GAP_REPORT_CHARTS
 
 ROLES = ("requester", "analyst", "lead", "admin")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
 NAMES = sorted(TRANSITION_FORMS)
 CHARTS = sorted(reports.CHARTS)
+GAP_CHARTS = sorted(GAP_REPORT_CHARTS)
 
 
 def _document():
@@ -73,7 +75,10 @@ def test_every_operation_answers_as_its_document_says_to_every_role(case, app, w
     if isinstance(parameters.get("asset_id"), int) and parameters["asset_id"] % 2 == 0:
         parameters["asset_id"] = world["assets"][parameters["asset_id"] // 2 % 2]
     if isinstance(parameters.get("key"), str) and len(parameters["key"]) % 2 == 0:
-        parameters["key"] = CHARTS[len(parameters["key"]) // 2 % len(CHARTS)]
+        keys = GAP_CHARTS if "platform-gaps" in case.operation.path else CHARTS
+        parameters["key"] = keys[len(parameters["key"]) // 2 % len(keys)]
+    if isinstance(parameters.get("table"), str) and len(parameters["table"]) % 2 == 0:
+        parameters["table"] = ("weeks", "answers", "misses")[len(parameters["table"]) // 2 % 3]
     if isinstance(parameters.get("name"), str) and len(parameters["name"]) % 2 == 0:
         parameters["name"] = NAMES[len(parameters["name"]) // 2 % len(NAMES)]
     # Without a token: refused (schemathesis's ignored_auth probe cannot reach a WSGI app).

@@ -395,3 +395,26 @@ class ChartOut(BaseModel):
     y_label: str
     notes: dict
     as_of: datetime | None
+
+
+class GapReportQuery(ReportQuery):
+    """The platform-gaps report's filters: the reports' and what the gap was met in."""
+
+    context: str = Field("", max_length=40, description="delivery or decline; empty: both.")
+
+
+class ImpactQuery(Closed):
+    """The impact ledger's filters."""
+
+    start: date | None = None
+    end: date | None = None
+    team: int | None = Field(None, ge=1, le=2**31 - 1)
+    kind: Kind | None = None
+    format: Format | None = None
+    group: Literal["team", "kind", "format"] = "team"
+
+
+class ImpactOut(BaseModel):
+    """The impact ledger's figures, as its page's JSON export has them."""
+
+    model_config = ConfigDict(extra="allow")

@@ -6,9 +6,12 @@ from flask import request, url_for
 from .. import localtime, queues, reports, settings
 from ..models import utcnow
 from ..policy import allowed
+from ..reports import deflection
+from ..reports.gaps import GAP_CHARTS, parse_gap_filters
+from ..reports.impact import impact, parse_impact_filters
 from .problems import ApiProblem
-from .schemas import (BacklogOut, BacklogQuery, ChartIndex, ChartOut, QueueEntryOut, QueueOut,
-                      QueueQuery, ReportQuery)
+from .schemas import (BacklogOut, BacklogQuery, ChartIndex, ChartOut, GapReportQuery,
+                      ImpactOut, ImpactQuery, QueueEntryOut, QueueOut, QueueQuery, ReportQuery)
 from .views import TAG_WORK, answers, bp, current, page_cursor, page_of, spec, summary
 
 
@@ -75,19 +78,107 @@ def get_backlog():
                       total=len(found.entries), next_cursor=cursor)
 
 
+# The deflection report's tables, each a chart-like table of the reports' shape.
+DEFLECTION_TABLES = {
+    "weeks": lambda filters, now, user: deflection.weeks(filters, now),
+    "answers": lambda filters, now, user: deflection.answers(filters, now, user),
+    "misses": lambda filters, now, user: deflection.misses(filters, now),
+}
+
+
+def _may_read_reports(user):
+    if not allowed(user, "view_reports"):
+        raise ApiProblem(403, "Reports are for the data team and admins.")
+
+
+def _team_ids(user):
+    """The teams whose figures ``user`` reads (None: every team)."""
+    return None if allowed(user, "see_all") else user.team_ids
+
+
 @bp.route("/reports")
 @spec.validate(resp=answers(("HTTP_200", ChartIndex)), tags=[TAG_WORK])
 def list_reports():
     """The reports (analysts, leads and admins)
 
-    Every chart of the reports page, and where to read its figures.
+    Every chart of the reports page, of the platform-gaps and deflection reports, and the
+    impact ledger (leads and admins), with where to read each.
     """
-    if not allowed(current(), "view_reports"):
-        raise ApiProblem(403, "Reports are for the data team and admins.")
-    return ChartIndex(charts=[
-        {"key": key, "title": chart.title, "how_to_read": chart.how_to_read,
-         "url": url_for("api.get_report", key=key, _external=True)}
-        for key, chart in reports.CHARTS.items()])
+    user = current()
+    _may_read_reports(user)
+    found = [{"key": key, "title": chart.title, "how_to_read": chart.how_to_read,
+              "url": url_for("api.get_report", key=key, _external=True)}
+             for key, chart in reports.CHARTS.items()]
+    found += [{"key": f"platform-gaps/{key}", "title": chart.title,
+               "how_to_read": chart.how_to_read,
+               "url": url_for("api.get_gap_report", key=key, _external=True)}
+              for key, chart in GAP_CHARTS.items()]
+    found += [{"key": f"deflection/{key}", "title": f"Deflection: {key}",
+               "how_to_read": "The deflection report's table of " + key + ".",
+               "url": url_for("api.get_deflection_report", table=key, _external=True)}
+              for key in DEFLECTION_TABLES]
+    if allowed(user, "view_impact"):
+        found.append({"key": "impact", "title": "Impact ledger",
+                      "how_to_read": "What became of the deliveries: used, not used, why.",
+                      "url": url_for("api.get_impact", _external=True)})
+    return ChartIndex(charts=found)
+
+
+@bp.route("/reports/platform-gaps/<key>")
+@spec.validate(query=GapReportQuery, resp=answers(("HTTP_200", ChartOut), 400, 404),
+               tags=[TAG_WORK])
+def get_gap_report(key):
+    """A platform-gaps chart
+
+    What requesters could not do themselves, ranked, by team or by week, for the filters.
+    """
+    user = current()
+    _may_read_reports(user)
+    chart = GAP_CHARTS.get(key)
+    if chart is None:
+        raise ApiProblem(404, f"There is no platform-gaps chart {key!r}: GET /reports lists "
+                              "them.")
+    now = utcnow()
+    team_ids = _team_ids(user)
+    filters = parse_gap_filters(request.args, localtime.local_today(now), team_ids,
+                                None if team_ids is None else user)
+    return ChartOut(**chart(filters, now).as_json())
+
+
+@bp.route("/reports/deflection/<table>")
+@spec.validate(query=ReportQuery, resp=answers(("HTTP_200", ChartOut), 400, 404),
+               tags=[TAG_WORK])
+def get_deflection_report(table):
+    """A deflection table
+
+    Per week, the requests received and deflected (weeks), what deflects most (answers), and
+    what people looked for and did not find (misses).
+    """
+    user = current()
+    _may_read_reports(user)
+    compute = DEFLECTION_TABLES.get(table)
+    if compute is None:
+        raise ApiProblem(404, f"There is no deflection table {table!r}: weeks, answers or "
+                              "misses.")
+    now = utcnow()
+    filters = reports.parse_filters(request.args, localtime.local_today(now), _team_ids(user))
+    return ChartOut(**compute(filters, now, user).as_json())
+
+
+@bp.route("/reports/impact")
+@spec.validate(query=ImpactQuery, resp=answers(("HTTP_200", ImpactOut), 400), tags=[TAG_WORK])
+def get_impact():
+    """The impact ledger (leads and admins)
+
+    Every figure of the impact ledger for the filters: headline, weeks, the ledger's rows, and
+    the deliverables not used or left unanswered.
+    """
+    user = current()
+    if not allowed(user, "view_impact"):
+        raise ApiProblem(403, "The impact ledger is for leads and admins.")
+    now = utcnow()
+    filters = parse_impact_filters(request.args, localtime.local_today(now), viewer=user)
+    return ImpactOut(**impact(filters, now).as_json())
 
 
 @bp.route("/reports/<key>")
@@ -101,12 +192,10 @@ def get_report(key):
     may see; analysts see their own teams), as on the reports page.
     """
     user = current()
-    if not allowed(user, "view_reports"):
-        raise ApiProblem(403, "Reports are for the data team and admins.")
+    _may_read_reports(user)
     chart = reports.CHARTS.get(key)
     if chart is None:
         raise ApiProblem(404, f"There is no chart {key!r}: GET /reports lists them.")
     now = utcnow()
-    filters = reports.parse_filters(request.args, localtime.local_today(now),
-                                    None if allowed(user, "see_all") else user.team_ids)
+    filters = reports.parse_filters(request.args, localtime.local_today(now), _team_ids(user))
     return ChartOut(**reports.computed(chart, filters, now).as_json())
