@@ -339,15 +339,6 @@ def _intake_form(values, teams, obj=None):
                        today=localtime.local_today(utcnow()), teams=teams)
 
 
-def _intake_fields(form):
-    fields = {name: getattr(form, name).data for name in intake.INTAKE_FIELDS}
-    if form.no_deadline.data:
-        fields["deadline"] = None
-    if not form.is_exec_sponsored.data:
-        fields["exec_sponsor"] = ""
-    return fields
-
-
 def _active_teams():
     return db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
 
@@ -365,7 +356,7 @@ def create_request():
     form = _intake_form(body().model_dump(), _active_teams())
     if not form.validate():
         raise form_problem(form)
-    done = attempt(lambda: intake.submit_request(user, _intake_fields(form),
+    done = attempt(lambda: intake.submit_request(user, form.intake_fields(),
                                                  watchers=form.watcher_list))
     if not done:
         raise refusal_problem(done.refusal)
@@ -402,7 +393,7 @@ def edit_request(request_id):
     if not form.validate():
         raise form_problem(form)
     done = attempt(lambda: intake.edit_request(
-        req, user, _intake_fields(form), watchers=form.watcher_list,
+        req, user, form.intake_fields(), watchers=form.watcher_list,
         expected_version=version if version is not None else req.version, now=utcnow()))
     if not done:
         raise refusal_problem(done.refusal)

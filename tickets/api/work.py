@@ -91,6 +91,17 @@ def _may_read_reports(user):
         raise ApiProblem(403, "Reports are for the data team and admins.")
 
 
+def _report(registry, key, missing):
+    """The reader, ``registry[key]`` (a 404 saying ``missing`` when there is none) and now;
+    a 403 for a reader who may not read reports."""
+    user = current()
+    _may_read_reports(user)
+    found = registry.get(key)
+    if found is None:
+        raise ApiProblem(404, missing)
+    return user, found, utcnow()
+
+
 def _team_ids(user):
     """The teams whose figures ``user`` reads (None: every team)."""
     return None if allowed(user, "see_all") else user.team_ids
@@ -132,13 +143,8 @@ def get_gap_report(key):
 
     What requesters could not do themselves, ranked, by team or by week, for the filters.
     """
-    user = current()
-    _may_read_reports(user)
-    chart = GAP_CHARTS.get(key)
-    if chart is None:
-        raise ApiProblem(404, f"There is no platform-gaps chart {key!r}: GET /reports lists "
-                              "them.")
-    now = utcnow()
+    user, chart, now = _report(GAP_CHARTS, key, f"There is no platform-gaps chart {key!r}: "
+                                                "GET /reports lists them.")
     team_ids = _team_ids(user)
     filters = parse_gap_filters(request.args, localtime.local_today(now), team_ids,
                                 None if team_ids is None else user)
@@ -154,13 +160,8 @@ def get_deflection_report(table):
     Per week, the requests received and deflected (weeks), what deflects most (answers), and
     what people looked for and did not find (misses).
     """
-    user = current()
-    _may_read_reports(user)
-    compute = DEFLECTION_TABLES.get(table)
-    if compute is None:
-        raise ApiProblem(404, f"There is no deflection table {table!r}: weeks, answers or "
-                              "misses.")
-    now = utcnow()
+    user, compute, now = _report(DEFLECTION_TABLES, table, f"There is no deflection table "
+                                                           f"{table!r}: weeks, answers or misses.")
     filters = reports.parse_filters(request.args, localtime.local_today(now), _team_ids(user))
     return ChartOut(**compute(filters, now, user).as_json())
 
@@ -191,11 +192,7 @@ def get_report(key):
     The chart's series and its table for the filters (default: the last weeks, every team you
     may see; analysts see their own teams), as on the reports page.
     """
-    user = current()
-    _may_read_reports(user)
-    chart = reports.CHARTS.get(key)
-    if chart is None:
-        raise ApiProblem(404, f"There is no chart {key!r}: GET /reports lists them.")
-    now = utcnow()
+    user, chart, now = _report(reports.CHARTS, key, f"There is no chart {key!r}: GET /reports "
+                                                    "lists them.")
     filters = reports.parse_filters(request.args, localtime.local_today(now), _team_ids(user))
     return ChartOut(**reports.computed(chart, filters, now).as_json())

@@ -8,6 +8,7 @@ from wtforms import (BooleanField, HiddenField, RadioField, SelectField, StringF
                      TextAreaField)
 from wtforms.validators import Length, ValidationError
 
+from ..intake import INTAKE_FIELDS
 from ..models import FORMATS, IMPACTS, KINDS
 from ..queries import MAX_ID
 from .attachments import HeldField, WithFiles, files_field
@@ -109,6 +110,16 @@ class RequestForm(WithFiles, DatadeskForm):
         super().refuse(messages)
         for name in messages:
             self[name].data = self[name].object_data
+
+    def intake_fields(self):
+        """The validated request's fields for ``intake`` (a dict of INTAKE_FIELDS): no deadline
+        when "No hard deadline" is ticked, no sponsor's name without a sponsor."""
+        fields = {name: self[name].data for name in INTAKE_FIELDS}
+        if self.no_deadline.data:
+            fields["deadline"] = None
+        if not self.is_exec_sponsored.data:
+            fields["exec_sponsor"] = ""
+        return fields
 
     def validate_team_id(self, field):
         if field.data not in {choice.value for choice in self.team_id.choices}:

@@ -96,7 +96,7 @@ def new():
 def _submit(form, is_miss):
     """Submit the intake ``form`` with its files (on the request's 'created' event); a
     draft nothing answered is an intake miss."""
-    created = intake.submit_request(current_user, _intake_fields(form),
+    created = intake.submit_request(current_user, form.intake_fields(),
                                     watchers=form.watcher_list)
     _attach_files(created, form, created.created_at,
                   event=next(e for e in created.events if e.kind == "created"))
@@ -271,7 +271,7 @@ def _edit(req, form, version):
     """Save the edit ``form``'s changes and attach its files (an "attached" event after the
     edit's); return (the edit event or None, the files attached)."""
     now = utcnow()
-    changed = intake.edit_request(req, current_user, _intake_fields(form),
+    changed = intake.edit_request(req, current_user, form.intake_fields(),
                                   watchers=form.watcher_list, expected_version=version, now=now)
     return changed, _attach_files(req, form, now)
 
@@ -289,15 +289,6 @@ def _edited_message(req, was_triaged, changed, added=()):
 
 def _count_files(added):
     return f"\u201c{added[0].filename}\u201d is" if len(added) == 1 else f"{len(added)} files are"
-
-
-def _intake_fields(form):
-    fields = {name: getattr(form, name).data for name in intake.INTAKE_FIELDS}
-    if form.no_deadline.data:
-        fields["deadline"] = None
-    if not form.is_exec_sponsored.data:
-        fields["exec_sponsor"] = ""
-    return fields
 
 
 @bp.route("/requests/<int:request_id>")
