@@ -49,9 +49,9 @@ from sqlalchemy import bindparam, delete, func, insert, inspect, select, text, u
 
 from bench.bench_digests import digest_moment_passed
 from bench.common import PASSWORD, StatementCounter, build_history, pick, time_pages
-from tickets import create_app, digest, reports, search, settings
+from tickets import create_app, digest, reports, search, settings, tokens
 from tickets.extensions import db
-from tickets.models import (Asset, AssetLink, Event, FollowUp, Notification, OutboxMessage,
+from tickets.models import (AccessToken, Asset, AssetLink, Event, FollowUp, Notification, OutboxMessage,
                             Request, User, utcnow)
 from tickets.notifications import HEADLINES, REQUESTER_KINDS
 
@@ -347,7 +347,26 @@ def pages(app):
         "requester": ["/requests/mine", "/requests/team", request_page, "/requests/new",
                       "/notifications", "/follow-ups",
                       f"/search?q={QUICK_SEARCHES[0]}"],
+        # The REST API, with a token (issue 16).
+        "lead api": ["/api/v1/requests?scope=all&limit=100",
+                     "/api/v1/requests?scope=all&state=any&sort=deadline&limit=100",
+                     f"/api/v1/requests/{found['request']}", "/api/v1/backlog?limit=100",
+                     "/api/v1/catalogue?q=churn&limit=100",
+                     "/api/v1/reports/throughput?" + year],
+        "analyst api": ["/api/v1/queue?limit=100", "/api/v1/requests?scope=team&limit=100"],
     }, found
+
+
+def api_headers(app, email):
+    """The Authorization header of a read token of ``email`` made for this run (it expires in a
+    day; earlier runs' tokens are removed first, so the bench never meets the token limit)."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        db.session.execute(delete(AccessToken).where(AccessToken.user_id == user.id,
+                                                     AccessToken.name == "bench.pages"))
+        _, secret = tokens.create(user, "bench.pages", "read", 1, utcnow())
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def _gap_charts():
@@ -404,8 +423,11 @@ def run(app, n_requests, repeat=10, only=None, reuse=False, rebuild=False, log=p
         paths = [path for path in paths if not only or only in f"{role} {path}"]
         if not paths:
             continue
+        person, _, via_api = role.partition(" ")
+        headers = api_headers(app, emails[person]) if via_api else None
         for path in paths:  # one at a time, so each row shows as soon as it is measured
-            found_figures = time_pages(app, emails[role], PASSWORD, [path], repeat)[path]
+            found_figures = time_pages(app, emails[person], PASSWORD, [path], repeat,
+                                       headers=headers)[path]
             figures[f"{role} {path}"] = found_figures
             log(_row(f"{role} {path}", found_figures))
     name = "digests queue_due"

@@ -40,7 +40,8 @@ def test_pages_bench_builds_its_data_and_times_every_page_and_chart(app, make_ap
     by_role = {name.split()[0] for name in figures}
     assert by_role == {"lead", "analyst", "requester", "digests"}
     for key in ("/queue", "/backlog", "/triage", "/search", "/catalogue", "/notifications",
-                "/reports/cumulative_flow.json", "/reports/lead_time.json"):
+                "/reports/cumulative_flow.json", "/reports/lead_time.json",
+                "lead api /api/v1/requests?", "analyst api /api/v1/queue"):
         assert any(key in name for name in figures), key
     assert sum(".json" in name for name in figures) >= 2 * 9
     for name, found in figures.items():
