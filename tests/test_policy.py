@@ -244,6 +244,8 @@ ROLE_TABLE = {
     # Attachments (issue 14).
     "attach":               "Y         Y       Y    Y",
     "remove_any_attachment": ".        .       Y    .",
+    # Import (issue 16): past requests from a spreadsheet.
+    "import_requests":      ".         .       Y    Y",
     # Integrations (issue 16): everyone makes their own API tokens.
     "use_api":              "Y         Y       Y    Y",
 }

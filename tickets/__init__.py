@@ -173,6 +173,8 @@ def register_blueprints(app):
     app.register_blueprint(attachments_views.bp)
     from .views import notifications as notifications_views
     app.register_blueprint(notifications_views.bp)
+    from .views import imports as imports_views
+    app.register_blueprint(imports_views.bp)
     from .views import tokens as tokens_views
     app.register_blueprint(tokens_views.bp)
     from .api import bp as api_bp

@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# The events that put a request in a state (models.STATE_EVENT_KINDS, repeated here: this
+# module imports nothing of the package).
+STATE_EVENT_KINDS = ("created", "imported", "transition")
+
 # Event kinds that are the data team's answer to a request when a person other than the
 # requester writes them (see first_response_at).
 RESPONSE_KINDS = ("transition", "comment")
@@ -307,7 +311,7 @@ def _state_changes(events):
     steps = [
         (_require_aware(event.created_at, "an event's created_at"), event.to_state)
         for event in events
-        if event.kind in ("created", "transition") and event.to_state
+        if event.kind in STATE_EVENT_KINDS and event.to_state
     ]
     steps.sort(key=lambda step: step[0])
     return steps
@@ -316,8 +320,8 @@ def _state_changes(events):
 def elapsed_business_seconds(events, now, hours, idle_states):
     """Return the working seconds a request's clock has run up to ``now``.
 
-    ``events`` are the request's events (``kind``, ``to_state``, ``created_at``); only
-    'created' and 'transition' events move the clock, and events after ``now`` are ignored.
+    ``events`` are the request's events (``kind``, ``to_state``, ``created_at``); only the
+    state events (STATE_EVENT_KINDS) move the clock, and events after ``now`` are ignored.
     The clock runs while the request is in a state not in ``idle_states`` (paused or stopped);
     leaving an idle state (an answer, a reopen after delivery) runs it again.
     """

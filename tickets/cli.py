@@ -1,5 +1,6 @@
 """``flask`` commands: demo data, user management, weekly ad-hoc budgets, the mail outbox,
-digests, follow-ups, daily batches of notifications and the reports' flow snapshot."""
+digests, follow-ups, daily batches of notifications, the reports' flow snapshot and imports of
+past requests."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -317,6 +318,71 @@ def rebuild_snapshot():
     click.echo(f"Flow snapshot rebuilt: {rows} day row(s), timezone {snapshot.snapshot_zone()}.")
 
 
+import_cli = AppGroup("import", help="Import past requests from a spreadsheet.")
+
+
+@import_cli.command("requests")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would happen; "
+              "write nothing.")
+@click.option("--map", "choices", multiple=True, metavar="COLUMN=FIELD",
+              help="Map a column (its header, or its number from 1) to a field, over the "
+                   "guess; FIELD - leaves the column out. Repeat for several.")
+@click.option("--create-missing", is_flag=True,
+              help="Create the teams and people the rows name that do not exist yet (people "
+                   "as inactive requesters, to invite later).")
+@click.option("--as", "email", help="Who the history says imported them (default: Datadesk).")
+def import_requests(path, dry_run, choices, create_missing, email):
+    """Import past requests from a CSV or XLSX file: map its columns, check every row, write
+    the good ones in one transaction and list every refused row with its reason. Importing
+    the same file again adds nothing."""
+    import os
+
+    from . import imports
+    from .forms.base import normalise_email
+
+    actor = None
+    if email:
+        try:
+            email = normalise_email(email)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--as") from error
+        actor = db.session.scalars(db.select(User).where(User.email == email)).first()
+        if actor is None:
+            raise click.BadParameter(f"nobody has the e-mail {email}", param_hint="--as")
+    with open(path, "rb") as stream:
+        data = stream.read(imports.MAX_BYTES + 1)
+    now = utcnow()
+    try:
+        sheet = imports.read_file(os.path.basename(path), data)
+        mapping = imports.parse_mapping(sheet.headers, choices)
+        for line in imports.mapping_lines(sheet.headers, mapping):
+            click.echo(f"  {line}")
+        plan = imports.check(sheet, mapping, now, create_missing=create_missing)
+    except imports.ImportRefused as error:
+        hint = "--map" if error.field == imports.MAPPING_FIELD else "PATH"
+        raise click.BadParameter(str(error), param_hint=hint) from error
+    click.echo(f"Dates read {'day' if plan.is_day_first else 'month'} first.")
+    if plan.creation_text:
+        verb = "will" if create_missing else "would (with --create-missing)"
+        click.echo(f"{plan.creation_text}: {verb} be created.")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: {plan.counts_text()}; nothing written.")
+    else:
+        try:
+            with click.progressbar(length=len(plan.good), label="Importing") as bar:
+                imports.run(plan, actor, now, progress=bar.update)
+            db.session.commit()
+        except Refusal as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Imported {plan.imported}; {len(plan.refused_rows)} refused; "
+                   f"{plan.already} already imported.")
+    for problem in plan.problems:
+        click.echo(str(problem))
+
+
 def _every(interval):
     """A job's interval in words: "every 5 min", "hourly", "daily"."""
     minutes = int(interval.total_seconds() // 60)
@@ -384,3 +450,4 @@ def register(app: Flask):
     app.cli.add_command(notifications_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(import_cli)

@@ -14,8 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import localtime, signals, wip
 from .errors import CHANGED_MEANWHILE, Refusal
 from .extensions import db
-from .models import (CLOSED_STATES, DECLINE_REASONS, IMPACTS, OPEN_STATES, SIZES, Event, Watcher,
-                     utcnow)
+from .models import (CLOSED_STATES, DECLINE_REASONS, IMPACTS, OPEN_STATES, SIZES,
+                     STATE_EVENT_KINDS, STATES, Event, Watcher, utcnow)
 from .policy import WORKER_ROLES, allowed
 
 @dataclass(frozen=True)
@@ -510,10 +510,58 @@ def record_created(request, actor, now=None, data=None):
     return event
 
 
+@dataclass(frozen=True)
+class ImportedState:
+    """Where a request imported from a spreadsheet stands: the values of its state columns
+    (``columns``) and of its one "imported" event (``event``: to_state, created_at, data)."""
+
+    columns: dict
+    event: dict
+
+
+def import_state(state, created_at, delivered_at=None, closed_at=None):
+    """The state of a request imported in ``state`` (tickets/imports.py), created at
+    ``created_at`` and, from its file, delivered at ``delivered_at`` and resolved or closed at
+    ``closed_at`` (aware datetimes or None): the one way an import sets a state.
+
+    A delivered or resolved request is delivered at ``delivered_at`` (else when it closed, else
+    when it was created), a closed one closed at ``closed_at`` (else when it was delivered or
+    created), so the reports count it on those days. Dates that contradict the state or each
+    other raise MissingInput on their field. The event that records it is dated ``created_at``
+    and names the state the file gave.
+    """
+    if state not in STATES:
+        raise MissingInput("state", f"\u201c{state}\u201d is not a state")
+    label = STATES[state].lower()
+    if delivered_at is not None and state not in ("delivered", "resolved"):
+        raise MissingInput("delivered_at", f"a request {label} was not delivered; leave the "
+                                           "date empty or give its state")
+    if closed_at is not None and state not in CLOSED_STATES:
+        raise MissingInput("closed_at", f"a request {label} is not closed; leave the date "
+                                        "empty or give its state")
+    for name, at in (("delivered_at", delivered_at), ("closed_at", closed_at)):
+        if at is not None and at < created_at:
+            raise MissingInput(name, f"{at:%Y-%m-%d %H:%M} is before the request was created "
+                                     f"({created_at:%Y-%m-%d %H:%M})")
+    if delivered_at is not None and closed_at is not None and closed_at < delivered_at:
+        raise MissingInput("closed_at", f"{closed_at:%Y-%m-%d %H:%M} is before its delivery "
+                                        f"({delivered_at:%Y-%m-%d %H:%M})")
+    if state in ("delivered", "resolved") and delivered_at is None:
+        delivered_at = closed_at or created_at
+    if state in CLOSED_STATES and closed_at is None:
+        closed_at = delivered_at or created_at
+    columns = {"state": state, "resume_state": "submitted" if state == "needs_info" else None,
+               "created_at": created_at, "delivered_at": delivered_at, "closed_at": closed_at,
+               "updated_at": max(at for at in (created_at, delivered_at, closed_at) if at)}
+    data = {name: at.isoformat() for name, at in (("delivered_at", delivered_at),
+                                                  ("closed_at", closed_at)) if at is not None}
+    return ImportedState(columns, {"to_state": state, "created_at": created_at, "data": data})
+
+
 def replay_state(events):
     """Return the state that a request's events lead to (history is the source of truth)."""
     state = None
     for event in events:
-        if event.kind in ("created", "transition"):
+        if event.kind in STATE_EVENT_KINDS:
             state = event.to_state
     return state

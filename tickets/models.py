@@ -54,6 +54,10 @@ START_ACTIONS = ("claim", "assign")
 PAUSED_STATES = frozenset({"needs_info", "waitlisted"})
 # Waiting on the requester: a question to answer, or a delivery to confirm or reopen.
 WAITING_ON_REQUESTER_STATES = frozenset({"needs_info", "delivered"})
+# The events that put a request in a state: its creation (or its import from a spreadsheet,
+# in the state the file gives: tickets/imports.py), then its transitions. A request's state is
+# the ``to_state`` of the latest of them (lifecycle.replay_state); clocks and charts read them.
+STATE_EVENT_KINDS = ("created", "imported", "transition")
 
 KINDS = {
     "ad_hoc": ("Ad-hoc", "A one-off pull, report or answer"),
@@ -389,6 +393,9 @@ class Request(db.Model):
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     closed_at = db.Column(UTCDateTime)
     version = db.Column(db.Integer, nullable=False)
+    # Imported from a spreadsheet (tickets/imports.py): the file's ID of the row, or a hash of
+    # its values, so importing the same file again adds nothing. None: made in Datadesk.
+    external_id = db.Column(db.String(200))
 
     team = db.relationship("Team")
     requester = db.relationship("User", foreign_keys=[requester_id])
@@ -436,6 +443,8 @@ class Request(db.Model):
         # index's order, not sorted (the deadline's on PostgreSQL, which keeps NULLs last).
         db.Index("ix_requests_updated", "updated_at", "id"),
         db.Index("ix_requests_deadline", "deadline", "id"),
+        # An imported request's row in its file (imports.py): importing it again adds nothing.
+        db.Index("ix_requests_external_id", "external_id", unique=True),
         db.CheckConstraint("sla_class IN ('high', 'standard', 'low')", name="sla_class"),
         db.CheckConstraint("rank_override IS NULL OR rank_override >= 1", name="rank_override"),
     )
@@ -494,7 +503,7 @@ class Event(db.Model):
         db.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True
     )
     actor_id = db.Column(db.ForeignKey("users.id"))  # None: the system
-    kind = db.Column(db.String(20), nullable=False)  # created, transition, comment, edit
+    kind = db.Column(db.String(20), nullable=False)  # created, imported, transition, comment...
     action = db.Column(db.String(30))  # the transition's name, for transitions
     from_state = db.Column(db.String(20))
     to_state = db.Column(db.String(20))

@@ -64,7 +64,7 @@ def save_team(team, *, name, description="", is_active=True):
 
 
 def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None, is_active=True,
-              time_zone=None, now=None):
+              time_zone=None, now=None, unknown_password_hash=None):
     """Create a user (``user`` None) or update one.
 
     Only admins grant or change the admin role, and nobody locks themselves out by
@@ -73,6 +73,9 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
     way the app creates everyone: invitations.invite) gets a random one nobody knows and has
     not joined until they set their own; with one (the command line, demo data) they have
     joined at ``now``. ``time_zone``: an IANA name, or None for the installation's.
+    ``unknown_password_hash``: for a new person without a password, the hash of a random
+    password nobody knows to give them instead of hashing one more (an import creating a
+    thousand people would spend minutes hashing; sending an invitation replaces it).
     """
     email = email.strip().lower()
     if role not in ROLES:
@@ -96,7 +99,9 @@ def save_user(user, *, actor=None, name, email, role, team_ids=(), password=None
     if user is None:
         user = User(time_zone=time_zone)
         db.session.add(user)
-        if not password:
+        if not password and unknown_password_hash:
+            user.password_hash = unknown_password_hash
+        elif not password:
             user.set_password(secrets.token_urlsafe(32))
     elif role != user.role or bool(is_active) != user.is_active:
         revoke_sessions(user)  # what the person may do changed: their open sessions must not keep it

@@ -69,6 +69,9 @@ ROLE_RULES = {
     # uploader while the request is open (removes_attachment), or by a lead at any time.
     "attach": EVERYONE,
     "remove_any_attachment": frozenset({"lead"}),
+    # Import (issue 16): bringing past requests in from a spreadsheet, with the people and
+    # teams they name; the command line runs as the operator.
+    "import_requests": frozenset({"lead", "admin"}),
     # Integrations (issue 16): everyone may make access tokens of their own for the REST API,
     # which then does what its owner may, and no more (token_permits).
     "use_api": EVERYONE,

@@ -126,11 +126,14 @@ def insert_once(session, table, values, key):
 
 
 def upsert(connection, table, values, keys):
-    """An INSERT of ``values`` into ``table`` that updates the other columns of the row whose
-    unique ``keys`` columns hold the same values instead (ON CONFLICT DO UPDATE on PostgreSQL
-    and SQLite)."""
+    """An INSERT of ``values`` (a row's {column: value}) into ``table`` that updates the other
+    columns of the row whose unique ``keys`` columns hold the same values instead (ON CONFLICT
+    DO UPDATE on PostgreSQL and SQLite). ``values`` a list of rows with the same columns: the
+    statement to execute with that list (executemany; compiled once whatever the rows)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(values)
+    is_many = isinstance(values, list)
+    statement = dialect.insert(table) if is_many else dialect.insert(table).values(values)
+    names = values[0] if is_many else values
     return statement.on_conflict_do_update(
         index_elements=list(keys),
-        set_={name: statement.excluded[name] for name in values if name not in keys})
+        set_={name: statement.excluded[name] for name in names if name not in keys})

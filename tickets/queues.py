@@ -496,10 +496,16 @@ def _note_ranking_changes(session, flush_context, instances):
 def _note_bulk_changes(execute_state):
     """An ORM INSERT, UPDATE or DELETE of requests (``session.execute(update(Request)...)``)
     may change anything: it raises the version. (Core statements on the table do not pass
-    here: code that writes requests that way must not leave ranked columns changed.)"""
+    here: code that writes requests that way calls ``note_ranking_changed``.)"""
     if ((execute_state.is_update or execute_state.is_delete or execute_state.is_insert)
             and any(mapper.class_ is Request for mapper in execute_state.all_mappers)):
         execute_state.session.info[_CHANGED] = True
+
+
+def note_ranking_changed(session):
+    """Raise the ranking version when ``session``'s transaction commits: for code that
+    writes requests with Core statements (an import's bulk inserts), which no hook sees."""
+    session.info[_CHANGED] = True
 
 
 @sa_event.listens_for(Session, "before_commit")

@@ -111,50 +111,67 @@ def _clean(text):
     return _CONTROL.sub(" ", text or "")
 
 
+def request_documents(request_ids, connection):
+    """{request id: (title, body)} of the documents of requests ``request_ids`` that exist,
+    read through ``connection`` (two statements)."""
+    rows = connection.execute(
+        select(Request.id, Request.title, *(getattr(Request, name) for name in REQUEST_FIELDS))
+        .where(Request.id.in_(request_ids))).all()
+    notes = {}
+    for request_id, text in connection.execute(
+            select(Event.request_id, Event.text)
+            .where(Event.request_id.in_(request_ids),
+                   or_(Event.kind == "comment", Event.action.in_(_INDEXED_ACTIONS)))
+            .order_by(Event.id)):
+        notes.setdefault(request_id, []).append(text)
+    return {row[0]: (_clean(row[1]), _clean(" ".join([*row[2:], *notes.get(row[0], ())])))
+            for row in rows}
+
+
 def request_document(request_id, connection):
     """(title, body) of request ``request_id``'s document, read through ``connection``; None
     when the request does not exist."""
-    row = connection.execute(
-        select(Request.title, *(getattr(Request, name) for name in REQUEST_FIELDS))
-        .where(Request.id == request_id)).first()
-    if row is None:
-        return None
-    notes = connection.execute(
-        select(Event.text).where(Event.request_id == request_id,
-                                 or_(Event.kind == "comment", Event.action.in_(_INDEXED_ACTIONS)))
-        .order_by(Event.id)).scalars().all()
-    return _clean(row[0]), _clean(" ".join([*row[1:], *notes]))
+    return request_documents([request_id], connection).get(request_id)
+
+
+def asset_documents(asset_ids, connection):
+    """{asset id: (title, body)} of the documents of assets ``asset_ids`` that exist."""
+    return {asset_id: (_clean(title), _clean(" ".join([description, tags.replace(",", " "),
+                                                       ASSET_KINDS.get(kind, kind)])))
+            for asset_id, title, description, tags, kind in connection.execute(
+                select(Asset.id, Asset.title, Asset.description, Asset.tags, Asset.kind)
+                .where(Asset.id.in_(asset_ids)))}
 
 
 def asset_document(asset_id, connection):
     """(title, body) of asset ``asset_id``'s document; None when it does not exist."""
-    row = connection.execute(select(Asset.title, Asset.description, Asset.tags, Asset.kind)
-                             .where(Asset.id == asset_id)).first()
-    if row is None:
-        return None
-    title, description, tags, kind = row
-    return _clean(title), _clean(" ".join([description, tags.replace(",", " "),
-                                           ASSET_KINDS.get(kind, kind)]))
+    return asset_documents([asset_id], connection).get(asset_id)
 
 
-_DOCUMENT_OF = {"request": request_document, "asset": asset_document}
+_DOCUMENTS_OF = {"request": request_documents, "asset": asset_documents}
+# Rows read and written per statement when many are indexed at once (an import, a rebuild).
+REINDEX_BATCH = 500
 
 
 def reindex(connection, kind, ids):
-    """Write the documents of the ``kind`` rows ``ids`` afresh (delete those gone)."""
+    """Write the documents of the ``kind`` rows ``ids`` afresh (delete those gone): a few
+    statements per REINDEX_BATCH rows, in id order."""
     table = SearchDocument.__table__
-    for ref_id in sorted(ids):
-        document = _DOCUMENT_OF[kind](ref_id, connection)
-        if document is None:
+    ids = sorted(ids)
+    for start in range(0, len(ids), REINDEX_BATCH):
+        batch = ids[start:start + REINDEX_BATCH]
+        documents = _DOCUMENTS_OF[kind](batch, connection)
+        gone = [ref_id for ref_id in batch if ref_id not in documents]
+        if gone:
             connection.execute(table.delete().where(table.c.kind == kind,
-                                                    table.c.ref_id == ref_id))
-        else:
+                                                    table.c.ref_id.in_(gone)))
+        if documents:
             # One statement that inserts or replaces: two transactions indexing the same row
             # at once (two comments on one request) both succeed, where a delete then an
             # insert made the second one's insert break the unique key on PostgreSQL.
-            connection.execute(upsert(connection, table, {
-                "kind": kind, "ref_id": ref_id, "title": document[0], "body": document[1]},
-                keys=("kind", "ref_id")))
+            rows = [{"kind": kind, "ref_id": ref_id, "title": title, "body": body}
+                    for ref_id, (title, body) in sorted(documents.items())]
+            connection.execute(upsert(connection, table, rows, keys=("kind", "ref_id")), rows)
 
 
 def rebuild(connection=None):

@@ -43,7 +43,7 @@ Frozen clocks
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -51,7 +51,7 @@ from . import business_hours, lifecycle, localtime, priority, settings, signals
 from .errors import Refusal
 from .extensions import db
 from .models import (CLOSED_STATES, OPEN_STATES, PAUSED_STATES, SLA_CLASSES, START_ACTIONS,
-                     STATES, Event, Request)
+                     STATE_EVENT_KINDS, STATES, Event, Request)
 from .policy import allowed
 
 # Cost-of-delay points (impact + urgency + sponsor) from which a request gets each class.
@@ -149,7 +149,7 @@ class _Clock:
 
 def _state_changed_at(events):
     return max((event.created_at for event in events
-                if event.kind in ("created", "transition") and event.to_state), default=None)
+                if event.kind in STATE_EVENT_KINDS and event.to_state), default=None)
 
 
 def _measure(events, state, name, target_seconds, now, hours):
@@ -237,6 +237,24 @@ def _store(request, fields):
         set_committed_value(request, name, value)
 
 
+def _store_many(changes):
+    """``_store`` for many requests ([(request, fields)]): one executemany UPDATE per set of
+    changed fields. Returns how many requests changed."""
+    table = Request.__table__
+    by_names = {}
+    for request, fields in changes:
+        by_names.setdefault(tuple(sorted(fields)), []).append((request, fields))
+    for names, group in by_names.items():
+        db.session.connection().execute(
+            table.update().where(table.c.id == bindparam("request_id"))
+            .values({name: bindparam(name) for name in names}),
+            [{"request_id": request.id, **fields} for request, fields in group])
+        for request, fields in group:
+            for name, value in fields.items():
+                set_committed_value(request, name, value)
+    return len(changes)
+
+
 def refresh(request, now, values=None):
     """Recompute and store ``request``'s SLA fields after a change at ``now``.
 
@@ -264,8 +282,9 @@ def _refresh_after_settings(sender, keys, values, now, **_):
         refresh_all(now, values)
 
 
-def refresh_all(now, values=None, chunk_size=500):
-    """Recompute every open request's SLA fields (after a settings change).
+def refresh_all(now, values=None, chunk_size=500, where=()):
+    """Recompute every open request's SLA fields (after a settings change), or those of the
+    open requests ``where`` (SQL conditions) selects: requests written in bulk (an import).
 
     Requests are read in chunks of ``chunk_size`` with their events, so memory stays flat
     whatever their number. Returns how many requests changed.
@@ -276,16 +295,14 @@ def refresh_all(now, values=None, chunk_size=500):
     last_id = 0
     while True:
         batch = db.session.scalars(
-            db.select(Request).where(Request.state.in_(OPEN_STATES), Request.id > last_id)
+            db.select(Request).where(Request.state.in_(OPEN_STATES), Request.id > last_id,
+                                     *where)
             .order_by(Request.id).limit(chunk_size)
             .options(selectinload(Request.events))).all()
         if not batch:
             return changed
-        for request in batch:
-            fields = _recompute(request, now, values, hours)
-            if fields:
-                _store(request, fields)
-                changed += 1
+        found = [(request, _recompute(request, now, values, hours)) for request in batch]
+        changed += _store_many([(request, fields) for request, fields in found if fields])
         last_id = batch[-1].id
 
 

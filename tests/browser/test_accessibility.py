@@ -7,6 +7,7 @@ page joins by adding a ``Page`` to its roles' lists. Each check runs with every 
 page unfolded (Bootstrap's collapses, ``<details>``): a form that opens under a button is
 checked too.
 """
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -71,6 +72,24 @@ def wrong_password(page):
     page.get_by_label("Current password").fill("not my password")
     page.get_by_label("New password", exact=True).fill("short")
     submit("Change your password")(page)
+
+
+def upload_a_spreadsheet(page):
+    """The import's first step sent with a small CSV: one good row, one for a team and a
+    person to create, one bad (the mapping and preview, with every kind of note)."""
+    path = Path(tempfile.mkdtemp()) / "past-requests.csv"
+    path.write_text("ID,Title,Team,Requester e-mail,Status,Deadline\n"
+                    "A-1,Churn by region,Marketing,requester@example.com,Done,\n"
+                    "A-2,Revenue,Growth,new.person@example.com,New,\n"
+                    "A-3,Signups,Marketing,requester@example.com,Parked,31/02/2024\n")
+    page.get_by_label("Spreadsheet (CSV or XLSX)").set_input_files(str(path))
+    submit("Read the file")(page)
+
+
+def import_a_spreadsheet(page):
+    """The import confirmed: the result page with its refused rows."""
+    upload_a_spreadsheet(page)
+    submit("Import the good rows")(page)
 
 
 def deliver_without_a_link(page):
@@ -150,6 +169,10 @@ MANAGERS = [
     Page("settings with errors", "/settings",
          fill_and_submit("Save settings", **{"Project requests": "0"})),
     Page("digest preview of another", "/digests/preview?user={user}"),
+    Page("import requests", "/admin/import"),
+    Page("import requests with errors", "/admin/import", submit("Read the file")),
+    Page("import mapping and preview", "/admin/import", upload_a_spreadsheet),
+    Page("import done", "/admin/import", import_a_spreadsheet),
 ]
 PAGES = {
     "anonymous": [

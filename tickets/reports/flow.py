@@ -3,7 +3,7 @@ from sqlalchemy import case, func, select, union_all
 
 from .. import localtime, settings
 from ..extensions import db
-from ..models import CLOSED_STATES, STATES, Event, Request
+from ..models import CLOSED_STATES, STATE_EVENT_KINDS, STATES, Event, Request
 from ..queries import unindexed
 from .charts import Series, chart
 from .filters import conditions
@@ -23,8 +23,9 @@ def cumulative_flow(spec, filters, now):
     """How many requests were in each state not closed at the end of each day of the range.
 
     Exact for any past day, from the event history, each event read once: a 'created' event
-    is +1 in its ``to_state`` (where the request starts: submitted), a 'transition' event -1 in
-    its ``from_state`` and +1 in its ``to_state``, on the local day of the event (day -1:
+    is +1 in its ``to_state`` (where the request starts: submitted; an 'imported' one: the
+    state its file gave), a 'transition' event -1 in its ``from_state`` and +1 in its
+    ``to_state``, on the local day of the event (day -1:
     before the range, so those sum to the counts at its start). The events are first grouped
     by day and move, so the rest of the query handles a few rows per day; a running SUM() OVER
     the days of each state gives the counts. Closed states are left out: they only grow and
@@ -78,7 +79,7 @@ def _flow_moves(filters, period):
                else_=period.day_index(Event.created_at)).label("day")
     query = (select(day, Event.kind, Event.from_state, Event.to_state,
                     func.count().label("count"))
-             .where(Event.kind.in_(("created", "transition")),
+             .where(Event.kind.in_(STATE_EVENT_KINDS),
                     unindexed(Event.created_at) < period.end_at))
     narrowing = conditions(filters)
     if narrowing:

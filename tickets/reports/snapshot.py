@@ -3,9 +3,9 @@
 Cumulative flow and backlog by team are running totals of state changes. Read from events,
 each chart scans every event up to the range's end (a million at 100,000 requests) and puts
 each in its local day; read from ``flow_days``, it sums a few rows per day. A day's row holds
-the requests that entered (+) or left (-) a state that day: a 'created' event is +1 in its
-``to_state``, a 'transition' -1 in its ``from_state`` and +1 in its ``to_state``, keyed by the
-request's team and kind *now* (as the charts' filters are).
+the requests that entered (+) or left (-) a state that day: a 'created' or 'imported' event
+is +1 in its ``to_state``, a 'transition' -1 in its ``from_state`` and +1 in its
+``to_state``, keyed by the request's team and kind *now* (as the charts' filters are).
 
 How it stays exact:
 - ``rebuild`` recomputes it from the events in one INSERT ... SELECT, for the settings'
@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 
 from .. import localtime
 from ..extensions import db
-from ..models import Event, FlowDay, Request, Setting
+from ..models import STATE_EVENT_KINDS, Event, FlowDay, Request, Setting
 from ..queries import unindexed
 from .periods import Period, utc_offsets
 
 ZONE_KEY = "flow_days_zone"  # the setting row naming the timezone the snapshot's days are in
 EPOCH_DAY = date(1970, 1, 1)
-STATE_KINDS = ("created", "transition")  # the events that change a request's state
+STATE_KINDS = STATE_EVENT_KINDS  # the events that change a request's state
 
 
 def day_number(day):
