@@ -82,6 +82,12 @@ class Config:
     MAIL_MAX_PER_MINUTE = int(os.environ["MAIL_MAX_PER_MINUTE"]) if os.environ.get(
         "MAIL_MAX_PER_MINUTE") else None
 
+    # Webhooks (tickets/webhooks.py): each POST's timeout in seconds, the attempts of one
+    # delivery before it fails, and the failed attempts in a row that pause an endpoint.
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+    WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "10"))
+    WEBHOOK_PAUSE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_PAUSE_AFTER_FAILURES", "15"))
+
     PAGE_SIZE = 25
     # Each process keeps the ranking of every queue (queues.current_ranking) until a change to
     # what it ranks, or at most this many seconds: SLA statuses and the oldest-first moment move

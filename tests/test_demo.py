@@ -10,7 +10,8 @@ from tickets.demo import DEMO_PASSWORD
 from tickets.extensions import db
 from tickets.models import (ASSET_KINDS, AccessToken, NOT_USED_REASONS, OUTCOMES, STATES, Asset, AssetLink,
                             Deflection, Event, FollowUp, GapCategory, OutboxMessage, PlatformGap,
-                            Request, SearchDocument, SearchMiss, Team, User, utcnow)
+                            Request, SearchDocument, SearchMiss, Team, User, Webhook,
+                            WebhookDelivery, utcnow)
 from tickets.policy import visible_assets
 
 
@@ -308,3 +309,20 @@ def test_demo_has_api_tokens_in_use_and_one_revoked(app, runner, client):
         found = db.session.scalars(db.select(AccessToken)).all()
         assert len(found) == 4 and sum(token.revoked_at is not None for token in found) == 1
         assert all(token.last_used_at for token in found)
+
+
+def test_demo_has_the_leads_webhook_with_its_delivery_log(app, runner, client):
+    runner.invoke(args=["seed-demo"])
+    auth = AuthActions(client, app)
+    auth.login("lead@example.com", DEMO_PASSWORD)
+    page = client.get("/settings/webhooks").get_data(as_text=True)
+    assert "https://hooks.example.com/datadesk" in page and "Active" in page
+    with app.app_context():
+        hook = db.session.scalar(select(Webhook))
+        assert hook.events == ["request.created", "request.delivered"]
+        assert hook.created_by.email == "lead@example.com"
+        log = db.session.scalars(select(WebhookDelivery)).all()
+        assert len(log) >= 3 and all(d.status == "succeeded" for d in log)
+        assert any(d.attempts == 2 for d in log)  # a 502, then the retry went through
+    page = client.get(f"/settings/webhooks/{hook.id}").get_data(as_text=True)
+    assert "Succeeded" in page and "2 attempts" in page

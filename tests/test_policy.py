@@ -248,6 +248,9 @@ ROLE_TABLE = {
     "import_requests":      ".         .       Y    Y",
     # Integrations (issue 16): everyone makes their own API tokens.
     "use_api":              "Y         Y       Y    Y",
+    # Webhooks (issue 16): leads and admins; private addresses by an admin only.
+    "manage_webhooks":      ".         .       Y    Y",
+    "allow_private_webhooks": ".       .       .    Y",
 }
 TABLE_ROLES = ("requester", "analyst", "lead", "admin")
 

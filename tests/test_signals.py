@@ -17,7 +17,8 @@ def test_importing_the_package_connects_every_receiver():
                          check=True, cwd=ROOT).stdout
     assert out.strip() == str(
         ["tickets.budget._give_place_back", "tickets.notifications.on_transition",
-         "tickets.outcomes.on_transition", "tickets.sla_clocks._refresh_after_transition"]) + " " + str(
+         "tickets.outcomes.on_transition", "tickets.sla_clocks._refresh_after_transition",
+         "tickets.webhooks.on_transition"]) + " " + str(
         ["tickets.sla_clocks._refresh_after_settings"])
 
 
@@ -27,4 +28,14 @@ def test_importing_the_package_connects_the_receivers_of_comments():
             ".receivers_for(None)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
-    assert out.strip() == str(["tickets.notifications.on_comment"])
+    assert out.strip() == str(["tickets.notifications.on_comment", "tickets.webhooks.on_comment"])
+
+
+def test_importing_the_package_connects_the_receivers_of_creations_and_answers():
+    code = ("import tickets.signals as s; "
+            "print([sorted(f'{r.__module__}.{r.__name__}' for r in signal.receivers_for(None))"
+            " for signal in (s.request_created, s.follow_up_answered)])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == str([["tickets.webhooks.on_created"],
+                               ["tickets.webhooks.on_follow_up_answered"]])

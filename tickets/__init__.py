@@ -16,6 +16,7 @@ from .extensions import bootstrap, cache, csrf, db, limiter_of, login_manager, m
 # Rules that react to another's signal (signals.py) connect when their module is imported:
 # importing them connects them wherever the domain runs (app, CLI, tests); attachments too.
 from . import attachments, budget, notifications, outcomes, search, sla_clocks  # noqa: F401
+from . import webhooks  # noqa: F401  (queues deliveries on the domain's signals)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,6 +178,8 @@ def register_blueprints(app):
     app.register_blueprint(imports_views.bp)
     from .views import tokens as tokens_views
     app.register_blueprint(tokens_views.bp)
+    from .views import webhooks as webhooks_views
+    app.register_blueprint(webhooks_views.bp)
     from .api import bp as api_bp
     app.register_blueprint(api_bp)
 

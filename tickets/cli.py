@@ -438,6 +438,36 @@ def create_token(email, name, scope, days, never_expires):
     click.echo("Copy it now: it is not shown again.")
 
 
+webhooks_cli = AppGroup("webhooks", help="Send webhook deliveries and look at them.")
+
+
+@webhooks_cli.command("deliver")
+def webhooks_deliver():
+    """POST every due webhook delivery once (the scheduler does this every minute)."""
+    from . import webhooks
+
+    result = webhooks.deliver_due()
+    click.echo(f"succeeded {result.succeeded}, failed {result.failed}.")
+
+
+@webhooks_cli.command("status")
+def webhooks_status():
+    """Show the endpoints (which are paused, and why), the deliveries by status and the latest
+    errors."""
+    from . import webhooks
+
+    found = webhooks.status()
+    counts = ", ".join(f"{name}: {found.counts.get(name, 0)}"
+                       for name in ("pending", "succeeded", "failed"))
+    click.echo(f"endpoints: {found.endpoints} ({len(found.paused)} paused); deliveries {counts} "
+               f"(retrying after an error: {found.waiting_retry})")
+    for webhook_id, url, reason in found.paused:
+        click.echo(f"  paused #{webhook_id} {url}: {reason}")
+    for row in found.recent_errors:
+        click.echo(f"  delivery #{row.id} ({row.event}) to endpoint #{row.webhook_id}: "
+                   f"{row.attempts} attempt(s): {row.last_error}")
+
+
 def register(app: Flask):
     """Add the commands to ``app``."""
     app.cli.add_command(users_cli)
@@ -445,6 +475,7 @@ def register(app: Flask):
     app.cli.add_command(budgets_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(webhooks_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(followups_cli)
     app.cli.add_command(notifications_cli)

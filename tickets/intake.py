@@ -168,6 +168,8 @@ def submit_request(requester, fields, watchers=(), now=None, today=None):
     db.session.add(request)
     record_created(request, requester, now, data={"routed": routed})
     db.session.flush()
+    # Announced before the budget may waitlist it, so "created" comes before that transition.
+    signals.request_created.send(request, now=now)
     budget.admit(request, now)
     sla_clocks.refresh(request, now)
     deflections.undo_if_resubmitted(request, now)

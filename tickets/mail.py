@@ -41,7 +41,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from . import localtime
 from .extensions import db
 from .models import OutboxMessage, utcnow
-from .queries import insert_once
+from .queries import insert_once, lease_due
 
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=1)
@@ -234,24 +234,10 @@ def _take(now, limit, held_for, sender):
     writers take turns and the second finds the rows already locked, so two senders never take
     the same message.
     """
-    free = db.or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now)
-    due = (db.select(OutboxMessage.id)
-           .where(OutboxMessage.status == "pending", OutboxMessage.send_after <= now, free)
-           .order_by(OutboxMessage.priority, OutboxMessage.send_after, OutboxMessage.id)
-           .limit(limit))
-    if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    # Materialised: picked once. As a plain subquery PostgreSQL may rescan it for each row
-    # (its plan depends on the table's statistics), and every rescan skips the rows the last
-    # one locked: a batch then takes far more than ``limit`` messages.
-    due = due.cte("due").prefix_with("MATERIALIZED")
-    taken = db.session.execute(
-        db.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(db.select(due.c.id)), free)
-        .values(locked_until=now + held_for, locked_by=sender)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False))
-    ids = sorted(taken.scalars())
+    ids = lease_due(db.session, OutboxMessage,
+                    db.and_(OutboxMessage.status == "pending", OutboxMessage.send_after <= now),
+                    (OutboxMessage.priority, OutboxMessage.send_after, OutboxMessage.id),
+                    limit, now + held_for, sender, now)
     db.session.commit()
     return ids
 

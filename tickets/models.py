@@ -1189,3 +1189,81 @@ class AccessToken(db.Model):
 
     def __repr__(self):
         return f"<AccessToken {self.prefix}… of {self.user_id}>"
+
+
+# --- Webhooks (issue 16) ----------------------------------------------------------------------
+
+WEBHOOK_DELIVERY_STATUSES = {"pending": "Pending", "succeeded": "Succeeded", "failed": "Failed"}
+
+
+class Webhook(db.Model):
+    """An endpoint a lead registered: Datadesk POSTs the events it subscribed to (``events``, a
+    list of names of webhooks.EVENTS), signed with ``secret``. Paused (``is_active`` False)
+    by a lead, or by Datadesk after ``consecutive_failures`` failed attempts in a row; only an
+    admin sets ``allow_private`` (requests to private or loopback addresses)."""
+
+    __tablename__ = "webhooks"
+
+    id = db.Column(db.Integer, primary_key=True)
+    url = db.Column(db.String(500), nullable=False)
+    description = db.Column(db.String(200), nullable=False, default="")
+    events = db.Column(db.JSON, nullable=False, default=list)
+    secret = db.Column(db.String(100), nullable=False)
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    paused_at = db.Column(UTCDateTime)
+    paused_reason = db.Column(db.String(300))
+    allow_private = db.Column(db.Boolean, nullable=False, default=False)
+    created_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    consecutive_failures = db.Column(db.Integer, nullable=False, default=0)
+    version = db.Column(db.Integer, nullable=False)
+
+    created_by = db.relationship("User")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self):
+        return f"<Webhook {self.id} {self.url}>"
+
+
+class WebhookDelivery(db.Model):
+    """One event to POST to one endpoint, written in the transaction of the change it tells
+    about (the outbox pattern). ``payload`` is the exact body sent, so "send again" sends the
+    same bytes (with a fresh signature); ``event_key`` (unique per endpoint) queues one domain
+    event once. Leased like the mail outbox (``locked_until``, ``locked_by``)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id = db.Column(db.Integer, primary_key=True)
+    webhook_id = db.Column(db.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False)
+    event = db.Column(db.String(40), nullable=False)
+    event_key = db.Column(db.String(100), nullable=False)
+    request_id = db.Column(db.ForeignKey("requests.id", ondelete="SET NULL"), index=True)
+    payload = db.Column(db.Text, nullable=False)
+    status = db.Column(db.String(10), nullable=False, default="pending")
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_attempt_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    locked_until = db.Column(UTCDateTime)
+    locked_by = db.Column(db.String(120))
+    last_status_code = db.Column(db.Integer)
+    last_error = db.Column(db.Text)
+    last_attempt_at = db.Column(UTCDateTime)
+    duration_ms = db.Column(db.Integer)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    delivered_at = db.Column(UTCDateTime)
+
+    webhook = db.relationship("Webhook")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('pending', 'succeeded', 'failed')",
+                           name="delivery_status"),
+        db.UniqueConstraint("webhook_id", "event_key", name="uq_webhook_deliveries_event_key"),
+        # What is due: the senders' lease picks pending rows by next attempt.
+        db.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # One endpoint's log, newest first.
+        db.Index("ix_webhook_deliveries_log", "webhook_id", "created_at", "id"),
+    )
+
+    def __repr__(self):
+        return f"<WebhookDelivery {self.id} {self.event} to {self.webhook_id} {self.status}>"

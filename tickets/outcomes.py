@@ -219,6 +219,8 @@ def record(follow_up, user, now, *, outcome, decision="", reason=None, note="", 
                   text=note, data=data, created_at=now)
     db.session.add(event)
     db.session.flush()
+    signals.follow_up_answered.send(follow_up.request, event=event, follow_up=follow_up,
+                                    now=now)
     return event
 
 

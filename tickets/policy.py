@@ -75,6 +75,10 @@ ROLE_RULES = {
     # Integrations (issue 16): everyone may make access tokens of their own for the REST API,
     # which then does what its owner may, and no more (token_permits).
     "use_api": EVERYONE,
+    # Webhooks (issue 16): leads and admins register endpoints; only an admin lets one call
+    # private or loopback addresses (webhooks.py's guard against requests into the network).
+    "manage_webhooks": frozenset({"lead", "admin"}),
+    "allow_private_webhooks": frozenset({"admin"}),
 }
 
 # Who may be given a request to work on.

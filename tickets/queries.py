@@ -1,6 +1,6 @@
 """SQL conditions and statements shared by views, permission checks and the domain (no Flask
 here)."""
-from sqlalchemy import Boolean, bindparam, false
+from sqlalchemy import Boolean, bindparam, false, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -137,3 +137,29 @@ def upsert(connection, table, values, keys):
     return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: statement.excluded[name] for name in names if name not in keys})
+
+
+def lease_due(session, model, due, order_by, limit, until, holder, now):
+    """Lock up to ``limit`` rows of ``model`` that match ``due`` and no one holds (its
+    ``locked_until`` is None or past ``now``) for ``holder`` until ``until``; return their
+    ids, sorted. The outboxes' lease (mail, webhooks); the caller commits.
+
+    One UPDATE ... RETURNING: on PostgreSQL the rows are picked with SKIP LOCKED, on SQLite
+    writers take turns and the second finds the rows already locked, so two senders never take
+    the same row.
+    """
+    free = or_(model.locked_until.is_(None), model.locked_until <= now)
+    picked = select(model.id).where(due, free).order_by(*order_by).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    # Materialised: picked once. As a plain subquery PostgreSQL may rescan it for each row
+    # (its plan depends on the table's statistics), and every rescan skips the rows the last
+    # one locked: a batch then takes far more than ``limit`` rows.
+    picked = picked.cte("due").prefix_with("MATERIALIZED")
+    taken = session.execute(
+        update(model)
+        .where(model.id.in_(select(picked.c.id)), free)
+        .values(locked_until=until, locked_by=holder)
+        .returning(model.id)
+        .execution_options(synchronize_session=False))
+    return sorted(taken.scalars())

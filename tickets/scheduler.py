@@ -88,6 +88,13 @@ def _release_waitlisted(now):
     return f"{len(budget.release_waitlisted(now))} waitlisted request(s) released"
 
 
+def _deliver_webhooks(now):
+    from . import webhooks
+
+    result = webhooks.deliver_due(now)
+    return f"{result.succeeded} webhook delivery(ies) succeeded, {result.failed} failed"
+
+
 def _flow_snapshot(now):
     from .reports import snapshot
     return snapshot.settle(now)
@@ -110,6 +117,8 @@ JOBS = [
     Job("daily_notifications", timedelta(hours=1), _daily_notifications,
         "Send each person who chose a daily batch for some notifications one mail a day with "
         "them, from the start of the working day."),
+    Job("deliver_webhooks", timedelta(minutes=1), _deliver_webhooks,
+        "POST the due webhook deliveries (retries included); pause endpoints that keep failing."),
     Job("drain_outbox", timedelta(minutes=1), _drain_outbox, "Send the e-mail outbox."),
     Job("sweep_attachments", timedelta(days=1), _sweep_attachments,
         "Delete attachment files no saved request keeps (uploads a crash left half-done, "

@@ -5,13 +5,23 @@
     request as sender and ``event`` and ``now``. Receivers: ``sla_clocks`` refreshes the
     request's clocks, ``notifications`` queues the mail the transition calls for, ``budget``
     releases the team's next waitlisted request when the transition gave a place back,
-    ``outcomes`` schedules the follow-up of a resolution. A requester's reply (the ``answer``
-    transition, ``conversation.reply``) may mention people: its event's ``data["mentions"]``
-    lists them (``lifecycle.mention_records``: id, name, e-mail), as a comment's does.
+    ``outcomes`` schedules the follow-up of a resolution, ``webhooks`` queues
+    "request.state_changed" (and "request.delivered" for the deliver transition). A
+    requester's reply (the ``answer`` transition, ``conversation.reply``) may mention people:
+    its event's ``data["mentions"]`` lists them (``lifecycle.mention_records``: id, name,
+    e-mail), as a comment's does.
 ``comment_added``
     Sent by ``intake.add_comment`` once a comment's event is flushed, with the request as
     sender and ``event``, ``mentioned`` (the users the comment mentions, who may all see the
-    request) and ``now``. Receiver: ``notifications`` tells the people concerned.
+    request) and ``now``. Receivers: ``notifications`` tells the people concerned,
+    ``webhooks`` queues "request.commented".
+``request_created``
+    Sent by ``intake.submit_request`` once a new request and its 'created' event are flushed,
+    with the request as sender and ``now``. Receiver: ``webhooks`` queues "request.created".
+``follow_up_answered``
+    Sent by ``outcomes.record`` once an answer to a follow-up and its 'outcome' event are
+    flushed, with the request as sender and ``event``, ``follow_up`` and ``now``. Receiver:
+    ``webhooks`` queues "follow_up.answered".
 ``attachments_added``
     Sent by ``attachments.attach`` once new files' rows are flushed, with the request as
     sender and ``event`` (the creation, comment or "attached" event that brought them),
@@ -46,3 +56,8 @@ settings_changed = _signals.signal(
 team_budget_changed = _signals.signal(
     "team-budget-changed", doc="A team's weekly ad-hoc budget changed (sender: the team; "
                                "old, new, now).")
+request_created = _signals.signal(
+    "request-created", doc="A request was submitted (sender: the request; now).")
+follow_up_answered = _signals.signal(
+    "follow-up-answered", doc="A follow-up was answered (sender: the request; event, "
+                              "follow_up, now).")

@@ -19,7 +19,7 @@ from tests.browser.conftest import log_in
 from tickets import mail, outcomes
 from tickets.demo import DEMO_PASSWORD, seed_demo
 from tickets.extensions import db
-from tickets.models import (STATES, Asset, FollowUp, GapCategory, Request, Team, User,
+from tickets.models import (STATES, Asset, FollowUp, GapCategory, Request, Team, User, Webhook,
                             utcnow)
 from tickets.policy import visible_assets, visible_requests
 
@@ -173,6 +173,12 @@ MANAGERS = [
     Page("import requests with errors", "/admin/import", submit("Read the file")),
     Page("import mapping and preview", "/admin/import", upload_a_spreadsheet),
     Page("import done", "/admin/import", import_a_spreadsheet),
+    Page("webhooks", "/settings/webhooks"),
+    Page("webhook added", "/settings/webhooks",
+         fill_and_submit("Add endpoint", Payload_URL="https://hooks.example.com/new")),
+    Page("webhook with errors", "/settings/webhooks",
+         fill_and_submit("Add endpoint", Payload_URL="ftp://10.0.0.1/x")),
+    Page("webhook endpoint and its log", "/settings/webhooks/{webhook}"),
 ]
 PAGES = {
     "anonymous": [
@@ -273,6 +279,7 @@ def demo_places(app, email, base_url):
                                            .order_by(User.id).limit(1))
         places["gap_category"] = db.session.scalar(select(GapCategory.id).order_by(
             GapCategory.id).limit(1))
+        places["webhook"] = db.session.scalar(select(Webhook.id).order_by(Webhook.id).limit(1))
         app.config["BASE_URL"] = base_url
         outcomes.send_due(utcnow(), force=True)
         db.session.commit()

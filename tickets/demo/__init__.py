@@ -15,7 +15,8 @@ and the plan of the demo's requests), ``histories`` (scheduling and playing them
 platform gaps), ``outcomes`` (what became of the deliveries: follow-ups asked, reminded and
 answered), ``attachments`` (the files on a few requests and comments: a sample CSV, a
 screenshot, a first cut), ``notifications`` (what people were told: the latest unread),
-``tokens`` (the API access tokens of the scripts the data team runs).
+``tokens`` (the API access tokens of the scripts the data team runs), ``webhooks`` (the
+lead's endpoint and its delivery log).
 """
 from datetime import timezone
 
@@ -29,6 +30,7 @@ from .notifications import seed_notifications
 from .outcomes import seed_outcomes
 from .teams import DEMO_PASSWORD
 from .tokens import seed_tokens
+from .webhooks import seed_webhooks
 
 __all__ = ["DEMO_PASSWORD", "seed_demo"]
 
@@ -56,6 +58,8 @@ def seed_demo(now=None):
     seed_notifications(now)
     # The scripts the data team already runs against the REST API (their secrets unknown).
     seed_tokens(now)
+    # The lead's webhook to the team chat, with its past deliveries (nothing is sent).
+    seed_webhooks(now)
     # The seeder replays weeks of history: nobody is told about it by mail.
     db.session.execute(db.delete(OutboxMessage))
     return True
