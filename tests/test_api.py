@@ -498,28 +498,37 @@ def test_the_queue_and_the_backlog_explain_each_score(desk, api, make):
 
 
 def test_every_chart_reads_as_json_for_the_data_team(desk, api):
-    index = api(desk.analyst).get("/reports").get_json()["charts"]
+    analyst, lead = api(desk.analyst), api(desk.lead)
+    index = analyst.get("/reports").get_json()["charts"]
     assert len(index) >= 5
-    for chart in (chart for chart in index if "/" not in chart["key"]):
-        response = api(desk.analyst).get(f"/reports/{chart['key']}?kind=ad_hoc")
+    for chart in (chart for chart in index if "/" not in chart["key"]
+                  and chart["key"] not in ("forecast", "impact")):
+        response = analyst.get(f"/reports/{chart['key']}?kind=ad_hoc")
         assert response.status_code == 200, chart["key"]
         found = response.get_json()
         assert found["key"] == chart["key"] and found["as_of"]
         assert len(found["columns"]) == len(found["rows"][0]) if found["rows"] else True
-    problem_of(api(desk.analyst).get("/reports/nothing"), 404)
+    problem_of(analyst.get("/reports/nothing"), 404)
     problem_of(api(desk.requester).get("/reports"), 403)
     keys = {chart["key"] for chart in index}
     assert {"platform-gaps/ranking", "deflection/weeks"} <= keys and "impact" not in keys
-    assert "impact" in {chart["key"] for chart in api(desk.lead).get("/reports").get_json()[
+    assert "impact" in {chart["key"] for chart in lead.get("/reports").get_json()[
         "charts"]}
     for chart in index:
         if "/" in chart["key"]:
             path = chart["url"].split("/api/v1", 1)[1]
-            assert api(desk.analyst).get(path).status_code == 200, path
-    ledger = api(desk.lead).get("/reports/impact?group=kind")
+            assert analyst.get(path).status_code == 200, path
+    ledger = lead.get("/reports/impact?group=kind")
     assert ledger.status_code == 200 and "headline" in ledger.get_json()
-    problem_of(api(desk.analyst).get("/reports/impact"), 403)
-    problem_of(api(desk.analyst).get("/reports/deflection/nothing"), 404)
+    problem_of(analyst.get("/reports/impact"), 403)
+    problem_of(analyst.get("/reports/deflection/nothing"), 404)
+    clearance = analyst.get("/reports/forecast?throughput=125").get_json()
+    assert [row["name"] for row in clearance["teams"]] == ["Marketing"]
+    assert clearance["multiplier"] == 1.25 and clearance["overall"]["open_requests"] == 2
+    found = problem_of(analyst.get(f"/reports/forecast?team={desk.finance}"), 400)
+    assert found["errors"] == [{"field": "team", "detail": "Choose one of the teams listed."}]
+    assert problem_of(lead.get("/reports/forecast?throughput=5000"), 400)["errors"][
+        0]["field"] == "throughput"
 
 
 # --- Cost -------------------------------------------------------------------------------------
@@ -570,7 +579,8 @@ def test_the_openapi_document_describes_every_operation_without_a_token(client):
         ("GET", "/api/v1/catalogue/{asset_id}"), ("PATCH", "/api/v1/catalogue/{asset_id}"),
         ("GET", "/api/v1/queue"), ("GET", "/api/v1/backlog"), ("GET", "/api/v1/reports"),
         ("GET", "/api/v1/reports/{key}"), ("GET", "/api/v1/reports/platform-gaps/{key}"),
-        ("GET", "/api/v1/reports/deflection/{table}"), ("GET", "/api/v1/reports/impact")}
+        ("GET", "/api/v1/reports/deflection/{table}"), ("GET", "/api/v1/reports/impact"),
+        ("GET", "/api/v1/reports/forecast")}
     answer = document["paths"]["/api/v1/requests"]["post"]["responses"]["400"]
     assert list(answer["content"]) == [PROBLEM]
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"

@@ -418,3 +418,44 @@ class ImpactOut(BaseModel):
     """The impact ledger's figures, as its page's JSON export has them."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class ForecastQuery(Closed):
+    """The forecast page's what-if: a team (empty: every team you may see, and together), and
+    throughput as a percentage of the recent one."""
+
+    team: int | None = Field(None, ge=1, le=2**31 - 1)
+    throughput: int = Field(100, description="100 is the recent pace; 125 a quarter more.")
+
+
+class ForecastDates(BaseModel):
+    """When the open requests are delivered at 50, 85 and 95% confidence (None: more than two
+    years away), in words, and how it was computed."""
+
+    p50_date: date | None
+    p85_date: date | None
+    p95_date: date | None
+    text: str
+    explanation: str
+
+
+class ClearanceOut(BaseModel):
+    """How long one team's (or the teams together: team_id None) open requests take."""
+
+    team_id: int | None
+    name: str
+    open_requests: int
+    work_days: float
+    weekly_effort: list[float] = Field(description="Days of work delivered each recent week, "
+                                                   "oldest first (scaled by the what-if).")
+    forecast: ForecastDates | None
+    note: str = Field(description="Why there is no forecast, when there is none.")
+
+
+class ForecastOut(BaseModel):
+    """The backlog forecast: a row per team, and the teams together."""
+
+    teams: list[ClearanceOut]
+    overall: ClearanceOut | None
+    multiplier: float
+    weeks: int = Field(description="The weeks of history it reads.")

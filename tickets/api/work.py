@@ -3,16 +3,22 @@ priority order, each request with its score explained as on the pages; every cha
 reports page as JSON, for the same filters and people."""
 from flask import request, url_for
 
-from .. import localtime, queues, reports, settings
-from ..models import utcnow
+from werkzeug.datastructures import MultiDict
+
+from .. import forecast, localtime, queues, reports, settings
+from ..extensions import db
+from ..forms.reports import WhatIfForm
+from ..models import Team, utcnow
 from ..policy import allowed
 from ..reports import deflection
 from ..reports.gaps import GAP_CHARTS, parse_gap_filters
 from ..reports.impact import impact, parse_impact_filters
 from .problems import ApiProblem
-from .schemas import (BacklogOut, BacklogQuery, ChartIndex, ChartOut, GapReportQuery,
+from .schemas import (BacklogOut, BacklogQuery, ChartIndex, ChartOut, ClearanceOut,
+                      ForecastOut, ForecastQuery, GapReportQuery,
                       ImpactOut, ImpactQuery, QueueEntryOut, QueueOut, QueueQuery, ReportQuery)
-from .views import TAG_WORK, answers, bp, current, page_cursor, page_of, spec, summary
+from .views import (TAG_WORK, answers, bp, current, form_problem, page_cursor, page_of, spec,
+                    summary)
 
 
 def entry_document(entry):
@@ -128,6 +134,11 @@ def list_reports():
                "how_to_read": "The deflection report's table of " + key + ".",
                "url": url_for("api.get_deflection_report", table=key, _external=True)}
               for key in DEFLECTION_TABLES]
+    if allowed(user, "view_forecast"):
+        found.append({"key": "forecast", "title": "Backlog forecast",
+                      "how_to_read": "When each team's open requests are delivered, at 50, 85 "
+                                     "and 95% confidence; a what-if on throughput.",
+                      "url": url_for("api.get_forecast", _external=True)})
     if allowed(user, "view_impact"):
         found.append({"key": "impact", "title": "Impact ledger",
                       "how_to_read": "What became of the deliveries: used, not used, why.",
@@ -196,3 +207,45 @@ def get_report(key):
                                                     "lists them.")
     filters = reports.parse_filters(request.args, localtime.local_today(now), _team_ids(user))
     return ChartOut(**reports.computed(chart, filters, now).as_json())
+
+
+def _clearance(row):
+    if row is None:
+        return None
+    dates = row.forecast
+    return ClearanceOut(
+        team_id=row.team_id, name=row.name, open_requests=row.backlog,
+        work_days=round(row.work_days, 2), weekly_effort=row.weekly, note=row.note,
+        forecast=None if dates is None else {
+            "p50_date": dates.p50_date, "p85_date": dates.p85_date,
+            "p95_date": dates.p95_date, "text": dates.text,
+            "explanation": dates.explanation})
+
+
+@bp.route("/reports/forecast")
+@spec.validate(query=ForecastQuery, resp=answers(("HTTP_200", ForecastOut), 400),
+               tags=[TAG_WORK])
+def get_forecast():
+    """The backlog forecast (analysts, leads and admins)
+
+    When each team's open requests are delivered at the recent throughput (a what-if scales
+    it), at 50, 85 and 95% confidence, each team and the teams together; analysts see the
+    teams they serve. The forecast page's form checks the inputs.
+    """
+    user = current()
+    if not allowed(user, "view_forecast"):
+        raise ApiProblem(403, "The forecast is for the data team and admins.")
+    everyone = allowed(user, "see_all")
+    query = db.select(Team).order_by(Team.name)
+    if not everyone:
+        query = query.where(Team.id.in_(user.team_ids))
+    teams = db.session.scalars(query).all()
+    form = WhatIfForm(MultiDict(request.args), teams=teams, everyone=everyone)
+    if not form.validate():
+        raise form_problem(form)
+    found = forecast.backlog_clearance(
+        form.team_id, utcnow(), settings.current(), multiplier=form.multiplier,
+        team_ids=None if everyone else [team.id for team in teams])
+    return ForecastOut(teams=[_clearance(row) for row in found.teams],
+                       overall=_clearance(found.overall), multiplier=found.multiplier,
+                       weeks=found.weeks)
