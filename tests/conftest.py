@@ -27,7 +27,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from tickets import create_app, intake, lifecycle, people, queues, settings
 from tickets.extensions import cache, db
-from tickets.models import RankingVersion, Request, User, utcnow
+from tickets.models import RankingVersion, Request, SearchDocument, User, utcnow
 
 PASSWORD = "correct-horse-9"
 # The Redis of the tests that need one (a shared store, as production's workers use): database
@@ -143,6 +143,11 @@ def _empty_tables(request):
                     "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
                     " JOIN pg_class c ON c.oid = s.seqrelid"
                     " WHERE c.relnamespace = current_schema()::regnamespace"))
+                # Search weighs words by the lexeme statistics ANALYZE keeps (search._shares):
+                # those of an earlier test's documents (an import's thousands) would weigh the
+                # next test's words. Statistics of the emptied table forget them.
+                if SearchDocument.__tablename__ in present:
+                    connection.execute(text("ANALYZE search_documents"))
 
 
 @pytest.fixture

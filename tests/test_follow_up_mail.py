@@ -456,8 +456,8 @@ def test_the_scheduler_asks_follow_ups_daily_before_it_sends_the_outbox():
     assert "follow_ups" in scheduler.__doc__
     # `flask scheduler` says so when it starts.
     assert [cli._every(job.every) for job in scheduler.JOBS] == [
-        "every 5 min", "every 15 min", "hourly", "hourly", "daily", "hourly", "every 1 min", "daily",
-        "daily"]
+        "every 5 min", "every 15 min", "hourly", "hourly", "daily", "hourly", "every 1 min",
+        "every 1 min", "daily", "daily"]
 
 
 def test_the_daily_job_asks_once_a_day_and_reminds_later(app, world, smtp_server):

@@ -10,23 +10,28 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tickets import catalogue, deflections, gaps, invitations, lifecycle, outcomes, settings
+from tickets import (catalogue, deflections, gaps, invitations, lifecycle, outcomes, settings,
+                     webhooks)
 from tickets.extensions import db
-from tickets.forms.account import (ChangePasswordForm, ForgotPasswordForm, LoginForm,
-                                   PreferencesForm, SetPasswordForm, TimeZoneForm)
+from tickets.forms.account import (AccessTokenForm, ChangePasswordForm, ForgotPasswordForm,
+                                   LoginForm, PreferencesForm, SetPasswordForm, TimeZoneForm)
 from tickets.forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
 from tickets.forms.admin import TeamForm, UserForm
 from tickets.forms.attachments import AddFilesForm
 from tickets.forms.gaps import CategoryActionForm, CategoryForm
+from tickets.forms.imports import UploadForm
 from tickets.forms.outcomes import AnswerLinkForm, OutcomeForm
 from tickets.forms.requests import CommentForm, DeflectForm, IntakeForm, ReplyForm, RequestForm
 from tickets.forms.settings import SettingsForm
 from tickets.forms.transitions import TRANSITION_FORMS
 from tickets.forms.triage import ChangeKindForm, OverrideForm, SlaClassForm
+from tickets.forms.webhooks import EditWebhookForm, WebhookForm
 from tickets.models import (ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES,
                             DEFAULT_GAP_CATEGORIES, DECLINE_REASONS, FORMATS, IMPACTS, KINDS,
                             NOT_USED_REASONS, NOTIFICATION_MODES, NOTIFICATIONS, OUTCOMES, ROLES,
-                            SIZES, SLA_CLASSES, Asset, FollowUp, Request, User)
+                            SIZES, SLA_CLASSES, Asset, FollowUp, Request, User, utcnow)
+
+from tickets.webhooks import EVENTS as WEBHOOK_EVENTS
 
 from .strategies import MISSING, future_date, printable
 from .world import ANONYMOUS, ROLES as ROLES_ALL
@@ -974,12 +979,97 @@ CATEGORY_ACTION = Form(
     path=category_path("/settings/platform-gaps/{id}/{action}"), build=_category,
     form_class=CategoryActionForm)
 
+
+# --- Integrations (issue 16) -------------------------------------------------------------------
+
+TOKEN_SCOPES = ("read", "write")
+TOKEN_EXPIRIES = ("7", "30", "90", "365", "never")
+
+# A new API token: the page shows its secret at once (200), it is not a redirect. A person's
+# 21st working token is refused with a message (the fuzzer makes many).
+NEW_TOKEN = Form(
+    "new_token", "tokens.create", "/preferences/tokens", ROLES_ALL,
+    fields=(Field("name", "text", 100), Field("scope", "select", choices=TOKEN_SCOPES),
+            Field("expires_days", "select", choices=TOKEN_EXPIRIES)),
+    valid=lambda context: st.fixed_dictionaries({
+        "name": line(60), "scope": st.sampled_from(TOKEN_SCOPES),
+        "expires_days": st.sampled_from(TOKEN_EXPIRIES)}),
+    path=lambda context, values: "/preferences/tokens", form_class=AccessTokenForm,
+    success=(200,))
+
+WEBHOOK_MANAGERS = ("lead", "admin")
+# Public addresses, or a name that does not resolve (accepted when saved): no network needed.
+WEBHOOK_URLS = ("https://93.184.216.34/datadesk", "https://hooks.example.com/datadesk",
+                "http://93.184.216.34:8080/hooks?team=marketing")
+
+
+@st.composite
+def webhook_answers(draw, context):
+    """An endpoint as a lead registers it."""
+    return {
+        "url": draw(st.sampled_from(WEBHOOK_URLS)),
+        "description": draw(st.one_of(st.just(""), line(80))),
+        "events": draw(st.lists(st.sampled_from(tuple(WEBHOOK_EVENTS)), min_size=1,
+                                unique=True)),
+        "allow_private": draw(ticked()),
+    }
+
+
+WEBHOOK_FIELDS = (
+    Field("url", "url", 500), Field("description", "text", 200),
+    Field("events", "multi", choices=tuple(WEBHOOK_EVENTS)), Field("allow_private", "boolean"))
+
+
+def _webhook(context, draw=None):
+    """The subject: the lead's endpoint for created and delivered requests."""
+    with context.app.app_context():
+        hook, _ = webhooks.create(db.session.get(User, context.world.lead), WEBHOOK_URLS[0],
+                                  "Data team chat", ["request.created", "request.delivered"],
+                                  utcnow())
+        db.session.commit()
+        context.webhook_id, context.version = hook.id, hook.version
+    return context.webhook_id
+
+
+# Registering one shows its secret at once (200); an edit goes back to its page (302).
+NEW_WEBHOOK = Form(
+    "new_webhook", "webhooks.create", "/settings/webhooks", WEBHOOK_MANAGERS,
+    fields=WEBHOOK_FIELDS, valid=webhook_answers,
+    path=lambda context, values: "/settings/webhooks", form_class=WebhookForm, success=(200,))
+
+EDIT_WEBHOOK = Form(
+    "edit_webhook", "webhooks.show", "/settings/webhooks/<int:webhook_id>", WEBHOOK_MANAGERS,
+    fields=WEBHOOK_FIELDS + (version(), PATH_ID),
+    valid=lambda context: with_path_id(webhook_answers(context).map(
+        lambda values: {**values, "version": context.version_offset(0)}), context,
+        lambda c: c.webhook_id),
+    path=lambda context, values: f"/settings/webhooks/{url_part(values, '<id>')}",
+    build=_webhook, form_class=EditWebhookForm)
+
+
+def a_spreadsheet():
+    """A small CSV of past requests, as a team exports its tracker."""
+    return st.builds(lambda name, rows: (io.BytesIO(
+        ("ID,Title,Team,Requester e-mail,Status\r\n" + "".join(
+            f"T-{n},Churn {n},Marketing,requester@example.com,Done\r\n" for n in range(rows))
+         ).encode()), name), st.sampled_from(("tracker.csv", "Demandes 2025.csv")),
+        st.integers(0, 5))
+
+
+# Step 1 of the import: the file (step 2's fields are the file's columns: EXCLUDED).
+IMPORT_UPLOAD = Form(
+    "import_upload", "imports.upload", "/admin/import", ("lead", "admin"),
+    fields=(Field("file", "file"),),
+    valid=lambda context: st.fixed_dictionaries({"file": a_spreadsheet()}),
+    path=lambda context, values: "/admin/import", form_class=UploadForm)
+
 FORMS = (LOGIN, PREFERENCES, CHANGE_PASSWORD, UNSUBSCRIBE, UNWATCH, FORGOT_PASSWORD, RESET_PASSWORD, JOIN,
          RESEND_INVITATION, TIME_ZONE, NEW_REQUEST, EDIT_REQUEST, COMMENT, REPLY, ADD_FILES,
          *TRANSITIONS,
          CHANGE_KIND, RANK, SLA_CLASS, NEW_TEAM, EDIT_TEAM, NEW_USER, EDIT_USER, SETTINGS,
          NEW_ASSET, EDIT_ASSET, VERIFY_ASSET, ASSET_STATUS, LINK_ASSET, DEFLECT, CATEGORY_ADD,
-         CATEGORY_EDIT, CATEGORY_ACTION, ANSWER_LINK, ANSWER_OUTCOME)
+         CATEGORY_EDIT, CATEGORY_ACTION, ANSWER_LINK, ANSWER_OUTCOME, NEW_TOKEN, NEW_WEBHOOK,
+         EDIT_WEBHOOK, IMPORT_UPLOAD)
 
 # POST routes the fuzzer does not post to, and why.
 EXCLUDED = {
@@ -996,4 +1086,31 @@ EXCLUDED = {
     ("notifications.read_all", "/notifications/read"): "no input but the CSRF token",
     ("notifications.open_one", "/notifications/<int:notification_id>/open"):
         "no input but the CSRF token and the notification's id in the path",
+    # The REST API takes JSON, not forms: schemathesis fuzzes every operation as every role
+    # against the OpenAPI document (tests/fuzz/test_api_schema.py).
+    ("api.create_request", "/api/v1/requests"): "JSON: tests/fuzz/test_api_schema.py",
+    ("api.comment", "/api/v1/requests/<int:request_id>/comments"):
+        "JSON: tests/fuzz/test_api_schema.py",
+    ("api.take_transition", "/api/v1/requests/<int:request_id>/transitions/<name>"):
+        "JSON: tests/fuzz/test_api_schema.py",
+    ("api.create_asset", "/api/v1/catalogue"): "JSON: tests/fuzz/test_api_schema.py",
+    # No input but the CSRF token and ids in the path; tests/test_api.py (revoking) and
+    # tests/test_webhooks.py (the endpoint page's buttons) cover them, other people's and
+    # unknown ids included.
+    ("tokens.revoke", "/preferences/tokens/<int:token_id>/revoke"):
+        "no input but the CSRF token and the token's id in the path",
+    ("webhooks.action", "/settings/webhooks/<int:webhook_id>/<action>"):
+        "no input but the CSRF token (the button's name and the endpoint's id in the path)",
+    ("webhooks.roll_secret", "/settings/webhooks/<int:webhook_id>/secret"):
+        "no input but the CSRF token and the endpoint's id in the path",
+    ("webhooks.delete", "/settings/webhooks/<int:webhook_id>/delete"):
+        "no input but the CSRF token and the endpoint's id in the path",
+    ("webhooks.send_again",
+     "/settings/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/again"):
+        "no input but the CSRF token and the ids in the path",
+    # The import's steps 2 and 3: a select per column of the uploaded file and the held file's
+    # token; tests/test_imports.py posts unknown fields, bad tokens and other people's files.
+    ("imports.mapping", "/admin/import/map"): "fields made from the uploaded file's columns",
+    ("imports.refused", "/admin/import/refused.csv"):
+        "the held file's token and the mapping only (tests/test_imports.py)",
 }
