@@ -27,12 +27,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
-from . import (budget, counts, forecast, gaps, lifecycle, localtime, mail, outcomes, queues, settings,
-               sla_clocks, triage, wip)
+from . import (budget, counts, forecast, gaps, lifecycle, localtime, mail, outcomes, people, queues,
+               settings, sla_clocks, triage, wip)
 from .extensions import db
 from .models import (NOT_USED_REASONS, OUTCOMES, STATES, USED_OUTCOMES,
                      WAITING_FOLLOW_UP_STATUSES, WAITING_ON_REQUESTER_STATES, Event, FollowUp,
-                     OutboxMessage, Request, Team, User)
+                     OutboxMessage, Request, User)
 from .policy import allowed, visible_requests
 from .reports.stats import percentile
 
@@ -327,7 +327,7 @@ def lead_context(user, now, values, ranking=None):
     oldest, _ = _capped(
         db.select(Request).where(counts.condition("open"), Request.created_at <= now)
         .options(joinedload(Request.team)), order_by=(Request.created_at, Request.id), limit=5)
-    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+    teams = people.active_teams()
     budgets = budget.budget_status_by_team([t.id for t in teams], now, values)
     gaps_from = localtime.local_today(now, values) - timedelta(days=6)  # the report's 7 days
     waitlisted, waitlisted_total = _capped(

@@ -35,6 +35,15 @@ def password_problem(password, email):
     return None
 
 
+def active_teams(keep=None):
+    """The active teams by name, as the forms offer them; with ``keep`` (the team a request or
+    an asset already has), that team too when it is inactive, so an edit can keep it."""
+    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+    if keep is not None and keep not in teams:
+        teams.append(keep)
+    return teams
+
+
 def change_password(user, password):
     """Give ``user`` a new password, ending every session they have (OWASP ASVS 3.3.3)."""
     user.set_password(password)

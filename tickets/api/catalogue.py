@@ -5,7 +5,7 @@ from flask.views import MethodView
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from .. import catalogue, localtime, search
+from .. import catalogue, localtime, people, search
 from ..errors import attempt
 from ..extensions import db
 from ..forms.catalogue import AssetForm, EditAssetForm
@@ -62,13 +62,6 @@ def list_assets():
                      next_cursor=page_cursor(page + 1) if more and items else None)
 
 
-def _teams(asset=None):
-    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
-    if asset is not None and asset.team not in teams:
-        teams.append(asset.team)  # an inactive owner stays choosable for its assets
-    return teams
-
-
 def _asset_form(form_class, values, **kwargs):
     """The catalogue page's form filled from an API body."""
     data = MultiDict()
@@ -108,7 +101,7 @@ def create_asset():
     values = body().model_dump()
     if values["last_verified_on"] is None:
         values["last_verified_on"] = today
-    form = _asset_form(AssetForm, values, today=today, teams=_teams())
+    form = _asset_form(AssetForm, values, today=today, teams=people.active_teams())
     if not form.validate():
         raise form_problem(form)
     done = attempt(lambda: catalogue.add_asset(user, **_fields(form), now=utcnow(),
@@ -149,7 +142,8 @@ def edit_asset(asset_id):
     values["tags"] = asset.tag_list
     values.update(body().model_dump(exclude_unset=True))
     values["version"] = version if version is not None else asset.version
-    form = _asset_form(EditAssetForm, values, today=today, teams=_teams(asset))
+    form = _asset_form(EditAssetForm, values, today=today,
+                       teams=people.active_teams(keep=asset.team))
     if form.last_verified_on.data == asset.last_verified_on and asset.last_verified_on:
         form.today = max(today, asset.last_verified_on)  # an unchanged date is kept as it is
     if not form.validate():

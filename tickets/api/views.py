@@ -19,12 +19,12 @@ from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
-from .. import conversation, intake, lifecycle, localtime, request_lists, tokens
+from .. import conversation, intake, lifecycle, localtime, people, request_lists, tokens
 from ..errors import attempt
 from ..extensions import csrf, db
 from ..forms.requests import CommentForm, RequestForm
 from ..forms.transitions import TRANSITION_FORMS, prepare_form, refused_field, take
-from ..models import Event, Request, Team, utcnow
+from ..models import Event, Request, utcnow
 from ..policy import allowed, get_visible_request_or_404, token_permits
 from .problems import MEDIA_TYPE, ApiProblem, from_exception, problem_response
 from .schemas import (CommentIn, EventOut, Me, Problem, RequestDetail, RequestIn,
@@ -339,10 +339,6 @@ def _intake_form(values, teams, obj=None):
                        today=localtime.local_today(utcnow()), teams=teams)
 
 
-def _active_teams():
-    return db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
-
-
 @bp.route("/requests", methods=["POST"])
 @spec.validate(json=RequestIn, resp=answers(("HTTP_201", RequestDetail), 400, 415),
                tags=[TAG_REQUESTS])
@@ -353,7 +349,7 @@ def create_request():
     budget is waitlisted. Answers 201 with the request and its address in Location.
     """
     user = current()
-    form = _intake_form(body().model_dump(), _active_teams())
+    form = _intake_form(body().model_dump(), people.active_teams())
     if not form.validate():
         raise form_problem(form)
     done = attempt(lambda: intake.submit_request(user, form.intake_fields(),
@@ -384,9 +380,7 @@ def edit_request(request_id):
     values = {name: getattr(req, name) for name in intake.INTAKE_FIELDS}
     values["watchers"] = req.watcher_emails
     values.update(sent)
-    teams = _active_teams()
-    if req.team not in teams:
-        teams.append(req.team)
+    teams = people.active_teams(keep=req.team)
     form = _intake_form(values, teams)
     if req.deadline is not None and form.deadline.data == req.deadline:
         form.today = min(form.today, req.deadline)  # an unchanged old date is kept

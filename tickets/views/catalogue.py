@@ -8,11 +8,11 @@ from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import catalogue, localtime, search
+from .. import catalogue, localtime, people, search
 from ..errors import run_action
 from ..extensions import db
 from ..forms.catalogue import AssetForm, EditAssetForm, LinkForm, StatusForm, VerifyForm
-from ..models import ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, OUTCOMES, Asset, Team, utcnow
+from ..models import ASSET_KINDS, ASSET_LINK_KINDS, ASSET_STATUSES, OUTCOMES, Asset, utcnow
 from ..policy import allowed, require
 from ..queries import MAX_ID
 from .helpers import paginate, text_arg
@@ -112,7 +112,7 @@ def index():
         page = paginate(catalogue.listing(current_user, condition, filters["sort"]), PAGE_SIZE)
         counts = catalogue.use_counts(current_user, [asset.id for asset in page.items])
         rows = [_row(asset, counts, today) for asset in page.items]
-    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+    teams = people.active_teams()
     return render_template(
         "catalogue/index.html", page=page, rows=rows, filters=filters, searching=searching,
         notice=notice, teams=teams, can_edit=can_edit, kinds=ASSET_KINDS,
@@ -234,13 +234,6 @@ def link(asset_id):
 
 # --- The form -----------------------------------------------------------------------------------
 
-def _teams_for(asset=None):
-    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
-    if asset is not None and asset.team not in teams:
-        teams.append(asset.team)  # an inactive owner stays choosable for its assets
-    return teams
-
-
 def _asset_fields(form):
     return {name: form[name].data for name in (
         "title", "url", "kind", "team_id", "description", "tags", "status", "last_verified_on")}
@@ -251,7 +244,7 @@ def _asset_fields(form):
 def new():
     """Catalogue an asset that did not come from a delivery (or was delivered long ago)."""
     today = localtime.local_today(utcnow())
-    form = AssetForm(today=today, teams=_teams_for())
+    form = AssetForm(today=today, teams=people.active_teams())
     if request.method == "GET":
         form.last_verified_on.data = today
         home = next((team for team in current_user.teams if team.is_active), None)
@@ -277,7 +270,7 @@ def edit(asset_id):
     """Change an asset; an edit of a version someone else changed meanwhile is refused (409)."""
     asset = _asset_or_404(asset_id)
     today = localtime.local_today(utcnow())
-    form = EditAssetForm(obj=asset, today=today, teams=_teams_for(asset))
+    form = EditAssetForm(obj=asset, today=today, teams=people.active_teams(keep=asset.team))
     if request.method == "GET":
         form.tags.data = ", ".join(asset.tag_list)
     if form.last_verified_on.data == asset.last_verified_on and asset.last_verified_on:

@@ -18,8 +18,8 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import (attachments, budget, conversation, deflections, forecast, intake, lead_time,
-               lifecycle, localtime, outcomes, priority, queues, request_lists, reuse, settings,
-               sla_clocks, triage, waiting)
+               lifecycle, localtime, outcomes, people, priority, queues, request_lists, reuse,
+               settings, sla_clocks, triage, waiting)
 from ..errors import run_action
 from ..extensions import db
 from ..forms.requests import CommentForm, DeflectForm, IntakeForm, ReplyForm, RequestForm
@@ -35,10 +35,6 @@ from .request_page import COMMENT, REPLY, render_request_page
 bp = Blueprint("requests", __name__)
 
 
-
-
-def _active_teams():
-    return db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
 
 
 @bp.route("/")
@@ -66,7 +62,7 @@ def new():
     and the button becomes "Submit anyway"; the next post of the same text submits. A draft
     with nothing to suggest submits at once, and is remembered as an intake miss.
     """
-    teams = _active_teams()
+    teams = people.active_teams()
     form = IntakeForm(today=localtime.local_today(utcnow()), teams=teams)
     if request.method == "GET":
         home = next((team for team in current_user.teams if team.is_active), None)
@@ -199,7 +195,7 @@ def deflect():
         flash("The form expired; please send it again.", "danger")
     else:
         flash(" ".join(next(iter(form.errors.values()))), "danger")
-    teams = _active_teams()
+    teams = people.active_teams()
     return _render_form(IntakeForm(today=localtime.local_today(utcnow()), teams=teams), None,
                         teams), 400
 
@@ -236,9 +232,7 @@ def edit(request_id):
     req = get_visible_request_or_404(request_id, current_user, selectinload(Request.watchers))
     if not allowed(current_user, "edit", req):
         abort(403)
-    teams = _active_teams()
-    if req.team not in teams:
-        teams.append(req.team)
+    teams = people.active_teams(keep=req.team)
     rules = intake.edit_rules(req, current_user)
     form = RequestForm(obj=req, today=localtime.local_today(utcnow()), teams=teams, read_only=intake.read_only(rules))
     if not form.watchers.raw_data:
@@ -492,7 +486,7 @@ def list_requests(scope):
                      in queues.positions(page.items, utcnow()).items()}
         # What waits on the person comes first: questions, deliveries, follow-ups.
         waits, more_waiting = waiting.waiting_on(current_user)
-    team_choices = _active_teams() if scope == "all" else list(current_user.teams)
+    team_choices = people.active_teams() if scope == "all" else list(current_user.teams)
     assignees = db.session.scalars(db.select(User).where(
         User.role.in_(WORKER_ROLES), User.is_active).order_by(User.name)).all()
     return render_template(

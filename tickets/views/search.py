@@ -10,11 +10,10 @@ gap (``search.record_miss``).
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import search
+from .. import people, search
 from ..errors import run_action
-from ..extensions import db
 from ..forms.search import SearchForm
-from ..models import OPEN_STATES, STATES, Request, Team, utcnow
+from ..models import OPEN_STATES, STATES, Request, utcnow
 from ..policy import allowed, require
 from ..queries import MAX_ID
 
@@ -30,7 +29,7 @@ PICKERS = {"duplicate": "triage", "answer": None}
 @require("search")
 def index():
     """Requests and catalogue assets matching the words, ranked, filtered and paged."""
-    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+    teams = people.active_teams()
     form = SearchForm(request.args, teams=teams)
     filters = form.filters
     results = None

@@ -5,11 +5,11 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from .. import lifecycle, localtime, settings, sla_clocks, triage
+from .. import lifecycle, localtime, people, settings, sla_clocks, triage
 from ..errors import run_action
 from ..extensions import db
 from ..forms.triage import ChangeKindForm
-from ..models import KINDS, Request, Team, utcnow
+from ..models import KINDS, Request, utcnow
 from ..policy import allowed, get_visible_request_or_404, require
 from ..queries import id_matches
 from .helpers import is_safe_next, paginate, url_with
@@ -103,7 +103,7 @@ def index():
                 sla_clocks.status(req, now, values), _row_actions(req), records[req.team_id])
             for req in page.items]
     offered = {name for row in rows for name in row.actions}
-    teams = db.session.scalars(db.select(Team).where(Team.is_active).order_by(Team.name)).all()
+    teams = people.active_teams()
     return render_template(
         "triage/index.html", rows=rows, page=page, section=section, counts=counts,
         sections=[(name, triage.section_label(name, current_user)) for name in sections],
