@@ -3,7 +3,6 @@ analysts and leads add and edit assets, through the catalogue page's form and ru
 from flask import request, url_for
 from flask.views import MethodView
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import MultiDict
 
 from .. import catalogue, localtime, people, search
 from ..errors import attempt
@@ -14,7 +13,7 @@ from ..policy import allowed
 from .problems import ApiProblem
 from .schemas import AssetIn, AssetListQuery, AssetOut, AssetPage, AssetPatch
 from .views import (TAG_CATALOGUE, answers, body, bp, current, expected_version, form_problem,
-                    page_cursor, page_of, refusal_problem, spec, with_etag)
+                    formdata, page_cursor, page_of, refusal_problem, spec, with_etag)
 
 
 def asset_document(asset):
@@ -64,17 +63,8 @@ def list_assets():
 
 def _asset_form(form_class, values, **kwargs):
     """The catalogue page's form filled from an API body."""
-    data = MultiDict()
-    for name, value in values.items():
-        if value is None:
-            continue
-        if name == "tags":
-            data.add(name, ", ".join(value))
-        elif name == "last_verified_on":
-            data.add(name, value.isoformat())
-        else:
-            data.add(name, str(value))
-    return form_class(formdata=data, meta={"csrf": False}, **kwargs)
+    return form_class(formdata=formdata(values, {"tags": ", "}), meta={"csrf": False},
+                      **kwargs)
 
 
 FIELDS = ("title", "url", "kind", "team_id", "description", "tags", "status",

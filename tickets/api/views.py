@@ -12,6 +12,7 @@ import base64
 import binascii
 import copy
 import json
+from datetime import date
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask.views import MethodView
@@ -144,15 +145,17 @@ MAX_PAGE = 10_000
 
 # --- Documents --------------------------------------------------------------------------------
 
-def _person(user):
+def person(user):
+    """A person in a document: id and name (None: Datadesk itself, or nobody)."""
     return None if user is None else {"id": user.id, "name": user.name}
 
 
-def _summary(req):
+def summary(req):
+    """A request in a list (RequestSummary's fields)."""
     return {
         "id": req.id, "title": req.title, "state": req.state, "kind": req.kind,
         "team": {"id": req.team.id, "name": req.team.name},
-        "requester": _person(req.requester), "assignee": _person(req.assignee),
+        "requester": person(req.requester), "assignee": person(req.assignee),
         "business_impact": req.business_impact, "deadline": req.deadline,
         "is_short_notice": req.is_short_notice, "is_confidential": req.is_confidential,
         "created_at": req.created_at, "updated_at": req.updated_at, "version": req.version,
@@ -160,18 +163,22 @@ def _summary(req):
     }
 
 
+def event_document(event):
+    """One step of a request's history (its actor loaded)."""
+    return EventOut(id=event.id, kind=event.kind, action=event.action,
+                    from_state=event.from_state, to_state=event.to_state,
+                    actor=person(event.actor), text=event.text, created_at=event.created_at)
+
+
 def _detail(req, user):
     return RequestDetail(
-        **_summary(req),
+        **summary(req),
         **{name: getattr(req, name) for name in (
             "data_needed", "format", "usage", "lever_result", "lever_expected_shape",
             "lever_extraction", "lever_decision", "is_exec_sponsored", "exec_sponsor", "size")},
         delivered_url=req.delivered_url, watchers=req.watcher_emails,
         actions=[t.name for t in lifecycle.available_transitions(req, user)],
-        events=[EventOut(id=event.id, kind=event.kind, action=event.action,
-                         from_state=event.from_state, to_state=event.to_state,
-                         actor=_person(event.actor), text=event.text,
-                         created_at=event.created_at) for event in req.events])
+        events=[event_document(event) for event in req.events])
 
 
 def _request_whole(request_id, user):
@@ -248,16 +255,6 @@ def page_of(cursor):
     return page
 
 
-def person(user):
-    """A person in a document: id and name."""
-    return _person(user)
-
-
-def summary(req):
-    """A request in a list (RequestSummary's fields)."""
-    return _summary(req)
-
-
 # --- Account ----------------------------------------------------------------------------------
 
 @bp.route("/me")
@@ -301,7 +298,7 @@ def list_requests():
         .limit(query.limit + 1)).unique().all()
     page = rows[:query.limit]
     more = len(rows) > query.limit
-    return RequestPage(items=[RequestSummary(**_summary(req)) for req in page],
+    return RequestPage(items=[RequestSummary(**summary(req)) for req in page],
                        next_cursor=request_lists.cursor_of(page[-1], query.sort)
                        if more else None)
 
@@ -317,26 +314,33 @@ def get_request(request_id):
     return with_etag(_detail(req, user), req)
 
 
-def _intake_form(values, teams, obj=None):
-    """The page's request form filled from an API body (``values``: the intake fields)."""
+def formdata(values, joined=None):
+    """An API body's ``values`` as a browser posts the page's form: a ticked box as "y" (an
+    unticked one left out), a date in ISO form, a list joined by ``joined[name]`` (what its
+    text field splits on), a null left out (as if left empty: the form says what it needs),
+    anything else as text."""
     data = MultiDict()
     for name, value in values.items():
-        if name == "deadline":
-            if value is None:  # null: no hard deadline
-                data.add("no_deadline", "y")
-            else:
-                data.add(name, value.isoformat())
-        elif value is None:  # null elsewhere: as if left empty (the form says what it needs)
+        if value is None or value is False:
             continue
-        elif name == "watchers":
-            data.add(name, "\n".join(value))
-        elif isinstance(value, bool):
-            if value:
-                data.add(name, "y")
+        if value is True:
+            data.add(name, "y")
+        elif isinstance(value, list):
+            data.add(name, joined[name].join(value))
+        elif isinstance(value, date):
+            data.add(name, value.isoformat())
         else:
             data.add(name, str(value))
-    return RequestForm(formdata=data, obj=obj, meta={"csrf": False},
-                       today=localtime.local_today(utcnow()), teams=teams)
+    return data
+
+
+def _intake_form(values, teams, obj=None):
+    """The page's request form filled from an API body (``values``: the intake fields); a
+    null deadline is "No hard deadline"."""
+    values = {**values, "no_deadline": "deadline" in values and values["deadline"] is None}
+    return RequestForm(formdata=formdata(values, {"watchers": "\n"}), obj=obj,
+                       meta={"csrf": False}, today=localtime.local_today(utcnow()),
+                       teams=teams)
 
 
 @bp.route("/requests", methods=["POST"])
@@ -426,11 +430,7 @@ def comment(request_id):
     done = attempt(lambda: conversation.post(req, user, form.text.data, utcnow()))
     if not done:
         raise refusal_problem(done.refusal)
-    event = db.session.get(Event, done.result.id)
-    return EventOut(id=event.id, kind=event.kind, action=event.action,
-                    from_state=event.from_state, to_state=event.to_state,
-                    actor=_person(event.actor), text=event.text,
-                    created_at=event.created_at), 201
+    return event_document(done.result), 201
 
 
 # The body's names for the form's picker inputs.
@@ -440,22 +440,13 @@ PICKERS = {"existing_asset": "existing_asset", "answer": "answer", "original": "
 def _transition_form(name, inputs, version):
     """The page's form of transition ``name`` filled from an API body's ``inputs``."""
     form_class = TRANSITION_FORMS[name]
-    data = MultiDict({"version": str(version)})
     unknown = [key for key in inputs if key not in form_class()._fields]
     if unknown:
         raise ApiProblem(400, f"The {name} transition does not take these fields.",
                          errors={key: f"Not an input of {name}." for key in unknown})
-    for key, value in inputs.items():
-        if isinstance(value, bool):
-            if value:
-                data.add(key, "y")
-        elif key in PICKERS:
-            data.add(key, str(value))
-            data.add(f"{key}_ref", str(value))
-        elif hasattr(value, "isoformat"):
-            data.add(key, value.isoformat())
-        else:
-            data.add(key, str(value))
+    # A picker's text is also its pick, as the page's script sends it.
+    picks = {f"{key}_ref": inputs[key] for key in PICKERS if key in inputs}
+    data = formdata({**inputs, **picks, "version": version})
     return prepare_form(form_class(formdata=data, meta={"csrf": False}), name)
 
 
