@@ -98,11 +98,28 @@ def order_of(sort):
     return order
 
 
+# What a cursor says when it was not given by the list it is sent to.
+NOT_GIVEN = "This cursor was not given by this list."
+
+
+def encode_cursor(value):
+    """``value`` (JSON-able) as an opaque cursor, for a URL."""
+    text = json.dumps(value, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    """What ``encode_cursor`` wrote in ``cursor``; BadCursor if it is not one."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, binascii.Error, TypeError, UnicodeDecodeError):
+        raise BadCursor(NOT_GIVEN) from None
+
+
 def cursor_of(request, sort):
     """The cursor of the page after ``request`` in ``sort`` order (opaque to the caller)."""
-    values = [_plain(getattr(request, column.key)) for column, _, _ in SORTS[sort][1]]
-    text = json.dumps([sort, values], separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return encode_cursor([sort, [_plain(getattr(request, column.key))
+                                 for column, _, _ in SORTS[sort][1]]])
 
 
 def after(cursor, sort):
@@ -110,16 +127,15 @@ def after(cursor, sort):
     this list gave."""
     keys = SORTS[sort][1]
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        found_sort, values = json.loads(text)
-    except (ValueError, binascii.Error, TypeError, UnicodeDecodeError):
-        raise BadCursor("This cursor was not given by this list.") from None
+        found_sort, values = decode_cursor(cursor)
+    except (ValueError, TypeError):
+        raise BadCursor(NOT_GIVEN) from None
     if found_sort != sort or not isinstance(values, list) or len(values) != len(keys):
         raise BadCursor("This cursor belongs to another sort: start again without it.")
     try:
         values = [_parsed(value, column) for value, (column, _, _) in zip(values, keys)]
     except (ValueError, TypeError):
-        raise BadCursor("This cursor was not given by this list.") from None
+        raise BadCursor(NOT_GIVEN) from None
     conditions, ties = [], []
     for value, (column, descending, _) in zip(values, keys):
         if value is None:  # NULLs come last: only a tie can follow one

@@ -8,10 +8,7 @@ one policy module, and a "read" token only reads (policy.token_permits). Bodies 
 the pages' forms, so a field's rules and messages are the same as on the page. The OpenAPI
 document is written by spectree from the routes and tickets/api/schemas.py.
 """
-import base64
-import binascii
 import copy
-import json
 from datetime import date
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
@@ -237,7 +234,7 @@ def refusal_problem(refusal, names=None):
 
 def page_cursor(page):
     """The cursor of page ``page`` of a list paged by number (the catalogue, the queues)."""
-    return base64.urlsafe_b64encode(json.dumps({"page": page}).encode()).decode().rstrip("=")
+    return request_lists.encode_cursor({"page": page})
 
 
 def page_of(cursor):
@@ -246,11 +243,11 @@ def page_of(cursor):
     if not cursor:
         return 1
     try:
-        page = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["page"]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        page = request_lists.decode_cursor(cursor)["page"]
+    except (request_lists.BadCursor, TypeError, KeyError):
         page = None
     if not isinstance(page, int) or isinstance(page, bool) or not 1 < page <= MAX_PAGE:
-        message = "This cursor was not given by this list."
+        message = request_lists.NOT_GIVEN
         raise ApiProblem(400, message, errors={"cursor": message})
     return page
 
