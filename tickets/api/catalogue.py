@@ -134,8 +134,7 @@ def edit_asset(asset_id):
     values["version"] = version if version is not None else asset.version
     form = _asset_form(EditAssetForm, values, today=today,
                        teams=people.active_teams(keep=asset.team))
-    if form.last_verified_on.data == asset.last_verified_on and asset.last_verified_on:
-        form.today = max(today, asset.last_verified_on)  # an unchanged date is kept as it is
+    form.keep_unchanged_verified_on(asset.last_verified_on)
     if not form.validate():
         raise form_problem(form)
     done = attempt(lambda: catalogue.update_asset(

@@ -331,13 +331,12 @@ def formdata(values, joined=None):
     return data
 
 
-def _intake_form(values, teams, obj=None):
+def _intake_form(values, teams):
     """The page's request form filled from an API body (``values``: the intake fields); a
     null deadline is "No hard deadline"."""
     values = {**values, "no_deadline": "deadline" in values and values["deadline"] is None}
-    return RequestForm(formdata=formdata(values, {"watchers": "\n"}), obj=obj,
-                       meta={"csrf": False}, today=localtime.local_today(utcnow()),
-                       teams=teams)
+    return RequestForm(formdata=formdata(values, {"watchers": "\n"}), meta={"csrf": False},
+                       today=localtime.local_today(utcnow()), teams=teams)
 
 
 @bp.route("/requests", methods=["POST"])
@@ -383,8 +382,7 @@ def edit_request(request_id):
     values.update(sent)
     teams = people.active_teams(keep=req.team)
     form = _intake_form(values, teams)
-    if req.deadline is not None and form.deadline.data == req.deadline:
-        form.today = min(form.today, req.deadline)  # an unchanged old date is kept
+    form.keep_unchanged_deadline(req.deadline)
     if not form.validate():
         raise form_problem(form)
     done = attempt(lambda: intake.edit_request(

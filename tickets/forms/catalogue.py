@@ -48,6 +48,11 @@ class AssetForm(DatadeskForm):
         self.today = today or date.today()
         self.team_id.choices = options((team.id, team.name) for team in teams)
 
+    def keep_unchanged_verified_on(self, day):
+        """Accept the asset's own last-verified ``day`` sent back unchanged as it is."""
+        if day and self.last_verified_on.data == day:
+            self.today = max(self.today, day)
+
     def validate_kind(self, field):
         if field.data not in ASSET_KINDS:
             raise ValidationError("Choose what kind of asset it is.")

@@ -121,6 +121,12 @@ class RequestForm(WithFiles, DatadeskForm):
             fields["exec_sponsor"] = ""
         return fields
 
+    def keep_unchanged_deadline(self, deadline):
+        """Accept the request's own ``deadline`` sent back unchanged, even if it has passed
+        (an edit of other fields must not fail on it)."""
+        if deadline is not None and self.deadline.data == deadline:
+            self.today = min(self.today, deadline)
+
     def validate_team_id(self, field):
         if field.data not in {choice.value for choice in self.team_id.choices}:
             raise ValidationError("Choose one of the teams in the list.")

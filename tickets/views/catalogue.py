@@ -273,8 +273,7 @@ def edit(asset_id):
     form = EditAssetForm(obj=asset, today=today, teams=people.active_teams(keep=asset.team))
     if request.method == "GET":
         form.tags.data = ", ".join(asset.tag_list)
-    if form.last_verified_on.data == asset.last_verified_on and asset.last_verified_on:
-        form.today = max(today, asset.last_verified_on)  # an unchanged date is kept as it is
+    form.keep_unchanged_verified_on(asset.last_verified_on)
     status = 200
     if form.validate_on_submit():
         done = run_action(

@@ -240,8 +240,8 @@ def edit(request_id):
         form.watchers.data = "\n".join(req.watcher_emails)
     if request.method == "GET":
         form.no_deadline.data = req.deadline is None
-    elif form.deadline.data == req.deadline:
-        form.today = min(form.today, req.deadline or form.today)  # an unchanged old date is kept
+    else:
+        form.keep_unchanged_deadline(req.deadline)
     status = 200
     if form.validate_on_submit():
         try:
