@@ -5,7 +5,8 @@ from sqlalchemy import select, text
 
 from tickets import catalogue, policy, search
 from tickets.extensions import db
-from tickets.models import Asset, Request, User
+from tests.conftest import _forget_search_statistics
+from tickets.models import Asset, Request, SearchDocument, User
 
 
 def test_terms_keep_words_of_any_script_and_drop_syntax():
@@ -75,6 +76,35 @@ def test_small_indexes_never_prune(app, make):
         make.request(requester, team, title=f"Monthly figures {i}")
     with app.app_context():
         assert search._common(["monthly", "figures"], False) == set()
+
+
+def test_an_emptied_index_ranks_as_a_new_one_once_the_suite_forgets_its_statistics(app, make):
+    """What the suite's cleanup does between tests (conftest._forget_search_statistics): an
+    index analysed with thousands of documents where "region" and "week" are everyday words
+    and "churn" is rare, then emptied, would otherwise rank a later test's "churn" alone above
+    "churn by region per week" (PostgreSQL keeps the statistics when ANALYZE finds no rows)."""
+    documents = SearchDocument.__table__
+    with app.app_context():
+        db.session.execute(documents.insert(), [
+            {"kind": "request", "ref_id": 100_000 + i, "title": f"Sales per region per week {i}",
+             "body": "weekly regional numbers"} for i in range(3000)])
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE search_documents"))
+        db.session.execute(documents.delete())
+        db.session.commit()
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                _forget_search_statistics(connection)
+    team = make.team()
+    requester = make.user(teams=[team])
+    no_other_words = dict(data_needed="", usage="", lever_result="", lever_expected_shape="",
+                          lever_extraction="", lever_decision="")
+    one_word = make.request(requester, team, title="Churn in general", **no_other_words)
+    three_words = make.request(requester, team, title="Churn by region per week",
+                               **no_other_words)
+    with app.app_context():
+        found = search.search(db.session.get(User, requester), "churn region week")
+        assert [hit.id for hit in found.hits] == [three_words, one_word]
 
 
 def test_pointing_a_self_serve_decline_at_an_asset_shares_it_and_delivering_hides_it(app, make):
