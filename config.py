@@ -83,10 +83,12 @@ class Config:
         "MAIL_MAX_PER_MINUTE") else None
 
     # Webhooks (tickets/webhooks.py): each POST's timeout in seconds, the attempts of one
-    # delivery before it fails, and the failed attempts in a row that pause an endpoint.
+    # delivery before it fails, the failed attempts in a row that pause an endpoint, and how
+    # many endpoints are sent to at once (each endpoint's deliveries go one at a time).
     WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
     WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "10"))
     WEBHOOK_PAUSE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_PAUSE_AFTER_FAILURES", "15"))
+    WEBHOOK_SENDERS = int(os.environ.get("WEBHOOK_SENDERS", "4"))
 
     PAGE_SIZE = 25
     # Each process keeps the ranking of every queue (queues.current_ranking) until a change to

@@ -23,12 +23,16 @@ NOW = utcnow().replace(microsecond=0)
 
 class Receiver:
     """A real HTTP server on 127.0.0.1 that records every POST; ``answers`` are the status
-    codes of the next answers (then 200), ``hang`` seconds it waits before answering."""
+    codes of the next answers (then 200), ``hang`` seconds it waits before answering. With a
+    ``gate`` (an Event), it answers once the gate opens, or 503 when it stays shut 5 seconds;
+    ``then`` is called with the number of POSTs received after each one."""
 
     def __init__(self):
         self.received = []
         self.answers = []
         self.hang = 0
+        self.gate = None
+        self.then = None
         self.lock = threading.Lock()
         receiver = self
 
@@ -38,8 +42,12 @@ class Receiver:
                 with receiver.lock:
                     receiver.received.append((self.path, dict(self.headers), body))
                     code = receiver.answers.pop(0) if receiver.answers else 200
+                    if receiver.then:
+                        receiver.then(len(receiver.received))
                 if receiver.hang:
                     time.sleep(receiver.hang)
+                if receiver.gate is not None and not receiver.gate.wait(5):
+                    code = 503
                 self.send_response(code)
                 if 300 <= code < 400:
                     self.send_header("Location", f"http://127.0.0.1:{receiver.port}/moved")
@@ -360,6 +368,43 @@ def test_two_senders_at_once_send_each_delivery_once(app, make, desk, receiver):
     assert len(receiver.received) == 24
     ids = [json.loads(body)["id"] for _, _, body in receiver.received]
     assert len(set(ids)) == 24
+
+
+def test_a_slow_receiver_does_not_hold_back_another_endpoints_deliveries(app, make, desk,
+                                                                          receiver, monkeypatch):
+    """Endpoints are sent to at once, each one's deliveries one at a time and in order: the
+    slow endpoint answers only once the other has received all of its own (sent one after
+    another, it would wait for them in vain and answer 503)."""
+    monkeypatch.setitem(app.config, "WEBHOOK_TIMEOUT", 10)
+    fast = Receiver()
+    fast.thread.start()
+    try:
+        slow_hook, _ = endpoint(app, desk.admin, receiver.url, ["request.created"])
+        fast_hook, _ = endpoint(app, desk.admin, fast.url, ["request.created"])
+        created = [make.request(desk.requester, desk.team, title=f"Request {n}")
+                   for n in range(3)]
+        fast_has_all = threading.Event()
+        receiver.gate = fast_has_all
+        fast.then = lambda count: count == 3 and fast_has_all.set()
+
+        assert deliver(app).succeeded == 6
+        for server in (receiver, fast):
+            assert [json.loads(body)["request"]["id"] for _, _, body in server.received] \
+                == created
+        assert {d.status for d in deliveries(app)} == {"succeeded"}
+    finally:
+        fast.server.shutdown()
+        fast.server.server_close()
+
+
+def test_one_sender_at_a_time_sends_every_endpoint_in_turn(app, make, desk, receiver,
+                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_SENDERS", 1)
+    hooks = [endpoint(app, desk.admin, receiver.url, ["request.created"])[0]
+             for _ in range(2)]
+    make.request(desk.requester, desk.team)
+    assert deliver(app).succeeded == 2
+    assert [d.webhook_id for d in deliveries(app, status="succeeded")] == hooks
 
 
 # --- Private addresses ------------------------------------------------------------------------

@@ -20,7 +20,8 @@ application/json``. ``VERIFY_SNIPPET`` is how a receiver checks it; the endpoint
 
 **Sending.** ``deliver_due`` leases due deliveries as the mail outbox does
 (``queries.lease_due``), POSTs each (WEBHOOK_TIMEOUT seconds, redirects never followed) and
-records the answer. 2xx succeeds; anything else is retried after 1, 2, 4 ... minutes (at most an
+records the answer. An endpoint's deliveries go one at a time, in order; up to WEBHOOK_SENDERS
+endpoints are sent to at once, so a slow receiver does not delay the others. 2xx succeeds; anything else is retried after 1, 2, 4 ... minutes (at most an
 hour) until WEBHOOK_MAX_ATTEMPTS attempts, then fails. After WEBHOOK_PAUSE_AFTER_FAILURES failed
 attempts in a row, whatever deliveries they were, the endpoint is paused and its creator and
 every lead are told by mail. Events that happen while an endpoint is paused are not queued for
@@ -44,6 +45,7 @@ import socket
 import ssl
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -446,15 +448,35 @@ def signature(secret, timestamp, body):
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def headers_for(delivery, secret, timestamp):
-    """The headers of one POST of ``delivery``."""
+def headers_for(outgoing, timestamp):
+    """The headers of one POST of ``outgoing`` (an Outgoing)."""
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Datadesk-Event": delivery.event,
-        "Datadesk-Delivery": json.loads(delivery.payload)["id"],
-        SIGNATURE_HEADER: signature(secret, timestamp, delivery.payload),
+        "Datadesk-Event": outgoing.event,
+        "Datadesk-Delivery": json.loads(outgoing.payload)["id"],
+        SIGNATURE_HEADER: signature(outgoing.secret, timestamp, outgoing.payload),
     }
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What one POST needs of a delivery and its endpoint, read from the session before the
+    sending starts: the threads that send never touch the session."""
+
+    delivery_id: int
+    webhook_id: int
+    event: str
+    payload: str
+    url: str
+    allow_private: bool
+    secret: str
+
+    @classmethod
+    def of(cls, delivery):
+        webhook = delivery.webhook
+        return cls(delivery.id, webhook.id, delivery.event, delivery.payload, webhook.url,
+                   webhook.allow_private, webhook.secret)
 
 
 @dataclass
@@ -487,21 +509,22 @@ def _connection(target, timeout):
     return connection
 
 
-def post(delivery, webhook, now, timeout):
-    """POST ``delivery`` to ``webhook`` once, never following a redirect; return an Answer."""
+def post(outgoing, now, timeout):
+    """POST ``outgoing`` (an Outgoing) to its endpoint once, never following a redirect;
+    return an Answer. Reads no configuration and no session: the sending threads call it."""
     started = time.monotonic()
 
     def took():
         return int((time.monotonic() - started) * 1000)
 
     try:
-        target = check_url(webhook.url, webhook.allow_private, must_resolve=True)
+        target = check_url(outgoing.url, outgoing.allow_private, must_resolve=True)
     except Refusal as refusal:
         return Answer(None, took(), f"Not sent: {refusal}")
     connection = _connection(target, timeout)
     try:
-        connection.request("POST", target.path, body=delivery.payload.encode(),
-                           headers=headers_for(delivery, webhook.secret, int(now.timestamp())))
+        connection.request("POST", target.path, body=outgoing.payload.encode(),
+                           headers=headers_for(outgoing, int(now.timestamp())))
         response = connection.getresponse()
         text = response.read(RESPONSE_KEPT).decode("utf-8", "replace")
         code = response.status
@@ -619,20 +642,47 @@ def deliver_due(now=None, limit=None, sender=None):
         if not ids:
             break
         taken += len(ids)
+        outgoing = []
         for delivery_id in ids:
             delivery = db.session.get(WebhookDelivery, delivery_id)
             # Sent meanwhile, or taken by another sender after this one's lease ran out.
             if delivery is None or delivery.status != "pending" or delivery.locked_by != sender:
                 continue
-            webhook = delivery.webhook
-            answer = post(delivery, webhook, now, timeout)
-            _record(delivery, webhook, answer, now)
+            outgoing.append(Outgoing.of(delivery))
+        for sent, answer in _send(outgoing, now, timeout):
+            delivery = db.session.get(WebhookDelivery, sent.delivery_id)
+            _record(delivery, delivery.webhook, answer, now)
             db.session.commit()
             if answer.is_success:
                 result.succeeded += 1
             else:
                 result.failed += 1
     return result
+
+
+def _send(outgoing, now, timeout):
+    """POST every Outgoing of ``outgoing``; yield (outgoing, Answer) as each endpoint's are
+    done. Each endpoint gets its deliveries one at a time, in the order given (the order of
+    its events); up to WEBHOOK_SENDERS endpoints at once, so one slow receiver does not hold
+    the others' deliveries back by its timeout times its deliveries."""
+    by_endpoint = {}
+    for item in outgoing:
+        by_endpoint.setdefault(item.webhook_id, []).append(item)
+    if not by_endpoint:
+        return
+
+    def send_all(items):
+        return [(item, post(item, now, timeout)) for item in items]
+
+    workers = max(1, min(int(_config("WEBHOOK_SENDERS", 4)), len(by_endpoint)))
+    if workers == 1:
+        for items in by_endpoint.values():
+            yield from send_all(items)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhooks") as pool:
+        for done in as_completed([pool.submit(send_all, items)
+                                  for items in by_endpoint.values()]):
+            yield from done.result()
 
 
 @dataclass
