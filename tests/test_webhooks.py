@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
+from bench import webhooks as bench_webhooks
 from tests.conftest import AuthActions, intake_fields
 from tests.smtp import free_port
 from tickets import intake, outcomes, settings, webhooks
@@ -372,10 +373,13 @@ def test_two_senders_at_once_send_each_delivery_once(app, make, desk, receiver):
 
 def test_a_slow_receiver_does_not_hold_back_another_endpoints_deliveries(app, make, desk,
                                                                           receiver, monkeypatch):
-    """Endpoints are sent to at once, each one's deliveries one at a time and in order: the
-    slow endpoint answers only once the other has received all of its own (sent one after
-    another, it would wait for them in vain and answer 503)."""
+    """Endpoints are sent to at once, each one's deliveries one at a time and in order, and
+    while one endpoint is being sent to the others' next batches are leased: the slow
+    endpoint answers only once the other has received all of its own, batches of two apart
+    (sent one after another, or batch by batch, it would wait for them in vain and answer
+    503)."""
     monkeypatch.setitem(app.config, "WEBHOOK_TIMEOUT", 10)
+    monkeypatch.setattr(webhooks, "BATCH_SIZE", 2)
     fast = Receiver()
     fast.thread.start()
     try:
@@ -600,3 +604,22 @@ def test_flask_webhooks_deliver_and_status(app, make, desk, receiver, runner):
     assert result.exit_code == 0 and "succeeded 1" in result.output
     result = runner.invoke(args=["webhooks", "status"])
     assert result.exit_code == 0 and "succeeded: 1" in result.output
+
+
+def test_the_webhooks_bench_sends_every_delivery_with_one_sender_and_with_four(app,
+                                                                              monkeypatch):
+    """bench.webhooks at a tiny size, on the test database (figures are the bench's to
+    report): its receivers, endpoints and requests, and both of its runs."""
+    monkeypatch.setitem(app.config, "WEBHOOK_SENDERS", app.config["WEBHOOK_SENDERS"])
+    receivers = [bench_webhooks.Receiver(0.05), bench_webhooks.Receiver(0), bench_webhooks.Receiver(0)]
+    try:
+        bench_webhooks.build(app, receivers, 3)
+        for senders in (1, 4):
+            found = bench_webhooks.run(app, receivers, senders)
+            assert (found["succeeded"], found["failed"]) == (9, 0)
+            assert found["fast_endpoints_done_s"] <= found["run_s"]
+            assert all(len(receiver.arrived) == 3 for receiver in receivers)
+    finally:
+        for receiver in receivers:
+            receiver.server.shutdown()
+            receiver.server.server_close()

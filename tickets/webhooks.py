@@ -21,7 +21,8 @@ application/json``. ``VERIFY_SNIPPET`` is how a receiver checks it; the endpoint
 **Sending.** ``deliver_due`` leases due deliveries as the mail outbox does
 (``queries.lease_due``), POSTs each (WEBHOOK_TIMEOUT seconds, redirects never followed) and
 records the answer. An endpoint's deliveries go one at a time, in order; up to WEBHOOK_SENDERS
-endpoints are sent to at once, so a slow receiver does not delay the others. 2xx succeeds; anything else is retried after 1, 2, 4 ... minutes (at most an
+endpoints are sent to at once, and a lease never takes an endpoint being sent to, so a slow
+receiver delays only its own deliveries. 2xx succeeds; anything else is retried after 1, 2, 4 ... minutes (at most an
 hour) until WEBHOOK_MAX_ATTEMPTS attempts, then fails. After WEBHOOK_PAUSE_AFTER_FAILURES failed
 attempts in a row, whatever deliveries they were, the endpoint is paused and its creator and
 every lead are told by mail. Events that happen while an endpoint is paused are not queued for
@@ -40,12 +41,13 @@ import hmac
 import http.client
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 import ssl
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -58,6 +60,8 @@ from .errors import Conflict, Refusal
 from .extensions import db
 from .models import User, Webhook, WebhookDelivery, utcnow
 from .policy import allowed
+
+log = logging.getLogger(__name__)
 from .queries import lease_due
 
 # What an endpoint may subscribe to, with the label the form shows.
@@ -624,65 +628,90 @@ def _due(now):
 
 
 def deliver_due(now=None, limit=None, sender=None):
-    """POST the due deliveries of active endpoints (and test events), a small batch at a time,
-    until none is due, ``limit`` were taken or DRAIN_SECONDS have passed; return a
-    DeliveryResult. Commits: each batch's lease and each delivery's outcome in its own
+    """POST the due deliveries of active endpoints (and test events) until none is due,
+    ``limit`` were taken or DRAIN_SECONDS have passed; return a DeliveryResult.
+
+    Up to WEBHOOK_SENDERS endpoints are sent to at once, each one's deliveries one at a time
+    and in order: a batch is leased only of endpoints not being sent to, and as soon as one
+    endpoint's batch is done its answers are recorded and more is leased, so a slow or dead
+    receiver delays only its own deliveries. The threads that send get an Outgoing and never
+    touch the session. Commits: each lease, and each delivery's outcome, in its own
     transaction."""
     now = now or utcnow()
     sender = sender or mail.sender_name()
     timeout = float(_config("WEBHOOK_TIMEOUT", 5))
+    workers = max(1, int(_config("WEBHOOK_SENDERS", 4)))
     result = DeliveryResult()
     taken, started = 0, time.monotonic()
-    while (limit is None or taken < limit) and time.monotonic() - started < DRAIN_SECONDS:
-        size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - taken)
-        ids = lease_due(db.session, WebhookDelivery, _due(now),
-                        (WebhookDelivery.next_attempt_at, WebhookDelivery.id), size,
-                        now + timedelta(seconds=(timeout * 2 + 5) * size), sender, now)
-        db.session.commit()
-        if not ids:
-            break
-        taken += len(ids)
-        outgoing = []
-        for delivery_id in ids:
-            delivery = db.session.get(WebhookDelivery, delivery_id)
-            # Sent meanwhile, or taken by another sender after this one's lease ran out.
-            if delivery is None or delivery.status != "pending" or delivery.locked_by != sender:
-                continue
-            outgoing.append(Outgoing.of(delivery))
-        for sent, answer in _send(outgoing, now, timeout):
-            delivery = db.session.get(WebhookDelivery, sent.delivery_id)
-            _record(delivery, delivery.webhook, answer, now)
-            db.session.commit()
-            if answer.is_success:
-                result.succeeded += 1
-            else:
-                result.failed += 1
+    sending = {}  # future: the id of the endpoint it sends to
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhooks") as pool:
+        while True:
+            leased = []
+            if (len(sending) < workers and (limit is None or taken < limit)
+                    and time.monotonic() - started < DRAIN_SECONDS):
+                size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - taken)
+                leased = _lease(now, sender, timeout, size, busy=set(sending.values()))
+                taken += len(leased)
+                for webhook_id, outgoing in _by_endpoint(leased).items():
+                    sending[pool.submit(_send_all, outgoing, now, timeout)] = webhook_id
+            if not sending:
+                break
+            if leased and len(sending) < workers:
+                continue  # a free sender: lease for another endpoint first
+            done, _ = wait(sending, return_when=FIRST_COMPLETED)
+            for future in done:
+                del sending[future]
+                for outgoing, answer in future.result():
+                    delivery = db.session.get(WebhookDelivery, outgoing.delivery_id)
+                    _record(delivery, delivery.webhook, answer, now)
+                    db.session.commit()
+                    if answer.is_success:
+                        result.succeeded += 1
+                    else:
+                        result.failed += 1
     return result
 
 
-def _send(outgoing, now, timeout):
-    """POST every Outgoing of ``outgoing``; yield (outgoing, Answer) as each endpoint's are
-    done. Each endpoint gets its deliveries one at a time, in the order given (the order of
-    its events); up to WEBHOOK_SENDERS endpoints at once, so one slow receiver does not hold
-    the others' deliveries back by its timeout times its deliveries."""
-    by_endpoint = {}
+def _lease(now, sender, timeout, size, busy):
+    """Lease up to ``size`` due deliveries for ``sender``, none of the endpoints ``busy`` (ids
+    being sent to); return them as Outgoing, in order, and commit."""
+    due = _due(now)
+    if busy:
+        due = db.and_(due, WebhookDelivery.webhook_id.not_in(sorted(busy)))
+    ids = lease_due(db.session, WebhookDelivery, due,
+                    (WebhookDelivery.next_attempt_at, WebhookDelivery.id), size,
+                    now + timedelta(seconds=(timeout * 2 + 5) * size), sender, now)
+    outgoing = []
+    for delivery_id in ids:
+        delivery = db.session.get(WebhookDelivery, delivery_id)
+        # Sent meanwhile, or taken by another sender after this one's lease ran out.
+        if delivery is not None and delivery.status == "pending" and delivery.locked_by == sender:
+            outgoing.append(Outgoing.of(delivery))
+    db.session.commit()
+    return outgoing
+
+
+def _by_endpoint(outgoing):
+    """{webhook id: [Outgoing]} of ``outgoing``, each endpoint's in the order given."""
+    grouped = {}
     for item in outgoing:
-        by_endpoint.setdefault(item.webhook_id, []).append(item)
-    if not by_endpoint:
-        return
+        grouped.setdefault(item.webhook_id, []).append(item)
+    return grouped
 
-    def send_all(items):
-        return [(item, post(item, now, timeout)) for item in items]
 
-    workers = max(1, min(int(_config("WEBHOOK_SENDERS", 4)), len(by_endpoint)))
-    if workers == 1:
-        for items in by_endpoint.values():
-            yield from send_all(items)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhooks") as pool:
-        for done in as_completed([pool.submit(send_all, items)
-                                  for items in by_endpoint.values()]):
-            yield from done.result()
+def _send_all(outgoing, now, timeout):
+    """POST each of ``outgoing`` (one endpoint's) in turn: [(Outgoing, Answer)]. Runs in a
+    sending thread; whatever goes wrong in one POST is that delivery's failed attempt, never
+    the end of the run."""
+    answers = []
+    for item in outgoing:
+        try:
+            answer = post(item, now, timeout)
+        except Exception as error:  # a bug in one POST must not strand the leased batch
+            log.exception("Webhook delivery %s could not be sent", item.delivery_id)
+            answer = Answer(None, 0, f"Not sent: {type(error).__name__}: {error}"[:RESPONSE_KEPT])
+        answers.append((item, answer))
+    return answers
 
 
 @dataclass
