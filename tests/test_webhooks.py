@@ -623,3 +623,23 @@ def test_the_webhooks_bench_sends_every_delivery_with_one_sender_and_with_four(a
         for receiver in receivers:
             receiver.server.shutdown()
             receiver.server.server_close()
+
+
+def test_a_post_that_breaks_unexpectedly_is_a_failed_attempt_and_the_others_go(
+        app, make, desk, receiver, monkeypatch):
+    broken, _ = endpoint(app, desk.admin, receiver.url + "?broken", ["request.created"])
+    working, _ = endpoint(app, desk.admin, receiver.url, ["request.created"])
+    real_post = webhooks.post
+
+    def post(outgoing, now, timeout):
+        if outgoing.url.endswith("?broken"):
+            raise RuntimeError("a bug in sending")
+        return real_post(outgoing, now, timeout)
+
+    monkeypatch.setattr(webhooks, "post", post)
+    make.request(desk.requester, desk.team)
+    assert deliver(app) == webhooks.DeliveryResult(succeeded=1, failed=1)
+    (failed,) = deliveries(app, webhook_id=broken)
+    assert failed.status == "pending" and failed.attempts == 1 and failed.next_attempt_at
+    assert failed.last_error == "Not sent: RuntimeError: a bug in sending"
+    assert [d.status for d in deliveries(app, webhook_id=working)] == ["succeeded"]
