@@ -539,6 +539,7 @@ def test_the_endpoint_page_shows_the_log_and_its_buttons_work(app, make, desk, a
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "HTTP 500" in html and "Retrying" in html and "is_genuine" in html
+    assert "come one at a time, in the order of their events" in html
     assert "Send again" in html and secret not in html
     (delivery,) = deliveries(app, webhook_id=hook)
 
