@@ -37,7 +37,7 @@ class RequestForm(WithFiles, DatadeskForm):
                     Length(max=5000, message="Keep this under 5,000 characters.")])
     format = SelectField(
         "In what form should it come?", choices=options(FORMATS.items()),
-        description="Pick the closest; you can say more in the text above.",
+        description="Pick the closest; say more under “What data do you need?”.",
         validate_choice=False)
     usage = TextAreaField(
         "How will you use it?", filters=[strip],
