@@ -14,7 +14,7 @@ from ..extensions import db
 from ..forms.account import ForgotPasswordForm, LoginForm, SetPasswordForm
 from ..models import User, utcnow
 from ..sessions import revoke_sessions
-from .helpers import is_safe_next, log_in, log_out
+from .helpers import acting_user, is_safe_next, log_in, log_out
 
 bp = Blueprint("auth", __name__)
 
@@ -149,7 +149,7 @@ def _record_log_in(user, now):
 def logout():
     """Sign out (POST only, so a link or image cannot log anyone out); the session's generation
     is replaced, so no copy of its cookies works again."""
-    run_action(lambda: revoke_sessions(db.session.get(User, current_user.id)))
+    run_action(lambda: revoke_sessions(acting_user()))
     log_out()  # clears the session, so the message is flashed after
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -166,6 +166,13 @@ def as_choices(items, labels=None):
     return [(item.id, item.name) for item in items]
 
 
+def acting_user():
+    """The logged-in person as a row of this request's database session, for a domain call
+    that changes them or records them as its actor (``current_user`` is the log-in's proxy).
+    Called inside an action, it is read again after run_action rolled a try back."""
+    return db.session.get(models.User, current_user.id)
+
+
 def log_in(user, *, remember, now):
     """Log ``user`` in on this browser with a session that expires on the server
     (tickets/sessions.py). Nothing of the anonymous session carries over (session fixation)."""

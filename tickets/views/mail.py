@@ -11,7 +11,7 @@ from ..policy import allowed
 from ..queries import MAX_ID
 from ..sessions import revoke_sessions
 from .auth import count_as_failed_attempt
-from .helpers import keep_this_browser_logged_in
+from .helpers import acting_user, keep_this_browser_logged_in
 
 bp = Blueprint("mail", __name__)
 
@@ -64,7 +64,7 @@ def time_zone():
     form = _time_zone_form()
     if form.validate_on_submit():
         done = run_action(
-            lambda: people.set_time_zone(db.session.get(User, current_user.id), form.zone_name),
+            lambda: people.set_time_zone(acting_user(), form.zone_name),
             form=form, success="Your time zone is saved: every time is shown in it.")
         if done:
             return redirect(url_for("mail.preferences") + "#time-zone")
@@ -82,7 +82,7 @@ def preferences():
     else:
         form = PreferencesForm(default_weekday=_default_weekday())
     if form.validate_on_submit():
-        done = run_action(lambda: _save_preferences(db.session.get(User, current_user.id), form),
+        done = run_action(lambda: _save_preferences(acting_user(), form),
                           form=form, success="Your mail preferences are saved.")
         if done:
             return redirect(url_for("mail.preferences"))
@@ -105,7 +105,7 @@ def change_password():
 
     Wrong current passwords count as failed log-ins of the account (auth.register_login_limits).
     """
-    user = db.session.get(User, current_user.id)
+    user = acting_user()
     password_form = ChangePasswordForm(user=user, prefix="password")
     if password_form.validate_on_submit():
         done = run_action(lambda: people.change_password(user, password_form.new.data),
@@ -124,7 +124,7 @@ def change_password():
 @login_required
 def log_out_everywhere():
     """Log out every other browser of the current user (a lost laptop, a shared computer)."""
-    user = db.session.get(User, current_user.id)
+    user = acting_user()
     run_action(lambda: revoke_sessions(user),
                success="Every other browser where you were logged in is logged out. You stay "
                        "logged in here.")

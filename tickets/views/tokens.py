@@ -5,10 +5,10 @@ from flask_login import current_user
 
 from .. import tokens
 from ..errors import run_action
-from ..extensions import db
 from ..forms.account import AccessTokenForm
-from ..models import User, utcnow
+from ..models import utcnow
 from ..policy import require
+from .helpers import acting_user
 
 bp = Blueprint("tokens", __name__)
 
@@ -35,7 +35,7 @@ def create():
     """Make a token and show its secret, once: it is kept only as a hash."""
     form = AccessTokenForm()
     if form.validate_on_submit():
-        user = db.session.get(User, current_user.id)
+        user = acting_user()
         done = run_action(lambda: tokens.create(user, form.name.data, form.scope.data,
                                                 form.days, utcnow()), form=form)
         if done:

@@ -6,20 +6,15 @@ from flask_login import current_user
 
 from .. import webhooks
 from ..errors import run_action
-from ..extensions import db
 from ..forms.webhooks import EditWebhookForm, WebhookActionForm, WebhookForm
-from ..models import User, utcnow
+from ..models import utcnow
 from ..policy import allowed, require
-from .helpers import paginate
+from .helpers import acting_user, paginate
 
 bp = Blueprint("webhooks", __name__)
 
 manage = require("manage_webhooks")
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _actor():
-    return db.session.get(User, current_user.id)
 
 
 def _webhook_or_404(webhook_id):
@@ -51,7 +46,7 @@ def create():
     form = WebhookForm()
     if form.validate_on_submit():
         done = run_action(lambda: webhooks.create(
-            _actor(), form.url.data, form.description.data, form.events.data, utcnow(),
+            acting_user(), form.url.data, form.description.data, form.events.data, utcnow(),
             allow_private=form.allow_private.data), form=form)
         if done:
             return _index(WebhookForm(formdata=None), made=done.result)
@@ -88,7 +83,7 @@ def _edit(webhook, webhook_id):
         may_allow = allowed(current_user, "allow_private_webhooks")
         allow = form.allow_private.data if may_allow else None
         done = run_action(lambda: webhooks.update(
-            webhook, _actor(), form.url.data, form.description.data, form.events.data,
+            webhook, acting_user(), form.url.data, form.description.data, form.events.data,
             utcnow(), allow_private=allow, expected_version=form.version.data),
             form=form, success="The endpoint is saved.")
         if done:
@@ -98,11 +93,11 @@ def _edit(webhook, webhook_id):
 
 # What each button does: (domain call, message on success).
 ACTIONS = {
-    "pause": (lambda hook, actor, now: webhooks.pause(hook, actor, now),
+    "pause": (webhooks.pause,
               "The endpoint is paused: nothing is sent to it until you resume it."),
-    "resume": (lambda hook, actor, now: webhooks.resume(hook, actor, now),
+    "resume": (webhooks.resume,
                "The endpoint is resumed: its waiting deliveries go within a minute."),
-    "test": (lambda hook, actor, now: webhooks.send_test(hook, actor, now),
+    "test": (webhooks.send_test,
              "A test event (ping) is queued: it goes within a minute, and shows in the log."),
 }
 
@@ -117,7 +112,7 @@ def action(webhook_id, action):
     if not WebhookActionForm().validate_on_submit():
         abort(400)
     call, message = ACTIONS[action]
-    run_action(lambda: call(webhook, _actor(), utcnow()), success=message)
+    run_action(lambda: call(webhook, acting_user(), utcnow()), success=message)
     return redirect(url_for("webhooks.show", webhook_id=webhook_id))
 
 
@@ -128,7 +123,7 @@ def roll_secret(webhook_id):
     webhook = _webhook_or_404(webhook_id)
     if not WebhookActionForm().validate_on_submit():
         abort(400)
-    done = run_action(lambda: webhooks.roll_secret(webhook, _actor(), utcnow()))
+    done = run_action(lambda: webhooks.roll_secret(webhook, acting_user(), utcnow()))
     return _show(webhook, secret=done.result if done else None)
 
 
@@ -142,7 +137,7 @@ def delete(webhook_id):
         if not form.validate_on_submit():
             abort(400)
         url = webhook.url
-        done = run_action(lambda: webhooks.delete(webhook, _actor()),
+        done = run_action(lambda: webhooks.delete(webhook, acting_user()),
                           success=f"The endpoint {url} is deleted, with its delivery log.")
         if done:
             return redirect(url_for("webhooks.index"))
@@ -160,7 +155,7 @@ def send_again(webhook_id, delivery_id):
         abort(404)
     if not WebhookActionForm().validate_on_submit():
         abort(400)
-    run_action(lambda: webhooks.send_again(delivery, _actor(), utcnow()),
+    run_action(lambda: webhooks.send_again(delivery, acting_user(), utcnow()),
                success="The delivery is queued again: it goes within a minute.")
     return redirect(url_for("webhooks.show", webhook_id=webhook_id,
                             _anchor=f"delivery-{delivery_id}"))
